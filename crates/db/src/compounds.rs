@@ -1,0 +1,626 @@
+//! Compounds, their buildings, entrances and units, and their dated facts.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::compound::{CompoundDraft, CompoundPatch};
+use domain::history::{FactKind, check_succession};
+use domain::{Area, Paging, RegionPath, ServiceModel};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, SqlErr, TransactionTrait, Value};
+use serde::Serialize;
+
+use crate::sql::{all, exec, like_contains, one, placeholders, scalar_i64};
+use crate::{Db, DbError, Result, regions};
+
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct Compound {
+    pub id: i64,
+    pub region_code: String,
+    pub community_code: String,
+    pub region_name: String,
+    pub name: String,
+    pub address: String,
+    pub year_built: Option<i32>,
+    pub is_old: bool,
+    pub households: i32,
+    pub floor_area_centi: i64,
+    /// The service model in force now (the open interval), if any was set.
+    pub service_model: Option<String>,
+    pub retired_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Compound {
+    pub fn floor_area(&self) -> Area {
+        Area::from_centi(self.floor_area_centi)
+    }
+}
+
+const SELECT: &str = "SELECT c.id, c.region_code, c.community_code, r.name AS region_name, c.name, c.address, \
+     c.year_built, c.is_old, c.households, c.floor_area_centi, \
+     (SELECT f.value FROM compound_fact f WHERE f.compound_id = c.id AND f.kind = 'service_model' AND f.valid_to IS NULL) AS service_model, \
+     c.retired_at, c.created_at, c.updated_at \
+     FROM compound c JOIN region r ON r.code = c.region_code";
+
+/// What a list asks for: a subtree, an optional name fragment, retired or not.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub within: RegionPath,
+    pub name: Option<String>,
+    pub include_retired: bool,
+}
+
+fn where_clause(f: &Filter) -> (String, Vec<Value>) {
+    let (lo, hi) = f.within.subtree_range();
+    let mut sql = String::from(" WHERE c.region_path >= $1 AND c.region_path < $2");
+    let mut vals: Vec<Value> = vec![lo.into(), hi.into()];
+    if !f.include_retired {
+        sql.push_str(" AND c.retired_at IS NULL");
+    }
+    if let Some(q) = f.name.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        vals.push(like_contains(&q.to_lowercase()).into());
+        sql.push_str(&format!(" AND LOWER(c.name) LIKE ${} ESCAPE '\\'", vals.len()));
+    }
+    (sql, vals)
+}
+
+pub async fn list(db: &Db, f: &Filter, page: Paging) -> Result<(Vec<Compound>, u64)> {
+    let (w, mut vals) = where_clause(f);
+    let total = scalar_i64(db.conn(), &format!("SELECT COUNT(*) FROM compound c{w}"), vals.clone()).await? as u64;
+    let n = vals.len();
+    vals.push((page.per_page as i64).into());
+    vals.push((page.offset() as i64).into());
+    let sql = format!("{SELECT}{w} ORDER BY c.region_path, c.name, c.id LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    Ok((all(db.conn(), &sql, vals).await?, total))
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Compound> {
+    one(db.conn(), &format!("{SELECT} WHERE c.id = $1"), vec![id.into()]).await?.ok_or(DbError::NotFound)
+}
+
+fn conflict_on_unique(e: DbErr, what: &str) -> DbError {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => DbError::Conflict(what.to_owned()),
+        _ => DbError::Internal(e),
+    }
+}
+
+const DUP_NAME: &str = "a compound of this name already exists in this community";
+
+/// Create a compound; `model` optionally records its service model from a date.
+pub async fn create(db: &Db, d: &CompoundDraft, model: Option<(ServiceModel, NaiveDate)>) -> Result<Compound> {
+    domain::compound::check_region(&d.region)?;
+    let region = regions::get(db, &d.region)
+        .await?
+        .ok_or_else(|| domain::Invalid::new("region", format!("region {} does not exist", d.region)))?;
+    let now = Utc::now();
+    let tx = db.conn().begin().await?;
+    #[derive(FromQueryResult)]
+    struct Id {
+        id: i64,
+    }
+    let id: Id = one(
+        &tx,
+        "INSERT INTO compound (region_code, community_code, region_path, name, address, year_built, is_old, households, \
+         floor_area_centi, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10) RETURNING id",
+        vec![
+            region.code.clone().into(),
+            region.code[..12].to_owned().into(),
+            region.path.clone().into(),
+            d.name.clone().into(),
+            d.address.clone().into(),
+            d.year_built.into(),
+            d.is_old.into(),
+            d.households.into(),
+            d.floor_area.centi().into(),
+            now.into(),
+        ],
+    )
+    .await
+    .map_err(|e| conflict_on_unique(e, DUP_NAME))?
+    .ok_or(DbError::NotFound)?;
+    if let Some((m, from)) = model {
+        insert_fact(&tx, id.id, FactKind::ServiceModel, Some(m.as_str()), None, from).await?;
+    }
+    tx.commit().await?;
+    get(db, id.id).await
+}
+
+pub async fn update(db: &Db, id: i64, p: &CompoundPatch) -> Result<Compound> {
+    get(db, id).await?;
+    let mut sets: Vec<String> = Vec::new();
+    let mut vals: Vec<Value> = Vec::new();
+    let mut set = |col: &str, v: Value| {
+        vals.push(v);
+        sets.push(format!("{col} = ${}", vals.len()));
+    };
+    if let Some(n) = &p.name {
+        set("name", n.clone().into());
+    }
+    if let Some(a) = &p.address {
+        set("address", a.clone().into());
+    }
+    if let Some(y) = p.year_built {
+        set("year_built", y.into());
+    }
+    if let Some(o) = p.is_old {
+        set("is_old", o.into());
+    }
+    if let Some(h) = p.households {
+        set("households", h.into());
+    }
+    if let Some(a) = p.floor_area {
+        set("floor_area_centi", a.centi().into());
+    }
+    set("updated_at", Utc::now().into());
+    vals.push(id.into());
+    let sql = format!("UPDATE compound SET {} WHERE id = ${}", sets.join(", "), vals.len());
+    exec(db.conn(), &sql, vals).await.map_err(|e| conflict_on_unique(e, DUP_NAME))?;
+    get(db, id).await
+}
+
+/// Retire (never delete): the compound leaves lists and counts from now on,
+/// but its history stays for past figures.
+pub async fn retire(db: &Db, id: i64) -> Result<Compound> {
+    get(db, id).await?;
+    let now = Utc::now();
+    exec(
+        db.conn(),
+        "UPDATE compound SET retired_at = $1, updated_at = $1 WHERE id = $2 AND retired_at IS NULL",
+        vec![now.into(), id.into()],
+    )
+    .await?;
+    get(db, id).await
+}
+
+// ---- dated facts -------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct Fact {
+    pub id: i64,
+    pub kind: String,
+    pub value: Option<String>,
+    pub ref_id: Option<i64>,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+async fn insert_fact(
+    c: &impl ConnectionTrait,
+    compound_id: i64,
+    kind: FactKind,
+    value: Option<&str>,
+    ref_id: Option<i64>,
+    from: NaiveDate,
+) -> Result<()> {
+    exec(
+        c,
+        "INSERT INTO compound_fact (compound_id, kind, value, ref_id, valid_from, recorded_at) VALUES ($1,$2,$3,$4,$5,$6)",
+        vec![
+            compound_id.into(),
+            kind.as_str().into(),
+            value.map(str::to_owned).into(),
+            ref_id.into(),
+            from.into(),
+            Utc::now().into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The whole timeline of a compound, newest first within each kind.
+pub async fn facts(db: &Db, compound_id: i64) -> Result<Vec<Fact>> {
+    Ok(all(
+        db.conn(),
+        "SELECT id, kind, value, ref_id, valid_from, valid_to, recorded_at FROM compound_fact \
+         WHERE compound_id = $1 ORDER BY valid_from DESC, id DESC",
+        vec![compound_id.into()],
+    )
+    .await?)
+}
+
+/// The facts in force on `date`.
+pub async fn facts_as_of(db: &Db, compound_id: i64, date: NaiveDate) -> Result<Vec<Fact>> {
+    Ok(all(
+        db.conn(),
+        "SELECT id, kind, value, ref_id, valid_from, valid_to, recorded_at FROM compound_fact \
+         WHERE compound_id = $1 AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2) ORDER BY kind",
+        vec![compound_id.into(), date.into()],
+    )
+    .await?)
+}
+
+/// Give `kind` a new value from `effective` on: the open interval closes
+/// there and a new one opens. Both writes or neither.
+pub async fn set_fact(
+    db: &Db,
+    compound_id: i64,
+    kind: FactKind,
+    value: Option<&str>,
+    ref_id: Option<i64>,
+    effective: NaiveDate,
+) -> Result<Vec<Fact>> {
+    get(db, compound_id).await?;
+    let tx = db.conn().begin().await?;
+    #[derive(FromQueryResult)]
+    struct Open {
+        id: i64,
+        valid_from: NaiveDate,
+    }
+    let open: Option<Open> = one(
+        &tx,
+        "SELECT id, valid_from FROM compound_fact WHERE compound_id = $1 AND kind = $2 AND valid_to IS NULL",
+        vec![compound_id.into(), kind.as_str().into()],
+    )
+    .await?;
+    check_succession(open.as_ref().map(|o| o.valid_from), effective)?;
+    if let Some(o) = open {
+        exec(&tx, "UPDATE compound_fact SET valid_to = $1 WHERE id = $2", vec![effective.into(), o.id.into()]).await?;
+    }
+    insert_fact(&tx, compound_id, kind, value, ref_id, effective).await?;
+    tx.commit().await?;
+    facts(db, compound_id).await
+}
+
+// ---- buildings, entrances, units ---------------------------------------
+
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct BuildingSummary {
+    pub id: i64,
+    pub compound_id: i64,
+    pub name: String,
+    pub floors: i32,
+    pub retired_at: Option<DateTime<Utc>>,
+    pub entrances: i64,
+    pub units: i64,
+    pub area_centi: i64,
+}
+
+const BUILDING_SELECT: &str = "SELECT b.id, b.compound_id, b.name, b.floors, b.retired_at, \
+     (SELECT COUNT(*) FROM entrance e WHERE e.building_id = b.id) AS entrances, \
+     (SELECT COUNT(*) FROM unit u JOIN entrance e ON u.entrance_id = e.id WHERE e.building_id = b.id) AS units, \
+     (SELECT CAST(COALESCE(SUM(u.area_centi), 0) AS BIGINT) FROM unit u JOIN entrance e ON u.entrance_id = e.id \
+      WHERE e.building_id = b.id) AS area_centi \
+     FROM building b";
+
+pub async fn buildings(db: &Db, compound_id: i64) -> Result<Vec<BuildingSummary>> {
+    Ok(all(db.conn(), &format!("{BUILDING_SELECT} WHERE b.compound_id = $1 ORDER BY b.id"), vec![compound_id.into()])
+        .await?)
+}
+
+pub async fn building(db: &Db, id: i64) -> Result<BuildingSummary> {
+    one(db.conn(), &format!("{BUILDING_SELECT} WHERE b.id = $1"), vec![id.into()]).await?.ok_or(DbError::NotFound)
+}
+
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct UnitRow {
+    pub id: i64,
+    pub entrance_id: i64,
+    pub entrance: String,
+    pub number: String,
+    pub floor: i32,
+    pub area_centi: i64,
+}
+
+pub async fn units(db: &Db, building_id: i64) -> Result<Vec<UnitRow>> {
+    Ok(all(
+        db.conn(),
+        "SELECT u.id, u.entrance_id, e.name AS entrance, u.number, u.floor, u.area_centi FROM unit u \
+         JOIN entrance e ON e.id = u.entrance_id WHERE e.building_id = $1 ORDER BY e.id, u.floor, u.number",
+        vec![building_id.into()],
+    )
+    .await?)
+}
+
+pub async fn unit(db: &Db, id: i64) -> Result<(UnitRow, i64)> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        id: i64,
+        entrance_id: i64,
+        entrance: String,
+        number: String,
+        floor: i32,
+        area_centi: i64,
+        building_id: i64,
+    }
+    let r: Row = one(
+        db.conn(),
+        "SELECT u.id, u.entrance_id, e.name AS entrance, u.number, u.floor, u.area_centi, e.building_id FROM unit u \
+         JOIN entrance e ON e.id = u.entrance_id WHERE u.id = $1",
+        vec![id.into()],
+    )
+    .await?
+    .ok_or(DbError::NotFound)?;
+    Ok((
+        UnitRow {
+            id: r.id,
+            entrance_id: r.entrance_id,
+            entrance: r.entrance,
+            number: r.number,
+            floor: r.floor,
+            area_centi: r.area_centi,
+        },
+        r.building_id,
+    ))
+}
+
+/// Which compound a building belongs to (for scope checks and links).
+pub async fn building_compound(db: &Db, building_id: i64) -> Result<i64> {
+    Ok(building(db, building_id).await?.compound_id)
+}
+
+/// A building described the way a surveyor counts it: entrances, floors and
+/// units per floor; units are numbered floor × 100 + n ("1201").
+#[derive(Debug, Clone)]
+pub struct BuildingSpec {
+    pub name: String,
+    pub floors: i32,
+    pub entrances: i32,
+    pub units_per_floor: i32,
+    pub unit_area: Area,
+}
+
+impl BuildingSpec {
+    pub fn check(&self) -> Result<(), domain::Invalid> {
+        domain::compound::check_name(&self.name)?;
+        if !(1..=100).contains(&self.floors) {
+            return Err(domain::Invalid::new("floors", "floors must be 1–100"));
+        }
+        if !(1..=20).contains(&self.entrances) {
+            return Err(domain::Invalid::new("entrances", "entrances must be 1–20"));
+        }
+        if !(0..=20).contains(&self.units_per_floor) {
+            return Err(domain::Invalid::new("units_per_floor", "units per floor must be 0–20"));
+        }
+        Ok(())
+    }
+}
+
+pub async fn create_building(db: &Db, compound_id: i64, spec: &BuildingSpec) -> Result<BuildingSummary> {
+    spec.check()?;
+    get(db, compound_id).await?;
+    let mut w = bulk::Writer::new(db).await?;
+    let name = domain::compound::check_name(&spec.name)?;
+    let id = w.building(compound_id, &name, spec.floors).await?;
+    for e in 1..=spec.entrances {
+        let eid = w.entrance(id, &format!("{e}单元")).await?;
+        for f in 1..=spec.floors {
+            for n in 1..=spec.units_per_floor {
+                w.unit(eid, &format!("{}{:02}", f, n), f, spec.unit_area).await?;
+            }
+        }
+    }
+    w.finish().await.map_err(|e| match e {
+        DbError::Internal(e) => conflict_on_unique(e, "a building of this name already exists in this compound"),
+        e => e,
+    })?;
+    building(db, id).await
+}
+
+pub async fn update_building(db: &Db, id: i64, name: Option<&str>, floors: Option<i32>) -> Result<BuildingSummary> {
+    building(db, id).await?;
+    if let Some(n) = name {
+        let n = domain::compound::check_name(n)?;
+        exec(db.conn(), "UPDATE building SET name = $1 WHERE id = $2", vec![n.into(), id.into()])
+            .await
+            .map_err(|e| conflict_on_unique(e, "a building of this name already exists in this compound"))?;
+    }
+    if let Some(f) = floors {
+        if !(1..=100).contains(&f) {
+            return Err(domain::Invalid::new("floors", "floors must be 1–100").into());
+        }
+        exec(db.conn(), "UPDATE building SET floors = $1 WHERE id = $2", vec![f.into(), id.into()]).await?;
+    }
+    building(db, id).await
+}
+
+pub async fn retire_building(db: &Db, id: i64) -> Result<BuildingSummary> {
+    building(db, id).await?;
+    exec(
+        db.conn(),
+        "UPDATE building SET retired_at = $1 WHERE id = $2 AND retired_at IS NULL",
+        vec![Utc::now().into(), id.into()],
+    )
+    .await?;
+    building(db, id).await
+}
+
+pub async fn set_unit_area(db: &Db, id: i64, area: Area) -> Result<UnitRow> {
+    unit(db, id).await?;
+    exec(db.conn(), "UPDATE unit SET area_centi = $1 WHERE id = $2", vec![area.centi().into(), id.into()]).await?;
+    Ok(unit(db, id).await?.0)
+}
+
+/// Bulk loading with ids assigned here, so a whole registry (compounds,
+/// buildings, entrances, units, facts) goes in as multi-row INSERTs inside
+/// one transaction: all or nothing, and fast on both backends.
+pub mod bulk {
+    use super::*;
+    use sea_orm::DatabaseTransaction;
+
+    const ROWS: usize = 500;
+
+    struct Table {
+        name: &'static str,
+        cols: &'static [&'static str],
+        next_id: i64,
+        vals: Vec<Value>,
+        rows: usize,
+    }
+
+    impl Table {
+        async fn start(tx: &DatabaseTransaction, name: &'static str, cols: &'static [&'static str]) -> Result<Table> {
+            let max = scalar_i64(tx, &format!("SELECT MAX(id) FROM {name}"), vec![]).await?;
+            Ok(Table { name, cols, next_id: max + 1, vals: Vec::new(), rows: 0 })
+        }
+
+        fn push(&mut self, vals: Vec<Value>) -> i64 {
+            let id = self.next_id;
+            self.next_id += 1;
+            self.vals.push(id.into());
+            self.vals.extend(vals);
+            self.rows += 1;
+            id
+        }
+
+        async fn flush(&mut self, tx: &DatabaseTransaction) -> Result<()> {
+            if self.rows == 0 {
+                return Ok(());
+            }
+            let sql = format!(
+                "INSERT INTO {} (id, {}) VALUES {}",
+                self.name,
+                self.cols.join(", "),
+                placeholders(self.rows, self.cols.len() + 1)
+            );
+            exec(tx, &sql, std::mem::take(&mut self.vals)).await?;
+            self.rows = 0;
+            Ok(())
+        }
+    }
+
+    pub struct Writer {
+        tx: DatabaseTransaction,
+        postgres: bool,
+        compounds: Table,
+        facts: Table,
+        buildings: Table,
+        entrances: Table,
+        units: Table,
+        now: DateTime<Utc>,
+    }
+
+    impl Writer {
+        pub async fn new(db: &Db) -> Result<Writer> {
+            let tx = db.conn().begin().await?;
+            Ok(Writer {
+                compounds: Table::start(
+                    &tx,
+                    "compound",
+                    &[
+                        "region_code",
+                        "community_code",
+                        "region_path",
+                        "name",
+                        "address",
+                        "year_built",
+                        "is_old",
+                        "households",
+                        "floor_area_centi",
+                        "created_at",
+                        "updated_at",
+                    ],
+                )
+                .await?,
+                facts: Table::start(
+                    &tx,
+                    "compound_fact",
+                    &["compound_id", "kind", "value", "ref_id", "valid_from", "valid_to", "recorded_at"],
+                )
+                .await?,
+                buildings: Table::start(&tx, "building", &["compound_id", "name", "floors"]).await?,
+                entrances: Table::start(&tx, "entrance", &["building_id", "name"]).await?,
+                units: Table::start(&tx, "unit", &["entrance_id", "number", "floor", "area_centi"]).await?,
+                postgres: db.backend() == sea_orm::DbBackend::Postgres,
+                now: Utc::now(),
+                tx,
+            })
+        }
+
+        /// Parents are flushed before children, so foreign keys hold at
+        /// every statement; any table reaching a batch flushes them all.
+        async fn after_push(&mut self, rows: usize) -> Result<()> {
+            if rows >= ROWS {
+                self.flush_all().await?;
+            }
+            Ok(())
+        }
+
+        async fn flush_all(&mut self) -> Result<()> {
+            for t in [&mut self.compounds, &mut self.facts, &mut self.buildings, &mut self.entrances, &mut self.units] {
+                t.flush(&self.tx).await?;
+            }
+            Ok(())
+        }
+
+        /// `region_path` must be the stored path of `d.region`.
+        pub async fn compound(&mut self, d: &CompoundDraft, region_path: &str) -> Result<i64> {
+            let now = self.now;
+            let id = self.compounds.push(vec![
+                d.region.as_str().into(),
+                d.region.as_str()[..12].to_owned().into(),
+                region_path.into(),
+                d.name.clone().into(),
+                d.address.clone().into(),
+                d.year_built.into(),
+                d.is_old.into(),
+                d.households.into(),
+                d.floor_area.centi().into(),
+                now.into(),
+                now.into(),
+            ]);
+            self.after_push(self.compounds.rows).await?;
+            Ok(id)
+        }
+
+        pub async fn fact(
+            &mut self,
+            compound_id: i64,
+            kind: FactKind,
+            value: Option<&str>,
+            from: NaiveDate,
+            to: Option<NaiveDate>,
+        ) -> Result<i64> {
+            let now = self.now;
+            let id = self.facts.push(vec![
+                compound_id.into(),
+                kind.as_str().into(),
+                value.map(str::to_owned).into(),
+                Option::<i64>::None.into(),
+                from.into(),
+                to.into(),
+                now.into(),
+            ]);
+            self.after_push(self.facts.rows).await?;
+            Ok(id)
+        }
+
+        pub async fn building(&mut self, compound_id: i64, name: &str, floors: i32) -> Result<i64> {
+            let id = self.buildings.push(vec![compound_id.into(), name.into(), floors.into()]);
+            self.after_push(self.buildings.rows).await?;
+            Ok(id)
+        }
+
+        pub async fn entrance(&mut self, building_id: i64, name: &str) -> Result<i64> {
+            let id = self.entrances.push(vec![building_id.into(), name.into()]);
+            self.after_push(self.entrances.rows).await?;
+            Ok(id)
+        }
+
+        pub async fn unit(&mut self, entrance_id: i64, number: &str, floor: i32, area: Area) -> Result<i64> {
+            let id = self.units.push(vec![entrance_id.into(), number.into(), floor.into(), area.centi().into()]);
+            self.after_push(self.units.rows).await?;
+            Ok(id)
+        }
+
+        /// Write what is left and commit. Dropping a writer without this
+        /// rolls everything back.
+        pub async fn finish(mut self) -> Result<()> {
+            self.flush_all().await?;
+            for t in [&self.compounds, &self.facts, &self.buildings, &self.entrances, &self.units] {
+                if self.postgres {
+                    // Ids were given explicitly: move the sequence past them.
+                    exec(
+                        &self.tx,
+                        &format!("SELECT setval(pg_get_serial_sequence('{0}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {0}))", t.name),
+                        vec![],
+                    )
+                    .await?;
+                }
+            }
+            self.tx.commit().await?;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! SQL lives here: pool setup (the backend is picked from the URL), and one
+//! repository module per feature. Queries are written once with `$N`
+//! placeholders, which both SQLite and PostgreSQL accept.
+
+pub mod compounds;
+pub mod regions;
+mod sql;
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+
+pub use sea_orm::DbErr as RawDbErr;
+
+/// The default database: one file beside the binary's working directory.
+pub const DEFAULT_URL: &str = "sqlite://gongzhi.db?mode=rwc";
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    conn: DatabaseConnection,
+}
+
+/// Why a database could not be opened. Display is one line for the operator,
+/// with any password in the URL redacted.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("unsupported database URL {0}: use sqlite://FILE or postgres://USER@HOST/DB")]
+    Scheme(String),
+    #[error("cannot open database {url}: {reason}")]
+    Open { url: String, reason: String },
+    #[error("cannot migrate database {url}: {reason}")]
+    Migrate { url: String, reason: String },
+}
+
+/// Errors of repository calls, in terms the web layer can map to a status.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Invalid(#[from] domain::Invalid),
+    #[error("database error: {0}")]
+    Internal(#[from] DbErr),
+}
+
+pub type Result<T, E = DbError> = std::result::Result<T, E>;
+
+/// Hide the password of `scheme://user:password@host/db` before it is shown.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (auth, host) = match rest.rsplit_once('@') {
+        Some(x) => x,
+        None => return url.to_owned(),
+    };
+    match auth.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+impl Db {
+    /// Open the database named by `url` (sqlite:// or postgres://) and bring
+    /// its schema up to date.
+    pub async fn open(url: &str) -> Result<Db, ConnectError> {
+        let db = Db::connect(url).await?;
+        db.migrate().await.map_err(|e| ConnectError::Migrate { url: redact(url), reason: e.to_string() })?;
+        Ok(db)
+    }
+
+    /// Open without migrating.
+    pub async fn connect(url: &str) -> Result<Db, ConnectError> {
+        let shown = redact(url);
+        let backend = if url.starts_with("sqlite:") {
+            DbBackend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            DbBackend::Postgres
+        } else {
+            return Err(ConnectError::Scheme(shown));
+        };
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.sqlx_logging(false).connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(10));
+        if backend == DbBackend::Sqlite {
+            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+            // WAL lets readers go on while one writer writes; NORMAL sync is
+            // durable in WAL mode except for the last commits on power loss.
+            opts.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+            opts.max_connections(8);
+        } else {
+            opts.max_connections(16);
+        }
+        let conn = Database::connect(opts)
+            .await
+            .map_err(|e| ConnectError::Open { url: shown.clone(), reason: one_line(&e) })?;
+        Ok(Db { conn })
+    }
+
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        Migrator::up(&self.conn, None).await
+    }
+
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend() {
+            DbBackend::Postgres => "postgresql",
+            _ => "sqlite",
+        }
+    }
+
+    /// Run SQL text as is (administration and tests: creating databases,
+    /// simulating tampering). Never with user input.
+    pub async fn execute_unprepared(&self, sql: &str) -> Result<u64, DbErr> {
+        use sea_orm::ConnectionTrait;
+        Ok(self.conn.execute_unprepared(sql).await?.rows_affected())
+    }
+
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.conn.ping().await
+    }
+
+    pub async fn close(self) -> Result<(), DbErr> {
+        self.conn.close().await
+    }
+}
+
+fn one_line(e: &DbErr) -> String {
+    let s = e.to_string();
+    s.lines().next().unwrap_or_default().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_only() {
+        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://gongzhi.db?mode=rwc"), "sqlite://gongzhi.db?mode=rwc");
+    }
+
+    #[tokio::test]
+    async fn unknown_scheme_is_one_clear_line() {
+        let e = Db::connect("mysql://root:pw@localhost/x").await.unwrap_err().to_string();
+        assert!(e.contains("unsupported database URL mysql://root:***@localhost/x"), "{e}");
+        assert!(!e.contains("pw"));
+    }
+}

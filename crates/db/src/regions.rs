@@ -1,0 +1,308 @@
+//! The region tree: look-ups by code, children with their counts, subtree
+//! ranges, and the all-or-nothing import of the open division files.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use domain::{Level, RegionCode, RegionPath};
+use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait, Value};
+use serde::Serialize;
+
+use crate::sql::{all, exec, one, placeholders, scalar_i64};
+use crate::{Db, DbError, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
+pub struct Region {
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    pub parent_code: Option<String>,
+    pub path: String,
+}
+
+impl Region {
+    pub fn level(&self) -> Option<Level> {
+        Level::parse(&self.level)
+    }
+    pub fn region_path(&self) -> RegionPath {
+        RegionPath::from_stored(self.path.clone())
+    }
+}
+
+/// A region with how much lies directly and wholly under it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegionSummary {
+    #[serde(flatten)]
+    pub region: Region,
+    pub child_count: i64,
+    /// Compounds in the whole subtree (retired ones left out).
+    pub compound_count: i64,
+}
+
+const COLS: &str = "code, name, level, parent_code, path";
+
+pub async fn get(db: &Db, code: &RegionCode) -> Result<Option<Region>> {
+    Ok(one(db.conn(), &format!("SELECT {COLS} FROM region WHERE code = $1"), vec![code.as_str().into()]).await?)
+}
+
+pub async fn require(db: &Db, code: &RegionCode) -> Result<Region> {
+    get(db, code).await?.ok_or(DbError::NotFound)
+}
+
+/// The region and its ancestors, from the province down.
+pub async fn lineage(db: &Db, code: &RegionCode) -> Result<Vec<Region>> {
+    let codes = code.lineage();
+    let ph: Vec<String> = (1..=codes.len()).map(|i| format!("${i}")).collect();
+    let sql = format!("SELECT {COLS} FROM region WHERE code IN ({}) ORDER BY path", ph.join(","));
+    Ok(all(db.conn(), &sql, codes.iter().map(|c| Value::from(c.as_str())).collect()).await?)
+}
+
+pub async fn summary(db: &Db, code: &RegionCode) -> Result<RegionSummary> {
+    let region = require(db, code).await?;
+    let child_count =
+        scalar_i64(db.conn(), "SELECT COUNT(*) FROM region WHERE parent_code = $1", vec![code.as_str().into()]).await?;
+    let compound_count = count_compounds(db, &region.region_path()).await?;
+    Ok(RegionSummary { region, child_count, compound_count })
+}
+
+pub async fn count_compounds(db: &Db, path: &RegionPath) -> Result<i64> {
+    let (lo, hi) = path.subtree_range();
+    Ok(scalar_i64(
+        db.conn(),
+        "SELECT COUNT(*) FROM compound WHERE region_path >= $1 AND region_path < $2 AND retired_at IS NULL",
+        vec![lo.into(), hi.into()],
+    )
+    .await?)
+}
+
+/// Children of a region, each with its own child count and compound count.
+/// Two grouped queries, whatever the number of children.
+pub async fn children(db: &Db, code: &RegionCode) -> Result<Vec<RegionSummary>> {
+    let parent = require(db, code).await?;
+    let kids: Vec<Region> = all(
+        db.conn(),
+        &format!("SELECT {COLS} FROM region WHERE parent_code = $1 ORDER BY code"),
+        vec![code.as_str().into()],
+    )
+    .await?;
+    if kids.is_empty() {
+        return Ok(Vec::new());
+    }
+    #[derive(FromQueryResult)]
+    struct Count {
+        k: String,
+        n: i64,
+    }
+    let grand: Vec<Count> = all(
+        db.conn(),
+        "SELECT c.parent_code AS k, COUNT(*) AS n FROM region c JOIN region p ON c.parent_code = p.code \
+         WHERE p.parent_code = $1 GROUP BY c.parent_code",
+        vec![code.as_str().into()],
+    )
+    .await?;
+    let grand: HashMap<String, i64> = grand.into_iter().map(|c| (c.k, c.n)).collect();
+    // Children of one level share one path length, so a prefix groups the subtree.
+    let plen = kids[0].path.len() as i32;
+    let (lo, hi) = parent.region_path().subtree_range();
+    let comp: Vec<Count> = all(
+        db.conn(),
+        "SELECT substr(region_path, 1, $3) AS k, COUNT(*) AS n FROM compound \
+         WHERE region_path >= $1 AND region_path < $2 AND retired_at IS NULL GROUP BY substr(region_path, 1, $3)",
+        vec![lo.into(), hi.into(), plen.into()],
+    )
+    .await?;
+    let comp: HashMap<String, i64> = comp.into_iter().map(|c| (c.k, c.n)).collect();
+    Ok(kids
+        .into_iter()
+        .map(|r| RegionSummary {
+            child_count: grand.get(&r.code).copied().unwrap_or(0),
+            compound_count: comp.get(&r.path).copied().unwrap_or(0),
+            region: r,
+        })
+        .collect())
+}
+
+/// Create a grid under a community; its code is the next free 3-digit suffix.
+pub async fn create_grid(db: &Db, community: &RegionCode, name: &str) -> Result<Region> {
+    let name = domain::compound::check_name(name)?;
+    let parent = require(db, community).await?;
+    let tx = db.conn().begin().await?;
+    let existing: Vec<Region> =
+        all(&tx, &format!("SELECT {COLS} FROM region WHERE parent_code = $1"), vec![parent.code.clone().into()])
+            .await?;
+    let codes: Vec<RegionCode> = existing.iter().filter_map(|r| RegionCode::parse(&r.code).ok()).collect();
+    let code = RegionCode::next_grid(community, &codes)?;
+    let now = Utc::now();
+    exec(
+        &tx,
+        "INSERT INTO region (code, name, level, parent_code, path, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$6)",
+        vec![
+            code.as_str().into(),
+            name.clone().into(),
+            Level::Grid.as_str().into(),
+            parent.code.clone().into(),
+            code.path().as_str().into(),
+            now.into(),
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    require(db, &code).await
+}
+
+/// What an import did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ImportStats {
+    pub added: u64,
+    pub renamed: u64,
+    pub unchanged: u64,
+}
+
+/// Rows per INSERT: 7 values a row keeps each statement well under SQLite's
+/// 32,766 and PostgreSQL's 65,535 bind parameters.
+const BATCH: usize = 1000;
+
+/// Write checked divisions, parents before children, in one transaction:
+/// new codes are added, changed names are updated, nothing is duplicated.
+/// Every parent must be among `rows` or already stored; otherwise nothing is
+/// written and the orphans are named.
+pub async fn import(
+    db: &Db,
+    rows: &[domain::divisions::Division],
+    mut progress: impl FnMut(u64, u64),
+) -> Result<ImportStats> {
+    let in_set: HashSet<&str> = rows.iter().map(|d| d.code.as_str()).collect();
+    let needed: HashSet<String> = rows
+        .iter()
+        .filter_map(|d| d.code.parent())
+        .filter(|p| !in_set.contains(p.as_str()))
+        .map(|p| p.as_str().to_owned())
+        .collect();
+
+    let tx = db.conn().begin().await?;
+    // Existing names of the codes in question, to tell added from renamed
+    // from unchanged and to write only what differs.
+    let mut existing: HashMap<String, String> = HashMap::new();
+    #[derive(FromQueryResult)]
+    struct CodeName {
+        code: String,
+        name: String,
+    }
+    let tops: HashSet<&str> = rows.iter().map(|d| &d.code.as_str()[..2]).collect();
+    for top in tops {
+        let (lo, hi) = RegionCode::parse(top)?.path().subtree_range();
+        let got: Vec<CodeName> =
+            all(&tx, "SELECT code, name FROM region WHERE path >= $1 AND path < $2", vec![lo.into(), hi.into()])
+                .await?;
+        existing.extend(got.into_iter().map(|r| (r.code, r.name)));
+    }
+    let mut orphans: Vec<&String> = needed.iter().filter(|p| !existing.contains_key(*p)).collect();
+    if !orphans.is_empty() {
+        orphans.sort();
+        orphans.truncate(10);
+        let list: Vec<&str> = orphans.iter().map(|s| s.as_str()).collect();
+        return Err(DbError::Invalid(domain::Invalid::new(
+            "parent",
+            format!("parent regions missing from the files and the database: {}", list.join(", ")),
+        )));
+    }
+
+    let mut stats = ImportStats::default();
+    let total = rows.len() as u64;
+    let now = Utc::now();
+    let mut batch: Vec<Value> = Vec::with_capacity(BATCH * 7);
+    let mut in_batch = 0usize;
+    let mut done = 0u64;
+    for d in rows {
+        match existing.get(d.code.as_str()) {
+            Some(name) if *name == d.name => stats.unchanged += 1,
+            Some(_) => {
+                exec(
+                    &tx,
+                    "UPDATE region SET name = $1, updated_at = $2 WHERE code = $3",
+                    vec![d.name.clone().into(), now.into(), d.code.as_str().into()],
+                )
+                .await?;
+                stats.renamed += 1;
+            }
+            None => {
+                let level = d.code.level();
+                batch.extend([
+                    Value::from(d.code.as_str()),
+                    d.name.clone().into(),
+                    level.as_str().into(),
+                    d.code.parent().map(|p| p.as_str().to_owned()).into(),
+                    d.code.path().as_str().into(),
+                    now.into(),
+                    now.into(),
+                ]);
+                in_batch += 1;
+                stats.added += 1;
+                if in_batch == BATCH {
+                    flush(&tx, &mut batch, in_batch).await?;
+                    in_batch = 0;
+                }
+            }
+        }
+        done += 1;
+        if done.is_multiple_of(20_000) {
+            progress(done, total);
+        }
+    }
+    if in_batch > 0 {
+        flush(&tx, &mut batch, in_batch).await?;
+    }
+    progress(total, total);
+    tx.commit().await?;
+    Ok(stats)
+}
+
+async fn flush(c: &impl ConnectionTrait, batch: &mut Vec<Value>, n: usize) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO region (code, name, level, parent_code, path, created_at, updated_at) VALUES {}",
+        placeholders(n, 7)
+    );
+    exec(c, &sql, std::mem::take(batch)).await?;
+    Ok(())
+}
+
+pub async fn count(db: &Db) -> Result<Vec<(String, i64)>> {
+    #[derive(FromQueryResult)]
+    struct LevelCount {
+        level: String,
+        n: i64,
+    }
+    let rows: Vec<LevelCount> =
+        all(db.conn(), "SELECT level, COUNT(*) AS n FROM region GROUP BY level", vec![]).await?;
+    let mut out: Vec<(String, i64)> = rows.into_iter().map(|r| (r.level, r.n)).collect();
+    out.sort_by_key(|(l, _)| Level::parse(l));
+    Ok(out)
+}
+
+/// Regions without a parent (the provinces), with their counts.
+pub async fn roots(db: &Db) -> Result<Vec<RegionSummary>> {
+    let tops: Vec<Region> =
+        all(db.conn(), &format!("SELECT {COLS} FROM region WHERE parent_code IS NULL ORDER BY code"), vec![]).await?;
+    let mut out = Vec::with_capacity(tops.len());
+    for r in tops {
+        let code = RegionCode::parse(&r.code)?;
+        out.push(summary(db, &code).await?);
+    }
+    Ok(out)
+}
+
+/// Which of `codes` are stored.
+pub async fn existing(db: &Db, codes: &[String]) -> Result<HashSet<String>> {
+    let mut out = HashSet::new();
+    #[derive(FromQueryResult)]
+    struct C {
+        code: String,
+    }
+    for chunk in codes.chunks(500) {
+        let ph: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT code FROM region WHERE code IN ({})", ph.join(","));
+        let got: Vec<C> = all(db.conn(), &sql, chunk.iter().map(|c| Value::from(c.as_str())).collect()).await?;
+        out.extend(got.into_iter().map(|c| c.code));
+    }
+    Ok(out)
+}

@@ -1,0 +1,87 @@
+//! Small helpers over raw statements: one SQL text with `$N` placeholders
+//! serves both backends.
+
+use sea_orm::{ConnectionTrait, DbErr, ExecResult, FromQueryResult, QueryResult, Statement, Value};
+
+pub(crate) fn stmt(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(c.get_database_backend(), sql, values)
+}
+
+pub(crate) async fn all<T: FromQueryResult>(
+    c: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<T>, DbErr> {
+    let rows = c.query_all_raw(stmt(c, sql, values)).await?;
+    rows.iter().map(|r| T::from_query_result(r, "")).collect()
+}
+
+pub(crate) async fn one<T: FromQueryResult>(
+    c: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Option<T>, DbErr> {
+    match c.query_one_raw(stmt(c, sql, values)).await? {
+        Some(r) => Ok(Some(T::from_query_result(&r, "")?)),
+        None => Ok(None),
+    }
+}
+
+pub(crate) async fn scalar_i64(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<i64, DbErr> {
+    let row: Option<QueryResult> = c.query_one_raw(stmt(c, sql, values)).await?;
+    match row {
+        Some(r) => r.try_get_by_index::<Option<i64>>(0).map(|v| v.unwrap_or(0)),
+        None => Ok(0),
+    }
+}
+
+pub(crate) async fn exec(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<ExecResult, DbErr> {
+    c.execute_raw(stmt(c, sql, values)).await
+}
+
+/// `($1,$2,$3),($4,$5,$6),…` for a multi-row INSERT of `rows` rows of `cols` columns.
+pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    let mut n = 1;
+    for r in 0..rows {
+        if r > 0 {
+            s.push(',');
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            s.push('$');
+            s.push_str(&n.to_string());
+            n += 1;
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// Escape `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
+pub(crate) fn like_contains(q: &str) -> String {
+    let mut s = String::with_capacity(q.len() + 2);
+    s.push('%');
+    for ch in q.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(ch);
+    }
+    s.push('%');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_placeholders_and_patterns() {
+        assert_eq!(placeholders(2, 2), "($1,$2),($3,$4)");
+        assert_eq!(like_contains("50%_a\\"), "%50\\%\\_a\\\\%");
+    }
+}

@@ -1,0 +1,66 @@
+//! Floor area kept exactly, in hundredths of a square metre, because owners'
+//! votes compare area shares at their boundaries (Civil Code art. 278).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Invalid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Area(i64);
+
+impl Area {
+    pub const ZERO: Area = Area(0);
+
+    pub fn from_centi(c: i64) -> Self {
+        Area(c)
+    }
+
+    pub fn centi(self) -> i64 {
+        self.0
+    }
+
+    /// Parse "85", "85.5" or "85.50" (m²); more than two decimals is an error
+    /// rather than a silent rounding.
+    pub fn parse(field: &'static str, s: &str) -> Result<Self, Invalid> {
+        let s = s.trim();
+        let bad = || Invalid::new(field, format!("{s:?} is not an area in m² (e.g. 85.50)"));
+        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+        if int.is_empty()
+            || !int.bytes().all(|b| b.is_ascii_digit())
+            || frac.len() > 2
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(bad());
+        }
+        let whole: i64 = int.parse().map_err(|_| bad())?;
+        let mut cents: i64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad())? };
+        if frac.len() == 1 {
+            cents *= 10;
+        }
+        whole.checked_mul(100).and_then(|w| w.checked_add(cents)).map(Area).ok_or_else(bad)
+    }
+}
+
+impl fmt::Display for Area {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints_exactly() {
+        assert_eq!(Area::parse("a", "85").unwrap().centi(), 8500);
+        assert_eq!(Area::parse("a", "85.5").unwrap().centi(), 8550);
+        assert_eq!(Area::parse("a", "85.05").unwrap().to_string(), "85.05");
+        for bad in ["", "-1", "1.234", "1e3", "abc", ".5"] {
+            assert!(Area::parse("a", bad).is_err(), "{bad}");
+        }
+    }
+}

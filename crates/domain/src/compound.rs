@@ -1,0 +1,238 @@
+//! Compounds (小区): what a valid one is, and the property-service models.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Area, Invalid, Level, RegionCode};
+
+/// 四种模式 plus the two uncovered states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceModel {
+    Professional,
+    PartyLed,
+    Cooperative,
+    SoeBackstop,
+    SelfManaged,
+    None,
+}
+
+impl ServiceModel {
+    pub const ALL: [ServiceModel; 6] = [
+        ServiceModel::Professional,
+        ServiceModel::PartyLed,
+        ServiceModel::Cooperative,
+        ServiceModel::SoeBackstop,
+        ServiceModel::SelfManaged,
+        ServiceModel::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceModel::Professional => "professional",
+            ServiceModel::PartyLed => "party_led",
+            ServiceModel::Cooperative => "cooperative",
+            ServiceModel::SoeBackstop => "soe_backstop",
+            ServiceModel::SelfManaged => "self_managed",
+            ServiceModel::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
+        ServiceModel::ALL.into_iter().find(|m| m.as_str() == s.trim()).ok_or_else(|| {
+            Invalid::new(
+                "service_model",
+                format!("{s:?} is not a service model (professional, party_led, cooperative, soe_backstop, self_managed, none)"),
+            )
+        })
+    }
+
+    /// Served by a property company: counts towards professional coverage.
+    pub fn is_professional(self) -> bool {
+        matches!(
+            self,
+            ServiceModel::Professional | ServiceModel::PartyLed | ServiceModel::Cooperative | ServiceModel::SoeBackstop
+        )
+    }
+
+    /// Any service at all: counts towards full coverage.
+    pub fn is_covered(self) -> bool {
+        self != ServiceModel::None
+    }
+}
+
+/// A new compound, parsed and checked. The region must be a community or a grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompoundDraft {
+    pub region: RegionCode,
+    pub name: String,
+    pub address: String,
+    pub year_built: Option<i32>,
+    pub is_old: bool,
+    pub households: i32,
+    pub floor_area: Area,
+}
+
+/// Changes to a compound; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CompoundPatch {
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub year_built: Option<Option<i32>>,
+    pub is_old: Option<bool>,
+    pub households: Option<i32>,
+    pub floor_area: Option<Area>,
+}
+
+pub fn check_region(region: &RegionCode) -> Result<(), Invalid> {
+    match region.level() {
+        Level::Community | Level::Grid => Ok(()),
+        l => Err(Invalid::new("region", format!("a compound belongs to a community or grid, not a {}", l.as_str()))),
+    }
+}
+
+pub fn check_name(name: &str) -> Result<String, Invalid> {
+    let n = name.trim();
+    if n.is_empty() {
+        return Err(Invalid::new("name", "name is required"));
+    }
+    if n.chars().count() > 100 {
+        return Err(Invalid::new("name", "name is longer than 100 characters"));
+    }
+    Ok(n.to_owned())
+}
+
+pub fn check_address(address: &str) -> Result<String, Invalid> {
+    let a = address.trim();
+    if a.chars().count() > 200 {
+        return Err(Invalid::new("address", "address is longer than 200 characters"));
+    }
+    Ok(a.to_owned())
+}
+
+pub fn check_year_built(year: Option<i32>, this_year: i32) -> Result<Option<i32>, Invalid> {
+    match year {
+        Some(y) if !(1900..=this_year).contains(&y) => {
+            Err(Invalid::new("year_built", format!("year {y} is outside 1900–{this_year}")))
+        }
+        y => Ok(y),
+    }
+}
+
+pub fn check_households(h: i32) -> Result<i32, Invalid> {
+    if !(0..=100_000).contains(&h) {
+        return Err(Invalid::new("households", format!("{h} households is outside 0–100000")));
+    }
+    Ok(h)
+}
+
+/// A compound as typed into a form or sent as JSON, before checking.
+/// Empty optional fields mean "not given".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CompoundInput {
+    pub region: String,
+    pub name: String,
+    pub address: String,
+    pub year_built: String,
+    pub is_old: bool,
+    pub households: String,
+    pub floor_area: String,
+}
+
+fn opt_int(field: &'static str, s: &str) -> Result<Option<i32>, Invalid> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse::<i32>().map(Some).map_err(|_| Invalid::new(field, format!("{s:?} is not a whole number")))
+}
+
+impl CompoundInput {
+    /// Check every field and report all problems at once.
+    pub fn parse(&self, this_year: i32) -> Result<CompoundDraft, Vec<Invalid>> {
+        let mut errs = Vec::new();
+        let region = RegionCode::parse(&self.region)
+            .map_err(|e| Invalid::new("region", e.reason))
+            .and_then(|r| check_region(&r).map(|_| r))
+            .map_err(|e| errs.push(e))
+            .ok();
+        let name = check_name(&self.name).map_err(|e| errs.push(e)).ok();
+        let address = check_address(&self.address).map_err(|e| errs.push(e)).ok();
+        let year_built = opt_int("year_built", &self.year_built)
+            .and_then(|y| check_year_built(y, this_year))
+            .map_err(|e| errs.push(e))
+            .ok()
+            .flatten();
+        let households = opt_int("households", &self.households)
+            .and_then(|h| check_households(h.unwrap_or(0)))
+            .map_err(|e| errs.push(e))
+            .ok();
+        let floor_area = if self.floor_area.trim().is_empty() {
+            Some(Area::ZERO)
+        } else {
+            Area::parse("floor_area", &self.floor_area).map_err(|e| errs.push(e)).ok()
+        };
+        match (region, name, address, households, floor_area) {
+            (Some(region), Some(name), Some(address), Some(households), Some(floor_area)) if errs.is_empty() => {
+                Ok(CompoundDraft { region, name, address, year_built, is_old: self.is_old, households, floor_area })
+            }
+            _ => Err(errs),
+        }
+    }
+}
+
+impl CompoundPatch {
+    pub fn is_empty(&self) -> bool {
+        *self == CompoundPatch::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn models_classify_coverage() {
+        assert!(ServiceModel::PartyLed.is_professional());
+        assert!(!ServiceModel::SelfManaged.is_professional());
+        assert!(ServiceModel::SelfManaged.is_covered());
+        assert!(!ServiceModel::None.is_covered());
+        assert_eq!(ServiceModel::parse("soe_backstop").unwrap(), ServiceModel::SoeBackstop);
+        assert_eq!(ServiceModel::parse("x").unwrap_err().field, "service_model");
+    }
+
+    #[test]
+    fn input_reports_every_bad_field() {
+        let bad = CompoundInput {
+            region: "3714".into(),
+            name: " ".into(),
+            year_built: "19x".into(),
+            households: "-3".into(),
+            floor_area: "1.234".into(),
+            ..Default::default()
+        };
+        let errs = bad.parse(2026).unwrap_err();
+        let fields: Vec<&str> = errs.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["region", "name", "year_built", "households", "floor_area"]);
+        let ok = CompoundInput {
+            region: "371402001001".into(),
+            name: "丰华小区".into(),
+            households: "320".into(),
+            floor_area: "28000.5".into(),
+            ..Default::default()
+        };
+        let d = ok.parse(2026).unwrap();
+        assert_eq!((d.households, d.floor_area.centi(), d.year_built), (320, 2_800_050, None));
+    }
+
+    #[test]
+    fn compound_fields_are_checked() {
+        assert!(check_region(&RegionCode::parse("3714").unwrap()).is_err());
+        assert!(check_region(&RegionCode::parse("371402001001").unwrap()).is_ok());
+        assert_eq!(check_name("  丰华小区 ").unwrap(), "丰华小区");
+        assert!(check_name("  ").is_err());
+        assert!(check_year_built(Some(1800), 2026).is_err());
+        assert!(check_year_built(Some(2030), 2026).is_err());
+        assert_eq!(check_year_built(None, 2026).unwrap(), None);
+        assert!(check_households(-1).is_err());
+    }
+}

@@ -1,0 +1,87 @@
+//! Dated facts of a compound (service model, company, committee, party branch,
+//! red station, sponsor unit): each kind is a sequence of non-overlapping
+//! intervals `[valid_from, valid_to)`, so any past date has one answer.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::Invalid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactKind {
+    ServiceModel,
+    Company,
+    OwnersCommittee,
+    PartyBranch,
+    RedStation,
+    SponsorUnit,
+}
+
+impl FactKind {
+    pub const ALL: [FactKind; 6] = [
+        FactKind::ServiceModel,
+        FactKind::Company,
+        FactKind::OwnersCommittee,
+        FactKind::PartyBranch,
+        FactKind::RedStation,
+        FactKind::SponsorUnit,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FactKind::ServiceModel => "service_model",
+            FactKind::Company => "company",
+            FactKind::OwnersCommittee => "owners_committee",
+            FactKind::PartyBranch => "party_branch",
+            FactKind::RedStation => "red_station",
+            FactKind::SponsorUnit => "sponsor_unit",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FactKind> {
+        FactKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Whether `[from, to)` holds `date`.
+pub fn holds_on(from: NaiveDate, to: Option<NaiveDate>, date: NaiveDate) -> bool {
+    from <= date && to.is_none_or(|t| date < t)
+}
+
+/// Setting a new value from `effective`: the open interval (if any) must have
+/// started before it. Rewriting the past is a separate, audited operation.
+pub fn check_succession(current_from: Option<NaiveDate>, effective: NaiveDate) -> Result<(), Invalid> {
+    match current_from {
+        Some(f) if effective <= f => {
+            Err(Invalid::new("effective_from", format!("must be after {f}, when the current value took effect")))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn interval_is_half_open() {
+        let (f, t) = (d("2021-01-01"), Some(d("2021-07-01")));
+        assert!(!holds_on(f, t, d("2020-12-31")));
+        assert!(holds_on(f, t, d("2021-01-01")));
+        assert!(holds_on(f, t, d("2021-06-30")));
+        assert!(!holds_on(f, t, d("2021-07-01")));
+        assert!(holds_on(f, None, d("2099-01-01")));
+    }
+
+    #[test]
+    fn succession_moves_forward_only() {
+        assert!(check_succession(None, d("2020-01-01")).is_ok());
+        assert!(check_succession(Some(d("2020-01-01")), d("2020-01-02")).is_ok());
+        assert!(check_succession(Some(d("2020-01-01")), d("2020-01-01")).is_err());
+    }
+}

@@ -1,0 +1,29 @@
+//! Pure types and rules of gongzhi. Nothing here touches a database, a file or
+//! the network, so every rule can be tested on its own and reused by any layer.
+
+pub mod area;
+pub mod compound;
+pub mod divisions;
+pub mod history;
+pub mod paging;
+pub mod region;
+
+pub use area::Area;
+pub use compound::{CompoundDraft, CompoundInput, CompoundPatch, ServiceModel};
+pub use paging::Paging;
+pub use region::{Level, RegionCode, RegionPath};
+
+/// A rule was broken by input; `field` names where, `reason` says what.
+/// The web layer turns this into a 422 with a translated message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct Invalid {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl Invalid {
+    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        Self { field, reason: reason.into() }
+    }
+}

@@ -1,0 +1,220 @@
+//! The demo registry: Dezhou's real divisions (shipped, made from the open
+//! data by `scripts/make-demo-divisions.sh`) and a synthetic but believable
+//! set of compounds. Deterministic: the same program makes the same data.
+
+use chrono::NaiveDate;
+use db::Db;
+use db::compounds::bulk::Writer;
+use domain::history::FactKind;
+use domain::{Area, CompoundDraft, RegionCode, ServiceModel};
+
+use crate::import::{Source, import_divisions};
+
+pub const DEZHOU: &[(&str, &[u8])] = &[
+    ("provinces.csv.gz", include_bytes!("../data/divisions-3714/provinces.csv.gz")),
+    ("cities.csv.gz", include_bytes!("../data/divisions-3714/cities.csv.gz")),
+    ("areas.csv.gz", include_bytes!("../data/divisions-3714/areas.csv.gz")),
+    ("streets.csv.gz", include_bytes!("../data/divisions-3714/streets.csv.gz")),
+    ("villages.csv.gz", include_bytes!("../data/divisions-3714/villages.csv.gz")),
+];
+
+/// The compounds the 2022 report names, with where they are.
+pub const NAMED: [(&str, &str); 3] = [
+    ("蕙泽嘉园", "371482002002"), // 禹城市 禹兴街道 古城社区
+    ("丰华小区", "371402001"),    // 德城区 新湖街道 (first urban community of the street)
+    ("畅和名居", "371428001002"), // 武城县 广运街道 贝州社区
+];
+
+/// SplitMix64: tiny, deterministic, good enough for synthetic data.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E3779B97F4A7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next_u64() % (hi - lo + 1) as u64) as i64
+    }
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next_u64() % 100 < percent
+    }
+    pub fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[(self.next_u64() % xs.len() as u64) as usize]
+    }
+}
+
+const FIRST: &[&str] = &[
+    "阳光", "幸福", "和谐", "锦绣", "翠苑", "康城", "盛世", "金色", "新城", "御景", "书香", "华府", "水岸", "世纪",
+    "泰和", "明珠", "东方", "紫薇", "枫林", "嘉和", "馨园", "润泽", "福瑞", "天衢", "运河", "德兴", "长河", "安居",
+    "怡景", "锦华",
+];
+const LAST: &[&str] = &["小区", "花园", "家园", "名苑", "嘉园", "公寓", "雅居", "新村", "华庭", "名居"];
+const ROADS: &[&str] =
+    &["东方红路", "三八路", "湖滨路", "新湖大街", "天衢路", "德兴大道", "解放路", "大学路", "长河大道", "运河街"];
+
+/// How many compounds each urban community gets.
+pub const PER_COMMUNITY: usize = 5;
+
+/// One synthetic compound with its buildings and its service-model history.
+pub struct Planned {
+    pub draft: CompoundDraft,
+    pub history: Vec<(ServiceModel, NaiveDate)>,
+    /// (floors, entrances, units per floor, unit area) per building.
+    pub buildings: Vec<(i32, i32, i32, Area)>,
+}
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).expect("valid date")
+}
+
+/// A service-model history 2020–2022 in which coverage rises the way the
+/// report describes: many old compounds start without service and are taken
+/// over by party-led, cooperative or state-owned backstop companies.
+pub fn history(rng: &mut Rng, is_old: bool) -> Vec<(ServiceModel, NaiveDate)> {
+    use ServiceModel::*;
+    let start = d(2020, 1, 1);
+    let first = if !is_old && rng.chance(85) {
+        Professional
+    } else if rng.chance(35) {
+        SelfManaged
+    } else {
+        None
+    };
+    let mut h = vec![(first, start)];
+    if first == Professional {
+        return h;
+    }
+    // Most uncovered or self-managed compounds are brought under service by 2022.
+    if rng.chance(85) {
+        let year = *rng.pick(&[2020, 2021, 2021, 2022, 2022]);
+        let when = d(year, rng.range(3, 11) as u32, 1);
+        let next = *rng.pick(&[PartyLed, PartyLed, Cooperative, SoeBackstop, Professional]);
+        h.push((next, when));
+    }
+    h
+}
+
+pub fn plan_compound(rng: &mut Rng, region: &RegionCode, name: String) -> Planned {
+    let year = rng.range(1985, 2021) as i32;
+    let is_old = year < 2000;
+    let nb = rng.range(3, if is_old { 6 } else { 10 }) as usize;
+    let mut buildings = Vec::with_capacity(nb);
+    let mut households = 0;
+    let mut area = 0;
+    for _ in 0..nb {
+        let floors = if is_old { rng.range(5, 7) } else { rng.range(6, 18) } as i32;
+        let entrances = rng.range(1, 3) as i32;
+        let per_floor = 2;
+        let unit_area = Area::from_centi(rng.range(55, 140) * 100 + rng.range(0, 99));
+        households += floors * entrances * per_floor;
+        area += unit_area.centi() * i64::from(floors * entrances * per_floor);
+        buildings.push((floors, entrances, per_floor, unit_area));
+    }
+    let road = rng.pick(ROADS);
+    let draft = CompoundDraft {
+        region: region.clone(),
+        address: format!("{road}{}号", rng.range(1, 399)),
+        name,
+        year_built: Some(year),
+        is_old,
+        households,
+        // Total floor area includes common parts: about 1.2 × exclusive area.
+        floor_area: Area::from_centi(area * 6 / 5),
+    };
+    let history = history(rng, is_old);
+    Planned { draft, history, buildings }
+}
+
+/// Load Dezhou's divisions and the synthetic registry into `db` (which should be empty).
+pub async fn build(db: &Db, quiet: bool) -> anyhow::Result<DemoStats> {
+    import_divisions(db, &Source::Embedded(DEZHOU), None, quiet).await?;
+    let dezhou = RegionCode::parse("3714")?;
+    let communities = urban_communities(db, &dezhou).await?;
+    let mut rng = Rng::new(3714);
+    let mut w = Writer::new(db).await?;
+    let mut stats = DemoStats::default();
+    for (code, path) in &communities {
+        let mut names = std::collections::HashSet::new();
+        let mut wanted: Vec<String> = NAMED
+            .iter()
+            .filter(|(_, at)| {
+                *at == code.as_str() || (at.len() == 9 && first_in_street(&communities, at) == Some(code))
+            })
+            .map(|(n, _)| n.to_string())
+            .collect();
+        while wanted.len() < PER_COMMUNITY {
+            let n = format!("{}{}", rng.pick(FIRST), rng.pick(LAST));
+            if !wanted.contains(&n) {
+                wanted.push(n);
+            }
+        }
+        for name in wanted {
+            if !names.insert(name.clone()) {
+                continue;
+            }
+            let p = plan_compound(&mut rng, code, name);
+            let id = w.compound(&p.draft, path).await?;
+            for (i, (model, from)) in p.history.iter().enumerate() {
+                let to = p.history.get(i + 1).map(|(_, t)| *t);
+                w.fact(id, FactKind::ServiceModel, Some(model.as_str()), *from, to).await?;
+            }
+            for (bi, (floors, entrances, per_floor, area)) in p.buildings.iter().enumerate() {
+                let bid = w.building(id, &format!("{}号楼", bi + 1), *floors).await?;
+                for e in 1..=*entrances {
+                    let eid = w.entrance(bid, &format!("{e}单元")).await?;
+                    for f in 1..=*floors {
+                        for u in 1..=*per_floor {
+                            w.unit(eid, &format!("{f}{u:02}"), f, *area).await?;
+                            stats.units += 1;
+                        }
+                    }
+                }
+                stats.buildings += 1;
+            }
+            stats.compounds += 1;
+        }
+    }
+    w.finish().await?;
+    stats.communities = communities.len();
+    Ok(stats)
+}
+
+fn first_in_street<'a>(communities: &'a [(RegionCode, String)], street: &str) -> Option<&'a RegionCode> {
+    communities.iter().map(|(c, _)| c).find(|c| c.as_str().starts_with(street))
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DemoStats {
+    pub communities: usize,
+    pub compounds: usize,
+    pub buildings: usize,
+    pub units: usize,
+}
+
+/// Urban communities (社区, not villages) under `within`, with their paths.
+async fn urban_communities(db: &Db, within: &RegionCode) -> anyhow::Result<Vec<(RegionCode, String)>> {
+    let mut out = Vec::new();
+    let mut stack = vec![within.clone()];
+    while let Some(code) = stack.pop() {
+        for child in db::regions::children(db, &code).await? {
+            let c = RegionCode::parse(&child.region.code)?;
+            if c.level() == domain::Level::Community {
+                if child.region.name.contains("社区") {
+                    out.push((c, child.region.path.clone()));
+                }
+            } else {
+                stack.push(c);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}

@@ -1,0 +1,5 @@
+//! The gongzhi binary's pieces that tests also drive: reading the division
+//! files and building the demo registry.
+
+pub mod demo;
+pub mod import;

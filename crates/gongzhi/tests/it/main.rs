@@ -1,0 +1,11 @@
+//! The one integration-test binary. Every database test runs on SQLite and,
+//! when GONGZHI_TEST_PG names a PostgreSQL server, on PostgreSQL too — each
+//! in a database of its own.
+
+#[macro_use]
+mod support;
+
+mod compounds;
+mod import;
+mod regions;
+mod web;

@@ -1,0 +1,170 @@
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use db::Db;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+/// `db_test! { async fn name(db: Db) { … } }` makes `name::sqlite` and
+/// `name::postgres`.
+macro_rules! db_test {
+    ($(async fn $name:ident($db:ident : Db) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($db: db::Db) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                crate::support::on_sqlite(run).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                crate::support::on_postgres(run).await
+            }
+        }
+    )*};
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("{prefix}_{}_{n}_{nanos}", std::process::id())
+}
+
+pub async fn on_sqlite<F, Fut>(f: F)
+where
+    F: FnOnce(Db) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = std::env::temp_dir().join(unique("gongzhi_test"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+    let db = Db::open(&url).await.expect("open sqlite");
+    f(db.clone()).await;
+    let _ = db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The PostgreSQL server to test on, if any. With CI=true it must be there.
+pub fn pg_url() -> Option<String> {
+    match std::env::var("GONGZHI_TEST_PG") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                panic!("CI=true but GONGZHI_TEST_PG is not set: PostgreSQL tests must run in CI");
+            }
+            eprintln!("GONGZHI_TEST_PG not set: skipping the PostgreSQL half of this test");
+            None
+        }
+    }
+}
+
+/// The same server URL with another database name.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let root = match base[after_scheme..].find('/') {
+        Some(i) => &base[..after_scheme + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+pub async fn on_postgres<F, Fut>(f: F)
+where
+    F: FnOnce(Db) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Some(admin_url) = pg_url() else { return };
+    let admin = Db::connect(&admin_url).await.unwrap_or_else(|e| panic!("GONGZHI_TEST_PG: {e}"));
+    let name = unique("gz_t");
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+    let db = Db::open(&with_database(&admin_url, &name)).await.expect("open test database");
+    f(db.clone()).await;
+    let _ = db.close().await;
+    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+    let _ = admin.close().await;
+}
+
+/// Dezhou's divisions (the demo's subset) without the synthetic registry.
+pub async fn dezhou(db: &Db) {
+    use gongzhi::import::{Source, import_divisions};
+    import_divisions(db, &Source::Embedded(gongzhi::demo::DEZHOU), None, true).await.expect("import Dezhou");
+}
+
+/// The real router, driven in process.
+pub struct App {
+    router: axum::Router,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+}
+
+impl App {
+    pub fn new(db: &Db) -> App {
+        App { router: web::router(web::AppState { db: db.clone() }) }
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Reply {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn get(&self, uri: &str) -> Reply {
+        self.send(Request::get(uri).body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn get_with(&self, uri: &str, name: &str, value: &str) -> Reply {
+        self.send(Request::get(uri).header(name, value).body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn json(&self, method: &str, uri: &str, body: serde_json::Value) -> Reply {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        self.send(req).await
+    }
+
+    pub async fn form(&self, uri: &str, pairs: &[(&str, &str)]) -> Reply {
+        let body: String = pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&");
+        let req = Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+}
+
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,14 @@
+//! One set of migrations for SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m0001_registry;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_registry::Migration)]
+    }
+}

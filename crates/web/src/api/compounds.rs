@@ -1,0 +1,518 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use db::compounds::{self as repo, BuildingSpec, Filter};
+use domain::history::FactKind;
+use domain::{Area, CompoundInput, CompoundPatch, Invalid, ServiceModel};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::regions::parse_code;
+use super::{Page, PageQuery};
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody};
+
+#[derive(Serialize, ToSchema)]
+pub struct CompoundOut {
+    pub id: i64,
+    /// The community (12 digits) or grid (15 digits) the compound lies in.
+    pub region_code: String,
+    pub region_name: String,
+    pub community_code: String,
+    pub name: String,
+    pub address: String,
+    pub year_built: Option<i32>,
+    pub is_old: bool,
+    pub households: i32,
+    /// Exact decimal string, e.g. "28000.50".
+    pub floor_area_m2: String,
+    /// Service model in force today, if recorded.
+    pub service_model: Option<String>,
+    pub retired: bool,
+    pub retired_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<repo::Compound> for CompoundOut {
+    fn from(c: repo::Compound) -> Self {
+        CompoundOut {
+            floor_area_m2: c.floor_area().to_string(),
+            retired: c.retired_at.is_some(),
+            id: c.id,
+            region_code: c.region_code,
+            region_name: c.region_name,
+            community_code: c.community_code,
+            name: c.name,
+            address: c.address,
+            year_built: c.year_built,
+            is_old: c.is_old,
+            households: c.households,
+            service_model: c.service_model,
+            retired_at: c.retired_at,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// An area in m²: a JSON number or a decimal string, at most two decimals.
+#[derive(Deserialize, ToSchema, Clone)]
+#[serde(untagged)]
+pub enum AreaIn {
+    Number(f64),
+    Text(String),
+}
+
+impl AreaIn {
+    fn text(&self) -> String {
+        match self {
+            AreaIn::Text(s) => s.clone(),
+            AreaIn::Number(n) => {
+                let c = (n * 100.0).round();
+                if (n * 100.0 - c).abs() > 1e-6 { n.to_string() } else { format!("{:.2}", c / 100.0) }
+            }
+        }
+    }
+    fn parse(&self, field: &'static str) -> Result<Area, Invalid> {
+        Area::parse(field, &self.text())
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CompoundIn {
+    /// Community (12 digits) or grid (15 digits) code.
+    pub region: String,
+    pub name: String,
+    #[serde(default)]
+    pub address: String,
+    pub year_built: Option<i32>,
+    #[serde(default)]
+    pub is_old: bool,
+    pub households: Option<i32>,
+    pub floor_area_m2: Option<AreaIn>,
+    /// professional, party_led, cooperative, soe_backstop, self_managed or none.
+    pub service_model: Option<String>,
+    /// When the service model took effect (default: today).
+    pub service_model_from: Option<NaiveDate>,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct CompoundPatchIn {
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub year_built: Option<i32>,
+    pub is_old: Option<bool>,
+    pub households: Option<i32>,
+    pub floor_area_m2: Option<AreaIn>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Region subtree to list (any level); default: everything in scope.
+    pub region: Option<String>,
+    /// Part of the compound's name.
+    pub q: Option<String>,
+    /// Also list retired compounds.
+    pub include_retired: Option<bool>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+pub(crate) fn today() -> NaiveDate {
+    // Dates are the programme's own: China Standard Time (UTC+8, no DST).
+    (Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+/// Build the list filter the viewer is allowed: the requested subtree if it
+/// lies inside the viewer's scope.
+pub(crate) async fn filter_for(
+    s: &AppState,
+    viewer: &Viewer,
+    region: Option<&str>,
+    q: Option<String>,
+    include_retired: bool,
+) -> Result<Filter, AppError> {
+    let region = region.map(str::trim).filter(|r| !r.is_empty()).map(parse_code).transpose()?;
+    let within = match viewer.within(region.as_ref())? {
+        Some(code) => db::regions::require(&s.db, &code).await?.region_path(),
+        None => viewer.root_path(),
+    };
+    Ok(Filter { within, name: q, include_retired })
+}
+
+/// Compounds in a region subtree, filtered by name, paged.
+#[utoipa::path(get, path = "/api/v1/compounds", tag = "compounds", params(ListQuery),
+    responses((status = 200, body = Page<CompoundOut>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<Page<CompoundOut>>, AppError> {
+    let f = filter_for(&s, &viewer, q.region.as_deref(), q.q, q.include_retired.unwrap_or(false)).await?;
+    let p = PageQuery { page: q.page, per_page: q.per_page }.paging();
+    let (rows, total) = repo::list(&s.db, &f, p).await?;
+    Ok(Json(Page { items: rows.into_iter().map(Into::into).collect(), page: p.page, per_page: p.per_page, total }))
+}
+
+pub(crate) fn parse_model(
+    model: Option<&str>,
+    from: Option<NaiveDate>,
+) -> Result<Option<(ServiceModel, NaiveDate)>, Invalid> {
+    match model.map(str::trim).filter(|m| !m.is_empty()) {
+        Some(m) => Ok(Some((ServiceModel::parse(m)?, from.unwrap_or_else(today)))),
+        None => Ok(None),
+    }
+}
+
+/// Create a compound.
+#[utoipa::path(post, path = "/api/v1/compounds", tag = "compounds", request_body = CompoundIn,
+    responses((status = 201, body = CompoundOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiJson(b): ApiJson<CompoundIn>,
+) -> Result<(StatusCode, Json<CompoundOut>), AppError> {
+    let input = CompoundInput {
+        region: b.region,
+        name: b.name,
+        address: b.address,
+        year_built: b.year_built.map(|y| y.to_string()).unwrap_or_default(),
+        is_old: b.is_old,
+        households: b.households.map(|h| h.to_string()).unwrap_or_default(),
+        floor_area: b.floor_area_m2.map(|a| a.text()).unwrap_or_default(),
+    };
+    let mut errs = Vec::new();
+    let draft = input.parse(today().year()).map_err(|e| errs.extend(e)).ok();
+    let model = parse_model(b.service_model.as_deref(), b.service_model_from).map_err(|e| errs.push(e)).ok().flatten();
+    let Some(draft) = draft.filter(|_| errs.is_empty()) else {
+        return Err(AppError::invalid(errs));
+    };
+    viewer.check_region(&draft.region)?;
+    let c = repo::create(&s.db, &draft, model).await?;
+    Ok((StatusCode::CREATED, Json(c.into())))
+}
+
+/// One compound.
+#[utoipa::path(get, path = "/api/v1/compounds/{id}", tag = "compounds", params(("id" = i64, Path)),
+    responses((status = 200, body = CompoundOut), (status = 404, body = ErrorBody)))]
+pub async fn get_one(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<CompoundOut>, AppError> {
+    Ok(Json(viewer.compound(&s.db, id).await?.into()))
+}
+
+pub(crate) fn check_patch(b: &CompoundPatchIn) -> Result<CompoundPatch, AppError> {
+    let mut errs = Vec::new();
+    let mut p = CompoundPatch::default();
+    if let Some(n) = &b.name {
+        p.name = domain::compound::check_name(n).map_err(|e| errs.push(e)).ok();
+    }
+    if let Some(a) = &b.address {
+        p.address = domain::compound::check_address(a).map_err(|e| errs.push(e)).ok();
+    }
+    if let Some(y) = b.year_built {
+        p.year_built = domain::compound::check_year_built(Some(y), today().year()).map_err(|e| errs.push(e)).ok();
+    }
+    p.is_old = b.is_old;
+    if let Some(h) = b.households {
+        p.households = domain::compound::check_households(h).map_err(|e| errs.push(e)).ok();
+    }
+    if let Some(a) = &b.floor_area_m2 {
+        p.floor_area = a.parse("floor_area").map_err(|e| errs.push(e)).ok();
+    }
+    if errs.is_empty() { Ok(p) } else { Err(AppError::invalid(errs)) }
+}
+
+/// Change a compound's fields; fields left out stay as they are.
+#[utoipa::path(patch, path = "/api/v1/compounds/{id}", tag = "compounds", params(("id" = i64, Path)),
+    request_body = CompoundPatchIn,
+    responses((status = 200, body = CompoundOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn patch(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<CompoundPatchIn>,
+) -> Result<Json<CompoundOut>, AppError> {
+    viewer.compound(&s.db, id).await?;
+    let p = check_patch(&b)?;
+    Ok(Json(repo::update(&s.db, id, &p).await?.into()))
+}
+
+/// Retire a compound (it is never deleted: past figures keep it).
+#[utoipa::path(post, path = "/api/v1/compounds/{id}/retire", tag = "compounds", params(("id" = i64, Path)),
+    responses((status = 200, body = CompoundOut), (status = 404, body = ErrorBody)))]
+pub async fn retire(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<CompoundOut>, AppError> {
+    viewer.compound(&s.db, id).await?;
+    Ok(Json(repo::retire(&s.db, id).await?.into()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FactOut {
+    pub id: i64,
+    /// service_model, company, owners_committee, party_branch, red_station, sponsor_unit
+    pub kind: String,
+    pub value: Option<String>,
+    pub ref_id: Option<i64>,
+    pub valid_from: NaiveDate,
+    /// Exclusive end; null while in force.
+    pub valid_to: Option<NaiveDate>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<repo::Fact> for FactOut {
+    fn from(f: repo::Fact) -> Self {
+        FactOut {
+            id: f.id,
+            kind: f.kind,
+            value: f.value,
+            ref_id: f.ref_id,
+            valid_from: f.valid_from,
+            valid_to: f.valid_to,
+            recorded_at: f.recorded_at,
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AsOfQuery {
+    /// Only the facts in force on this date (YYYY-MM-DD); default: the whole timeline.
+    pub as_of: Option<NaiveDate>,
+}
+
+/// The dated facts of a compound: the whole timeline, or those in force on a date.
+#[utoipa::path(get, path = "/api/v1/compounds/{id}/facts", tag = "compounds", params(("id" = i64, Path), AsOfQuery),
+    responses((status = 200, body = Vec<FactOut>), (status = 404, body = ErrorBody)))]
+pub async fn facts(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<AsOfQuery>,
+) -> Result<Json<Vec<FactOut>>, AppError> {
+    viewer.compound(&s.db, id).await?;
+    let rows = match q.as_of {
+        Some(d) => repo::facts_as_of(&s.db, id, d).await?,
+        None => repo::facts(&s.db, id).await?,
+    };
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct FactIn {
+    /// Only `service_model` for now; the organisation kinds arrive with the organisation registry.
+    pub kind: String,
+    pub value: String,
+    pub effective_from: NaiveDate,
+}
+
+pub(crate) fn check_fact(kind: &str, value: &str) -> Result<(FactKind, String), Invalid> {
+    match FactKind::parse(kind) {
+        Some(FactKind::ServiceModel) => Ok((FactKind::ServiceModel, ServiceModel::parse(value)?.as_str().to_owned())),
+        Some(_) => {
+            Err(Invalid::new("kind", format!("{kind} is set through the organisation registry, not yet available")))
+        }
+        None => Err(Invalid::new("kind", format!("{kind:?} is not a kind of compound fact"))),
+    }
+}
+
+/// Record a new value of a dated fact from a date on; the previous value ends there.
+#[utoipa::path(post, path = "/api/v1/compounds/{id}/facts", tag = "compounds", params(("id" = i64, Path)),
+    request_body = FactIn,
+    responses((status = 201, body = Vec<FactOut>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_fact(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<FactIn>,
+) -> Result<(StatusCode, Json<Vec<FactOut>>), AppError> {
+    viewer.compound(&s.db, id).await?;
+    let (kind, value) = check_fact(&b.kind, &b.value)?;
+    let rows = repo::set_fact(&s.db, id, kind, Some(&value), None, b.effective_from).await?;
+    Ok((StatusCode::CREATED, Json(rows.into_iter().map(Into::into).collect())))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BuildingOut {
+    pub id: i64,
+    pub compound_id: i64,
+    pub name: String,
+    pub floors: i32,
+    pub retired: bool,
+    pub entrances: i64,
+    pub units: i64,
+    /// Sum of the units' exclusive areas.
+    pub area_m2: String,
+}
+
+impl From<repo::BuildingSummary> for BuildingOut {
+    fn from(b: repo::BuildingSummary) -> Self {
+        BuildingOut {
+            area_m2: Area::from_centi(b.area_centi).to_string(),
+            retired: b.retired_at.is_some(),
+            id: b.id,
+            compound_id: b.compound_id,
+            name: b.name,
+            floors: b.floors,
+            entrances: b.entrances,
+            units: b.units,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UnitOut {
+    pub id: i64,
+    pub entrance: String,
+    pub number: String,
+    pub floor: i32,
+    pub area_m2: String,
+}
+
+impl From<repo::UnitRow> for UnitOut {
+    fn from(u: repo::UnitRow) -> Self {
+        UnitOut {
+            area_m2: Area::from_centi(u.area_centi).to_string(),
+            id: u.id,
+            entrance: u.entrance,
+            number: u.number,
+            floor: u.floor,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BuildingDetail {
+    #[serde(flatten)]
+    pub building: BuildingOut,
+    pub units: Vec<UnitOut>,
+}
+
+/// The buildings of a compound with their entrance and unit counts.
+#[utoipa::path(get, path = "/api/v1/compounds/{id}/buildings", tag = "compounds", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<BuildingOut>), (status = 404, body = ErrorBody)))]
+pub async fn buildings(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<BuildingOut>>, AppError> {
+    viewer.compound(&s.db, id).await?;
+    Ok(Json(repo::buildings(&s.db, id).await?.into_iter().map(Into::into).collect()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BuildingIn {
+    pub name: String,
+    pub floors: i32,
+    pub entrances: i32,
+    pub units_per_floor: i32,
+    /// Exclusive area of each unit; edit single units afterwards.
+    pub unit_area_m2: AreaIn,
+}
+
+impl BuildingIn {
+    pub(crate) fn spec(&self) -> Result<BuildingSpec, AppError> {
+        let spec = BuildingSpec {
+            name: self.name.clone(),
+            floors: self.floors,
+            entrances: self.entrances,
+            units_per_floor: self.units_per_floor,
+            unit_area: self.unit_area_m2.parse("unit_area_m2")?,
+        };
+        spec.check()?;
+        Ok(spec)
+    }
+}
+
+/// Add a building with its entrances and units (numbered floor × 100 + n).
+#[utoipa::path(post, path = "/api/v1/compounds/{id}/buildings", tag = "compounds", params(("id" = i64, Path)),
+    request_body = BuildingIn,
+    responses((status = 201, body = BuildingOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn create_building(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<BuildingIn>,
+) -> Result<(StatusCode, Json<BuildingOut>), AppError> {
+    viewer.compound(&s.db, id).await?;
+    let spec = b.spec()?;
+    Ok((StatusCode::CREATED, Json(repo::create_building(&s.db, id, &spec).await?.into())))
+}
+
+/// A building with all its units.
+#[utoipa::path(get, path = "/api/v1/buildings/{id}", tag = "compounds", params(("id" = i64, Path)),
+    responses((status = 200, body = BuildingDetail), (status = 404, body = ErrorBody)))]
+pub async fn get_building(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<BuildingDetail>, AppError> {
+    let b = viewer.building(&s.db, id).await?;
+    let units = repo::units(&s.db, id).await?.into_iter().map(Into::into).collect();
+    Ok(Json(BuildingDetail { building: b.into(), units }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BuildingPatchIn {
+    pub name: Option<String>,
+    pub floors: Option<i32>,
+}
+
+/// Rename a building or correct its number of floors.
+#[utoipa::path(patch, path = "/api/v1/buildings/{id}", tag = "compounds", params(("id" = i64, Path)),
+    request_body = BuildingPatchIn,
+    responses((status = 200, body = BuildingOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn patch_building(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<BuildingPatchIn>,
+) -> Result<Json<BuildingOut>, AppError> {
+    viewer.building(&s.db, id).await?;
+    Ok(Json(repo::update_building(&s.db, id, b.name.as_deref(), b.floors).await?.into()))
+}
+
+/// Retire a building (kept for history).
+#[utoipa::path(post, path = "/api/v1/buildings/{id}/retire", tag = "compounds", params(("id" = i64, Path)),
+    responses((status = 200, body = BuildingOut), (status = 404, body = ErrorBody)))]
+pub async fn retire_building(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<BuildingOut>, AppError> {
+    viewer.building(&s.db, id).await?;
+    Ok(Json(repo::retire_building(&s.db, id).await?.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UnitPatchIn {
+    pub area_m2: AreaIn,
+}
+
+/// Correct a unit's registered exclusive area.
+#[utoipa::path(patch, path = "/api/v1/units/{id}", tag = "compounds", params(("id" = i64, Path)),
+    request_body = UnitPatchIn,
+    responses((status = 200, body = UnitOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn patch_unit(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<UnitPatchIn>,
+) -> Result<Json<UnitOut>, AppError> {
+    let (_, building_id) = repo::unit(&s.db, id).await?;
+    viewer.building(&s.db, building_id).await?;
+    let area = b.area_m2.parse("area_m2")?;
+    Ok(Json(repo::set_unit_area(&s.db, id, area).await?.into()))
+}

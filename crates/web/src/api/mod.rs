@@ -1,0 +1,70 @@
+//! The JSON API under `/api/v1`. Each route is declared with its OpenAPI
+//! description (utoipa), so `/api/openapi.json` cannot drift from the code.
+
+pub(crate) mod compounds;
+pub(crate) mod regions;
+
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "gongzhi API",
+        description = "共治 — party-building-led property management and community co-governance. \
+                       Errors are `{\"error\":{\"code\":\"snake_case\",\"message\":\"…\"}}`.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    tags((name = "regions", description = "行政区划 administrative regions"),
+         (name = "compounds", description = "小区 compounds, buildings, entrances and units"))
+)]
+struct ApiDoc;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(regions::roots))
+        .routes(routes!(regions::get_region))
+        .routes(routes!(regions::children))
+        .routes(routes!(regions::create_grid))
+        .routes(routes!(compounds::list, compounds::create))
+        .routes(routes!(compounds::get_one, compounds::patch))
+        .routes(routes!(compounds::retire))
+        .routes(routes!(compounds::facts, compounds::set_fact))
+        .routes(routes!(compounds::buildings, compounds::create_building))
+        .routes(routes!(compounds::get_building, compounds::patch_building))
+        .routes(routes!(compounds::retire_building))
+        .routes(routes!(compounds::patch_unit))
+}
+
+/// The OpenAPI document, for tests and `gongzhi openapi`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    router().split_for_parts().1
+}
+
+/// One page of a list.
+#[derive(Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page number, from 1.
+    pub page: Option<u64>,
+    /// Rows per page, 1–200 (default 50).
+    pub per_page: Option<u64>,
+}
+
+impl PageQuery {
+    pub fn paging(&self) -> domain::Paging {
+        domain::Paging::new(self.page, self.per_page)
+    }
+}

@@ -1,0 +1,111 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use domain::RegionCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{Page, PageQuery};
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody};
+
+#[derive(Serialize, ToSchema)]
+pub struct RegionOut {
+    /// GB/T 2260 / statistical division code (2, 4, 6, 9, 12 or 15 digits).
+    pub code: String,
+    pub name: String,
+    /// province, city, county, street, community or grid
+    pub level: String,
+    pub parent_code: Option<String>,
+    /// Materialised path, e.g. `/37/3714/371402/`.
+    pub path: String,
+    pub child_count: i64,
+    /// Compounds in the whole subtree (retired ones left out).
+    pub compound_count: i64,
+}
+
+impl From<db::regions::RegionSummary> for RegionOut {
+    fn from(s: db::regions::RegionSummary) -> Self {
+        RegionOut {
+            code: s.region.code,
+            name: s.region.name,
+            level: s.region.level,
+            parent_code: s.region.parent_code,
+            path: s.region.path,
+            child_count: s.child_count,
+            compound_count: s.compound_count,
+        }
+    }
+}
+
+pub(crate) fn parse_code(s: &str) -> Result<RegionCode, AppError> {
+    RegionCode::parse(s).map_err(|e| AppError::bad_request(format!("region code: {}", e.reason)))
+}
+
+/// Top-level regions the caller may see (provinces, or the caller's own scope).
+#[utoipa::path(get, path = "/api/v1/regions", tag = "regions",
+    responses((status = 200, body = Vec<RegionOut>)))]
+pub async fn roots(State(s): State<AppState>, viewer: Viewer) -> Result<Json<Vec<RegionOut>>, AppError> {
+    let out = match &viewer.scope {
+        Some(code) => vec![db::regions::summary(&s.db, code).await?.into()],
+        None => db::regions::roots(&s.db).await?.into_iter().map(Into::into).collect(),
+    };
+    Ok(Json(out))
+}
+
+/// One region with its child and compound counts.
+#[utoipa::path(get, path = "/api/v1/regions/{code}", tag = "regions",
+    params(("code" = String, Path, description = "region code, e.g. 3714")),
+    responses((status = 200, body = RegionOut), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_region(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiPath(code): ApiPath<String>,
+) -> Result<Json<RegionOut>, AppError> {
+    let code = parse_code(&code)?;
+    viewer.check_region(&code)?;
+    Ok(Json(db::regions::summary(&s.db, &code).await?.into()))
+}
+
+/// The children of a region, each with its counts, in code order.
+#[utoipa::path(get, path = "/api/v1/regions/{code}/children", tag = "regions",
+    params(("code" = String, Path, description = "region code"), PageQuery),
+    responses((status = 200, body = Page<RegionOut>), (status = 404, body = ErrorBody)))]
+pub async fn children(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<Page<RegionOut>>, AppError> {
+    let code = parse_code(&code)?;
+    viewer.check_region(&code)?;
+    let p = q.paging();
+    let all = db::regions::children(&s.db, &code).await?;
+    let total = all.len() as u64;
+    let items = all.into_iter().skip(p.offset() as usize).take(p.per_page as usize).map(Into::into).collect();
+    Ok(Json(Page { items, page: p.page, per_page: p.per_page, total }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct GridIn {
+    pub name: String,
+}
+
+/// Create a grid (网格) under a community; its code is the community's plus a 3-digit suffix.
+#[utoipa::path(post, path = "/api/v1/regions/{code}/grids", tag = "regions",
+    params(("code" = String, Path, description = "community code (12 digits)")),
+    request_body = GridIn,
+    responses((status = 201, body = RegionOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_grid(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(body): ApiJson<GridIn>,
+) -> Result<(StatusCode, Json<RegionOut>), AppError> {
+    let code = parse_code(&code)?;
+    viewer.check_region(&code)?;
+    let grid = db::regions::create_grid(&s.db, &code, &body.name).await?;
+    let code = parse_code(&grid.code)?;
+    Ok((StatusCode::CREATED, Json(db::regions::summary(&s.db, &code).await?.into())))
+}

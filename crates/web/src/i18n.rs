@@ -1,0 +1,219 @@
+//! Every string a page shows, in Simplified Chinese and English, from this
+//! one catalogue. Chinese is the default; `/lang/en` switches by cookie.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "zh" | "zh-CN" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+}
+
+/// The translator handed to every template as `t`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr {
+    pub lang: Lang,
+}
+
+impl Tr {
+    pub fn get(&self, key: &str) -> &'static str {
+        match CATALOGUE.binary_search_by(|(k, _, _)| (*k).cmp(key)) {
+            Ok(i) => match self.lang {
+                Lang::Zh => CATALOGUE[i].1,
+                Lang::En => CATALOGUE[i].2,
+            },
+            Err(_) => {
+                tracing::warn!(key, "missing translation");
+                "??"
+            }
+        }
+    }
+
+    /// A key built from a prefix and a stored value, e.g. `level.` + `street`.
+    pub fn of(&self, prefix: &str, value: &str) -> &'static str {
+        self.get(&format!("{prefix}{value}"))
+    }
+
+    pub fn is_zh(&self) -> bool {
+        self.lang == Lang::Zh
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.lang.code()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Tr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let from_cookie = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|kv| kv.trim().strip_prefix("lang="))
+            .find_map(Lang::parse);
+        let from_accept = || {
+            let al = parts.headers.get(header::ACCEPT_LANGUAGE)?.to_str().ok()?;
+            // Only an explicit English-first browser gets English by default.
+            al.trim_start().starts_with("en").then_some(Lang::En)
+        };
+        Ok(Tr { lang: from_cookie.or_else(from_accept).unwrap_or(Lang::Zh) })
+    }
+}
+
+/// (key, 中文, English), sorted by key (checked by a test).
+pub static CATALOGUE: &[(&str, &str, &str)] = &[
+    ("action.add", "添加", "Add"),
+    ("action.cancel", "取消", "Cancel"),
+    ("action.edit", "编辑", "Edit"),
+    ("action.filter", "筛选", "Filter"),
+    ("action.new_compound", "新建小区", "New compound"),
+    ("action.retire", "注销", "Retire"),
+    (
+        "action.retire_confirm",
+        "注销后该小区不再计入统计，历史保留。确认注销？",
+        "A retired compound leaves the counts; its history stays. Retire it?",
+    ),
+    ("action.save", "保存", "Save"),
+    ("action.set", "设置", "Set"),
+    ("app.name", "共治", "gongzhi"),
+    ("app.tagline", "党建引领物业管理与社区共治", "Party-led property management and community co-governance"),
+    ("building.add", "添加楼栋", "Add a building"),
+    ("building.area", "建筑面积（㎡）", "Floor area (m²)"),
+    ("building.entrances", "单元数", "Entrances"),
+    ("building.floors", "层数", "Floors"),
+    ("building.name", "楼栋名称", "Building"),
+    ("building.unit_area", "每户专有面积（㎡）", "Exclusive area per unit (m²)"),
+    ("building.units", "户数", "Units"),
+    ("building.units_per_floor", "每层户数", "Units per floor"),
+    ("compound.address", "地址", "Address"),
+    ("compound.buildings", "楼栋", "Buildings"),
+    ("compound.community", "所属社区／网格", "Community / grid"),
+    ("compound.count", "小区数", "Compounds"),
+    ("compound.created", "录入时间", "Recorded"),
+    ("compound.edit", "编辑小区", "Edit compound"),
+    ("compound.facts", "动态信息（按生效日期）", "Dated facts (by effective date)"),
+    ("compound.floor_area", "总建筑面积（㎡）", "Total floor area (m²)"),
+    ("compound.households", "户数", "Households"),
+    ("compound.is_old", "老旧小区", "Old compound"),
+    ("compound.list", "小区", "Compounds"),
+    ("compound.model", "物业服务模式", "Property-service model"),
+    ("compound.model_from", "生效日期", "Effective from"),
+    ("compound.name", "小区名称", "Compound"),
+    ("compound.new", "新建小区", "New compound"),
+    ("compound.no_buildings", "尚未登记楼栋。", "No buildings recorded yet."),
+    ("compound.no_facts", "尚无动态信息。", "No dated facts yet."),
+    ("compound.none_found", "没有符合条件的小区。", "No compounds match."),
+    ("compound.region_code", "社区或网格代码", "Community or grid code"),
+    ("compound.retired", "已注销", "Retired"),
+    ("compound.search", "按名称搜索", "Search by name"),
+    ("compound.set_model", "变更物业服务模式", "Change the service model"),
+    ("compound.units", "户", "Units"),
+    ("compound.year_built", "建成年份", "Year built"),
+    ("error.conflict", "与已有记录冲突", "Conflicts with an existing record"),
+    (
+        "error.internal",
+        "服务器内部错误，请稍后再试或联系管理员。",
+        "Internal error; try again later or ask the administrator.",
+    ),
+    ("error.invalid_input", "输入有误，请检查标出的字段。", "Some fields need attention."),
+    ("error.not_found", "找不到该页面或记录。", "No such page or record."),
+    ("error.title", "出错了", "Something went wrong"),
+    ("fact.company", "物业企业", "Property company"),
+    ("fact.owners_committee", "业主委员会", "Owners' committee"),
+    ("fact.party_branch", "小区党支部", "Compound party branch"),
+    ("fact.red_station", "红色驿站", "Red station"),
+    ("fact.service_model", "物业服务模式", "Service model"),
+    ("fact.sponsor_unit", "包保单位", "Sponsor unit"),
+    ("fact.valid_from", "起", "From"),
+    ("fact.valid_to", "止", "To"),
+    ("fact.value", "内容", "Value"),
+    ("level.city", "市", "City"),
+    ("level.community", "社区／村", "Community / village"),
+    ("level.county", "县（市、区）", "County"),
+    ("level.grid", "网格", "Grid"),
+    ("level.province", "省", "Province"),
+    ("level.street", "街道／乡镇", "Street / town"),
+    ("login.soon", "登录（即将开放）", "Sign in (coming)"),
+    ("model.cooperative", "集体经济组织合作社", "Cooperative"),
+    ("model.none", "无物业服务", "No property service"),
+    ("model.party_led", "社区党组织领办", "Led by the community party organisation"),
+    ("model.professional", "专业化物业服务企业", "Professional company"),
+    ("model.self_managed", "业主自治／单位自管", "Self-managed"),
+    ("model.soe_backstop", "国有物业兜底", "State-owned backstop"),
+    ("model.unset", "未设置", "Not set"),
+    ("nav.api", "接口文档", "API"),
+    ("nav.compounds", "小区", "Compounds"),
+    ("nav.home", "首页", "Home"),
+    ("nav.regions", "行政区划", "Regions"),
+    ("nav.switch_lang", "English", "中文"),
+    ("page.next", "下一页", "Next"),
+    ("page.of", "共", "of"),
+    ("page.prev", "上一页", "Previous"),
+    ("page.total", "条", "in all"),
+    ("region.children", "下级区划", "Subdivisions"),
+    ("region.code", "代码", "Code"),
+    ("region.compounds_here", "辖区小区", "Compounds in this area"),
+    ("region.level", "层级", "Level"),
+    ("region.name", "名称", "Name"),
+    ("region.no_children", "没有下级区划。", "No subdivisions."),
+    ("region.roots", "全国省级行政区", "Provinces"),
+    ("region.subdivisions", "下级数", "Subdivisions"),
+    ("unit.area", "专有面积（㎡）", "Exclusive area (m²)"),
+    ("unit.entrance", "单元", "Entrance"),
+    ("unit.floor", "楼层", "Floor"),
+    ("unit.number", "房号", "Unit"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_is_sorted_and_unique() {
+        for w in CATALOGUE.windows(2) {
+            assert!(w[0].0 < w[1].0, "{} must sort before {}", w[0].0, w[1].0);
+        }
+    }
+
+    #[test]
+    fn every_template_key_is_in_the_catalogue() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for part in text.split("t.get(\"").skip(1) {
+                let key = &part[..part.find('"').unwrap()];
+                assert!(CATALOGUE.iter().any(|(k, _, _)| *k == key), "{}: key {key} missing", path.display());
+            }
+        }
+    }
+
+    #[test]
+    fn switches_language() {
+        assert_eq!(Tr { lang: Lang::Zh }.get("nav.regions"), "行政区划");
+        assert_eq!(Tr { lang: Lang::En }.get("nav.regions"), "Regions");
+    }
+}

@@ -1,0 +1,57 @@
+//! HTTP: the JSON API under `/api/v1` (with its OpenAPI document), the
+//! server-rendered pages, static assets and the middleware around them.
+
+pub mod api;
+mod assets;
+pub mod auth;
+pub mod error;
+pub mod i18n;
+mod middleware;
+pub mod ui;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::AppError;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: db::Db,
+}
+
+/// Request bodies above this are refused with 413 (forms and JSON are small;
+/// photo uploads of a later issue get their own limit on their route).
+const BODY_LIMIT: usize = 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let (api_router, openapi) = api::router().split_for_parts();
+    Router::new()
+        .merge(ui::router())
+        .merge(api_router)
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .route("/healthz", get(healthz))
+        .route("/static/{*file}", get(assets::serve))
+        .fallback(ui::not_found)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+}
+
+async fn healthz(axum::extract::State(s): axum::extract::State<AppState>) -> Result<&'static str, AppError> {
+    s.db.ping().await.map_err(|e| AppError::internal(e.to_string()))?;
+    Ok("ok")
+}

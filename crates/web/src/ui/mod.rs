@@ -1,0 +1,511 @@
+//! Server-rendered pages. Plain forms that work without JavaScript; every
+//! string comes from the i18n catalogue; the same scope checks as the API.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::Datelike;
+use db::compounds::{self as repo, BuildingSummary, Compound, Fact, UnitRow};
+use db::regions::{Region, RegionSummary};
+use domain::{Area, CompoundInput, Paging, ServiceModel};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::api::compounds::{
+    AreaIn, BuildingIn, CompoundPatchIn, check_fact, check_patch, filter_for, parse_model, today,
+};
+use crate::auth::Viewer;
+use crate::error::{AppError, FieldError};
+use crate::i18n::{Lang, Tr};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/regions") }))
+        .route("/regions", get(regions_root))
+        .route("/regions/{code}", get(region_page))
+        .route("/compounds", get(compound_list).post(compound_create))
+        .route("/compounds/new", get(compound_new))
+        .route("/compounds/{id}", get(compound_page).post(compound_update))
+        .route("/compounds/{id}/edit", get(compound_edit))
+        .route("/compounds/{id}/retire", post(compound_retire))
+        .route("/compounds/{id}/facts", post(compound_fact))
+        .route("/compounds/{id}/buildings", post(building_create))
+        .route("/buildings/{id}", get(building_page))
+        .route("/lang/{lang}", get(set_lang))
+}
+
+/// An error shown as a page in the reader's language.
+pub struct UiError(AppError, Tr);
+
+impl IntoResponse for UiError {
+    fn into_response(self) -> Response {
+        let UiError(e, t) = self;
+        let key = match e.code {
+            "not_found" => "error.not_found",
+            "conflict" => "error.conflict",
+            "invalid_input" => "error.invalid_input",
+            _ => "error.internal",
+        };
+        let page = ErrorPage {
+            t,
+            message: t.get(key),
+            detail: if e.status.is_server_error() { String::new() } else { e.message },
+        };
+        (e.status, render(&page)).into_response()
+    }
+}
+
+trait OrPage<T> {
+    fn page(self, t: Tr) -> Result<T, UiError>;
+}
+
+impl<T, E: Into<AppError>> OrPage<T> for Result<T, E> {
+    fn page(self, t: Tr) -> Result<T, UiError> {
+        self.map_err(|e| UiError(e.into(), t))
+    }
+}
+
+fn render(t: &impl Template) -> Html<String> {
+    match t.render() {
+        Ok(s) => Html(s),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            Html("<!doctype html><title>error</title><p>template error</p>".into())
+        }
+    }
+}
+
+pub async fn not_found(t: Tr) -> Response {
+    UiError(AppError::not_found(), t).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    t: Tr,
+    message: &'static str,
+    detail: String,
+}
+
+// ---- regions -------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "region.html")]
+struct RegionPage {
+    t: Tr,
+    here: Option<RegionSummary>,
+    crumbs: Vec<Region>,
+    children: Vec<RegionSummary>,
+    compounds: Vec<Compound>,
+}
+
+async fn regions_root(State(s): State<AppState>, viewer: Viewer, t: Tr) -> Result<Response, UiError> {
+    if let Some(code) = &viewer.scope {
+        return Ok(Redirect::to(&format!("/regions/{code}")).into_response());
+    }
+    let children = db::regions::roots(&s.db).await.page(t)?;
+    Ok(render(&RegionPage { t, here: None, crumbs: vec![], children, compounds: vec![] }).into_response())
+}
+
+async fn region_page(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(code): Path<String>,
+) -> Result<Html<String>, UiError> {
+    let code = crate::api::regions::parse_code(&code).page(t)?;
+    viewer.check_region(&code).page(t)?;
+    let here = db::regions::summary(&s.db, &code).await.page(t)?;
+    let crumbs = db::regions::lineage(&s.db, &code).await.page(t)?;
+    let children = db::regions::children(&s.db, &code).await.page(t)?;
+    // Where compounds sit directly (communities and grids), show them here.
+    let compounds = if children.is_empty() || code.level() >= domain::Level::Community {
+        let f = filter_for(&s, &viewer, Some(code.as_str()), None, false).await.page(t)?;
+        repo::list(&s.db, &f, Paging::new(None, Some(50))).await.page(t)?.0
+    } else {
+        vec![]
+    };
+    Ok(render(&RegionPage { t, here: Some(here), crumbs, children, compounds }))
+}
+
+// ---- compounds -------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct ListParams {
+    region: Option<String>,
+    q: Option<String>,
+    page: Option<u64>,
+}
+
+#[derive(Template)]
+#[template(path = "compounds.html")]
+struct CompoundsPage {
+    t: Tr,
+    region: String,
+    q: String,
+    rows: Vec<Compound>,
+    total: u64,
+    page: u64,
+    pages: u64,
+}
+
+impl CompoundsPage {
+    fn link(&self, page: u64) -> String {
+        let mut s = format!("/compounds?page={page}");
+        if !self.region.is_empty() {
+            s.push_str(&format!("&region={}", self.region));
+        }
+        if !self.q.is_empty() {
+            s.push_str(&format!("&q={}", urlencode(&self.q)));
+        }
+        s
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn compound_list(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Query(p): Query<ListParams>,
+) -> Result<Html<String>, UiError> {
+    let f = filter_for(&s, &viewer, p.region.as_deref(), p.q.clone(), false).await.page(t)?;
+    let paging = Paging::new(p.page, None);
+    let (rows, total) = repo::list(&s.db, &f, paging).await.page(t)?;
+    Ok(render(&CompoundsPage {
+        t,
+        region: p.region.unwrap_or_default().trim().to_owned(),
+        q: p.q.unwrap_or_default(),
+        rows,
+        total,
+        page: paging.page,
+        pages: paging.pages(total),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "compound.html")]
+struct CompoundPage {
+    t: Tr,
+    c: Compound,
+    crumbs: Vec<Region>,
+    facts: Vec<Fact>,
+    buildings: Vec<BuildingSummary>,
+    models: &'static [ServiceModel],
+    today: String,
+}
+
+impl CompoundPage {
+    fn units(&self) -> i64 {
+        self.buildings.iter().map(|b| b.units).sum()
+    }
+}
+
+async fn compound_page(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, UiError> {
+    let c = viewer.compound(&s.db, id).await.page(t)?;
+    let code = crate::api::regions::parse_code(&c.region_code).page(t)?;
+    let crumbs = db::regions::lineage(&s.db, &code).await.page(t)?;
+    let facts = repo::facts(&s.db, id).await.page(t)?;
+    let buildings = repo::buildings(&s.db, id).await.page(t)?;
+    Ok(render(&CompoundPage { t, c, crumbs, facts, buildings, models: &ServiceModel::ALL, today: today().to_string() }))
+}
+
+#[derive(Deserialize, Default, Clone)]
+struct CompoundForm {
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    year_built: String,
+    is_old: Option<String>,
+    #[serde(default)]
+    households: String,
+    #[serde(default)]
+    floor_area: String,
+    #[serde(default)]
+    service_model: String,
+    #[serde(default)]
+    service_model_from: String,
+}
+
+#[derive(Template)]
+#[template(path = "compound_form.html")]
+struct CompoundFormPage {
+    t: Tr,
+    id: Option<i64>,
+    f: CompoundForm,
+    errors: Vec<FieldError>,
+    models: &'static [ServiceModel],
+}
+
+impl CompoundFormPage {
+    fn error(&self, field: &str) -> String {
+        self.errors.iter().filter(|e| e.field == field).map(|e| e.reason.as_str()).collect::<Vec<_>>().join("; ")
+    }
+}
+
+#[derive(Deserialize)]
+struct NewParams {
+    region: Option<String>,
+}
+
+async fn compound_new(t: Tr, Query(p): Query<NewParams>) -> Html<String> {
+    let f = CompoundForm {
+        region: p.region.unwrap_or_default(),
+        service_model_from: today().to_string(),
+        ..Default::default()
+    };
+    render(&CompoundFormPage { t, id: None, f, errors: vec![], models: &ServiceModel::ALL })
+}
+
+fn form_errors(t: Tr, id: Option<i64>, f: CompoundForm, e: AppError) -> Response {
+    if e.code != "invalid_input" && e.code != "conflict" {
+        return UiError(e, t).into_response();
+    }
+    let errors =
+        if e.fields.is_empty() { vec![FieldError { field: "name".into(), reason: e.message }] } else { e.fields };
+    (StatusCode::UNPROCESSABLE_ENTITY, render(&CompoundFormPage { t, id, f, errors, models: &ServiceModel::ALL }))
+        .into_response()
+}
+
+async fn compound_create(State(s): State<AppState>, viewer: Viewer, t: Tr, Form(f): Form<CompoundForm>) -> Response {
+    let input = CompoundInput {
+        region: f.region.clone(),
+        name: f.name.clone(),
+        address: f.address.clone(),
+        year_built: f.year_built.clone(),
+        is_old: f.is_old.is_some(),
+        households: f.households.clone(),
+        floor_area: f.floor_area.clone(),
+    };
+    let mut errs = Vec::new();
+    let draft = input.parse(today().year()).map_err(|e| errs.extend(e)).ok();
+    let from = match f.service_model_from.trim() {
+        "" => None,
+        d => d
+            .parse()
+            .map_err(|_| {
+                errs.push(domain::Invalid::new("service_model_from", format!("{d:?} is not a date (YYYY-MM-DD)")))
+            })
+            .ok(),
+    };
+    let model = parse_model(Some(&f.service_model), from).map_err(|e| errs.push(e)).ok().flatten();
+    let Some(draft) = draft.filter(|_| errs.is_empty()) else {
+        return form_errors(t, None, f, AppError::invalid(errs));
+    };
+    if let Err(e) = viewer.check_region(&draft.region) {
+        return UiError(e, t).into_response();
+    }
+    match repo::create(&s.db, &draft, model).await {
+        Ok(c) => Redirect::to(&format!("/compounds/{}", c.id)).into_response(),
+        Err(e) => form_errors(t, None, f, e.into()),
+    }
+}
+
+async fn compound_edit(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, UiError> {
+    let c = viewer.compound(&s.db, id).await.page(t)?;
+    let f = CompoundForm {
+        region: c.region_code.clone(),
+        name: c.name.clone(),
+        address: c.address.clone(),
+        year_built: c.year_built.map(|y| y.to_string()).unwrap_or_default(),
+        is_old: c.is_old.then(|| "on".into()),
+        households: c.households.to_string(),
+        floor_area: c.floor_area().to_string(),
+        service_model: String::new(),
+        service_model_from: String::new(),
+    };
+    Ok(render(&CompoundFormPage { t, id: Some(id), f, errors: vec![], models: &ServiceModel::ALL }))
+}
+
+async fn compound_update(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+    Form(f): Form<CompoundForm>,
+) -> Response {
+    if let Err(e) = viewer.compound(&s.db, id).await {
+        return UiError(e, t).into_response();
+    }
+    let year = f.year_built.trim();
+    let households = f.households.trim();
+    let mut errs = Vec::new();
+    let patch = CompoundPatchIn {
+        name: Some(f.name.clone()),
+        address: Some(f.address.clone()),
+        year_built: if year.is_empty() {
+            None
+        } else {
+            year.parse()
+                .map_err(|_| errs.push(domain::Invalid::new("year_built", format!("{year:?} is not a year"))))
+                .ok()
+        },
+        is_old: Some(f.is_old.is_some()),
+        households: households
+            .parse()
+            .map_err(|_| errs.push(domain::Invalid::new("households", format!("{households:?} is not a whole number"))))
+            .ok(),
+        floor_area_m2: Some(AreaIn::Text(f.floor_area.clone())),
+    };
+    if !errs.is_empty() {
+        return form_errors(t, Some(id), f, AppError::invalid(errs));
+    }
+    let result = match check_patch(&patch) {
+        Ok(p) => repo::update(&s.db, id, &p).await.map_err(AppError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Redirect::to(&format!("/compounds/{id}")).into_response(),
+        Err(e) => form_errors(t, Some(id), f, e),
+    }
+}
+
+async fn compound_retire(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+) -> Result<Redirect, UiError> {
+    viewer.compound(&s.db, id).await.page(t)?;
+    repo::retire(&s.db, id).await.page(t)?;
+    Ok(Redirect::to(&format!("/compounds/{id}")))
+}
+
+#[derive(Deserialize)]
+struct FactForm {
+    kind: String,
+    value: String,
+    effective_from: String,
+}
+
+async fn compound_fact(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+    Form(f): Form<FactForm>,
+) -> Result<Redirect, UiError> {
+    viewer.compound(&s.db, id).await.page(t)?;
+    let (kind, value) = check_fact(&f.kind, &f.value).page(t)?;
+    let date = f
+        .effective_from
+        .trim()
+        .parse()
+        .map_err(|_| {
+            domain::Invalid::new("effective_from", format!("{:?} is not a date (YYYY-MM-DD)", f.effective_from))
+        })
+        .page(t)?;
+    repo::set_fact(&s.db, id, kind, Some(&value), None, date).await.page(t)?;
+    Ok(Redirect::to(&format!("/compounds/{id}")))
+}
+
+#[derive(Deserialize)]
+struct BuildingForm {
+    name: String,
+    floors: String,
+    entrances: String,
+    units_per_floor: String,
+    unit_area: String,
+}
+
+async fn building_create(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+    Form(f): Form<BuildingForm>,
+) -> Result<Redirect, UiError> {
+    viewer.compound(&s.db, id).await.page(t)?;
+    let int = |field: &'static str, v: &str| {
+        v.trim().parse::<i32>().map_err(|_| domain::Invalid::new(field, format!("{v:?} is not a whole number")))
+    };
+    let b = BuildingIn {
+        name: f.name,
+        floors: int("floors", &f.floors).page(t)?,
+        entrances: int("entrances", &f.entrances).page(t)?,
+        units_per_floor: int("units_per_floor", &f.units_per_floor).page(t)?,
+        unit_area_m2: AreaIn::Text(f.unit_area),
+    };
+    let spec = b.spec().page(t)?;
+    repo::create_building(&s.db, id, &spec).await.page(t)?;
+    Ok(Redirect::to(&format!("/compounds/{id}#buildings")))
+}
+
+#[derive(Template)]
+#[template(path = "building.html")]
+struct BuildingPage {
+    t: Tr,
+    c: Compound,
+    b: BuildingSummary,
+    units: Vec<UnitRow>,
+}
+
+async fn building_page(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, UiError> {
+    let b = viewer.building(&s.db, id).await.page(t)?;
+    let c = repo::get(&s.db, b.compound_id).await.page(t)?;
+    let units = repo::units(&s.db, id).await.page(t)?;
+    Ok(render(&BuildingPage { t, c, b, units }))
+}
+
+// ---- language --------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct LangParams {
+    next: Option<String>,
+}
+
+async fn set_lang(Path(lang): Path<String>, Query(p): Query<LangParams>, headers: axum::http::HeaderMap) -> Response {
+    let lang = Lang::parse(&lang).unwrap_or(Lang::Zh);
+    let short = if lang == Lang::En { "en" } else { "zh" };
+    // Back to where the reader was: `next`, else the Referer's path. Only
+    // same-site paths are followed, so this is never an open redirect.
+    let referer_path = || {
+        let r = headers.get(header::REFERER)?.to_str().ok()?;
+        let after_scheme = r.split_once("://").map(|(_, rest)| rest)?;
+        after_scheme.find('/').map(|i| after_scheme[i..].to_owned())
+    };
+    let next = p
+        .next
+        .or_else(referer_path)
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/lang/"))
+        .unwrap_or_else(|| "/".into());
+    let mut res = Redirect::to(&next).into_response();
+    let cookie = format!("lang={short}; Path=/; Max-Age=31536000; SameSite=Lax");
+    res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("ascii"));
+    res
+}
+
+/// Helpers the templates call.
+fn area(centi: &i64) -> String {
+    Area::from_centi(*centi).to_string()
+}
