@@ -472,7 +472,7 @@ pub mod bulk {
                 "INSERT INTO {} (id, {}) VALUES {}",
                 self.name,
                 self.cols.join(", "),
-                placeholders(self.rows, self.cols.len() + 1)
+                placeholders(tx.get_database_backend(), self.rows, self.cols.len() + 1)
             );
             exec(tx, &sql, std::mem::take(&mut self.vals)).await?;
             self.rows = 0;

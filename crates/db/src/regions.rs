@@ -260,7 +260,7 @@ pub async fn import(
 async fn flush(c: &impl ConnectionTrait, batch: &mut Vec<Value>, n: usize) -> Result<()> {
     let sql = format!(
         "INSERT INTO region (code, name, level, parent_code, path, created_at, updated_at) VALUES {}",
-        placeholders(n, 7)
+        placeholders(c.get_database_backend(), n, 7)
     );
     exec(c, &sql, std::mem::take(batch)).await?;
     Ok(())

@@ -73,7 +73,7 @@ impl Level {
 }
 
 /// A region code that is known to be well formed: only digits, of one of the
-/// six lengths, and not all zeros at its own level.
+/// six lengths, and not all zeros.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct RegionCode(String);
@@ -87,18 +87,16 @@ impl RegionCode {
         if !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Invalid::new("code", format!("region code {s:?} must contain only digits")));
         }
-        let Some(level) = Level::from_code_len(s.len()) else {
+        if Level::from_code_len(s.len()).is_none() {
             return Err(Invalid::new(
                 "code",
                 format!("region code {s:?} has {} digits; expected 2, 4, 6, 9, 12 or 15", s.len()),
             ));
-        };
-        let own = match level.parent() {
-            Some(p) => &s[p.code_len()..],
-            None => s,
-        };
-        if own.bytes().all(|b| b == b'0') {
-            return Err(Invalid::new("code", format!("region code {s:?} has an all-zero {} part", level.as_str())));
+        }
+        // A level's own part may be all zeros in real data (441900 is 东莞's
+        // stand-in county, 350527000 a stand-in street), but never the whole code.
+        if s.bytes().all(|b| b == b'0') {
+            return Err(Invalid::new("code", format!("region code {s:?} is all zeros")));
         }
         Ok(RegionCode(s.to_owned()))
     }
@@ -223,8 +221,9 @@ mod tests {
         assert!(RegionCode::parse("").is_err());
         assert!(RegionCode::parse("37a4").is_err());
         assert!(RegionCode::parse("371").is_err());
-        assert!(RegionCode::parse("3700").is_err());
+        assert!(RegionCode::parse("0000").is_err());
         assert!(RegionCode::parse("00").is_err());
+        assert!(RegionCode::parse("441900").is_ok(), "東莞's stand-in county is real data");
         let e = RegionCode::parse("1234567").unwrap_err();
         assert!(e.reason.contains("7 digits"), "{e}");
     }
