@@ -1,7 +1,9 @@
 //! Pure types and rules of gongzhi. Nothing here touches a database, a file or
 //! the network, so every rule can be tested on its own and reused by any layer.
 
+pub mod access;
 pub mod area;
+pub mod audit;
 pub mod compound;
 pub mod divisions;
 pub mod history;
