@@ -21,7 +21,7 @@ pub const DEZHOU: &[(&str, &[u8])] = &[
 /// The compounds the 2022 report names, with where they are.
 pub const NAMED: [(&str, &str); 3] = [
     ("蕙泽嘉园", "371482002002"), // 禹城市 禹兴街道 古城社区
-    ("丰华小区", "371402001"),    // 德城区 新湖街道 (first urban community of the street)
+    ("丰华小区", "371402001009"), // 德城区 新湖街道 丰华社区
     ("畅和名居", "371428001002"), // 武城县 广运街道 贝州社区
 ];
 
@@ -143,13 +143,8 @@ pub async fn build(db: &Db, quiet: bool) -> anyhow::Result<DemoStats> {
     let mut stats = DemoStats::default();
     for (code, path) in &communities {
         let mut names = std::collections::HashSet::new();
-        let mut wanted: Vec<String> = NAMED
-            .iter()
-            .filter(|(_, at)| {
-                *at == code.as_str() || (at.len() == 9 && first_in_street(&communities, at) == Some(code))
-            })
-            .map(|(n, _)| n.to_string())
-            .collect();
+        let mut wanted: Vec<String> =
+            NAMED.iter().filter(|(_, at)| *at == code.as_str()).map(|(n, _)| n.to_string()).collect();
         while wanted.len() < PER_COMMUNITY {
             let n = format!("{}{}", rng.pick(FIRST), rng.pick(LAST));
             if !wanted.contains(&n) {
@@ -185,10 +180,6 @@ pub async fn build(db: &Db, quiet: bool) -> anyhow::Result<DemoStats> {
     w.finish().await?;
     stats.communities = communities.len();
     Ok(stats)
-}
-
-fn first_in_street<'a>(communities: &'a [(RegionCode, String)], street: &str) -> Option<&'a RegionCode> {
-    communities.iter().map(|(c, _)| c).find(|c| c.as_str().starts_with(street))
 }
 
 #[derive(Debug, Default, Clone, Copy)]

@@ -176,7 +176,7 @@ db_test! {
         let app = App::new(&db);
         for (name, region, community) in [
             ("蕙泽嘉园", "371482002", "古城社区居委会"),
-            ("丰华小区", "371402001", "尉署社区居委会"),
+            ("丰华小区", "371402001", "丰华社区居委会"),
             ("畅和名居", "371428001", "贝州社区居民委员会"),
         ] {
             let v = app.get(&format!("/api/v1/compounds?region={region}&q={}", crate::support::enc(name))).await.json();
