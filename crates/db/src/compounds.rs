@@ -1,12 +1,14 @@
 //! Compounds, their buildings, entrances and units, and their dated facts.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::audit::Actor;
 use domain::compound::{CompoundDraft, CompoundPatch};
 use domain::history::{FactKind, check_succession};
 use domain::{Area, Paging, RegionPath, ServiceModel};
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, SqlErr, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, SqlErr, Value};
 use serde::Serialize;
 
+use crate::audit::{Change, append};
 use crate::sql::{all, exec, like_contains, one, placeholders, scalar_i64};
 use crate::{Db, DbError, Result, regions};
 
@@ -41,26 +43,60 @@ const SELECT: &str = "SELECT c.id, c.region_code, c.community_code, r.name AS re
      c.retired_at, c.created_at, c.updated_at \
      FROM compound c JOIN region r ON r.code = c.region_code";
 
-/// What a list asks for: a subtree, an optional name fragment, retired or not.
+/// The compounds a reader may see: everything, or those under some region
+/// paths or with some ids (decided by the web layer's `Viewer`).
+#[derive(Debug, Clone, Default)]
+pub struct Visible {
+    pub all: bool,
+    pub paths: Vec<RegionPath>,
+    pub ids: Vec<i64>,
+}
+
+/// What a list asks for: a subtree, an optional name fragment, retired or not,
+/// always inside what the reader may see.
 #[derive(Debug, Clone)]
 pub struct Filter {
-    pub within: RegionPath,
+    pub within: Option<RegionPath>,
+    pub visible: Visible,
     pub name: Option<String>,
     pub include_retired: bool,
 }
 
 fn where_clause(f: &Filter) -> (String, Vec<Value>) {
-    let (lo, hi) = f.within.subtree_range();
-    let mut sql = String::from(" WHERE c.region_path >= $1 AND c.region_path < $2");
-    let mut vals: Vec<Value> = vec![lo.into(), hi.into()];
+    let mut conds: Vec<String> = Vec::new();
+    let mut vals: Vec<Value> = Vec::new();
+    let range = |vals: &mut Vec<Value>, p: &RegionPath| {
+        let (lo, hi) = p.subtree_range();
+        vals.push(lo.into());
+        vals.push(hi.into());
+        format!("(c.region_path >= ${} AND c.region_path < ${})", vals.len() - 1, vals.len())
+    };
+    if let Some(p) = &f.within {
+        conds.push(range(&mut vals, p));
+    }
+    if !f.visible.all {
+        let mut any: Vec<String> = f.visible.paths.iter().map(|p| range(&mut vals, p)).collect();
+        if !f.visible.ids.is_empty() {
+            // Ids come from the server (grants), never from the request.
+            let ids: Vec<String> = f.visible.ids.iter().map(|i| i.to_string()).collect();
+            any.push(format!("c.id IN ({})", ids.join(",")));
+        }
+        if any.is_empty() {
+            any.push("1 = 0".into());
+        }
+        conds.push(format!("({})", any.join(" OR ")));
+    }
     if !f.include_retired {
-        sql.push_str(" AND c.retired_at IS NULL");
+        conds.push("c.retired_at IS NULL".into());
     }
     if let Some(q) = f.name.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         vals.push(like_contains(&q.to_lowercase()).into());
-        sql.push_str(&format!(" AND LOWER(c.name) LIKE ${} ESCAPE '\\'", vals.len()));
+        conds.push(format!("LOWER(c.name) LIKE ${} ESCAPE '\\'", vals.len()));
     }
-    (sql, vals)
+    if conds.is_empty() {
+        return (String::new(), vals);
+    }
+    (format!(" WHERE {}", conds.join(" AND ")), vals)
 }
 
 pub async fn list(db: &Db, f: &Filter, page: Paging) -> Result<(Vec<Compound>, u64)> {
@@ -74,7 +110,47 @@ pub async fn list(db: &Db, f: &Filter, page: Paging) -> Result<(Vec<Compound>, u
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Compound> {
-    one(db.conn(), &format!("{SELECT} WHERE c.id = $1"), vec![id.into()]).await?.ok_or(DbError::NotFound)
+    get_in(db.conn(), id).await
+}
+
+async fn get_in(c: &impl ConnectionTrait, id: i64) -> Result<Compound> {
+    one(c, &format!("{SELECT} WHERE c.id = $1"), vec![id.into()]).await?.ok_or(DbError::NotFound)
+}
+
+/// Record a change of a compound (or of something inside it) in the audit log.
+#[allow(clippy::too_many_arguments)]
+async fn audit(
+    c: &impl ConnectionTrait,
+    actor: &Actor,
+    action: &str,
+    entity: &str,
+    entity_id: i64,
+    compound_id: i64,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<()> {
+    #[derive(FromQueryResult)]
+    struct P {
+        region_path: String,
+    }
+    let p: Option<P> = one(c, "SELECT region_path FROM compound WHERE id = $1", vec![compound_id.into()]).await?;
+    append(
+        c,
+        actor,
+        Change {
+            action,
+            entity,
+            entity_id: entity_id.to_string(),
+            region_path: p.map(|p| p.region_path),
+            before,
+            after,
+        },
+    )
+    .await
+}
+
+fn to_json(v: &impl Serialize) -> Option<serde_json::Value> {
+    serde_json::to_value(v).ok()
 }
 
 fn conflict_on_unique(e: DbErr, what: &str) -> DbError {
@@ -87,19 +163,24 @@ fn conflict_on_unique(e: DbErr, what: &str) -> DbError {
 const DUP_NAME: &str = "a compound of this name already exists in this community";
 
 /// Create a compound; `model` optionally records its service model from a date.
-pub async fn create(db: &Db, d: &CompoundDraft, model: Option<(ServiceModel, NaiveDate)>) -> Result<Compound> {
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    d: &CompoundDraft,
+    model: Option<(ServiceModel, NaiveDate)>,
+) -> Result<Compound> {
     domain::compound::check_region(&d.region)?;
     let region = regions::get(db, &d.region)
         .await?
         .ok_or_else(|| domain::Invalid::new("region", format!("region {} does not exist", d.region)))?;
     let now = Utc::now();
-    let tx = db.conn().begin().await?;
+    let tx = db.begin_write().await?;
     #[derive(FromQueryResult)]
     struct Id {
         id: i64,
     }
     let id: Id = one(
-        &tx,
+        &*tx,
         "INSERT INTO compound (region_code, community_code, region_path, name, address, year_built, is_old, households, \
          floor_area_centi, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10) RETURNING id",
         vec![
@@ -119,14 +200,17 @@ pub async fn create(db: &Db, d: &CompoundDraft, model: Option<(ServiceModel, Nai
     .map_err(|e| conflict_on_unique(e, DUP_NAME))?
     .ok_or(DbError::NotFound)?;
     if let Some((m, from)) = model {
-        insert_fact(&tx, id.id, FactKind::ServiceModel, Some(m.as_str()), None, from).await?;
+        insert_fact(&*tx, id.id, FactKind::ServiceModel, Some(m.as_str()), None, from).await?;
     }
+    let after = get_in(&*tx, id.id).await?;
+    audit(&*tx, actor, "create", "compound", id.id, id.id, None, to_json(&after)).await?;
     tx.commit().await?;
-    get(db, id.id).await
+    Ok(after)
 }
 
-pub async fn update(db: &Db, id: i64, p: &CompoundPatch) -> Result<Compound> {
-    get(db, id).await?;
+pub async fn update(db: &Db, actor: &Actor, id: i64, p: &CompoundPatch) -> Result<Compound> {
+    let tx = db.begin_write().await?;
+    let before = get_in(&*tx, id).await?;
     let mut sets: Vec<String> = Vec::new();
     let mut vals: Vec<Value> = Vec::new();
     let mut set = |col: &str, v: Value| {
@@ -154,22 +238,28 @@ pub async fn update(db: &Db, id: i64, p: &CompoundPatch) -> Result<Compound> {
     set("updated_at", Utc::now().into());
     vals.push(id.into());
     let sql = format!("UPDATE compound SET {} WHERE id = ${}", sets.join(", "), vals.len());
-    exec(db.conn(), &sql, vals).await.map_err(|e| conflict_on_unique(e, DUP_NAME))?;
-    get(db, id).await
+    exec(&*tx, &sql, vals).await.map_err(|e| conflict_on_unique(e, DUP_NAME))?;
+    let after = get_in(&*tx, id).await?;
+    audit(&*tx, actor, "update", "compound", id, id, to_json(&before), to_json(&after)).await?;
+    tx.commit().await?;
+    Ok(after)
 }
 
 /// Retire (never delete): the compound leaves lists and counts from now on,
 /// but its history stays for past figures.
-pub async fn retire(db: &Db, id: i64) -> Result<Compound> {
-    get(db, id).await?;
+pub async fn retire(db: &Db, actor: &Actor, id: i64) -> Result<Compound> {
+    let tx = db.begin_write().await?;
+    let before = get_in(&*tx, id).await?;
+    if before.retired_at.is_some() {
+        return Ok(before);
+    }
     let now = Utc::now();
-    exec(
-        db.conn(),
-        "UPDATE compound SET retired_at = $1, updated_at = $1 WHERE id = $2 AND retired_at IS NULL",
-        vec![now.into(), id.into()],
-    )
-    .await?;
-    get(db, id).await
+    exec(&*tx, "UPDATE compound SET retired_at = $1, updated_at = $1 WHERE id = $2", vec![now.into(), id.into()])
+        .await?;
+    let after = get_in(&*tx, id).await?;
+    audit(&*tx, actor, "retire", "compound", id, id, to_json(&before), to_json(&after)).await?;
+    tx.commit().await?;
+    Ok(after)
 }
 
 // ---- dated facts -------------------------------------------------------
@@ -235,30 +325,33 @@ pub async fn facts_as_of(db: &Db, compound_id: i64, date: NaiveDate) -> Result<V
 /// there and a new one opens. Both writes or neither.
 pub async fn set_fact(
     db: &Db,
+    actor: &Actor,
     compound_id: i64,
     kind: FactKind,
     value: Option<&str>,
     ref_id: Option<i64>,
     effective: NaiveDate,
 ) -> Result<Vec<Fact>> {
-    get(db, compound_id).await?;
-    let tx = db.conn().begin().await?;
+    let tx = db.begin_write().await?;
+    get_in(&*tx, compound_id).await?;
     #[derive(FromQueryResult)]
     struct Open {
         id: i64,
         valid_from: NaiveDate,
     }
     let open: Option<Open> = one(
-        &tx,
+        &*tx,
         "SELECT id, valid_from FROM compound_fact WHERE compound_id = $1 AND kind = $2 AND valid_to IS NULL",
         vec![compound_id.into(), kind.as_str().into()],
     )
     .await?;
     check_succession(open.as_ref().map(|o| o.valid_from), effective)?;
     if let Some(o) = open {
-        exec(&tx, "UPDATE compound_fact SET valid_to = $1 WHERE id = $2", vec![effective.into(), o.id.into()]).await?;
+        exec(&*tx, "UPDATE compound_fact SET valid_to = $1 WHERE id = $2", vec![effective.into(), o.id.into()]).await?;
     }
-    insert_fact(&tx, compound_id, kind, value, ref_id, effective).await?;
+    insert_fact(&*tx, compound_id, kind, value, ref_id, effective).await?;
+    let after = serde_json::json!({"kind": kind.as_str(), "value": value, "ref_id": ref_id, "valid_from": effective});
+    audit(&*tx, actor, "set_fact", "compound", compound_id, compound_id, None, Some(after)).await?;
     tx.commit().await?;
     facts(db, compound_id).await
 }
@@ -290,7 +383,11 @@ pub async fn buildings(db: &Db, compound_id: i64) -> Result<Vec<BuildingSummary>
 }
 
 pub async fn building(db: &Db, id: i64) -> Result<BuildingSummary> {
-    one(db.conn(), &format!("{BUILDING_SELECT} WHERE b.id = $1"), vec![id.into()]).await?.ok_or(DbError::NotFound)
+    building_in(db.conn(), id).await
+}
+
+async fn building_in(c: &impl ConnectionTrait, id: i64) -> Result<BuildingSummary> {
+    one(c, &format!("{BUILDING_SELECT} WHERE b.id = $1"), vec![id.into()]).await?.ok_or(DbError::NotFound)
 }
 
 #[derive(Debug, Clone, Serialize, FromQueryResult)]
@@ -377,10 +474,10 @@ impl BuildingSpec {
     }
 }
 
-pub async fn create_building(db: &Db, compound_id: i64, spec: &BuildingSpec) -> Result<BuildingSummary> {
+pub async fn create_building(db: &Db, actor: &Actor, compound_id: i64, spec: &BuildingSpec) -> Result<BuildingSummary> {
     spec.check()?;
     get(db, compound_id).await?;
-    let mut w = bulk::Writer::new(db).await?;
+    let mut w = bulk::Writer::new(db, actor.clone()).await?;
     let name = domain::compound::check_name(&spec.name)?;
     let id = w.building(compound_id, &name, spec.floors).await?;
     for e in 1..=spec.entrances {
@@ -391,6 +488,14 @@ pub async fn create_building(db: &Db, compound_id: i64, spec: &BuildingSpec) -> 
             }
         }
     }
+    w.record(
+        "create",
+        "building",
+        id,
+        compound_id,
+        serde_json::json!({"name": name, "floors": spec.floors, "entrances": spec.entrances,
+                           "units_per_floor": spec.units_per_floor, "unit_area": spec.unit_area.to_string()}),
+    );
     w.finish().await.map_err(|e| match e {
         DbError::Internal(e) => conflict_on_unique(e, "a building of this name already exists in this compound"),
         e => e,
@@ -398,38 +503,56 @@ pub async fn create_building(db: &Db, compound_id: i64, spec: &BuildingSpec) -> 
     building(db, id).await
 }
 
-pub async fn update_building(db: &Db, id: i64, name: Option<&str>, floors: Option<i32>) -> Result<BuildingSummary> {
-    building(db, id).await?;
+pub async fn update_building(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    name: Option<&str>,
+    floors: Option<i32>,
+) -> Result<BuildingSummary> {
+    let name = name.map(domain::compound::check_name).transpose()?;
+    if floors.is_some_and(|f| !(1..=100).contains(&f)) {
+        return Err(domain::Invalid::new("floors", "floors must be 1–100").into());
+    }
+    let tx = db.begin_write().await?;
+    let before = building_in(&*tx, id).await?;
     if let Some(n) = name {
-        let n = domain::compound::check_name(n)?;
-        exec(db.conn(), "UPDATE building SET name = $1 WHERE id = $2", vec![n.into(), id.into()])
+        exec(&*tx, "UPDATE building SET name = $1 WHERE id = $2", vec![n.into(), id.into()])
             .await
             .map_err(|e| conflict_on_unique(e, "a building of this name already exists in this compound"))?;
     }
     if let Some(f) = floors {
-        if !(1..=100).contains(&f) {
-            return Err(domain::Invalid::new("floors", "floors must be 1–100").into());
-        }
-        exec(db.conn(), "UPDATE building SET floors = $1 WHERE id = $2", vec![f.into(), id.into()]).await?;
+        exec(&*tx, "UPDATE building SET floors = $1 WHERE id = $2", vec![f.into(), id.into()]).await?;
     }
-    building(db, id).await
+    let after = building_in(&*tx, id).await?;
+    audit(&*tx, actor, "update", "building", id, before.compound_id, to_json(&before), to_json(&after)).await?;
+    tx.commit().await?;
+    Ok(after)
 }
 
-pub async fn retire_building(db: &Db, id: i64) -> Result<BuildingSummary> {
-    building(db, id).await?;
-    exec(
-        db.conn(),
-        "UPDATE building SET retired_at = $1 WHERE id = $2 AND retired_at IS NULL",
-        vec![Utc::now().into(), id.into()],
-    )
-    .await?;
-    building(db, id).await
+pub async fn retire_building(db: &Db, actor: &Actor, id: i64) -> Result<BuildingSummary> {
+    let tx = db.begin_write().await?;
+    let before = building_in(&*tx, id).await?;
+    if before.retired_at.is_some() {
+        return Ok(before);
+    }
+    exec(&*tx, "UPDATE building SET retired_at = $1 WHERE id = $2", vec![Utc::now().into(), id.into()]).await?;
+    let after = building_in(&*tx, id).await?;
+    audit(&*tx, actor, "retire", "building", id, before.compound_id, to_json(&before), to_json(&after)).await?;
+    tx.commit().await?;
+    Ok(after)
 }
 
-pub async fn set_unit_area(db: &Db, id: i64, area: Area) -> Result<UnitRow> {
-    unit(db, id).await?;
-    exec(db.conn(), "UPDATE unit SET area_centi = $1 WHERE id = $2", vec![area.centi().into(), id.into()]).await?;
-    Ok(unit(db, id).await?.0)
+pub async fn set_unit_area(db: &Db, actor: &Actor, id: i64, area: Area) -> Result<UnitRow> {
+    let (before, building_id) = unit(db, id).await?;
+    let compound_id = building(db, building_id).await?.compound_id;
+    let tx = db.begin_write().await?;
+    exec(&*tx, "UPDATE unit SET area_centi = $1 WHERE id = $2", vec![area.centi().into(), id.into()]).await?;
+    let mut after = before.clone();
+    after.area_centi = area.centi();
+    audit(&*tx, actor, "update", "unit", id, compound_id, to_json(&before), to_json(&after)).await?;
+    tx.commit().await?;
+    Ok(after)
 }
 
 /// Bulk loading with ids assigned here, so a whole registry (compounds,
@@ -437,7 +560,7 @@ pub async fn set_unit_area(db: &Db, id: i64, area: Area) -> Result<UnitRow> {
 /// one transaction: all or nothing, and fast on both backends.
 pub mod bulk {
     use super::*;
-    use sea_orm::DatabaseTransaction;
+    use crate::WriteTx;
 
     const ROWS: usize = 500;
 
@@ -450,8 +573,8 @@ pub mod bulk {
     }
 
     impl Table {
-        async fn start(tx: &DatabaseTransaction, name: &'static str, cols: &'static [&'static str]) -> Result<Table> {
-            let max = scalar_i64(tx, &format!("SELECT MAX(id) FROM {name}"), vec![]).await?;
+        async fn start(tx: &WriteTx, name: &'static str, cols: &'static [&'static str]) -> Result<Table> {
+            let max = scalar_i64(&**tx, &format!("SELECT MAX(id) FROM {name}"), vec![]).await?;
             Ok(Table { name, cols, next_id: max + 1, vals: Vec::new(), rows: 0 })
         }
 
@@ -464,7 +587,7 @@ pub mod bulk {
             id
         }
 
-        async fn flush(&mut self, tx: &DatabaseTransaction) -> Result<()> {
+        async fn flush(&mut self, tx: &WriteTx) -> Result<()> {
             if self.rows == 0 {
                 return Ok(());
             }
@@ -474,14 +597,17 @@ pub mod bulk {
                 self.cols.join(", "),
                 placeholders(tx.get_database_backend(), self.rows, self.cols.len() + 1)
             );
-            exec(tx, &sql, std::mem::take(&mut self.vals)).await?;
+            exec(&**tx, &sql, std::mem::take(&mut self.vals)).await?;
             self.rows = 0;
             Ok(())
         }
     }
 
     pub struct Writer {
-        tx: DatabaseTransaction,
+        tx: WriteTx,
+        actor: Actor,
+        /// Audit rows to append at the end: (action, entity, id, compound, after).
+        changes: Vec<(&'static str, &'static str, i64, i64, serde_json::Value)>,
         postgres: bool,
         compounds: Table,
         facts: Table,
@@ -492,8 +618,8 @@ pub mod bulk {
     }
 
     impl Writer {
-        pub async fn new(db: &Db) -> Result<Writer> {
-            let tx = db.conn().begin().await?;
+        pub async fn new(db: &Db, actor: Actor) -> Result<Writer> {
+            let tx = db.begin_write().await?;
             Ok(Writer {
                 compounds: Table::start(
                     &tx,
@@ -524,6 +650,8 @@ pub mod bulk {
                 units: Table::start(&tx, "unit", &["entrance_id", "number", "floor", "area_centi"]).await?,
                 postgres: db.backend() == sea_orm::DbBackend::Postgres,
                 now: Utc::now(),
+                actor,
+                changes: Vec::new(),
                 tx,
             })
         }
@@ -564,11 +692,25 @@ pub mod bulk {
             Ok(id)
         }
 
+        /// Note a change for the audit log, written when the load finishes.
+        pub fn record(
+            &mut self,
+            action: &'static str,
+            entity: &'static str,
+            id: i64,
+            compound_id: i64,
+            after: serde_json::Value,
+        ) {
+            self.changes.push((action, entity, id, compound_id, after));
+        }
+
+        #[allow(clippy::too_many_arguments)]
         pub async fn fact(
             &mut self,
             compound_id: i64,
             kind: FactKind,
             value: Option<&str>,
+            ref_id: Option<i64>,
             from: NaiveDate,
             to: Option<NaiveDate>,
         ) -> Result<i64> {
@@ -577,7 +719,7 @@ pub mod bulk {
                 compound_id.into(),
                 kind.as_str().into(),
                 value.map(str::to_owned).into(),
-                Option::<i64>::None.into(),
+                ref_id.into(),
                 from.into(),
                 to.into(),
                 now.into(),
@@ -608,11 +750,14 @@ pub mod bulk {
         /// rolls everything back.
         pub async fn finish(mut self) -> Result<()> {
             self.flush_all().await?;
+            for (action, entity, id, compound_id, after) in std::mem::take(&mut self.changes) {
+                audit(&*self.tx, &self.actor, action, entity, id, compound_id, None, Some(after)).await?;
+            }
             for t in [&self.compounds, &self.facts, &self.buildings, &self.entrances, &self.units] {
                 if self.postgres {
                     // Ids were given explicitly: move the sequence past them.
                     exec(
-                        &self.tx,
+                        &*self.tx,
                         &format!("SELECT setval(pg_get_serial_sequence('{0}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {0}))", t.name),
                         vec![],
                     )

@@ -2,14 +2,20 @@
 //! repository module per feature. Queries are written once with `$N`
 //! placeholders, which both SQLite and PostgreSQL accept.
 
+pub mod accounts;
+pub mod audit;
 pub mod compounds;
 pub mod regions;
 mod sql;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, TransactionTrait};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+pub use domain::audit::Actor;
 
 pub use sea_orm::DbErr as RawDbErr;
 
@@ -19,6 +25,30 @@ pub const DEFAULT_URL: &str = "sqlite://gongzhi.db?mode=rwc";
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
+    /// SQLite has one writer at a time, and a deferred transaction that reads
+    /// then writes can fail with SQLITE_BUSY instead of waiting; writes from
+    /// this process therefore queue here. PostgreSQL needs no such lock.
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+/// A transaction for changes: on SQLite it holds the process's write lock
+/// until it commits or drops (rolling back).
+pub struct WriteTx {
+    tx: DatabaseTransaction,
+    _guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.tx
+    }
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.tx.commit().await
+    }
 }
 
 /// Why a database could not be opened. Display is one line for the operator,
@@ -101,11 +131,21 @@ impl Db {
         let conn = Database::connect(opts)
             .await
             .map_err(|e| ConnectError::Open { url: shown.clone(), reason: one_line(&e) })?;
-        Ok(Db { conn })
+        let write_lock = (backend == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Ok(Db { conn, write_lock })
     }
 
     pub async fn migrate(&self) -> Result<(), DbErr> {
         Migrator::up(&self.conn, None).await
+    }
+
+    /// Begin a transaction that will change data (see `WriteTx`).
+    pub async fn begin_write(&self) -> Result<WriteTx, DbErr> {
+        let guard = match &self.write_lock {
+            Some(l) => Some(l.clone().lock_owned().await),
+            None => None,
+        };
+        Ok(WriteTx { tx: self.conn.begin().await?, _guard: guard })
     }
 
     pub fn conn(&self) -> &DatabaseConnection {

@@ -4,10 +4,12 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
+use domain::audit::Actor;
 use domain::{Level, RegionCode, RegionPath};
-use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use serde::Serialize;
 
+use crate::audit::{Change, append};
 use crate::sql::{all, exec, one, placeholders, scalar_i64};
 use crate::{Db, DbError, Result};
 
@@ -123,18 +125,18 @@ pub async fn children(db: &Db, code: &RegionCode) -> Result<Vec<RegionSummary>> 
 }
 
 /// Create a grid under a community; its code is the next free 3-digit suffix.
-pub async fn create_grid(db: &Db, community: &RegionCode, name: &str) -> Result<Region> {
+pub async fn create_grid(db: &Db, actor: &Actor, community: &RegionCode, name: &str) -> Result<Region> {
     let name = domain::compound::check_name(name)?;
     let parent = require(db, community).await?;
-    let tx = db.conn().begin().await?;
+    let tx = db.begin_write().await?;
     let existing: Vec<Region> =
-        all(&tx, &format!("SELECT {COLS} FROM region WHERE parent_code = $1"), vec![parent.code.clone().into()])
+        all(&*tx, &format!("SELECT {COLS} FROM region WHERE parent_code = $1"), vec![parent.code.clone().into()])
             .await?;
     let codes: Vec<RegionCode> = existing.iter().filter_map(|r| RegionCode::parse(&r.code).ok()).collect();
     let code = RegionCode::next_grid(community, &codes)?;
     let now = Utc::now();
     exec(
-        &tx,
+        &*tx,
         "INSERT INTO region (code, name, level, parent_code, path, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$6)",
         vec![
             code.as_str().into(),
@@ -144,6 +146,19 @@ pub async fn create_grid(db: &Db, community: &RegionCode, name: &str) -> Result<
             code.path().as_str().into(),
             now.into(),
         ],
+    )
+    .await?;
+    append(
+        &*tx,
+        actor,
+        Change {
+            action: "create",
+            entity: "region",
+            entity_id: code.to_string(),
+            region_path: Some(code.path().as_str().to_owned()),
+            before: None,
+            after: Some(serde_json::json!({"code": code.as_str(), "name": name, "level": "grid"})),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -168,6 +183,7 @@ const BATCH: usize = 1000;
 /// written and the orphans are named.
 pub async fn import(
     db: &Db,
+    actor: &Actor,
     rows: &[domain::divisions::Division],
     mut progress: impl FnMut(u64, u64),
 ) -> Result<ImportStats> {
@@ -179,7 +195,7 @@ pub async fn import(
         .map(|p| p.as_str().to_owned())
         .collect();
 
-    let tx = db.conn().begin().await?;
+    let tx = db.begin_write().await?;
     // Existing names of the codes in question, to tell added from renamed
     // from unchanged and to write only what differs.
     let mut existing: HashMap<String, String> = HashMap::new();
@@ -192,7 +208,7 @@ pub async fn import(
     for top in tops {
         let (lo, hi) = RegionCode::parse(top)?.path().subtree_range();
         let got: Vec<CodeName> =
-            all(&tx, "SELECT code, name FROM region WHERE path >= $1 AND path < $2", vec![lo.into(), hi.into()])
+            all(&*tx, "SELECT code, name FROM region WHERE path >= $1 AND path < $2", vec![lo.into(), hi.into()])
                 .await?;
         existing.extend(got.into_iter().map(|r| (r.code, r.name)));
     }
@@ -218,7 +234,7 @@ pub async fn import(
             Some(name) if *name == d.name => stats.unchanged += 1,
             Some(_) => {
                 exec(
-                    &tx,
+                    &*tx,
                     "UPDATE region SET name = $1, updated_at = $2 WHERE code = $3",
                     vec![d.name.clone().into(), now.into(), d.code.as_str().into()],
                 )
@@ -239,7 +255,7 @@ pub async fn import(
                 in_batch += 1;
                 stats.added += 1;
                 if in_batch == BATCH {
-                    flush(&tx, &mut batch, in_batch).await?;
+                    flush(&*tx, &mut batch, in_batch).await?;
                     in_batch = 0;
                 }
             }
@@ -250,9 +266,24 @@ pub async fn import(
         }
     }
     if in_batch > 0 {
-        flush(&tx, &mut batch, in_batch).await?;
+        flush(&*tx, &mut batch, in_batch).await?;
     }
     progress(total, total);
+    if stats.added + stats.renamed > 0 {
+        append(
+            &*tx,
+            actor,
+            Change {
+                action: "import",
+                entity: "region",
+                entity_id: "divisions".into(),
+                region_path: None,
+                before: None,
+                after: Some(serde_json::json!(stats)),
+            },
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(stats)
 }

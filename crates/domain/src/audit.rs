@@ -61,3 +61,16 @@ mod tests {
         assert_ne!(a, hash(GENESIS, &moved));
     }
 }
+
+/// Who made a change: a user, or the system (command line, demo).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub id: Option<i64>,
+    pub login: String,
+}
+
+impl Actor {
+    pub fn system(what: &str) -> Actor {
+        Actor { id: None, login: format!("system:{what}") }
+    }
+}

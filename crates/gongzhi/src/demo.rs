@@ -5,8 +5,10 @@
 use chrono::NaiveDate;
 use db::Db;
 use db::compounds::bulk::Writer;
+use domain::access::{Grant, Role, Scope};
+use domain::audit::Actor;
 use domain::history::FactKind;
-use domain::{Area, CompoundDraft, RegionCode, ServiceModel};
+use domain::{Area, CompoundDraft, Paging, RegionCode, ServiceModel};
 
 use crate::import::{Source, import_divisions};
 
@@ -135,11 +137,12 @@ pub fn plan_compound(rng: &mut Rng, region: &RegionCode, name: String) -> Planne
 
 /// Load Dezhou's divisions and the synthetic registry into `db` (which should be empty).
 pub async fn build(db: &Db, quiet: bool) -> anyhow::Result<DemoStats> {
-    import_divisions(db, &Source::Embedded(DEZHOU), None, quiet).await?;
+    let actor = Actor::system("demo");
+    import_divisions(db, &actor, &Source::Embedded(DEZHOU), None, quiet).await?;
     let dezhou = RegionCode::parse("3714")?;
     let communities = urban_communities(db, &dezhou).await?;
     let mut rng = Rng::new(3714);
-    let mut w = Writer::new(db).await?;
+    let mut w = Writer::new(db, actor.clone()).await?;
     let mut stats = DemoStats::default();
     for (code, path) in &communities {
         let mut names = std::collections::HashSet::new();
@@ -159,7 +162,7 @@ pub async fn build(db: &Db, quiet: bool) -> anyhow::Result<DemoStats> {
             let id = w.compound(&p.draft, path).await?;
             for (i, (model, from)) in p.history.iter().enumerate() {
                 let to = p.history.get(i + 1).map(|(_, t)| *t);
-                w.fact(id, FactKind::ServiceModel, Some(model.as_str()), *from, to).await?;
+                w.fact(id, FactKind::ServiceModel, Some(model.as_str()), None, *from, to).await?;
             }
             for (bi, (floors, entrances, per_floor, area)) in p.buildings.iter().enumerate() {
                 let bid = w.building(id, &format!("{}号楼", bi + 1), *floors).await?;
@@ -177,8 +180,10 @@ pub async fn build(db: &Db, quiet: bool) -> anyhow::Result<DemoStats> {
             stats.compounds += 1;
         }
     }
+    w.record("bulk_load", "compound", 0, 0, serde_json::json!({"compounds": stats.compounds, "units": stats.units}));
     w.finish().await?;
     stats.communities = communities.len();
+    serve_fenghua(db, &actor).await?;
     Ok(stats)
 }
 
@@ -208,4 +213,106 @@ async fn urban_communities(db: &Db, within: &RegionCode) -> anyhow::Result<Vec<(
     }
     out.sort();
     Ok(out)
+}
+
+/// The community of 丰华小区 (德城区 新湖街道 丰华社区).
+pub const FENGHUA_COMMUNITY: &str = "371402001009";
+pub const FENGHUA_COMPANY: &str = "德州丰华物业服务有限公司";
+/// The password of every demo account (a demo, not a deployment).
+pub const PASSWORD: &str = "gongzhi-demo-2022";
+
+/// A property company serving the company-served compounds of 丰华社区,
+/// 丰华小区 among them, from the day their current model began.
+async fn serve_fenghua(db: &Db, actor: &Actor) -> anyhow::Result<i64> {
+    let company = db::accounts::create_company(db, actor, FENGHUA_COMPANY, None).await?;
+    let community = RegionCode::parse(FENGHUA_COMMUNITY)?;
+    let f = db::compounds::Filter {
+        within: Some(community.path()),
+        visible: db::compounds::Visible { all: true, ..Default::default() },
+        name: None,
+        include_retired: false,
+    };
+    let (compounds, _) = db::compounds::list(db, &f, Paging::new(None, Some(200))).await?;
+    for c in compounds {
+        let served =
+            c.service_model.as_deref().map(ServiceModel::parse).transpose()?.is_some_and(|m| m.is_professional());
+        if !served && c.name != "丰华小区" {
+            continue;
+        }
+        let facts = db::compounds::facts(db, c.id).await?;
+        let since = facts
+            .iter()
+            .find(|f| f.kind == "service_model" && f.valid_to.is_none())
+            .map(|f| f.valid_from)
+            .unwrap_or(d(2020, 1, 1));
+        db::compounds::set_fact(db, actor, c.id, FactKind::Company, None, Some(company), since).await?;
+    }
+    Ok(company)
+}
+
+/// One demo account per role, in believable scopes around 丰华小区.
+/// Returns (login, what it is) for printing.
+pub async fn users(db: &Db) -> anyhow::Result<Vec<(String, String)>> {
+    let actor = Actor::system("demo");
+    let fenghua = fenghua(db).await?;
+    let company = company_id(db).await?;
+    let unit = db::compounds::units(db, db::compounds::buildings(db, fenghua).await?[0].id).await?[0].id;
+    let hash = web::auth::hash_password(PASSWORD);
+    let accounts: Vec<(&str, &str, Role, Scope, &str)> = vec![
+        ("admin", "系统管理员", Role::Admin, Scope::All, "admin — everything"),
+        (
+            "dezhou",
+            "德州市住建局监管员",
+            Role::Supervisor,
+            Scope::Region(RegionCode::parse("3714")?),
+            "supervisor — 德州市 (3714)",
+        ),
+        (
+            "xinhu",
+            "新湖街道干部",
+            Role::Officer,
+            Scope::Region(RegionCode::parse("371402001")?),
+            "officer — 德城区 新湖街道",
+        ),
+        (
+            "fenghua_sq",
+            "丰华社区网格员",
+            Role::Worker,
+            Scope::Region(RegionCode::parse(FENGHUA_COMMUNITY)?),
+            "worker — 新湖街道 丰华社区",
+        ),
+        (
+            "fenghua_wy",
+            "丰华物业",
+            Role::Company,
+            Scope::Company(company),
+            "company — 德州丰华物业服务有限公司 (serves 丰华小区)",
+        ),
+        ("fenghua_ywh", "丰华小区业委会", Role::Committee, Scope::Compound(fenghua), "committee — 丰华小区"),
+        ("fenghua_101", "丰华小区住户", Role::Resident, Scope::Unit(unit), "resident — 丰华小区 1号楼 1单元 101"),
+    ];
+    let mut out = Vec::new();
+    for (login, name, role, scope, what) in accounts {
+        let grant = Grant::new(role, scope)?;
+        db::accounts::create_user(db, &actor, login, name, &hash, &[grant]).await?;
+        out.push((login.to_owned(), what.to_owned()));
+    }
+    Ok(out)
+}
+
+pub async fn fenghua(db: &Db) -> anyhow::Result<i64> {
+    let f = db::compounds::Filter {
+        within: Some(RegionCode::parse(FENGHUA_COMMUNITY)?.path()),
+        visible: db::compounds::Visible { all: true, ..Default::default() },
+        name: Some("丰华小区".into()),
+        include_retired: false,
+    };
+    let (rows, _) = db::compounds::list(db, &f, Paging::new(None, None)).await?;
+    rows.first().map(|c| c.id).ok_or_else(|| anyhow::anyhow!("丰华小区 is missing"))
+}
+
+async fn company_id(db: &Db) -> anyhow::Result<i64> {
+    db::accounts::company_by_name(db, FENGHUA_COMPANY)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("{FENGHUA_COMPANY} is missing"))
 }

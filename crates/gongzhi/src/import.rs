@@ -174,6 +174,7 @@ impl KindText for csv::Error {
 /// Read, check, then write: all or nothing.
 pub async fn import_divisions(
     db: &Db,
+    actor: &domain::audit::Actor,
     src: &Source<'_>,
     only: Option<&RegionCode>,
     quiet: bool,
@@ -214,7 +215,7 @@ pub async fn import_divisions(
     if !quiet {
         eprintln!("  checked {} rows in {:.1} s; writing…", rows.len(), t0.elapsed().as_secs_f64());
     }
-    let stats = db::regions::import(db, &rows, |done, total| {
+    let stats = db::regions::import(db, actor, &rows, |done, total| {
         if !quiet && total > 50_000 {
             eprintln!("  {done}/{total} ({:.0}%)", done as f64 * 100.0 / total as f64);
         }

@@ -5,6 +5,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use db::Db;
 use domain::RegionCode;
+use domain::access::{Grant, Role, Scope};
+use domain::audit::Actor;
 use gongzhi::import::{Source, import_divisions};
 
 /// 共治 gongzhi — party-building-led property management and community co-governance.
@@ -45,6 +47,65 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        what: UserCmd,
+    },
+    /// Issue an API token for a user (printed once).
+    Token {
+        #[command(subcommand)]
+        what: TokenCmd,
+    },
+    /// Check the audit log.
+    Audit {
+        #[command(subcommand)]
+        what: AuditCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create a user. The password is read from standard input when it is not
+    /// a terminal; otherwise one is generated and printed once.
+    Create {
+        #[arg(long)]
+        login: String,
+        /// admin, supervisor, officer, worker, company, committee or resident.
+        #[arg(long)]
+        role: String,
+        /// all, a region code, company:ID, compound:ID or unit:ID (must fit the role).
+        #[arg(long)]
+        scope: String,
+        /// The name shown in pages (default: the login).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Give an existing user another role.
+    Grant {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        scope: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    Create {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Walk the hash chain; exit 1 and name the first broken row if any.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -78,6 +139,56 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Openapi => {
             println!("{}", web::api::openapi().to_pretty_json()?);
         }
+        Command::User { what } => {
+            let db = Db::open(&cli.db).await?;
+            let actor = Actor::system("cli");
+            match what {
+                UserCmd::Create { login, role, scope, name } => {
+                    let grant = Grant::new(Role::parse(&role)?, Scope::parse(&scope)?)?;
+                    let (password, generated) = read_or_generate_password()?;
+                    web::auth::check_password(&password)?;
+                    let hash = web::auth::hash_password(&password);
+                    let id = db::accounts::create_user(
+                        &db,
+                        &actor,
+                        &login,
+                        name.as_deref().unwrap_or(&login),
+                        &hash,
+                        &[grant],
+                    )
+                    .await?;
+                    println!("created user {login} (id {id}) as {role} of {scope}");
+                    if generated {
+                        println!("password (shown once): {password}");
+                    }
+                }
+                UserCmd::Grant { login, role, scope } => {
+                    let grant = Grant::new(Role::parse(&role)?, Scope::parse(&scope)?)?;
+                    let user = db::accounts::user_by_login(&db, &login).await?.context("no such user")?;
+                    db::accounts::add_grant(&db, &actor, user.id, &grant).await?;
+                    println!("{login} is now also {role} of {scope}");
+                }
+            }
+        }
+        Command::Token { what: TokenCmd::Create { login, name } } => {
+            let db = Db::open(&cli.db).await?;
+            let user = db::accounts::user_by_login(&db, &login).await?.context("no such user")?;
+            let secret = web::auth::new_secret("gz_");
+            db::accounts::create_token(&db, &Actor::system("cli"), user.id, &name, &web::auth::secret_hash(&secret))
+                .await?;
+            println!("{secret}");
+            eprintln!("API token for {login} ({name}); shown once. Use it as: Authorization: Bearer <token>");
+        }
+        Command::Audit { what: AuditCmd::Verify } => {
+            let db = Db::open(&cli.db).await?;
+            match db::audit::verify(&db).await? {
+                db::audit::Verdict::Intact { rows } => println!("audit log intact: {rows} rows"),
+                db::audit::Verdict::Broken { id, reason } => {
+                    println!("audit log BROKEN at row {id}: {reason}");
+                    std::process::exit(1);
+                }
+            }
+        }
         Command::Migrate => {
             let db = Db::open(&cli.db).await?;
             println!("database {} ({}) is up to date", db::redact(&cli.db), db.backend_name());
@@ -97,6 +208,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let t0 = std::time::Instant::now();
             eprintln!("building the demo registry (Dezhou, 3714)…");
             let s = gongzhi::demo::build(&db, false).await?;
+            let users = gongzhi::demo::users(&db).await?;
             let shown = std::fs::canonicalize(&file).unwrap_or(file.clone());
             println!(
                 "demo database: {} — {} urban communities, {} compounds, {} buildings, {} units ({:.1} s)",
@@ -107,6 +219,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 s.units,
                 t0.elapsed().as_secs_f64()
             );
+            println!("sign in as any of these (password: {}):", gongzhi::demo::PASSWORD);
+            for (login, what) in users {
+                println!("  {login:<12} {what}");
+            }
             if !no_serve {
                 println!("to serve it again later: gongzhi --db '{url}' serve");
                 serve(db, bind).await?;
@@ -116,7 +232,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let only = only.map(|o| RegionCode::parse(&o)).transpose().context("--only")?;
             let db = Db::open(&cli.db).await?;
             let t0 = std::time::Instant::now();
-            let stats = import_divisions(&db, &Source::Dir(&dir), only.as_ref(), false).await?;
+            let stats =
+                import_divisions(&db, &Actor::system("import"), &Source::Dir(&dir), only.as_ref(), false).await?;
             println!(
                 "imported {} into {} in {:.1} s: {} added, {} renamed, {} unchanged",
                 dir.display(),
@@ -135,13 +252,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(db: Db, bind: SocketAddr) -> anyhow::Result<()> {
-    let app = web::router(web::AppState { db });
+    let app = web::router(web::AppState::new(db));
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     println!("gongzhi is serving http://{}/", listener.local_addr()?);
-    axum::serve(listener, app)
+    // The peer address feeds the per-address sign-in throttle.
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
     Ok(())
+}
+
+fn read_or_generate_password() -> anyhow::Result<(String, bool)> {
+    use std::io::{IsTerminal, Read};
+    let mut stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Ok((web::auth::generate_password(), true));
+    }
+    let mut s = String::new();
+    stdin.read_to_string(&mut s)?;
+    let p = s.trim_end_matches(['\r', '\n']).to_owned();
+    if p.is_empty() { Ok((web::auth::generate_password(), true)) } else { Ok((p, false)) }
 }

@@ -1,75 +1,356 @@
-//! Who is asking, and what they may see. This is the one place that decides
-//! scope: handlers ask the `Viewer` for the subtree to filter on and to check
-//! a record against, so they cannot forget it.
-//!
-//! Until accounts arrive (the access-control issue), every request is served
-//! as an administrator of the whole country; that issue replaces
-//! `Viewer::from_request_parts` with a session/token look-up and the demo
-//! roles, and nothing else needs to change.
+//! Who is asking, and what they may see and change. This is the one place
+//! that decides scope: every handler takes a `Viewer` and asks it for the
+//! compounds a list may show and whether a record may be read or changed.
+//! Outside the viewer's scope a record answers 404 (its existence is not
+//! revealed); inside it, an action the role may not take answers 403.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use db::compounds::Visible;
+use domain::access::{Action, Grant, Role, Scope};
+use domain::audit::Actor;
 use domain::{RegionCode, RegionPath};
+use sha2::{Digest, Sha256};
 
+use crate::AppState;
 use crate::error::AppError;
+
+pub const SESSION_COOKIE: &str = "gz_session";
+/// A session ends after this long without a request…
+pub const IDLE: chrono::Duration = chrono::Duration::hours(2);
+/// …and in any case this long after sign-in.
+pub const ABSOLUTE: chrono::Duration = chrono::Duration::hours(12);
+
+// ---- secrets -------------------------------------------------------------------
+
+/// A new random secret for a session or API token (256 bits, hex).
+pub fn new_secret(prefix: &str) -> String {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    format!("{prefix}{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// Secrets are stored only as their SHA-256: a copy of the database opens no session.
+pub fn secret_hash(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn hash_password(password: &str) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+    let salt = SaltString::generate(&mut OsRng);
+    argon2::Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashing").to_string()
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(hash).is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A password for people to type: 16 characters from an unambiguous alphabet.
+pub fn generate_password() -> String {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+}
+
+pub fn check_password(p: &str) -> Result<(), domain::Invalid> {
+    if p.chars().count() < 10 {
+        return Err(domain::Invalid::new("password", "a password needs at least 10 characters"));
+    }
+    Ok(())
+}
+
+// ---- the viewer ------------------------------------------------------------------
 
 #[derive(Debug, Clone)]
 pub struct Viewer {
-    /// The region subtree this viewer may see; `None` means everything.
-    pub scope: Option<RegionCode>,
+    pub user_id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub grants: Vec<Grant>,
+    /// Compounds covered by company, committee and resident grants, with the role.
+    compounds: Vec<(i64, Role)>,
+    /// Signed in with a session cookie (not a token): pages, CSRF-checked.
+    pub via_session: bool,
+}
+
+/// What a grant of this viewer covers, for one record.
+enum Target<'a> {
+    Region(&'a RegionCode),
+    Compound { id: i64, region: &'a RegionCode },
 }
 
 impl Viewer {
-    /// Whether a region (by code) lies inside the viewer's scope.
-    pub fn sees_region(&self, code: &RegionCode) -> bool {
-        self.scope.as_ref().is_none_or(|s| code.is_within(s))
+    pub fn actor(&self) -> Actor {
+        Actor { id: Some(self.user_id), login: self.login.clone() }
     }
 
-    /// A region the viewer may see, or 404 (existence is not revealed).
-    pub fn check_region(&self, code: &RegionCode) -> Result<(), AppError> {
-        if self.sees_region(code) { Ok(()) } else { Err(AppError::not_found()) }
+    fn covers(&self, action: Action, t: &Target) -> bool {
+        let by_grant = self.grants.iter().any(|g| {
+            g.role.may(action)
+                && match (&g.scope, t) {
+                    (Scope::All, _) => true,
+                    (Scope::Region(s), Target::Region(c)) => c.is_within(s),
+                    (Scope::Region(s), Target::Compound { region, .. }) => region.is_within(s),
+                    _ => false,
+                }
+        });
+        by_grant
+            || match t {
+                Target::Compound { id, .. } => self.compounds.iter().any(|(c, role)| c == id && role.may(action)),
+                Target::Region(_) => false,
+            }
     }
 
-    /// Narrow a requested subtree to the viewer's scope: the requested one if
-    /// inside, else 404.
-    pub fn within(&self, requested: Option<&RegionCode>) -> Result<Option<RegionCode>, AppError> {
-        match (requested, &self.scope) {
-            (Some(r), _) => self.check_region(r).map(|_| Some(r.clone())),
-            (None, s) => Ok(s.clone()),
+    fn decide(&self, action: Action, t: &Target) -> Result<(), AppError> {
+        if self.covers(action, t) {
+            Ok(())
+        } else if self.covers(Action::Read, t) {
+            Err(AppError::forbidden())
+        } else {
+            Err(AppError::not_found())
         }
     }
 
-    /// The root path for lists when nothing narrower is asked for.
-    pub fn root_path(&self) -> RegionPath {
-        match &self.scope {
-            Some(s) => s.path(),
-            None => RegionPath::from_stored("/".into()),
-        }
+    pub fn may(&self, action: Action) -> bool {
+        self.grants.iter().any(|g| g.role.may(action)) || self.compounds.iter().any(|(_, r)| r.may(action))
     }
-}
 
-impl Viewer {
-    /// A compound the viewer may see, or 404.
-    pub async fn compound(&self, db: &db::Db, id: i64) -> Result<db::compounds::Compound, AppError> {
+    pub fn is_admin(&self) -> bool {
+        self.grants.iter().any(|g| g.role == Role::Admin)
+    }
+
+    /// A region the viewer may act on, or 404 / 403.
+    pub fn check_region(&self, action: Action, code: &RegionCode) -> Result<(), AppError> {
+        self.decide(action, &Target::Region(code))
+    }
+
+    /// A compound the viewer may act on, or 404 / 403.
+    pub async fn compound(&self, db: &db::Db, id: i64, action: Action) -> Result<db::compounds::Compound, AppError> {
         let c = db::compounds::get(db, id).await?;
-        let code = RegionCode::parse(&c.region_code).map_err(|e| AppError::internal(e.to_string()))?;
-        self.check_region(&code)?;
+        let region = RegionCode::parse(&c.region_code).map_err(|e| AppError::internal(e.to_string()))?;
+        self.decide(action, &Target::Compound { id, region: &region })?;
         Ok(c)
     }
 
-    /// A building whose compound the viewer may see, or 404.
-    pub async fn building(&self, db: &db::Db, id: i64) -> Result<db::compounds::BuildingSummary, AppError> {
+    /// A building whose compound the viewer may act on, or 404 / 403.
+    pub async fn building(
+        &self,
+        db: &db::Db,
+        id: i64,
+        action: Action,
+    ) -> Result<db::compounds::BuildingSummary, AppError> {
         let b = db::compounds::building(db, id).await?;
-        self.compound(db, b.compound_id).await?;
+        self.compound(db, b.compound_id, action).await?;
         Ok(b)
+    }
+
+    /// The compounds lists may show this viewer.
+    pub fn visible(&self) -> Visible {
+        let mut v = Visible::default();
+        for g in self.grants.iter().filter(|g| g.role.may(Action::Read)) {
+            match &g.scope {
+                Scope::All => v.all = true,
+                Scope::Region(c) => v.paths.push(c.path()),
+                _ => {}
+            }
+        }
+        v.ids = self.compounds.iter().map(|(id, _)| *id).collect();
+        v
+    }
+
+    /// Region roots of the viewer's region grants (for the region index).
+    pub fn region_roots(&self) -> Option<Vec<RegionCode>> {
+        if self.grants.iter().any(|g| g.scope == Scope::All) {
+            return None;
+        }
+        Some(
+            self.grants
+                .iter()
+                .filter_map(|g| match &g.scope {
+                    Scope::Region(c) => Some(c.clone()),
+                    _ => None,
+                })
+                .collect(),
+        )
+    }
+
+    /// Subtrees whose audit rows the viewer may read: `None` for all.
+    pub fn audit_paths(&self) -> Result<Option<Vec<RegionPath>>, AppError> {
+        let mut paths = Vec::new();
+        for g in self.grants.iter().filter(|g| g.role.may(Action::ReadAudit)) {
+            match &g.scope {
+                Scope::All => return Ok(None),
+                Scope::Region(c) => paths.push(c.path()),
+                _ => {}
+            }
+        }
+        if paths.is_empty() { Err(AppError::forbidden()) } else { Ok(Some(paths)) }
+    }
+
+    /// Build the viewer of a user: their grants and what those cover.
+    pub async fn load(db: &db::Db, user: &db::accounts::User, via_session: bool) -> Result<Viewer, AppError> {
+        let grants = db::accounts::grants(db, user.id).await?;
+        let mut compounds = Vec::new();
+        let today = crate::api::compounds::today();
+        for g in &grants {
+            match g.scope {
+                Scope::Company(id) => compounds
+                    .extend(db::accounts::company_compounds(db, id, today).await?.into_iter().map(|c| (c, g.role))),
+                Scope::Compound(id) => compounds.push((id, g.role)),
+                Scope::Unit(u) => {
+                    if let Some(c) = db::accounts::unit_compound(db, u).await? {
+                        compounds.push((c, g.role));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(Viewer {
+            user_id: user.id,
+            login: user.login.clone(),
+            display_name: user.display_name.clone(),
+            grants,
+            compounds,
+            via_session,
+        })
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Viewer {
-    type Rejection = AppError;
+pub(crate) fn cookie_value(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
 
-    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Viewer { scope: None })
+/// Not signed in: the API answers 401, pages send the reader to sign in.
+pub struct SignIn {
+    api: bool,
+    next: String,
+}
+
+impl IntoResponse for SignIn {
+    fn into_response(self) -> Response {
+        if self.api {
+            let mut r = AppError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in or send a Bearer token")
+                .into_response();
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            r
+        } else {
+            Redirect::to(&format!("/login?next={}", crate::ui::urlencode(&self.next))).into_response()
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(v) = parts.extensions.get::<Viewer>() {
+            return Ok(v.clone());
+        }
+        let api = parts.uri.path().starts_with("/api/");
+        let sign_in = || SignIn { api, next: parts.uri.path_and_query().map(|p| p.to_string()).unwrap_or_default() };
+        let db = &s.db;
+        let internal = |e: db::DbError| AppError::from(e).into_response();
+
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let (user_id, via_session) = if let Some(token) = bearer {
+            match db::accounts::token_user(db, &secret_hash(token)).await.map_err(internal)? {
+                Some(u) => (u, false),
+                None => return Err(sign_in().into_response()),
+            }
+        } else if let Some(cookie) = cookie_value(parts, SESSION_COOKIE) {
+            let hash = secret_hash(&cookie);
+            let Some(sess) = db::accounts::session(db, &hash).await.map_err(internal)? else {
+                return Err(sign_in().into_response());
+            };
+            let now = Utc::now();
+            if now > sess.expires_at || now - sess.last_seen_at > IDLE {
+                db::accounts::delete_session(db, &hash).await.map_err(internal)?;
+                return Err(sign_in().into_response());
+            }
+            // Touch at most once a minute: reads stay reads.
+            if now - sess.last_seen_at > chrono::Duration::minutes(1) {
+                db::accounts::touch_session(db, sess.id, now).await.map_err(internal)?;
+            }
+            (sess.user_id, true)
+        } else {
+            return Err(sign_in().into_response());
+        };
+        let Some(user) = db::accounts::user(db, user_id).await.map_err(internal)? else {
+            return Err(sign_in().into_response());
+        };
+        if user.disabled {
+            return Err(sign_in().into_response());
+        }
+        let v = Viewer::load(db, &user, via_session).await.map_err(|e| e.into_response())?;
+        parts.extensions.insert(v.clone());
+        Ok(v)
+    }
+}
+
+// ---- login throttling --------------------------------------------------------------
+
+/// Failed sign-ins counted per account and per address in a sliding window.
+/// In memory: one process serves a deployment; a restart forgets (and the
+/// window is short anyway).
+#[derive(Default)]
+pub struct Throttle {
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+pub const PER_ACCOUNT: usize = 5;
+pub const PER_ADDRESS: usize = 20;
+
+impl Throttle {
+    /// If either key is over its limit, how long until the oldest failure expires.
+    pub fn blocked(&self, account: &str, address: &str) -> Option<Duration> {
+        let mut map = self.failures.lock().expect("throttle lock");
+        let now = Instant::now();
+        let mut wait = None;
+        for (key, limit) in [(format!("a:{account}"), PER_ACCOUNT), (format!("i:{address}"), PER_ADDRESS)] {
+            let v = map.entry(key).or_default();
+            v.retain(|t| now.duration_since(*t) < WINDOW);
+            if v.len() >= limit {
+                let w = WINDOW - now.duration_since(v[0]);
+                wait = Some(wait.map_or(w, |x: Duration| x.max(w)));
+            }
+        }
+        wait
+    }
+
+    pub fn failed(&self, account: &str, address: &str) {
+        let mut map = self.failures.lock().expect("throttle lock");
+        let now = Instant::now();
+        map.entry(format!("a:{account}")).or_default().push(now);
+        map.entry(format!("i:{address}")).or_default().push(now);
+    }
+
+    pub fn succeeded(&self, account: &str) {
+        self.failures.lock().expect("throttle lock").remove(&format!("a:{account}"));
     }
 }
 
@@ -77,12 +358,52 @@ impl<S: Send + Sync> FromRequestParts<S> for Viewer {
 mod tests {
     use super::*;
 
+    fn viewer(grants: Vec<Grant>, compounds: Vec<(i64, Role)>) -> Viewer {
+        Viewer { user_id: 1, login: "t".into(), display_name: "t".into(), grants, compounds, via_session: true }
+    }
+
     #[test]
-    fn scope_narrows_and_hides() {
-        let v = Viewer { scope: Some(RegionCode::parse("371402001").unwrap()) };
-        assert!(v.sees_region(&RegionCode::parse("371402001001").unwrap()));
-        assert!(!v.sees_region(&RegionCode::parse("371402002001").unwrap()));
-        assert!(v.within(Some(&RegionCode::parse("3714").unwrap())).is_err());
-        assert_eq!(v.within(None).unwrap().unwrap().as_str(), "371402001");
+    fn scope_decides_404_and_403() {
+        let street = RegionCode::parse("371402001").unwrap();
+        let inside = RegionCode::parse("371402001001").unwrap();
+        let outside = RegionCode::parse("371402002001").unwrap();
+        let officer = viewer(vec![Grant::new(Role::Officer, Scope::Region(street.clone())).unwrap()], vec![]);
+        assert!(officer.check_region(Action::WriteRegistry, &inside).is_ok());
+        assert_eq!(officer.check_region(Action::Read, &outside).unwrap_err().status, StatusCode::NOT_FOUND);
+        let sup = viewer(vec![Grant::new(Role::Supervisor, Scope::Region(street)).unwrap()], vec![]);
+        assert!(sup.check_region(Action::Read, &inside).is_ok());
+        assert_eq!(sup.check_region(Action::WriteRegistry, &inside).unwrap_err().status, StatusCode::FORBIDDEN);
+        let company = viewer(vec![], vec![(7, Role::Company)]);
+        assert!(company.covers(Action::Read, &Target::Compound { id: 7, region: &outside }));
+        assert!(!company.covers(Action::WriteRegistry, &Target::Compound { id: 7, region: &outside }));
+        assert!(!company.covers(Action::Read, &Target::Compound { id: 8, region: &outside }));
+        assert!(!company.visible().all && company.visible().paths.is_empty());
+    }
+
+    #[test]
+    fn passwords_and_secrets() {
+        let h = hash_password("correct horse battery");
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("wrong", &h));
+        assert!(!verify_password("x", "not a hash"));
+        let a = new_secret("gz_");
+        assert_eq!(a.len(), 3 + 64);
+        assert_ne!(a, new_secret("gz_"));
+        assert_eq!(secret_hash("x").len(), 64);
+        assert_eq!(generate_password().len(), 16);
+        assert!(check_password("short").is_err());
+    }
+
+    #[test]
+    fn throttle_blocks_after_the_limit() {
+        let t = Throttle::default();
+        for _ in 0..PER_ACCOUNT {
+            assert!(t.blocked("a", "1.2.3.4").is_none());
+            t.failed("a", "1.2.3.4");
+        }
+        assert!(t.blocked("a", "1.2.3.4").is_some());
+        assert!(t.blocked("b", "1.2.3.4").is_none(), "another account from the same address is not yet blocked");
+        t.succeeded("a");
+        assert!(t.blocked("a", "5.6.7.8").is_none());
     }
 }

@@ -25,6 +25,13 @@ pub use error::AppError;
 #[derive(Clone)]
 pub struct AppState {
     pub db: db::Db,
+    pub throttle: std::sync::Arc<auth::Throttle>,
+}
+
+impl AppState {
+    pub fn new(db: db::Db) -> AppState {
+        AppState { db, throttle: Default::default() }
+    }
 }
 
 /// Request bodies above this are refused with 413 (forms and JSON are small;
@@ -41,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{*file}", get(assets::serve))
         .fallback(ui::not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn(middleware::csrf))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CompressionLayer::new())

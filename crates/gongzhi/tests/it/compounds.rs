@@ -5,7 +5,7 @@ use crate::support::{App, dezhou};
 db_test! {
     async fn create_read_list_edit_and_retire(db: Db) {
         dezhou(&db).await;
-        let app = App::new(&db);
+        let app = App::new(&db).await;
         let r = app.json("POST", "/api/v1/compounds", json!({
             "region": "371402001001", "name": "丰华小区", "address": "新湖大街1号", "year_built": 1998,
             "is_old": true, "households": 320, "floor_area_m2": 28000.5,
@@ -65,7 +65,7 @@ db_test! {
 
     async fn bad_input_names_every_field(db: Db) {
         dezhou(&db).await;
-        let app = App::new(&db);
+        let app = App::new(&db).await;
         let r = app.json("POST", "/api/v1/compounds", json!({
             "region": "3714", "name": " ", "year_built": 1800, "households": -1, "floor_area_m2": "12.345", "service_model": "private"
         })).await;
@@ -95,7 +95,7 @@ db_test! {
 
     async fn dated_facts_answer_as_of_any_date(db: Db) {
         dezhou(&db).await;
-        let app = App::new(&db);
+        let app = App::new(&db).await;
         let c = app.json("POST", "/api/v1/compounds", json!({
             "region": "371428001002", "name": "畅和名居", "service_model": "none", "service_model_from": "2020-01-01"
         })).await.json();
@@ -132,7 +132,7 @@ db_test! {
 
     async fn buildings_entrances_and_units(db: Db) {
         dezhou(&db).await;
-        let app = App::new(&db);
+        let app = App::new(&db).await;
         let id = app.json("POST", "/api/v1/compounds", json!({"region": "371482002002", "name": "蕙泽嘉园"})).await.json()["id"]
             .as_i64().unwrap();
         let r = app.json("POST", &format!("/api/v1/compounds/{id}/buildings"),
@@ -173,7 +173,7 @@ db_test! {
         let stats = gongzhi::demo::build(&db, true).await.unwrap();
         assert_eq!(stats.communities, 456);
         assert_eq!(stats.compounds, 456 * gongzhi::demo::PER_COMMUNITY);
-        let app = App::new(&db);
+        let app = App::new(&db).await;
         for (name, region, community) in [
             ("蕙泽嘉园", "371482002", "古城社区居委会"),
             ("丰华小区", "371402001", "丰华社区居委会"),

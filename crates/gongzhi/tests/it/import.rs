@@ -48,7 +48,7 @@ fn tempdir(tag: &str) -> PathBuf {
 
 async fn import(db: &Db, dir: &Path, only: Option<&str>) -> anyhow::Result<ImportStats> {
     let only = only.map(|o| RegionCode::parse(o).unwrap());
-    import_divisions(db, &Source::Dir(dir), only.as_ref(), true).await
+    import_divisions(db, &crate::support::system(), &Source::Dir(dir), only.as_ref(), true).await
 }
 
 async fn count(db: &Db) -> i64 {

@@ -5,6 +5,7 @@
 #[macro_use]
 mod support;
 
+mod access;
 mod compounds;
 mod import;
 mod regions;

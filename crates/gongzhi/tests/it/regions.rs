@@ -5,7 +5,7 @@ use crate::support::{App, dezhou};
 db_test! {
     async fn region_api_counts_children_and_compounds(db: Db) {
         dezhou(&db).await;
-        let app = App::new(&db);
+        let app = App::new(&db).await;
         let r = app.get("/api/v1/regions/3714").await;
         assert_eq!(r.status, 200, "{}", r.body);
         let v = r.json();
@@ -41,7 +41,7 @@ db_test! {
 
     async fn bad_and_unknown_codes_get_clear_errors(db: Db) {
         dezhou(&db).await;
-        let app = App::new(&db);
+        let app = App::new(&db).await;
         let r = app.get("/api/v1/regions/37x4").await;
         assert_eq!(r.status, 400);
         assert_eq!(r.json()["error"]["code"], "bad_request");
@@ -53,7 +53,7 @@ db_test! {
 
     async fn grids_are_numbered_under_their_community(db: Db) {
         dezhou(&db).await;
-        let app = App::new(&db);
+        let app = App::new(&db).await;
         let r = app.json("POST", "/api/v1/regions/371402001001/grids", json!({"name": "第一网格"})).await;
         assert_eq!(r.status, 201, "{}", r.body);
         assert_eq!(r.json()["code"], "371402001001001");
@@ -75,8 +75,8 @@ db_test! {
         let dir = std::env::temp_dir().join(format!("gongzhi_sib_{}_{}", std::process::id(),
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
         crate::import::write_fixture(&dir, "");
-        gongzhi::import::import_divisions(&db, &gongzhi::import::Source::Dir(&dir), None, true).await.unwrap();
-        let app = App::new(&db);
+        gongzhi::import::import_divisions(&db, &crate::support::system(), &gongzhi::import::Source::Dir(&dir), None, true).await.unwrap();
+        let app = App::new(&db).await;
         for (region, name) in [("371402001001", "甲"), ("371502001001", "乙")] {
             let r = app.json("POST", "/api/v1/compounds", json!({"region": region, "name": name})).await;
             assert_eq!(r.status, 201, "{}", r.body);

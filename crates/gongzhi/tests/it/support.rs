@@ -96,12 +96,56 @@ where
 /// Dezhou's divisions (the demo's subset) without the synthetic registry.
 pub async fn dezhou(db: &Db) {
     use gongzhi::import::{Source, import_divisions};
-    import_divisions(db, &Source::Embedded(gongzhi::demo::DEZHOU), None, true).await.expect("import Dezhou");
+    import_divisions(db, &system(), &Source::Embedded(gongzhi::demo::DEZHOU), None, true).await.expect("import Dezhou");
 }
 
-/// The real router, driven in process.
+pub fn system() -> domain::audit::Actor {
+    domain::audit::Actor::system("test")
+}
+
+/// A second city (聊城, 3715) with one community, outside Dezhou.
+pub async fn liaocheng(db: &Db) {
+    let dir = std::env::temp_dir().join(unique("gongzhi_lc"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let files = [
+        ("provinces.csv", "code,name\n37,山东省\n"),
+        ("cities.csv", "code,name,provinceCode\n3715,聊城市,37\n"),
+        ("areas.csv", "code,name,cityCode\n371502,东昌府区,3715\n"),
+        ("streets.csv", "code,name,areaCode\n371502001,古楼街道,371502\n"),
+        ("villages.csv", "code,name,streetCode\n371502001001,古楼社区居委会,371502001\n"),
+    ];
+    for (n, t) in files {
+        std::fs::write(dir.join(n), t).unwrap();
+    }
+    use gongzhi::import::{Source, import_divisions};
+    import_divisions(db, &system(), &Source::Dir(&dir), None, true).await.expect("import 聊城");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Create a user holding one grant and return an API token for them.
+pub async fn user_token(db: &Db, login: &str, role: &str, scope: &str) -> String {
+    let grant = domain::access::Grant::new(
+        domain::access::Role::parse(role).unwrap(),
+        domain::access::Scope::parse(scope).unwrap(),
+    )
+    .unwrap();
+    let hash = web::auth::hash_password("test-password-1");
+    let id = db::accounts::create_user(db, &system(), login, login, &hash, &[grant]).await.unwrap();
+    token_for(db, id).await
+}
+
+pub async fn token_for(db: &Db, user_id: i64) -> String {
+    let secret = web::auth::new_secret("gz_");
+    db::accounts::create_token(db, &system(), user_id, "test", &web::auth::secret_hash(&secret)).await.unwrap();
+    secret
+}
+
+/// The real router, driven in process, as one client: a Bearer token, a
+/// session cookie, or nobody.
+#[derive(Clone)]
 pub struct App {
     router: axum::Router,
+    pub auth: Option<(String, String)>,
 }
 
 pub struct Reply {
@@ -120,11 +164,35 @@ impl Reply {
 }
 
 impl App {
-    pub fn new(db: &Db) -> App {
-        App { router: web::router(web::AppState { db: db.clone() }) }
+    /// Nobody signed in.
+    pub fn anonymous(db: &Db) -> App {
+        App { router: web::router(web::AppState::new(db.clone())), auth: None }
     }
 
-    pub async fn send(&self, req: Request<Body>) -> Reply {
+    /// An administrator of everything (made on first use).
+    pub async fn new(db: &Db) -> App {
+        let token = match db::accounts::user_by_login(db, "test_admin").await.unwrap() {
+            Some(u) => token_for(db, u.id).await,
+            None => user_token(db, "test_admin", "admin", "all").await,
+        };
+        App::anonymous(db).with_token(&token)
+    }
+
+    pub fn with_token(&self, token: &str) -> App {
+        App { router: self.router.clone(), auth: Some(("authorization".into(), format!("Bearer {token}"))) }
+    }
+
+    pub fn with_cookie(&self, cookie: &str) -> App {
+        App { router: self.router.clone(), auth: Some(("cookie".into(), cookie.to_owned())) }
+    }
+
+    pub async fn send(&self, mut req: Request<Body>) -> Reply {
+        if let Some((k, v)) = &self.auth {
+            let name = axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap();
+            if !req.headers().contains_key(&name) {
+                req.headers_mut().insert(name, v.parse().unwrap());
+            }
+        }
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();

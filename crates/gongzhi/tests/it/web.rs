@@ -5,7 +5,7 @@ use crate::support::{App, dezhou};
 db_test! {
     async fn pages_render_in_chinese_and_english(db: Db) {
         dezhou(&db).await;
-        let app = App::new(&db);
+        let app = App::new(&db).await;
         let c = app.json("POST", "/api/v1/compounds", json!({"region": "371402001001", "name": "丰华小区", "service_model": "party_led"})).await;
         let id = c.json()["id"].as_i64().unwrap();
 
@@ -51,7 +51,7 @@ db_test! {
 
     async fn forms_create_edit_and_report_errors(db: Db) {
         dezhou(&db).await;
-        let app = App::new(&db);
+        let app = App::new(&db).await;
         let r = app.get("/compounds/new?region=371402001001").await;
         assert_eq!(r.status, 200);
         assert!(r.body.contains("value=\"371402001001\""));
@@ -100,7 +100,7 @@ db_test! {
     }
 
     async fn health_static_headers_and_openapi(db: Db) {
-        let app = App::new(&db);
+        let app = App::new(&db).await;
         let r = app.get("/healthz").await;
         assert_eq!((r.status.as_u16(), r.body.as_str()), (200, "ok"));
 

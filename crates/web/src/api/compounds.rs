@@ -3,6 +3,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use db::compounds::{self as repo, BuildingSpec, Filter};
+use domain::access::Action;
 use domain::history::FactKind;
 use domain::{Area, CompoundInput, CompoundPatch, Invalid, ServiceModel};
 use serde::{Deserialize, Serialize};
@@ -137,11 +138,14 @@ pub(crate) async fn filter_for(
     include_retired: bool,
 ) -> Result<Filter, AppError> {
     let region = region.map(str::trim).filter(|r| !r.is_empty()).map(parse_code).transpose()?;
-    let within = match viewer.within(region.as_ref())? {
-        Some(code) => db::regions::require(&s.db, &code).await?.region_path(),
-        None => viewer.root_path(),
+    let within = match region {
+        Some(code) => {
+            viewer.check_region(Action::Read, &code)?;
+            Some(db::regions::require(&s.db, &code).await?.region_path())
+        }
+        None => None,
     };
-    Ok(Filter { within, name: q, include_retired })
+    Ok(Filter { within, visible: viewer.visible(), name: q, include_retired })
 }
 
 /// Compounds in a region subtree, filtered by name, paged.
@@ -192,8 +196,8 @@ pub async fn create(
     let Some(draft) = draft.filter(|_| errs.is_empty()) else {
         return Err(AppError::invalid(errs));
     };
-    viewer.check_region(&draft.region)?;
-    let c = repo::create(&s.db, &draft, model).await?;
+    viewer.check_region(Action::WriteRegistry, &draft.region)?;
+    let c = repo::create(&s.db, &viewer.actor(), &draft, model).await?;
     Ok((StatusCode::CREATED, Json(c.into())))
 }
 
@@ -205,7 +209,7 @@ pub async fn get_one(
     viewer: Viewer,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<CompoundOut>, AppError> {
-    Ok(Json(viewer.compound(&s.db, id).await?.into()))
+    Ok(Json(viewer.compound(&s.db, id, Action::Read).await?.into()))
 }
 
 pub(crate) fn check_patch(b: &CompoundPatchIn) -> Result<CompoundPatch, AppError> {
@@ -241,9 +245,9 @@ pub async fn patch(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<CompoundPatchIn>,
 ) -> Result<Json<CompoundOut>, AppError> {
-    viewer.compound(&s.db, id).await?;
+    viewer.compound(&s.db, id, Action::WriteRegistry).await?;
     let p = check_patch(&b)?;
-    Ok(Json(repo::update(&s.db, id, &p).await?.into()))
+    Ok(Json(repo::update(&s.db, &viewer.actor(), id, &p).await?.into()))
 }
 
 /// Retire a compound (it is never deleted: past figures keep it).
@@ -254,8 +258,8 @@ pub async fn retire(
     viewer: Viewer,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<CompoundOut>, AppError> {
-    viewer.compound(&s.db, id).await?;
-    Ok(Json(repo::retire(&s.db, id).await?.into()))
+    viewer.compound(&s.db, id, Action::WriteRegistry).await?;
+    Ok(Json(repo::retire(&s.db, &viewer.actor(), id).await?.into()))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -301,7 +305,7 @@ pub async fn facts(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<AsOfQuery>,
 ) -> Result<Json<Vec<FactOut>>, AppError> {
-    viewer.compound(&s.db, id).await?;
+    viewer.compound(&s.db, id, Action::Read).await?;
     let rows = match q.as_of {
         Some(d) => repo::facts_as_of(&s.db, id, d).await?,
         None => repo::facts(&s.db, id).await?,
@@ -337,9 +341,9 @@ pub async fn set_fact(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<FactIn>,
 ) -> Result<(StatusCode, Json<Vec<FactOut>>), AppError> {
-    viewer.compound(&s.db, id).await?;
+    viewer.compound(&s.db, id, Action::WriteRegistry).await?;
     let (kind, value) = check_fact(&b.kind, &b.value)?;
-    let rows = repo::set_fact(&s.db, id, kind, Some(&value), None, b.effective_from).await?;
+    let rows = repo::set_fact(&s.db, &viewer.actor(), id, kind, Some(&value), None, b.effective_from).await?;
     Ok((StatusCode::CREATED, Json(rows.into_iter().map(Into::into).collect())))
 }
 
@@ -407,7 +411,7 @@ pub async fn buildings(
     viewer: Viewer,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<BuildingOut>>, AppError> {
-    viewer.compound(&s.db, id).await?;
+    viewer.compound(&s.db, id, Action::Read).await?;
     Ok(Json(repo::buildings(&s.db, id).await?.into_iter().map(Into::into).collect()))
 }
 
@@ -446,9 +450,9 @@ pub async fn create_building(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<BuildingIn>,
 ) -> Result<(StatusCode, Json<BuildingOut>), AppError> {
-    viewer.compound(&s.db, id).await?;
+    viewer.compound(&s.db, id, Action::WriteRegistry).await?;
     let spec = b.spec()?;
-    Ok((StatusCode::CREATED, Json(repo::create_building(&s.db, id, &spec).await?.into())))
+    Ok((StatusCode::CREATED, Json(repo::create_building(&s.db, &viewer.actor(), id, &spec).await?.into())))
 }
 
 /// A building with all its units.
@@ -459,7 +463,7 @@ pub async fn get_building(
     viewer: Viewer,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<BuildingDetail>, AppError> {
-    let b = viewer.building(&s.db, id).await?;
+    let b = viewer.building(&s.db, id, Action::Read).await?;
     let units = repo::units(&s.db, id).await?.into_iter().map(Into::into).collect();
     Ok(Json(BuildingDetail { building: b.into(), units }))
 }
@@ -480,8 +484,8 @@ pub async fn patch_building(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<BuildingPatchIn>,
 ) -> Result<Json<BuildingOut>, AppError> {
-    viewer.building(&s.db, id).await?;
-    Ok(Json(repo::update_building(&s.db, id, b.name.as_deref(), b.floors).await?.into()))
+    viewer.building(&s.db, id, Action::WriteRegistry).await?;
+    Ok(Json(repo::update_building(&s.db, &viewer.actor(), id, b.name.as_deref(), b.floors).await?.into()))
 }
 
 /// Retire a building (kept for history).
@@ -492,8 +496,8 @@ pub async fn retire_building(
     viewer: Viewer,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<BuildingOut>, AppError> {
-    viewer.building(&s.db, id).await?;
-    Ok(Json(repo::retire_building(&s.db, id).await?.into()))
+    viewer.building(&s.db, id, Action::WriteRegistry).await?;
+    Ok(Json(repo::retire_building(&s.db, &viewer.actor(), id).await?.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -512,7 +516,7 @@ pub async fn patch_unit(
     ApiJson(b): ApiJson<UnitPatchIn>,
 ) -> Result<Json<UnitOut>, AppError> {
     let (_, building_id) = repo::unit(&s.db, id).await?;
-    viewer.building(&s.db, building_id).await?;
+    viewer.building(&s.db, building_id, Action::WriteRegistry).await?;
     let area = b.area_m2.parse("area_m2")?;
-    Ok(Json(repo::set_unit_area(&s.db, id, area).await?.into()))
+    Ok(Json(repo::set_unit_area(&s.db, &viewer.actor(), id, area).await?.into()))
 }

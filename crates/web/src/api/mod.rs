@@ -20,9 +20,28 @@ use crate::AppState;
         license(name = "AGPL-3.0-or-later")
     ),
     tags((name = "regions", description = "行政区划 administrative regions"),
-         (name = "compounds", description = "小区 compounds, buildings, entrances and units"))
+         (name = "compounds", description = "小区 compounds, buildings, entrances and units")),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
 )]
 struct ApiDoc;
+
+/// Every `/api/v1` call needs a token (`gongzhi token create` or the account
+/// page) as `Authorization: Bearer …`, or a signed-in session.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("API token")).build(),
+            ),
+        );
+    }
+}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())

@@ -2,6 +2,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use domain::RegionCode;
+use domain::access::Action;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -47,8 +48,14 @@ pub(crate) fn parse_code(s: &str) -> Result<RegionCode, AppError> {
 #[utoipa::path(get, path = "/api/v1/regions", tag = "regions",
     responses((status = 200, body = Vec<RegionOut>)))]
 pub async fn roots(State(s): State<AppState>, viewer: Viewer) -> Result<Json<Vec<RegionOut>>, AppError> {
-    let out = match &viewer.scope {
-        Some(code) => vec![db::regions::summary(&s.db, code).await?.into()],
+    let out = match viewer.region_roots() {
+        Some(codes) => {
+            let mut v = Vec::with_capacity(codes.len());
+            for c in codes {
+                v.push(db::regions::summary(&s.db, &c).await?.into());
+            }
+            v
+        }
         None => db::regions::roots(&s.db).await?.into_iter().map(Into::into).collect(),
     };
     Ok(Json(out))
@@ -64,7 +71,7 @@ pub async fn get_region(
     ApiPath(code): ApiPath<String>,
 ) -> Result<Json<RegionOut>, AppError> {
     let code = parse_code(&code)?;
-    viewer.check_region(&code)?;
+    viewer.check_region(Action::Read, &code)?;
     Ok(Json(db::regions::summary(&s.db, &code).await?.into()))
 }
 
@@ -79,7 +86,7 @@ pub async fn children(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<RegionOut>>, AppError> {
     let code = parse_code(&code)?;
-    viewer.check_region(&code)?;
+    viewer.check_region(Action::Read, &code)?;
     let p = q.paging();
     let all = db::regions::children(&s.db, &code).await?;
     let total = all.len() as u64;
@@ -104,8 +111,8 @@ pub async fn create_grid(
     ApiJson(body): ApiJson<GridIn>,
 ) -> Result<(StatusCode, Json<RegionOut>), AppError> {
     let code = parse_code(&code)?;
-    viewer.check_region(&code)?;
-    let grid = db::regions::create_grid(&s.db, &code, &body.name).await?;
+    viewer.check_region(Action::WriteRegistry, &code)?;
+    let grid = db::regions::create_grid(&s.db, &viewer.actor(), &code, &body.name).await?;
     let code = parse_code(&grid.code)?;
     Ok((StatusCode::CREATED, Json(db::regions::summary(&s.db, &code).await?.into())))
 }

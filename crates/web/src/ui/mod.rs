@@ -10,6 +10,7 @@ use axum::routing::{get, post};
 use chrono::Datelike;
 use db::compounds::{self as repo, BuildingSummary, Compound, Fact, UnitRow};
 use db::regions::{Region, RegionSummary};
+use domain::access::Action;
 use domain::{Area, CompoundInput, Paging, ServiceModel};
 use serde::Deserialize;
 
@@ -20,6 +21,28 @@ use crate::api::compounds::{
 use crate::auth::Viewer;
 use crate::error::{AppError, FieldError};
 use crate::i18n::{Lang, Tr};
+
+mod account;
+
+/// The signed-in user as the layout shows them (name, links they may use).
+#[derive(Clone)]
+pub struct Me {
+    pub login: String,
+    pub display_name: String,
+    pub can_write: bool,
+    pub can_audit: bool,
+}
+
+impl Me {
+    pub fn of(v: &Viewer) -> Option<Me> {
+        Some(Me {
+            login: v.login.clone(),
+            display_name: v.display_name.clone(),
+            can_write: v.may(Action::WriteRegistry),
+            can_audit: v.may(Action::ReadAudit),
+        })
+    }
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -35,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .route("/compounds/{id}/buildings", post(building_create))
         .route("/buildings/{id}", get(building_page))
         .route("/lang/{lang}", get(set_lang))
+        .merge(account::router())
 }
 
 /// An error shown as a page in the reader's language.
@@ -47,10 +71,12 @@ impl IntoResponse for UiError {
             "not_found" => "error.not_found",
             "conflict" => "error.conflict",
             "invalid_input" => "error.invalid_input",
+            "forbidden" => "error.forbidden",
             _ => "error.internal",
         };
         let page = ErrorPage {
             t,
+            me: None,
             message: t.get(key),
             detail: if e.status.is_server_error() { String::new() } else { e.message },
         };
@@ -86,6 +112,7 @@ pub async fn not_found(t: Tr) -> Response {
 #[template(path = "error.html")]
 struct ErrorPage {
     t: Tr,
+    me: Option<Me>,
     message: &'static str,
     detail: String,
 }
@@ -96,6 +123,7 @@ struct ErrorPage {
 #[template(path = "region.html")]
 struct RegionPage {
     t: Tr,
+    me: Option<Me>,
     here: Option<RegionSummary>,
     crumbs: Vec<Region>,
     children: Vec<RegionSummary>,
@@ -103,11 +131,21 @@ struct RegionPage {
 }
 
 async fn regions_root(State(s): State<AppState>, viewer: Viewer, t: Tr) -> Result<Response, UiError> {
-    if let Some(code) = &viewer.scope {
-        return Ok(Redirect::to(&format!("/regions/{code}")).into_response());
-    }
-    let children = db::regions::roots(&s.db).await.page(t)?;
-    Ok(render(&RegionPage { t, here: None, crumbs: vec![], children, compounds: vec![] }).into_response())
+    let children = match viewer.region_roots() {
+        None => db::regions::roots(&s.db).await.page(t)?,
+        Some(codes) if codes.len() == 1 => return Ok(Redirect::to(&format!("/regions/{}", codes[0])).into_response()),
+        // Company, committee and resident users have no regions: their compounds are their start.
+        Some(codes) if codes.is_empty() => return Ok(Redirect::to("/compounds").into_response()),
+        Some(codes) => {
+            let mut v = Vec::new();
+            for c in codes {
+                v.push(db::regions::summary(&s.db, &c).await.page(t)?);
+            }
+            v
+        }
+    };
+    Ok(render(&RegionPage { t, me: Me::of(&viewer), here: None, crumbs: vec![], children, compounds: vec![] })
+        .into_response())
 }
 
 async fn region_page(
@@ -117,7 +155,7 @@ async fn region_page(
     Path(code): Path<String>,
 ) -> Result<Html<String>, UiError> {
     let code = crate::api::regions::parse_code(&code).page(t)?;
-    viewer.check_region(&code).page(t)?;
+    viewer.check_region(Action::Read, &code).page(t)?;
     let here = db::regions::summary(&s.db, &code).await.page(t)?;
     let crumbs = db::regions::lineage(&s.db, &code).await.page(t)?;
     let children = db::regions::children(&s.db, &code).await.page(t)?;
@@ -128,10 +166,16 @@ async fn region_page(
     } else {
         vec![]
     };
-    Ok(render(&RegionPage { t, here: Some(here), crumbs, children, compounds }))
+    Ok(render(&RegionPage { t, me: Me::of(&viewer), here: Some(here), crumbs, children, compounds }))
 }
 
 // ---- compounds -------------------------------------------------------------
+
+impl RegionPage {
+    fn can_write(&self) -> bool {
+        self.me.as_ref().is_some_and(|m| m.can_write)
+    }
+}
 
 #[derive(Deserialize)]
 struct ListParams {
@@ -144,6 +188,7 @@ struct ListParams {
 #[template(path = "compounds.html")]
 struct CompoundsPage {
     t: Tr,
+    me: Option<Me>,
     region: String,
     q: String,
     rows: Vec<Compound>,
@@ -165,7 +210,7 @@ impl CompoundsPage {
     }
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
@@ -185,6 +230,7 @@ async fn compound_list(
     let (rows, total) = repo::list(&s.db, &f, paging).await.page(t)?;
     Ok(render(&CompoundsPage {
         t,
+        me: Me::of(&viewer),
         region: p.region.unwrap_or_default().trim().to_owned(),
         q: p.q.unwrap_or_default(),
         rows,
@@ -198,6 +244,8 @@ async fn compound_list(
 #[template(path = "compound.html")]
 struct CompoundPage {
     t: Tr,
+    me: Option<Me>,
+    can_write: bool,
     c: Compound,
     crumbs: Vec<Region>,
     facts: Vec<Fact>,
@@ -218,12 +266,29 @@ async fn compound_page(
     t: Tr,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, UiError> {
-    let c = viewer.compound(&s.db, id).await.page(t)?;
+    let c = viewer.compound(&s.db, id, Action::Read).await.page(t)?;
     let code = crate::api::regions::parse_code(&c.region_code).page(t)?;
-    let crumbs = db::regions::lineage(&s.db, &code).await.page(t)?;
+    // Breadcrumbs only as far as the viewer may go (a company user sees none).
+    let crumbs: Vec<Region> = db::regions::lineage(&s.db, &code)
+        .await
+        .page(t)?
+        .into_iter()
+        .filter(|r| domain::RegionCode::parse(&r.code).is_ok_and(|rc| viewer.check_region(Action::Read, &rc).is_ok()))
+        .collect();
+    let can_write = viewer.compound(&s.db, id, Action::WriteRegistry).await.is_ok();
     let facts = repo::facts(&s.db, id).await.page(t)?;
     let buildings = repo::buildings(&s.db, id).await.page(t)?;
-    Ok(render(&CompoundPage { t, c, crumbs, facts, buildings, models: &ServiceModel::ALL, today: today().to_string() }))
+    Ok(render(&CompoundPage {
+        t,
+        me: Me::of(&viewer),
+        can_write,
+        c,
+        crumbs,
+        facts,
+        buildings,
+        models: &ServiceModel::ALL,
+        today: today().to_string(),
+    }))
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -251,6 +316,7 @@ struct CompoundForm {
 #[template(path = "compound_form.html")]
 struct CompoundFormPage {
     t: Tr,
+    me: Option<Me>,
     id: Option<i64>,
     f: CompoundForm,
     errors: Vec<FieldError>,
@@ -268,22 +334,25 @@ struct NewParams {
     region: Option<String>,
 }
 
-async fn compound_new(t: Tr, Query(p): Query<NewParams>) -> Html<String> {
+async fn compound_new(viewer: Viewer, t: Tr, Query(p): Query<NewParams>) -> Result<Html<String>, UiError> {
+    if !viewer.may(Action::WriteRegistry) {
+        return Err(UiError(AppError::forbidden(), t));
+    }
     let f = CompoundForm {
         region: p.region.unwrap_or_default(),
         service_model_from: today().to_string(),
         ..Default::default()
     };
-    render(&CompoundFormPage { t, id: None, f, errors: vec![], models: &ServiceModel::ALL })
+    Ok(render(&CompoundFormPage { t, me: Me::of(&viewer), id: None, f, errors: vec![], models: &ServiceModel::ALL }))
 }
 
-fn form_errors(t: Tr, id: Option<i64>, f: CompoundForm, e: AppError) -> Response {
+fn form_errors(t: Tr, me: Option<Me>, id: Option<i64>, f: CompoundForm, e: AppError) -> Response {
     if e.code != "invalid_input" && e.code != "conflict" {
         return UiError(e, t).into_response();
     }
     let errors =
         if e.fields.is_empty() { vec![FieldError { field: "name".into(), reason: e.message }] } else { e.fields };
-    (StatusCode::UNPROCESSABLE_ENTITY, render(&CompoundFormPage { t, id, f, errors, models: &ServiceModel::ALL }))
+    (StatusCode::UNPROCESSABLE_ENTITY, render(&CompoundFormPage { t, me, id, f, errors, models: &ServiceModel::ALL }))
         .into_response()
 }
 
@@ -310,14 +379,14 @@ async fn compound_create(State(s): State<AppState>, viewer: Viewer, t: Tr, Form(
     };
     let model = parse_model(Some(&f.service_model), from).map_err(|e| errs.push(e)).ok().flatten();
     let Some(draft) = draft.filter(|_| errs.is_empty()) else {
-        return form_errors(t, None, f, AppError::invalid(errs));
+        return form_errors(t, Me::of(&viewer), None, f, AppError::invalid(errs));
     };
-    if let Err(e) = viewer.check_region(&draft.region) {
+    if let Err(e) = viewer.check_region(Action::WriteRegistry, &draft.region) {
         return UiError(e, t).into_response();
     }
-    match repo::create(&s.db, &draft, model).await {
+    match repo::create(&s.db, &viewer.actor(), &draft, model).await {
         Ok(c) => Redirect::to(&format!("/compounds/{}", c.id)).into_response(),
-        Err(e) => form_errors(t, None, f, e.into()),
+        Err(e) => form_errors(t, Me::of(&viewer), None, f, e.into()),
     }
 }
 
@@ -327,7 +396,7 @@ async fn compound_edit(
     t: Tr,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, UiError> {
-    let c = viewer.compound(&s.db, id).await.page(t)?;
+    let c = viewer.compound(&s.db, id, Action::WriteRegistry).await.page(t)?;
     let f = CompoundForm {
         region: c.region_code.clone(),
         name: c.name.clone(),
@@ -339,7 +408,14 @@ async fn compound_edit(
         service_model: String::new(),
         service_model_from: String::new(),
     };
-    Ok(render(&CompoundFormPage { t, id: Some(id), f, errors: vec![], models: &ServiceModel::ALL }))
+    Ok(render(&CompoundFormPage {
+        t,
+        me: Me::of(&viewer),
+        id: Some(id),
+        f,
+        errors: vec![],
+        models: &ServiceModel::ALL,
+    }))
 }
 
 async fn compound_update(
@@ -349,7 +425,7 @@ async fn compound_update(
     Path(id): Path<i64>,
     Form(f): Form<CompoundForm>,
 ) -> Response {
-    if let Err(e) = viewer.compound(&s.db, id).await {
+    if let Err(e) = viewer.compound(&s.db, id, Action::WriteRegistry).await {
         return UiError(e, t).into_response();
     }
     let year = f.year_built.trim();
@@ -373,15 +449,15 @@ async fn compound_update(
         floor_area_m2: Some(AreaIn::Text(f.floor_area.clone())),
     };
     if !errs.is_empty() {
-        return form_errors(t, Some(id), f, AppError::invalid(errs));
+        return form_errors(t, Me::of(&viewer), Some(id), f, AppError::invalid(errs));
     }
     let result = match check_patch(&patch) {
-        Ok(p) => repo::update(&s.db, id, &p).await.map_err(AppError::from),
+        Ok(p) => repo::update(&s.db, &viewer.actor(), id, &p).await.map_err(AppError::from),
         Err(e) => Err(e),
     };
     match result {
         Ok(_) => Redirect::to(&format!("/compounds/{id}")).into_response(),
-        Err(e) => form_errors(t, Some(id), f, e),
+        Err(e) => form_errors(t, Me::of(&viewer), Some(id), f, e),
     }
 }
 
@@ -391,8 +467,8 @@ async fn compound_retire(
     t: Tr,
     Path(id): Path<i64>,
 ) -> Result<Redirect, UiError> {
-    viewer.compound(&s.db, id).await.page(t)?;
-    repo::retire(&s.db, id).await.page(t)?;
+    viewer.compound(&s.db, id, Action::WriteRegistry).await.page(t)?;
+    repo::retire(&s.db, &viewer.actor(), id).await.page(t)?;
     Ok(Redirect::to(&format!("/compounds/{id}")))
 }
 
@@ -410,7 +486,7 @@ async fn compound_fact(
     Path(id): Path<i64>,
     Form(f): Form<FactForm>,
 ) -> Result<Redirect, UiError> {
-    viewer.compound(&s.db, id).await.page(t)?;
+    viewer.compound(&s.db, id, Action::WriteRegistry).await.page(t)?;
     let (kind, value) = check_fact(&f.kind, &f.value).page(t)?;
     let date = f
         .effective_from
@@ -420,7 +496,7 @@ async fn compound_fact(
             domain::Invalid::new("effective_from", format!("{:?} is not a date (YYYY-MM-DD)", f.effective_from))
         })
         .page(t)?;
-    repo::set_fact(&s.db, id, kind, Some(&value), None, date).await.page(t)?;
+    repo::set_fact(&s.db, &viewer.actor(), id, kind, Some(&value), None, date).await.page(t)?;
     Ok(Redirect::to(&format!("/compounds/{id}")))
 }
 
@@ -440,7 +516,7 @@ async fn building_create(
     Path(id): Path<i64>,
     Form(f): Form<BuildingForm>,
 ) -> Result<Redirect, UiError> {
-    viewer.compound(&s.db, id).await.page(t)?;
+    viewer.compound(&s.db, id, Action::WriteRegistry).await.page(t)?;
     let int = |field: &'static str, v: &str| {
         v.trim().parse::<i32>().map_err(|_| domain::Invalid::new(field, format!("{v:?} is not a whole number")))
     };
@@ -452,7 +528,7 @@ async fn building_create(
         unit_area_m2: AreaIn::Text(f.unit_area),
     };
     let spec = b.spec().page(t)?;
-    repo::create_building(&s.db, id, &spec).await.page(t)?;
+    repo::create_building(&s.db, &viewer.actor(), id, &spec).await.page(t)?;
     Ok(Redirect::to(&format!("/compounds/{id}#buildings")))
 }
 
@@ -460,6 +536,7 @@ async fn building_create(
 #[template(path = "building.html")]
 struct BuildingPage {
     t: Tr,
+    me: Option<Me>,
     c: Compound,
     b: BuildingSummary,
     units: Vec<UnitRow>,
@@ -471,10 +548,10 @@ async fn building_page(
     t: Tr,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, UiError> {
-    let b = viewer.building(&s.db, id).await.page(t)?;
+    let b = viewer.building(&s.db, id, Action::Read).await.page(t)?;
     let c = repo::get(&s.db, b.compound_id).await.page(t)?;
     let units = repo::units(&s.db, id).await.page(t)?;
-    Ok(render(&BuildingPage { t, c, b, units }))
+    Ok(render(&BuildingPage { t, me: Me::of(&viewer), c, b, units }))
 }
 
 // ---- language --------------------------------------------------------------

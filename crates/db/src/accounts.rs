@@ -1,0 +1,373 @@
+//! Users, their grants, sessions and API tokens; and the few look-ups that
+//! turn a grant into the compounds it covers.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::access::{Grant, Role, Scope};
+use domain::audit::Actor;
+use sea_orm::{DbErr, FromQueryResult, SqlErr};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::audit::{Change, append};
+use crate::sql::{all, exec, one};
+use crate::{Db, DbError, Result};
+
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct User {
+    pub id: i64,
+    pub login: String,
+    pub display_name: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+const USER_COLS: &str = "id, login, display_name, password_hash, disabled";
+
+fn unique(e: DbErr, what: &str) -> DbError {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => DbError::Conflict(what.to_owned()),
+        _ => DbError::Internal(e),
+    }
+}
+
+pub fn check_login(login: &str) -> Result<String, domain::Invalid> {
+    let l = login.trim();
+    if l.is_empty() || l.len() > 64 || !l.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+        return Err(domain::Invalid::new("login", "login must be 1–64 letters, digits, '.', '_' or '-'"));
+    }
+    Ok(l.to_owned())
+}
+
+/// Create a user with their first grants, all in one transaction.
+pub async fn create_user(
+    db: &Db,
+    actor: &Actor,
+    login: &str,
+    display_name: &str,
+    password_hash: &str,
+    grants: &[Grant],
+) -> Result<i64> {
+    let login = check_login(login)?;
+    let tx = db.begin_write().await?;
+    #[derive(FromQueryResult)]
+    struct Id {
+        id: i64,
+    }
+    let id: Id = one(
+        &*tx,
+        "INSERT INTO app_user (login, display_name, password_hash, disabled, created_at) VALUES ($1,$2,$3,$4,$5) RETURNING id",
+        vec![login.clone().into(), display_name.into(), password_hash.into(), false.into(), Utc::now().into()],
+    )
+    .await
+    .map_err(|e| unique(e, "a user with this login already exists"))?
+    .ok_or(DbError::NotFound)?;
+    for g in grants {
+        insert_grant(&tx, id.id, g).await?;
+    }
+    let grants_text: Vec<String> =
+        grants.iter().map(|g| format!("{} {}", g.role.as_str(), g.scope.to_text())).collect();
+    append(
+        &*tx,
+        actor,
+        Change {
+            action: "create",
+            entity: "user",
+            entity_id: id.id.to_string(),
+            region_path: None,
+            before: None,
+            after: Some(json!({"login": login, "display_name": display_name, "grants": grants_text})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id.id)
+}
+
+async fn insert_grant(c: &crate::WriteTx, user_id: i64, g: &Grant) -> Result<()> {
+    exec(
+        &**c,
+        "INSERT INTO user_grant (user_id, role, scope, created_at) VALUES ($1,$2,$3,$4)",
+        vec![user_id.into(), g.role.as_str().into(), g.scope.to_text().into(), Utc::now().into()],
+    )
+    .await
+    .map_err(|e| unique(e, "the user already holds this grant"))?;
+    Ok(())
+}
+
+pub async fn add_grant(db: &Db, actor: &Actor, user_id: i64, g: &Grant) -> Result<()> {
+    let tx = db.begin_write().await?;
+    insert_grant(&tx, user_id, g).await?;
+    append(
+        &*tx,
+        actor,
+        Change {
+            action: "grant",
+            entity: "user",
+            entity_id: user_id.to_string(),
+            region_path: None,
+            before: None,
+            after: Some(json!({"role": g.role.as_str(), "scope": g.scope.to_text()})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn user_by_login(db: &Db, login: &str) -> Result<Option<User>> {
+    Ok(one(db.conn(), &format!("SELECT {USER_COLS} FROM app_user WHERE login = $1"), vec![login.trim().into()]).await?)
+}
+
+pub async fn user(db: &Db, id: i64) -> Result<Option<User>> {
+    Ok(one(db.conn(), &format!("SELECT {USER_COLS} FROM app_user WHERE id = $1"), vec![id.into()]).await?)
+}
+
+/// A user's grants. A stored grant that no longer parses is skipped (and
+/// logged): it grants nothing rather than something unintended.
+pub async fn grants(db: &Db, user_id: i64) -> Result<Vec<Grant>> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        role: String,
+        scope: String,
+    }
+    let rows: Vec<Row> =
+        all(db.conn(), "SELECT role, scope FROM user_grant WHERE user_id = $1 ORDER BY id", vec![user_id.into()])
+            .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let g = Role::parse(&r.role).and_then(|role| Grant::new(role, Scope::parse(&r.scope)?));
+            if let Err(e) = &g {
+                tracing::warn!(user_id, role = r.role, scope = r.scope, error = %e, "ignoring unusable grant");
+            }
+            g.ok()
+        })
+        .collect())
+}
+
+// ---- sessions ---------------------------------------------------------------
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct Session {
+    pub id: i64,
+    pub user_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub async fn create_session(db: &Db, user_id: i64, token_hash: &str, expires_at: DateTime<Utc>) -> Result<()> {
+    let now = Utc::now();
+    exec(
+        db.conn(),
+        "INSERT INTO session (user_id, token_hash, created_at, last_seen_at, expires_at) VALUES ($1,$2,$3,$3,$4)",
+        vec![user_id.into(), token_hash.into(), now.into(), expires_at.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn session(db: &Db, token_hash: &str) -> Result<Option<Session>> {
+    Ok(one(
+        db.conn(),
+        "SELECT id, user_id, created_at, last_seen_at, expires_at FROM session WHERE token_hash = $1",
+        vec![token_hash.into()],
+    )
+    .await?)
+}
+
+pub async fn touch_session(db: &Db, id: i64, now: DateTime<Utc>) -> Result<()> {
+    exec(db.conn(), "UPDATE session SET last_seen_at = $1 WHERE id = $2", vec![now.into(), id.into()]).await?;
+    Ok(())
+}
+
+pub async fn delete_session(db: &Db, token_hash: &str) -> Result<()> {
+    exec(db.conn(), "DELETE FROM session WHERE token_hash = $1", vec![token_hash.into()]).await?;
+    Ok(())
+}
+
+/// Sign a user out everywhere.
+pub async fn delete_user_sessions(db: &Db, user_id: i64) -> Result<u64> {
+    Ok(exec(db.conn(), "DELETE FROM session WHERE user_id = $1", vec![user_id.into()]).await?.rows_affected())
+}
+
+// ---- API tokens ---------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct Token {
+    pub id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+pub async fn create_token(db: &Db, actor: &Actor, user_id: i64, name: &str, token_hash: &str) -> Result<i64> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(domain::Invalid::new("name", "a token needs a name of 1–100 characters").into());
+    }
+    let tx = db.begin_write().await?;
+    #[derive(FromQueryResult)]
+    struct Id {
+        id: i64,
+    }
+    let id: Id = one(
+        &*tx,
+        "INSERT INTO api_token (user_id, name, token_hash, created_at) VALUES ($1,$2,$3,$4) RETURNING id",
+        vec![user_id.into(), name.into(), token_hash.into(), Utc::now().into()],
+    )
+    .await?
+    .ok_or(DbError::NotFound)?;
+    append(
+        &*tx,
+        actor,
+        Change {
+            action: "create",
+            entity: "api_token",
+            entity_id: id.id.to_string(),
+            region_path: None,
+            before: None,
+            after: Some(json!({"user_id": user_id, "name": name})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id.id)
+}
+
+/// The user of a live token, marking it used.
+pub async fn token_user(db: &Db, token_hash: &str) -> Result<Option<i64>> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        id: i64,
+        user_id: i64,
+    }
+    let row: Option<Row> = one(
+        db.conn(),
+        "SELECT id, user_id FROM api_token WHERE token_hash = $1 AND revoked_at IS NULL",
+        vec![token_hash.into()],
+    )
+    .await?;
+    if let Some(r) = &row {
+        exec(db.conn(), "UPDATE api_token SET last_used_at = $1 WHERE id = $2", vec![Utc::now().into(), r.id.into()])
+            .await?;
+    }
+    Ok(row.map(|r| r.user_id))
+}
+
+pub async fn tokens(db: &Db, user_id: i64) -> Result<Vec<Token>> {
+    Ok(all(
+        db.conn(),
+        "SELECT id, name, created_at, last_used_at, revoked_at FROM api_token WHERE user_id = $1 ORDER BY id",
+        vec![user_id.into()],
+    )
+    .await?)
+}
+
+pub async fn revoke_token(db: &Db, actor: &Actor, user_id: i64, token_id: i64) -> Result<()> {
+    let tx = db.begin_write().await?;
+    let n = exec(
+        &*tx,
+        "UPDATE api_token SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        vec![Utc::now().into(), token_id.into(), user_id.into()],
+    )
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    append(
+        &*tx,
+        actor,
+        Change {
+            action: "revoke",
+            entity: "api_token",
+            entity_id: token_id.to_string(),
+            region_path: None,
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+// ---- what grants cover ------------------------------------------------------------
+
+/// A minimal property company (the structure issue adds the rest).
+pub async fn create_company(db: &Db, actor: &Actor, name: &str, credit_code: Option<&str>) -> Result<i64> {
+    let tx = db.begin_write().await?;
+    #[derive(FromQueryResult)]
+    struct Id {
+        id: i64,
+    }
+    let id: Id = one(
+        &*tx,
+        "INSERT INTO property_company (name, credit_code, created_at) VALUES ($1,$2,$3) RETURNING id",
+        vec![name.into(), credit_code.map(str::to_owned).into(), Utc::now().into()],
+    )
+    .await
+    .map_err(|e| unique(e, "a company with this credit code already exists"))?
+    .ok_or(DbError::NotFound)?;
+    append(
+        &*tx,
+        actor,
+        Change {
+            action: "create",
+            entity: "property_company",
+            entity_id: id.id.to_string(),
+            region_path: None,
+            before: None,
+            after: Some(json!({"name": name, "credit_code": credit_code})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id.id)
+}
+
+/// Compounds a company serves on `date` (its open or covering `company` facts).
+pub async fn company_compounds(db: &Db, company_id: i64, date: NaiveDate) -> Result<Vec<i64>> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        compound_id: i64,
+    }
+    let rows: Vec<Row> = all(
+        db.conn(),
+        "SELECT DISTINCT compound_id FROM compound_fact WHERE kind = 'company' AND ref_id = $1 \
+         AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)",
+        vec![company_id.into(), date.into()],
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| r.compound_id).collect())
+}
+
+/// The compound a unit belongs to.
+pub async fn unit_compound(db: &Db, unit_id: i64) -> Result<Option<i64>> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        compound_id: i64,
+    }
+    let r: Option<Row> = one(
+        db.conn(),
+        "SELECT b.compound_id FROM unit u JOIN entrance e ON e.id = u.entrance_id JOIN building b ON b.id = e.building_id \
+         WHERE u.id = $1",
+        vec![unit_id.into()],
+    )
+    .await?;
+    Ok(r.map(|r| r.compound_id))
+}
+
+pub async fn company_by_name(db: &Db, name: &str) -> Result<Option<i64>> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        id: i64,
+    }
+    let r: Option<Row> =
+        one(db.conn(), "SELECT id FROM property_company WHERE name = $1 ORDER BY id LIMIT 1", vec![name.into()])
+            .await?;
+    Ok(r.map(|r| r.id))
+}

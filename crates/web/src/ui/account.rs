@@ -1,0 +1,240 @@
+//! Signing in and out, the account page with API tokens, and the audit log.
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use db::accounts::Token;
+use db::audit::AuditRow;
+use domain::Paging;
+use serde::Deserialize;
+
+use super::{Me, OrPage, UiError, render};
+use crate::AppState;
+use crate::auth::{self, SESSION_COOKIE, Viewer};
+use crate::error::AppError;
+use crate::i18n::Tr;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_form).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/account", get(account_page))
+        .route("/account/tokens", post(token_create))
+        .route("/account/tokens/{id}/revoke", post(token_revoke))
+        .route("/account/logout-all", post(logout_all))
+        .route("/audit", get(audit_page))
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    t: Tr,
+    me: Option<Me>,
+    login: String,
+    next: String,
+    error: String,
+}
+
+#[derive(Deserialize)]
+struct NextParam {
+    next: Option<String>,
+}
+
+/// Only same-site paths are followed after sign-in.
+fn safe_next(next: Option<&str>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\")).unwrap_or("/").to_owned()
+}
+
+async fn login_form(t: Tr, Query(p): Query<NextParam>) -> Html<String> {
+    render(&LoginPage { t, me: None, login: String::new(), next: safe_next(p.next.as_deref()), error: String::new() })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    login: String,
+    password: String,
+    next: Option<String>,
+}
+
+fn secure_cookies(headers: &HeaderMap) -> bool {
+    headers.get("x-forwarded-proto").is_some_and(|v| v == "https")
+        || std::env::var("GONGZHI_SECURE_COOKIES").is_ok_and(|v| v == "1")
+}
+
+fn session_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
+    let s = format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        if secure { "; Secure" } else { "" }
+    );
+    HeaderValue::from_str(&s).expect("cookie is ascii")
+}
+
+/// Verifying against a fixed hash when the login is unknown keeps the time
+/// of a failed sign-in the same whether or not the account exists.
+fn dummy_hash() -> &'static str {
+    static H: OnceLock<String> = OnceLock::new();
+    H.get_or_init(|| auth::hash_password("no such user, no such password"))
+}
+
+async fn login_submit(
+    State(s): State<AppState>,
+    t: Tr,
+    headers: HeaderMap,
+    ext: axum::http::Extensions,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let address = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "local".into());
+    let login = f.login.trim().to_owned();
+    let next = safe_next(f.next.as_deref());
+    let page = |status: StatusCode, error: String| {
+        (status, render(&LoginPage { t, me: None, login: login.clone(), next: next.clone(), error })).into_response()
+    };
+    if let Some(wait) = s.throttle.blocked(&login, &address) {
+        let minutes = wait.as_secs().div_ceil(60);
+        return page(StatusCode::TOO_MANY_REQUESTS, t.get("login.throttled").replace("{n}", &minutes.to_string()));
+    }
+    let user = match db::accounts::user_by_login(&s.db, &login).await {
+        Ok(u) => u,
+        Err(e) => return UiError(e.into(), t).into_response(),
+    };
+    let ok = match &user {
+        Some(u) => auth::verify_password(&f.password, &u.password_hash) && !u.disabled,
+        None => {
+            auth::verify_password(&f.password, dummy_hash());
+            false
+        }
+    };
+    let Some(user) = user.filter(|_| ok) else {
+        s.throttle.failed(&login, &address);
+        tracing::info!(login, address, "failed sign-in");
+        return page(StatusCode::UNAUTHORIZED, t.get("login.failed").to_owned());
+    };
+    s.throttle.succeeded(&login);
+    // Always a new session id at sign-in; a session the browser still held ends.
+    if let Some(old) = headers.get(header::COOKIE).and_then(|c| c.to_str().ok()).and_then(|c| {
+        c.split(';')
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| *k == SESSION_COOKIE)
+            .map(|(_, v)| v.to_owned())
+    }) {
+        let _ = db::accounts::delete_session(&s.db, &auth::secret_hash(&old)).await;
+    }
+    let secret = auth::new_secret("");
+    if let Err(e) =
+        db::accounts::create_session(&s.db, user.id, &auth::secret_hash(&secret), Utc::now() + auth::ABSOLUTE).await
+    {
+        return UiError(e.into(), t).into_response();
+    }
+    let mut r = Redirect::to(&next).into_response();
+    r.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&secret, auth::ABSOLUTE.num_seconds(), secure_cookies(&headers)));
+    r
+}
+
+fn signed_out(headers: &HeaderMap) -> Response {
+    let mut r = Redirect::to("/login").into_response();
+    r.headers_mut().insert(header::SET_COOKIE, session_cookie("", 0, secure_cookies(headers)));
+    r
+}
+
+async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let cookie = headers.get(header::COOKIE).and_then(|c| c.to_str().ok()).and_then(|c| {
+        c.split(';')
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| *k == SESSION_COOKIE)
+            .map(|(_, v)| v.to_owned())
+    });
+    if let Some(c) = cookie {
+        let _ = db::accounts::delete_session(&s.db, &auth::secret_hash(&c)).await;
+    }
+    signed_out(&headers)
+}
+
+async fn logout_all(State(s): State<AppState>, viewer: Viewer, t: Tr, headers: HeaderMap) -> Result<Response, UiError> {
+    db::accounts::delete_user_sessions(&s.db, viewer.user_id).await.page(t)?;
+    Ok(signed_out(&headers))
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    t: Tr,
+    me: Option<Me>,
+    grants: Vec<(String, String)>,
+    tokens: Vec<Token>,
+    new_token: String,
+}
+
+async fn account_view(s: &AppState, viewer: &Viewer, t: Tr, new_token: String) -> Result<Html<String>, UiError> {
+    let tokens = db::accounts::tokens(&s.db, viewer.user_id).await.page(t)?;
+    let grants = viewer.grants.iter().map(|g| (g.role.as_str().to_owned(), g.scope.to_text())).collect();
+    Ok(render(&AccountPage { t, me: Me::of(viewer), grants, tokens, new_token }))
+}
+
+async fn account_page(State(s): State<AppState>, viewer: Viewer, t: Tr) -> Result<Html<String>, UiError> {
+    account_view(&s, &viewer, t, String::new()).await
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    name: String,
+}
+
+async fn token_create(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Form(f): Form<TokenForm>,
+) -> Result<Html<String>, UiError> {
+    let secret = auth::new_secret("gz_");
+    db::accounts::create_token(&s.db, &viewer.actor(), viewer.user_id, &f.name, &auth::secret_hash(&secret))
+        .await
+        .page(t)?;
+    // Shown once, here; only its hash is kept.
+    account_view(&s, &viewer, t, secret).await
+}
+
+async fn token_revoke(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+) -> Result<Redirect, UiError> {
+    db::accounts::revoke_token(&s.db, &viewer.actor(), viewer.user_id, id).await.page(t)?;
+    Ok(Redirect::to("/account"))
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    t: Tr,
+    me: Option<Me>,
+    rows: Vec<AuditRow>,
+    page: u64,
+    pages: u64,
+    total: u64,
+}
+
+#[derive(Deserialize)]
+struct PageParam {
+    page: Option<u64>,
+}
+
+async fn audit_page(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Query(p): Query<PageParam>,
+) -> Result<Html<String>, UiError> {
+    let paths = viewer.audit_paths().map_err(|e: AppError| UiError(e, t))?;
+    let paging = Paging::new(p.page, Some(50));
+    let (rows, total) = db::audit::list(&s.db, paths.as_deref(), paging).await.page(t)?;
+    Ok(render(&AuditPage { t, me: Me::of(&viewer), rows, page: paging.page, pages: paging.pages(total), total }))
+}
