@@ -297,38 +297,6 @@ pub async fn revoke_token(db: &Db, actor: &Actor, user_id: i64, token_id: i64) -
 
 // ---- what grants cover ------------------------------------------------------------
 
-/// A minimal property company (the structure issue adds the rest).
-pub async fn create_company(db: &Db, actor: &Actor, name: &str, credit_code: Option<&str>) -> Result<i64> {
-    let tx = db.begin_write().await?;
-    #[derive(FromQueryResult)]
-    struct Id {
-        id: i64,
-    }
-    let id: Id = one(
-        &*tx,
-        "INSERT INTO property_company (name, credit_code, created_at) VALUES ($1,$2,$3) RETURNING id",
-        vec![name.into(), credit_code.map(str::to_owned).into(), Utc::now().into()],
-    )
-    .await
-    .map_err(|e| unique(e, "a company with this credit code already exists"))?
-    .ok_or(DbError::NotFound)?;
-    append(
-        &*tx,
-        actor,
-        Change {
-            action: "create",
-            entity: "property_company",
-            entity_id: id.id.to_string(),
-            region_path: None,
-            before: None,
-            after: Some(json!({"name": name, "credit_code": credit_code})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(id.id)
-}
-
 /// Compounds a company serves on `date` (its open or covering `company` facts).
 pub async fn company_compounds(db: &Db, company_id: i64, date: NaiveDate) -> Result<Vec<i64>> {
     #[derive(FromQueryResult)]
@@ -359,15 +327,4 @@ pub async fn unit_compound(db: &Db, unit_id: i64) -> Result<Option<i64>> {
     )
     .await?;
     Ok(r.map(|r| r.compound_id))
-}
-
-pub async fn company_by_name(db: &Db, name: &str) -> Result<Option<i64>> {
-    #[derive(FromQueryResult)]
-    struct Row {
-        id: i64,
-    }
-    let r: Option<Row> =
-        one(db.conn(), "SELECT id FROM property_company WHERE name = $1 ORDER BY id LIMIT 1", vec![name.into()])
-            .await?;
-    Ok(r.map(|r| r.id))
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod compounds;
 pub mod regions;
 mod sql;
+pub mod structure;
 
 use std::sync::Arc;
 use std::time::Duration;

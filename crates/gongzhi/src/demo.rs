@@ -218,13 +218,38 @@ async fn urban_communities(db: &Db, within: &RegionCode) -> anyhow::Result<Vec<(
 /// The community of 丰华小区 (德城区 新湖街道 丰华社区).
 pub const FENGHUA_COMMUNITY: &str = "371402001009";
 pub const FENGHUA_COMPANY: &str = "德州丰华物业服务有限公司";
+/// Synthetic, but with a valid GB 32100 check character.
+pub const FENGHUA_CREDIT_CODE: &str = "91371402MA3C0FH219";
 /// The password of every demo account (a demo, not a deployment).
 pub const PASSWORD: &str = "gongzhi-demo-2022";
 
 /// A property company serving the company-served compounds of 丰华社区,
 /// 丰华小区 among them, from the day their current model began.
 async fn serve_fenghua(db: &Db, actor: &Actor) -> anyhow::Result<i64> {
-    let company = db::accounts::create_company(db, actor, FENGHUA_COMPANY, None).await?;
+    let district = RegionCode::parse("371402")?;
+    let tx = db.begin_write().await?;
+    let (company, _) = db::structure::upsert_org(
+        &*tx,
+        actor,
+        &db::structure::NewOrg {
+            kind: "company".into(),
+            name: FENGHUA_COMPANY.into(),
+            region_code: district.to_string(),
+            region_path: district.path().as_str().to_owned(),
+            compound_id: None,
+            parent_id: None,
+            party_level: None,
+            covers_org_id: None,
+            credit_code: Some(FENGHUA_CREDIT_CODE.into()),
+            party_coverage: Some("own_branch".into()),
+            term_start: None,
+            term_end: None,
+            status: None,
+            is_pmc: false,
+        },
+    )
+    .await?;
+    tx.commit().await?;
     let community = RegionCode::parse(FENGHUA_COMMUNITY)?;
     let f = db::compounds::Filter {
         within: Some(community.path()),
@@ -312,7 +337,8 @@ pub async fn fenghua(db: &Db) -> anyhow::Result<i64> {
 }
 
 async fn company_id(db: &Db) -> anyhow::Result<i64> {
-    db::accounts::company_by_name(db, FENGHUA_COMPANY)
+    Ok(db::structure::org_by_name(db, "company", FENGHUA_COMPANY)
         .await?
-        .ok_or_else(|| anyhow::anyhow!("{FENGHUA_COMPANY} is missing"))
+        .ok_or_else(|| anyhow::anyhow!("{FENGHUA_COMPANY} is missing"))?
+        .id)
 }

@@ -4,12 +4,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m0001_registry;
 mod m0002_access;
+mod m0003_structure;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_registry::Migration), Box::new(m0002_access::Migration)]
+        vec![
+            Box::new(m0001_registry::Migration),
+            Box::new(m0002_access::Migration),
+            Box::new(m0003_structure::Migration),
+        ]
     }
 }

@@ -1,21 +1,10 @@
-//! Accounts, grants, sessions, API tokens, the audit chain, and the minimal
-//! property-company table that the `company` role's scope points at (the
-//! structure issue extends it).
+//! Accounts, grants, sessions, API tokens and the audit chain.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-#[derive(DeriveIden)]
-enum PropertyCompany {
-    Table,
-    Id,
-    Name,
-    CreditCode,
-    CreatedAt,
-}
 
 #[derive(DeriveIden)]
 enum AppUser {
@@ -82,16 +71,6 @@ enum AuditLog {
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let pg = m.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::Postgres;
-        m.create_table(
-            Table::create()
-                .table(PropertyCompany::Table)
-                .col(big_pk_auto(PropertyCompany::Id))
-                .col(string(PropertyCompany::Name))
-                .col(string_null(PropertyCompany::CreditCode).unique_key())
-                .col(timestamp_with_time_zone(PropertyCompany::CreatedAt))
-                .to_owned(),
-        )
-        .await?;
         m.create_table(
             Table::create()
                 .table(AppUser::Table)
@@ -194,7 +173,6 @@ impl MigrationTrait for Migration {
             Session::Table.into_iden(),
             UserGrant::Table.into_iden(),
             AppUser::Table.into_iden(),
-            PropertyCompany::Table.into_iden(),
         ] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }

@@ -1,0 +1,620 @@
+//! Organisations, people and posts. Writes are upserts on natural keys (a
+//! company's credit code; another organisation's kind, region and name; a
+//! person's phone; a post's person, role, place and start date), so loading
+//! the same workbook twice changes nothing. Every change is audited.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::audit::Actor;
+use domain::{Paging, RegionPath};
+use sea_orm::{ConnectionTrait, FromQueryResult, Value};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::audit::{Change, append};
+use crate::sql::{all, exec, one, scalar_i64};
+use crate::{Db, DbError, Result};
+
+/// Whether an upsert added, changed or left a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Upsert {
+    Added,
+    Updated,
+    Unchanged,
+}
+
+// ---- organisations ------------------------------------------------------------
+
+/// A checked organisation to store. `region_path` is the stored path of `region_code`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewOrg {
+    pub kind: String,
+    pub name: String,
+    pub region_code: String,
+    pub region_path: String,
+    pub compound_id: Option<i64>,
+    pub parent_id: Option<i64>,
+    pub party_level: Option<String>,
+    pub covers_org_id: Option<i64>,
+    pub credit_code: Option<String>,
+    pub party_coverage: Option<String>,
+    pub term_start: Option<NaiveDate>,
+    pub term_end: Option<NaiveDate>,
+    pub status: Option<String>,
+    pub is_pmc: bool,
+}
+
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct Org {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub region_code: String,
+    pub region_path: String,
+    pub region_name: String,
+    pub compound_id: Option<i64>,
+    pub compound_name: Option<String>,
+    pub parent_id: Option<i64>,
+    pub party_level: Option<String>,
+    pub covers_org_id: Option<i64>,
+    pub credit_code: Option<String>,
+    pub party_coverage: Option<String>,
+    pub term_start: Option<NaiveDate>,
+    pub term_end: Option<NaiveDate>,
+    pub status: Option<String>,
+    pub is_pmc: bool,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+impl Org {
+    fn same_as(&self, n: &NewOrg) -> bool {
+        self.name == n.name
+            && self.region_code == n.region_code
+            && self.compound_id == n.compound_id
+            && self.parent_id == n.parent_id
+            && self.party_level == n.party_level
+            && self.covers_org_id == n.covers_org_id
+            && self.credit_code == n.credit_code
+            && self.party_coverage == n.party_coverage
+            && self.term_start == n.term_start
+            && self.term_end == n.term_end
+            && self.status == n.status
+            && self.is_pmc == n.is_pmc
+    }
+}
+
+const ORG_SELECT: &str = "SELECT o.id, o.kind, o.name, o.region_code, o.region_path, r.name AS region_name, o.compound_id, \
+     c.name AS compound_name, o.parent_id, o.party_level, o.covers_org_id, o.credit_code, o.party_coverage, o.term_start, \
+     o.term_end, o.status, o.is_pmc, o.retired_at \
+     FROM organisation o JOIN region r ON r.code = o.region_code LEFT JOIN compound c ON c.id = o.compound_id";
+
+pub async fn org(db: &Db, id: i64) -> Result<Org> {
+    org_in(db.conn(), id).await
+}
+
+async fn org_in(c: &impl ConnectionTrait, id: i64) -> Result<Org> {
+    one(c, &format!("{ORG_SELECT} WHERE o.id = $1"), vec![id.into()]).await?.ok_or(DbError::NotFound)
+}
+
+/// The stored organisation with `n`'s natural key, if any.
+pub async fn find_org(c: &impl ConnectionTrait, n: &NewOrg) -> Result<Option<Org>> {
+    Ok(match &n.credit_code {
+        Some(cc) if n.kind == "company" => {
+            one(c, &format!("{ORG_SELECT} WHERE o.credit_code = $1"), vec![cc.clone().into()]).await?
+        }
+        _ => {
+            one(
+                c,
+                &format!("{ORG_SELECT} WHERE o.kind = $1 AND o.region_code = $2 AND o.name = $3"),
+                vec![n.kind.clone().into(), n.region_code.clone().into(), n.name.clone().into()],
+            )
+            .await?
+        }
+    })
+}
+
+fn org_values(n: &NewOrg) -> Vec<Value> {
+    vec![
+        n.kind.clone().into(),
+        n.name.clone().into(),
+        n.region_code.clone().into(),
+        n.region_path.clone().into(),
+        n.compound_id.into(),
+        n.parent_id.into(),
+        n.party_level.clone().into(),
+        n.covers_org_id.into(),
+        n.credit_code.clone().into(),
+        n.party_coverage.clone().into(),
+        n.term_start.into(),
+        n.term_end.into(),
+        n.status.clone().into(),
+        n.is_pmc.into(),
+    ]
+}
+
+pub async fn upsert_org(c: &impl ConnectionTrait, actor: &Actor, n: &NewOrg) -> Result<(i64, Upsert)> {
+    let now = Utc::now();
+    let (id, what, before) = match find_org(c, n).await? {
+        Some(o) if o.same_as(n) => return Ok((o.id, Upsert::Unchanged)),
+        Some(o) => {
+            let mut vals = org_values(n);
+            vals.push(now.into());
+            vals.push(o.id.into());
+            exec(
+                c,
+                "UPDATE organisation SET kind=$1, name=$2, region_code=$3, region_path=$4, compound_id=$5, parent_id=$6, \
+                 party_level=$7, covers_org_id=$8, credit_code=$9, party_coverage=$10, term_start=$11, term_end=$12, \
+                 status=$13, is_pmc=$14, updated_at=$15 WHERE id=$16",
+                vals,
+            )
+            .await?;
+            (o.id, Upsert::Updated, serde_json::to_value(&o).ok())
+        }
+        None => {
+            #[derive(FromQueryResult)]
+            struct Id {
+                id: i64,
+            }
+            let mut vals = org_values(n);
+            vals.push(now.into());
+            let id: Id = one(
+                c,
+                "INSERT INTO organisation (kind, name, region_code, region_path, compound_id, parent_id, party_level, \
+                 covers_org_id, credit_code, party_coverage, term_start, term_end, status, is_pmc, created_at, updated_at) \
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$15) RETURNING id",
+                vals,
+            )
+            .await?
+            .ok_or(DbError::NotFound)?;
+            (id.id, Upsert::Added, None)
+        }
+    };
+    let after = org_in(c, id).await?;
+    append(
+        c,
+        actor,
+        Change {
+            action: if what == Upsert::Added { "create" } else { "update" },
+            entity: "organisation",
+            entity_id: id.to_string(),
+            region_path: Some(after.region_path.clone()),
+            before,
+            after: serde_json::to_value(&after).ok(),
+        },
+    )
+    .await?;
+    Ok((id, what))
+}
+
+/// Organisations a reader may see: in the visible subtrees, or (companies)
+/// serving a compound there.
+#[derive(Debug, Clone, Default)]
+pub struct OrgFilter {
+    pub all: bool,
+    pub paths: Vec<RegionPath>,
+    pub kind: Option<String>,
+    pub within: Option<RegionPath>,
+    pub compound_id: Option<i64>,
+    pub name: Option<String>,
+}
+
+fn range(vals: &mut Vec<Value>, col: &str, p: &RegionPath) -> String {
+    let (lo, hi) = p.subtree_range();
+    vals.push(lo.into());
+    vals.push(hi.into());
+    format!("({col} >= ${} AND {col} < ${})", vals.len() - 1, vals.len())
+}
+
+fn org_where(f: &OrgFilter) -> (String, Vec<Value>) {
+    let mut vals = Vec::new();
+    let mut conds = vec!["o.retired_at IS NULL".to_owned()];
+    let served_in = |vals: &mut Vec<Value>, p: &RegionPath| {
+        let r = range(vals, "sc.region_path", p);
+        format!(
+            "EXISTS (SELECT 1 FROM compound_fact sf JOIN compound sc ON sc.id = sf.compound_id \
+             WHERE sf.kind = 'company' AND sf.ref_id = o.id AND sf.valid_to IS NULL AND {r})"
+        )
+    };
+    if !f.all {
+        let mut any = Vec::new();
+        for p in &f.paths {
+            any.push(range(&mut vals, "o.region_path", p));
+            any.push(served_in(&mut vals, p));
+        }
+        if any.is_empty() {
+            any.push("1 = 0".into());
+        }
+        conds.push(format!("({})", any.join(" OR ")));
+    }
+    if let Some(p) = &f.within {
+        let a = range(&mut vals, "o.region_path", p);
+        let b = served_in(&mut vals, p);
+        conds.push(format!("({a} OR {b})"));
+    }
+    if let Some(k) = &f.kind {
+        vals.push(k.clone().into());
+        conds.push(format!("o.kind = ${}", vals.len()));
+    }
+    if let Some(cid) = f.compound_id {
+        vals.push(cid.into());
+        conds.push(format!("o.compound_id = ${}", vals.len()));
+    }
+    if let Some(q) = f.name.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        vals.push(crate::sql::like_contains(&q.to_lowercase()).into());
+        conds.push(format!("LOWER(o.name) LIKE ${} ESCAPE '\\'", vals.len()));
+    }
+    (format!(" WHERE {}", conds.join(" AND ")), vals)
+}
+
+pub async fn list_orgs(db: &Db, f: &OrgFilter, page: Paging) -> Result<(Vec<Org>, u64)> {
+    let (w, mut vals) = org_where(f);
+    let total = scalar_i64(db.conn(), &format!("SELECT COUNT(*) FROM organisation o{w}"), vals.clone()).await? as u64;
+    let n = vals.len();
+    vals.push((page.per_page as i64).into());
+    vals.push((page.offset() as i64).into());
+    let rows = all(
+        db.conn(),
+        &format!("{ORG_SELECT}{w} ORDER BY o.kind, o.region_path, o.name LIMIT ${} OFFSET ${}", n + 1, n + 2),
+        vals,
+    )
+    .await?;
+    Ok((rows, total))
+}
+
+/// Whether `id` is among the organisations `f` lets through.
+pub async fn org_visible(db: &Db, f: &OrgFilter, id: i64) -> Result<bool> {
+    let (w, mut vals) = org_where(f);
+    vals.push(id.into());
+    Ok(scalar_i64(db.conn(), &format!("SELECT COUNT(*) FROM organisation o{w} AND o.id = ${}", vals.len()), vals)
+        .await?
+        > 0)
+}
+
+pub async fn org_by_name(db: &Db, kind: &str, name: &str) -> Result<Option<Org>> {
+    Ok(one(
+        db.conn(),
+        &format!("{ORG_SELECT} WHERE o.kind = $1 AND o.name = $2 ORDER BY o.id LIMIT 1"),
+        vec![kind.into(), name.into()],
+    )
+    .await?)
+}
+
+// ---- people -------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewPerson {
+    pub name: String,
+    pub phone: String,
+    pub is_party_member: bool,
+    pub is_public_servant: bool,
+    pub employer: String,
+    pub region_code: String,
+    pub region_path: String,
+}
+
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct Person {
+    pub id: i64,
+    pub name: String,
+    pub phone: String,
+    pub is_party_member: bool,
+    pub is_public_servant: bool,
+    pub employer: String,
+    pub region_code: String,
+    pub region_path: String,
+    pub region_name: String,
+    pub posts: i64,
+}
+
+const PERSON_SELECT: &str = "SELECT p.id, p.name, p.phone, p.is_party_member, p.is_public_servant, p.employer, \
+     p.region_code, p.region_path, r.name AS region_name, \
+     (SELECT COUNT(*) FROM post x WHERE x.person_id = p.id AND x.end_date IS NULL) AS posts \
+     FROM person p JOIN region r ON r.code = p.region_code";
+
+pub async fn person(db: &Db, id: i64) -> Result<Person> {
+    one(db.conn(), &format!("{PERSON_SELECT} WHERE p.id = $1"), vec![id.into()]).await?.ok_or(DbError::NotFound)
+}
+
+pub async fn upsert_person(c: &impl ConnectionTrait, actor: &Actor, n: &NewPerson) -> Result<(i64, Upsert)> {
+    let found: Option<Person> =
+        one(c, &format!("{PERSON_SELECT} WHERE p.phone = $1"), vec![n.phone.clone().into()]).await?;
+    let now = Utc::now();
+    let vals = |extra: Vec<Value>| {
+        let mut v: Vec<Value> = vec![
+            n.name.clone().into(),
+            n.phone.clone().into(),
+            n.is_party_member.into(),
+            n.is_public_servant.into(),
+            n.employer.clone().into(),
+            n.region_code.clone().into(),
+            n.region_path.clone().into(),
+            now.into(),
+        ];
+        v.extend(extra);
+        v
+    };
+    let (id, what, before) = match found {
+        Some(p)
+            if p.name == n.name
+                && p.is_party_member == n.is_party_member
+                && p.is_public_servant == n.is_public_servant
+                && p.employer == n.employer
+                && p.region_code == n.region_code =>
+        {
+            return Ok((p.id, Upsert::Unchanged));
+        }
+        Some(p) => {
+            exec(
+                c,
+                "UPDATE person SET name=$1, phone=$2, is_party_member=$3, is_public_servant=$4, employer=$5, region_code=$6, \
+                 region_path=$7, updated_at=$8 WHERE id=$9",
+                vals(vec![p.id.into()]),
+            )
+            .await?;
+            (p.id, Upsert::Updated, Some(person_audit(&p.name, p.is_party_member, p.is_public_servant, &p.employer)))
+        }
+        None => {
+            #[derive(FromQueryResult)]
+            struct Id {
+                id: i64,
+            }
+            let id: Id = one(
+                c,
+                "INSERT INTO person (name, phone, is_party_member, is_public_servant, employer, region_code, region_path, \
+                 created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8) RETURNING id",
+                vals(vec![]),
+            )
+            .await?
+            .ok_or(DbError::NotFound)?;
+            (id.id, Upsert::Added, None)
+        }
+    };
+    append(
+        c,
+        actor,
+        Change {
+            action: if what == Upsert::Added { "create" } else { "update" },
+            entity: "person",
+            entity_id: id.to_string(),
+            region_path: Some(n.region_path.clone()),
+            before,
+            // The phone number is personal data: the log keeps it masked.
+            after: Some(person_audit(&n.name, n.is_party_member, n.is_public_servant, &n.employer)),
+        },
+    )
+    .await?;
+    Ok((id, what))
+}
+
+fn person_audit(name: &str, party: bool, servant: bool, employer: &str) -> serde_json::Value {
+    json!({"name": name, "is_party_member": party, "is_public_servant": servant, "employer": employer})
+}
+
+pub async fn list_people(
+    db: &Db,
+    paths: Option<&[RegionPath]>,
+    within: Option<&RegionPath>,
+    q: Option<&str>,
+    page: Paging,
+) -> Result<(Vec<Person>, u64)> {
+    let mut vals = Vec::new();
+    let mut conds = vec!["1 = 1".to_owned()];
+    if let Some(paths) = paths {
+        let any: Vec<String> = paths.iter().map(|p| range(&mut vals, "p.region_path", p)).collect();
+        conds.push(if any.is_empty() { "1 = 0".into() } else { format!("({})", any.join(" OR ")) });
+    }
+    if let Some(p) = within {
+        conds.push(range(&mut vals, "p.region_path", p));
+    }
+    if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+        vals.push(crate::sql::like_contains(&q.to_lowercase()).into());
+        conds.push(format!("LOWER(p.name) LIKE ${} ESCAPE '\\'", vals.len()));
+    }
+    let w = format!(" WHERE {}", conds.join(" AND "));
+    let total = scalar_i64(db.conn(), &format!("SELECT COUNT(*) FROM person p{w}"), vals.clone()).await? as u64;
+    let n = vals.len();
+    vals.push((page.per_page as i64).into());
+    vals.push((page.offset() as i64).into());
+    let rows = all(
+        db.conn(),
+        &format!("{PERSON_SELECT}{w} ORDER BY p.region_path, p.name LIMIT ${} OFFSET ${}", n + 1, n + 2),
+        vals,
+    )
+    .await?;
+    Ok((rows, total))
+}
+
+// ---- posts ----------------------------------------------------------------------------
+
+/// Where a post is held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum PostAt {
+    Org(i64),
+    Building(i64),
+    Region(String),
+}
+
+impl PostAt {
+    fn target(&self) -> String {
+        match self {
+            PostAt::Org(i) => format!("org:{i}"),
+            PostAt::Building(i) => format!("building:{i}"),
+            PostAt::Region(c) => format!("region:{c}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewPost {
+    pub person_id: i64,
+    pub role: String,
+    pub at: PostAt,
+    /// Path of the region the post lies in (the organisation's, building's compound's, or the region's).
+    pub region_path: String,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct PostRow {
+    pub id: i64,
+    pub person_id: i64,
+    pub person_name: String,
+    pub role: String,
+    pub org_id: Option<i64>,
+    pub org_name: Option<String>,
+    pub org_kind: Option<String>,
+    pub building_id: Option<i64>,
+    pub building_name: Option<String>,
+    pub region_code: Option<String>,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+}
+
+const POST_SELECT: &str = "SELECT x.id, x.person_id, p.name AS person_name, x.role, x.org_id, o.name AS org_name, \
+     o.kind AS org_kind, x.building_id, b.name AS building_name, x.region_code, x.start_date, x.end_date \
+     FROM post x JOIN person p ON p.id = x.person_id LEFT JOIN organisation o ON o.id = x.org_id \
+     LEFT JOIN building b ON b.id = x.building_id";
+
+pub async fn upsert_post(c: &impl ConnectionTrait, actor: &Actor, n: &NewPost) -> Result<(i64, Upsert)> {
+    let target = n.at.target();
+    #[derive(FromQueryResult)]
+    struct Found {
+        id: i64,
+        end_date: Option<NaiveDate>,
+    }
+    let found: Option<Found> = one(
+        c,
+        "SELECT id, end_date FROM post WHERE person_id = $1 AND role = $2 AND target = $3 AND start_date = $4",
+        vec![n.person_id.into(), n.role.clone().into(), target.clone().into(), n.start_date.into()],
+    )
+    .await?;
+    let (id, what) = match found {
+        Some(f) if f.end_date == n.end_date => return Ok((f.id, Upsert::Unchanged)),
+        Some(f) => {
+            exec(c, "UPDATE post SET end_date = $1 WHERE id = $2", vec![n.end_date.into(), f.id.into()]).await?;
+            (f.id, Upsert::Updated)
+        }
+        None => {
+            let (org, building, region) = match &n.at {
+                PostAt::Org(i) => (Some(*i), None, None),
+                PostAt::Building(i) => (None, Some(*i), None),
+                PostAt::Region(r) => (None, None, Some(r.clone())),
+            };
+            #[derive(FromQueryResult)]
+            struct Id {
+                id: i64,
+            }
+            let id: Id = one(
+                c,
+                "INSERT INTO post (person_id, role, org_id, building_id, region_code, region_path, target, start_date, end_date, \
+                 created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id",
+                vec![
+                    n.person_id.into(),
+                    n.role.clone().into(),
+                    org.into(),
+                    building.into(),
+                    region.into(),
+                    n.region_path.clone().into(),
+                    target.clone().into(),
+                    n.start_date.into(),
+                    n.end_date.into(),
+                    Utc::now().into(),
+                ],
+            )
+            .await?
+            .ok_or(DbError::NotFound)?;
+            (id.id, Upsert::Added)
+        }
+    };
+    append(
+        c,
+        actor,
+        Change {
+            action: if what == Upsert::Added { "create" } else { "update" },
+            entity: "post",
+            entity_id: id.to_string(),
+            region_path: Some(n.region_path.clone()),
+            before: None,
+            after: Some(json!({"person_id": n.person_id, "role": n.role, "at": target, "start_date": n.start_date, "end_date": n.end_date})),
+        },
+    )
+    .await?;
+    Ok((id, what))
+}
+
+pub async fn posts_of_person(db: &Db, person_id: i64) -> Result<Vec<PostRow>> {
+    Ok(all(
+        db.conn(),
+        &format!("{POST_SELECT} WHERE x.person_id = $1 ORDER BY x.end_date IS NOT NULL, x.start_date DESC"),
+        vec![person_id.into()],
+    )
+    .await?)
+}
+
+pub async fn posts_of_org(db: &Db, org_id: i64) -> Result<Vec<PostRow>> {
+    Ok(all(
+        db.conn(),
+        &format!("{POST_SELECT} WHERE x.org_id = $1 ORDER BY x.end_date IS NOT NULL, x.role, p.name"),
+        vec![org_id.into()],
+    )
+    .await?)
+}
+
+/// A person holding, at the same compound, a post in its party organisation
+/// and one in its owners' committee or serving property company (交叉任职).
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct CrossAppointment {
+    pub person_id: i64,
+    pub person_name: String,
+    pub compound_id: i64,
+    pub compound_name: String,
+    pub party_org: String,
+    pub party_role: String,
+    pub other_org: String,
+    pub other_kind: String,
+    pub other_role: String,
+}
+
+pub async fn cross_appointments(
+    db: &Db,
+    paths: Option<&[RegionPath]>,
+    page: Paging,
+) -> Result<(Vec<CrossAppointment>, u64)> {
+    let mut vals = Vec::new();
+    let scope = match paths {
+        None => "1 = 1".to_owned(),
+        Some(ps) => {
+            let any: Vec<String> = ps.iter().map(|p| range(&mut vals, "c.region_path", p)).collect();
+            if any.is_empty() { "1 = 0".into() } else { format!("({})", any.join(" OR ")) }
+        }
+    };
+    let from = format!(
+        "FROM post a JOIN organisation po ON po.id = a.org_id AND po.kind = 'party_org' AND po.compound_id IS NOT NULL \
+         JOIN compound c ON c.id = po.compound_id \
+         JOIN post b ON b.person_id = a.person_id AND b.id <> a.id AND b.end_date IS NULL \
+         JOIN organisation o2 ON o2.id = b.org_id AND ( \
+             (o2.kind = 'owners_committee' AND o2.compound_id = c.id) OR \
+             (o2.kind = 'company' AND EXISTS (SELECT 1 FROM compound_fact f WHERE f.compound_id = c.id AND f.kind = 'company' \
+                                             AND f.ref_id = o2.id AND f.valid_to IS NULL))) \
+         JOIN person p ON p.id = a.person_id \
+         WHERE a.end_date IS NULL AND {scope}"
+    );
+    let total = scalar_i64(db.conn(), &format!("SELECT COUNT(*) {from}"), vals.clone()).await? as u64;
+    let n = vals.len();
+    vals.push((page.per_page as i64).into());
+    vals.push((page.offset() as i64).into());
+    let rows = all(
+        db.conn(),
+        &format!(
+            "SELECT p.id AS person_id, p.name AS person_name, c.id AS compound_id, c.name AS compound_name, po.name AS party_org, \
+             a.role AS party_role, o2.name AS other_org, o2.kind AS other_kind, b.role AS other_role {from} \
+             ORDER BY c.region_path, c.name, p.name LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        ),
+        vals,
+    )
+    .await?;
+    Ok((rows, total))
+}

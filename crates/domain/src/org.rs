@@ -1,0 +1,235 @@
+//! Organisations, people and posts: the governance structure the KPIs count.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Invalid;
+
+/// A unified social credit code (统一社会信用代码, GB 32100-2015): 18
+/// characters from a 31-character set, the last a check character.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CreditCode(String);
+
+const CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+
+impl CreditCode {
+    pub fn parse(s: &str) -> Result<CreditCode, Invalid> {
+        let s = s.trim().to_ascii_uppercase();
+        let field = "credit_code";
+        if s.chars().count() != 18 {
+            return Err(Invalid::new(
+                field,
+                format!("{s:?} has {} characters; a credit code has 18", s.chars().count()),
+            ));
+        }
+        let mut values = [0u32; 18];
+        for (i, b) in s.bytes().enumerate() {
+            match CHARSET.iter().position(|c| *c == b) {
+                Some(v) => values[i] = v as u32,
+                None => {
+                    return Err(Invalid::new(
+                        field,
+                        format!(
+                            "{s:?}: character {} ({:?}) is not allowed (I, O, S, V, Z never appear)",
+                            i + 1,
+                            b as char
+                        ),
+                    ));
+                }
+            }
+        }
+        let sum: u32 = values[..17].iter().zip(WEIGHTS).map(|(v, w)| v * w).sum();
+        let check = (31 - sum % 31) % 31;
+        if values[17] != check {
+            return Err(Invalid::new(
+                field,
+                format!(
+                    "{s:?}: the check character should be {:?}; the code is mistyped",
+                    CHARSET[check as usize] as char
+                ),
+            ));
+        }
+        Ok(CreditCode(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for CreditCode {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        CreditCode::parse(&s)
+    }
+}
+
+impl From<CreditCode> for String {
+    fn from(c: CreditCode) -> String {
+        c.0
+    }
+}
+
+impl fmt::Display for CreditCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+macro_rules! text_enum {
+    ($(#[$m:meta])* $name:ident, $field:literal { $($v:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($v),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$v => $s),+ }
+            }
+            pub fn parse(s: &str) -> Result<$name, Invalid> {
+                let t = s.trim();
+                $name::ALL.iter().copied().find(|v| v.as_str() == t).ok_or_else(|| {
+                    let all: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
+                    Invalid::new($field, format!("{t:?} is not one of {}", all.join(", ")))
+                })
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// What an organisation is.
+    OrgKind, "kind" {
+        PartyOrg = "party_org",
+        Company = "company",
+        OwnersCommittee = "owners_committee",
+        SponsorUnit = "sponsor_unit",
+        Cooperative = "cooperative",
+        RedStation = "red_station",
+    }
+);
+
+text_enum!(
+    /// The kind and level of a party organisation.
+    PartyLevel, "party_level" {
+        StreetWorkingCommittee = "street_working_committee",
+        CommunityCommittee = "community_committee",
+        CompoundBranch = "compound_branch",
+        BuildingGroup = "building_group",
+        IndustryCommittee = "industry_committee",
+        CompanyBranch = "company_branch",
+        JointBranch = "joint_branch",
+        CommitteeBranch = "committee_branch",
+    }
+);
+
+text_enum!(
+    /// How a property company is covered by the party (物业企业党组织覆盖).
+    PartyCoverage, "party_coverage" {
+        OwnBranch = "own_branch",
+        JointBranch = "joint_branch",
+        InstructorOnly = "instructor_only",
+        None = "none",
+    }
+);
+
+text_enum!(
+    /// The state of an owners' committee's term.
+    CommitteeStatus, "status" {
+        InOffice = "in_office",
+        Expired = "expired",
+        Dissolved = "dissolved",
+    }
+);
+
+text_enum!(
+    /// A post a person holds in an organisation (or over a building, grid, community).
+    PostRole, "role" {
+        Secretary = "secretary",
+        DeputySecretary = "deputy_secretary",
+        Member = "member",
+        Chair = "chair",
+        Director = "director",
+        Manager = "manager",
+        BuildingHead = "building_head",
+        GridWorker = "grid_worker",
+        CommunityWorker = "community_worker",
+    }
+);
+
+impl PartyCoverage {
+    /// Own or joint branch counts as organisational coverage; an instructor
+    /// alone is work coverage, reported apart.
+    pub fn is_organisational(self) -> bool {
+        matches!(self, PartyCoverage::OwnBranch | PartyCoverage::JointBranch)
+    }
+}
+
+/// A mainland phone number, kept as digits (mobile 11 digits from 1, or a
+/// landline with area code), so masking and matching work on one form.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(s: &str) -> Result<Phone, Invalid> {
+        let digits: String = s.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
+        let digits = digits.strip_prefix("+86").unwrap_or(&digits).to_owned();
+        let ok = digits.bytes().all(|b| b.is_ascii_digit())
+            && ((digits.len() == 11 && digits.starts_with('1'))
+                || ((10..=12).contains(&digits.len()) && digits.starts_with('0')));
+        if ok {
+            Ok(Phone(digits))
+        } else {
+            Err(Invalid::new(
+                "phone",
+                format!("{s:?} is not a phone number (11-digit mobile or landline with area code)"),
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn masked(&self) -> String {
+        crate::access::mask_phone(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credit_codes_are_checked() {
+        for good in ["91350100M000100Y43", "91440300708461136T", " 91440300708461136t "] {
+            assert!(CreditCode::parse(good).is_ok(), "{good}");
+        }
+        let e = CreditCode::parse("91350100M000100Y44").unwrap_err();
+        assert!(e.reason.contains("check character should be '3'"), "{e}");
+        assert!(CreditCode::parse("91350100M000100Y4").unwrap_err().reason.contains("17 characters"));
+        assert!(CreditCode::parse("91350100I000100Y43").unwrap_err().reason.contains("character 9"));
+        assert_eq!(CreditCode::parse("91440300708461136t").unwrap().as_str(), "91440300708461136T");
+    }
+
+    #[test]
+    fn enums_parse_their_names() {
+        assert_eq!(OrgKind::parse("owners_committee").unwrap(), OrgKind::OwnersCommittee);
+        assert!(PostRole::parse("king").unwrap_err().reason.contains("building_head"));
+        assert!(PartyCoverage::JointBranch.is_organisational());
+        assert!(!PartyCoverage::InstructorOnly.is_organisational());
+    }
+
+    #[test]
+    fn phones_parse_and_mask() {
+        assert_eq!(Phone::parse("138 1234 1234").unwrap().masked(), "138****1234");
+        assert_eq!(Phone::parse("+86 13812341234").unwrap().as_str(), "13812341234");
+        assert!(Phone::parse("0534-2612345").is_ok());
+        assert!(Phone::parse("12345").is_err());
+    }
+}
