@@ -333,27 +333,41 @@ pub async fn set_fact(
     effective: NaiveDate,
 ) -> Result<Vec<Fact>> {
     let tx = db.begin_write().await?;
-    get_in(&*tx, compound_id).await?;
+    set_fact_in(&*tx, actor, compound_id, kind, value, ref_id, effective).await?;
+    tx.commit().await?;
+    facts(db, compound_id).await
+}
+
+/// `set_fact` inside the caller's transaction.
+pub async fn set_fact_in(
+    c: &impl ConnectionTrait,
+    actor: &Actor,
+    compound_id: i64,
+    kind: FactKind,
+    value: Option<&str>,
+    ref_id: Option<i64>,
+    effective: NaiveDate,
+) -> Result<()> {
+    get_in(c, compound_id).await?;
     #[derive(FromQueryResult)]
     struct Open {
         id: i64,
         valid_from: NaiveDate,
     }
     let open: Option<Open> = one(
-        &*tx,
+        c,
         "SELECT id, valid_from FROM compound_fact WHERE compound_id = $1 AND kind = $2 AND valid_to IS NULL",
         vec![compound_id.into(), kind.as_str().into()],
     )
     .await?;
     check_succession(open.as_ref().map(|o| o.valid_from), effective)?;
     if let Some(o) = open {
-        exec(&*tx, "UPDATE compound_fact SET valid_to = $1 WHERE id = $2", vec![effective.into(), o.id.into()]).await?;
+        exec(c, "UPDATE compound_fact SET valid_to = $1 WHERE id = $2", vec![effective.into(), o.id.into()]).await?;
     }
-    insert_fact(&*tx, compound_id, kind, value, ref_id, effective).await?;
+    insert_fact(c, compound_id, kind, value, ref_id, effective).await?;
     let after = serde_json::json!({"kind": kind.as_str(), "value": value, "ref_id": ref_id, "valid_from": effective});
-    audit(&*tx, actor, "set_fact", "compound", compound_id, compound_id, None, Some(after)).await?;
-    tx.commit().await?;
-    facts(db, compound_id).await
+    audit(c, actor, "set_fact", "compound", compound_id, compound_id, None, Some(after)).await?;
+    Ok(())
 }
 
 // ---- buildings, entrances, units ---------------------------------------
@@ -768,4 +782,191 @@ pub mod bulk {
             Ok(())
         }
     }
+}
+
+// ---- building blocks for imports (inside the caller's transaction) ----------
+
+/// A compound by its natural key: its community and its name.
+pub async fn find_in(c: &impl ConnectionTrait, community_code: &str, name: &str) -> Result<Option<Compound>> {
+    Ok(one(
+        c,
+        &format!("{SELECT} WHERE c.community_code = $1 AND c.name = $2"),
+        vec![community_code.into(), name.into()],
+    )
+    .await?)
+}
+
+/// Add or update a compound by natural key. `region_path` is the stored path of `d.region`.
+pub async fn upsert_in(
+    c: &impl ConnectionTrait,
+    actor: &Actor,
+    d: &CompoundDraft,
+    region_path: &str,
+) -> Result<(i64, crate::structure::Upsert)> {
+    use crate::structure::Upsert;
+    let community = &d.region.as_str()[..12];
+    match find_in(c, community, &d.name).await? {
+        Some(x)
+            if x.region_code == d.region.as_str()
+                && x.address == d.address
+                && x.year_built == d.year_built
+                && x.is_old == d.is_old
+                && x.households == d.households
+                && x.floor_area_centi == d.floor_area.centi() =>
+        {
+            Ok((x.id, Upsert::Unchanged))
+        }
+        Some(x) => {
+            exec(
+                c,
+                "UPDATE compound SET region_code=$1, region_path=$2, address=$3, year_built=$4, is_old=$5, households=$6, \
+                 floor_area_centi=$7, updated_at=$8 WHERE id=$9",
+                vec![
+                    d.region.as_str().into(),
+                    region_path.into(),
+                    d.address.clone().into(),
+                    d.year_built.into(),
+                    d.is_old.into(),
+                    d.households.into(),
+                    d.floor_area.centi().into(),
+                    Utc::now().into(),
+                    x.id.into(),
+                ],
+            )
+            .await?;
+            let after = get_in(c, x.id).await?;
+            audit(c, actor, "update", "compound", x.id, x.id, to_json(&x), to_json(&after)).await?;
+            Ok((x.id, Upsert::Updated))
+        }
+        None => {
+            #[derive(FromQueryResult)]
+            struct Id {
+                id: i64,
+            }
+            let now = Utc::now();
+            let id: Id = one(
+                c,
+                "INSERT INTO compound (region_code, community_code, region_path, name, address, year_built, is_old, households, \
+                 floor_area_centi, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10) RETURNING id",
+                vec![
+                    d.region.as_str().into(),
+                    community.into(),
+                    region_path.into(),
+                    d.name.clone().into(),
+                    d.address.clone().into(),
+                    d.year_built.into(),
+                    d.is_old.into(),
+                    d.households.into(),
+                    d.floor_area.centi().into(),
+                    now.into(),
+                ],
+            )
+            .await?
+            .ok_or(DbError::NotFound)?;
+            let after = get_in(c, id.id).await?;
+            audit(c, actor, "create", "compound", id.id, id.id, None, to_json(&after)).await?;
+            Ok((id.id, Upsert::Added))
+        }
+    }
+}
+
+/// A building of a compound by name.
+pub async fn find_building_in(
+    c: &impl ConnectionTrait,
+    compound_id: i64,
+    name: &str,
+) -> Result<Option<BuildingSummary>> {
+    Ok(one(
+        c,
+        &format!("{BUILDING_SELECT} WHERE b.compound_id = $1 AND b.name = $2"),
+        vec![compound_id.into(), name.into()],
+    )
+    .await?)
+}
+
+/// Add a building with its entrances and units unless one of that name exists.
+pub async fn ensure_building_in(
+    c: &impl ConnectionTrait,
+    actor: &Actor,
+    compound_id: i64,
+    spec: &BuildingSpec,
+) -> Result<(i64, crate::structure::Upsert)> {
+    use crate::structure::Upsert;
+    spec.check()?;
+    if let Some(b) = find_building_in(c, compound_id, &spec.name).await? {
+        return Ok((b.id, Upsert::Unchanged));
+    }
+    #[derive(FromQueryResult)]
+    struct Id {
+        id: i64,
+    }
+    let bid: Id = one(
+        c,
+        "INSERT INTO building (compound_id, name, floors) VALUES ($1,$2,$3) RETURNING id",
+        vec![compound_id.into(), spec.name.clone().into(), spec.floors.into()],
+    )
+    .await?
+    .ok_or(DbError::NotFound)?;
+    for e in 1..=spec.entrances {
+        let eid: Id = one(
+            c,
+            "INSERT INTO entrance (building_id, name) VALUES ($1,$2) RETURNING id",
+            vec![bid.id.into(), format!("{e}单元").into()],
+        )
+        .await?
+        .ok_or(DbError::NotFound)?;
+        let n = (spec.floors * spec.units_per_floor) as usize;
+        if n > 0 {
+            let mut vals: Vec<Value> = Vec::with_capacity(n * 4);
+            for f in 1..=spec.floors {
+                for u in 1..=spec.units_per_floor {
+                    vals.extend([eid.id.into(), format!("{f}{u:02}").into(), f.into(), spec.unit_area.centi().into()]);
+                }
+            }
+            exec(
+                c,
+                &format!(
+                    "INSERT INTO unit (entrance_id, number, floor, area_centi) VALUES {}",
+                    placeholders(c.get_database_backend(), n, 4)
+                ),
+                vals,
+            )
+            .await?;
+        }
+    }
+    let after = serde_json::json!({"name": spec.name, "floors": spec.floors, "entrances": spec.entrances,
+        "units_per_floor": spec.units_per_floor, "unit_area": spec.unit_area.to_string()});
+    audit(c, actor, "create", "building", bid.id, compound_id, None, Some(after)).await?;
+    Ok((bid.id, Upsert::Added))
+}
+
+/// Record a dated fact unless the same one is already recorded; otherwise as `set_fact`.
+pub async fn record_fact_in(
+    c: &impl ConnectionTrait,
+    actor: &Actor,
+    compound_id: i64,
+    kind: FactKind,
+    value: Option<&str>,
+    ref_id: Option<i64>,
+    effective: NaiveDate,
+) -> Result<crate::structure::Upsert> {
+    use crate::structure::Upsert;
+    let same = scalar_i64(
+        c,
+        "SELECT COUNT(*) FROM compound_fact WHERE compound_id = $1 AND kind = $2 AND valid_from = $3 \
+         AND COALESCE(value, '') = $4 AND COALESCE(ref_id, 0) = $5",
+        vec![
+            compound_id.into(),
+            kind.as_str().into(),
+            effective.into(),
+            value.unwrap_or("").into(),
+            ref_id.unwrap_or(0).into(),
+        ],
+    )
+    .await?;
+    if same > 0 {
+        return Ok(Upsert::Unchanged);
+    }
+    set_fact_in(c, actor, compound_id, kind, value, ref_id, effective).await?;
+    Ok(Upsert::Added)
 }

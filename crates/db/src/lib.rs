@@ -18,6 +18,8 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use domain::audit::Actor;
 
+/// For crates that run repository calls inside a transaction they hold.
+pub use sea_orm::ConnectionTrait;
 pub use sea_orm::DbErr as RawDbErr;
 
 /// The default database: one file beside the binary's working directory.

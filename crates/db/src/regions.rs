@@ -337,3 +337,8 @@ pub async fn existing(db: &Db, codes: &[String]) -> Result<HashSet<String>> {
     }
     Ok(out)
 }
+
+/// A region inside the caller's transaction.
+pub async fn get_in(c: &impl ConnectionTrait, code: &str) -> Result<Option<Region>> {
+    Ok(one(c, &format!("SELECT {COLS} FROM region WHERE code = $1"), vec![code.into()]).await?)
+}

@@ -192,6 +192,8 @@ pub async fn upsert_org(c: &impl ConnectionTrait, actor: &Actor, n: &NewOrg) -> 
 pub struct OrgFilter {
     pub all: bool,
     pub paths: Vec<RegionPath>,
+    /// Compounds the reader sees by compound grants: their organisations and serving companies.
+    pub compound_ids: Vec<i64>,
     pub kind: Option<String>,
     pub within: Option<RegionPath>,
     pub compound_id: Option<i64>,
@@ -220,6 +222,14 @@ fn org_where(f: &OrgFilter) -> (String, Vec<Value>) {
         for p in &f.paths {
             any.push(range(&mut vals, "o.region_path", p));
             any.push(served_in(&mut vals, p));
+        }
+        if !f.compound_ids.is_empty() {
+            let ids: Vec<String> = f.compound_ids.iter().map(|i| i.to_string()).collect();
+            let ids = ids.join(",");
+            any.push(format!(
+                "(o.compound_id IN ({ids}) OR EXISTS (SELECT 1 FROM compound_fact sf WHERE sf.kind = 'company' \
+                 AND sf.ref_id = o.id AND sf.valid_to IS NULL AND sf.compound_id IN ({ids})))"
+            ));
         }
         if any.is_empty() {
             any.push("1 = 0".into());
@@ -390,27 +400,48 @@ fn person_audit(name: &str, party: bool, servant: bool, employer: &str) -> serde
     json!({"name": name, "is_party_member": party, "is_public_servant": servant, "employer": employer})
 }
 
-pub async fn list_people(
-    db: &Db,
-    paths: Option<&[RegionPath]>,
-    within: Option<&RegionPath>,
-    q: Option<&str>,
-    page: Paging,
-) -> Result<(Vec<Person>, u64)> {
+/// People a reader may see: in the visible subtrees, or holding a current
+/// post in an organisation of one of the given compounds (or their company).
+#[derive(Debug, Clone, Default)]
+pub struct PeopleFilter {
+    pub all: bool,
+    pub paths: Vec<RegionPath>,
+    pub compound_ids: Vec<i64>,
+    pub within: Option<RegionPath>,
+    pub name: Option<String>,
+}
+
+fn people_where(f: &PeopleFilter) -> (String, Vec<Value>) {
     let mut vals = Vec::new();
-    let mut conds = vec!["1 = 1".to_owned()];
-    if let Some(paths) = paths {
-        let any: Vec<String> = paths.iter().map(|p| range(&mut vals, "p.region_path", p)).collect();
+    let mut conds = Vec::new();
+    if !f.all {
+        let mut any: Vec<String> = f.paths.iter().map(|p| range(&mut vals, "p.region_path", p)).collect();
+        if !f.compound_ids.is_empty() {
+            let ids: Vec<String> = f.compound_ids.iter().map(|i| i.to_string()).collect();
+            let ids = ids.join(",");
+            any.push(format!(
+                "EXISTS (SELECT 1 FROM post x JOIN organisation o ON o.id = x.org_id WHERE x.person_id = p.id \
+                 AND x.end_date IS NULL AND (o.compound_id IN ({ids}) OR EXISTS (SELECT 1 FROM compound_fact sf \
+                 WHERE sf.kind = 'company' AND sf.ref_id = o.id AND sf.valid_to IS NULL AND sf.compound_id IN ({ids}))))"
+            ));
+        }
         conds.push(if any.is_empty() { "1 = 0".into() } else { format!("({})", any.join(" OR ")) });
     }
-    if let Some(p) = within {
+    if let Some(p) = &f.within {
         conds.push(range(&mut vals, "p.region_path", p));
     }
-    if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+    if let Some(q) = f.name.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         vals.push(crate::sql::like_contains(&q.to_lowercase()).into());
         conds.push(format!("LOWER(p.name) LIKE ${} ESCAPE '\\'", vals.len()));
     }
-    let w = format!(" WHERE {}", conds.join(" AND "));
+    if conds.is_empty() {
+        conds.push("1 = 1".into());
+    }
+    (format!(" WHERE {}", conds.join(" AND ")), vals)
+}
+
+pub async fn list_people(db: &Db, f: &PeopleFilter, page: Paging) -> Result<(Vec<Person>, u64)> {
+    let (w, mut vals) = people_where(f);
     let total = scalar_i64(db.conn(), &format!("SELECT COUNT(*) FROM person p{w}"), vals.clone()).await? as u64;
     let n = vals.len();
     vals.push((page.per_page as i64).into());
@@ -422,6 +453,12 @@ pub async fn list_people(
     )
     .await?;
     Ok((rows, total))
+}
+
+pub async fn person_visible(db: &Db, f: &PeopleFilter, id: i64) -> Result<bool> {
+    let (w, mut vals) = people_where(f);
+    vals.push(id.into());
+    Ok(scalar_i64(db.conn(), &format!("SELECT COUNT(*) FROM person p{w} AND p.id = ${}", vals.len()), vals).await? > 0)
 }
 
 // ---- posts ----------------------------------------------------------------------------
@@ -617,4 +654,50 @@ pub async fn cross_appointments(
     )
     .await?;
     Ok((rows, total))
+}
+
+/// An organisation by natural key, inside the caller's transaction.
+pub async fn find_org_key(c: &impl ConnectionTrait, kind: &str, region_code: &str, name: &str) -> Result<Option<Org>> {
+    Ok(one(
+        c,
+        &format!("{ORG_SELECT} WHERE o.kind = $1 AND o.region_code = $2 AND o.name = $3"),
+        vec![kind.into(), region_code.into(), name.into()],
+    )
+    .await?)
+}
+
+pub async fn find_company(c: &impl ConnectionTrait, credit_code: &str) -> Result<Option<Org>> {
+    Ok(one(c, &format!("{ORG_SELECT} WHERE o.credit_code = $1"), vec![credit_code.into()]).await?)
+}
+
+/// The organisation of `kind` attached to a compound (its owners' committee, party branch, red station…).
+pub async fn compound_org(c: &impl ConnectionTrait, kind: &str, compound_id: i64) -> Result<Option<Org>> {
+    Ok(one(
+        c,
+        &format!(
+            "{ORG_SELECT} WHERE o.kind = $1 AND o.compound_id = $2 AND o.retired_at IS NULL ORDER BY o.id LIMIT 1"
+        ),
+        vec![kind.into(), compound_id.into()],
+    )
+    .await?)
+}
+
+pub async fn find_person(c: &impl ConnectionTrait, phone: &str) -> Result<Option<Person>> {
+    Ok(one(c, &format!("{PERSON_SELECT} WHERE p.phone = $1"), vec![phone.into()]).await?)
+}
+
+/// Names of organisations by id (for timelines).
+pub async fn org_names(db: &Db, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    #[derive(FromQueryResult)]
+    struct R {
+        id: i64,
+        name: String,
+    }
+    let list: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+    let rows: Vec<R> =
+        all(db.conn(), &format!("SELECT id, name FROM organisation WHERE id IN ({})", list.join(",")), vec![]).await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
 }

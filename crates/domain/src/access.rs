@@ -47,7 +47,8 @@ impl Role {
         use Action::*;
         match self {
             Role::Admin => true,
-            Role::Supervisor => matches!(action, Read | ReadAudit | SeePhones),
+            // City-level supervision reads figures, not individuals' numbers.
+            Role::Supervisor => matches!(action, Read | ReadAudit),
             Role::Officer | Role::Worker => matches!(action, Read | WriteRegistry | SeePhones),
             Role::Company | Role::Committee | Role::Resident => matches!(action, Read),
         }
@@ -190,6 +191,8 @@ mod tests {
         assert!(Role::Officer.may(Action::WriteRegistry));
         assert!(!Role::Supervisor.may(Action::WriteRegistry));
         assert!(Role::Supervisor.may(Action::ReadAudit));
+        assert!(!Role::Supervisor.may(Action::SeePhones));
+        assert!(Role::Worker.may(Action::SeePhones));
         assert!(!Role::Company.may(Action::ReadAudit));
         assert!(!Role::Resident.may(Action::WriteRegistry));
         assert!(Role::Admin.may(Action::Administer));

@@ -58,6 +58,21 @@ impl CreditCode {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Complete the first 17 characters with their check character (for
+    /// generated demo and test data).
+    pub fn complete(first17: &str) -> Result<CreditCode, Invalid> {
+        let values: Option<Vec<u32>> =
+            first17.bytes().map(|b| CHARSET.iter().position(|c| *c == b).map(|v| v as u32)).collect();
+        match values {
+            Some(v) if v.len() == 17 => {
+                let sum: u32 = v.iter().zip(WEIGHTS).map(|(v, w)| v * w).sum();
+                let check = CHARSET[((31 - sum % 31) % 31) as usize] as char;
+                CreditCode::parse(&format!("{first17}{check}"))
+            }
+            _ => Err(Invalid::new("credit_code", format!("{first17:?} is not 17 allowed characters"))),
+        }
+    }
 }
 
 impl TryFrom<String> for CreditCode {
@@ -215,6 +230,7 @@ mod tests {
         assert!(CreditCode::parse("91350100M000100Y4").unwrap_err().reason.contains("17 characters"));
         assert!(CreditCode::parse("91350100I000100Y43").unwrap_err().reason.contains("character 9"));
         assert_eq!(CreditCode::parse("91440300708461136t").unwrap().as_str(), "91440300708461136T");
+        assert_eq!(CreditCode::complete("91350100M000100Y4").unwrap().as_str(), "91350100M000100Y43");
     }
 
     #[test]

@@ -117,6 +117,10 @@ enum Import {
         #[arg(long)]
         only: Option<String>,
     },
+    /// A registry workbook (.xlsx, or a folder of CSV files named after the sheets): see docs/import-format.md.
+    Registry { file: PathBuf },
+    /// Write the empty registry template workbook.
+    Template { out: PathBuf },
 }
 
 #[tokio::main]
@@ -226,6 +230,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if !no_serve {
                 println!("to serve it again later: gongzhi --db '{url}' serve");
                 serve(db, bind).await?;
+            }
+        }
+        Command::Import { what: Import::Template { out } } => {
+            std::fs::write(&out, import::template_xlsx()?).with_context(|| format!("writing {}", out.display()))?;
+            println!("wrote {}", out.display());
+        }
+        Command::Import { what: Import::Registry { file } } => {
+            let wb = import::read_path(&file).map_err(|e| anyhow::anyhow!(e))?;
+            let db = Db::open(&cli.db).await?;
+            let t0 = std::time::Instant::now();
+            let tx = db.begin_write().await?;
+            let everything = |_: &RegionCode| true;
+            let report = import::load(&*tx, &Actor::system("import"), &wb, &everything, |sheet, done, total| {
+                eprintln!("  {sheet}: {done}/{total}");
+            })
+            .await;
+            match report {
+                Ok(r) => {
+                    tx.commit().await?;
+                    println!("imported {} in {:.1} s", file.display(), t0.elapsed().as_secs_f64());
+                    for (sheet, c) in &r.sheets {
+                        println!("  {sheet}: {} added, {} updated, {} unchanged", c.added, c.updated, c.unchanged);
+                    }
+                }
+                Err(rejected) => {
+                    drop(tx);
+                    return Err(rejected.into());
+                }
             }
         }
         Command::Import { what: Import::Divisions { dir, only } } => {

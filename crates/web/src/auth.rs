@@ -169,6 +169,41 @@ impl Viewer {
         v
     }
 
+    /// The organisations lists may show this viewer.
+    pub fn org_filter(&self) -> db::structure::OrgFilter {
+        let v = self.visible();
+        db::structure::OrgFilter { all: v.all, paths: v.paths, compound_ids: v.ids, ..Default::default() }
+    }
+
+    /// The people lists may show this viewer.
+    pub fn people_filter(&self) -> db::structure::PeopleFilter {
+        let v = self.visible();
+        db::structure::PeopleFilter { all: v.all, paths: v.paths, compound_ids: v.ids, ..Default::default() }
+    }
+
+    /// Subtrees for region-wide views (cross-appointments): `None` for all.
+    pub fn people_paths(&self) -> Option<Vec<RegionPath>> {
+        let v = self.visible();
+        if v.all { None } else { Some(v.paths) }
+    }
+
+    /// Whether the viewer may see a phone number of someone in `region_path` unmasked.
+    pub fn sees_phone(&self, region_path: &str) -> bool {
+        self.grants.iter().any(|g| {
+            g.role.may(Action::SeePhones)
+                && match &g.scope {
+                    Scope::All => true,
+                    Scope::Region(c) => region_path.starts_with(c.path().as_str()),
+                    _ => false,
+                }
+        })
+    }
+
+    /// A phone number as this viewer may see it.
+    pub fn phone(&self, phone: &str, region_path: &str) -> String {
+        if self.sees_phone(region_path) { phone.to_owned() } else { domain::access::mask_phone(phone) }
+    }
+
     /// Region roots of the viewer's region grants (for the region index).
     pub fn region_roots(&self) -> Option<Vec<RegionCode>> {
         if self.grants.iter().any(|g| g.scope == Scope::All) {

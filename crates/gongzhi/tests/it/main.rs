@@ -9,4 +9,5 @@ mod access;
 mod compounds;
 mod import;
 mod regions;
+mod structure;
 mod web;

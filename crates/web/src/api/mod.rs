@@ -3,6 +3,7 @@
 
 pub(crate) mod compounds;
 pub(crate) mod regions;
+pub(crate) mod structure;
 
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
@@ -20,7 +21,8 @@ use crate::AppState;
         license(name = "AGPL-3.0-or-later")
     ),
     tags((name = "regions", description = "行政区划 administrative regions"),
-         (name = "compounds", description = "小区 compounds, buildings, entrances and units")),
+         (name = "compounds", description = "小区 compounds, buildings, entrances and units"),
+         (name = "structure", description = "组织、人员、任职 organisations, people, posts; registry import")),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -57,6 +59,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(compounds::get_building, compounds::patch_building))
         .routes(routes!(compounds::retire_building))
         .routes(routes!(compounds::patch_unit))
+        .routes(routes!(structure::list_orgs))
+        .routes(routes!(structure::get_org))
+        .routes(routes!(structure::list_people))
+        .routes(routes!(structure::get_person))
+        .routes(routes!(structure::cross))
+        .routes(routes!(structure::import_registry))
 }
 
 /// The OpenAPI document, for tests and `gongzhi openapi`.

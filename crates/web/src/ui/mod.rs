@@ -23,6 +23,7 @@ use crate::error::{AppError, FieldError};
 use crate::i18n::{Lang, Tr};
 
 mod account;
+mod structure;
 
 /// The signed-in user as the layout shows them (name, links they may use).
 #[derive(Clone)]
@@ -59,6 +60,7 @@ pub fn router() -> Router<AppState> {
         .route("/buildings/{id}", get(building_page))
         .route("/lang/{lang}", get(set_lang))
         .merge(account::router())
+        .merge(structure::router())
 }
 
 /// An error shown as a page in the reader's language.
@@ -246,6 +248,9 @@ struct CompoundPage {
     t: Tr,
     me: Option<Me>,
     can_write: bool,
+    /// Names of the organisations the timeline points at.
+    names: std::collections::HashMap<i64, String>,
+    orgs: Vec<db::structure::Org>,
     c: Compound,
     crumbs: Vec<Region>,
     facts: Vec<Fact>,
@@ -255,6 +260,10 @@ struct CompoundPage {
 }
 
 impl CompoundPage {
+    fn ref_name(&self, id: &Option<i64>) -> String {
+        id.and_then(|i| self.names.get(&i).cloned()).unwrap_or_else(|| "—".into())
+    }
+
     fn units(&self) -> i64 {
         self.buildings.iter().map(|b| b.units).sum()
     }
@@ -277,11 +286,17 @@ async fn compound_page(
         .collect();
     let can_write = viewer.compound(&s.db, id, Action::WriteRegistry).await.is_ok();
     let facts = repo::facts(&s.db, id).await.page(t)?;
+    let ids: Vec<i64> = facts.iter().filter_map(|f| f.ref_id).collect();
+    let names = db::structure::org_names(&s.db, &ids).await.page(t)?;
+    let of_compound = db::structure::OrgFilter { all: true, compound_id: Some(id), ..Default::default() };
+    let orgs = db::structure::list_orgs(&s.db, &of_compound, Paging::new(None, Some(100))).await.page(t)?.0;
     let buildings = repo::buildings(&s.db, id).await.page(t)?;
     Ok(render(&CompoundPage {
         t,
         me: Me::of(&viewer),
         can_write,
+        names,
+        orgs,
         c,
         crumbs,
         facts,

@@ -1,0 +1,357 @@
+//! Organisations, people, posts and the registry workbook.
+
+use import::{RawSheet, Workbook};
+use serde_json::Value;
+
+use crate::support::{App, dezhou, user_token};
+
+fn sheet(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> RawSheet {
+    let mut all = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    all.extend(rows);
+    RawSheet { name: name.into(), rows: all }
+}
+
+fn cc(i: usize) -> String {
+    domain::org::CreditCode::complete(&format!("91371428MA{i:06}1")).unwrap().to_string()
+}
+
+/// A county (武城县) as an official would bring it: 20 communities × 5
+/// compounds, their buildings, 5 companies, committees, party branches,
+/// red stations, 12 people per compound with posts, and three years of history.
+pub fn county_workbook() -> Workbook {
+    let communities: Vec<String> = gongzhi::import::read_divisions(
+        &gongzhi::import::Source::Embedded(gongzhi::demo::DEZHOU),
+        Some(&domain::RegionCode::parse("371428").unwrap()),
+        |_, _| {},
+    )
+    .unwrap()
+    .rows
+    .iter()
+    .filter(|d| d.code.level() == domain::Level::Community)
+    .take(20)
+    .map(|d| d.code.to_string())
+    .collect();
+    let (mut compounds, mut buildings, mut committees, mut party, mut other, mut people, mut posts, mut history) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    let companies: Vec<Vec<String>> = (0..5)
+        .map(|i| {
+            vec![
+                cc(i),
+                format!("武城第{i}物业有限公司"),
+                "371428".into(),
+                ["own_branch", "joint_branch", "instructor_only", "none", "单独组建"][i].into(),
+            ]
+        })
+        .collect();
+    let mut n = 0usize;
+    for comm in &communities {
+        for k in 0..5 {
+            n += 1;
+            let name = format!("武城{n}号小区");
+            compounds.push(vec![
+                comm.clone(),
+                name.clone(),
+                format!("运河街{n}号"),
+                "1998".into(),
+                if n.is_multiple_of(3) { "是" } else { "否" }.into(),
+                "96".into(),
+                "9800.5".into(),
+            ]);
+            for b in 1..=2 {
+                buildings.push(vec![
+                    comm.clone(),
+                    name.clone(),
+                    format!("{b}号楼"),
+                    "6".into(),
+                    "2".into(),
+                    "2".into(),
+                    "88.5".into(),
+                ]);
+            }
+            let committee = format!("{name}业主委员会");
+            let has_committee = n % 10 < 7;
+            if has_committee {
+                committees.push(vec![
+                    comm.clone(),
+                    name.clone(),
+                    committee.clone(),
+                    "2021-01-01".into(),
+                    "2026-01-01".into(),
+                    "在任".into(),
+                    "否".into(),
+                ]);
+            }
+            let branch = format!("{name}党支部");
+            party.push(vec![
+                comm.clone(),
+                branch.clone(),
+                "compound_branch".into(),
+                name.clone(),
+                String::new(),
+                String::new(),
+            ]);
+            if k == 0 {
+                other.push(vec!["red_station".into(), comm.clone(), format!("{name}红色驿站"), name.clone()]);
+            }
+            for p in 0..12 {
+                let phone = format!("139{:04}{:04}", n, p);
+                people.push(vec![
+                    phone.clone(),
+                    format!("居民{n}-{p}"),
+                    if p < 4 { "是" } else { "否" }.into(),
+                    if p % 3 == 0 { "是" } else { "否" }.into(),
+                    "武城县某单位".into(),
+                    comm.clone(),
+                ]);
+                let (role, kind, org) = match p {
+                    0 => ("secretary", "party_org", branch.clone()),
+                    1 | 2 => ("member", "party_org", branch.clone()),
+                    3 if has_committee => ("chair", "owners_committee", committee.clone()),
+                    4 | 5 if has_committee => ("member", "owners_committee", committee.clone()),
+                    _ => ("building_head", "", String::new()),
+                };
+                let building = if role == "building_head" { format!("{}号楼", 1 + p % 2) } else { String::new() };
+                posts.push(vec![
+                    phone.clone(),
+                    role.into(),
+                    kind.into(),
+                    org,
+                    comm.clone(),
+                    if role == "building_head" { name.clone() } else { String::new() },
+                    building,
+                    "2021-01-01".into(),
+                    String::new(),
+                ]);
+                // The secretary also chairs… a cross-appointment in every committee compound.
+                if p == 0 && has_committee {
+                    posts.push(vec![
+                        phone,
+                        "member".into(),
+                        "owners_committee".into(),
+                        committee.clone(),
+                        comm.clone(),
+                        String::new(),
+                        String::new(),
+                        "2021-06-01".into(),
+                        String::new(),
+                    ]);
+                }
+            }
+            let professional = !n.is_multiple_of(5);
+            history.push(vec![comm.clone(), name.clone(), "service_model".into(), "none".into(), "2020-01-01".into()]);
+            if professional {
+                history.push(vec![
+                    comm.clone(),
+                    name.clone(),
+                    "service_model".into(),
+                    "party_led".into(),
+                    format!("202{}-07-01", 1 + n % 2),
+                ]);
+                history.push(vec![comm.clone(), name.clone(), "company".into(), cc(n % 5), "2021-07-01".into()]);
+            }
+            if has_committee {
+                history.push(vec![
+                    comm.clone(),
+                    name.clone(),
+                    "owners_committee".into(),
+                    committee.clone(),
+                    "2021-01-01".into(),
+                ]);
+            }
+            history.push(vec![comm.clone(), name.clone(), "party_branch".into(), branch.clone(), "2020-06-01".into()]);
+        }
+    }
+    Workbook {
+        sheets: vec![
+            sheet(
+                "compounds",
+                &["社区代码", "小区名称", "地址", "建成年份", "老旧小区", "户数", "建筑面积"],
+                compounds,
+            ),
+            sheet(
+                "buildings",
+                &["community_code", "compound", "name", "floors", "entrances", "units_per_floor", "unit_area"],
+                buildings,
+            ),
+            sheet(
+                "物业企业",
+                &["统一社会信用代码 (credit_code)", "企业名称", "注册地区划代码", "党组织覆盖"],
+                companies,
+            ),
+            sheet(
+                "owners_committees",
+                &["社区代码", "小区名称", "名称", "任期开始", "任期结束", "状态", "物业管理委员会"],
+                committees,
+            ),
+            sheet("party_orgs", &["region_code", "name", "party_level", "compound", "covers", "parent"], party),
+            sheet("other_orgs", &["kind", "region_code", "name", "compound"], other),
+            sheet(
+                "people",
+                &["phone", "name", "is_party_member", "is_public_servant", "employer", "region_code"],
+                people,
+            ),
+            sheet(
+                "posts",
+                &["phone", "role", "org_kind", "org", "region_code", "compound", "building", "start_date", "end_date"],
+                posts,
+            ),
+            sheet("compound_history", &["community_code", "compound", "kind", "value", "effective_from"], history),
+        ],
+    }
+}
+
+async fn upload(app: &App, wb: &Workbook) -> crate::support::Reply {
+    let bytes = import::to_xlsx(wb).unwrap();
+    app.send(
+        axum::http::Request::post("/api/v1/import/registry")
+            .header("content-type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            .body(axum::body::Body::from(bytes))
+            .unwrap(),
+    )
+    .await
+}
+
+async fn total(app: &App, path: &str) -> i64 {
+    let r = app.get(path).await;
+    assert_eq!(r.status, 200, "{path}: {}", r.body);
+    r.json()["total"].as_i64().unwrap()
+}
+
+db_test! {
+    async fn a_county_workbook_imports_and_reimports_unchanged(db: Db) {
+        dezhou(&db).await;
+        let app = App::new(&db).await;
+        let wb = county_workbook();
+        let r = upload(&app, &wb).await;
+        assert_eq!(r.status, 200, "{}", &r.body[..r.body.len().min(3000)]);
+        let sheets = r.json()["sheets"].clone();
+        assert_eq!(sheets["compounds"]["added"], 100);
+        assert_eq!(sheets["people"]["added"], 1200);
+        assert!(sheets["posts"]["added"].as_i64().unwrap() >= 1200);
+
+        assert_eq!(total(&app, "/api/v1/compounds?region=371428").await, 100);
+        assert_eq!(total(&app, "/api/v1/organisations?kind=company").await, 5);
+        assert_eq!(total(&app, "/api/v1/organisations?kind=owners_committee&region=371428").await, 70);
+        assert_eq!(total(&app, "/api/v1/people?region=371428").await, 1200);
+        let cross = total(&app, "/api/v1/cross-appointments?region=371428").await;
+        assert_eq!(cross, 70, "the secretary also sits on the committee in every committee compound");
+
+        // As-of queries on the imported history.
+        let c = app.get(&format!("/api/v1/compounds?region=371428&q={}", crate::support::enc("武城1号小区"))).await.json();
+        let id = c["items"].as_array().unwrap().iter().find(|x| x["name"] == "武城1号小区").unwrap()["id"].as_i64().unwrap();
+        let before: Value = app.get(&format!("/api/v1/compounds/{id}/facts?as_of=2021-06-30")).await.json();
+        let after: Value = app.get(&format!("/api/v1/compounds/{id}/facts?as_of=2022-07-01")).await.json();
+        let kinds = |v: &Value| v.as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        assert!(!kinds(&before).contains(&"company".to_owned()));
+        assert!(kinds(&after).contains(&"company".to_owned()));
+        let model = |v: &Value| v.as_array().unwrap().iter().find(|f| f["kind"] == "service_model").unwrap()["value"].clone();
+        assert_eq!(model(&before), "none");
+        assert_eq!(model(&after), "party_led");
+
+        // Pages show it.
+        let page = app.get(&format!("/compounds/{id}")).await;
+        assert!(page.body.contains("武城1号小区党支部") && page.body.contains("武城第1物业有限公司"), "timeline names organisations");
+        assert!(app.get("/organisations?kind=company").await.body.contains("武城第0物业有限公司"));
+        assert!(app.get("/cross-appointments").await.body.contains("武城1号小区"));
+
+        // The same workbook again changes nothing, not even the audit log.
+        let audit_before = db::audit::list(&db, None, domain::Paging::new(None, Some(1))).await.unwrap().1;
+        let r = upload(&app, &wb).await;
+        assert_eq!(r.status, 200, "{}", &r.body[..r.body.len().min(2000)]);
+        for (sheet, c) in r.json()["sheets"].as_object().unwrap() {
+            assert_eq!((c["added"].as_i64(), c["updated"].as_i64()), (Some(0), Some(0)), "{sheet} changed on re-import");
+        }
+        assert_eq!(db::audit::list(&db, None, domain::Paging::new(None, Some(1))).await.unwrap().1, audit_before);
+    }
+
+    async fn every_error_is_listed_and_nothing_is_written(db: Db) {
+        dezhou(&db).await;
+        let app = App::new(&db).await;
+        let mut wb = county_workbook();
+        let cell = |wb: &mut Workbook, sheet: usize, row: usize, col: usize, v: &str| wb.sheets[sheet].rows[row][col] = v.into();
+        cell(&mut wb, 0, 1, 3, "19x8");                    // compounds row 2: year
+        cell(&mut wb, 0, 2, 0, "371428999999");            // compounds row 3: unknown community
+        cell(&mut wb, 0, 3, 4, "maybe");                   // compounds row 4: is_old
+        cell(&mut wb, 1, 1, 6, "88.555");                  // buildings row 2: unit_area
+        cell(&mut wb, 2, 1, 0, "91371428MA0000001X");      // companies row 2: check character
+        cell(&mut wb, 2, 2, 3, "partly");                  // companies row 3: coverage
+        cell(&mut wb, 3, 1, 4, "2020-01-01");              // committees row 2: ends before it starts
+        cell(&mut wb, 4, 1, 2, "big_branch");              // party_orgs row 2: level
+        cell(&mut wb, 6, 1, 0, "12345");                   // people row 2: phone
+        cell(&mut wb, 6, 2, 1, "");                        // people row 3: name empty
+        cell(&mut wb, 7, 3, 1, "king");                    // posts row 4: role
+        cell(&mut wb, 8, 1, 4, "2020-13-01");              // history row 2 (first after sorting is unchanged): date
+        wb.sheets[5].rows[0].push("colour".into());        // other_orgs: unknown column
+        let r = upload(&app, &wb).await;
+        assert_eq!(r.status, 422, "{}", &r.body[..r.body.len().min(2000)]);
+        let v = r.json();
+        let fields: Vec<String> = v["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap().to_owned()).collect();
+        let reasons: Vec<String> = v["error"]["fields"].as_array().unwrap().iter().map(|f| f["reason"].as_str().unwrap().to_owned()).collect();
+        for want in ["compounds!2:year_built", "compounds!3:community_code", "compounds!4:is_old", "buildings!2:unit_area",
+                     "companies!2:credit_code", "companies!3:party_coverage", "owners_committees!2:term_end",
+                     "party_orgs!2:party_level", "people!2:phone", "people!3:name", "posts!4:role", "other_orgs!1:colour"] {
+            assert!(fields.iter().any(|f| f == want), "missing {want} in {fields:?}");
+        }
+        assert!(fields.iter().any(|f| f.starts_with("compound_history!") && f.ends_with(":effective_from")), "{fields:?}");
+        assert!(reasons.iter().all(|r| r.contains(" / ")), "every reason in both languages");
+        assert!(reasons.iter().any(|r| r.contains("check character should be")));
+        // Nothing at all was written.
+        assert_eq!(total(&app, "/api/v1/compounds?region=371428").await, 0);
+        assert_eq!(total(&app, "/api/v1/people").await, 0);
+        assert_eq!(total(&app, "/api/v1/organisations").await, 0);
+    }
+
+    async fn phones_are_masked_by_role(db: Db) {
+        gongzhi::demo::build(&db, true).await.unwrap();
+        gongzhi::demo::users(&db).await.unwrap();
+        // 丰华小区 gets a party branch with a secretary.
+        let wb = Workbook { sheets: vec![
+            sheet("party_orgs", &["region_code", "name", "party_level", "compound"], vec![vec!["371402001009".into(), "丰华小区党支部".into(), "compound_branch".into(), "丰华小区".into()]]),
+            sheet("people", &["phone", "name", "region_code", "is_party_member"], vec![vec!["13812341234".into(), "张书记".into(), "371402001009".into(), "是".into()]]),
+            sheet("posts", &["phone", "role", "org_kind", "org", "region_code", "start_date"], vec![vec!["13812341234".into(), "secretary".into(), "party_org".into(), "丰华小区党支部".into(), "371402001009".into(), "2021-01-01".into()]]),
+        ]};
+        let admin = App::new(&db).await;
+        let r = upload(&admin, &wb).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let id = admin.get("/api/v1/people?q=%E5%BC%A0").await.json()["items"][0]["id"].as_i64().unwrap();
+        for (login, want) in [("admin", Some("13812341234")), ("dezhou", Some("138****1234")), ("xinhu", Some("13812341234")),
+                              ("fenghua_sq", Some("13812341234")), ("fenghua_wy", Some("138****1234")), ("fenghua_ywh", Some("138****1234")),
+                              ("fenghua_101", Some("138****1234"))] {
+            let u = db::accounts::user_by_login(&db, login).await.unwrap().unwrap();
+            let app = App::anonymous(&db).with_token(&crate::support::token_for(&db, u.id).await);
+            let r = app.get(&format!("/api/v1/people/{id}")).await;
+            match want {
+                Some(phone) => {
+                    assert_eq!(r.status, 200, "{login}");
+                    assert_eq!(r.json()["phone"], phone, "{login}");
+                    let page = app.get(&format!("/people/{id}")).await.body;
+                    assert!(page.contains(phone), "{login} page");
+                    if phone.contains('*') {
+                        assert!(!page.contains("13812341234"), "{login} page leaks the number");
+                    }
+                }
+                None => assert_eq!(r.status, 404, "{login}"),
+            }
+        }
+        // Someone outside every scope but the administrator's.
+        let other = App::anonymous(&db).with_token(&user_token(&db, "yucheng", "officer", "371482").await);
+        assert_eq!(other.get(&format!("/api/v1/people/{id}")).await.status, 404);
+    }
+
+    async fn the_template_downloads_and_reads_back(db: Db) {
+        let app = App::new(&db).await;
+        let r = app.get("/import/template.xlsx").await;
+        assert_eq!(r.status, 200);
+        assert!(r.header("content-disposition").contains("gongzhi-registry-template.xlsx"));
+        let bytes = import::template_xlsx().unwrap();
+        let wb = import::read_xlsx(&bytes).unwrap();
+        let names: Vec<&str> = wb.sheets.iter().map(|s| s.name.as_str()).collect();
+        for s in import::SHEETS {
+            assert!(names.contains(&s.name), "{}", s.name);
+        }
+        // An empty template is a valid (empty) import.
+        let tx = db.begin_write().await.unwrap();
+        let r = import::load(&*tx, &crate::support::system(), &wb, &|_| true, |_, _, _| {}).await.unwrap();
+        assert_eq!(r.changed(), 0);
+    }
+}

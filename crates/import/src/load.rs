@@ -1,0 +1,580 @@
+//! Checking and writing a workbook inside one transaction. Rows are applied
+//! in sheet order so later sheets can refer to what earlier ones add; every
+//! problem is collected, and if there is any the caller's transaction is
+//! dropped (rolled back) and nothing is kept.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use db::ConnectionTrait;
+use db::DbError;
+use db::compounds::{self, BuildingSpec};
+use db::structure::{self, NewOrg, NewPerson, NewPost, PostAt, Upsert};
+use domain::audit::Actor;
+use domain::history::FactKind;
+use domain::org::{CommitteeStatus, CreditCode, OrgKind, PartyCoverage, PartyLevel, Phone, PostRole};
+use domain::{Area, CompoundInput, RegionCode, ServiceModel};
+use serde::Serialize;
+
+use crate::read::Workbook;
+use crate::spec::{SHEETS, SheetSpec, col_index, sheet_spec};
+use crate::{Rejected, RowError};
+
+/// What a successful load did, per sheet.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub sheets: BTreeMap<String, Counts>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub added: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+impl Report {
+    pub fn changed(&self) -> u64 {
+        self.sheets.values().map(|c| c.added + c.updated).sum()
+    }
+}
+
+/// A row's cells by column key.
+struct Row<'a> {
+    spec: &'static SheetSpec,
+    cells: Vec<&'a str>,
+    number: usize,
+}
+
+impl Row<'_> {
+    fn get(&self, key: &str) -> &str {
+        self.spec.cols.iter().position(|c| c.key == key).map(|i| self.cells[i]).unwrap_or("")
+    }
+}
+
+/// Why a row failed, in both languages.
+struct Fail {
+    column: &'static str,
+    en: String,
+    zh: String,
+    /// The row refers to a row that failed already: that error is the one to fix.
+    skip: bool,
+}
+
+fn bad(column: &'static str, en: impl Into<String>) -> Fail {
+    let en = en.into();
+    Fail { column, zh: format!("取值不正确：{en}"), en, skip: false }
+}
+
+fn missing(column: &'static str, what: &str) -> Fail {
+    Fail { column, en: format!("{what} not found"), zh: format!("找不到：{what}"), skip: false }
+}
+
+fn from_db(column: &'static str, e: DbError) -> Fail {
+    match e {
+        DbError::Invalid(i) => bad(column, i.to_string()),
+        DbError::Conflict(m) => Fail { column, zh: format!("与已有记录冲突：{m}"), en: m, skip: false },
+        DbError::NotFound => missing(column, "record"),
+        DbError::Internal(e) => {
+            Fail { column, en: format!("database error: {e}"), zh: "数据库错误".into(), skip: false }
+        }
+    }
+}
+
+impl From<domain::Invalid> for Fail {
+    fn from(i: domain::Invalid) -> Fail {
+        let col = SHEETS.iter().flat_map(|s| s.cols).find(|c| c.key == i.field).map(|c| c.key).unwrap_or("");
+        bad(col, i.reason)
+    }
+}
+
+fn parse_bool(column: &'static str, s: &str) -> Result<bool, Fail> {
+    match s.trim().to_lowercase().as_str() {
+        "" | "否" | "no" | "n" | "false" | "0" => Ok(false),
+        "是" | "yes" | "y" | "true" | "1" => Ok(true),
+        other => Err(bad(column, format!("{other:?} is not 是/否 or yes/no"))),
+    }
+}
+
+fn parse_date(column: &'static str, s: &str) -> Result<NaiveDate, Fail> {
+    let t = s.trim().replace(['/', '.'], "-");
+    NaiveDate::parse_from_str(&t, "%Y-%m-%d").map_err(|_| bad(column, format!("{s:?} is not a date (YYYY-MM-DD)")))
+}
+
+fn opt_date(column: &'static str, s: &str) -> Result<Option<NaiveDate>, Fail> {
+    if s.trim().is_empty() { Ok(None) } else { parse_date(column, s).map(Some) }
+}
+
+fn parse_int(column: &'static str, s: &str) -> Result<i32, Fail> {
+    s.trim().parse().map_err(|_| bad(column, format!("{s:?} is not a whole number")))
+}
+
+/// Chinese names accepted for the enumerated columns.
+fn alias(s: &str) -> &str {
+    match s.trim() {
+        "单独组建" => "own_branch",
+        "联合组建" => "joint_branch",
+        "党建指导员" => "instructor_only",
+        "无" => "none",
+        "在任" => "in_office",
+        "届满" => "expired",
+        "解散" => "dissolved",
+        other => other,
+    }
+}
+
+struct Loader<'a, C: ConnectionTrait> {
+    /// Natural keys of rows that failed: a miss on one of them is not reported again.
+    failed: std::sync::Mutex<std::collections::HashSet<String>>,
+    c: &'a C,
+    actor: &'a Actor,
+    can_write: &'a (dyn Fn(&RegionCode) -> bool + Sync),
+}
+
+impl<C: ConnectionTrait> Loader<'_, C> {
+    /// A stored region the importer may write in.
+    async fn region(&self, column: &'static str, code: &str) -> Result<(RegionCode, String), Fail> {
+        let rc = RegionCode::parse(code).map_err(|e| bad(column, e.reason))?;
+        let r = db::regions::get_in(self.c, rc.as_str()).await.map_err(|e| from_db(column, e))?;
+        let Some(r) = r else { return Err(missing(column, &format!("region {rc}"))) };
+        if !(self.can_write)(&rc) {
+            return Err(Fail {
+                column,
+                en: format!("region {rc} is outside your scope"),
+                zh: format!("区划 {rc} 不在您的管辖范围内"),
+                skip: false,
+            });
+        }
+        Ok((rc, r.path))
+    }
+
+    /// A miss on `key`: silent if the row that would have made it failed.
+    fn miss(&self, column: &'static str, key: String, what: &str) -> Fail {
+        let mut f = missing(column, what);
+        f.skip = self.failed.lock().expect("lock").contains(&key);
+        f
+    }
+
+    /// The natural key a row of `sheet` would create, to remember if it fails.
+    fn key_of(sheet: &str, r: &Row<'_>) -> Option<String> {
+        let t = |k: &str| r.get(k).trim().to_owned();
+        match sheet {
+            "compounds" => Some(format!("compound:{}:{}", t("community_code").get(..12)?, t("name"))),
+            "companies" => Some(format!("company:{}", t("credit_code").to_uppercase())),
+            "owners_committees" => Some(format!("org:owners_committee:{}", t("name"))),
+            "party_orgs" => Some(format!("org:party_org:{}", t("name"))),
+            "other_orgs" => Some(format!("org:{}:{}", t("kind"), t("name"))),
+            "people" => Phone::parse(&t("phone")).ok().map(|p| format!("person:{}", p.as_str())),
+            _ => None,
+        }
+    }
+
+    async fn compound(&self, community: &str, name: &str) -> Result<compounds::Compound, Fail> {
+        let (rc, _) = self.region("community_code", community).await?;
+        if rc.as_str().len() < 12 {
+            return Err(bad("community_code", format!("{rc} is not a community or grid code")));
+        }
+        compounds::find_in(self.c, &rc.as_str()[..12], name.trim())
+            .await
+            .map_err(|e| from_db("compound", e))?
+            .ok_or_else(|| {
+                self.miss(
+                    "compound",
+                    format!("compound:{}:{}", &rc.as_str()[..12], name.trim()),
+                    &format!("compound {} in {}", name.trim(), &rc.as_str()[..12]),
+                )
+            })
+    }
+
+    async fn row(&self, sheet: &str, r: &Row<'_>) -> Result<Upsert, Fail> {
+        match sheet {
+            "compounds" => {
+                let (_, path) = self.region("community_code", r.get("community_code")).await?;
+                let input = CompoundInput {
+                    region: r.get("community_code").into(),
+                    name: r.get("name").into(),
+                    address: r.get("address").into(),
+                    year_built: r.get("year_built").into(),
+                    is_old: parse_bool("is_old", r.get("is_old"))?,
+                    households: r.get("households").into(),
+                    floor_area: r.get("floor_area").into(),
+                };
+                let this_year = chrono::Utc::now().format("%Y").to_string().parse().unwrap_or(2100);
+                let d = input.parse(this_year).map_err(|mut es| {
+                    let e = es.remove(0);
+                    let col = if e.field == "region" { "community_code" } else { e.field };
+                    Fail::from(domain::Invalid::new(col, e.reason))
+                })?;
+                Ok(compounds::upsert_in(self.c, self.actor, &d, &path).await.map_err(|e| from_db("name", e))?.1)
+            }
+            "buildings" => {
+                let spec = BuildingSpec {
+                    name: r.get("name").trim().into(),
+                    floors: parse_int("floors", r.get("floors"))?,
+                    entrances: parse_int("entrances", r.get("entrances"))?,
+                    units_per_floor: parse_int("units_per_floor", r.get("units_per_floor"))?,
+                    unit_area: Area::parse("unit_area", r.get("unit_area"))?,
+                };
+                spec.check()?;
+                let comp = self.compound(r.get("community_code"), r.get("compound")).await?;
+                Ok(compounds::ensure_building_in(self.c, self.actor, comp.id, &spec)
+                    .await
+                    .map_err(|e| from_db("name", e))?
+                    .1)
+            }
+            "companies" => {
+                let cc = CreditCode::parse(r.get("credit_code"))?;
+                let (rc, path) = self.region("region_code", r.get("region_code")).await?;
+                let cov = PartyCoverage::parse(alias(r.get("party_coverage")))?;
+                let n = org(OrgKind::Company, r.get("name"), &rc, &path, |o| {
+                    o.credit_code = Some(cc.to_string());
+                    o.party_coverage = Some(cov.as_str().into());
+                })?;
+                Ok(structure::upsert_org(self.c, self.actor, &n).await.map_err(|e| from_db("credit_code", e))?.1)
+            }
+            "owners_committees" => {
+                let status = CommitteeStatus::parse(alias(r.get("status")))?;
+                let (start, end) =
+                    (opt_date("term_start", r.get("term_start"))?, opt_date("term_end", r.get("term_end"))?);
+                if let (Some(s), Some(e)) = (start, end)
+                    && e < s
+                {
+                    return Err(bad("term_end", format!("term ends ({e}) before it starts ({s})")));
+                }
+                let is_pmc = parse_bool("is_pmc", r.get("is_pmc"))?;
+                let comp = self.compound(r.get("community_code"), r.get("compound")).await?;
+                let (rc, path) = self.region("community_code", &comp.community_code).await?;
+                let n = org(OrgKind::OwnersCommittee, r.get("name"), &rc, &path, |o| {
+                    o.compound_id = Some(comp.id);
+                    o.status = Some(status.as_str().into());
+                    o.term_start = start;
+                    o.term_end = end;
+                    o.is_pmc = is_pmc;
+                })?;
+                Ok(structure::upsert_org(self.c, self.actor, &n).await.map_err(|e| from_db("name", e))?.1)
+            }
+            "party_orgs" => {
+                let (rc, path) = self.region("region_code", r.get("region_code")).await?;
+                let level = PartyLevel::parse(r.get("party_level"))?;
+                let compound_id = match r.get("compound").trim() {
+                    "" => None,
+                    name => Some(self.compound(rc.as_str(), name).await?.id),
+                };
+                let covers = match r.get("covers").trim() {
+                    "" => None,
+                    v => Some(
+                        match CreditCode::parse(v) {
+                            Ok(cc) => {
+                                structure::find_company(self.c, cc.as_str()).await.map_err(|e| from_db("covers", e))?
+                            }
+                            Err(_) => {
+                                structure::find_org_key(self.c, OrgKind::OwnersCommittee.as_str(), rc.as_str(), v)
+                                    .await
+                                    .map_err(|e| from_db("covers", e))?
+                            }
+                        }
+                        .ok_or_else(|| self.miss("covers", format!("company:{v}"), v))?
+                        .id,
+                    ),
+                };
+                let parent = match r.get("parent").trim() {
+                    "" => None,
+                    p => {
+                        let mut found = None;
+                        for code in rc.lineage().iter().rev() {
+                            if let Some(o) =
+                                structure::find_org_key(self.c, OrgKind::PartyOrg.as_str(), code.as_str(), p)
+                                    .await
+                                    .map_err(|e| from_db("parent", e))?
+                            {
+                                found = Some(o.id);
+                                break;
+                            }
+                        }
+                        Some(found.ok_or_else(|| self.miss("parent", format!("org:party_org:{p}"), p))?)
+                    }
+                };
+                let n = org(OrgKind::PartyOrg, r.get("name"), &rc, &path, |o| {
+                    o.party_level = Some(level.as_str().into());
+                    o.compound_id = compound_id;
+                    o.covers_org_id = covers;
+                    o.parent_id = parent;
+                })?;
+                Ok(structure::upsert_org(self.c, self.actor, &n).await.map_err(|e| from_db("name", e))?.1)
+            }
+            "other_orgs" => {
+                let kind = OrgKind::parse(r.get("kind"))?;
+                if !matches!(kind, OrgKind::SponsorUnit | OrgKind::Cooperative | OrgKind::RedStation) {
+                    return Err(bad("kind", "use the companies, owners_committees or party_orgs sheet for this kind"));
+                }
+                let (rc, path) = self.region("region_code", r.get("region_code")).await?;
+                let compound_id = match r.get("compound").trim() {
+                    "" => None,
+                    name => Some(self.compound(rc.as_str(), name).await?.id),
+                };
+                let n = org(kind, r.get("name"), &rc, &path, |o| o.compound_id = compound_id)?;
+                Ok(structure::upsert_org(self.c, self.actor, &n).await.map_err(|e| from_db("name", e))?.1)
+            }
+            "people" => {
+                let phone = Phone::parse(r.get("phone"))?;
+                let (rc, path) = self.region("region_code", r.get("region_code")).await?;
+                let name = domain::compound::check_name(r.get("name"))?;
+                let p = NewPerson {
+                    name,
+                    phone: phone.as_str().into(),
+                    is_party_member: parse_bool("is_party_member", r.get("is_party_member"))?,
+                    is_public_servant: parse_bool("is_public_servant", r.get("is_public_servant"))?,
+                    employer: r.get("employer").trim().into(),
+                    region_code: rc.to_string(),
+                    region_path: path,
+                };
+                Ok(structure::upsert_person(self.c, self.actor, &p).await.map_err(|e| from_db("phone", e))?.1)
+            }
+            "posts" => {
+                let phone = Phone::parse(r.get("phone"))?;
+                let role = PostRole::parse(r.get("role"))?;
+                let start = parse_date("start_date", r.get("start_date"))?;
+                let end = opt_date("end_date", r.get("end_date"))?;
+                if end.is_some_and(|e| e < start) {
+                    return Err(bad("end_date", "the post ends before it starts"));
+                }
+                let person = structure::find_person(self.c, phone.as_str())
+                    .await
+                    .map_err(|e| from_db("phone", e))?
+                    .ok_or_else(|| {
+                        self.miss(
+                            "phone",
+                            format!("person:{}", phone.as_str()),
+                            &format!("person with phone {}", phone.masked()),
+                        )
+                    })?;
+                let (at, path) = match role {
+                    PostRole::BuildingHead => {
+                        let comp = self.compound(r.get("region_code"), r.get("compound")).await?;
+                        let b = compounds::find_building_in(self.c, comp.id, r.get("building").trim())
+                            .await
+                            .map_err(|e| from_db("building", e))?
+                            .ok_or_else(|| missing("building", r.get("building")))?;
+                        let path = self.region("region_code", &comp.region_code).await?.1;
+                        (PostAt::Building(b.id), path)
+                    }
+                    PostRole::GridWorker | PostRole::CommunityWorker => {
+                        let (rc, path) = self.region("region_code", r.get("region_code")).await?;
+                        (PostAt::Region(rc.to_string()), path)
+                    }
+                    _ => {
+                        let kind = OrgKind::parse(r.get("org_kind")).map_err(|e| bad("org_kind", e.reason))?;
+                        let o = if kind == OrgKind::Company {
+                            let cc = CreditCode::parse(r.get("org")).map_err(|e| bad("org", e.reason))?;
+                            structure::find_company(self.c, cc.as_str()).await
+                        } else {
+                            let (rc, _) = self.region("region_code", r.get("region_code")).await?;
+                            structure::find_org_key(self.c, kind.as_str(), rc.as_str(), r.get("org").trim()).await
+                        }
+                        .map_err(|e| from_db("org", e))?
+                        .ok_or_else(|| {
+                            let key = if kind == OrgKind::Company {
+                                format!("company:{}", r.get("org").trim().to_uppercase())
+                            } else {
+                                format!("org:{}:{}", kind.as_str(), r.get("org").trim())
+                            };
+                            self.miss("org", key, r.get("org"))
+                        })?;
+                        (PostAt::Org(o.id), o.region_path)
+                    }
+                };
+                let p = NewPost {
+                    person_id: person.id,
+                    role: role.as_str().into(),
+                    at,
+                    region_path: path,
+                    start_date: start,
+                    end_date: end,
+                };
+                Ok(structure::upsert_post(self.c, self.actor, &p).await.map_err(|e| from_db("role", e))?.1)
+            }
+            "compound_history" => {
+                let kind = FactKind::parse(r.get("kind").trim())
+                    .ok_or_else(|| bad("kind", format!("{:?} is not a kind of compound fact", r.get("kind"))))?;
+                let from = parse_date("effective_from", r.get("effective_from"))?;
+                let comp = self.compound(r.get("community_code"), r.get("compound")).await?;
+                let v = r.get("value").trim();
+                let (value, ref_id) = match kind {
+                    FactKind::ServiceModel => {
+                        (Some(ServiceModel::parse(v).map_err(|e| bad("value", e.reason))?.as_str()), None)
+                    }
+                    FactKind::Company => {
+                        let cc = CreditCode::parse(v).map_err(|e| bad("value", e.reason))?;
+                        let o = structure::find_company(self.c, cc.as_str())
+                            .await
+                            .map_err(|e| from_db("value", e))?
+                            .ok_or_else(|| self.miss("value", format!("company:{cc}"), &format!("company {cc}")))?;
+                        (None, Some(o.id))
+                    }
+                    other => {
+                        let okind = match other {
+                            FactKind::OwnersCommittee => OrgKind::OwnersCommittee,
+                            FactKind::PartyBranch => OrgKind::PartyOrg,
+                            FactKind::RedStation => OrgKind::RedStation,
+                            _ => OrgKind::SponsorUnit,
+                        };
+                        // The organisation sits in the compound's community or above it.
+                        let rc =
+                            RegionCode::parse(&comp.community_code).map_err(|e| bad("community_code", e.reason))?;
+                        let mut found = None;
+                        for code in rc.lineage().iter().rev() {
+                            if let Some(o) = structure::find_org_key(self.c, okind.as_str(), code.as_str(), v)
+                                .await
+                                .map_err(|e| from_db("value", e))?
+                            {
+                                found = Some(o.id);
+                                break;
+                            }
+                        }
+                        (None, Some(found.ok_or_else(|| self.miss("value", format!("org:{}:{v}", okind.as_str()), v))?))
+                    }
+                };
+                compounds::record_fact_in(self.c, self.actor, comp.id, kind, value, ref_id, from)
+                    .await
+                    .map_err(|e| from_db("effective_from", e))
+            }
+            _ => unreachable!("sheet names come from SHEETS"),
+        }
+    }
+}
+
+fn org(kind: OrgKind, name: &str, rc: &RegionCode, path: &str, fill: impl FnOnce(&mut NewOrg)) -> Result<NewOrg, Fail> {
+    let name = domain::compound::check_name(name)?;
+    let mut o = NewOrg {
+        kind: kind.as_str().into(),
+        name,
+        region_code: rc.to_string(),
+        region_path: path.into(),
+        compound_id: None,
+        parent_id: None,
+        party_level: None,
+        covers_org_id: None,
+        credit_code: None,
+        party_coverage: None,
+        term_start: None,
+        term_end: None,
+        status: None,
+        is_pmc: false,
+    };
+    fill(&mut o);
+    Ok(o)
+}
+
+/// Check and apply a workbook inside `c` (a transaction the caller commits
+/// only on `Ok`). `can_write` says whether the importer may write in a region.
+pub async fn load<C: ConnectionTrait>(
+    c: &C,
+    actor: &Actor,
+    wb: &Workbook,
+    can_write: &(dyn Fn(&RegionCode) -> bool + Sync),
+    mut progress: impl FnMut(&str, usize, usize),
+) -> Result<Report, Rejected> {
+    let mut errors: Vec<RowError> = Vec::new();
+    let mut report = Report::default();
+    let err = |sheet: &str, row: usize, column: &str, en: String, zh: String| RowError {
+        sheet: sheet.into(),
+        row,
+        column: column.into(),
+        en,
+        zh,
+    };
+    for raw in &wb.sheets {
+        if sheet_spec(&raw.name).is_none() && !raw.name.contains("说明") && !raw.name.to_lowercase().contains("notes")
+        {
+            errors.push(err(
+                &raw.name,
+                0,
+                "",
+                "unknown sheet; see the template".into(),
+                "无法识别的工作表，请使用模板".into(),
+            ));
+        }
+    }
+    let loader = Loader { failed: Default::default(), c, actor, can_write };
+    for spec in SHEETS {
+        let Some(raw) = wb.sheets.iter().find(|s| sheet_spec(&s.name).is_some_and(|x| x.name == spec.name)) else {
+            continue;
+        };
+        let Some(header) = raw.rows.iter().position(|r| r.iter().any(|c| !c.is_empty())) else { continue };
+        // Map the sheet's columns onto the spec's.
+        let mut map: Vec<Option<usize>> = vec![None; spec.cols.len()];
+        let mut header_ok = true;
+        for (i, h) in raw.rows[header].iter().enumerate() {
+            if h.is_empty() {
+                continue;
+            }
+            match col_index(spec, h) {
+                Some(k) => map[k] = Some(i),
+                None => {
+                    errors.push(err(spec.name, header + 1, h, "unknown column".into(), "无法识别的列".into()));
+                    header_ok = false;
+                }
+            }
+        }
+        for (k, col) in spec.cols.iter().enumerate() {
+            if col.required && map[k].is_none() {
+                errors.push(err(
+                    spec.name,
+                    header + 1,
+                    col.key,
+                    "required column is missing".into(),
+                    format!("缺少必填列「{}」", col.zh),
+                ));
+                header_ok = false;
+            }
+        }
+        if !header_ok {
+            continue;
+        }
+        let mut rows: Vec<(usize, Vec<&str>)> = raw.rows[header + 1..]
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.iter().any(|c| !c.is_empty()))
+            .map(|(i, r)| {
+                let cells = map.iter().map(|m| m.and_then(|i| r.get(i)).map(|s| s.as_str()).unwrap_or("")).collect();
+                (header + 2 + i, cells)
+            })
+            .collect();
+        if spec.name == "compound_history" {
+            // Dated facts go in date order per compound and kind, whatever the row order.
+            rows.sort_by(|a, b| (a.1[0], a.1[1], a.1[2], a.1[4]).cmp(&(b.1[0], b.1[1], b.1[2], b.1[4])));
+        }
+        let total = rows.len();
+        let counts = report.sheets.entry(spec.name.to_owned()).or_default();
+        for (n, (number, cells)) in rows.into_iter().enumerate() {
+            let row = Row { spec, cells, number };
+            let blank = spec.cols.iter().enumerate().find(|(i, c)| c.required && row.cells[*i].trim().is_empty());
+            let result = match blank {
+                Some((_, col)) => Err(Fail {
+                    column: col.key,
+                    en: "required value is empty".into(),
+                    zh: format!("必填项「{}」为空", col.zh),
+                    skip: false,
+                }),
+                None => loader.row(spec.name, &row).await,
+            };
+            match result {
+                Ok(Upsert::Added) => counts.added += 1,
+                Ok(Upsert::Updated) => counts.updated += 1,
+                Ok(Upsert::Unchanged) => counts.unchanged += 1,
+                Err(f) => {
+                    if let Some(k) = Loader::<C>::key_of(spec.name, &row) {
+                        loader.failed.lock().expect("lock").insert(k);
+                    }
+                    if !f.skip {
+                        errors.push(err(spec.name, row.number, f.column, f.en, f.zh));
+                    }
+                }
+            }
+            if (n + 1) % 500 == 0 || n + 1 == total {
+                progress(spec.name, n + 1, total);
+            }
+        }
+    }
+    if errors.is_empty() { Ok(report) } else { Err(Rejected(errors)) }
+}

@@ -1,0 +1,366 @@
+//! Organisations, people, posts and cross-appointments; the registry import.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use chrono::NaiveDate;
+use domain::RegionCode;
+use domain::access::Action;
+use domain::{Paging, RegionPath};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::Page;
+use super::regions::parse_code;
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::{ApiPath, ApiQuery, AppError, ErrorBody};
+
+#[derive(Serialize, ToSchema)]
+pub struct OrgOut {
+    pub id: i64,
+    /// party_org, company, owners_committee, sponsor_unit, cooperative, red_station
+    pub kind: String,
+    pub name: String,
+    pub region_code: String,
+    pub region_name: String,
+    pub compound_id: Option<i64>,
+    pub compound_name: Option<String>,
+    pub parent_id: Option<i64>,
+    pub party_level: Option<String>,
+    pub covers_org_id: Option<i64>,
+    pub credit_code: Option<String>,
+    pub party_coverage: Option<String>,
+    pub term_start: Option<NaiveDate>,
+    pub term_end: Option<NaiveDate>,
+    pub status: Option<String>,
+    pub is_pmc: bool,
+}
+
+impl From<db::structure::Org> for OrgOut {
+    fn from(o: db::structure::Org) -> Self {
+        OrgOut {
+            id: o.id,
+            kind: o.kind,
+            name: o.name,
+            region_code: o.region_code,
+            region_name: o.region_name,
+            compound_id: o.compound_id,
+            compound_name: o.compound_name,
+            parent_id: o.parent_id,
+            party_level: o.party_level,
+            covers_org_id: o.covers_org_id,
+            credit_code: o.credit_code,
+            party_coverage: o.party_coverage,
+            term_start: o.term_start,
+            term_end: o.term_end,
+            status: o.status,
+            is_pmc: o.is_pmc,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PostOut {
+    pub id: i64,
+    pub person_id: i64,
+    pub person_name: String,
+    pub role: String,
+    pub org_id: Option<i64>,
+    pub org_name: Option<String>,
+    pub org_kind: Option<String>,
+    pub building_id: Option<i64>,
+    pub building_name: Option<String>,
+    pub region_code: Option<String>,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+}
+
+impl From<db::structure::PostRow> for PostOut {
+    fn from(p: db::structure::PostRow) -> Self {
+        PostOut {
+            id: p.id,
+            person_id: p.person_id,
+            person_name: p.person_name,
+            role: p.role,
+            org_id: p.org_id,
+            org_name: p.org_name,
+            org_kind: p.org_kind,
+            building_id: p.building_id,
+            building_name: p.building_name,
+            region_code: p.region_code,
+            start_date: p.start_date,
+            end_date: p.end_date,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrgDetail {
+    #[serde(flatten)]
+    pub org: OrgOut,
+    pub posts: Vec<PostOut>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrgQuery {
+    pub kind: Option<String>,
+    /// Region subtree (organisations there, and companies serving compounds there).
+    pub region: Option<String>,
+    pub q: Option<String>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+pub(crate) async fn within(
+    s: &AppState,
+    viewer: &Viewer,
+    region: Option<&str>,
+) -> Result<Option<RegionPath>, AppError> {
+    match region.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => {
+            let code: RegionCode = parse_code(r)?;
+            viewer.check_region(Action::Read, &code)?;
+            Ok(Some(db::regions::require(&s.db, &code).await?.region_path()))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Organisations of every kind in scope, filtered.
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "structure", params(OrgQuery),
+    responses((status = 200, body = Page<OrgOut>), (status = 404, body = ErrorBody)))]
+pub async fn list_orgs(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiQuery(q): ApiQuery<OrgQuery>,
+) -> Result<Json<Page<OrgOut>>, AppError> {
+    let mut f = viewer.org_filter();
+    f.kind = q.kind.filter(|k| !k.is_empty());
+    f.within = within(&s, &viewer, q.region.as_deref()).await?;
+    f.name = q.q;
+    let p = Paging::new(q.page, q.per_page);
+    let (rows, total) = db::structure::list_orgs(&s.db, &f, p).await?;
+    Ok(Json(Page { items: rows.into_iter().map(Into::into).collect(), page: p.page, per_page: p.per_page, total }))
+}
+
+/// An organisation the viewer may see, or 404.
+pub(crate) async fn visible_org(s: &AppState, viewer: &Viewer, id: i64) -> Result<db::structure::Org, AppError> {
+    if !db::structure::org_visible(&s.db, &viewer.org_filter(), id).await? {
+        return Err(AppError::not_found());
+    }
+    Ok(db::structure::org(&s.db, id).await?)
+}
+
+/// One organisation with its posts.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "structure", params(("id" = i64, Path)),
+    responses((status = 200, body = OrgDetail), (status = 404, body = ErrorBody)))]
+pub async fn get_org(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<OrgDetail>, AppError> {
+    let org = visible_org(&s, &viewer, id).await?;
+    let posts = db::structure::posts_of_org(&s.db, id).await?.into_iter().map(Into::into).collect();
+    Ok(Json(OrgDetail { org: org.into(), posts }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PersonOut {
+    pub id: i64,
+    pub name: String,
+    /// Masked (138****1234) unless the caller's role needs it in this region.
+    pub phone: String,
+    pub is_party_member: bool,
+    pub is_public_servant: bool,
+    pub employer: String,
+    pub region_code: String,
+    pub region_name: String,
+    /// Posts currently held.
+    pub posts: i64,
+}
+
+pub(crate) fn person_out(viewer: &Viewer, p: db::structure::Person) -> PersonOut {
+    PersonOut {
+        phone: viewer.phone(&p.phone, &p.region_path),
+        id: p.id,
+        name: p.name,
+        is_party_member: p.is_party_member,
+        is_public_servant: p.is_public_servant,
+        employer: p.employer,
+        region_code: p.region_code,
+        region_name: p.region_name,
+        posts: p.posts,
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeopleQuery {
+    pub region: Option<String>,
+    pub q: Option<String>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+/// People in scope.
+#[utoipa::path(get, path = "/api/v1/people", tag = "structure", params(PeopleQuery),
+    responses((status = 200, body = Page<PersonOut>), (status = 404, body = ErrorBody)))]
+pub async fn list_people(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiQuery(q): ApiQuery<PeopleQuery>,
+) -> Result<Json<Page<PersonOut>>, AppError> {
+    let mut f = viewer.people_filter();
+    f.within = within(&s, &viewer, q.region.as_deref()).await?;
+    f.name = q.q;
+    let p = Paging::new(q.page, q.per_page);
+    let (rows, total) = db::structure::list_people(&s.db, &f, p).await?;
+    Ok(Json(Page {
+        items: rows.into_iter().map(|r| person_out(&viewer, r)).collect(),
+        page: p.page,
+        per_page: p.per_page,
+        total,
+    }))
+}
+
+pub(crate) async fn visible_person(s: &AppState, viewer: &Viewer, id: i64) -> Result<db::structure::Person, AppError> {
+    let p = db::structure::person(&s.db, id).await?;
+    if db::structure::person_visible(&s.db, &viewer.people_filter(), id).await? {
+        Ok(p)
+    } else {
+        Err(AppError::not_found())
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PersonDetail {
+    #[serde(flatten)]
+    pub person: PersonOut,
+    pub post_list: Vec<PostOut>,
+}
+
+/// One person with their posts.
+#[utoipa::path(get, path = "/api/v1/people/{id}", tag = "structure", params(("id" = i64, Path)),
+    responses((status = 200, body = PersonDetail), (status = 404, body = ErrorBody)))]
+pub async fn get_person(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<PersonDetail>, AppError> {
+    let p = visible_person(&s, &viewer, id).await?;
+    let posts = db::structure::posts_of_person(&s.db, id).await?.into_iter().map(Into::into).collect();
+    Ok(Json(PersonDetail { person: person_out(&viewer, p), post_list: posts }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CrossOut {
+    pub person_id: i64,
+    pub person_name: String,
+    pub compound_id: i64,
+    pub compound_name: String,
+    pub party_org: String,
+    pub party_role: String,
+    pub other_org: String,
+    pub other_kind: String,
+    pub other_role: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CrossQuery {
+    pub region: Option<String>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+/// People holding posts both in a compound's party organisation and in its owners' committee or serving company (交叉任职).
+#[utoipa::path(get, path = "/api/v1/cross-appointments", tag = "structure", params(CrossQuery),
+    responses((status = 200, body = Page<CrossOut>), (status = 404, body = ErrorBody)))]
+pub async fn cross(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiQuery(q): ApiQuery<CrossQuery>,
+) -> Result<Json<Page<CrossOut>>, AppError> {
+    let paths = cross_paths(&s, &viewer, q.region.as_deref()).await?;
+    let p = Paging::new(q.page, q.per_page);
+    let (rows, total) = db::structure::cross_appointments(&s.db, paths.as_deref(), p).await?;
+    let items = rows
+        .into_iter()
+        .map(|r| CrossOut {
+            person_id: r.person_id,
+            person_name: r.person_name,
+            compound_id: r.compound_id,
+            compound_name: r.compound_name,
+            party_org: r.party_org,
+            party_role: r.party_role,
+            other_org: r.other_org,
+            other_kind: r.other_kind,
+            other_role: r.other_role,
+        })
+        .collect();
+    Ok(Json(Page { items, page: p.page, per_page: p.per_page, total }))
+}
+
+pub(crate) async fn cross_paths(
+    s: &AppState,
+    viewer: &Viewer,
+    region: Option<&str>,
+) -> Result<Option<Vec<RegionPath>>, AppError> {
+    Ok(match within(s, viewer, region).await? {
+        Some(p) => Some(vec![p]),
+        None => viewer.people_paths(),
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportReport {
+    /// Per sheet: added, updated, unchanged.
+    pub sheets: serde_json::Value,
+}
+
+/// Load a registry workbook (.xlsx as the request body). All rows are checked;
+/// if any is wrong nothing is written and every error is listed by sheet, row and column.
+#[utoipa::path(post, path = "/api/v1/import/registry", tag = "structure",
+    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    responses((status = 200, body = ImportReport), (status = 422, body = ErrorBody)))]
+pub async fn import_registry(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    body: Bytes,
+) -> Result<Json<ImportReport>, AppError> {
+    let report = run_import(&s, &viewer, &body).await?;
+    Ok(Json(ImportReport { sheets: serde_json::to_value(&report.sheets).unwrap_or_default() }))
+}
+
+/// Shared by the API and the upload page: read, check within the viewer's
+/// write scope, and commit only if every row is good.
+pub(crate) async fn run_import(s: &AppState, viewer: &Viewer, bytes: &[u8]) -> Result<import::Report, AppError> {
+    if !viewer.may(Action::WriteRegistry) {
+        return Err(AppError::forbidden());
+    }
+    let wb = import::read_xlsx(bytes).map_err(|e| AppError::invalid(vec![domain::Invalid::new("file", e)]))?;
+    let tx = s.db.begin_write().await.map_err(|e| AppError::internal(e.to_string()))?;
+    let can = |c: &RegionCode| viewer.check_region(Action::WriteRegistry, c).is_ok();
+    match import::load(&*tx, &viewer.actor(), &wb, &can, |_, _, _| {}).await {
+        Ok(r) => {
+            tx.commit().await.map_err(|e| AppError::internal(e.to_string()))?;
+            Ok(r)
+        }
+        Err(rejected) => {
+            drop(tx);
+            let mut e = AppError::invalid(vec![]);
+            e.message = format!("{} error(s); nothing was imported", rejected.0.len());
+            e.fields = rejected
+                .0
+                .into_iter()
+                .map(|r| crate::error::FieldError {
+                    field: format!("{}!{}:{}", r.sheet, r.row, r.column),
+                    reason: format!("{} / {}", r.en, r.zh),
+                })
+                .collect();
+            Err(e)
+        }
+    }
+}

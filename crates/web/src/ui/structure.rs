@@ -1,0 +1,260 @@
+//! Pages for organisations, people, cross-appointments and the registry upload.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use db::structure::{CrossAppointment, Org, PostRow};
+use domain::Paging;
+use serde::Deserialize;
+
+use super::{Me, OrPage, UiError, render, urlencode};
+use crate::AppState;
+use crate::api::structure::{PersonOut, cross_paths, person_out, run_import, visible_org, visible_person, within};
+use crate::auth::Viewer;
+use crate::error::{AppError, FieldError};
+use crate::i18n::Tr;
+
+/// Uploaded workbooks may be larger than forms.
+const UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/organisations", get(orgs_page))
+        .route("/organisations/{id}", get(org_page))
+        .route("/people", get(people_page))
+        .route("/people/{id}", get(person_page))
+        .route("/cross-appointments", get(cross_page))
+        .route("/import", get(import_page).post(import_upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
+        .route("/import/template.xlsx", get(template))
+}
+
+#[derive(Deserialize)]
+struct ListParams {
+    kind: Option<String>,
+    region: Option<String>,
+    q: Option<String>,
+    page: Option<u64>,
+}
+
+impl ListParams {
+    fn link(&self, page: u64, base: &str) -> String {
+        let mut s = format!("{base}?page={page}");
+        for (k, v) in [("kind", &self.kind), ("region", &self.region), ("q", &self.q)] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                s.push_str(&format!("&{k}={}", urlencode(v)));
+            }
+        }
+        s
+    }
+}
+
+#[derive(Template)]
+#[template(path = "organisations.html")]
+struct OrgsPage {
+    t: Tr,
+    me: Option<Me>,
+    rows: Vec<Org>,
+    kind: String,
+    region: String,
+    q: String,
+    total: u64,
+    page: u64,
+    pages: u64,
+    prev: String,
+    next: String,
+}
+
+const KINDS: [&str; 6] = ["party_org", "company", "owners_committee", "sponsor_unit", "cooperative", "red_station"];
+
+impl OrgsPage {
+    fn kinds(&self) -> &'static [&'static str] {
+        &KINDS
+    }
+}
+
+async fn orgs_page(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Query(p): Query<ListParams>,
+) -> Result<Html<String>, UiError> {
+    let mut f = viewer.org_filter();
+    f.kind = p.kind.clone().filter(|k| KINDS.contains(&k.as_str()));
+    f.within = within(&s, &viewer, p.region.as_deref()).await.page(t)?;
+    f.name = p.q.clone();
+    let paging = Paging::new(p.page, None);
+    let (rows, total) = db::structure::list_orgs(&s.db, &f, paging).await.page(t)?;
+    let pages = paging.pages(total);
+    Ok(render(&OrgsPage {
+        t,
+        me: Me::of(&viewer),
+        rows,
+        kind: p.kind.clone().unwrap_or_default(),
+        region: p.region.clone().unwrap_or_default(),
+        q: p.q.clone().unwrap_or_default(),
+        total,
+        page: paging.page,
+        pages,
+        prev: p.link(paging.page.saturating_sub(1).max(1), "/organisations"),
+        next: p.link(paging.page + 1, "/organisations"),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "organisation.html")]
+struct OrgDetailPage {
+    t: Tr,
+    me: Option<Me>,
+    o: Org,
+    posts: Vec<PostRow>,
+}
+
+async fn org_page(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, UiError> {
+    let o = visible_org(&s, &viewer, id).await.page(t)?;
+    let posts = db::structure::posts_of_org(&s.db, id).await.page(t)?;
+    Ok(render(&OrgDetailPage { t, me: Me::of(&viewer), o, posts }))
+}
+
+#[derive(Template)]
+#[template(path = "people.html")]
+struct PeoplePage {
+    t: Tr,
+    me: Option<Me>,
+    rows: Vec<PersonOut>,
+    region: String,
+    q: String,
+    total: u64,
+    page: u64,
+    pages: u64,
+    prev: String,
+    next: String,
+}
+
+async fn people_page(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Query(p): Query<ListParams>,
+) -> Result<Html<String>, UiError> {
+    let mut f = viewer.people_filter();
+    f.within = within(&s, &viewer, p.region.as_deref()).await.page(t)?;
+    f.name = p.q.clone();
+    let paging = Paging::new(p.page, None);
+    let (rows, total) = db::structure::list_people(&s.db, &f, paging).await.page(t)?;
+    Ok(render(&PeoplePage {
+        t,
+        me: Me::of(&viewer),
+        rows: rows.into_iter().map(|r| person_out(&viewer, r)).collect(),
+        region: p.region.clone().unwrap_or_default(),
+        q: p.q.clone().unwrap_or_default(),
+        total,
+        page: paging.page,
+        pages: paging.pages(total),
+        prev: p.link(paging.page.saturating_sub(1).max(1), "/people"),
+        next: p.link(paging.page + 1, "/people"),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPage {
+    t: Tr,
+    me: Option<Me>,
+    p: PersonOut,
+    posts: Vec<PostRow>,
+}
+
+async fn person_page(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, UiError> {
+    let p = visible_person(&s, &viewer, id).await.page(t)?;
+    let posts = db::structure::posts_of_person(&s.db, id).await.page(t)?;
+    Ok(render(&PersonPage { t, me: Me::of(&viewer), p: person_out(&viewer, p), posts }))
+}
+
+#[derive(Template)]
+#[template(path = "cross.html")]
+struct CrossPage {
+    t: Tr,
+    me: Option<Me>,
+    rows: Vec<CrossAppointment>,
+    total: u64,
+}
+
+async fn cross_page(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Query(p): Query<ListParams>,
+) -> Result<Html<String>, UiError> {
+    let paths = cross_paths(&s, &viewer, p.region.as_deref()).await.page(t)?;
+    let (rows, total) =
+        db::structure::cross_appointments(&s.db, paths.as_deref(), Paging::new(p.page, Some(200))).await.page(t)?;
+    Ok(render(&CrossPage { t, me: Me::of(&viewer), rows, total }))
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    t: Tr,
+    me: Option<Me>,
+    done: Vec<(String, u64, u64, u64)>,
+    errors: Vec<FieldError>,
+    message: String,
+}
+
+async fn import_page(viewer: Viewer, t: Tr) -> Result<Html<String>, UiError> {
+    if !viewer.may(domain::access::Action::WriteRegistry) {
+        return Err(UiError(AppError::forbidden(), t));
+    }
+    Ok(render(&ImportPage { t, me: Me::of(&viewer), done: vec![], errors: vec![], message: String::new() }))
+}
+
+async fn import_upload(State(s): State<AppState>, viewer: Viewer, t: Tr, mut form: Multipart) -> Response {
+    let mut bytes = Vec::new();
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some("file") {
+            match field.bytes().await {
+                Ok(b) => bytes = b.to_vec(),
+                Err(e) => return UiError(AppError::bad_request(e.to_string()), t).into_response(),
+            }
+        }
+    }
+    let me = Me::of(&viewer);
+    match run_import(&s, &viewer, &bytes).await {
+        Ok(r) => {
+            let done = r.sheets.iter().map(|(k, c)| (k.clone(), c.added, c.updated, c.unchanged)).collect();
+            render(&ImportPage { t, me, done, errors: vec![], message: String::new() }).into_response()
+        }
+        Err(e) if e.code == "invalid_input" => {
+            let page = ImportPage { t, me, done: vec![], errors: e.fields, message: e.message };
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+        }
+        Err(e) => UiError(e, t).into_response(),
+    }
+}
+
+async fn template() -> Response {
+    match import::template_xlsx() {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"gongzhi-registry-template.xlsx\""),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => AppError::internal(e.to_string()).into_response(),
+    }
+}
