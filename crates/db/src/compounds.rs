@@ -619,6 +619,7 @@ pub mod bulk {
 
     pub struct Writer {
         tx: WriteTx,
+        conn: sea_orm::DatabaseConnection,
         actor: Actor,
         /// Audit rows to append at the end: (action, entity, id, compound, after).
         changes: Vec<(&'static str, &'static str, i64, i64, serde_json::Value)>,
@@ -663,6 +664,7 @@ pub mod bulk {
                 entrances: Table::start(&tx, "entrance", &["building_id", "name"]).await?,
                 units: Table::start(&tx, "unit", &["entrance_id", "number", "floor", "area_centi"]).await?,
                 postgres: db.backend() == sea_orm::DbBackend::Postgres,
+                conn: db.conn().clone(),
                 now: Utc::now(),
                 actor,
                 changes: Vec::new(),
@@ -779,6 +781,13 @@ pub mod bulk {
                 }
             }
             self.tx.commit().await?;
+            if self.postgres {
+                // Fresh statistics after a bulk load, or the planner guesses an
+                // empty table and scans half a million units per building look-up.
+                for t in ["compound", "compound_fact", "building", "entrance", "unit"] {
+                    exec(&self.conn, &format!("ANALYZE {t}"), vec![]).await?;
+                }
+            }
             Ok(())
         }
     }

@@ -342,3 +342,194 @@ async fn company_id(db: &Db) -> anyhow::Result<i64> {
         .ok_or_else(|| anyhow::anyhow!("{FENGHUA_COMPANY} is missing"))?
         .id)
 }
+
+/// The governance structure of the demo compounds under `within` (the whole
+/// city by default): property companies, owners' committees, compound party
+/// branches, red stations, people and posts, and their dated history. Made as
+/// a registry workbook and loaded through the importer, so the demo walks the
+/// path officials use. Coverage rises from 2020 to 2022 as the report tells.
+pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Result<import::Report> {
+    use import::{RawSheet, Workbook};
+    let f = db::compounds::Filter {
+        within: Some(within.path()),
+        visible: db::compounds::Visible { all: true, ..Default::default() },
+        name: None,
+        include_retired: false,
+    };
+    let mut compounds = Vec::new();
+    let mut page = 1;
+    loop {
+        let (rows, total) = db::compounds::list(db, &f, Paging::new(Some(page), Some(200))).await?;
+        compounds.extend(rows);
+        if compounds.len() as u64 >= total {
+            break;
+        }
+        page += 1;
+    }
+    let mut rng = Rng::new(2022);
+    let cc = |county: &str, i: usize| -> String {
+        domain::org::CreditCode::complete(&format!("91{county}MA{i:06}1")).map(|c| c.to_string()).unwrap_or_default()
+    };
+    let row = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+    let (mut companies, mut committees, mut party, mut other, mut people, mut posts, mut history) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut company_codes: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let coverages =
+        ["own_branch", "own_branch", "joint_branch", "joint_branch", "joint_branch", "instructor_only", "none"];
+    let mut person_no = 0usize;
+    for c in &compounds {
+        let county = &c.community_code[..6];
+        // Four companies per county, 丰华物业 among them in 德城区.
+        let codes = company_codes.entry(county.to_owned()).or_insert_with(|| {
+            (0..4)
+                .map(|i| {
+                    let code = cc(county, i);
+                    companies.push(row(&[
+                        &code,
+                        &format!("德州{county}第{}物业服务有限公司", i + 1),
+                        county,
+                        coverages[(i * 3 + county.len()) % coverages.len()],
+                    ]));
+                    code
+                })
+                .collect()
+        });
+        let facts = db::compounds::facts(db, c.id).await?;
+        // A company from the day a company-served model began.
+        let served_since = facts
+            .iter()
+            .filter(|f| {
+                f.kind == "service_model"
+                    && f.value.as_deref().map(ServiceModel::parse).is_some_and(|m| m.is_ok_and(|m| m.is_professional()))
+            })
+            .map(|f| f.valid_from)
+            .min();
+        let has_company = facts.iter().any(|f| f.kind == "company");
+        // Draw the company whether or not it is used, so the same program makes
+        // the same workbook whatever is already stored.
+        let code = rng.pick(codes).clone();
+        if let (Some(since), false) = (served_since, has_company) {
+            history.push(row(&[&c.community_code, &c.name, "company", &code, &since.to_string()]));
+        }
+        let mut pick_person = |rng: &mut Rng, servant: u64, party_member: bool| {
+            person_no += 1;
+            let phone = format!("13{:09}", 500_000_000 + person_no);
+            let surname = rng.pick(&["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "孙", "马"]);
+            let given =
+                rng.pick(&["建国", "秀英", "志强", "桂兰", "海燕", "明", "静", "磊", "洪涛", "丽华", "春梅", "德胜"]);
+            let servant = if rng.chance(servant) { "是" } else { "否" };
+            people.push(row(&[
+                &phone,
+                &format!("{surname}{given}"),
+                if party_member { "是" } else { "否" },
+                servant,
+                "",
+                &c.community_code,
+            ]));
+            phone
+        };
+        // Party branch: about half in 2020, most by the end of 2022.
+        let branch = format!("{}党支部", c.name);
+        let branch_year = *rng.pick(&[2019, 2020, 2020, 2021, 2021, 2022, 2022, 0]);
+        let secretary = if branch_year > 0 {
+            party.push(row(&[&c.community_code, &branch, "compound_branch", &c.name]));
+            let from = d(branch_year, rng.range(1, 12) as u32, 1).to_string();
+            history.push(row(&[&c.community_code, &c.name, "party_branch", &branch, &from]));
+            let p = pick_person(&mut rng, 70, true);
+            posts.push(row(&[&p, "secretary", "party_org", &branch, &c.community_code, "", "", &from]));
+            Some((p, from))
+        } else {
+            None
+        };
+        // Owners' committee: about 40 % in 2020, about 65 % by the end of 2022.
+        let committee_year = *rng.pick(&[2018, 2019, 2020, 2021, 2021, 2022, 0, 0, 0]);
+        if committee_year > 0 {
+            let name = format!("{}业主委员会", c.name);
+            let start = d(committee_year, rng.range(1, 12) as u32, 1);
+            let end = d(committee_year + 5, 1, 1);
+            committees.push(row(&[
+                &c.community_code,
+                &c.name,
+                &name,
+                &start.to_string(),
+                &end.to_string(),
+                "in_office",
+                "否",
+            ]));
+            history.push(row(&[&c.community_code, &c.name, "owners_committee", &name, &start.to_string()]));
+            let member = rng.chance(50);
+            let chair = pick_person(&mut rng, 40, member);
+            posts.push(row(&[
+                &chair,
+                "chair",
+                "owners_committee",
+                &name,
+                &c.community_code,
+                "",
+                "",
+                &start.to_string(),
+            ]));
+            // 交叉任职: the branch secretary also sits on the committee in most compounds.
+            if let Some((sec, from)) = &secretary
+                && rng.chance(70)
+            {
+                let since = std::cmp::max(start.to_string(), from.clone());
+                posts.push(row(&[sec, "member", "owners_committee", &name, &c.community_code, "", "", &since]));
+            }
+        }
+        // Building heads for the first two buildings.
+        for b in db::compounds::buildings(db, c.id).await?.iter().take(2) {
+            let member = rng.chance(40);
+            let head = pick_person(&mut rng, 60, member);
+            posts.push(row(&[&head, "building_head", "", "", &c.community_code, &c.name, &b.name, "2021-01-01"]));
+        }
+        if rng.chance(30) {
+            other.push(row(&["red_station", &c.community_code, &format!("{}红色驿站", c.name), &c.name]));
+            history.push(row(&[
+                &c.community_code,
+                &c.name,
+                "red_station",
+                &format!("{}红色驿站", c.name),
+                &d(*rng.pick(&[2020, 2021, 2022]), 7, 1).to_string(),
+            ]));
+        }
+    }
+    let sheet = |name: &str, header: &[&str], rows: Vec<Vec<String>>| {
+        let mut all = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+        all.extend(rows);
+        RawSheet { name: name.into(), rows: all }
+    };
+    let wb = Workbook {
+        sheets: vec![
+            sheet("companies", &["credit_code", "name", "region_code", "party_coverage"], companies),
+            sheet(
+                "owners_committees",
+                &["community_code", "compound", "name", "term_start", "term_end", "status", "is_pmc"],
+                committees,
+            ),
+            sheet("party_orgs", &["region_code", "name", "party_level", "compound"], party),
+            sheet("other_orgs", &["kind", "region_code", "name", "compound"], other),
+            sheet(
+                "people",
+                &["phone", "name", "is_party_member", "is_public_servant", "employer", "region_code"],
+                people,
+            ),
+            sheet(
+                "posts",
+                &["phone", "role", "org_kind", "org", "region_code", "compound", "building", "start_date"],
+                posts,
+            ),
+            sheet("compound_history", &["community_code", "compound", "kind", "value", "effective_from"], history),
+        ],
+    };
+    let tx = db.begin_write().await?;
+    let everything = |_: &RegionCode| true;
+    let report = import::load(&*tx, &Actor::system("demo"), &wb, &everything, |sheet, done, total| {
+        if !quiet && done == total {
+            eprintln!("  {sheet}: {total} rows");
+        }
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(report)
+}

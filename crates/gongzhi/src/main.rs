@@ -212,6 +212,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let t0 = std::time::Instant::now();
             eprintln!("building the demo registry (Dezhou, 3714)…");
             let s = gongzhi::demo::build(&db, false).await?;
+            eprintln!("adding companies, committees, party branches, people and posts (2020–2022)…");
+            let st = gongzhi::demo::structure(&db, &RegionCode::parse("3714")?, false).await?;
+            eprintln!("  {} rows loaded", st.changed());
             let users = gongzhi::demo::users(&db).await?;
             let shown = std::fs::canonicalize(&file).unwrap_or(file.clone());
             println!(

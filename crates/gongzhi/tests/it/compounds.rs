@@ -189,6 +189,28 @@ db_test! {
         // The synthetic history: coverage rises from 2020 to 2022.
         let facts = db::compounds::facts(&db, 1).await.unwrap();
         assert!(!facts.is_empty());
+        // The structure of 新湖街道: committees and party branches spread from 2020 to 2022,
+        // and branch secretaries sit on committees (交叉任职).
+        let street = domain::RegionCode::parse("371402001").unwrap();
+        let report = gongzhi::demo::structure(&db, &street, true).await.unwrap();
+        assert!(report.changed() > 500, "{report:?}");
+        let again = gongzhi::demo::structure(&db, &street, true).await.unwrap();
+        assert_eq!(again.changed(), 0, "the demo structure loads idempotently");
+        let (ids, _) = db::compounds::list(&db, &db::compounds::Filter {
+            within: Some(street.path()), visible: db::compounds::Visible { all: true, ..Default::default() }, name: None, include_retired: false,
+        }, domain::Paging::new(None, Some(200))).await.unwrap();
+        let mut with_committee = [0, 0];
+        for c in &ids {
+            for (i, date) in ["2020-06-30", "2022-12-31"].iter().enumerate() {
+                let f = db::compounds::facts_as_of(&db, c.id, date.parse().unwrap()).await.unwrap();
+                if f.iter().any(|f| f.kind == "owners_committee") {
+                    with_committee[i] += 1;
+                }
+            }
+        }
+        assert!(with_committee[0] < with_committee[1], "committees rise: {with_committee:?}");
+        let (cross, _) = db::structure::cross_appointments(&db, Some(&[street.path()]), domain::Paging::new(None, None)).await.unwrap();
+        assert!(!cross.is_empty());
         // Ids continue after a bulk load (PostgreSQL sequences moved past them).
         let r = app.json("POST", "/api/v1/compounds", serde_json::json!({"region": "371402001001", "name": "新建小区"})).await;
         assert_eq!(r.status, 201, "{}", r.body);
