@@ -370,6 +370,47 @@ pub async fn set_fact_in(
     Ok(())
 }
 
+/// Correct a recorded fact: when it took effect and/or its value. The fact
+/// before it is moved to end on the new date. Audited with before and after.
+#[allow(clippy::too_many_arguments)]
+pub async fn correct_fact(
+    db: &Db,
+    actor: &Actor,
+    compound_id: i64,
+    fact_id: i64,
+    new_from: NaiveDate,
+    value: Option<&str>,
+    ref_id: Option<i64>,
+) -> Result<Vec<Fact>> {
+    let tx = db.begin_write().await?;
+    let all_facts: Vec<Fact> = all(
+        &*tx,
+        "SELECT id, kind, value, ref_id, valid_from, valid_to, recorded_at FROM compound_fact \
+         WHERE compound_id = $1 ORDER BY valid_from, id",
+        vec![compound_id.into()],
+    )
+    .await?;
+    let Some(f) = all_facts.iter().find(|f| f.id == fact_id).cloned() else {
+        return Err(DbError::NotFound);
+    };
+    let prev = all_facts.iter().filter(|x| x.kind == f.kind && x.valid_from < f.valid_from).last().cloned();
+    domain::history::check_correction(prev.as_ref().map(|p| p.valid_from), f.valid_to, new_from)?;
+    if let Some(p) = &prev {
+        exec(&*tx, "UPDATE compound_fact SET valid_to = $1 WHERE id = $2", vec![new_from.into(), p.id.into()]).await?;
+    }
+    exec(
+        &*tx,
+        "UPDATE compound_fact SET valid_from = $1, value = $2, ref_id = $3 WHERE id = $4",
+        vec![new_from.into(), value.map(str::to_owned).into(), ref_id.into(), fact_id.into()],
+    )
+    .await?;
+    let after =
+        serde_json::json!({"fact": fact_id, "kind": f.kind, "value": value, "ref_id": ref_id, "valid_from": new_from});
+    audit(&*tx, actor, "correct_fact", "compound", compound_id, compound_id, to_json(&f), Some(after)).await?;
+    tx.commit().await?;
+    facts(db, compound_id).await
+}
+
 // ---- buildings, entrances, units ---------------------------------------
 
 #[derive(Debug, Clone, Serialize, FromQueryResult)]

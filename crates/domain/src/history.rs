@@ -60,6 +60,26 @@ pub fn check_succession(current_from: Option<NaiveDate>, effective: NaiveDate) -
     }
 }
 
+/// Correcting when a past fact took effect: it must stay after the fact
+/// before it began and before its own end, so intervals never overlap.
+pub fn check_correction(
+    prev_from: Option<NaiveDate>,
+    own_to: Option<NaiveDate>,
+    new_from: NaiveDate,
+) -> Result<(), Invalid> {
+    if let Some(p) = prev_from
+        && new_from <= p
+    {
+        return Err(Invalid::new("valid_from", format!("must be after {p}, when the value before it took effect")));
+    }
+    if let Some(t) = own_to
+        && new_from >= t
+    {
+        return Err(Invalid::new("valid_from", format!("must be before {t}, when the value after it took effect")));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,6 +96,15 @@ mod tests {
         assert!(holds_on(f, t, d("2021-06-30")));
         assert!(!holds_on(f, t, d("2021-07-01")));
         assert!(holds_on(f, None, d("2099-01-01")));
+    }
+
+    #[test]
+    fn corrections_keep_intervals_apart() {
+        let (p, t) = (Some(d("2020-01-01")), Some(d("2022-01-01")));
+        assert!(check_correction(p, t, d("2021-03-01")).is_ok());
+        assert!(check_correction(p, t, d("2020-01-01")).is_err());
+        assert!(check_correction(p, t, d("2022-01-01")).is_err());
+        assert!(check_correction(None, None, d("1999-01-01")).is_ok());
     }
 
     #[test]

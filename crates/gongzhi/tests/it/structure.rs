@@ -338,6 +338,63 @@ db_test! {
         assert_eq!(other.get(&format!("/api/v1/people/{id}")).await.status, 404);
     }
 
+    async fn organisation_facts_are_set_and_corrected(db: Db) {
+        dezhou(&db).await;
+        let app = App::new(&db).await;
+        let comm = "371402001009";
+        let wb = Workbook { sheets: vec![
+            sheet("compounds", &["community_code", "name"], vec![vec![comm.into(), "丰华小区".into()], vec![comm.into(), "华庭小区".into()]]),
+            sheet("companies", &["credit_code", "name", "region_code", "party_coverage"], vec![vec![cc(7), "丰华物业".into(), "371402".into(), "own_branch".into()]]),
+            sheet("owners_committees", &["community_code", "compound", "name", "status"], vec![
+                vec![comm.into(), "丰华小区".into(), "丰华业委会".into(), "in_office".into()],
+                vec![comm.into(), "华庭小区".into(), "华庭业委会".into(), "in_office".into()]]),
+        ]};
+        assert_eq!(upload(&app, &wb).await.status, 200);
+        let list = app.get("/api/v1/compounds?region=371402001009").await.json();
+        let id_of = |n: &str| list["items"].as_array().unwrap().iter().find(|c| c["name"] == n).unwrap()["id"].as_i64().unwrap();
+        let (fh, ht) = (id_of("丰华小区"), id_of("华庭小区"));
+        let orgs = app.get("/api/v1/organisations").await.json();
+        let org_of = |n: &str| orgs["items"].as_array().unwrap().iter().find(|o| o["name"] == n).unwrap()["id"].as_i64().unwrap();
+
+        let r = app.json("POST", &format!("/api/v1/compounds/{fh}/facts"),
+            serde_json::json!({"kind": "company", "org_id": org_of("丰华物业"), "effective_from": "2021-03-01"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = app.json("POST", &format!("/api/v1/compounds/{fh}/facts"),
+            serde_json::json!({"kind": "owners_committee", "org_id": org_of("华庭业委会"), "effective_from": "2021-03-01"})).await;
+        assert_eq!(r.status, 422, "another compound's committee is refused");
+        let r = app.json("POST", &format!("/api/v1/compounds/{fh}/facts"),
+            serde_json::json!({"kind": "owners_committee", "org_id": org_of("丰华物业"), "effective_from": "2021-03-01"})).await;
+        assert_eq!(r.status, 422, "a company is not a committee");
+        let r = app.json("POST", &format!("/api/v1/compounds/{fh}/facts"),
+            serde_json::json!({"kind": "company", "effective_from": "2021-03-01"})).await;
+        assert_eq!(r.status, 422);
+        assert_eq!(r.json()["error"]["fields"][0]["field"], "org_id");
+        let _ = ht;
+
+        // Two service-model periods, then the second one's start is corrected.
+        for (m, d) in [("none", "2020-01-01"), ("party_led", "2022-06-01")] {
+            let r = app.json("POST", &format!("/api/v1/compounds/{fh}/facts"), serde_json::json!({"kind": "service_model", "value": m, "effective_from": d})).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+        let facts = app.get(&format!("/api/v1/compounds/{fh}/facts")).await.json();
+        let led = facts.as_array().unwrap().iter().find(|f| f["value"] == "party_led").unwrap()["id"].as_i64().unwrap();
+        let model_on = |app: App, d: &'static str| async move {
+            let v = app.get(&format!("/api/v1/compounds/{fh}/facts?as_of={d}")).await.json();
+            v.as_array().unwrap().iter().find(|f| f["kind"] == "service_model").unwrap()["value"].as_str().unwrap().to_owned()
+        };
+        assert_eq!(model_on(app.clone(), "2021-12-31").await, "none");
+        let r = app.json("PATCH", &format!("/api/v1/compounds/{fh}/facts/{led}"), serde_json::json!({"valid_from": "2021-09-01"})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(model_on(app.clone(), "2021-08-31").await, "none");
+        assert_eq!(model_on(app.clone(), "2021-09-01").await, "party_led");
+        let r = app.json("PATCH", &format!("/api/v1/compounds/{fh}/facts/{led}"), serde_json::json!({"valid_from": "2019-01-01"})).await;
+        assert_eq!(r.status, 422, "a correction may not overlap the period before");
+        let (rows, _) = db::audit::list(&db, None, domain::Paging::new(None, Some(5))).await.unwrap();
+        assert!(rows.iter().any(|r| r.action == "correct_fact" && r.before.contains("2022-06-01") && r.after.contains("2021-09-01")));
+        let page = app.get(&format!("/compounds/{fh}")).await.body;
+        assert!(page.contains("丰华物业") && page.contains("2021-09-01"));
+    }
+
     async fn the_template_downloads_and_reads_back(db: Db) {
         let app = App::new(&db).await;
         let r = app.get("/import/template.xlsx").await;

@@ -315,20 +315,52 @@ pub async fn facts(
 
 #[derive(Deserialize, ToSchema)]
 pub struct FactIn {
-    /// Only `service_model` for now; the organisation kinds arrive with the organisation registry.
+    /// service_model, company, owners_committee, party_branch, red_station or sponsor_unit.
     pub kind: String,
-    pub value: String,
+    /// The service model (for `service_model`).
+    #[serde(default)]
+    pub value: Option<String>,
+    /// The organisation (for the other kinds).
+    #[serde(default)]
+    pub org_id: Option<i64>,
     pub effective_from: NaiveDate,
 }
 
-pub(crate) fn check_fact(kind: &str, value: &str) -> Result<(FactKind, String), Invalid> {
-    match FactKind::parse(kind) {
-        Some(FactKind::ServiceModel) => Ok((FactKind::ServiceModel, ServiceModel::parse(value)?.as_str().to_owned())),
-        Some(_) => {
-            Err(Invalid::new("kind", format!("{kind} is set through the organisation registry, not yet available")))
-        }
-        None => Err(Invalid::new("kind", format!("{kind:?} is not a kind of compound fact"))),
+/// The checked value of a fact: a service model, or an organisation of the
+/// kind the fact needs that the viewer may see (and, for a compound's own
+/// bodies, that belongs to this compound).
+pub(crate) async fn check_fact(
+    s: &AppState,
+    viewer: &Viewer,
+    compound_id: i64,
+    kind: &str,
+    value: Option<&str>,
+    org_id: Option<i64>,
+) -> Result<(FactKind, Option<String>, Option<i64>), AppError> {
+    let Some(k) = FactKind::parse(kind.trim()) else {
+        return Err(Invalid::new("kind", format!("{kind:?} is not a kind of compound fact")).into());
+    };
+    if k == FactKind::ServiceModel {
+        let m = ServiceModel::parse(value.unwrap_or(""))?;
+        return Ok((k, Some(m.as_str().to_owned()), None));
     }
+    let Some(id) = org_id else {
+        return Err(Invalid::new("org_id", "choose the organisation").into());
+    };
+    let org = crate::api::structure::visible_org(s, viewer, id)
+        .await
+        .map_err(|_| AppError::from(Invalid::new("org_id", format!("organisation {id} is not one you can see"))))?;
+    let (want, own) = match k {
+        FactKind::Company => ("company", false),
+        FactKind::OwnersCommittee => ("owners_committee", true),
+        FactKind::PartyBranch => ("party_org", true),
+        FactKind::RedStation => ("red_station", true),
+        _ => ("sponsor_unit", false),
+    };
+    if org.kind != want || (own && org.compound_id != Some(compound_id)) {
+        return Err(Invalid::new("org_id", format!("{} is not a {want} of this compound", org.name)).into());
+    }
+    Ok((k, None, Some(id)))
 }
 
 /// Record a new value of a dated fact from a date on; the previous value ends there.
@@ -342,9 +374,58 @@ pub async fn set_fact(
     ApiJson(b): ApiJson<FactIn>,
 ) -> Result<(StatusCode, Json<Vec<FactOut>>), AppError> {
     viewer.compound(&s.db, id, Action::WriteRegistry).await?;
-    let (kind, value) = check_fact(&b.kind, &b.value)?;
-    let rows = repo::set_fact(&s.db, &viewer.actor(), id, kind, Some(&value), None, b.effective_from).await?;
+    let (kind, value, org) = check_fact(&s, &viewer, id, &b.kind, b.value.as_deref(), b.org_id).await?;
+    let rows = repo::set_fact(&s.db, &viewer.actor(), id, kind, value.as_deref(), org, b.effective_from).await?;
     Ok((StatusCode::CREATED, Json(rows.into_iter().map(Into::into).collect())))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct FactCorrectionIn {
+    /// When the value really took effect.
+    pub valid_from: NaiveDate,
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub org_id: Option<i64>,
+}
+
+/// Correct a recorded fact (when it took effect, and its value); the fact
+/// before it is moved to end on the new date. Audited.
+#[utoipa::path(patch, path = "/api/v1/compounds/{id}/facts/{fact_id}", tag = "compounds",
+    params(("id" = i64, Path), ("fact_id" = i64, Path)), request_body = FactCorrectionIn,
+    responses((status = 200, body = Vec<FactOut>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn correct_fact(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiPath((id, fact_id)): ApiPath<(i64, i64)>,
+    ApiJson(b): ApiJson<FactCorrectionIn>,
+) -> Result<Json<Vec<FactOut>>, AppError> {
+    viewer.compound(&s.db, id, Action::WriteRegistry).await?;
+    let rows = correct(&s, &viewer, id, fact_id, b.valid_from, b.value.as_deref(), b.org_id).await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
+}
+
+/// Shared by the API and the page.
+pub(crate) async fn correct(
+    s: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    fact_id: i64,
+    from: NaiveDate,
+    value: Option<&str>,
+    org_id: Option<i64>,
+) -> Result<Vec<repo::Fact>, AppError> {
+    let facts = repo::facts(&s.db, id).await?;
+    let f = facts.iter().find(|f| f.id == fact_id).ok_or_else(AppError::not_found)?;
+    // Keep the value unless a new one is given.
+    let (v, o) = match (value.filter(|v| !v.is_empty()), org_id) {
+        (None, None) => (f.value.clone(), f.ref_id),
+        (v, o) => {
+            let (_, v, o) = check_fact(s, viewer, id, &f.kind, v, o).await?;
+            (v, o)
+        }
+    };
+    Ok(repo::correct_fact(&s.db, &viewer.actor(), id, fact_id, from, v.as_deref(), o).await?)
 }
 
 #[derive(Serialize, ToSchema)]

@@ -55,6 +55,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(compounds::get_one, compounds::patch))
         .routes(routes!(compounds::retire))
         .routes(routes!(compounds::facts, compounds::set_fact))
+        .routes(routes!(compounds::correct_fact))
         .routes(routes!(compounds::buildings, compounds::create_building))
         .routes(routes!(compounds::get_building, compounds::patch_building))
         .routes(routes!(compounds::retire_building))

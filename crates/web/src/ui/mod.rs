@@ -56,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/compounds/{id}/edit", get(compound_edit))
         .route("/compounds/{id}/retire", post(compound_retire))
         .route("/compounds/{id}/facts", post(compound_fact))
+        .route("/compounds/{id}/facts/{fact_id}", post(compound_fact_correct))
         .route("/compounds/{id}/buildings", post(building_create))
         .route("/buildings/{id}", get(building_page))
         .route("/lang/{lang}", get(set_lang))
@@ -251,6 +252,7 @@ struct CompoundPage {
     /// Names of the organisations the timeline points at.
     names: std::collections::HashMap<i64, String>,
     orgs: Vec<db::structure::Org>,
+    companies: Vec<db::structure::Org>,
     c: Compound,
     crumbs: Vec<Region>,
     facts: Vec<Fact>,
@@ -290,6 +292,12 @@ async fn compound_page(
     let names = db::structure::org_names(&s.db, &ids).await.page(t)?;
     let of_compound = db::structure::OrgFilter { all: true, compound_id: Some(id), ..Default::default() };
     let orgs = db::structure::list_orgs(&s.db, &of_compound, Paging::new(None, Some(100))).await.page(t)?.0;
+    // Companies the viewer may choose from: those registered in the compound's county.
+    let county = domain::RegionCode::parse(&c.community_code[..6]).page(t)?;
+    let mut cf = viewer.org_filter();
+    cf.kind = Some("company".into());
+    cf.within = Some(county.path());
+    let companies = db::structure::list_orgs(&s.db, &cf, Paging::new(None, Some(200))).await.page(t)?.0;
     let buildings = repo::buildings(&s.db, id).await.page(t)?;
     Ok(render(&CompoundPage {
         t,
@@ -297,6 +305,7 @@ async fn compound_page(
         can_write,
         names,
         orgs,
+        companies,
         c,
         crumbs,
         facts,
@@ -490,8 +499,19 @@ async fn compound_retire(
 #[derive(Deserialize)]
 struct FactForm {
     kind: String,
+    #[serde(default)]
     value: String,
+    #[serde(default)]
+    org_id: String,
     effective_from: String,
+}
+
+fn form_date(field: &'static str, s: &str) -> Result<chrono::NaiveDate, domain::Invalid> {
+    s.trim().parse().map_err(|_| domain::Invalid::new(field, format!("{s:?} is not a date (YYYY-MM-DD)")))
+}
+
+fn form_id(s: &str) -> Option<i64> {
+    s.trim().parse().ok()
 }
 
 async fn compound_fact(
@@ -502,16 +522,28 @@ async fn compound_fact(
     Form(f): Form<FactForm>,
 ) -> Result<Redirect, UiError> {
     viewer.compound(&s.db, id, Action::WriteRegistry).await.page(t)?;
-    let (kind, value) = check_fact(&f.kind, &f.value).page(t)?;
-    let date = f
-        .effective_from
-        .trim()
-        .parse()
-        .map_err(|_| {
-            domain::Invalid::new("effective_from", format!("{:?} is not a date (YYYY-MM-DD)", f.effective_from))
-        })
-        .page(t)?;
-    repo::set_fact(&s.db, &viewer.actor(), id, kind, Some(&value), None, date).await.page(t)?;
+    let value = Some(f.value.as_str()).filter(|v| !v.is_empty());
+    let (kind, value, org) = check_fact(&s, &viewer, id, &f.kind, value, form_id(&f.org_id)).await.page(t)?;
+    let date = form_date("effective_from", &f.effective_from).page(t)?;
+    repo::set_fact(&s.db, &viewer.actor(), id, kind, value.as_deref(), org, date).await.page(t)?;
+    Ok(Redirect::to(&format!("/compounds/{id}")))
+}
+
+#[derive(Deserialize)]
+struct CorrectForm {
+    valid_from: String,
+}
+
+async fn compound_fact_correct(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path((id, fact_id)): Path<(i64, i64)>,
+    Form(f): Form<CorrectForm>,
+) -> Result<Redirect, UiError> {
+    viewer.compound(&s.db, id, Action::WriteRegistry).await.page(t)?;
+    let date = form_date("valid_from", &f.valid_from).page(t)?;
+    crate::api::compounds::correct(&s, &viewer, id, fact_id, date, None, None).await.page(t)?;
     Ok(Redirect::to(&format!("/compounds/{id}")))
 }
 
