@@ -393,7 +393,7 @@ pub async fn correct_fact(
     let Some(f) = all_facts.iter().find(|f| f.id == fact_id).cloned() else {
         return Err(DbError::NotFound);
     };
-    let prev = all_facts.iter().filter(|x| x.kind == f.kind && x.valid_from < f.valid_from).last().cloned();
+    let prev = all_facts.iter().rev().find(|x| x.kind == f.kind && x.valid_from < f.valid_from).cloned();
     domain::history::check_correction(prev.as_ref().map(|p| p.valid_from), f.valid_to, new_from)?;
     if let Some(p) = &prev {
         exec(&*tx, "UPDATE compound_fact SET valid_to = $1 WHERE id = $2", vec![new_from.into(), p.id.into()]).await?;
