@@ -8,7 +8,7 @@ use domain::{Paging, RegionPath};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Value};
 use serde::Serialize;
 
-use crate::sql::{all, exec, one, scalar_i64};
+use crate::sql::{all, exec, one, page_of};
 use crate::{Db, Result};
 
 /// One change to record.
@@ -175,20 +175,7 @@ pub async fn list(db: &Db, within: Option<&[RegionPath]>, page: Paging) -> Resul
             format!(" WHERE {}", parts.join(" OR "))
         }
     };
-    let total = scalar_i64(db.conn(), &format!("SELECT COUNT(*) FROM audit_log{filter}"), vals.clone()).await? as u64;
-    let n = vals.len();
-    vals.push((page.per_page as i64).into());
-    vals.push((page.offset() as i64).into());
-    let rows = all(
-        db.conn(),
-        &format!(
-            "SELECT id, at, actor_id, actor, action, entity, entity_id, region_path, before, after, prev_hash, hash \
-             FROM audit_log{filter} ORDER BY id DESC LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
-        ),
-        vals,
-    )
-    .await?;
-    Ok((rows, total))
+    let select = "SELECT id, at, actor_id, actor, action, entity, entity_id, region_path, before, after, prev_hash, hash \
+                  FROM audit_log";
+    Ok(page_of(db.conn(), select, "audit_log", &filter, "id DESC", vals, page).await?)
 }

@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, SqlErr, Value};
 use serde::Serialize;
 
 use crate::audit::{Change, append};
-use crate::sql::{all, exec, like_contains, one, placeholders, scalar_i64};
+use crate::sql::{all, exec, like_contains, one, page_of, placeholders, scalar_i64};
 use crate::{Db, DbError, Result, regions};
 
 #[derive(Debug, Clone, Serialize, FromQueryResult)]
@@ -100,13 +100,8 @@ fn where_clause(f: &Filter) -> (String, Vec<Value>) {
 }
 
 pub async fn list(db: &Db, f: &Filter, page: Paging) -> Result<(Vec<Compound>, u64)> {
-    let (w, mut vals) = where_clause(f);
-    let total = scalar_i64(db.conn(), &format!("SELECT COUNT(*) FROM compound c{w}"), vals.clone()).await? as u64;
-    let n = vals.len();
-    vals.push((page.per_page as i64).into());
-    vals.push((page.offset() as i64).into());
-    let sql = format!("{SELECT}{w} ORDER BY c.region_path, c.name, c.id LIMIT ${} OFFSET ${}", n + 1, n + 2);
-    Ok((all(db.conn(), &sql, vals).await?, total))
+    let (w, vals) = where_clause(f);
+    Ok(page_of(db.conn(), SELECT, "compound c", &w, "c.region_path, c.name, c.id", vals, page).await?)
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Compound> {
@@ -173,37 +168,13 @@ pub async fn create(
     let region = regions::get(db, &d.region)
         .await?
         .ok_or_else(|| domain::Invalid::new("region", format!("region {} does not exist", d.region)))?;
-    let now = Utc::now();
     let tx = db.begin_write().await?;
-    #[derive(FromQueryResult)]
-    struct Id {
-        id: i64,
-    }
-    let id: Id = one(
-        &*tx,
-        "INSERT INTO compound (region_code, community_code, region_path, name, address, year_built, is_old, households, \
-         floor_area_centi, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10) RETURNING id",
-        vec![
-            region.code.clone().into(),
-            region.code[..12].to_owned().into(),
-            region.path.clone().into(),
-            d.name.clone().into(),
-            d.address.clone().into(),
-            d.year_built.into(),
-            d.is_old.into(),
-            d.households.into(),
-            d.floor_area.centi().into(),
-            now.into(),
-        ],
-    )
-    .await
-    .map_err(|e| conflict_on_unique(e, DUP_NAME))?
-    .ok_or(DbError::NotFound)?;
+    let id = insert_in(&*tx, d, &region.path).await.map_err(|e| conflict_on_unique(e, DUP_NAME))?;
     if let Some((m, from)) = model {
-        insert_fact(&*tx, id.id, FactKind::ServiceModel, Some(m.as_str()), None, from).await?;
+        insert_fact(&*tx, id, FactKind::ServiceModel, Some(m.as_str()), None, from).await?;
     }
-    let after = get_in(&*tx, id.id).await?;
-    audit(&*tx, actor, "create", "compound", id.id, id.id, None, to_json(&after)).await?;
+    let after = get_in(&*tx, id).await?;
+    audit(&*tx, actor, "create", "compound", id, id, None, to_json(&after)).await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -836,6 +807,34 @@ pub mod bulk {
 
 // ---- building blocks for imports (inside the caller's transaction) ----------
 
+/// Insert a compound row; its id.
+async fn insert_in(c: &impl ConnectionTrait, d: &CompoundDraft, region_path: &str) -> Result<i64, DbErr> {
+    let now = Utc::now();
+    #[derive(FromQueryResult)]
+    struct Id {
+        id: i64,
+    }
+    let id: Option<Id> = one(
+        c,
+        "INSERT INTO compound (region_code, community_code, region_path, name, address, year_built, is_old, households, \
+         floor_area_centi, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10) RETURNING id",
+        vec![
+            d.region.as_str().into(),
+            d.region.as_str()[..12].to_owned().into(),
+            region_path.into(),
+            d.name.clone().into(),
+            d.address.clone().into(),
+            d.year_built.into(),
+            d.is_old.into(),
+            d.households.into(),
+            d.floor_area.centi().into(),
+            now.into(),
+        ],
+    )
+    .await?;
+    id.map(|i| i.id).ok_or_else(|| DbErr::RecordNotInserted)
+}
+
 /// A compound by its natural key: its community and its name.
 pub async fn find_in(c: &impl ConnectionTrait, community_code: &str, name: &str) -> Result<Option<Compound>> {
     Ok(one(
@@ -889,33 +888,10 @@ pub async fn upsert_in(
             Ok((x.id, Upsert::Updated))
         }
         None => {
-            #[derive(FromQueryResult)]
-            struct Id {
-                id: i64,
-            }
-            let now = Utc::now();
-            let id: Id = one(
-                c,
-                "INSERT INTO compound (region_code, community_code, region_path, name, address, year_built, is_old, households, \
-                 floor_area_centi, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10) RETURNING id",
-                vec![
-                    d.region.as_str().into(),
-                    community.into(),
-                    region_path.into(),
-                    d.name.clone().into(),
-                    d.address.clone().into(),
-                    d.year_built.into(),
-                    d.is_old.into(),
-                    d.households.into(),
-                    d.floor_area.centi().into(),
-                    now.into(),
-                ],
-            )
-            .await?
-            .ok_or(DbError::NotFound)?;
-            let after = get_in(c, id.id).await?;
-            audit(c, actor, "create", "compound", id.id, id.id, None, to_json(&after)).await?;
-            Ok((id.id, Upsert::Added))
+            let id = insert_in(c, d, region_path).await.map_err(|e| conflict_on_unique(e, DUP_NAME))?;
+            let after = get_in(c, id).await?;
+            audit(c, actor, "create", "compound", id, id, None, to_json(&after)).await?;
+            Ok((id, Upsert::Added))
         }
     }
 }

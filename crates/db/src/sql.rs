@@ -27,6 +27,26 @@ pub(crate) async fn one<T: FromQueryResult>(
     }
 }
 
+/// One page of `select` (columns and joins) restricted by `filter` (a
+/// ` WHERE …` clause over `count_from`), with the total count. `vals` binds the
+/// filter's `$N`; the page's limit and offset are appended after them.
+pub(crate) async fn page_of<T: FromQueryResult>(
+    c: &impl ConnectionTrait,
+    select: &str,
+    count_from: &str,
+    filter: &str,
+    order: &str,
+    mut vals: Vec<Value>,
+    page: domain::Paging,
+) -> Result<(Vec<T>, u64), DbErr> {
+    let total = scalar_i64(c, &format!("SELECT COUNT(*) FROM {count_from}{filter}"), vals.clone()).await? as u64;
+    let n = vals.len();
+    vals.push((page.per_page as i64).into());
+    vals.push((page.offset() as i64).into());
+    let sql = format!("{select}{filter} ORDER BY {order} LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    Ok((all(c, &sql, vals).await?, total))
+}
+
 pub(crate) async fn scalar_i64(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<i64, DbErr> {
     let row: Option<QueryResult> = c.query_one_raw(stmt(c, sql, values)).await?;
     match row {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::{Change, append};
-use crate::sql::{all, exec, one, scalar_i64};
+use crate::sql::{all, exec, one, page_of, scalar_i64};
 use crate::{Db, DbError, Result};
 
 /// Whether an upsert added, changed or left a row.
@@ -257,18 +257,8 @@ fn org_where(f: &OrgFilter) -> (String, Vec<Value>) {
 }
 
 pub async fn list_orgs(db: &Db, f: &OrgFilter, page: Paging) -> Result<(Vec<Org>, u64)> {
-    let (w, mut vals) = org_where(f);
-    let total = scalar_i64(db.conn(), &format!("SELECT COUNT(*) FROM organisation o{w}"), vals.clone()).await? as u64;
-    let n = vals.len();
-    vals.push((page.per_page as i64).into());
-    vals.push((page.offset() as i64).into());
-    let rows = all(
-        db.conn(),
-        &format!("{ORG_SELECT}{w} ORDER BY o.kind, o.region_path, o.name LIMIT ${} OFFSET ${}", n + 1, n + 2),
-        vals,
-    )
-    .await?;
-    Ok((rows, total))
+    let (w, vals) = org_where(f);
+    Ok(page_of(db.conn(), ORG_SELECT, "organisation o", &w, "o.kind, o.region_path, o.name", vals, page).await?)
 }
 
 /// Whether `id` is among the organisations `f` lets through.
@@ -441,18 +431,8 @@ fn people_where(f: &PeopleFilter) -> (String, Vec<Value>) {
 }
 
 pub async fn list_people(db: &Db, f: &PeopleFilter, page: Paging) -> Result<(Vec<Person>, u64)> {
-    let (w, mut vals) = people_where(f);
-    let total = scalar_i64(db.conn(), &format!("SELECT COUNT(*) FROM person p{w}"), vals.clone()).await? as u64;
-    let n = vals.len();
-    vals.push((page.per_page as i64).into());
-    vals.push((page.offset() as i64).into());
-    let rows = all(
-        db.conn(),
-        &format!("{PERSON_SELECT}{w} ORDER BY p.region_path, p.name LIMIT ${} OFFSET ${}", n + 1, n + 2),
-        vals,
-    )
-    .await?;
-    Ok((rows, total))
+    let (w, vals) = people_where(f);
+    Ok(page_of(db.conn(), PERSON_SELECT, "person p", &w, "p.region_path, p.name", vals, page).await?)
 }
 
 pub async fn person_visible(db: &Db, f: &PeopleFilter, id: i64) -> Result<bool> {

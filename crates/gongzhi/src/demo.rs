@@ -494,11 +494,7 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
             ]));
         }
     }
-    let sheet = |name: &str, header: &[&str], rows: Vec<Vec<String>>| {
-        let mut all = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
-        all.extend(rows);
-        RawSheet { name: name.into(), rows: all }
-    };
+    let sheet = RawSheet::new;
     let wb = Workbook {
         sheets: vec![
             sheet("companies", &["credit_code", "name", "region_code", "party_coverage"], companies),

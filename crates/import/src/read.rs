@@ -17,6 +17,15 @@ pub struct RawSheet {
     pub rows: Vec<Vec<String>>,
 }
 
+impl RawSheet {
+    /// A sheet from a header and its rows (generated workbooks: demo, tests).
+    pub fn new(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> RawSheet {
+        let mut all = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+        all.extend(rows);
+        RawSheet { name: name.into(), rows: all }
+    }
+}
+
 fn cell_text(d: &Data) -> String {
     match d {
         Data::Empty => String::new(),

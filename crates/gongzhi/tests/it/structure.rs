@@ -6,9 +6,7 @@ use serde_json::Value;
 use crate::support::{App, dezhou, user_token};
 
 fn sheet(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> RawSheet {
-    let mut all = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
-    all.extend(rows);
-    RawSheet { name: name.into(), rows: all }
+    RawSheet::new(name, header, rows)
 }
 
 fn cc(i: usize) -> String {
