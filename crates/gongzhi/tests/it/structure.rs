@@ -393,6 +393,35 @@ db_test! {
         assert!(page.contains("丰华物业") && page.contains("2021-09-01"));
     }
 
+    async fn json_rows_and_scope_follow_the_same_rules(db: Db) {
+        dezhou(&db).await;
+        let officer = App::anonymous(&db).with_token(&user_token(&db, "xinhu", "officer", "371402001").await);
+        let r = officer.json("POST", "/api/v1/registry/compounds", serde_json::json!([
+            {"community_code": "371402001009", "name": "新建小区", "households": 120, "is_old": true}
+        ])).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["sheets"]["compounds"]["added"], 1);
+        let r = officer.json("POST", "/api/v1/registry/companies", serde_json::json!([
+            {"credit_code": cc(9), "name": "新湖物业", "region_code": "371402001", "party_coverage": "joint_branch"}
+        ])).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        // Outside the officer's street: refused with the region named, nothing written.
+        let r = officer.json("POST", "/api/v1/registry/compounds", serde_json::json!([
+            {"community_code": "371402001009", "name": "又一个小区"},
+            {"community_code": "371428001002", "name": "越界小区"}
+        ])).await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("compounds!3:community_code") && r.body.contains("outside your scope"), "{}", r.body);
+        assert_eq!(total(&App::new(&db).await, "/api/v1/compounds?q=%E5%8F%88").await, 0, "the good row was not kept either");
+        let r = officer.json("POST", "/api/v1/registry/compounds", serde_json::json!([{"community_code": "371402001009", "colour": "red"}])).await;
+        assert_eq!(r.status, 422);
+        assert_eq!(officer.json("POST", "/api/v1/registry/kings", serde_json::json!([])).await.status, 404);
+        // A supervisor reads but may not import.
+        let sup = App::anonymous(&db).with_token(&user_token(&db, "sup", "supervisor", "3714").await);
+        assert_eq!(sup.json("POST", "/api/v1/registry/compounds", serde_json::json!([])).await.status, 403);
+        assert_eq!(sup.get("/import").await.status, 403);
+    }
+
     async fn the_template_downloads_and_reads_back(db: Db) {
         let app = App::new(&db).await;
         let r = app.get("/import/template.xlsx").await;

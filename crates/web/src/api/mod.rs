@@ -66,6 +66,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(structure::get_person))
         .routes(routes!(structure::cross))
         .routes(routes!(structure::import_registry))
+        .routes(routes!(structure::registry_rows))
 }
 
 /// The OpenAPI document, for tests and `gongzhi openapi`.

@@ -334,16 +334,63 @@ pub async fn import_registry(
     Ok(Json(ImportReport { sheets: serde_json::to_value(&report.sheets).unwrap_or_default() }))
 }
 
+/// Add or update registry records of one kind — a sheet of the workbook format
+/// (compounds, buildings, companies, owners_committees, party_orgs, other_orgs,
+/// people, posts, compound_history) — as JSON objects keyed by its columns.
+/// The same checks and natural keys as the workbook import; all or nothing.
+#[utoipa::path(post, path = "/api/v1/registry/{sheet}", tag = "structure",
+    params(("sheet" = String, Path, description = "a sheet of docs/import-format.md")),
+    request_body = Vec<serde_json::Value>,
+    responses((status = 200, body = ImportReport), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn registry_rows(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiPath(sheet): ApiPath<String>,
+    crate::error::ApiJson(rows): crate::error::ApiJson<Vec<serde_json::Map<String, serde_json::Value>>>,
+) -> Result<Json<ImportReport>, AppError> {
+    let Some(spec) = import::SHEETS.iter().find(|x| x.name == sheet) else {
+        return Err(AppError::not_found());
+    };
+    let header: Vec<&str> = spec.cols.iter().map(|c| c.key).collect();
+    let mut cells = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        if let Some(k) = row.keys().find(|k| !header.contains(&k.as_str())) {
+            return Err(AppError::invalid(vec![domain::Invalid::new(
+                "row",
+                format!("row {}: unknown field {k:?}", i + 1),
+            )]));
+        }
+        cells.push(
+            header
+                .iter()
+                .map(|k| match row.get(*k) {
+                    None | Some(serde_json::Value::Null) => String::new(),
+                    Some(serde_json::Value::String(v)) => v.clone(),
+                    Some(serde_json::Value::Bool(b)) => if *b { "yes" } else { "no" }.into(),
+                    Some(v) => v.to_string(),
+                })
+                .collect(),
+        );
+    }
+    let wb = import::Workbook { sheets: vec![import::RawSheet::new(spec.name, &header, cells)] };
+    let report = load_workbook(&s, &viewer, &wb).await?;
+    Ok(Json(ImportReport { sheets: serde_json::to_value(&report.sheets).unwrap_or_default() }))
+}
+
 /// Shared by the API and the upload page: read, check within the viewer's
 /// write scope, and commit only if every row is good.
 pub(crate) async fn run_import(s: &AppState, viewer: &Viewer, bytes: &[u8]) -> Result<import::Report, AppError> {
+    let wb = import::read_xlsx(bytes).map_err(|e| AppError::invalid(vec![domain::Invalid::new("file", e)]))?;
+    load_workbook(s, viewer, &wb).await
+}
+
+async fn load_workbook(s: &AppState, viewer: &Viewer, wb: &import::Workbook) -> Result<import::Report, AppError> {
     if !viewer.may(Action::WriteRegistry) {
         return Err(AppError::forbidden());
     }
-    let wb = import::read_xlsx(bytes).map_err(|e| AppError::invalid(vec![domain::Invalid::new("file", e)]))?;
     let tx = s.db.begin_write().await.map_err(|e| AppError::internal(e.to_string()))?;
     let can = |c: &RegionCode| viewer.check_region(Action::WriteRegistry, c).is_ok();
-    match import::load(&*tx, &viewer.actor(), &wb, &can, |_, _, _| {}).await {
+    match import::load(&*tx, &viewer.actor(), wb, &can, |_, _, _| {}).await {
         Ok(r) => {
             tx.commit().await.map_err(|e| AppError::internal(e.to_string()))?;
             Ok(r)
