@@ -138,9 +138,14 @@ impl Viewer {
     /// A compound the viewer may act on, or 404 / 403.
     pub async fn compound(&self, db: &db::Db, id: i64, action: Action) -> Result<db::compounds::Compound, AppError> {
         let c = db::compounds::get(db, id).await?;
-        let region = RegionCode::parse(&c.region_code).map_err(|e| AppError::internal(e.to_string()))?;
-        self.decide(action, &Target::Compound { id, region: &region })?;
+        self.check_compound(&c, action)?;
         Ok(c)
+    }
+
+    /// The same decision for a compound already loaded.
+    pub fn check_compound(&self, c: &db::compounds::Compound, action: Action) -> Result<(), AppError> {
+        let region = RegionCode::parse(&c.region_code).map_err(|e| AppError::internal(e.to_string()))?;
+        self.decide(action, &Target::Compound { id: c.id, region: &region })
     }
 
     /// A building whose compound the viewer may act on, or 404 / 403.

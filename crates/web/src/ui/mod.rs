@@ -286,7 +286,7 @@ async fn compound_page(
         .into_iter()
         .filter(|r| domain::RegionCode::parse(&r.code).is_ok_and(|rc| viewer.check_region(Action::Read, &rc).is_ok()))
         .collect();
-    let can_write = viewer.compound(&s.db, id, Action::WriteRegistry).await.is_ok();
+    let can_write = viewer.check_compound(&c, Action::WriteRegistry).is_ok();
     let facts = repo::facts(&s.db, id).await.page(t)?;
     let ids: Vec<i64> = facts.iter().filter_map(|f| f.ref_id).collect();
     let names = db::structure::org_names(&s.db, &ids).await.page(t)?;
