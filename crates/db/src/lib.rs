@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod compounds;
+pub mod kpi;
 pub mod regions;
 mod sql;
 pub mod structure;

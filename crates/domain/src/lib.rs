@@ -7,6 +7,7 @@ pub mod audit;
 pub mod compound;
 pub mod divisions;
 pub mod history;
+pub mod kpi;
 pub mod org;
 pub mod paging;
 pub mod region;

@@ -8,6 +8,7 @@ mod support;
 mod access;
 mod compounds;
 mod import;
+mod kpi;
 mod regions;
 mod structure;
 mod web;

@@ -2,6 +2,7 @@
 //! description (utoipa), so `/api/openapi.json` cannot drift from the code.
 
 pub(crate) mod compounds;
+pub(crate) mod kpi;
 pub(crate) mod regions;
 pub(crate) mod structure;
 
@@ -22,7 +23,8 @@ use crate::AppState;
     ),
     tags((name = "regions", description = "行政区划 administrative regions"),
          (name = "compounds", description = "小区 compounds, buildings, entrances and units"),
-         (name = "structure", description = "组织、人员、任职 organisations, people, posts; registry import")),
+         (name = "structure", description = "组织、人员、任职 organisations, people, posts; registry import"),
+         (name = "kpis", description = "覆盖率指标 coverage KPIs as of any date")),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -67,6 +69,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(structure::cross))
         .routes(routes!(structure::import_registry))
         .routes(routes!(structure::registry_rows))
+        .routes(routes!(kpi::region_kpis))
+        .routes(routes!(kpi::children_kpis))
 }
 
 /// The OpenAPI document, for tests and `gongzhi openapi`.

@@ -23,6 +23,7 @@ use crate::error::{AppError, FieldError};
 use crate::i18n::{Lang, Tr};
 
 mod account;
+mod dashboard;
 mod structure;
 
 /// The signed-in user as the layout shows them (name, links they may use).
@@ -62,6 +63,7 @@ pub fn router() -> Router<AppState> {
         .route("/lang/{lang}", get(set_lang))
         .merge(account::router())
         .merge(structure::router())
+        .merge(dashboard::router())
 }
 
 /// An error shown as a page in the reader's language.

@@ -1,0 +1,183 @@
+//! Counting the KPIs of `domain::kpi` for a region subtree as of a date.
+//! A compound counts (is in the base C) when it lies in the subtree, was built
+//! by that year (or its year is unknown) and was not retired by then; its
+//! facts count when their interval holds that day.
+
+use chrono::{Datelike, NaiveDate};
+use domain::RegionPath;
+use domain::kpi::{KpiSet, Ratio};
+use sea_orm::{FromQueryResult, Value};
+
+use crate::sql::one;
+use crate::{Db, Result};
+
+/// `$1`/`$2` path range, `$3` the date, `$4` its year, `$5` the next day (for timestamps).
+const BASE: &str = "c.region_path >= $1 AND c.region_path < $2 AND (c.year_built IS NULL OR c.year_built <= $4) \
+                    AND (c.retired_at IS NULL OR c.retired_at >= $5)";
+
+fn on(alias: &str) -> String {
+    format!("{alias}.valid_from <= $3 AND ({alias}.valid_to IS NULL OR {alias}.valid_to > $3)")
+}
+
+const POST_ON: &str = "x.start_date <= $3 AND (x.end_date IS NULL OR x.end_date > $3)";
+
+#[derive(FromQueryResult)]
+struct Two {
+    a: i64,
+    b: i64,
+}
+
+pub async fn kpis(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<KpiSet> {
+    let (lo, hi) = within.subtree_range();
+    let next = date.succ_opt().unwrap_or(date).and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    let vals =
+        || -> Vec<Value> { vec![lo.clone().into(), hi.clone().into(), date.into(), date.year().into(), next.into()] };
+    let c = db.conn();
+    let sum = |cond: &str| format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)");
+    let has = |kind: &str| {
+        format!(
+            "EXISTS (SELECT 1 FROM compound_fact x WHERE x.compound_id = c.id AND x.kind = '{kind}' AND {})",
+            on("x")
+        )
+    };
+
+    #[derive(FromQueryResult)]
+    struct Base {
+        n: i64,
+        prof: i64,
+        covered: i64,
+        committee: i64,
+        branch: i64,
+    }
+    let base: Base = one(
+        c,
+        &format!(
+            "SELECT COUNT(*) AS n, {} AS prof, {} AS covered, {} AS committee, {} AS branch \
+             FROM compound c LEFT JOIN compound_fact sm ON sm.compound_id = c.id AND sm.kind = 'service_model' AND {} \
+             WHERE {BASE}",
+            sum("sm.value IN ('professional', 'party_led', 'cooperative', 'soe_backstop')"),
+            sum("sm.value IS NOT NULL AND sm.value <> 'none'"),
+            sum(&has("owners_committee")),
+            sum(&has("party_branch")),
+            on("sm"),
+        ),
+        vals(),
+    )
+    .await?
+    .expect("an aggregate has one row");
+
+    let serving = |kind: &str| {
+        format!(
+            "SELECT f.ref_id FROM compound_fact f JOIN compound c ON c.id = f.compound_id \
+             WHERE f.kind = '{kind}' AND {} AND {BASE}",
+            on("f")
+        )
+    };
+    #[derive(FromQueryResult)]
+    struct Three {
+        a: i64,
+        b: i64,
+        i: i64,
+    }
+    let companies: Three = one(
+        c,
+        &format!(
+            "SELECT COUNT(*) AS a, {} AS b, {} AS i FROM organisation o WHERE o.id IN ({})",
+            sum("o.party_coverage IN ('own_branch', 'joint_branch')"),
+            sum("o.party_coverage = 'instructor_only'"),
+            serving("company")
+        ),
+        vals(),
+    )
+    .await?
+    .expect("one row");
+    let committees: Two = one(
+        c,
+        &format!(
+            "SELECT COUNT(*) AS a, {} AS b FROM organisation o WHERE o.id IN ({})",
+            sum("EXISTS (SELECT 1 FROM organisation p WHERE p.kind = 'party_org' AND p.covers_org_id = o.id)"),
+            serving("owners_committee")
+        ),
+        vals(),
+    )
+    .await?
+    .expect("one row");
+    let in_c = format!("SELECT c.id FROM compound c WHERE {BASE}");
+    let servants = |posts: &str| {
+        format!(
+            "SELECT COUNT(*) AS a, {} AS b FROM person p WHERE p.id IN ({posts})",
+            sum("p.is_public_servant = TRUE")
+        )
+    };
+    let two_committees: Two = one(
+        c,
+        &servants(&format!(
+            "SELECT x.person_id FROM post x JOIN organisation o ON o.id = x.org_id WHERE {POST_ON} \
+             AND ((o.kind = 'party_org' AND o.party_level = 'compound_branch') OR o.kind = 'owners_committee') \
+             AND o.compound_id IN ({in_c})"
+        )),
+        vals(),
+    )
+    .await?
+    .expect("one row");
+    let heads: Two = one(
+        c,
+        &servants(&format!(
+            "SELECT x.person_id FROM post x JOIN building b ON b.id = x.building_id WHERE {POST_ON} \
+             AND x.role = 'building_head' AND b.compound_id IN ({in_c})"
+        )),
+        vals(),
+    )
+    .await?
+    .expect("one row");
+    // Compounds whose party branch shares a member with their committee or serving company.
+    let cross: Two = one(
+        c,
+        &format!(
+            "SELECT {} AS a, {} AS b FROM compound c WHERE {BASE}",
+            sum(&has("party_branch")),
+            sum(&format!(
+                "{} AND EXISTS (SELECT 1 FROM post x JOIN organisation po ON po.id = x.org_id \
+                 JOIN post y ON y.person_id = x.person_id AND y.id <> x.id JOIN organisation oo ON oo.id = y.org_id \
+                 WHERE po.kind = 'party_org' AND po.compound_id = c.id AND {POST_ON} \
+                 AND y.start_date <= $3 AND (y.end_date IS NULL OR y.end_date > $3) \
+                 AND ((oo.kind = 'owners_committee' AND oo.compound_id = c.id) OR (oo.kind = 'company' AND EXISTS ( \
+                     SELECT 1 FROM compound_fact g WHERE g.compound_id = c.id AND g.kind = 'company' AND g.ref_id = oo.id AND {}))))",
+                has("party_branch"),
+                on("g")
+            )),
+        ),
+        vals(),
+    )
+    .await?
+    .expect("one row");
+    let counts: Two = one(
+        c,
+        &format!(
+            "SELECT (SELECT COUNT(DISTINCT f.ref_id) FROM compound_fact f JOIN compound c ON c.id = f.compound_id \
+                     WHERE f.kind = 'red_station' AND {} AND {BASE}) AS a, \
+                    (SELECT COUNT(DISTINCT x.person_id) FROM post x WHERE x.role = 'community_worker' AND {POST_ON} \
+                     AND x.region_path >= $1 AND x.region_path < $2) AS b",
+            on("f")
+        ),
+        vals(),
+    )
+    .await?
+    .expect("one row");
+
+    Ok(KpiSet {
+        compounds: base.n,
+        professional_coverage: Ratio::new(base.prof, base.n),
+        full_coverage: Ratio::new(base.covered, base.n),
+        committee_formation: Ratio::new(base.committee, base.n),
+        company_party_coverage: Ratio::new(companies.b, companies.a),
+        company_instructor_only: companies.i,
+        committee_party_coverage: Ratio::new(committees.b, committees.a),
+        compound_party_coverage: Ratio::new(base.branch, base.n),
+        servants_two_committees: Ratio::new(two_committees.b, two_committees.a),
+        servants_building_heads: Ratio::new(heads.b, heads.a),
+        cross_appointment: Ratio::new(cross.b, cross.a),
+        red_stations: counts.a,
+        community_workers: counts.b,
+    })
+}

@@ -1,0 +1,117 @@
+//! The KPIs against hand counts on a small registry, on both sides of each change.
+
+use serde_json::{Value, json};
+
+use crate::support::{App, dezhou};
+
+async fn rows(app: &App, sheet: &str, body: Value) {
+    let r = app.json("POST", &format!("/api/v1/registry/{sheet}"), body).await;
+    assert_eq!(r.status, 200, "{sheet}: {}", r.body);
+}
+
+async fn kpis(app: &App, region: &str, date: &str) -> Value {
+    let r = app.get(&format!("/api/v1/kpis?region={region}&as_of={date}")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()
+}
+
+fn k(v: &Value, key: &str) -> (i64, i64) {
+    let x = v["kpis"].as_array().unwrap().iter().find(|k| k["key"] == key).unwrap();
+    (x["numerator"].as_i64().unwrap(), x["denominator"].as_i64().unwrap())
+}
+
+fn cc(i: usize) -> String {
+    domain::org::CreditCode::complete(&format!("91371402MA{i:06}2")).unwrap().to_string()
+}
+
+db_test! {
+    async fn kpis_match_hand_counts_as_of_any_date(db: Db) {
+        dezhou(&db).await;
+        let app = App::new(&db).await;
+        let (fh, ws) = ("371402001009", "371402001001");
+        rows(&app, "compounds", json!([
+            {"community_code": fh, "name": "A", "year_built": 1998},
+            {"community_code": fh, "name": "B", "year_built": 2010},
+            {"community_code": fh, "name": "C", "year_built": 2022},
+            {"community_code": ws, "name": "D", "year_built": 2000},
+        ])).await;
+        rows(&app, "buildings", json!([{"community_code": fh, "compound": "A", "name": "1号楼", "floors": 2, "entrances": 1, "units_per_floor": 1, "unit_area": 80}])).await;
+        rows(&app, "companies", json!([
+            {"credit_code": cc(1), "name": "X物业", "region_code": "371402", "party_coverage": "own_branch"},
+            {"credit_code": cc(2), "name": "Y物业", "region_code": "371402", "party_coverage": "instructor_only"},
+        ])).await;
+        rows(&app, "owners_committees", json!([{"community_code": fh, "compound": "A", "name": "A业委会", "status": "in_office"}])).await;
+        rows(&app, "party_orgs", json!([
+            {"region_code": fh, "name": "A党支部", "party_level": "compound_branch", "compound": "A"},
+            {"region_code": fh, "name": "A业委会党小组", "party_level": "committee_branch", "covers": "A业委会"},
+        ])).await;
+        rows(&app, "people", json!([
+            {"phone": "13800000001", "name": "甲", "is_public_servant": true, "region_code": fh},
+            {"phone": "13800000002", "name": "乙", "is_public_servant": false, "region_code": fh},
+        ])).await;
+        rows(&app, "posts", json!([
+            {"phone": "13800000001", "role": "secretary", "org_kind": "party_org", "org": "A党支部", "region_code": fh, "start_date": "2020-06-01"},
+            {"phone": "13800000001", "role": "member", "org_kind": "owners_committee", "org": "A业委会", "region_code": fh, "start_date": "2021-01-01"},
+            {"phone": "13800000002", "role": "building_head", "region_code": fh, "compound": "A", "building": "1号楼", "start_date": "2020-01-01"},
+        ])).await;
+        rows(&app, "compound_history", json!([
+            {"community_code": fh, "compound": "A", "kind": "service_model", "value": "none", "effective_from": "2020-01-01"},
+            {"community_code": fh, "compound": "A", "kind": "service_model", "value": "party_led", "effective_from": "2021-07-01"},
+            {"community_code": fh, "compound": "A", "kind": "company", "value": cc(1), "effective_from": "2021-07-01"},
+            {"community_code": fh, "compound": "A", "kind": "owners_committee", "value": "A业委会", "effective_from": "2021-01-01"},
+            {"community_code": fh, "compound": "A", "kind": "party_branch", "value": "A党支部", "effective_from": "2020-06-01"},
+            {"community_code": fh, "compound": "B", "kind": "service_model", "value": "self_managed", "effective_from": "2020-01-01"},
+            {"community_code": ws, "compound": "D", "kind": "service_model", "value": "professional", "effective_from": "2020-01-01"},
+            {"community_code": ws, "compound": "D", "kind": "company", "value": cc(2), "effective_from": "2020-01-01"},
+        ])).await;
+
+        let street = "371402001";
+        // The day before A's company and model change.
+        let v = kpis(&app, street, "2021-06-30").await;
+        assert_eq!(v["compounds"], 3, "A, B, D (C is built in 2022)");
+        assert_eq!(k(&v, "professional_coverage"), (1, 3));
+        assert_eq!(k(&v, "full_coverage"), (2, 3));
+        assert_eq!(k(&v, "committee_formation"), (1, 3));
+        assert_eq!(k(&v, "compound_party_coverage"), (1, 3));
+        assert_eq!(k(&v, "company_party_coverage"), (0, 1), "only Y serves, and Y has an instructor only");
+        assert_eq!(v["company_instructor_only"], 1);
+        assert_eq!(k(&v, "committee_party_coverage"), (1, 1));
+        assert_eq!(k(&v, "servants_two_committees"), (1, 1));
+        assert_eq!(k(&v, "servants_building_heads"), (0, 1));
+        assert_eq!(k(&v, "cross_appointment"), (1, 1));
+        // The day of the change.
+        let v = kpis(&app, street, "2021-07-01").await;
+        assert_eq!(k(&v, "professional_coverage"), (2, 3));
+        assert_eq!(k(&v, "company_party_coverage"), (1, 2));
+        // Before the committee and the cross-appointment existed.
+        let v = kpis(&app, street, "2020-12-31").await;
+        assert_eq!(k(&v, "committee_formation"), (0, 3));
+        assert_eq!(k(&v, "cross_appointment"), (0, 1));
+        assert_eq!(k(&v, "committee_party_coverage"), (0, 0));
+        // Before the branch: no two-committee members at all.
+        let v = kpis(&app, street, "2020-05-31").await;
+        assert_eq!(k(&v, "servants_two_committees"), (0, 0));
+        // 2022: C joins the base.
+        let v = kpis(&app, street, "2022-06-30").await;
+        assert_eq!(v["compounds"], 4);
+        assert_eq!(k(&v, "professional_coverage"), (2, 4));
+        // A region without compounds: no division by zero, shown as "—".
+        let v = kpis(&app, "371402001002", "2022-06-30").await;
+        assert_eq!(v["compounds"], 0);
+        let first = &v["kpis"][0];
+        assert_eq!((first["text"].as_str(), first["permille"].is_null()), (Some("—"), true));
+        // A community's figures are its own; the children ranking has them all.
+        let v = kpis(&app, ws, "2021-06-30").await;
+        assert_eq!(k(&v, "professional_coverage"), (1, 1));
+        let kids = app.get(&format!("/api/v1/kpis/children?region={street}&as_of=2021-06-30")).await.json();
+        assert_eq!(kids.as_array().unwrap().len(), 19);
+        let page = app.get(&format!("/dashboard?region={street}&as_of=2021-06-30")).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("33.3%") && page.body.contains("丰华社区居委会"), "cards and ranking");
+        assert!(app.get("/kpis").await.body.contains("专业化物业服务覆盖率"));
+        // Scope: an officer of another street sees neither figures nor page.
+        let other = App::anonymous(&db).with_token(&crate::support::user_token(&db, "o2", "officer", "371402002").await);
+        assert_eq!(other.get(&format!("/api/v1/kpis?region={street}")).await.status, 404);
+        assert_eq!(other.get(&format!("/dashboard?region={street}")).await.status, 404);
+    }
+}

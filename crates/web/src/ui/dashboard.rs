@@ -1,0 +1,109 @@
+//! The KPI dashboard of a region, and the page that explains each KPI.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use chrono::NaiveDate;
+use domain::access::Action;
+use serde::Deserialize;
+
+use super::{Me, OrPage, UiError, render};
+use crate::AppState;
+use crate::api::kpi::{KpiSetOut, children_sets, set_out};
+use crate::auth::Viewer;
+use crate::i18n::Tr;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/dashboard", get(dashboard)).route("/kpis", get(explain))
+}
+
+#[derive(Deserialize)]
+struct Params {
+    region: Option<String>,
+    as_of: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    t: Tr,
+    me: Option<Me>,
+    here: KpiSetOut,
+    children: Vec<KpiSetOut>,
+    as_of: String,
+}
+
+/// The KPIs shown in the ranking (those with plan targets first).
+const RANKED: [&str; 6] = [
+    "professional_coverage",
+    "full_coverage",
+    "committee_formation",
+    "company_party_coverage",
+    "committee_party_coverage",
+    "compound_party_coverage",
+];
+
+impl DashboardPage {
+    fn ranked(&self) -> &'static [&'static str] {
+        &RANKED
+    }
+    fn cell(&self, row: &KpiSetOut, key: &str) -> (String, bool) {
+        row.kpis
+            .iter()
+            .find(|k| k.key == key)
+            .map(|k| (k.text.clone(), k.meets_target == Some(false)))
+            .unwrap_or_else(|| ("—".into(), false))
+    }
+}
+
+async fn dashboard(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Query(p): Query<Params>,
+) -> Result<Response, UiError> {
+    let code = match p.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => crate::api::regions::parse_code(r).page(t)?,
+        None => {
+            let first = match viewer.region_roots() {
+                Some(codes) => codes.into_iter().next(),
+                None => db::regions::roots(&s.db)
+                    .await
+                    .page(t)?
+                    .first()
+                    .and_then(|r| domain::RegionCode::parse(&r.region.code).ok()),
+            };
+            let Some(c) = first else { return Ok(Redirect::to("/compounds").into_response()) };
+            c
+        }
+    };
+    viewer.check_region(Action::Read, &code).page(t)?;
+    let as_of: NaiveDate = match p.as_of.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => {
+            d.parse().map_err(|_| domain::Invalid::new("as_of", format!("{d:?} is not a date (YYYY-MM-DD)"))).page(t)?
+        }
+        None => crate::api::compounds::today(),
+    };
+    let r = db::regions::require(&s.db, &code).await.page(t)?;
+    let set = db::kpi::kpis(&s.db, &r.region_path(), as_of).await.page(t)?;
+    let mut children = children_sets(&s, &code, as_of).await.page(t)?;
+    // Ranked by professional coverage, best first; regions without compounds last.
+    children.sort_by_key(|c| std::cmp::Reverse(c.kpis[0].permille.unwrap_or(-1)));
+    let here = set_out(&r.code, &r.name, as_of, &set);
+    Ok(render(&DashboardPage { t, me: Me::of(&viewer), here, children, as_of: as_of.to_string() }).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "kpis.html")]
+struct ExplainPage {
+    t: Tr,
+    me: Option<Me>,
+    keys: Vec<&'static str>,
+}
+
+async fn explain(viewer: Viewer, t: Tr) -> Html<String> {
+    let keys = domain::kpi::Kpi::ALL.iter().map(|k| k.key()).collect();
+    render(&ExplainPage { t, me: Me::of(&viewer), keys })
+}
