@@ -145,3 +145,60 @@ mod tests {
         assert_eq!(Kpi::ProfessionalCoverage.plan_target(), Some(800));
     }
 }
+
+/// One region's line in a bulletin section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RankedRow {
+    pub rank: usize,
+    pub code: String,
+    pub name: String,
+    pub now: Ratio,
+    pub before: Ratio,
+    /// Change in per mille since the previous month, when both are defined.
+    pub change: Option<i64>,
+    /// How far below the target, in per mille (0 when met); `None` without a target or value.
+    pub gap: Option<i64>,
+    pub laggard: bool,
+}
+
+/// Rank regions on one KPI, best first; regions with no base go last.
+/// A laggard is below the target, or — without a target — in the bottom third.
+pub fn rank(rows: Vec<(String, String, Ratio, Ratio)>, target: Option<i64>) -> Vec<RankedRow> {
+    let mut rows = rows;
+    rows.sort_by(|a, b| b.2.permille().unwrap_or(-1).cmp(&a.2.permille().unwrap_or(-1)).then(a.0.cmp(&b.0)));
+    let with_value = rows.iter().filter(|r| r.2.permille().is_some()).count();
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, (code, name, now, before))| {
+            let change = now.permille().zip(before.permille()).map(|(a, b)| a - b);
+            let gap = target.zip(now.permille()).map(|(t, v)| (t - v).max(0));
+            let laggard = match (target, now.permille()) {
+                (Some(t), Some(v)) => v < t,
+                (None, Some(_)) => with_value >= 3 && i >= with_value - with_value / 3,
+                _ => false,
+            };
+            RankedRow { rank: i + 1, code, name, now, before, change, gap, laggard }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod rank_tests {
+    use super::*;
+
+    #[test]
+    fn ranks_with_change_gap_and_laggards() {
+        let r = rank(
+            vec![
+                ("a".into(), "甲".into(), Ratio::new(9, 10), Ratio::new(8, 10)),
+                ("b".into(), "乙".into(), Ratio::new(7, 10), Ratio::new(7, 10)),
+                ("c".into(), "丙".into(), Ratio::new(0, 0), Ratio::new(0, 0)),
+            ],
+            Some(800),
+        );
+        assert_eq!(r.iter().map(|x| x.code.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!((r[0].change, r[0].gap, r[0].laggard), (Some(100), Some(0), false));
+        assert_eq!((r[1].gap, r[1].laggard), (Some(100), true));
+        assert_eq!((r[2].gap, r[2].laggard, r[2].change), (None, false, None));
+    }
+}

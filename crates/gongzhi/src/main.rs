@@ -57,6 +57,11 @@ enum Command {
         #[command(subcommand)]
         what: TokenCmd,
     },
+    /// Make documents: the monthly bulletin.
+    Report {
+        #[command(subcommand)]
+        what: ReportCmd,
+    },
     /// Check the audit log.
     Audit {
         #[command(subcommand)]
@@ -99,6 +104,21 @@ enum TokenCmd {
         login: String,
         #[arg(long)]
         name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCmd {
+    /// The monthly dispatch bulletin of a region (每月调度通报).
+    Bulletin {
+        #[arg(long)]
+        region: String,
+        /// YYYY-MM
+        #[arg(long)]
+        month: String,
+        /// FILE.xlsx (Word output arrives with the next step of the bulletin issue).
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -182,6 +202,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await?;
             println!("{secret}");
             eprintln!("API token for {login} ({name}); shown once. Use it as: Authorization: Bearer <token>");
+        }
+        Command::Report { what: ReportCmd::Bulletin { region, month, out } } => {
+            let region = RegionCode::parse(&region).context("--region")?;
+            let month = report::Month::parse(&month)?;
+            if !out.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
+                anyhow::bail!("--out {}: only .xlsx is made so far", out.display());
+            }
+            let db = Db::open(&cli.db).await?;
+            let b = report::bulletin(&db, &region, month).await?;
+            std::fs::write(&out, report::bulletin_xlsx(&b)?).with_context(|| format!("writing {}", out.display()))?;
+            println!("wrote {} ({} {}, as of {})", out.display(), b.region_name, b.month, b.as_of);
         }
         Command::Audit { what: AuditCmd::Verify } => {
             let db = Db::open(&cli.db).await?;

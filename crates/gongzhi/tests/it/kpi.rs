@@ -109,9 +109,38 @@ db_test! {
         assert_eq!(page.status, 200);
         assert!(page.body.contains("33.3%") && page.body.contains("丰华社区居委会"), "cards and ranking");
         assert!(app.get("/kpis").await.body.contains("专业化物业服务覆盖率"));
+        // The bulletin of June 2021 for the street, as Excel, read back.
+        let cells = |bytes: &[u8]| -> Vec<Vec<String>> {
+            import::read_xlsx(bytes).unwrap().sheets.into_iter().flat_map(|s| s.rows).collect()
+        };
+        let get = |app: App| async move {
+            let r = app.get(&format!("/dashboard/bulletin.xlsx?region={street}&month=2021-06")).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            assert!(r.header("content-disposition").contains("bulletin-371402001-2021-06.xlsx"));
+            r
+        };
+        let first = get(app.clone()).await;
+        let bytes = first.body_bytes.clone();
+        let june = cells(&bytes);
+        let flat: Vec<&str> = june.iter().flatten().map(|s| s.as_str()).collect();
+        assert!(flat.iter().any(|c| c.contains("新湖街道红色物业工作月度调度通报（2021-06）")));
+        assert!(flat.contains(&"33.3%"), "professional coverage of the street");
+        assert!(flat.contains(&"丰华社区居委会"));
+        // A later change does not alter a past month's bulletin.
+        rows(&app, "compound_history", json!([
+            {"community_code": fh, "compound": "B", "kind": "service_model", "value": "professional", "effective_from": "2021-08-01"},
+        ])).await;
+        assert_eq!(cells(&get(app.clone()).await.body_bytes), june);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_gongzhi"))
+            .args(["report", "bulletin", "--region", street, "--month", "2021-6x", "--out", "/tmp/x.xlsx"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("is not a month"));
         // Scope: an officer of another street sees neither figures nor page.
         let other = App::anonymous(&db).with_token(&crate::support::user_token(&db, "o2", "officer", "371402002").await);
         assert_eq!(other.get(&format!("/api/v1/kpis?region={street}")).await.status, 404);
         assert_eq!(other.get(&format!("/dashboard?region={street}")).await.status, 404);
+        assert_eq!(other.get(&format!("/dashboard/bulletin.xlsx?region={street}&month=2021-06")).await.status, 404);
     }
 }

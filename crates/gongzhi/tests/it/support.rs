@@ -152,6 +152,7 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
     pub body: String,
+    pub body_bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -197,7 +198,7 @@ impl App {
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned(), body_bytes: bytes.to_vec() }
     }
 
     pub async fn get(&self, uri: &str) -> Reply {

@@ -16,7 +16,10 @@ use crate::auth::Viewer;
 use crate::i18n::Tr;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/dashboard", get(dashboard)).route("/kpis", get(explain))
+    Router::new()
+        .route("/dashboard", get(dashboard))
+        .route("/dashboard/bulletin.xlsx", get(bulletin_xlsx))
+        .route("/kpis", get(explain))
 }
 
 #[derive(Deserialize)]
@@ -33,6 +36,7 @@ struct DashboardPage {
     here: KpiSetOut,
     children: Vec<KpiSetOut>,
     as_of: String,
+    month: String,
 }
 
 /// The KPIs shown in the ranking (those with plan targets first).
@@ -92,7 +96,46 @@ async fn dashboard(
     // Ranked by professional coverage, best first; regions without compounds last.
     children.sort_by_key(|c| std::cmp::Reverse(c.kpis[0].permille.unwrap_or(-1)));
     let here = set_out(&r.code, &r.name, as_of, &set);
-    Ok(render(&DashboardPage { t, me: Me::of(&viewer), here, children, as_of: as_of.to_string() }).into_response())
+    let month = report::Month::of(as_of).to_string();
+    Ok(render(&DashboardPage { t, me: Me::of(&viewer), here, children, as_of: as_of.to_string(), month })
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct BulletinParams {
+    region: String,
+    month: String,
+}
+
+async fn bulletin_xlsx(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Query(p): Query<BulletinParams>,
+) -> Result<Response, UiError> {
+    let code = crate::api::regions::parse_code(&p.region).page(t)?;
+    viewer.check_region(Action::Read, &code).page(t)?;
+    let month = report::Month::parse(&p.month).page(t)?;
+    let b = report::bulletin(&s.db, &code, month).await.page(t)?;
+    let bytes = report::bulletin_xlsx(&b).map_err(|e| crate::error::AppError::internal(e.to_string())).page(t)?;
+    // ASCII file name plus the UTF-8 one (RFC 6266) so Excel, WPS and browsers all name it well.
+    let disposition = format!(
+        "attachment; filename=\"bulletin-{}-{}.xlsx\"; filename*=UTF-8''{}",
+        b.region_code,
+        b.month,
+        super::urlencode(&format!("{}月度调度通报-{}.xlsx", b.region_name, b.month))
+    );
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Template)]

@@ -1,0 +1,157 @@
+//! The monthly dispatch bulletin (每月调度通报): for a region and a month, each
+//! KPI's child regions ranked with the change since last month, the gap to the
+//! plan's target and the laggards, plus the counts. Built from month-end KPI
+//! sets, so a past month's bulletin gives the same figures whenever it is made.
+
+mod xlsx;
+
+use chrono::{Datelike, NaiveDate};
+use db::Db;
+use domain::RegionCode;
+use domain::kpi::{Kpi, KpiSet, RankedRow, rank};
+use serde::Serialize;
+
+pub use xlsx::bulletin_xlsx;
+
+/// A month as `YYYY-MM`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Month {
+    pub year: i32,
+    pub month: u32,
+}
+
+impl Month {
+    pub fn parse(s: &str) -> Result<Month, domain::Invalid> {
+        let bad = || domain::Invalid::new("month", format!("{s:?} is not a month (YYYY-MM)"));
+        let (y, m) = s.trim().split_once('-').ok_or_else(bad)?;
+        let (year, month): (i32, u32) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+        if !(1..=12).contains(&month) || !(1990..=2100).contains(&year) {
+            return Err(bad());
+        }
+        Ok(Month { year, month })
+    }
+
+    /// The last day of the month: the bulletin's "as of" date.
+    pub fn end(self) -> NaiveDate {
+        let next = if self.month == 12 { (self.year + 1, 1) } else { (self.year, self.month + 1) };
+        NaiveDate::from_ymd_opt(next.0, next.1, 1).and_then(|d| d.pred_opt()).expect("valid month")
+    }
+
+    pub fn previous(self) -> Month {
+        if self.month == 1 {
+            Month { year: self.year - 1, month: 12 }
+        } else {
+            Month { year: self.year, month: self.month - 1 }
+        }
+    }
+
+    pub fn of(d: NaiveDate) -> Month {
+        Month { year: d.year(), month: d.month() }
+    }
+}
+
+impl std::fmt::Display for Month {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{:02}", self.year, self.month)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Section {
+    pub kpi: Kpi,
+    pub target: Option<i64>,
+    pub region_value: domain::kpi::Ratio,
+    pub rows: Vec<RankedRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Bulletin {
+    pub region_code: String,
+    pub region_name: String,
+    pub month: Month,
+    pub as_of: NaiveDate,
+    pub totals: KpiSet,
+    pub previous: KpiSet,
+    pub sections: Vec<Section>,
+}
+
+impl Bulletin {
+    /// Short summary lines (Chinese, the bulletin's language).
+    pub fn summary(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "截至{}，{}共有小区{}个（上月{}个）。",
+            self.as_of.format("%Y年%m月%d日"),
+            self.region_name,
+            self.totals.compounds,
+            self.previous.compounds
+        )];
+        for s in &self.sections {
+            let lag: Vec<&str> = s.rows.iter().filter(|r| r.laggard).map(|r| r.name.as_str()).collect();
+            let target = s.target.map(|t| format!("，目标{}%", t / 10)).unwrap_or_default();
+            let mut line = format!("{}{}{}", name_zh(s.kpi), s.region_value.percent_text(), target);
+            if !lag.is_empty() {
+                line.push_str(&format!("，未达标或排名靠后：{}", lag.join("、")));
+            }
+            line.push('。');
+            out.push(line);
+        }
+        out
+    }
+}
+
+pub fn name_zh(k: Kpi) -> &'static str {
+    match k {
+        Kpi::ProfessionalCoverage => "专业化物业服务覆盖率",
+        Kpi::FullCoverage => "物业服务覆盖率",
+        Kpi::CommitteeFormation => "业委会组建率",
+        Kpi::CompanyPartyCoverage => "物业企业党组织覆盖率",
+        Kpi::CommitteePartyCoverage => "业委会党组织覆盖率",
+        Kpi::CompoundPartyCoverage => "小区党组织覆盖率",
+        Kpi::ServantsInTwoCommittees => "“两委”成员中公职人员占比",
+        Kpi::ServantsAmongBuildingHeads => "楼长中公职人员占比",
+        Kpi::CrossAppointment => "交叉任职率",
+    }
+}
+
+/// Make the bulletin of `region` for `month`.
+pub async fn bulletin(db: &Db, region: &RegionCode, month: Month) -> Result<Bulletin, db::DbError> {
+    let r = db::regions::require(db, region).await?;
+    let (now, before) = (month.end(), month.previous().end());
+    let totals = db::kpi::kpis(db, &r.region_path(), now).await?;
+    let previous = db::kpi::kpis(db, &r.region_path(), before).await?;
+    let mut children = Vec::new();
+    for c in db::regions::children(db, region).await? {
+        let path = c.region.region_path();
+        let a = db::kpi::kpis(db, &path, now).await?;
+        let b = db::kpi::kpis(db, &path, before).await?;
+        children.push((c.region.code, c.region.name, a, b));
+    }
+    let sections = Kpi::ALL
+        .into_iter()
+        .map(|k| Section {
+            kpi: k,
+            target: k.plan_target(),
+            region_value: totals.get(k),
+            rows: rank(
+                children.iter().map(|(code, name, a, b)| (code.clone(), name.clone(), a.get(k), b.get(k))).collect(),
+                k.plan_target(),
+            ),
+        })
+        .collect();
+    Ok(Bulletin { region_code: r.code, region_name: r.name, month, as_of: now, totals, previous, sections })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_end_and_go_back() {
+        let m = Month::parse("2022-02").unwrap();
+        assert_eq!(m.end().to_string(), "2022-02-28");
+        assert_eq!(Month::parse("2024-02").unwrap().end().to_string(), "2024-02-29");
+        assert_eq!(Month::parse("2022-01").unwrap().previous().to_string(), "2021-12");
+        assert!(Month::parse("2022-13").is_err());
+        assert!(Month::parse("22-1x").is_err());
+    }
+}

@@ -1,0 +1,107 @@
+//! The bulletin as an Excel workbook: a summary sheet and one sheet per KPI,
+//! formatted to print (A4 landscape, header row repeated, fitted to width).
+
+use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+
+use crate::{Bulletin, name_zh};
+
+fn pct(p: Option<i64>) -> String {
+    p.map(|v| format!("{}.{}%", v / 10, v.rem_euclid(10))).unwrap_or_else(|| "—".into())
+}
+
+fn signed(p: Option<i64>) -> String {
+    match p {
+        Some(v) if v > 0 => format!("+{}.{}", v / 10, v % 10),
+        Some(v) if v < 0 => format!("-{}.{}", -v / 10, -v % 10),
+        Some(_) => "0.0".into(),
+        None => "—".into(),
+    }
+}
+
+pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let title = Format::new().set_bold().set_font_size(16).set_align(FormatAlign::Center);
+    let head = Format::new()
+        .set_bold()
+        .set_background_color(Color::RGB(0xF2DCDB))
+        .set_border(FormatBorder::Thin)
+        .set_text_wrap();
+    let cell = Format::new().set_border(FormatBorder::Thin);
+    let num = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::Right);
+    let lag = Format::new().set_border(FormatBorder::Thin).set_font_color(Color::RGB(0xB71C1C)).set_bold();
+
+    let ws = wb.add_worksheet();
+    ws.set_name("概况")?;
+    ws.set_landscape().set_paper_size(9);
+    ws.merge_range(0, 0, 0, 5, &format!("{}红色物业工作月度调度通报（{}）", b.region_name, b.month), &title)?;
+    ws.write_string(1, 0, format!("数据截至 {}", b.as_of))?;
+    for (i, line) in b.summary().iter().enumerate() {
+        ws.write_string(3 + i as u32, 0, line)?;
+    }
+    let r0 = 5 + b.sections.len() as u32;
+    for (c, h) in ["指标", "本月", "上月", "变化(百分点)", "目标", "分子/分母"].iter().enumerate() {
+        ws.write_string_with_format(r0, c as u16, *h, &head)?;
+    }
+    for (i, s) in b.sections.iter().enumerate() {
+        let r = r0 + 1 + i as u32;
+        let before = b.previous.get(s.kpi);
+        ws.write_string_with_format(r, 0, name_zh(s.kpi), &cell)?;
+        ws.write_string_with_format(r, 1, s.region_value.percent_text(), &num)?;
+        ws.write_string_with_format(r, 2, before.percent_text(), &num)?;
+        ws.write_string_with_format(
+            r,
+            3,
+            signed(s.region_value.permille().zip(before.permille()).map(|(a, c)| a - c)),
+            &num,
+        )?;
+        ws.write_string_with_format(r, 4, pct(s.target), &num)?;
+        ws.write_string_with_format(r, 5, format!("{}/{}", s.region_value.num, s.region_value.den), &num)?;
+    }
+    let r1 = r0 + 2 + b.sections.len() as u32;
+    for (i, (label, v)) in [
+        ("小区数", b.totals.compounds),
+        ("红色驿站", b.totals.red_stations),
+        ("社区专职工作者", b.totals.community_workers),
+        ("仅选派党建指导员的物业企业", b.totals.company_instructor_only),
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string_with_format(r1 + i as u32, 0, *label, &cell)?;
+        ws.write_number_with_format(r1 + i as u32, 1, *v as f64, &num)?;
+    }
+    ws.set_column_width(0, 30)?;
+    for c in 1..6 {
+        ws.set_column_width(c, 14)?;
+    }
+
+    for s in &b.sections {
+        let ws = wb.add_worksheet();
+        // Excel sheet names: at most 31 characters, none of []:*?/\
+        let name: String = name_zh(s.kpi).replace(['“', '”'], "").chars().take(31).collect();
+        ws.set_name(&name)?;
+        ws.set_landscape().set_paper_size(9).set_repeat_rows(1, 1)?;
+        ws.set_print_fit_to_pages(1, 0);
+        ws.merge_range(0, 0, 0, 6, &format!("{}（{}，目标 {}）", name_zh(s.kpi), b.month, pct(s.target)), &title)?;
+        for (c, h) in ["排名", "区划", "本月", "上月", "变化(百分点)", "距目标(百分点)", "分子/分母"].iter().enumerate()
+        {
+            ws.write_string_with_format(1, c as u16, *h, &head)?;
+        }
+        for (i, row) in s.rows.iter().enumerate() {
+            let r = 2 + i as u32;
+            let f = if row.laggard { &lag } else { &cell };
+            ws.write_number_with_format(r, 0, row.rank as f64, f)?;
+            ws.write_string_with_format(r, 1, &row.name, f)?;
+            ws.write_string_with_format(r, 2, row.now.percent_text(), f)?;
+            ws.write_string_with_format(r, 3, row.before.percent_text(), f)?;
+            ws.write_string_with_format(r, 4, signed(row.change), f)?;
+            ws.write_string_with_format(r, 5, pct(row.gap), f)?;
+            ws.write_string_with_format(r, 6, format!("{}/{}", row.now.num, row.now.den), f)?;
+        }
+        ws.set_column_width(1, 24)?;
+        for c in 2..7 {
+            ws.set_column_width(c, 14)?;
+        }
+    }
+    wb.save_to_buffer()
+}
