@@ -21,36 +21,34 @@ fn on(alias: &str) -> String {
 
 const POST_ON: &str = "x.start_date <= $3 AND (x.end_date IS NULL OR x.end_date > $3)";
 
-#[derive(FromQueryResult)]
-struct Two {
-    a: i64,
-    b: i64,
+/// The compound-level counts of one date: C and how many are professionally
+/// served, served at all, with a committee, with a party branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromQueryResult, serde::Serialize)]
+pub struct BaseCounts {
+    pub n: i64,
+    pub prof: i64,
+    pub covered: i64,
+    pub committee: i64,
+    pub branch: i64,
 }
 
-pub async fn kpis(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<KpiSet> {
+fn sum(cond: &str) -> String {
+    format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)")
+}
+
+fn has(kind: &str) -> String {
+    format!("EXISTS (SELECT 1 FROM compound_fact x WHERE x.compound_id = c.id AND x.kind = '{kind}' AND {})", on("x"))
+}
+
+fn params(within: &RegionPath, date: NaiveDate) -> Vec<Value> {
     let (lo, hi) = within.subtree_range();
     let next = date.succ_opt().unwrap_or(date).and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-    let vals =
-        || -> Vec<Value> { vec![lo.clone().into(), hi.clone().into(), date.into(), date.year().into(), next.into()] };
-    let c = db.conn();
-    let sum = |cond: &str| format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)");
-    let has = |kind: &str| {
-        format!(
-            "EXISTS (SELECT 1 FROM compound_fact x WHERE x.compound_id = c.id AND x.kind = '{kind}' AND {})",
-            on("x")
-        )
-    };
+    vec![lo.into(), hi.into(), date.into(), date.year().into(), next.into()]
+}
 
-    #[derive(FromQueryResult)]
-    struct Base {
-        n: i64,
-        prof: i64,
-        covered: i64,
-        committee: i64,
-        branch: i64,
-    }
-    let base: Base = one(
-        c,
+pub async fn base_counts(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<BaseCounts> {
+    Ok(one(
+        db.conn(),
         &format!(
             "SELECT COUNT(*) AS n, {} AS prof, {} AS covered, {} AS committee, {} AS branch \
              FROM compound c LEFT JOIN compound_fact sm ON sm.compound_id = c.id AND sm.kind = 'service_model' AND {} \
@@ -61,11 +59,22 @@ pub async fn kpis(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<KpiSe
             sum(&has("party_branch")),
             on("sm"),
         ),
-        vals(),
+        params(within, date),
     )
     .await?
-    .expect("an aggregate has one row");
+    .expect("an aggregate has one row"))
+}
 
+#[derive(FromQueryResult)]
+struct Two {
+    a: i64,
+    b: i64,
+}
+
+pub async fn kpis(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<KpiSet> {
+    let vals = || params(within, date);
+    let c = db.conn();
+    let base = base_counts(db, within, date).await?;
     let serving = |kind: &str| {
         format!(
             "SELECT f.ref_id FROM compound_fact f JOIN compound c ON c.id = f.compound_id \

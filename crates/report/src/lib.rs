@@ -3,6 +3,7 @@
 //! plan's target and the laggards, plus the counts. Built from month-end KPI
 //! sets, so a past month's bulletin gives the same figures whenever it is made.
 
+pub mod svg;
 mod xlsx;
 
 use chrono::{Datelike, NaiveDate};
@@ -141,6 +142,44 @@ pub async fn bulletin(db: &Db, region: &RegionCode, month: Month) -> Result<Bull
     Ok(Bulletin { region_code: r.code, region_name: r.name, month, as_of: now, totals, previous, sections })
 }
 
+/// Month ends from `from` to `to` (inclusive), at most `max` of them (the latest).
+pub fn month_ends(from: Month, to: Month, max: usize) -> Vec<Month> {
+    let mut out = Vec::new();
+    let mut m = to;
+    while out.len() < max && (m.year, m.month) >= (from.year, from.month) {
+        out.push(m);
+        m = m.previous();
+    }
+    out.reverse();
+    out
+}
+
+/// The monthly trend of the compound-level KPIs of a region, as an SVG chart.
+pub async fn trend_svg(db: &Db, region: &RegionCode, from: Month, to: Month) -> Result<String, db::DbError> {
+    let r = db::regions::require(db, region).await?;
+    let months = month_ends(from, to, 84);
+    let mut prof = Vec::new();
+    let mut full = Vec::new();
+    let mut committee = Vec::new();
+    let mut branch = Vec::new();
+    for m in &months {
+        let b = db::kpi::base_counts(db, &r.region_path(), m.end()).await?;
+        let rate = |x: i64| domain::kpi::Ratio::new(x, b.n).permille();
+        prof.push(rate(b.prof));
+        full.push(rate(b.covered));
+        committee.push(rate(b.committee));
+        branch.push(rate(b.branch));
+    }
+    let labels: Vec<String> = months.iter().map(|m| m.to_string()).collect();
+    let series = vec![
+        svg::Series { label: name_zh(Kpi::ProfessionalCoverage).into(), colour: "#b71c1c", values: prof },
+        svg::Series { label: name_zh(Kpi::FullCoverage).into(), colour: "#1565c0", values: full },
+        svg::Series { label: name_zh(Kpi::CommitteeFormation).into(), colour: "#2e7d32", values: committee },
+        svg::Series { label: name_zh(Kpi::CompoundPartyCoverage).into(), colour: "#ef6c00", values: branch },
+    ];
+    Ok(svg::trend(&labels, &series, &[(800, "80%"), (600, "60%")], &format!("{} 月度趋势", r.name)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +192,8 @@ mod tests {
         assert_eq!(Month::parse("2022-01").unwrap().previous().to_string(), "2021-12");
         assert!(Month::parse("2022-13").is_err());
         assert!(Month::parse("22-1x").is_err());
+        let ms = month_ends(Month::parse("2020-11").unwrap(), Month::parse("2021-02").unwrap(), 10);
+        assert_eq!(ms.iter().map(|m| m.to_string()).collect::<Vec<_>>(), ["2020-11", "2020-12", "2021-01", "2021-02"]);
+        assert_eq!(month_ends(Month::parse("2020-01").unwrap(), Month::parse("2022-12").unwrap(), 12).len(), 12);
     }
 }

@@ -108,6 +108,7 @@ db_test! {
         let page = app.get(&format!("/dashboard?region={street}&as_of=2021-06-30")).await;
         assert_eq!(page.status, 200);
         assert!(page.body.contains("33.3%") && page.body.contains("丰华社区居委会"), "cards and ranking");
+        assert!(page.body.contains("<svg") && page.body.contains("<polyline"), "the trend chart");
         assert!(app.get("/kpis").await.body.contains("专业化物业服务覆盖率"));
         // The bulletin of June 2021 for the street, as Excel, read back.
         let cells = |bytes: &[u8]| -> Vec<Vec<String>> {

@@ -37,6 +37,8 @@ struct DashboardPage {
     children: Vec<KpiSetOut>,
     as_of: String,
     month: String,
+    /// Server-drawn SVG (our own markup; its text is escaped where it is made).
+    chart: String,
 }
 
 /// The KPIs shown in the ranking (those with plan targets first).
@@ -96,9 +98,20 @@ async fn dashboard(
     // Ranked by professional coverage, best first; regions without compounds last.
     children.sort_by_key(|c| std::cmp::Reverse(c.kpis[0].permille.unwrap_or(-1)));
     let here = set_out(&r.code, &r.name, as_of, &set);
-    let month = report::Month::of(as_of).to_string();
-    Ok(render(&DashboardPage { t, me: Me::of(&viewer), here, children, as_of: as_of.to_string(), month })
-        .into_response())
+    let month = report::Month::of(as_of);
+    // The plan's three years, or the last three years up to the chosen month.
+    let from = report::Month { year: (month.year - 2).min(2020), month: 1 };
+    let chart = report::trend_svg(&s.db, &code, from, month).await.page(t)?;
+    Ok(render(&DashboardPage {
+        t,
+        me: Me::of(&viewer),
+        here,
+        children,
+        as_of: as_of.to_string(),
+        month: month.to_string(),
+        chart,
+    })
+    .into_response())
 }
 
 #[derive(Deserialize)]
