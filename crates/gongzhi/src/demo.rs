@@ -374,8 +374,9 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
     let (mut companies, mut committees, mut party, mut other, mut people, mut posts, mut history) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut company_codes: std::collections::HashMap<String, Vec<String>> = Default::default();
+    // Most companies have their own or a joint branch by 2022, a few only an instructor.
     let coverages =
-        ["own_branch", "own_branch", "joint_branch", "joint_branch", "joint_branch", "instructor_only", "none"];
+        ["own_branch", "own_branch", "joint_branch", "joint_branch", "joint_branch", "own_branch", "instructor_only"];
     let mut person_no = 0usize;
     for c in &compounds {
         let county = &c.community_code[..6];
@@ -432,7 +433,7 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
         let branch = format!("{}党支部", c.name);
         let branch_year = *rng.pick(&[2019, 2020, 2020, 2021, 2021, 2022, 2022, 0]);
         let secretary = if branch_year > 0 {
-            party.push(row(&[&c.community_code, &branch, "compound_branch", &c.name]));
+            party.push(row(&[&c.community_code, &branch, "compound_branch", &c.name, ""]));
             let from = d(branch_year, rng.range(1, 12) as u32, 1).to_string();
             history.push(row(&[&c.community_code, &c.name, "party_branch", &branch, &from]));
             let p = pick_person(&mut rng, 70, true);
@@ -459,6 +460,10 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
             history.push(row(&[&c.community_code, &c.name, "owners_committee", &name, &start.to_string()]));
             let member = rng.chance(50);
             let chair = pick_person(&mut rng, 40, member);
+            // A party group set up inside most committees (业委会党组织覆盖).
+            if rng.chance(72) {
+                party.push(row(&[&c.community_code, &format!("{name}党小组"), "committee_branch", "", &name]));
+            }
             posts.push(row(&[
                 &chair,
                 "chair",
@@ -503,7 +508,7 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
                 &["community_code", "compound", "name", "term_start", "term_end", "status", "is_pmc"],
                 committees,
             ),
-            sheet("party_orgs", &["region_code", "name", "party_level", "compound"], party),
+            sheet("party_orgs", &["region_code", "name", "party_level", "compound", "covers"], party),
             sheet("other_orgs", &["kind", "region_code", "name", "compound"], other),
             sheet(
                 "people",

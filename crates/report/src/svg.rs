@@ -66,7 +66,12 @@ pub fn trend(labels: &[String], series: &[Series], targets: &[(i64, &'static str
         let pts: Vec<String> =
             se.values.iter().enumerate().filter_map(|(i, v)| v.map(|v| format!("{:.1},{:.1}", x(i), y(v)))).collect();
         if !pts.is_empty() {
-            let _ = write!(s, r#"<polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>"#, se.colour, pts.join(" "));
+            let _ = write!(
+                s,
+                r#"<polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>"#,
+                se.colour,
+                pts.join(" ")
+            );
         }
         let lx = left + (k as f64) * 170.0;
         let _ = write!(
