@@ -190,3 +190,66 @@ pub async fn kpis(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<KpiSe
         community_workers: counts.b,
     })
 }
+
+/// What fails a KPI on a date: the compounds (for the compound-level KPIs) or
+/// the serving companies without a party organisation. `None` for KPIs whose
+/// failures are people rather than records.
+pub async fn failing(
+    db: &Db,
+    within: &RegionPath,
+    date: NaiveDate,
+    kpi: domain::kpi::Kpi,
+    page: domain::Paging,
+) -> Result<Option<(Vec<Failing>, u64)>> {
+    use domain::kpi::Kpi;
+    let cond = match kpi {
+        Kpi::ProfessionalCoverage => format!(
+            "NOT EXISTS (SELECT 1 FROM compound_fact x WHERE x.compound_id = c.id AND x.kind = 'service_model' AND {} \
+             AND x.value IN ('professional', 'party_led', 'cooperative', 'soe_backstop'))",
+            on("x")
+        ),
+        Kpi::FullCoverage => format!(
+            "NOT EXISTS (SELECT 1 FROM compound_fact x WHERE x.compound_id = c.id AND x.kind = 'service_model' AND {} \
+             AND x.value <> 'none')",
+            on("x")
+        ),
+        Kpi::CommitteeFormation => format!("NOT {}", has("owners_committee")),
+        Kpi::CompoundPartyCoverage => format!("NOT {}", has("party_branch")),
+        Kpi::CompanyPartyCoverage => {
+            let select =
+                "SELECT o.id, o.name, r.name AS place FROM organisation o JOIN region r ON r.code = o.region_code";
+            let filter = format!(
+                " WHERE o.party_coverage NOT IN ('own_branch', 'joint_branch') AND o.id IN (SELECT f.ref_id FROM compound_fact f \
+                 JOIN compound c ON c.id = f.compound_id WHERE f.kind = 'company' AND {} AND {BASE})",
+                on("f")
+            );
+            return Ok(Some(
+                crate::sql::page_of(db.conn(), select, "organisation o", &filter, "o.name", params(within, date), page)
+                    .await?,
+            ));
+        }
+        _ => return Ok(None),
+    };
+    let select = "SELECT c.id, c.name, r.name AS place FROM compound c JOIN region r ON r.code = c.region_code";
+    let filter = format!(" WHERE {BASE} AND {cond}");
+    Ok(Some(
+        crate::sql::page_of(
+            db.conn(),
+            select,
+            "compound c",
+            &filter,
+            "c.region_path, c.name",
+            params(within, date),
+            page,
+        )
+        .await?,
+    ))
+}
+
+/// A record that fails a KPI: a compound or a company, with where it is.
+#[derive(Debug, Clone, serde::Serialize, FromQueryResult)]
+pub struct Failing {
+    pub id: i64,
+    pub name: String,
+    pub place: String,
+}

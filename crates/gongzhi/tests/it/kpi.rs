@@ -110,6 +110,13 @@ db_test! {
         assert!(page.body.contains("33.3%") && page.body.contains("丰华社区居委会"), "cards and ranking");
         assert!(page.body.contains("<svg") && page.body.contains("<polyline"), "the trend chart");
         assert!(app.get("/kpis").await.body.contains("专业化物业服务覆盖率"));
+        // Drill-down: which compounds and companies fail.
+        let d = app.get(&format!("/dashboard/drill?region={street}&as_of=2021-06-30&kpi=professional_coverage")).await;
+        assert_eq!(d.status, 200);
+        assert!(d.body.contains("共 2 条"), "A and B are not professionally served yet");
+        let d = app.get(&format!("/dashboard/drill?region={street}&as_of=2021-07-01&kpi=company_party_coverage")).await;
+        assert!(d.body.contains("Y物业") && !d.body.contains("X物业"));
+        assert_eq!(app.get(&format!("/dashboard/drill?region={street}&as_of=2021-07-01&kpi=nonsense")).await.status, 404);
         // The bulletin of June 2021 for the street, as Excel, read back.
         let cells = |bytes: &[u8]| -> Vec<Vec<String>> {
             import::read_xlsx(bytes).unwrap().sheets.into_iter().flat_map(|s| s.rows).collect()

@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/dashboard", get(dashboard))
         .route("/dashboard/bulletin.xlsx", get(bulletin_xlsx))
+        .route("/dashboard/drill", get(drill))
         .route("/kpis", get(explain))
 }
 
@@ -149,6 +150,63 @@ async fn bulletin_xlsx(
         bytes,
     )
         .into_response())
+}
+
+#[derive(Deserialize)]
+struct DrillParams {
+    region: String,
+    as_of: String,
+    kpi: String,
+    page: Option<u64>,
+}
+
+#[derive(Template)]
+#[template(path = "drill.html")]
+struct DrillPage {
+    t: Tr,
+    me: Option<Me>,
+    region_name: String,
+    region_code: String,
+    as_of: String,
+    kpi: String,
+    companies: bool,
+    rows: Vec<db::kpi::Failing>,
+    total: u64,
+}
+
+/// From a KPI to the compounds (or companies) that fail it.
+async fn drill(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Query(p): Query<DrillParams>,
+) -> Result<Html<String>, UiError> {
+    let code = crate::api::regions::parse_code(&p.region).page(t)?;
+    viewer.check_region(Action::Read, &code).page(t)?;
+    let kpi = domain::kpi::Kpi::parse(&p.kpi).ok_or_else(crate::error::AppError::not_found).page(t)?;
+    let as_of: NaiveDate = p
+        .as_of
+        .trim()
+        .parse()
+        .map_err(|_| domain::Invalid::new("as_of", format!("{:?} is not a date (YYYY-MM-DD)", p.as_of)))
+        .page(t)?;
+    let r = db::regions::require(&s.db, &code).await.page(t)?;
+    let (rows, total) = db::kpi::failing(&s.db, &r.region_path(), as_of, kpi, domain::Paging::new(p.page, Some(200)))
+        .await
+        .page(t)?
+        .ok_or_else(crate::error::AppError::not_found)
+        .page(t)?;
+    Ok(render(&DrillPage {
+        t,
+        me: Me::of(&viewer),
+        region_name: r.name,
+        region_code: r.code,
+        as_of: as_of.to_string(),
+        kpi: kpi.key().into(),
+        companies: kpi == domain::kpi::Kpi::CompanyPartyCoverage,
+        rows,
+        total,
+    }))
 }
 
 #[derive(Template)]
