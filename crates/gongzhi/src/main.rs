@@ -116,7 +116,7 @@ enum ReportCmd {
         /// YYYY-MM
         #[arg(long)]
         month: String,
-        /// FILE.xlsx (Word output arrives with the next step of the bulletin issue).
+        /// FILE.xlsx or FILE.docx
         #[arg(long)]
         out: PathBuf,
     },
@@ -206,12 +206,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report { what: ReportCmd::Bulletin { region, month, out } } => {
             let region = RegionCode::parse(&region).context("--region")?;
             let month = report::Month::parse(&month)?;
-            if !out.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
-                anyhow::bail!("--out {}: only .xlsx is made so far", out.display());
+            let ext = out.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+            if ext != "xlsx" && ext != "docx" {
+                anyhow::bail!("--out {}: name a .xlsx or .docx file", out.display());
             }
             let db = Db::open(&cli.db).await?;
             let b = report::bulletin(&db, &region, month).await?;
-            std::fs::write(&out, report::bulletin_xlsx(&b)?).with_context(|| format!("writing {}", out.display()))?;
+            let bytes = if ext == "xlsx" {
+                report::bulletin_xlsx(&b)?
+            } else {
+                report::bulletin_docx(&b, &format!("{}红色物业工作专班", b.region_name))
+                    .map_err(|e| anyhow::anyhow!(e))?
+            };
+            std::fs::write(&out, bytes).with_context(|| format!("writing {}", out.display()))?;
             println!("wrote {} ({} {}, as of {})", out.display(), b.region_name, b.month, b.as_of);
         }
         Command::Audit { what: AuditCmd::Verify } => {

@@ -3,6 +3,7 @@
 //! plan's target and the laggards, plus the counts. Built from month-end KPI
 //! sets, so a past month's bulletin gives the same figures whenever it is made.
 
+mod docx;
 pub mod svg;
 mod xlsx;
 
@@ -12,6 +13,7 @@ use domain::RegionCode;
 use domain::kpi::{Kpi, KpiSet, RankedRow, rank};
 use serde::Serialize;
 
+pub use docx::bulletin_docx;
 pub use xlsx::bulletin_xlsx;
 
 /// A month as `YYYY-MM`.

@@ -165,6 +165,7 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("cross.title", "交叉任职", "Cross-appointments"),
     ("dash.as_of", "截至日期", "As of"),
     ("dash.base", "小区数", "Compounds"),
+    ("dash.bulletin_docx", "下载通报（Word）", "Download the bulletin (Word)"),
     ("dash.bulletin_xlsx", "下载月度调度通报（Excel）", "Download the monthly bulletin (Excel)"),
     ("dash.community_workers", "社区专职工作者", "Community workers"),
     ("dash.how", "指标怎么算", "How the figures are computed"),

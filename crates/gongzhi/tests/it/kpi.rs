@@ -139,6 +139,15 @@ db_test! {
             {"community_code": fh, "compound": "B", "kind": "service_model", "value": "professional", "effective_from": "2021-08-01"},
         ])).await;
         assert_eq!(cells(&get(app.clone()).await.body_bytes), june);
+        // The Word form of the same bulletin.
+        let w = app.get(&format!("/dashboard/bulletin.docx?region={street}&month=2021-06")).await;
+        assert_eq!(w.status, 200);
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(w.body_bytes.clone())).expect("a .docx is a zip");
+        let mut xml = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml).unwrap();
+        for s in ["新湖街道红色物业工作月度调度通报", "（2021-06）", "专业化物业服务覆盖率", "丰华社区居委会", "33.3%"] {
+            assert!(xml.contains(s), "the Word bulletin lacks {s}");
+        }
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_gongzhi"))
             .args(["report", "bulletin", "--region", street, "--month", "2021-6x", "--out", "/tmp/x.xlsx"])
             .output()

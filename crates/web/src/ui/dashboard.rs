@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/dashboard", get(dashboard))
         .route("/dashboard/bulletin.xlsx", get(bulletin_xlsx))
+        .route("/dashboard/bulletin.docx", get(bulletin_docx))
         .route("/dashboard/drill", get(drill))
         .route("/kpis", get(explain))
 }
@@ -127,26 +128,50 @@ async fn bulletin_xlsx(
     t: Tr,
     Query(p): Query<BulletinParams>,
 ) -> Result<Response, UiError> {
+    bulletin_file(&s, &viewer, t, &p, "xlsx").await
+}
+
+async fn bulletin_docx(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Query(p): Query<BulletinParams>,
+) -> Result<Response, UiError> {
+    bulletin_file(&s, &viewer, t, &p, "docx").await
+}
+
+async fn bulletin_file(
+    s: &AppState,
+    viewer: &Viewer,
+    t: Tr,
+    p: &BulletinParams,
+    ext: &str,
+) -> Result<Response, UiError> {
     let code = crate::api::regions::parse_code(&p.region).page(t)?;
     viewer.check_region(Action::Read, &code).page(t)?;
     let month = report::Month::parse(&p.month).page(t)?;
     let b = report::bulletin(&s.db, &code, month).await.page(t)?;
-    let bytes = report::bulletin_xlsx(&b).map_err(|e| crate::error::AppError::internal(e.to_string())).page(t)?;
+    let internal = |e: String| crate::error::AppError::internal(e);
+    let (bytes, mime) = if ext == "xlsx" {
+        (
+            report::bulletin_xlsx(&b).map_err(|e| internal(e.to_string())).page(t)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    } else {
+        (
+            report::bulletin_docx(&b, &format!("{}红色物业工作专班", b.region_name)).map_err(internal).page(t)?,
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        )
+    };
     // ASCII file name plus the UTF-8 one (RFC 6266) so Excel, WPS and browsers all name it well.
     let disposition = format!(
-        "attachment; filename=\"bulletin-{}-{}.xlsx\"; filename*=UTF-8''{}",
+        "attachment; filename=\"bulletin-{}-{}.{ext}\"; filename*=UTF-8''{}",
         b.region_code,
         b.month,
-        super::urlencode(&format!("{}月度调度通报-{}.xlsx", b.region_name, b.month))
+        super::urlencode(&format!("{}月度调度通报-{}.{ext}", b.region_name, b.month))
     );
     Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
-            ),
-            (axum::http::header::CONTENT_DISPOSITION, disposition),
-        ],
+        [(axum::http::header::CONTENT_TYPE, mime.to_owned()), (axum::http::header::CONTENT_DISPOSITION, disposition)],
         bytes,
     )
         .into_response())

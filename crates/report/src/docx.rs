@@ -1,0 +1,72 @@
+//! The bulletin as a Word document in the usual form: title, issuing body,
+//! date, summary, then one section with a ranking table per KPI.
+
+use docx_rs::{AlignmentType, Docx, Paragraph, Run, RunFonts, Table, TableCell, TableRow};
+
+use crate::{Bulletin, name_zh};
+
+fn run(text: &str) -> Run {
+    Run::new().add_text(text).fonts(RunFonts::new().east_asia("宋体").ascii("Times New Roman"))
+}
+
+fn para(text: &str) -> Paragraph {
+    Paragraph::new().add_run(run(text))
+}
+
+fn cell(text: &str, bold: bool) -> TableCell {
+    let r = if bold { run(text).bold() } else { run(text) };
+    TableCell::new().add_paragraph(Paragraph::new().add_run(r))
+}
+
+fn pct(p: Option<i64>) -> String {
+    p.map(|v| format!("{}.{}%", v / 10, v.rem_euclid(10))).unwrap_or_else(|| "—".into())
+}
+
+fn signed(p: Option<i64>) -> String {
+    match p {
+        Some(v) if v > 0 => format!("+{}.{}", v / 10, v % 10),
+        Some(v) if v < 0 => format!("-{}.{}", -v / 10, -v % 10),
+        Some(_) => "0.0".into(),
+        None => "—".into(),
+    }
+}
+
+/// `issuer` is the body that issues the bulletin (e.g. 德州市红色物业工作专班).
+pub fn bulletin_docx(b: &Bulletin, issuer: &str) -> Result<Vec<u8>, String> {
+    let title = Paragraph::new()
+        .add_run(run(&format!("{}红色物业工作月度调度通报", b.region_name)).bold().size(40))
+        .align(AlignmentType::Center);
+    let mut doc = Docx::new()
+        .add_paragraph(title)
+        .add_paragraph(para(&format!("（{}）", b.month)).align(AlignmentType::Center))
+        .add_paragraph(para(issuer).align(AlignmentType::Center))
+        .add_paragraph(para(&format!("数据截至{}", b.as_of.format("%Y年%m月%d日"))).align(AlignmentType::Center))
+        .add_paragraph(Paragraph::new().add_run(run("一、总体情况").bold().size(30)));
+    for line in b.summary() {
+        doc = doc.add_paragraph(para(&line));
+    }
+    const NUMBERS: [&str; 10] = ["二", "三", "四", "五", "六", "七", "八", "九", "十", "十一"];
+    for (i, s) in b.sections.iter().enumerate() {
+        doc = doc.add_paragraph(Paragraph::new().add_run(
+            run(&format!("{}、{}（目标 {}）", NUMBERS[i.min(9)], name_zh(s.kpi), pct(s.target))).bold().size(30),
+        ));
+        let mut rows = vec![TableRow::new(
+            ["排名", "区划", "本月", "上月", "变化(百分点)", "距目标(百分点)"].iter().map(|h| cell(h, true)).collect(),
+        )];
+        for r in &s.rows {
+            let name = if r.laggard { format!("{}（滞后）", r.name) } else { r.name.clone() };
+            rows.push(TableRow::new(vec![
+                cell(&r.rank.to_string(), false),
+                cell(&name, r.laggard),
+                cell(&r.now.percent_text(), false),
+                cell(&r.before.percent_text(), false),
+                cell(&signed(r.change), false),
+                cell(&pct(r.gap), false),
+            ]));
+        }
+        doc = doc.add_table(Table::new(rows));
+    }
+    let mut buf = std::io::Cursor::new(Vec::new());
+    doc.build().pack(&mut buf).map_err(|e| e.to_string())?;
+    Ok(buf.into_inner())
+}
