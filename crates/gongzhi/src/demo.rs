@@ -139,10 +139,25 @@ pub fn plan_compound(rng: &mut Rng, region: &RegionCode, name: String) -> Planne
 pub async fn build(db: &Db, quiet: bool) -> anyhow::Result<DemoStats> {
     let actor = Actor::system("demo");
     import_divisions(db, &actor, &Source::Embedded(DEZHOU), None, quiet).await?;
-    let dezhou = RegionCode::parse("3714")?;
-    let communities = urban_communities(db, &dezhou).await?;
+    let stats = registry(db, &RegionCode::parse("3714")?, &Options { units: true, ..Default::default() }).await?;
+    serve_fenghua(db, &actor).await?;
+    Ok(stats)
+}
+
+/// What `registry` makes besides compounds and their service-model history.
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    /// Buildings, entrances and units (the demo), or none (benchmarks of the figures).
+    pub units: bool,
+    /// Company ids per county code: add company, committee and party-branch facts.
+    pub companies: Option<std::collections::HashMap<String, Vec<i64>>>,
+}
+
+/// The synthetic registry of every urban community under `within`.
+pub async fn registry(db: &Db, within: &RegionCode, opts: &Options) -> anyhow::Result<DemoStats> {
+    let communities = urban_communities(db, within).await?;
     let mut rng = Rng::new(3714);
-    let mut w = Writer::new(db, actor.clone()).await?;
+    let mut w = Writer::new(db, Actor::system("demo")).await?;
     let mut stats = DemoStats::default();
     for (code, path) in &communities {
         let mut names = std::collections::HashSet::new();
@@ -164,6 +179,26 @@ pub async fn build(db: &Db, quiet: bool) -> anyhow::Result<DemoStats> {
                 let to = p.history.get(i + 1).map(|(_, t)| *t);
                 w.fact(id, FactKind::ServiceModel, Some(model.as_str()), None, *from, to).await?;
             }
+            if let Some(companies) = &opts.companies {
+                // Dated facts for the figures, without organisations behind them (benchmarks).
+                let county = &code.as_str()[..6];
+                if let (Some(ids), Some((_, from))) =
+                    (companies.get(county), p.history.iter().find(|(m, _)| m.is_professional()))
+                {
+                    let cid = ids[rng.range(0, ids.len() as i64 - 1) as usize];
+                    w.fact(id, FactKind::Company, None, Some(cid), *from, None).await?;
+                }
+                for kind in [FactKind::OwnersCommittee, FactKind::PartyBranch] {
+                    let year = *rng.pick(&[2019, 2020, 2021, 2021, 2022, 0, 0]);
+                    if year > 0 {
+                        w.fact(id, kind, None, None, d(year, rng.range(1, 12) as u32, 1), None).await?;
+                    }
+                }
+            }
+            if !opts.units {
+                stats.compounds += 1;
+                continue;
+            }
             for (bi, (floors, entrances, per_floor, area)) in p.buildings.iter().enumerate() {
                 let bid = w.building(id, &format!("{}号楼", bi + 1), *floors).await?;
                 for e in 1..=*entrances {
@@ -183,7 +218,6 @@ pub async fn build(db: &Db, quiet: bool) -> anyhow::Result<DemoStats> {
     w.record("bulk_load", "compound", 0, 0, serde_json::json!({"compounds": stats.compounds, "units": stats.units}));
     w.finish().await?;
     stats.communities = communities.len();
-    serve_fenghua(db, &actor).await?;
     Ok(stats)
 }
 

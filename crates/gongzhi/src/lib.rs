@@ -1,5 +1,6 @@
 //! The gongzhi binary's pieces that tests also drive: reading the division
 //! files and building the demo registry.
 
+pub mod bench;
 pub mod demo;
 pub mod import;

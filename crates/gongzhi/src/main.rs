@@ -62,6 +62,11 @@ enum Command {
         #[command(subcommand)]
         what: ReportCmd,
     },
+    /// Benchmarks that print figures (see docs/performance.md).
+    Bench {
+        #[command(subcommand)]
+        what: BenchCmd,
+    },
     /// Check the audit log.
     Audit {
         #[command(subcommand)]
@@ -119,6 +124,22 @@ enum ReportCmd {
         /// FILE.xlsx or FILE.docx
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Build a province-scale registry in --db (use an empty database) and time the figures.
+    Kpi {
+        /// The open division files.
+        #[arg(long, default_value = "../shared/data/divisions")]
+        divisions: PathBuf,
+        #[arg(long, default_value = "37")]
+        province: String,
+        #[arg(long, default_value = "3714")]
+        city: String,
+        #[arg(long, default_value = "371402")]
+        county: String,
     },
 }
 
@@ -220,6 +241,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             std::fs::write(&out, bytes).with_context(|| format!("writing {}", out.display()))?;
             println!("wrote {} ({} {}, as of {})", out.display(), b.region_name, b.month, b.as_of);
+        }
+        Command::Bench { what: BenchCmd::Kpi { divisions, province, city, county } } => {
+            let db = Db::open(&cli.db).await?;
+            gongzhi::bench::kpi(
+                &db,
+                &divisions,
+                &RegionCode::parse(&province)?,
+                &RegionCode::parse(&city)?,
+                &RegionCode::parse(&county)?,
+            )
+            .await?;
         }
         Command::Audit { what: AuditCmd::Verify } => {
             let db = Db::open(&cli.db).await?;
