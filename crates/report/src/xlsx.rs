@@ -33,10 +33,15 @@ pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
     let ws = wb.add_worksheet();
     ws.set_name("概况")?;
     ws.set_landscape().set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
     ws.merge_range(0, 0, 0, 5, &format!("{}红色物业工作月度调度通报（{}）", b.region_name, b.month), &title)?;
     ws.write_string(1, 0, format!("数据截至 {}", b.as_of))?;
+    // Summary lines wrap inside the printed width instead of running off the page.
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     for (i, line) in b.summary().iter().enumerate() {
-        ws.write_string(3 + i as u32, 0, line)?;
+        let r = 3 + i as u32;
+        ws.merge_range(r, 0, r, 5, line, &wrap)?;
+        ws.set_row_height(r, 32)?;
     }
     let r0 = 5 + b.sections.len() as u32;
     for (c, h) in ["指标", "本月", "上月", "变化(百分点)", "目标", "分子/分母"].iter().enumerate() {
