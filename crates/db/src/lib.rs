@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod compounds;
 pub mod kpi;
+pub mod plans;
 pub mod regions;
 mod sql;
 pub mod structure;

@@ -48,7 +48,7 @@ impl Role {
         match self {
             Role::Admin => true,
             // City-level supervision reads figures, not individuals' numbers.
-            Role::Supervisor => matches!(action, Read | ReadAudit),
+            Role::Supervisor => matches!(action, Read | ReadAudit | ManagePlans),
             Role::Officer | Role::Worker => matches!(action, Read | WriteRegistry | SeePhones),
             Role::Company | Role::Committee | Role::Resident => matches!(action, Read),
         }
@@ -68,6 +68,8 @@ pub enum Action {
     SeePhones,
     /// Manage users and run imports.
     Administer,
+    /// Set the plan's targets (a region's stricter ones inside the scope).
+    ManagePlans,
 }
 
 /// What a grant covers.

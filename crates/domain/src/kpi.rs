@@ -79,18 +79,31 @@ impl Kpi {
     pub fn parse(s: &str) -> Option<Kpi> {
         Kpi::ALL.into_iter().find(|k| k.key() == s)
     }
+}
 
-    /// The end-2022 target of the report's three-year plan, in per mille.
-    pub fn plan_target(self) -> Option<i64> {
-        match self {
-            Kpi::ProfessionalCoverage => Some(800),
-            Kpi::FullCoverage => Some(1000),
-            Kpi::CommitteeFormation => Some(600),
-            Kpi::CompanyPartyCoverage => Some(900),
-            Kpi::CommitteePartyCoverage => Some(700),
-            _ => None,
-        }
-    }
+/// One target of a plan: a KPI's milestone for a year, for every region or
+/// (stricter) for one region's subtree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Target {
+    pub kpi: Kpi,
+    pub year: i32,
+    pub region: Option<String>,
+    pub permille: i64,
+}
+
+/// The target that applies to `region` (a code) in `year`: the year clamped
+/// to the plan's years; the most specific region target on the region's own
+/// line wins over the general one.
+pub fn target_for(targets: &[Target], kpi: Kpi, year: i32, region: &str) -> Option<i64> {
+    let of_kpi: Vec<&Target> = targets.iter().filter(|t| t.kpi == kpi).collect();
+    let (first, last) = (of_kpi.iter().map(|t| t.year).min()?, of_kpi.iter().map(|t| t.year).max()?);
+    let year = year.clamp(first, last);
+    of_kpi
+        .into_iter()
+        .filter(|t| t.year == year)
+        .filter(|t| t.region.as_deref().is_none_or(|r| region.starts_with(r)))
+        .max_by_key(|t| t.region.as_deref().map_or(0, str::len))
+        .map(|t| t.permille)
 }
 
 /// The whole set for one region on one date.
@@ -142,7 +155,27 @@ mod tests {
         assert_eq!(Ratio::new(79, 100).meets(800), Some(false));
         assert_eq!(Ratio::new(0, 0).meets(800), None);
         assert_eq!(Kpi::parse("committee_formation"), Some(Kpi::CommitteeFormation));
-        assert_eq!(Kpi::ProfessionalCoverage.plan_target(), Some(800));
+    }
+
+    #[test]
+    fn the_most_specific_target_of_the_year_applies() {
+        let t = |year, region: Option<&str>, permille| Target {
+            kpi: Kpi::ProfessionalCoverage,
+            year,
+            region: region.map(Into::into),
+            permille,
+        };
+        let plan = vec![t(2020, None, 600), t(2021, None, 700), t(2022, None, 800), t(2022, Some("3714"), 850)];
+        assert_eq!(target_for(&plan, Kpi::ProfessionalCoverage, 2021, "371402"), Some(700));
+        assert_eq!(target_for(&plan, Kpi::ProfessionalCoverage, 2022, "371402"), Some(850), "德州 is stricter");
+        assert_eq!(target_for(&plan, Kpi::ProfessionalCoverage, 2022, "3701"), Some(800));
+        assert_eq!(
+            target_for(&plan, Kpi::ProfessionalCoverage, 2019, "3701"),
+            Some(600),
+            "before the plan: its first year"
+        );
+        assert_eq!(target_for(&plan, Kpi::ProfessionalCoverage, 2026, "3714"), Some(850), "after it: its last year");
+        assert_eq!(target_for(&plan, Kpi::CrossAppointment, 2022, "3714"), None);
     }
 }
 
@@ -161,15 +194,16 @@ pub struct RankedRow {
     pub laggard: bool,
 }
 
-/// Rank regions on one KPI, best first; regions with no base go last.
-/// A laggard is below the target, or — without a target — in the bottom third.
-pub fn rank(rows: Vec<(String, String, Ratio, Ratio)>, target: Option<i64>) -> Vec<RankedRow> {
+/// Rank regions on one KPI, best first; regions with no base go last. Each
+/// row carries the target that applies to it. A laggard is below its target,
+/// or — without a target — in the bottom third.
+pub fn rank(rows: Vec<(String, String, Ratio, Ratio, Option<i64>)>) -> Vec<RankedRow> {
     let mut rows = rows;
     rows.sort_by(|a, b| b.2.permille().unwrap_or(-1).cmp(&a.2.permille().unwrap_or(-1)).then(a.0.cmp(&b.0)));
     let with_value = rows.iter().filter(|r| r.2.permille().is_some()).count();
     rows.into_iter()
         .enumerate()
-        .map(|(i, (code, name, now, before))| {
+        .map(|(i, (code, name, now, before, target))| {
             let change = now.permille().zip(before.permille()).map(|(a, b)| a - b);
             let gap = target.zip(now.permille()).map(|(t, v)| (t - v).max(0));
             let laggard = match (target, now.permille()) {
@@ -188,14 +222,11 @@ mod rank_tests {
 
     #[test]
     fn ranks_with_change_gap_and_laggards() {
-        let r = rank(
-            vec![
-                ("a".into(), "甲".into(), Ratio::new(9, 10), Ratio::new(8, 10)),
-                ("b".into(), "乙".into(), Ratio::new(7, 10), Ratio::new(7, 10)),
-                ("c".into(), "丙".into(), Ratio::new(0, 0), Ratio::new(0, 0)),
-            ],
-            Some(800),
-        );
+        let r = rank(vec![
+            ("a".into(), "甲".into(), Ratio::new(9, 10), Ratio::new(8, 10), Some(800)),
+            ("b".into(), "乙".into(), Ratio::new(7, 10), Ratio::new(7, 10), Some(800)),
+            ("c".into(), "丙".into(), Ratio::new(0, 0), Ratio::new(0, 0), Some(800)),
+        ]);
         assert_eq!(r.iter().map(|x| x.code.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
         assert_eq!((r[0].change, r[0].gap, r[0].laggard), (Some(100), Some(0), false));
         assert_eq!((r[1].gap, r[1].laggard), (Some(100), true));

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_registry;
 mod m0002_access;
 mod m0003_structure;
+mod m0004_plans;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_registry::Migration),
             Box::new(m0002_access::Migration),
             Box::new(m0003_structure::Migration),
+            Box::new(m0004_plans::Migration),
         ]
     }
 }

@@ -119,6 +119,7 @@ pub fn name_zh(k: Kpi) -> &'static str {
 /// Make the bulletin of `region` for `month`.
 pub async fn bulletin(db: &Db, region: &RegionCode, month: Month) -> Result<Bulletin, db::DbError> {
     let r = db::regions::require(db, region).await?;
+    let targets = db::plans::current(db).await?.map(|(_, t)| t).unwrap_or_default();
     let (now, before) = (month.end(), month.previous().end());
     let totals = db::kpi::kpis(db, &r.region_path(), now).await?;
     let previous = db::kpi::kpis(db, &r.region_path(), before).await?;
@@ -133,11 +134,16 @@ pub async fn bulletin(db: &Db, region: &RegionCode, month: Month) -> Result<Bull
         .into_iter()
         .map(|k| Section {
             kpi: k,
-            target: k.plan_target(),
+            target: domain::kpi::target_for(&targets, k, month.year, &r.code),
             region_value: totals.get(k),
             rows: rank(
-                children.iter().map(|(code, name, a, b)| (code.clone(), name.clone(), a.get(k), b.get(k))).collect(),
-                k.plan_target(),
+                children
+                    .iter()
+                    .map(|(code, name, a, b)| {
+                        let t = domain::kpi::target_for(&targets, k, month.year, code);
+                        (code.clone(), name.clone(), a.get(k), b.get(k), t)
+                    })
+                    .collect(),
             ),
         })
         .collect();

@@ -161,3 +161,36 @@ db_test! {
         assert_eq!(other.get(&format!("/dashboard/bulletin.xlsx?region={street}&month=2021-06")).await.status, 404);
     }
 }
+
+db_test! {
+    async fn the_plan_and_stricter_regional_targets(db: Db) {
+        dezhou(&db).await;
+        let admin = App::new(&db).await;
+        let plan = admin.get("/api/v1/plan").await.json();
+        assert_eq!(plan["name"], "红色物业三年行动 2020–2022");
+        assert_eq!(plan["targets"].as_array().unwrap().len(), 15, "five KPIs × three yearly milestones");
+        let target = |v: &Value| {
+            v["kpis"].as_array().unwrap().iter().find(|k| k["key"] == "professional_coverage").unwrap()["target_permille"].clone()
+        };
+        assert_eq!(target(&kpis(&admin, "3714", "2021-06-30").await), 700, "the 2021 milestone");
+        assert_eq!(target(&kpis(&admin, "3714", "2026-01-01").await), 800, "after the plan: its end target");
+
+        let sup = App::anonymous(&db).with_token(&crate::support::user_token(&db, "sup", "supervisor", "3714").await);
+        let r = sup.json("PUT", "/api/v1/plan/targets", json!({"kpi": "professional_coverage", "year": 2022, "region": "3714", "percent": 85})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(target(&kpis(&admin, "371402", "2022-12-31").await), 850, "Dezhou's stricter target reaches its counties");
+        assert_eq!(target(&kpis(&admin, "37", "2022-12-31").await), 800, "but not the province");
+        let r = sup.json("PUT", "/api/v1/plan/targets", json!({"kpi": "professional_coverage", "year": 2022, "percent": 50})).await;
+        assert_eq!(r.status, 403, "general targets are the administrator's");
+        let r = sup.json("PUT", "/api/v1/plan/targets", json!({"kpi": "professional_coverage", "year": 2022, "region": "3715", "percent": 50})).await;
+        assert_eq!(r.status, 404);
+        let r = sup.json("PUT", "/api/v1/plan/targets", json!({"kpi": "professional_coverage", "year": 2030, "region": "3714", "percent": 50})).await;
+        assert_eq!(r.status, 422, "outside the plan's years");
+        let officer = App::anonymous(&db).with_token(&crate::support::user_token(&db, "off", "officer", "371402").await);
+        let r = officer.json("PUT", "/api/v1/plan/targets", json!({"kpi": "professional_coverage", "year": 2022, "region": "371402", "percent": 90})).await;
+        assert_eq!(r.status, 403);
+        let page = sup.get("/plan").await;
+        assert!(page.status == 200 && page.body.contains("85.0%") && page.body.contains("设置目标"));
+        assert!(!officer.get("/plan").await.body.contains("设置目标"));
+    }
+}

@@ -2,9 +2,10 @@
 
 use axum::Json;
 use axum::extract::State;
+use chrono::Datelike;
 use chrono::NaiveDate;
 use domain::access::Action;
-use domain::kpi::{Kpi, KpiSet};
+use domain::kpi::{Kpi, KpiSet, Target};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -40,12 +41,12 @@ pub struct KpiSetOut {
     pub community_workers: i64,
 }
 
-pub(crate) fn kpi_out(set: &KpiSet) -> Vec<KpiOut> {
+pub(crate) fn kpi_out(set: &KpiSet, targets: &[Target], year: i32, region: &str) -> Vec<KpiOut> {
     Kpi::ALL
         .into_iter()
         .map(|k| {
             let r = set.get(k);
-            let target = k.plan_target();
+            let target = domain::kpi::target_for(targets, k, year, region);
             KpiOut {
                 key: k.key().into(),
                 numerator: r.num,
@@ -59,13 +60,13 @@ pub(crate) fn kpi_out(set: &KpiSet) -> Vec<KpiOut> {
         .collect()
 }
 
-pub(crate) fn set_out(code: &str, name: &str, as_of: NaiveDate, set: &KpiSet) -> KpiSetOut {
+pub(crate) fn set_out(code: &str, name: &str, as_of: NaiveDate, set: &KpiSet, targets: &[Target]) -> KpiSetOut {
     KpiSetOut {
         region_code: code.into(),
         region_name: name.into(),
         as_of,
         compounds: set.compounds,
-        kpis: kpi_out(set),
+        kpis: kpi_out(set, targets, as_of.year(), code),
         company_instructor_only: set.company_instructor_only,
         red_stations: set.red_stations,
         community_workers: set.community_workers,
@@ -94,7 +95,7 @@ pub async fn region_kpis(
     let r = db::regions::require(&s.db, &code).await?;
     let as_of = q.as_of.unwrap_or_else(crate::api::compounds::today);
     let set = db::kpi::kpis(&s.db, &r.region_path(), as_of).await?;
-    Ok(Json(set_out(&r.code, &r.name, as_of, &set)))
+    Ok(Json(set_out(&r.code, &r.name, as_of, &set, &targets(&s).await?)))
 }
 
 /// The KPI sets of a region's children (for ranking), as of a date.
@@ -111,15 +112,21 @@ pub async fn children_kpis(
     Ok(Json(children_sets(&s, &code, as_of).await?))
 }
 
+/// The targets of the plan in force.
+pub(crate) async fn targets(s: &AppState) -> Result<Vec<Target>, AppError> {
+    Ok(db::plans::current(&s.db).await?.map(|(_, t)| t).unwrap_or_default())
+}
+
 pub(crate) async fn children_sets(
     s: &AppState,
     code: &domain::RegionCode,
     as_of: NaiveDate,
 ) -> Result<Vec<KpiSetOut>, AppError> {
+    let targets = targets(s).await?;
     let mut out = Vec::new();
     for child in db::regions::children(&s.db, code).await? {
         let set = db::kpi::kpis(&s.db, &child.region.region_path(), as_of).await?;
-        out.push(set_out(&child.region.code, &child.region.name, as_of, &set));
+        out.push(set_out(&child.region.code, &child.region.name, as_of, &set, &targets));
     }
     Ok(out)
 }

@@ -3,6 +3,7 @@
 
 pub(crate) mod compounds;
 pub(crate) mod kpi;
+pub(crate) mod plans;
 pub(crate) mod regions;
 pub(crate) mod structure;
 
@@ -71,6 +72,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(structure::registry_rows))
         .routes(routes!(kpi::region_kpis))
         .routes(routes!(kpi::children_kpis))
+        .routes(routes!(plans::current))
+        .routes(routes!(plans::set_target))
 }
 
 /// The OpenAPI document, for tests and `gongzhi openapi`.

@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/bulletin.docx", get(bulletin_docx))
         .route("/dashboard/drill", get(drill))
         .route("/kpis", get(explain))
+        .route("/plan", get(plan_page).post(plan_set))
 }
 
 #[derive(Deserialize)]
@@ -99,7 +100,7 @@ async fn dashboard(
     let mut children = children_sets(&s, &code, as_of).await.page(t)?;
     // Ranked by professional coverage, best first; regions without compounds last.
     children.sort_by_key(|c| std::cmp::Reverse(c.kpis[0].permille.unwrap_or(-1)));
-    let here = set_out(&r.code, &r.name, as_of, &set);
+    let here = set_out(&r.code, &r.name, as_of, &set, &crate::api::kpi::targets(&s).await.page(t)?);
     let month = report::Month::of(as_of);
     // The plan's three years, or the last three years up to the chosen month.
     let from = report::Month { year: (month.year - 2).min(2020), month: 1 };
@@ -245,4 +246,85 @@ struct ExplainPage {
 async fn explain(viewer: Viewer, t: Tr) -> Html<String> {
     let keys = domain::kpi::Kpi::ALL.iter().map(|k| k.key()).collect();
     render(&ExplainPage { t, me: Me::of(&viewer), keys })
+}
+
+#[derive(Template)]
+#[template(path = "plan.html")]
+struct PlanPage {
+    t: Tr,
+    me: Option<Me>,
+    name: String,
+    years: Vec<i32>,
+    /// (kpi key, per year: the general target in percent text)
+    general: Vec<(&'static str, Vec<String>)>,
+    /// (kpi key, year, region, target text) of the regions' stricter targets
+    regional: Vec<(&'static str, i32, String, String)>,
+    can_manage: bool,
+}
+
+fn pct(p: i64) -> String {
+    format!("{}.{}%", p / 10, p % 10)
+}
+
+async fn plan_page(State(s): State<AppState>, viewer: Viewer, t: Tr) -> Result<Html<String>, UiError> {
+    let (plan, targets) =
+        db::plans::current(&s.db).await.page(t)?.ok_or_else(crate::error::AppError::not_found).page(t)?;
+    let years: Vec<i32> = (plan.start_year..=plan.end_year).collect();
+    let general = domain::kpi::Kpi::ALL
+        .iter()
+        .filter(|k| targets.iter().any(|x| x.kpi == **k))
+        .map(|k| {
+            let row = years
+                .iter()
+                .map(|y| {
+                    targets
+                        .iter()
+                        .find(|x| x.kpi == *k && x.year == *y && x.region.is_none())
+                        .map(|x| pct(x.permille))
+                        .unwrap_or_else(|| "—".into())
+                })
+                .collect();
+            (k.key(), row)
+        })
+        .collect();
+    let regional =
+        targets.iter().filter_map(|x| x.region.clone().map(|r| (x.kpi.key(), x.year, r, pct(x.permille)))).collect();
+    Ok(render(&PlanPage {
+        t,
+        me: Me::of(&viewer),
+        name: plan.name,
+        years,
+        general,
+        regional,
+        can_manage: viewer.may(Action::ManagePlans),
+    }))
+}
+
+#[derive(Deserialize)]
+struct TargetForm {
+    kpi: String,
+    year: String,
+    region: String,
+    percent: String,
+}
+
+async fn plan_set(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    axum::extract::Form(f): axum::extract::Form<TargetForm>,
+) -> Result<Redirect, UiError> {
+    let year: i32 = f.year.trim().parse().map_err(|_| domain::Invalid::new("year", "not a year")).page(t)?;
+    let percent: f64 = f.percent.trim().parse().map_err(|_| domain::Invalid::new("percent", "not a number")).page(t)?;
+    crate::api::plans::apply(
+        &s,
+        &viewer,
+        &f.kpi,
+        year,
+        Some(f.region.as_str()).filter(|r| !r.trim().is_empty()),
+        percent,
+    )
+    .await
+    .page(t)?;
+    Ok(Redirect::to("/plan"))
 }
