@@ -139,6 +139,15 @@ db_test! {
             {"community_code": fh, "compound": "B", "kind": "service_model", "value": "professional", "effective_from": "2021-08-01"},
         ])).await;
         assert_eq!(cells(&get(app.clone()).await.body_bytes), june);
+        // The bulletin as data.
+        let j = app.get(&format!("/api/v1/bulletin?region={street}&month=2021-07")).await;
+        assert_eq!(j.status, 200, "{}", j.body);
+        let j = j.json();
+        let prof = j["sections"].as_array().unwrap().iter().find(|s| s["kpi"] == "professional_coverage").unwrap();
+        assert_eq!((prof["region_value"]["num"].as_i64(), prof["region_value"]["den"].as_i64()), (Some(2), Some(3)));
+        let fh_row = prof["rows"].as_array().unwrap().iter().find(|r| r["code"] == fh).unwrap();
+        assert_eq!(fh_row["change"], 500, "丰华社区: 0 of 2 in June, 1 of 2 in July");
+        assert!(j["summary"][0].as_str().unwrap().contains("新湖街道"));
         // The Word form of the same bulletin.
         let w = app.get(&format!("/dashboard/bulletin.docx?region={street}&month=2021-06")).await;
         assert_eq!(w.status, 200);

@@ -26,6 +26,8 @@ pub struct KpiOut {
     /// The plan's target in per mille, if the plan sets one.
     pub target_permille: Option<i64>,
     pub meets_target: Option<bool>,
+    /// How far below the target, in per mille (0 when met).
+    pub gap_permille: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -55,6 +57,7 @@ pub(crate) fn kpi_out(set: &KpiSet, targets: &[Target], year: i32, region: &str)
                 text: r.percent_text(),
                 target_permille: target,
                 meets_target: target.and_then(|t| r.meets(t)),
+                gap_permille: target.zip(r.permille()).map(|(t, v)| (t - v).max(0)),
             }
         })
         .collect()
@@ -71,6 +74,31 @@ pub(crate) fn set_out(code: &str, name: &str, as_of: NaiveDate, set: &KpiSet, ta
         red_stations: set.red_stations,
         community_workers: set.community_workers,
     }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BulletinQuery {
+    pub region: String,
+    /// YYYY-MM
+    pub month: String,
+}
+
+/// The monthly dispatch bulletin as data (the same figures as its Excel and Word forms).
+#[utoipa::path(get, path = "/api/v1/bulletin", tag = "kpis", params(BulletinQuery),
+    responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn bulletin(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiQuery(q): ApiQuery<BulletinQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let code = parse_code(&q.region)?;
+    viewer.check_region(Action::Read, &code)?;
+    let month = report::Month::parse(&q.month)?;
+    let b = report::bulletin(&s.db, &code, month).await?;
+    let mut v = serde_json::to_value(&b).map_err(|e| AppError::internal(e.to_string()))?;
+    v["summary"] = serde_json::json!(b.summary());
+    Ok(Json(v))
 }
 
 #[derive(Deserialize, IntoParams)]

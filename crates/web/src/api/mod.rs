@@ -72,6 +72,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(structure::registry_rows))
         .routes(routes!(kpi::region_kpis))
         .routes(routes!(kpi::children_kpis))
+        .routes(routes!(kpi::bulletin))
         .routes(routes!(plans::current))
         .routes(routes!(plans::set_target))
 }

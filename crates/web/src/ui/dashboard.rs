@@ -42,6 +42,9 @@ struct DashboardPage {
     month: String,
     /// Server-drawn SVG (our own markup; its text is escaped where it is made).
     chart: String,
+    /// Per KPI (in `Kpi::ALL` order): the change in percentage points since `before`.
+    changes: Vec<String>,
+    before: String,
 }
 
 /// The KPIs shown in the ranking (those with plan targets first).
@@ -101,6 +104,17 @@ async fn dashboard(
     // Ranked by professional coverage, best first; regions without compounds last.
     children.sort_by_key(|c| std::cmp::Reverse(c.kpis[0].permille.unwrap_or(-1)));
     let here = set_out(&r.code, &r.name, as_of, &set, &crate::api::kpi::targets(&s).await.page(t)?);
+    // Change since the end of the month before.
+    let before = report::Month::of(as_of).previous().end();
+    let prev = db::kpi::kpis(&s.db, &r.region_path(), before).await.page(t)?;
+    let changes: Vec<String> = domain::kpi::Kpi::ALL
+        .iter()
+        .map(|k| match (set.get(*k).permille(), prev.get(*k).permille()) {
+            (Some(a), Some(b)) if a >= b => format!("+{}.{}", (a - b) / 10, (a - b) % 10),
+            (Some(a), Some(b)) => format!("-{}.{}", (b - a) / 10, (b - a) % 10),
+            _ => "—".into(),
+        })
+        .collect();
     let month = report::Month::of(as_of);
     // The plan's three years, or the last three years up to the chosen month.
     let from = report::Month { year: (month.year - 2).min(2020), month: 1 };
@@ -113,6 +127,8 @@ async fn dashboard(
         as_of: as_of.to_string(),
         month: month.to_string(),
         chart,
+        changes,
+        before: before.to_string(),
     })
     .into_response())
 }
