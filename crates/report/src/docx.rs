@@ -3,7 +3,7 @@
 
 use docx_rs::{AlignmentType, Docx, Paragraph, Run, RunFonts, Table, TableCell, TableRow};
 
-use crate::{Bulletin, name_zh};
+use crate::{Bulletin, name_zh, pct, signed};
 
 fn run(text: &str) -> Run {
     Run::new().add_text(text).fonts(RunFonts::new().east_asia("宋体").ascii("Times New Roman"))
@@ -16,19 +16,6 @@ fn para(text: &str) -> Paragraph {
 fn cell(text: &str, bold: bool) -> TableCell {
     let r = if bold { run(text).bold() } else { run(text) };
     TableCell::new().add_paragraph(Paragraph::new().add_run(r))
-}
-
-fn pct(p: Option<i64>) -> String {
-    p.map(|v| format!("{}.{}%", v / 10, v.rem_euclid(10))).unwrap_or_else(|| "—".into())
-}
-
-fn signed(p: Option<i64>) -> String {
-    match p {
-        Some(v) if v > 0 => format!("+{}.{}", v / 10, v % 10),
-        Some(v) if v < 0 => format!("-{}.{}", -v / 10, -v % 10),
-        Some(_) => "0.0".into(),
-        None => "—".into(),
-    }
 }
 
 /// `issuer` is the body that issues the bulletin (e.g. 德州市红色物业工作专班).

@@ -102,6 +102,21 @@ impl Bulletin {
     }
 }
 
+/// A per-mille value as "82.5%", or "—".
+pub fn pct(p: Option<i64>) -> String {
+    p.map(|v| format!("{}.{}%", v / 10, v.rem_euclid(10))).unwrap_or_else(|| "—".into())
+}
+
+/// A change in per mille as percentage points with a sign: "+1.5", "-0.3", "0.0", or "—".
+pub fn signed(p: Option<i64>) -> String {
+    match p {
+        Some(v) if v > 0 => format!("+{}.{}", v / 10, v % 10),
+        Some(v) if v < 0 => format!("-{}.{}", -v / 10, -v % 10),
+        Some(_) => "0.0".into(),
+        None => "—".into(),
+    }
+}
+
 pub fn name_zh(k: Kpi) -> &'static str {
     match k {
         Kpi::ProfessionalCoverage => "专业化物业服务覆盖率",
@@ -200,6 +215,8 @@ mod tests {
         assert_eq!(Month::parse("2022-01").unwrap().previous().to_string(), "2021-12");
         assert!(Month::parse("2022-13").is_err());
         assert!(Month::parse("22-1x").is_err());
+        assert_eq!((pct(Some(825)), pct(None)), ("82.5%".to_owned(), "—".to_owned()));
+        assert_eq!((signed(Some(15)), signed(Some(-3)), signed(Some(0))), ("+1.5".into(), "-0.3".into(), "0.0".into()));
         let ms = month_ends(Month::parse("2020-11").unwrap(), Month::parse("2021-02").unwrap(), 10);
         assert_eq!(ms.iter().map(|m| m.to_string()).collect::<Vec<_>>(), ["2020-11", "2020-12", "2021-01", "2021-02"]);
         assert_eq!(month_ends(Month::parse("2020-01").unwrap(), Month::parse("2022-12").unwrap(), 12).len(), 12);

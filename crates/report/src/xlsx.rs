@@ -3,20 +3,7 @@
 
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
-use crate::{Bulletin, name_zh};
-
-fn pct(p: Option<i64>) -> String {
-    p.map(|v| format!("{}.{}%", v / 10, v.rem_euclid(10))).unwrap_or_else(|| "—".into())
-}
-
-fn signed(p: Option<i64>) -> String {
-    match p {
-        Some(v) if v > 0 => format!("+{}.{}", v / 10, v % 10),
-        Some(v) if v < 0 => format!("-{}.{}", -v / 10, -v % 10),
-        Some(_) => "0.0".into(),
-        None => "—".into(),
-    }
-}
+use crate::{Bulletin, name_zh, pct, signed};
 
 pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();

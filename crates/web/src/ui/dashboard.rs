@@ -109,11 +109,7 @@ async fn dashboard(
     let prev = db::kpi::kpis(&s.db, &r.region_path(), before).await.page(t)?;
     let changes: Vec<String> = domain::kpi::Kpi::ALL
         .iter()
-        .map(|k| match (set.get(*k).permille(), prev.get(*k).permille()) {
-            (Some(a), Some(b)) if a >= b => format!("+{}.{}", (a - b) / 10, (a - b) % 10),
-            (Some(a), Some(b)) => format!("-{}.{}", (b - a) / 10, (b - a) % 10),
-            _ => "—".into(),
-        })
+        .map(|k| report::signed(set.get(*k).permille().zip(prev.get(*k).permille()).map(|(a, b)| a - b)))
         .collect();
     let month = report::Month::of(as_of);
     // The plan's three years, or the last three years up to the chosen month.
@@ -279,7 +275,7 @@ struct PlanPage {
 }
 
 fn pct(p: i64) -> String {
-    format!("{}.{}%", p / 10, p % 10)
+    report::pct(Some(p))
 }
 
 async fn plan_page(State(s): State<AppState>, viewer: Viewer, t: Tr) -> Result<Html<String>, UiError> {
