@@ -703,19 +703,9 @@ pub mod bulk {
         /// `region_path` must be the stored path of `d.region`.
         pub async fn compound(&mut self, d: &CompoundDraft, region_path: &str) -> Result<i64> {
             let now = self.now;
-            let id = self.compounds.push(vec![
-                d.region.as_str().into(),
-                d.region.as_str()[..12].to_owned().into(),
-                region_path.into(),
-                d.name.clone().into(),
-                d.address.clone().into(),
-                d.year_built.into(),
-                d.is_old.into(),
-                d.households.into(),
-                d.floor_area.centi().into(),
-                now.into(),
-                now.into(),
-            ]);
+            let mut v = compound_values(d, region_path);
+            v.extend([now.into(), now.into()]);
+            let id = self.compounds.push(v);
             self.after_push(self.compounds.rows).await?;
             Ok(id)
         }
@@ -807,6 +797,21 @@ pub mod bulk {
 
 // ---- building blocks for imports (inside the caller's transaction) ----------
 
+/// A compound's columns from `region_code` to `floor_area_centi`, in table order.
+fn compound_values(d: &CompoundDraft, region_path: &str) -> Vec<Value> {
+    vec![
+        d.region.as_str().into(),
+        d.region.as_str()[..12].to_owned().into(),
+        region_path.into(),
+        d.name.clone().into(),
+        d.address.clone().into(),
+        d.year_built.into(),
+        d.is_old.into(),
+        d.households.into(),
+        d.floor_area.centi().into(),
+    ]
+}
+
 /// Insert a compound row; its id.
 async fn insert_in(c: &impl ConnectionTrait, d: &CompoundDraft, region_path: &str) -> Result<i64, DbErr> {
     let now = Utc::now();
@@ -818,18 +823,11 @@ async fn insert_in(c: &impl ConnectionTrait, d: &CompoundDraft, region_path: &st
         c,
         "INSERT INTO compound (region_code, community_code, region_path, name, address, year_built, is_old, households, \
          floor_area_centi, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10) RETURNING id",
-        vec![
-            d.region.as_str().into(),
-            d.region.as_str()[..12].to_owned().into(),
-            region_path.into(),
-            d.name.clone().into(),
-            d.address.clone().into(),
-            d.year_built.into(),
-            d.is_old.into(),
-            d.households.into(),
-            d.floor_area.centi().into(),
-            now.into(),
-        ],
+        {
+            let mut v = compound_values(d, region_path);
+            v.push(now.into());
+            v
+        },
     )
     .await?;
     id.map(|i| i.id).ok_or_else(|| DbErr::RecordNotInserted)
