@@ -1,0 +1,208 @@
+//! Residents' problems (诉求): the workflow, its deadlines, escalation and the
+//! hotline's rates. Pure rules; the clock is always passed in.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::{Invalid, Level};
+
+macro_rules! keyed {
+    ($(#[$m:meta])* $name:ident { $($v:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($v),+ }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v),+];
+            pub fn as_str(self) -> &'static str { match self { $($name::$v => $s),+ } }
+            pub fn parse(s: &str) -> Option<$name> { $name::ALL.iter().copied().find(|v| v.as_str() == s.trim()) }
+        }
+    };
+}
+
+keyed!(
+    /// submitted → accepted → in_progress → resolved → closed; or rejected; reopened when the resident is not satisfied.
+    State {
+        Submitted = "submitted",
+        Accepted = "accepted",
+        InProgress = "in_progress",
+        Resolved = "resolved",
+        Closed = "closed",
+        Rejected = "rejected",
+        Reopened = "reopened",
+    }
+);
+
+keyed!(
+    /// What someone does to a problem.
+    Step {
+        Accept = "accept",
+        Start = "start",
+        Resolve = "resolve",
+        Reject = "reject",
+        Reopen = "reopen",
+        Close = "close",
+        UpholdRejection = "uphold_rejection",
+        OverturnRejection = "overturn_rejection",
+    }
+);
+
+keyed!(
+    /// The resident's rating of the outcome.
+    Rating {
+        Satisfied = "satisfied",
+        BasicallySatisfied = "basically_satisfied",
+        Unsatisfied = "unsatisfied",
+    }
+);
+
+keyed!(
+    /// Categories and their deadlines (accept within, resolve within).
+    Category {
+        General = "general",
+        Repair = "repair",
+        Utilities = "utilities",
+        Emergency = "emergency",
+        Environment = "environment",
+        Security = "security",
+        Complaint = "complaint",
+    }
+);
+
+impl Category {
+    /// Hours to accept and to resolve. Utilities 24 h, emergencies 2 h, else 7 days.
+    pub fn deadlines(self) -> (i64, i64) {
+        match self {
+            Category::Emergency => (1, 2),
+            Category::Utilities => (4, 24),
+            _ => (24, 7 * 24),
+        }
+    }
+}
+
+impl State {
+    pub fn is_open(self) -> bool {
+        !matches!(self, State::Closed | State::Rejected)
+    }
+
+    /// Open311's two states.
+    pub fn open311(self) -> &'static str {
+        if self.is_open() { "open" } else { "closed" }
+    }
+}
+
+/// Who acts: the handler (company or community), the resident, or the level
+/// above the handler (reviewing a rejection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    Handler,
+    Resident,
+    Supervisor,
+}
+
+/// The state after `step`, if `by` may take it from `from`.
+pub fn next(from: State, step: Step, by: By) -> Result<State, Invalid> {
+    use {By::*, State::*, Step::*};
+    let to = match (from, step, by) {
+        (Submitted | Reopened, Accept, Handler) => Accepted,
+        (Accepted, Start, Handler) => InProgress,
+        (Accepted | InProgress, Resolve, Handler) => Resolved,
+        (Submitted | Reopened | Accepted, Reject, Handler) => Rejected,
+        (Resolved, Reopen, Resident) => Reopened,
+        (Resolved, Close, Resident | Supervisor) => Closed,
+        (Rejected, UpholdRejection, Supervisor) => Closed,
+        (Rejected, OverturnRejection, Supervisor) => Reopened,
+        _ => {
+            return Err(Invalid::new("step", format!("cannot {} a {} problem here", step.as_str(), from.as_str())));
+        }
+    };
+    Ok(to)
+}
+
+/// The outcome of a rating: closed when satisfied (fully or basically), reopened otherwise.
+pub fn after_rating(r: Rating) -> State {
+    if r == Rating::Unsatisfied { State::Reopened } else { State::Closed }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Deadlines {
+    pub accept_by: DateTime<Utc>,
+    pub resolve_by: DateTime<Utc>,
+}
+
+pub fn deadlines(c: Category, submitted_at: DateTime<Utc>) -> Deadlines {
+    let (a, r) = c.deadlines();
+    Deadlines { accept_by: submitted_at + Duration::hours(a), resolve_by: submitted_at + Duration::hours(r) }
+}
+
+/// Whether a problem in `state` is past a deadline at `now`.
+pub fn overdue(state: State, d: Deadlines, now: DateTime<Utc>) -> bool {
+    match state {
+        State::Submitted | State::Reopened => now > d.accept_by || now > d.resolve_by,
+        State::Accepted | State::InProgress => now > d.resolve_by,
+        _ => false,
+    }
+}
+
+/// Where an overdue problem goes for supervision: one level up from where it
+/// is supervised now (community → street → county; a county stays).
+pub fn escalate(at: Level) -> Level {
+    match at {
+        Level::Grid | Level::Community => Level::Street,
+        Level::Street => Level::County,
+        other => other,
+    }
+}
+
+/// An unrated resolved problem closes itself after this many days.
+pub const AUTO_CLOSE_DAYS: i64 = 7;
+
+pub fn auto_closes(state: State, resolved_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    state == State::Resolved && resolved_at.is_some_and(|t| now - t >= Duration::days(AUTO_CLOSE_DAYS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_workflow_goes_only_where_it_may() {
+        use {By::*, State::*, Step::*};
+        assert_eq!(next(Submitted, Accept, Handler).unwrap(), Accepted);
+        assert_eq!(next(Accepted, Resolve, Handler).unwrap(), Resolved);
+        assert_eq!(next(Resolved, Reopen, Resident).unwrap(), Reopened);
+        assert_eq!(next(Reopened, Accept, Handler).unwrap(), Accepted);
+        assert_eq!(next(Rejected, OverturnRejection, Supervisor).unwrap(), Reopened);
+        assert_eq!(next(Rejected, UpholdRejection, Supervisor).unwrap(), Closed);
+        assert!(next(Submitted, Resolve, Handler).is_err(), "accept first");
+        assert!(next(Submitted, Accept, Resident).is_err(), "residents do not accept");
+        assert!(next(Closed, Reopen, Resident).is_err());
+        assert!(next(Rejected, OverturnRejection, Handler).is_err(), "only the level above reviews a rejection");
+        assert_eq!(after_rating(Rating::BasicallySatisfied), Closed);
+        assert_eq!(after_rating(Rating::Unsatisfied), Reopened);
+        assert_eq!((Reopened.open311(), Closed.open311()), ("open", "closed"));
+    }
+
+    #[test]
+    fn deadlines_overdue_escalation_and_auto_close() {
+        let at = t("2026-01-05T08:00:00Z");
+        let d = deadlines(Category::Utilities, at);
+        assert_eq!(d.resolve_by, t("2026-01-06T08:00:00Z"));
+        assert!(!overdue(State::Accepted, d, t("2026-01-06T08:00:00Z")), "on the deadline is not yet late");
+        assert!(overdue(State::Accepted, d, t("2026-01-06T08:00:01Z")));
+        assert!(overdue(State::Submitted, d, t("2026-01-05T12:00:01Z")), "not accepted within 4 h");
+        assert!(!overdue(State::Resolved, d, t("2027-01-01T00:00:00Z")));
+        assert_eq!(deadlines(Category::Emergency, at).resolve_by, t("2026-01-05T10:00:00Z"));
+        assert_eq!(deadlines(Category::General, at).resolve_by, t("2026-01-12T08:00:00Z"));
+        assert_eq!(escalate(Level::Community), Level::Street);
+        assert_eq!(escalate(Level::Street), Level::County);
+        assert_eq!(escalate(Level::County), Level::County);
+        let resolved = Some(t("2026-01-10T00:00:00Z"));
+        assert!(!auto_closes(State::Resolved, resolved, t("2026-01-16T23:59:59Z")));
+        assert!(auto_closes(State::Resolved, resolved, t("2026-01-17T00:00:00Z")));
+    }
+}
