@@ -7,6 +7,7 @@ pub mod audit;
 pub mod compounds;
 pub mod kpi;
 pub mod plans;
+pub mod problems;
 pub mod regions;
 mod sql;
 pub mod structure;

@@ -357,6 +357,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(db: Db, bind: SocketAddr) -> anyhow::Result<()> {
+    // Deadlines, escalation and auto-close run in the same process, once a minute.
+    let sweeper = db.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match db::problems::sweep(&sweeper, chrono::Utc::now()).await {
+                Ok(s) if s.escalated + s.auto_closed > 0 => tracing::info!(?s, "problem deadlines swept"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "problem sweep failed"),
+            }
+        }
+    });
     let app = web::router(web::AppState::new(db));
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     println!("gongzhi is serving http://{}/", listener.local_addr()?);

@@ -6,6 +6,7 @@ mod m0001_registry;
 mod m0002_access;
 mod m0003_structure;
 mod m0004_plans;
+mod m0005_problems;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_access::Migration),
             Box::new(m0003_structure::Migration),
             Box::new(m0004_plans::Migration),
+            Box::new(m0005_problems::Migration),
         ]
     }
 }

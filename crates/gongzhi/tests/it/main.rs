@@ -9,6 +9,7 @@ mod access;
 mod compounds;
 mod import;
 mod kpi;
+mod problems;
 mod regions;
 mod structure;
 mod web;

@@ -4,6 +4,7 @@
 pub(crate) mod compounds;
 pub(crate) mod kpi;
 pub(crate) mod plans;
+pub(crate) mod problems;
 pub(crate) mod regions;
 pub(crate) mod structure;
 
@@ -25,7 +26,8 @@ use crate::AppState;
     tags((name = "regions", description = "行政区划 administrative regions"),
          (name = "compounds", description = "小区 compounds, buildings, entrances and units"),
          (name = "structure", description = "组织、人员、任职 organisations, people, posts; registry import"),
-         (name = "kpis", description = "覆盖率指标 coverage KPIs as of any date")),
+         (name = "kpis", description = "覆盖率指标 coverage KPIs as of any date"),
+         (name = "problems", description = "群众诉求 residents' problems")),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -74,6 +76,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(kpi::children_kpis))
         .routes(routes!(kpi::bulletin))
         .routes(routes!(plans::current))
+        .routes(routes!(problems::create, problems::list))
+        .routes(routes!(problems::get_one))
+        .routes(routes!(problems::step))
+        .routes(routes!(problems::rate))
         .routes(routes!(plans::set_target))
 }
 

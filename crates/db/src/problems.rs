@@ -1,0 +1,308 @@
+//! Residents' problems: routed on creation to the compound's serving company
+//! (else its community), moved through the workflow with a timeline, rated,
+//! and swept for deadlines. Every time is passed in, so tests move the clock.
+
+use chrono::{DateTime, Duration, Utc};
+use domain::Level;
+use domain::audit::Actor;
+use domain::problem::{self, By, Category, Rating, State, Step};
+use sea_orm::{ConnectionTrait, FromQueryResult, Value};
+use serde::Serialize;
+
+use crate::sql::{all, exec, one, page_of};
+use crate::{Db, DbError, Result};
+
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct Problem {
+    pub id: i64,
+    pub compound_id: i64,
+    pub compound_name: String,
+    pub region_path: String,
+    pub category: String,
+    pub description: String,
+    pub state: String,
+    pub reporter_id: Option<i64>,
+    /// `company` (handler_org_id is the company) or `community`.
+    pub handler_kind: String,
+    pub handler_org_id: Option<i64>,
+    /// The level supervising it: community, street (escalated once) or county.
+    pub supervised_at: String,
+    pub overdue: bool,
+    pub submitted_at: DateTime<Utc>,
+    pub accept_by: DateTime<Utc>,
+    pub resolve_by: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub rating: Option<String>,
+    pub reason: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const SELECT: &str = "SELECT p.id, p.compound_id, c.name AS compound_name, p.region_path, p.category, p.description, p.state, \
+     p.reporter_id, p.handler_kind, p.handler_org_id, p.supervised_at, p.overdue, p.submitted_at, p.accept_by, p.resolve_by, \
+     p.resolved_at, p.rating, p.reason, p.updated_at FROM problem p JOIN compound c ON c.id = p.compound_id";
+
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct Event {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub step: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub note: String,
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Problem> {
+    get_in(db.conn(), id).await
+}
+
+async fn get_in(c: &impl ConnectionTrait, id: i64) -> Result<Problem> {
+    one(c, &format!("{SELECT} WHERE p.id = $1"), vec![id.into()]).await?.ok_or(DbError::NotFound)
+}
+
+pub async fn events(db: &Db, id: i64) -> Result<Vec<Event>> {
+    Ok(all(
+        db.conn(),
+        "SELECT at, actor, step, from_state, to_state, note FROM problem_event WHERE problem_id = $1 ORDER BY id",
+        vec![id.into()],
+    )
+    .await?)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn event(
+    c: &impl ConnectionTrait,
+    id: i64,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    step: &str,
+    from: Option<State>,
+    to: State,
+    note: &str,
+) -> Result<()> {
+    exec(
+        c,
+        "INSERT INTO problem_event (problem_id, at, actor, step, from_state, to_state, note) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+        vec![
+            id.into(),
+            at.into(),
+            actor.login.clone().into(),
+            step.into(),
+            from.map(|s| s.as_str().to_owned()).into(),
+            to.as_str().into(),
+            note.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A new problem in a compound, routed and given its deadlines.
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    compound_id: i64,
+    category: Category,
+    description: &str,
+    now: DateTime<Utc>,
+) -> Result<Problem> {
+    let description = description.trim();
+    if description.is_empty() || description.chars().count() > 2000 {
+        return Err(domain::Invalid::new("description", "describe the problem in 1–2000 characters").into());
+    }
+    let compound = crate::compounds::get(db, compound_id).await?;
+    let today = (now + Duration::hours(8)).date_naive();
+    let company = crate::compounds::facts_as_of(db, compound_id, today)
+        .await?
+        .into_iter()
+        .find(|f| f.kind == "company")
+        .and_then(|f| f.ref_id);
+    let d = problem::deadlines(category, now);
+    let path =
+        crate::sql::scalar_text(db.conn(), "SELECT region_path FROM compound WHERE id = $1", vec![compound.id.into()])
+            .await?;
+    let tx = db.begin_write().await?;
+    #[derive(FromQueryResult)]
+    struct Id {
+        id: i64,
+    }
+    let id: Id = one(
+        &*tx,
+        "INSERT INTO problem (compound_id, region_path, category, description, state, reporter_id, handler_kind, \
+         handler_org_id, supervised_at, overdue, submitted_at, accept_by, resolve_by, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$11) RETURNING id",
+        vec![
+            compound_id.into(),
+            path.into(),
+            category.as_str().into(),
+            description.into(),
+            State::Submitted.as_str().into(),
+            actor.id.into(),
+            if company.is_some() { "company" } else { "community" }.into(),
+            company.into(),
+            Level::Community.as_str().into(),
+            false.into(),
+            now.into(),
+            d.accept_by.into(),
+            d.resolve_by.into(),
+        ],
+    )
+    .await?
+    .ok_or(DbError::NotFound)?;
+    event(&*tx, id.id, now, actor, "submit", None, State::Submitted, "").await?;
+    tx.commit().await?;
+    get(db, id.id).await
+}
+
+/// Take a workflow step (see `domain::problem::next`).
+pub async fn step(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    step: Step,
+    by: By,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<Problem> {
+    let tx = db.begin_write().await?;
+    let p = get_in(&*tx, id).await?;
+    let from = State::parse(&p.state).ok_or_else(|| domain::Invalid::new("state", "unknown stored state"))?;
+    let to = problem::next(from, step, by)?;
+    if step == Step::Reject && note.trim().is_empty() {
+        return Err(domain::Invalid::new("note", "a rejection needs a reason").into());
+    }
+    let resolved_at = if to == State::Resolved { Some(now) } else { p.resolved_at };
+    let reason = if step == Step::Reject { Some(note.trim().to_owned()) } else { p.reason.clone() };
+    exec(
+        &*tx,
+        "UPDATE problem SET state = $1, resolved_at = $2, reason = $3, updated_at = $4 WHERE id = $5",
+        vec![to.as_str().into(), resolved_at.into(), reason.into(), now.into(), id.into()],
+    )
+    .await?;
+    event(&*tx, id, now, actor, step.as_str(), Some(from), to, note.trim()).await?;
+    tx.commit().await?;
+    get(db, id).await
+}
+
+/// The resident rates a resolved problem: closed, or reopened when unsatisfied.
+pub async fn rate(db: &Db, actor: &Actor, id: i64, rating: Rating, now: DateTime<Utc>) -> Result<Problem> {
+    let tx = db.begin_write().await?;
+    let p = get_in(&*tx, id).await?;
+    if p.state != State::Resolved.as_str() {
+        return Err(domain::Invalid::new("rating", "only a resolved problem can be rated").into());
+    }
+    let to = problem::after_rating(rating);
+    exec(
+        &*tx,
+        "UPDATE problem SET state = $1, rating = $2, updated_at = $3 WHERE id = $4",
+        vec![to.as_str().into(), rating.as_str().into(), now.into(), id.into()],
+    )
+    .await?;
+    event(&*tx, id, now, actor, &format!("rate:{}", rating.as_str()), Some(State::Resolved), to, "").await?;
+    tx.commit().await?;
+    get(db, id).await
+}
+
+/// Who may see which problems: subtrees, compounds, a company's, or one reporter's own.
+#[derive(Debug, Clone, Default)]
+pub struct Visible {
+    pub all: bool,
+    pub paths: Vec<domain::RegionPath>,
+    pub compound_ids: Vec<i64>,
+    pub company_ids: Vec<i64>,
+    pub reporter_id: Option<i64>,
+}
+
+pub async fn list(db: &Db, v: &Visible, only_open: bool, page: domain::Paging) -> Result<(Vec<Problem>, u64)> {
+    let mut vals: Vec<Value> = Vec::new();
+    let mut any: Vec<String> = Vec::new();
+    if v.all {
+        any.push("1 = 1".into());
+    }
+    for p in &v.paths {
+        let (lo, hi) = p.subtree_range();
+        vals.push(lo.into());
+        vals.push(hi.into());
+        any.push(format!("(p.region_path >= ${} AND p.region_path < ${})", vals.len() - 1, vals.len()));
+    }
+    let ids = |xs: &[i64]| xs.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+    if !v.compound_ids.is_empty() {
+        any.push(format!("p.compound_id IN ({})", ids(&v.compound_ids)));
+    }
+    if !v.company_ids.is_empty() {
+        any.push(format!("(p.handler_kind = 'company' AND p.handler_org_id IN ({}))", ids(&v.company_ids)));
+    }
+    if let Some(r) = v.reporter_id {
+        vals.push(r.into());
+        any.push(format!("p.reporter_id = ${}", vals.len()));
+    }
+    if any.is_empty() {
+        any.push("1 = 0".into());
+    }
+    let mut filter = format!(" WHERE ({})", any.join(" OR "));
+    if only_open {
+        filter.push_str(" AND p.state NOT IN ('closed', 'rejected')");
+    }
+    // Overdue first, then the nearest deadline.
+    Ok(page_of(db.conn(), SELECT, "problem p", &filter, "p.overdue DESC, p.resolve_by, p.id", vals, page).await?)
+}
+
+/// What a sweep did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Sweep {
+    pub marked_overdue: u64,
+    pub escalated: u64,
+    pub auto_closed: u64,
+}
+
+/// Mark overdue problems and escalate them one level per missed period
+/// (community → street → county); close problems resolved and left unrated.
+pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<Sweep> {
+    let actor = Actor::system("deadline");
+    let open: Vec<Problem> =
+        all(db.conn(), &format!("{SELECT} WHERE p.state NOT IN ('closed', 'rejected')"), vec![]).await?;
+    let mut s = Sweep::default();
+    for p in open {
+        let state = State::parse(&p.state).unwrap_or(State::Submitted);
+        let d = problem::Deadlines { accept_by: p.accept_by, resolve_by: p.resolve_by };
+        if problem::auto_closes(state, p.resolved_at, now) {
+            let tx = db.begin_write().await?;
+            exec(
+                &*tx,
+                "UPDATE problem SET state = 'closed', updated_at = $1 WHERE id = $2",
+                vec![now.into(), p.id.into()],
+            )
+            .await?;
+            event(&*tx, p.id, now, &actor, "auto_close", Some(state), State::Closed, "").await?;
+            tx.commit().await?;
+            s.auto_closed += 1;
+            continue;
+        }
+        if !problem::overdue(state, d, now) {
+            continue;
+        }
+        // One level up for each full resolve period missed.
+        let period = (p.resolve_by - p.submitted_at).max(Duration::hours(1));
+        let levels = if now > p.resolve_by + period { 2 } else { 1 };
+        let mut level = Level::Community;
+        for _ in 0..levels {
+            level = problem::escalate(level);
+        }
+        if p.overdue && p.supervised_at == level.as_str() {
+            continue;
+        }
+        let tx = db.begin_write().await?;
+        exec(
+            &*tx,
+            "UPDATE problem SET overdue = $1, supervised_at = $2, updated_at = $3 WHERE id = $4",
+            vec![true.into(), level.as_str().into(), now.into(), p.id.into()],
+        )
+        .await?;
+        event(&*tx, p.id, now, &actor, &format!("escalate:{}", level.as_str()), Some(state), state, "").await?;
+        tx.commit().await?;
+        if !p.overdue {
+            s.marked_overdue += 1;
+        }
+        s.escalated += 1;
+    }
+    Ok(s)
+}

@@ -1,0 +1,107 @@
+//! Residents' problems: the loop from report to rating, review of a
+//! rejection, and deadlines swept with a moved clock.
+
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::support::{App, dezhou, user_token};
+
+fn cc() -> String {
+    domain::org::CreditCode::complete("91371402MA0000771").unwrap().to_string()
+}
+
+async fn rows(app: &App, sheet: &str, body: Value) {
+    let r = app.json("POST", &format!("/api/v1/registry/{sheet}"), body).await;
+    assert_eq!(r.status, 200, "{sheet}: {}", r.body);
+}
+
+db_test! {
+    async fn a_problem_goes_from_report_to_rating(db: Db) {
+        dezhou(&db).await;
+        let admin = App::new(&db).await;
+        let fh = "371402001009";
+        rows(&admin, "compounds", json!([{"community_code": fh, "name": "丰华小区"}, {"community_code": fh, "name": "无物业小区"}])).await;
+        rows(&admin, "buildings", json!([{"community_code": fh, "compound": "丰华小区", "name": "1号楼", "floors": 2, "entrances": 1, "units_per_floor": 2, "unit_area": 80}])).await;
+        rows(&admin, "companies", json!([{"credit_code": cc(), "name": "丰华物业", "region_code": "371402", "party_coverage": "own_branch"}])).await;
+        rows(&admin, "compound_history", json!([{"community_code": fh, "compound": "丰华小区", "kind": "company", "value": cc(), "effective_from": "2020-01-01"}])).await;
+        let list = admin.get("/api/v1/compounds?region=371402001009").await.json();
+        let id_of = |n: &str| list["items"].as_array().unwrap().iter().find(|c| c["name"] == n).unwrap()["id"].as_i64().unwrap();
+        let (served, unserved) = (id_of("丰华小区"), id_of("无物业小区"));
+        let b = admin.get(&format!("/api/v1/compounds/{served}/buildings")).await.json();
+        let units = admin.get(&format!("/api/v1/buildings/{}", b[0]["id"])).await.json();
+        let (u1, u2) = (units["units"][0]["id"].as_i64().unwrap(), units["units"][1]["id"].as_i64().unwrap());
+        let company_id = admin.get("/api/v1/organisations?kind=company").await.json()["items"][0]["id"].as_i64().unwrap();
+
+        let resident = App::anonymous(&db).with_token(&user_token(&db, "r1", "resident", &format!("unit:{u1}")).await);
+        let neighbour = App::anonymous(&db).with_token(&user_token(&db, "r2", "resident", &format!("unit:{u2}")).await);
+        let company = App::anonymous(&db).with_token(&user_token(&db, "wy", "company", &format!("company:{company_id}")).await);
+        let worker = App::anonymous(&db).with_token(&user_token(&db, "sq", "worker", fh).await);
+        let street = App::anonymous(&db).with_token(&user_token(&db, "jd", "supervisor", "371402001").await);
+
+        // A resident reports; it goes to the serving company.
+        let r = resident.json("POST", "/api/v1/problems", json!({"compound_id": served, "category": "utilities", "description": "3号楼停水"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let p = r.json();
+        let id = p["id"].as_i64().unwrap();
+        assert_eq!((p["handler_kind"].as_str(), p["state"].as_str()), (Some("company"), Some("submitted")));
+        assert_eq!(resident.get("/api/v1/problems").await.json()["total"], 1);
+        assert_eq!(neighbour.get("/api/v1/problems").await.json()["total"], 0, "a neighbour does not see it");
+        assert_eq!(neighbour.get(&format!("/api/v1/problems/{id}")).await.status, 404);
+        assert_eq!(company.get("/api/v1/problems").await.json()["total"], 1, "in the company's inbox");
+        // Only the handler moves it; the resident cannot accept.
+        assert_eq!(resident.json("POST", &format!("/api/v1/problems/{id}/steps"), json!({"step": "accept"})).await.status, 403);
+        for s in ["accept", "start", "resolve"] {
+            let r = company.json("POST", &format!("/api/v1/problems/{id}/steps"), json!({"step": s})).await;
+            assert_eq!(r.status, 200, "{s}: {}", r.body);
+        }
+        // Not satisfied: reopened; resolved again; satisfied: closed.
+        let r = resident.json("POST", &format!("/api/v1/problems/{id}/rating"), json!({"rating": "unsatisfied"})).await;
+        assert_eq!(r.json()["state"], "reopened");
+        for s in ["accept", "resolve"] {
+            company.json("POST", &format!("/api/v1/problems/{id}/steps"), json!({"step": s})).await;
+        }
+        assert_eq!(neighbour.json("POST", &format!("/api/v1/problems/{id}/rating"), json!({"rating": "satisfied"})).await.status, 404);
+        let r = resident.json("POST", &format!("/api/v1/problems/{id}/rating"), json!({"rating": "basically_satisfied"})).await;
+        assert_eq!(r.json()["state"], "closed");
+        let tl = resident.get(&format!("/api/v1/problems/{id}")).await.json()["timeline"].clone();
+        let steps: Vec<&str> = tl.as_array().unwrap().iter().map(|e| e["step"].as_str().unwrap()).collect();
+        assert_eq!(steps, ["submit", "accept", "start", "resolve", "rate:unsatisfied", "accept", "resolve", "rate:basically_satisfied"]);
+
+        // Without a company the community handles it; a rejection is reviewed by the street.
+        let r = worker.json("POST", "/api/v1/problems", json!({"compound_id": unserved, "category": "environment", "description": "垃圾清运不及时"})).await;
+        let id2 = r.json()["id"].as_i64().unwrap();
+        assert_eq!(r.json()["handler_kind"], "community");
+        assert_eq!(company.get(&format!("/api/v1/problems/{id2}")).await.status, 404);
+        let r = worker.json("POST", &format!("/api/v1/problems/{id2}/steps"), json!({"step": "reject"})).await;
+        assert_eq!(r.status, 422, "a rejection needs a reason");
+        let r = worker.json("POST", &format!("/api/v1/problems/{id2}/steps"), json!({"step": "reject", "note": "不属于物业范围"})).await;
+        assert_eq!(r.json()["state"], "rejected");
+        assert_eq!(worker.json("POST", &format!("/api/v1/problems/{id2}/steps"), json!({"step": "overturn_rejection"})).await.status, 422);
+        let r = street.json("POST", &format!("/api/v1/problems/{id2}/steps"), json!({"step": "overturn_rejection", "note": "应予处理"})).await;
+        assert_eq!(r.json()["state"], "reopened");
+
+        // Deadlines, with the clock moved: utilities are due in 24 h.
+        let r = resident.json("POST", "/api/v1/problems", json!({"compound_id": served, "category": "utilities", "description": "电梯停运"})).await;
+        let id3 = r.json()["id"].as_i64().unwrap();
+        let now = Utc::now();
+        assert_eq!(db::problems::sweep(&db, now).await.unwrap().escalated, 0);
+        let s = db::problems::sweep(&db, now + Duration::hours(25)).await.unwrap();
+        assert!(s.marked_overdue >= 1);
+        let p = db::problems::get(&db, id3).await.unwrap();
+        assert!(p.overdue);
+        assert_eq!(p.supervised_at, "street");
+        db::problems::sweep(&db, now + Duration::hours(49)).await.unwrap();
+        assert_eq!(db::problems::get(&db, id3).await.unwrap().supervised_at, "county");
+        assert_eq!(company.get("/api/v1/problems").await.json()["items"][0]["id"], id3, "overdue first in the inbox");
+        // A resolved problem nobody rates closes itself after seven days.
+        for s in ["accept", "resolve"] {
+            company.json("POST", &format!("/api/v1/problems/{id3}/steps"), json!({"step": s})).await;
+        }
+        let resolved = db::problems::get(&db, id3).await.unwrap().resolved_at.unwrap();
+        db::problems::sweep(&db, resolved + Duration::days(6)).await.unwrap();
+        assert_eq!(db::problems::get(&db, id3).await.unwrap().state, "resolved");
+        let s = db::problems::sweep(&db, resolved + Duration::days(7)).await.unwrap();
+        assert_eq!(s.auto_closed, 1);
+        assert_eq!(db::problems::get(&db, id3).await.unwrap().state, "closed");
+    }
+}

@@ -1,0 +1,207 @@
+//! Residents' problems: report, see, move through the workflow, rate.
+
+use axum::Json;
+use axum::extract::State as AxState;
+use axum::http::StatusCode;
+use chrono::Utc;
+use db::problems::{Event, Problem};
+use domain::access::{Action, Role, Scope};
+use domain::problem::{By, Category, Rating, Step};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::Page;
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody};
+
+#[derive(Deserialize, ToSchema)]
+pub struct ProblemIn {
+    pub compound_id: i64,
+    /// general, repair, utilities, emergency, environment, security, complaint
+    pub category: String,
+    pub description: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProblemOut {
+    #[schema(value_type = Object)]
+    #[serde(flatten)]
+    pub problem: serde_json::Value,
+    #[schema(value_type = Vec<Object>)]
+    pub timeline: Vec<serde_json::Value>,
+}
+
+fn out(p: &Problem, events: Vec<Event>) -> ProblemOut {
+    ProblemOut {
+        problem: serde_json::to_value(p).unwrap_or_default(),
+        timeline: events.into_iter().filter_map(|e| serde_json::to_value(e).ok()).collect(),
+    }
+}
+
+/// Which problems a viewer sees: their subtrees, their company's, their
+/// committee's compound, or — for residents — their own reports.
+pub(crate) fn visible(v: &Viewer) -> db::problems::Visible {
+    let mut out = db::problems::Visible::default();
+    for g in &v.grants {
+        match (&g.role, &g.scope) {
+            (_, Scope::All) => out.all = true,
+            (_, Scope::Region(c)) => out.paths.push(c.path()),
+            (Role::Company, Scope::Company(id)) => out.company_ids.push(*id),
+            (Role::Committee, Scope::Compound(id)) => out.compound_ids.push(*id),
+            (Role::Resident, _) => out.reporter_id = Some(v.user_id),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// What role the viewer plays for this problem, if any.
+fn role_for(v: &Viewer, p: &Problem) -> Option<By> {
+    for g in &v.grants {
+        match (&g.role, &g.scope) {
+            (Role::Admin, _) => return Some(By::Supervisor),
+            (Role::Company, Scope::Company(id)) if p.handler_kind == "company" && p.handler_org_id == Some(*id) => {
+                return Some(By::Handler);
+            }
+            _ => {}
+        }
+    }
+    v.grants.iter().find_map(|g| match (&g.role, &g.scope) {
+        // The community's workers handle what no company serves.
+        (Role::Worker | Role::Officer, Scope::Region(c))
+            if p.handler_kind == "community"
+                && p.region_path.starts_with(c.path().as_str())
+                && c.level() >= domain::Level::Community =>
+        {
+            Some(By::Handler)
+        }
+        // The level above (street or higher) reviews and supervises.
+        (Role::Officer | Role::Supervisor, Scope::Region(c))
+            if p.region_path.starts_with(c.path().as_str()) && c.level() <= domain::Level::Street =>
+        {
+            Some(By::Supervisor)
+        }
+        _ => None,
+    })
+}
+
+fn sees(v: &Viewer, p: &Problem) -> bool {
+    let vis = visible(v);
+    vis.all
+        || vis.paths.iter().any(|x| p.region_path.starts_with(x.as_str()))
+        || vis.compound_ids.contains(&p.compound_id)
+        || (p.handler_kind == "company" && p.handler_org_id.is_some_and(|h| vis.company_ids.contains(&h)))
+        || (vis.reporter_id.is_some() && vis.reporter_id == p.reporter_id)
+}
+
+pub(crate) async fn load(s: &AppState, v: &Viewer, id: i64) -> Result<Problem, AppError> {
+    let p = db::problems::get(&s.db, id).await?;
+    if sees(v, &p) { Ok(p) } else { Err(AppError::not_found()) }
+}
+
+/// Report a problem in a compound the caller can see.
+#[utoipa::path(post, path = "/api/v1/problems", tag = "problems", request_body = ProblemIn,
+    responses((status = 201, body = ProblemOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    AxState(s): AxState<AppState>,
+    viewer: Viewer,
+    ApiJson(b): ApiJson<ProblemIn>,
+) -> Result<(StatusCode, Json<ProblemOut>), AppError> {
+    viewer.compound(&s.db, b.compound_id, Action::Read).await?;
+    let category = Category::parse(&b.category).ok_or_else(|| {
+        AppError::from(domain::Invalid::new("category", format!("{:?} is not a category", b.category)))
+    })?;
+    let p = db::problems::create(&s.db, &viewer.actor(), b.compound_id, category, &b.description, Utc::now()).await?;
+    let events = db::problems::events(&s.db, p.id).await?;
+    Ok((StatusCode::CREATED, Json(out(&p, events))))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProblemQuery {
+    /// Only open problems (default true).
+    pub open: Option<bool>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+/// The problems the caller handles, supervises or reported; overdue first.
+#[utoipa::path(get, path = "/api/v1/problems", tag = "problems", params(ProblemQuery),
+    responses((status = 200, body = Page<ProblemOut>)))]
+pub async fn list(
+    AxState(s): AxState<AppState>,
+    viewer: Viewer,
+    ApiQuery(q): ApiQuery<ProblemQuery>,
+) -> Result<Json<Page<ProblemOut>>, AppError> {
+    let p = domain::Paging::new(q.page, q.per_page);
+    let (rows, total) = db::problems::list(&s.db, &visible(&viewer), q.open.unwrap_or(true), p).await?;
+    Ok(Json(Page { items: rows.iter().map(|r| out(r, vec![])).collect(), page: p.page, per_page: p.per_page, total }))
+}
+
+/// One problem with its timeline.
+#[utoipa::path(get, path = "/api/v1/problems/{id}", tag = "problems", params(("id" = i64, Path)),
+    responses((status = 200, body = ProblemOut), (status = 404, body = ErrorBody)))]
+pub async fn get_one(
+    AxState(s): AxState<AppState>,
+    viewer: Viewer,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ProblemOut>, AppError> {
+    let p = load(&s, &viewer, id).await?;
+    Ok(Json(out(&p, db::problems::events(&s.db, id).await?)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StepIn {
+    /// accept, start, resolve, reject (with a reason), reopen, close, uphold_rejection, overturn_rejection
+    pub step: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Move a problem on: the handler accepts, starts, resolves or rejects; the
+/// reporter reopens or closes; the level above reviews a rejection.
+#[utoipa::path(post, path = "/api/v1/problems/{id}/steps", tag = "problems", params(("id" = i64, Path)), request_body = StepIn,
+    responses((status = 200, body = ProblemOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn step(
+    AxState(s): AxState<AppState>,
+    viewer: Viewer,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<StepIn>,
+) -> Result<Json<ProblemOut>, AppError> {
+    let p = load(&s, &viewer, id).await?;
+    let step = Step::parse(&b.step)
+        .ok_or_else(|| AppError::from(domain::Invalid::new("step", format!("{:?} is not a step", b.step))))?;
+    let by = if matches!(step, Step::Reopen | Step::Close) && p.reporter_id == Some(viewer.user_id) {
+        By::Resident
+    } else {
+        role_for(&viewer, &p).ok_or_else(AppError::forbidden)?
+    };
+    let p = db::problems::step(&s.db, &viewer.actor(), id, step, by, &b.note, Utc::now()).await?;
+    Ok(Json(out(&p, db::problems::events(&s.db, id).await?)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RatingIn {
+    /// satisfied, basically_satisfied, unsatisfied
+    pub rating: String,
+}
+
+/// The reporter rates the outcome of a resolved problem.
+#[utoipa::path(post, path = "/api/v1/problems/{id}/rating", tag = "problems", params(("id" = i64, Path)), request_body = RatingIn,
+    responses((status = 200, body = ProblemOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn rate(
+    AxState(s): AxState<AppState>,
+    viewer: Viewer,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<RatingIn>,
+) -> Result<Json<ProblemOut>, AppError> {
+    let p = load(&s, &viewer, id).await?;
+    if p.reporter_id != Some(viewer.user_id) {
+        return Err(AppError::forbidden());
+    }
+    let r = Rating::parse(&b.rating)
+        .ok_or_else(|| AppError::from(domain::Invalid::new("rating", format!("{:?} is not a rating", b.rating))))?;
+    let p = db::problems::rate(&s.db, &viewer.actor(), id, r, Utc::now()).await?;
+    Ok(Json(out(&p, db::problems::events(&s.db, id).await?)))
+}
