@@ -80,6 +80,26 @@ db_test! {
         let r = street.json("POST", &format!("/api/v1/problems/{id2}/steps"), json!({"step": "overturn_rejection", "note": "应予处理"})).await;
         assert_eq!(r.json()["state"], "reopened");
 
+        // The same loop through the pages, at phone width as residents use them.
+        let page = resident.get("/problems").await;
+        assert!(page.status == 200 && page.body.contains("我要反映问题") && page.body.contains("丰华小区"));
+        let r = resident.form("/problems", &[("compound_id", &served.to_string()), ("category", "repair"), ("description", "楼道灯坏了")]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let at = r.header("location").to_owned();
+        let pid = at.rsplit('/').next().unwrap().to_owned();
+        assert!(resident.get(&at).await.body.contains("楼道灯坏了"));
+        let inbox = company.get("/problems").await.body;
+        assert!(inbox.contains(&format!("/problems/{pid}")));
+        let detail = company.get(&at).await.body;
+        assert!(detail.contains("value=\"accept\"") && detail.contains("value=\"reject\""), "the handler's buttons");
+        assert!(!resident.get(&at).await.body.contains("value=\"accept\""), "residents get none");
+        for s in ["accept", "resolve"] {
+            assert_eq!(company.form(&format!("{at}/steps"), &[("step", s)]).await.status, 303);
+        }
+        assert!(resident.get(&at).await.body.contains("value=\"basically_satisfied\""), "the reporter may rate now");
+        assert_eq!(resident.form(&format!("{at}/rating"), &[("rating", "satisfied")]).await.status, 303);
+        assert!(resident.get(&at).await.body.contains("已关闭"));
+
         // Deadlines, with the clock moved: utilities are due in 24 h.
         let r = resident.json("POST", "/api/v1/problems", json!({"compound_id": served, "category": "utilities", "description": "电梯停运"})).await;
         let id3 = r.json()["id"].as_i64().unwrap();

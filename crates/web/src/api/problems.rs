@@ -169,15 +169,7 @@ pub async fn step(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<StepIn>,
 ) -> Result<Json<ProblemOut>, AppError> {
-    let p = load(&s, &viewer, id).await?;
-    let step = Step::parse(&b.step)
-        .ok_or_else(|| AppError::from(domain::Invalid::new("step", format!("{:?} is not a step", b.step))))?;
-    let by = if matches!(step, Step::Reopen | Step::Close) && p.reporter_id == Some(viewer.user_id) {
-        By::Resident
-    } else {
-        role_for(&viewer, &p).ok_or_else(AppError::forbidden)?
-    };
-    let p = db::problems::step(&s.db, &viewer.actor(), id, step, by, &b.note, Utc::now()).await?;
+    let p = act(&s, &viewer, id, &b.step, &b.note).await?;
     Ok(Json(out(&p, db::problems::events(&s.db, id).await?)))
 }
 
@@ -196,12 +188,47 @@ pub async fn rate(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<RatingIn>,
 ) -> Result<Json<ProblemOut>, AppError> {
-    let p = load(&s, &viewer, id).await?;
+    let p = rate_as(&s, &viewer, id, &b.rating).await?;
+    Ok(Json(out(&p, db::problems::events(&s.db, id).await?)))
+}
+
+/// Take a step as this viewer (shared by the API and the pages).
+pub(crate) async fn act(s: &AppState, viewer: &Viewer, id: i64, step: &str, note: &str) -> Result<Problem, AppError> {
+    let p = load(s, viewer, id).await?;
+    let step = Step::parse(step)
+        .ok_or_else(|| AppError::from(domain::Invalid::new("step", format!("{step:?} is not a step"))))?;
+    let by = if matches!(step, Step::Reopen | Step::Close) && p.reporter_id == Some(viewer.user_id) {
+        By::Resident
+    } else {
+        role_for(viewer, &p).ok_or_else(AppError::forbidden)?
+    };
+    Ok(db::problems::step(&s.db, &viewer.actor(), id, step, by, note, Utc::now()).await?)
+}
+
+/// Rate as the reporter (shared by the API and the pages).
+pub(crate) async fn rate_as(s: &AppState, viewer: &Viewer, id: i64, rating: &str) -> Result<Problem, AppError> {
+    let p = load(s, viewer, id).await?;
     if p.reporter_id != Some(viewer.user_id) {
         return Err(AppError::forbidden());
     }
-    let r = Rating::parse(&b.rating)
-        .ok_or_else(|| AppError::from(domain::Invalid::new("rating", format!("{:?} is not a rating", b.rating))))?;
-    let p = db::problems::rate(&s.db, &viewer.actor(), id, r, Utc::now()).await?;
-    Ok(Json(out(&p, db::problems::events(&s.db, id).await?)))
+    let r = Rating::parse(rating)
+        .ok_or_else(|| AppError::from(domain::Invalid::new("rating", format!("{rating:?} is not a rating"))))?;
+    Ok(db::problems::rate(&s.db, &viewer.actor(), id, r, Utc::now()).await?)
+}
+
+/// The steps this viewer may offer on this problem now (for the page's buttons).
+pub(crate) fn offered(viewer: &Viewer, p: &Problem) -> Vec<&'static str> {
+    let Some(state) = domain::problem::State::parse(&p.state) else { return vec![] };
+    let mut by = vec![];
+    if let Some(b) = role_for(viewer, p) {
+        by.push(b);
+    }
+    if p.reporter_id == Some(viewer.user_id) {
+        by.push(By::Resident);
+    }
+    Step::ALL
+        .iter()
+        .filter(|st| by.iter().any(|b| domain::problem::next(state, **st, *b).is_ok()))
+        .map(|st| st.as_str())
+        .collect()
 }

@@ -24,6 +24,7 @@ use crate::i18n::{Lang, Tr};
 
 mod account;
 mod dashboard;
+mod problems;
 mod structure;
 
 /// The signed-in user as the layout shows them (name, links they may use).
@@ -64,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(structure::router())
         .merge(dashboard::router())
+        .merge(problems::router())
 }
 
 /// An error shown as a page in the reader's language.

@@ -1,0 +1,149 @@
+//! Residents' problems as pages: report (phone first), the inbox with
+//! overdue first, and one problem with its timeline and the actions the
+//! reader may take.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{Html, Redirect};
+use axum::routing::{get, post};
+use chrono::Utc;
+use db::problems::{Event, Problem};
+use domain::problem::Category;
+use serde::Deserialize;
+
+use super::{Me, OrPage, UiError, render};
+use crate::AppState;
+use crate::api::problems::{act, load, offered, rate_as, visible};
+use crate::auth::Viewer;
+use crate::error::AppError;
+use crate::i18n::Tr;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/problems", get(inbox).post(report))
+        .route("/problems/{id}", get(detail))
+        .route("/problems/{id}/steps", post(step))
+        .route("/problems/{id}/rating", post(rating))
+}
+
+#[derive(Deserialize)]
+struct InboxParams {
+    all: Option<String>,
+    page: Option<u64>,
+}
+
+#[derive(Template)]
+#[template(path = "problems.html")]
+struct InboxPage {
+    t: Tr,
+    me: Option<Me>,
+    rows: Vec<Problem>,
+    total: u64,
+    all: bool,
+    /// Compounds the reader may report in (id, name).
+    compounds: Vec<(i64, String)>,
+    categories: &'static [Category],
+}
+
+async fn inbox(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Query(p): Query<InboxParams>,
+) -> Result<Html<String>, UiError> {
+    let all = p.all.is_some();
+    let (rows, total) =
+        db::problems::list(&s.db, &visible(&viewer), !all, domain::Paging::new(p.page, Some(100))).await.page(t)?;
+    let f = db::compounds::Filter { within: None, visible: viewer.visible(), name: None, include_retired: false };
+    let compounds = db::compounds::list(&s.db, &f, domain::Paging::new(None, Some(200)))
+        .await
+        .page(t)?
+        .0
+        .into_iter()
+        .map(|c| (c.id, format!("{} · {}", c.name, c.region_name)))
+        .collect();
+    Ok(render(&InboxPage { t, me: Me::of(&viewer), rows, total, all, compounds, categories: Category::ALL }))
+}
+
+#[derive(Deserialize)]
+struct ReportForm {
+    compound_id: i64,
+    category: String,
+    description: String,
+}
+
+async fn report(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Form(f): Form<ReportForm>,
+) -> Result<Redirect, UiError> {
+    viewer.compound(&s.db, f.compound_id, domain::access::Action::Read).await.page(t)?;
+    let category = Category::parse(&f.category)
+        .ok_or_else(|| domain::Invalid::new("category", format!("{:?} is not a category", f.category)))
+        .page(t)?;
+    let p = db::problems::create(&s.db, &viewer.actor(), f.compound_id, category, &f.description, Utc::now())
+        .await
+        .page(t)?;
+    Ok(Redirect::to(&format!("/problems/{}", p.id)))
+}
+
+#[derive(Template)]
+#[template(path = "problem.html")]
+struct DetailPage {
+    t: Tr,
+    me: Option<Me>,
+    p: Problem,
+    events: Vec<Event>,
+    steps: Vec<&'static str>,
+    can_rate: bool,
+}
+
+async fn detail(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, UiError> {
+    let p = load(&s, &viewer, id).await.page(t)?;
+    let events = db::problems::events(&s.db, id).await.page(t)?;
+    let steps: Vec<&'static str> =
+        offered(&viewer, &p).into_iter().filter(|s| *s != "reopen" && *s != "close").collect();
+    let can_rate = p.state == "resolved" && p.reporter_id == Some(viewer.user_id);
+    Ok(render(&DetailPage { t, me: Me::of(&viewer), p, events, steps, can_rate }))
+}
+
+#[derive(Deserialize)]
+struct StepForm {
+    step: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn step(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+    Form(f): Form<StepForm>,
+) -> Result<Redirect, UiError> {
+    act(&s, &viewer, id, &f.step, &f.note).await.page(t)?;
+    Ok(Redirect::to(&format!("/problems/{id}")))
+}
+
+#[derive(Deserialize)]
+struct RatingForm {
+    rating: String,
+}
+
+async fn rating(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+    Form(f): Form<RatingForm>,
+) -> Result<Redirect, UiError> {
+    rate_as(&s, &viewer, id, &f.rating).await.map_err(|e: AppError| UiError(e, t))?;
+    Ok(Redirect::to(&format!("/problems/{id}")))
+}
