@@ -306,3 +306,26 @@ pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<Sweep> {
     }
     Ok(s)
 }
+
+/// Open problems of the same compound and category reported in the seven
+/// days before this one: possibly the same problem.
+pub async fn possible_duplicates(db: &Db, p: &Problem) -> Result<Vec<i64>> {
+    #[derive(FromQueryResult)]
+    struct Id {
+        id: i64,
+    }
+    let rows: Vec<Id> = all(
+        db.conn(),
+        "SELECT id FROM problem WHERE compound_id = $1 AND category = $2 AND id <> $3 \
+         AND state NOT IN ('closed', 'rejected') AND submitted_at >= $4 AND submitted_at <= $5 ORDER BY id",
+        vec![
+            p.compound_id.into(),
+            p.category.clone().into(),
+            p.id.into(),
+            (p.submitted_at - Duration::days(7)).into(),
+            p.submitted_at.into(),
+        ],
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}

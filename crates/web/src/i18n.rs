@@ -328,6 +328,7 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("problem.category", "类别", "Category"),
     ("problem.description", "问题描述", "What is wrong"),
     ("problem.due", "办结期限", "Due"),
+    ("problem.duplicates", "可能与以下未办结的同类问题重复：", "Possibly the same as these open problems:"),
     ("problem.handler", "承办", "Handled by"),
     ("problem.list", "群众诉求", "Residents' problems"),
     ("problem.note", "说明（退回时必填）", "Note (required to reject)"),

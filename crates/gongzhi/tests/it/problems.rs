@@ -103,6 +103,13 @@ db_test! {
         // Deadlines, with the clock moved: utilities are due in 24 h.
         let r = resident.json("POST", "/api/v1/problems", json!({"compound_id": served, "category": "utilities", "description": "电梯停运"})).await;
         let id3 = r.json()["id"].as_i64().unwrap();
+        // The same kind of problem again in the same compound is pointed out.
+        let r = neighbour.json("POST", "/api/v1/problems", json!({"compound_id": served, "category": "utilities", "description": "电梯又坏了"})).await;
+        assert_eq!(r.json()["possible_duplicates"], json!([id3]));
+        let dup = r.json()["id"].as_i64().unwrap();
+        assert!(company.get(&format!("/problems/{dup}")).await.body.contains(&format!("/problems/{id3}")));
+        assert!(!neighbour.get(&format!("/problems/{dup}")).await.body.contains(&format!("/problems/{id3}")), "not another resident's report");
+        company.json("POST", &format!("/api/v1/problems/{dup}/steps"), json!({"step": "reject", "note": "重复"})).await;
         let now = Utc::now();
         assert_eq!(db::problems::sweep(&db, now).await.unwrap().escalated, 0);
         let s = db::problems::sweep(&db, now + Duration::hours(25)).await.unwrap();

@@ -30,12 +30,16 @@ pub struct ProblemOut {
     pub problem: serde_json::Value,
     #[schema(value_type = Vec<Object>)]
     pub timeline: Vec<serde_json::Value>,
+    /// Open problems of the same compound and category from the week before (on creation).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub possible_duplicates: Vec<i64>,
 }
 
 fn out(p: &Problem, events: Vec<Event>) -> ProblemOut {
     ProblemOut {
         problem: serde_json::to_value(p).unwrap_or_default(),
         timeline: events.into_iter().filter_map(|e| serde_json::to_value(e).ok()).collect(),
+        possible_duplicates: vec![],
     }
 }
 
@@ -114,7 +118,9 @@ pub async fn create(
     })?;
     let p = db::problems::create(&s.db, &viewer.actor(), b.compound_id, category, &b.description, Utc::now()).await?;
     let events = db::problems::events(&s.db, p.id).await?;
-    Ok((StatusCode::CREATED, Json(out(&p, events))))
+    let mut o = out(&p, events);
+    o.possible_duplicates = db::problems::possible_duplicates(&s.db, &p).await?;
+    Ok((StatusCode::CREATED, Json(o)))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -98,6 +98,7 @@ struct DetailPage {
     events: Vec<Event>,
     steps: Vec<&'static str>,
     can_rate: bool,
+    duplicates: Vec<i64>,
 }
 
 async fn detail(
@@ -111,7 +112,16 @@ async fn detail(
     let steps: Vec<&'static str> =
         offered(&viewer, &p).into_iter().filter(|s| *s != "reopen" && *s != "close").collect();
     let can_rate = p.state == "resolved" && p.reporter_id == Some(viewer.user_id);
-    Ok(render(&DetailPage { t, me: Me::of(&viewer), p, events, steps, can_rate }))
+    // Only those the reader may open are pointed out.
+    let mut duplicates = Vec::new();
+    if p.state != "closed" && p.state != "rejected" {
+        for d in db::problems::possible_duplicates(&s.db, &p).await.page(t)? {
+            if load(&s, &viewer, d).await.is_ok() {
+                duplicates.push(d);
+            }
+        }
+    }
+    Ok(render(&DetailPage { t, me: Me::of(&viewer), p, events, steps, can_rate, duplicates }))
 }
 
 #[derive(Deserialize)]
