@@ -329,3 +329,61 @@ pub async fn possible_duplicates(db: &Db, p: &Problem) -> Result<Vec<i64>> {
     .await?;
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
+
+/// The hotline rates of the problems reported in `[from, to)` in a subtree
+/// and/or routed to a company.
+pub async fn rates(
+    db: &Db,
+    within: Option<&domain::RegionPath>,
+    company: Option<i64>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<domain::problem::Rates> {
+    let mut vals: Vec<Value> = vec![from.into(), to.into()];
+    let mut filter = String::from(" WHERE p.submitted_at >= $1 AND p.submitted_at < $2");
+    if let Some(w) = within {
+        let (lo, hi) = w.subtree_range();
+        vals.push(lo.into());
+        vals.push(hi.into());
+        filter.push_str(&format!(" AND p.region_path >= ${} AND p.region_path < ${}", vals.len() - 1, vals.len()));
+    }
+    if let Some(c) = company {
+        vals.push(c.into());
+        filter.push_str(&format!(" AND p.handler_kind = 'company' AND p.handler_org_id = ${}", vals.len()));
+    }
+    let sum = |cond: &str| format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)");
+    let first =
+        |step: &str| format!("(SELECT MIN(e.at) FROM problem_event e WHERE e.problem_id = p.id AND e.step = '{step}')");
+    #[derive(FromQueryResult)]
+    struct Row {
+        submitted: i64,
+        responded: i64,
+        resolved: i64,
+        on_time: i64,
+        rated: i64,
+        satisfied: i64,
+    }
+    let r: Row = one(
+        db.conn(),
+        &format!(
+            "SELECT COUNT(*) AS submitted, {} AS responded, {} AS resolved, {} AS on_time, {} AS rated, {} AS satisfied \
+             FROM problem p{filter}",
+            sum(&format!("{} <= p.accept_by", first("accept"))),
+            sum(&format!("{} IS NOT NULL", first("resolve"))),
+            sum(&format!("{} <= p.resolve_by", first("resolve"))),
+            sum("p.rating IS NOT NULL"),
+            sum("p.rating IN ('satisfied', 'basically_satisfied')"),
+        ),
+        vals,
+    )
+    .await?
+    .expect("an aggregate has one row");
+    Ok(domain::problem::Rates {
+        submitted: r.submitted,
+        responded: r.responded,
+        resolved: r.resolved,
+        on_time: r.on_time,
+        rated: r.rated,
+        satisfied: r.satisfied,
+    })
+}

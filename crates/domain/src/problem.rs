@@ -206,3 +206,33 @@ mod tests {
         assert!(auto_closes(State::Resolved, resolved, t("2026-01-17T00:00:00Z")));
     }
 }
+
+/// The hotline's rates over the problems reported in a period (三率 and on-time).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Rates {
+    pub submitted: i64,
+    /// Accepted by the accept deadline.
+    pub responded: i64,
+    /// Resolved (and possibly closed since).
+    pub resolved: i64,
+    /// Resolved by the resolve deadline.
+    pub on_time: i64,
+    pub rated: i64,
+    /// Rated satisfied or basically satisfied.
+    pub satisfied: i64,
+}
+
+impl Rates {
+    pub fn response(&self) -> crate::kpi::Ratio {
+        crate::kpi::Ratio::new(self.responded, self.submitted)
+    }
+    pub fn resolution(&self) -> crate::kpi::Ratio {
+        crate::kpi::Ratio::new(self.resolved, self.submitted)
+    }
+    pub fn on_time(&self) -> crate::kpi::Ratio {
+        crate::kpi::Ratio::new(self.on_time, self.resolved)
+    }
+    pub fn satisfaction(&self) -> crate::kpi::Ratio {
+        crate::kpi::Ratio::new(self.satisfied, self.rated)
+    }
+}

@@ -48,6 +48,16 @@ impl Month {
         }
     }
 
+    /// The month as an instant range in UTC, the days being China Standard Time (UTC+8).
+    pub fn utc_range(self) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+        let start = |y: i32, m: u32| {
+            NaiveDate::from_ymd_opt(y, m, 1).expect("valid month").and_hms_opt(0, 0, 0).expect("midnight").and_utc()
+                - chrono::Duration::hours(8)
+        };
+        let next = if self.month == 12 { (self.year + 1, 1) } else { (self.year, self.month + 1) };
+        (start(self.year, self.month), start(next.0, next.1))
+    }
+
     pub fn of(d: NaiveDate) -> Month {
         Month { year: d.year(), month: d.month() }
     }
@@ -76,6 +86,8 @@ pub struct Bulletin {
     pub totals: KpiSet,
     pub previous: KpiSet,
     pub sections: Vec<Section>,
+    /// The hotline rates of the problems reported in the month.
+    pub problems: domain::problem::Rates,
 }
 
 impl Bulletin {
@@ -88,6 +100,15 @@ impl Bulletin {
             self.totals.compounds,
             self.previous.compounds
         )];
+        let p = &self.problems;
+        out.push(format!(
+            "本月受理群众诉求{}件，响应率{}，解决率{}，按时办结率{}，满意率{}。",
+            p.submitted,
+            p.response().percent_text(),
+            p.resolution().percent_text(),
+            p.on_time().percent_text(),
+            p.satisfaction().percent_text()
+        ));
         for s in &self.sections {
             let lag: Vec<&str> = s.rows.iter().filter(|r| r.laggard).map(|r| r.name.as_str()).collect();
             let target = s.target.map(|t| format!("，目标{}%", t / 10)).unwrap_or_default();
@@ -162,7 +183,9 @@ pub async fn bulletin(db: &Db, region: &RegionCode, month: Month) -> Result<Bull
             ),
         })
         .collect();
-    Ok(Bulletin { region_code: r.code, region_name: r.name, month, as_of: now, totals, previous, sections })
+    let (from, to) = month.utc_range();
+    let problems = db::problems::rates(db, Some(&r.region_path()), None, from, to).await?;
+    Ok(Bulletin { region_code: r.code, region_name: r.name, month, as_of: now, totals, previous, sections, problems })
 }
 
 /// Month ends from `from` to `to` (inclusive), at most `max` of them (the latest).
@@ -220,5 +243,10 @@ mod tests {
         let ms = month_ends(Month::parse("2020-11").unwrap(), Month::parse("2021-02").unwrap(), 10);
         assert_eq!(ms.iter().map(|m| m.to_string()).collect::<Vec<_>>(), ["2020-11", "2020-12", "2021-01", "2021-02"]);
         assert_eq!(month_ends(Month::parse("2020-01").unwrap(), Month::parse("2022-12").unwrap(), 12).len(), 12);
+        let (a, b) = Month::parse("2022-12").unwrap().utc_range();
+        assert_eq!(
+            (a.to_rfc3339(), b.to_rfc3339()),
+            ("2022-11-30T16:00:00+00:00".into(), "2022-12-31T16:00:00+00:00".into())
+        );
     }
 }

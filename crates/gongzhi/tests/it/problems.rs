@@ -130,5 +130,18 @@ db_test! {
         let s = db::problems::sweep(&db, resolved + Duration::days(7)).await.unwrap();
         assert_eq!(s.auto_closed, 1);
         assert_eq!(db::problems::get(&db, id3).await.unwrap().state, "closed");
+
+        // The month's hotline rates: five reported; three answered and resolved in time; two rated, both satisfied.
+        let r = street.get("/api/v1/problems/rates?region=371402001").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let v = r.json();
+        assert_eq!(v["submitted"], 5);
+        assert_eq!((v["response_rate"].as_str(), v["resolution_rate"].as_str()), (Some("60.0%"), Some("60.0%")));
+        assert_eq!((v["on_time_rate"].as_str(), v["satisfaction_rate"].as_str()), (Some("100.0%"), Some("100.0%")));
+        let r = street.get(&format!("/api/v1/problems/rates?region=371402001&company={company_id}")).await.json();
+        assert_eq!((r["submitted"].as_i64(), r["response_rate"].as_str()), (Some(4), Some("75.0%")), "the company's own");
+        assert_eq!(neighbour.get("/api/v1/problems/rates?region=371402001").await.status, 404);
+        let dash = street.get("/dashboard?region=371402001").await;
+        assert!(dash.body.contains("响应率") && dash.body.contains("60.0%"));
     }
 }

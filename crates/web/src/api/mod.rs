@@ -76,6 +76,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(kpi::children_kpis))
         .routes(routes!(kpi::bulletin))
         .routes(routes!(plans::current))
+        .routes(routes!(problems::rates))
         .routes(routes!(problems::create, problems::list))
         .routes(routes!(problems::get_one))
         .routes(routes!(problems::step))

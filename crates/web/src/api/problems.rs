@@ -238,3 +238,63 @@ pub(crate) fn offered(viewer: &Viewer, p: &Problem) -> Vec<&'static str> {
         .map(|st| st.as_str())
         .collect()
 }
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RatesQuery {
+    /// Region subtree (default: everything the caller sees by region).
+    pub region: Option<String>,
+    /// A company's problems only.
+    pub company: Option<i64>,
+    /// YYYY-MM (default: this month).
+    pub month: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RatesOut {
+    pub month: String,
+    pub submitted: i64,
+    pub response_rate: String,
+    pub resolution_rate: String,
+    pub on_time_rate: String,
+    pub satisfaction_rate: String,
+    #[schema(value_type = Object)]
+    pub counts: serde_json::Value,
+}
+
+/// The hotline rates (响应率, 解决率, 按时办结率, 满意率) of a region or a company for a month.
+#[utoipa::path(get, path = "/api/v1/problems/rates", tag = "problems", params(RatesQuery),
+    responses((status = 200, body = RatesOut), (status = 404, body = ErrorBody)))]
+pub async fn rates(
+    AxState(s): AxState<AppState>,
+    viewer: Viewer,
+    ApiQuery(q): ApiQuery<RatesQuery>,
+) -> Result<Json<RatesOut>, AppError> {
+    let month = match q.month.as_deref() {
+        Some(m) => report::Month::parse(m)?,
+        None => report::Month::of(crate::api::compounds::today()),
+    };
+    let within = match q.region.as_deref() {
+        Some(r) => {
+            let code = super::regions::parse_code(r)?;
+            viewer.check_region(Action::Read, &code)?;
+            Some(db::regions::require(&s.db, &code).await?.region_path())
+        }
+        None if viewer.is_admin() => None,
+        None => return Err(domain::Invalid::new("region", "name the region").into()),
+    };
+    if let Some(c) = q.company {
+        crate::api::structure::visible_org(&s, &viewer, c).await?;
+    }
+    let (from, to) = month.utc_range();
+    let r = db::problems::rates(&s.db, within.as_ref(), q.company, from, to).await?;
+    Ok(Json(RatesOut {
+        month: month.to_string(),
+        submitted: r.submitted,
+        response_rate: r.response().percent_text(),
+        resolution_rate: r.resolution().percent_text(),
+        on_time_rate: r.on_time().percent_text(),
+        satisfaction_rate: r.satisfaction().percent_text(),
+        counts: serde_json::to_value(r).unwrap_or_default(),
+    }))
+}

@@ -45,6 +45,8 @@ struct DashboardPage {
     /// Per KPI (in `Kpi::ALL` order): the change in percentage points since `before`.
     changes: Vec<String>,
     before: String,
+    /// (label key, rate text, numerator/denominator) of the month's hotline rates.
+    rates: Vec<(&'static str, String, String)>,
 }
 
 /// The KPIs shown in the ranking (those with plan targets first).
@@ -104,6 +106,16 @@ async fn dashboard(
     // Ranked by professional coverage, best first; regions without compounds last.
     children.sort_by_key(|c| std::cmp::Reverse(c.kpis[0].permille.unwrap_or(-1)));
     let here = set_out(&r.code, &r.name, as_of, &set, &crate::api::kpi::targets(&s).await.page(t)?);
+    // The month's hotline rates.
+    let (from, to) = report::Month::of(as_of).utc_range();
+    let pr = db::problems::rates(&s.db, Some(&r.region_path()), None, from, to).await.page(t)?;
+    let frac = |x: domain::kpi::Ratio| format!("{} / {}", x.num, x.den);
+    let rates = vec![
+        ("rate.response", pr.response().percent_text(), frac(pr.response())),
+        ("rate.resolution", pr.resolution().percent_text(), frac(pr.resolution())),
+        ("rate.on_time", pr.on_time().percent_text(), frac(pr.on_time())),
+        ("rate.satisfaction", pr.satisfaction().percent_text(), frac(pr.satisfaction())),
+    ];
     // Change since the end of the month before.
     let before = report::Month::of(as_of).previous().end();
     let prev = db::kpi::kpis(&s.db, &r.region_path(), before).await.page(t)?;
@@ -125,6 +137,7 @@ async fn dashboard(
         chart,
         changes,
         before: before.to_string(),
+        rates,
     })
     .into_response())
 }
