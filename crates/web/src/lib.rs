@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod i18n;
 mod middleware;
+mod open311;
 pub mod ui;
 
 use std::time::Duration;
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ui::router())
         .merge(api_router)
+        .merge(open311::router())
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .route("/healthz", get(healthz))
         .route("/static/{*file}", get(assets::serve))

@@ -145,3 +145,75 @@ db_test! {
         assert!(dash.body.contains("响应率") && dash.body.contains("60.0%"));
     }
 }
+
+db_test! {
+    async fn open311_as_a_client_drives_it(db: Db) {
+        dezhou(&db).await;
+        let admin = App::new(&db).await;
+        rows(&admin, "compounds", json!([{"community_code": "371402001009", "name": "丰华小区"}, {"community_code": "371428001002", "name": "畅和名居"}])).await;
+        let list = admin.get("/api/v1/compounds").await.json();
+        let id_of = |n: &str| list["items"].as_array().unwrap().iter().find(|c| c["name"] == n).unwrap()["id"].as_i64().unwrap();
+        let (mine, elsewhere) = (id_of("丰华小区"), id_of("畅和名居"));
+        let key = user_token(&db, "hotline", "worker", "371402001009").await;
+        let anon = App::anonymous(&db);
+        let post = |body: String| {
+            axum::http::Request::post("/open311/v2/requests.json")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(body))
+                .unwrap()
+        };
+
+        // Discovery and services need no key, in JSON and XML.
+        let d = anon.get("/open311/v2/discovery.json").await;
+        assert_eq!(d.status, 200);
+        assert_eq!(d.json()[0]["specification"], "http://wiki.open311.org/GeoReport_v2");
+        let x = anon.get("/open311/v2/discovery.xml").await;
+        assert!(x.header("content-type").starts_with("text/xml") && x.body.contains("<discovery><endpoint>"));
+        let s = anon.get("/open311/v2/services.json").await.json();
+        assert_eq!(s.as_array().unwrap().len(), 7);
+        assert!(s.as_array().unwrap().iter().any(|v| v["service_code"] == "utilities"));
+        assert!(anon.get("/open311/v2/services.xml").await.body.contains("<service_code>emergency</service_code>"));
+        assert_eq!(anon.get("/open311/v2/services.csv").await.status, 404);
+
+        // Creating needs a valid key; errors are a list of {code, description}.
+        let r = anon.send(post(format!("service_code=repair&address_id={mine}&description=x"))).await;
+        assert_eq!(r.status, 403);
+        assert_eq!(r.json()[0]["code"], "403");
+        let r = anon.send(post(format!("api_key=gz_wrong&service_code=repair&address_id={mine}&description=x"))).await;
+        assert_eq!(r.status, 403);
+        let r = anon.send(post(format!("api_key={key}&service_code=plumbing&address_id={mine}&description=x"))).await;
+        assert_eq!(r.status, 400);
+        assert!(r.json()[0]["description"].as_str().unwrap().contains("service_code"));
+        let r = anon.send(post(format!("api_key={key}&service_code=repair&description=x"))).await;
+        assert_eq!(r.status, 400, "address_id is required");
+        let r = anon.send(post(format!("api_key={key}&service_code=repair&address_id={elsewhere}&description=x"))).await;
+        assert_eq!(r.status, 404, "outside the key's scope");
+        let r = anon.send(post(format!("api_key={key}&service_code=repair&address_id={mine}&description="))).await;
+        assert_eq!(r.status, 400, "a description is required");
+        let r = anon.send(post(format!("api_key={key}&service_code=repair&address_id={mine}&description={}", crate::support::enc("单元门禁坏了")))).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.json()[0]["service_request_id"].as_str().unwrap().to_owned();
+
+        // Fetch it, list it, in both formats.
+        let one = anon.get(&format!("/open311/v2/requests/{id}.json?api_key={key}")).await;
+        assert_eq!(one.status, 200, "{}", one.body);
+        let v = one.json();
+        assert_eq!((v[0]["status"].as_str(), v[0]["service_code"].as_str()), (Some("open"), Some("repair")));
+        assert_eq!(v[0]["description"], "单元门禁坏了");
+        assert_eq!(v[0]["address_id"], mine.to_string());
+        let xml = anon.get(&format!("/open311/v2/requests/{id}.xml?api_key={key}")).await.body;
+        assert!(xml.contains(&format!("<service_request_id>{id}</service_request_id>")) && xml.contains("<status>open</status>"));
+        assert_eq!(anon.get(&format!("/open311/v2/requests/{id}.json")).await.status, 403);
+        assert_eq!(anon.get(&format!("/open311/v2/requests/99999.json?api_key={key}")).await.status, 404);
+        assert_eq!(anon.get(&format!("/open311/v2/requests/abc.json?api_key={key}")).await.status, 400);
+        let open = anon.get(&format!("/open311/v2/requests.json?api_key={key}&status=open")).await.json();
+        assert_eq!(open.as_array().unwrap().len(), 1);
+        let closed = anon.get(&format!("/open311/v2/requests.xml?api_key={key}&status=closed")).await.body;
+        assert!(closed.contains("<service_requests></service_requests>"));
+        assert_eq!(anon.get(&format!("/open311/v2/requests.json?api_key={key}&status=maybe")).await.status, 400);
+        // Another area's key sees nothing of it.
+        let other = user_token(&db, "other", "worker", "371428001002").await;
+        assert_eq!(anon.get(&format!("/open311/v2/requests/{id}.json?api_key={other}")).await.status, 404);
+        assert_eq!(anon.get(&format!("/open311/v2/requests.json?api_key={other}")).await.json().as_array().unwrap().len(), 0);
+    }
+}

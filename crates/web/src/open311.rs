@@ -1,0 +1,255 @@
+//! Open311 GeoReport v2 over residents' problems: discovery, services
+//! (the categories), requests (list, create, fetch), in JSON or XML by the
+//! path's extension. Callers identify with `api_key` (an API token); they see
+//! and file only what their scope allows. Errors are `[{"code","description"}]`.
+
+use axum::Router;
+use axum::extract::{Path, Query, RawForm, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use db::problems::Problem;
+use domain::problem::{Category, State as PState};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+use crate::AppState;
+use crate::auth::{Viewer, secret_hash};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/open311/v2/{file}", get(get_file).post(post_file))
+        .route("/open311/v2/requests/{file}", get(get_request))
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Fmt {
+    Json,
+    Xml,
+}
+
+fn split(file: &str) -> Option<(&str, Fmt)> {
+    let (name, ext) = file.rsplit_once('.')?;
+    match ext {
+        "json" => Some((name, Fmt::Json)),
+        "xml" => Some((name, Fmt::Xml)),
+        _ => None,
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A flat record (field, value) rendered as a JSON object or an XML element.
+type Record = Vec<(&'static str, String)>;
+
+fn render(fmt: Fmt, status: StatusCode, list_tag: &str, item_tag: &str, items: Vec<Record>) -> Response {
+    match fmt {
+        Fmt::Json => {
+            let arr: Vec<serde_json::Value> = items
+                .into_iter()
+                .map(|r| {
+                    serde_json::Value::Object(
+                        r.into_iter().map(|(k, v)| (k.to_owned(), serde_json::Value::String(v))).collect(),
+                    )
+                })
+                .collect();
+            (status, axum::Json(arr)).into_response()
+        }
+        Fmt::Xml => {
+            let mut x = format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<{list_tag}>");
+            for r in items {
+                x.push_str(&format!("<{item_tag}>"));
+                for (k, v) in r {
+                    x.push_str(&format!("<{k}>{}</{k}>", esc(&v)));
+                }
+                x.push_str(&format!("</{item_tag}>"));
+            }
+            x.push_str(&format!("</{list_tag}>"));
+            (status, [(header::CONTENT_TYPE, "text/xml; charset=utf-8")], x).into_response()
+        }
+    }
+}
+
+fn error(fmt: Fmt, status: StatusCode, code: &str, description: &str) -> Response {
+    render(
+        fmt,
+        status,
+        "errors",
+        "error",
+        vec![vec![("code", code.to_owned()), ("description", description.to_owned())]],
+    )
+}
+
+fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn request_record(p: &Problem) -> Record {
+    let state = PState::parse(&p.state).unwrap_or(PState::Submitted);
+    vec![
+        ("service_request_id", p.id.to_string()),
+        ("status", state.open311().to_owned()),
+        ("status_notes", p.state.clone()),
+        ("service_code", p.category.clone()),
+        ("service_name", p.category.clone()),
+        ("description", p.description.clone()),
+        ("agency_responsible", p.handler_kind.clone()),
+        ("requested_datetime", iso(p.submitted_at)),
+        ("updated_datetime", iso(p.updated_at)),
+        ("expected_datetime", iso(p.resolve_by)),
+        ("address", p.compound_name.clone()),
+        ("address_id", p.compound_id.to_string()),
+    ]
+}
+
+/// The caller of an `api_key`, or an Open311 error.
+async fn caller(s: &AppState, key: Option<&String>, fmt: Fmt) -> Result<Viewer, Response> {
+    let Some(key) = key.filter(|k| !k.is_empty()) else {
+        return Err(error(fmt, StatusCode::FORBIDDEN, "403", "api_key is required"));
+    };
+    let user = match db::accounts::token_user(&s.db, &secret_hash(key)).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return Err(error(fmt, StatusCode::FORBIDDEN, "403", "api_key is not valid")),
+        Err(_) => return Err(error(fmt, StatusCode::INTERNAL_SERVER_ERROR, "500", "internal error")),
+    };
+    let user = match db::accounts::user(&s.db, user).await {
+        Ok(Some(u)) if !u.disabled => u,
+        _ => return Err(error(fmt, StatusCode::FORBIDDEN, "403", "api_key is not valid")),
+    };
+    Viewer::load(&s.db, &user, false)
+        .await
+        .map_err(|_| error(fmt, StatusCode::INTERNAL_SERVER_ERROR, "500", "internal error"))
+}
+
+async fn get_file(
+    State(s): State<AppState>,
+    Path(file): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let Some((name, fmt)) = split(&file) else {
+        return error(Fmt::Json, StatusCode::NOT_FOUND, "404", "use .json or .xml");
+    };
+    match name {
+        "discovery" => {
+            let rec = vec![
+                ("changeset", "2026-11-26T00:00:00Z".to_owned()),
+                ("contact", "gongzhi".to_owned()),
+                ("key_service", "API tokens: gongzhi token create, or the account page".to_owned()),
+                ("specification", "http://wiki.open311.org/GeoReport_v2".to_owned()),
+                ("url", "/open311/v2".to_owned()),
+                ("formats", "application/json text/xml".to_owned()),
+            ];
+            render(fmt, StatusCode::OK, "discovery", "endpoint", vec![rec])
+        }
+        "services" => {
+            let items = Category::ALL
+                .iter()
+                .map(|c| {
+                    let (a, r) = c.deadlines();
+                    vec![
+                        ("service_code", c.as_str().to_owned()),
+                        ("service_name", c.as_str().to_owned()),
+                        ("description", format!("accept within {a} h, resolve within {r} h")),
+                        ("metadata", "false".to_owned()),
+                        ("type", "realtime".to_owned()),
+                        ("keywords", String::new()),
+                        ("group", "property".to_owned()),
+                    ]
+                })
+                .collect();
+            render(fmt, StatusCode::OK, "services", "service", items)
+        }
+        "requests" => {
+            let viewer = match caller(&s, q.get("api_key"), fmt).await {
+                Ok(v) => v,
+                Err(r) => return r,
+            };
+            let status = q.get("status").map(String::as_str);
+            if status.is_some_and(|st| st != "open" && st != "closed") {
+                return error(fmt, StatusCode::BAD_REQUEST, "400", "status is open or closed");
+            }
+            let only_open = status == Some("open");
+            let rows = match db::problems::list(
+                &s.db,
+                &crate::api::problems::visible(&viewer),
+                only_open,
+                domain::Paging::new(None, Some(200)),
+            )
+            .await
+            {
+                Ok((rows, _)) => rows,
+                Err(_) => return error(fmt, StatusCode::INTERNAL_SERVER_ERROR, "500", "internal error"),
+            };
+            let items = rows
+                .iter()
+                .filter(|p| status != Some("closed") || PState::parse(&p.state).is_some_and(|st| !st.is_open()))
+                .filter(|p| q.get("service_code").is_none_or(|c| *c == p.category))
+                .map(request_record)
+                .collect();
+            render(fmt, StatusCode::OK, "service_requests", "request", items)
+        }
+        _ => error(fmt, StatusCode::NOT_FOUND, "404", "no such resource"),
+    }
+}
+
+#[derive(Deserialize)]
+struct IdQuery {
+    api_key: Option<String>,
+}
+
+async fn get_request(State(s): State<AppState>, Path(file): Path<String>, Query(q): Query<IdQuery>) -> Response {
+    let Some((id, fmt)) = split(&file) else {
+        return error(Fmt::Json, StatusCode::NOT_FOUND, "404", "use .json or .xml");
+    };
+    let viewer = match caller(&s, q.api_key.as_ref(), fmt).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return error(fmt, StatusCode::BAD_REQUEST, "400", "service_request_id is a number");
+    };
+    match crate::api::problems::load(&s, &viewer, id).await {
+        Ok(p) => render(fmt, StatusCode::OK, "service_requests", "request", vec![request_record(&p)]),
+        Err(_) => error(fmt, StatusCode::NOT_FOUND, "404", "no such service request"),
+    }
+}
+
+async fn post_file(State(s): State<AppState>, Path(file): Path<String>, RawForm(body): RawForm) -> Response {
+    let Some(("requests", fmt)) = split(&file) else {
+        return error(Fmt::Json, StatusCode::NOT_FOUND, "404", "POST requests.json or requests.xml");
+    };
+    let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let viewer = match caller(&s, form.get("api_key"), fmt).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Some(category) = form.get("service_code").and_then(|c| Category::parse(c)) else {
+        return error(fmt, StatusCode::BAD_REQUEST, "400", "service_code is missing or unknown (see services)");
+    };
+    // The compound is the request's address_id.
+    let Some(compound_id) = form.get("address_id").and_then(|a| a.trim().parse::<i64>().ok()) else {
+        return error(fmt, StatusCode::BAD_REQUEST, "400", "address_id (the compound's id) is required");
+    };
+    let description = form.get("description").cloned().unwrap_or_default();
+    if viewer.compound(&s.db, compound_id, domain::access::Action::Read).await.is_err() {
+        return error(fmt, StatusCode::NOT_FOUND, "404", "no such address_id");
+    }
+    match db::problems::create(&s.db, &viewer.actor(), compound_id, category, &description, Utc::now()).await {
+        Ok(p) => render(
+            fmt,
+            StatusCode::CREATED,
+            "service_requests",
+            "request",
+            vec![vec![
+                ("service_request_id", p.id.to_string()),
+                ("service_notice", String::new()),
+                ("account_id", viewer.login.clone()),
+            ]],
+        ),
+        Err(db::DbError::Invalid(i)) => error(fmt, StatusCode::BAD_REQUEST, "400", &i.to_string()),
+        Err(_) => error(fmt, StatusCode::INTERNAL_SERVER_ERROR, "500", "internal error"),
+    }
+}
