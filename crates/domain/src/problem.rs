@@ -236,3 +236,41 @@ impl Rates {
         crate::kpi::Ratio::new(self.satisfied, self.rated)
     }
 }
+
+/// Photos: at most this many bytes each.
+pub const PHOTO_MAX_BYTES: usize = 5 * 1024 * 1024;
+
+/// The image type of `bytes` by their content (not by a name or a claimed
+/// type): JPEG, PNG or WebP, else an error.
+pub fn photo_type(bytes: &[u8]) -> Result<&'static str, Invalid> {
+    if bytes.len() > PHOTO_MAX_BYTES {
+        return Err(Invalid::new(
+            "photo",
+            format!("a photo may be at most 5 MB; this one is {:.1} MB", bytes.len() as f64 / 1048576.0),
+        ));
+    }
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Ok("image/jpeg")
+    } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        Ok("image/png")
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Ok("image/webp")
+    } else {
+        Err(Invalid::new("photo", "only JPEG, PNG or WebP photos are accepted"))
+    }
+}
+
+#[cfg(test)]
+mod photo_tests {
+    use super::*;
+
+    #[test]
+    fn photos_are_judged_by_content() {
+        assert_eq!(photo_type(&[0xFF, 0xD8, 0xFF, 0xE0, 0]).unwrap(), "image/jpeg");
+        assert_eq!(photo_type(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0]).unwrap(), "image/png");
+        assert_eq!(photo_type(b"RIFF\x00\x00\x00\x00WEBPVP8 ").unwrap(), "image/webp");
+        assert!(photo_type(b"GIF89a").is_err());
+        assert!(photo_type(b"<svg>").is_err());
+        assert!(photo_type(&vec![0xFF; PHOTO_MAX_BYTES + 1]).unwrap_err().reason.contains("5 MB"));
+    }
+}

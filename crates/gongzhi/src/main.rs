@@ -16,6 +16,9 @@ struct Cli {
     /// Database URL: sqlite://FILE?mode=rwc (default) or postgres://USER@HOST/DB.
     #[arg(long, env = "GONGZHI_DB", global = true, default_value = db::DEFAULT_URL)]
     db: String,
+    /// Where uploaded files (problem photos) are kept.
+    #[arg(long, env = "GONGZHI_DATA", global = true, default_value = "gongzhi-data")]
+    data: PathBuf,
     #[command(subcommand)]
     command: Command,
 }
@@ -269,7 +272,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve { bind } => {
             let db = Db::open(&cli.db).await?;
-            serve(db, bind).await?;
+            serve(db, bind, cli.data).await?;
         }
         Command::Demo { bind, file, no_serve } => {
             for suffix in ["", "-wal", "-shm"] {
@@ -302,7 +305,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if !no_serve {
                 println!("to serve it again later: gongzhi --db '{url}' serve");
-                serve(db, bind).await?;
+                serve(db, bind, cli.data).await?;
             }
         }
         Command::Import { what: Import::Template { out } } => {
@@ -356,7 +359,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(db: Db, bind: SocketAddr) -> anyhow::Result<()> {
+async fn serve(db: Db, bind: SocketAddr, data: PathBuf) -> anyhow::Result<()> {
     // Deadlines, escalation and auto-close run in the same process, once a minute.
     let sweeper = db.clone();
     tokio::spawn(async move {
@@ -370,7 +373,7 @@ async fn serve(db: Db, bind: SocketAddr) -> anyhow::Result<()> {
             }
         }
     });
-    let app = web::router(web::AppState::new(db));
+    let app = web::router(web::AppState::new(db, data));
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     println!("gongzhi is serving http://{}/", listener.local_addr()?);
     // The peer address feeds the per-address sign-in throttle.

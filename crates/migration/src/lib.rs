@@ -7,6 +7,7 @@ mod m0002_access;
 mod m0003_structure;
 mod m0004_plans;
 mod m0005_problems;
+mod m0006_photos;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_structure::Migration),
             Box::new(m0004_plans::Migration),
             Box::new(m0005_problems::Migration),
+            Box::new(m0006_photos::Migration),
         ]
     }
 }

@@ -334,6 +334,7 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("problem.note", "说明（退回时必填）", "Note (required to reject)"),
     ("problem.open_only", "只看未办结", "Open only"),
     ("problem.overdue", "已超期", "Overdue"),
+    ("problem.photo", "照片（可选，JPEG/PNG/WebP，不超过5MB）", "Photo (optional; JPEG, PNG or WebP, at most 5 MB)"),
     ("problem.rate_it", "请评价处理结果：", "Rate the outcome:"),
     ("problem.rating", "评价", "Rating"),
     ("problem.reason", "退回理由", "Reason for rejection"),

@@ -27,17 +27,19 @@ pub use error::AppError;
 pub struct AppState {
     pub db: db::Db,
     pub throttle: std::sync::Arc<auth::Throttle>,
+    /// Where uploaded files (problem photos) live, named by their SHA-256.
+    pub data_dir: std::path::PathBuf,
 }
 
 impl AppState {
-    pub fn new(db: db::Db) -> AppState {
-        AppState { db, throttle: Default::default() }
+    pub fn new(db: db::Db, data_dir: std::path::PathBuf) -> AppState {
+        AppState { db, throttle: Default::default(), data_dir }
     }
 }
 
-/// Request bodies above this are refused with 413 (forms and JSON are small;
-/// photo uploads of a later issue get their own limit on their route).
-const BODY_LIMIT: usize = 1024 * 1024;
+/// Request bodies above this are refused with 413: room for one 5 MB photo
+/// and its form; everything else is far smaller.
+const BODY_LIMIT: usize = domain::problem::PHOTO_MAX_BYTES + 256 * 1024;
 
 pub fn router(state: AppState) -> Router {
     let (api_router, openapi) = api::router().split_for_parts();

@@ -167,7 +167,9 @@ impl Reply {
 impl App {
     /// Nobody signed in.
     pub fn anonymous(db: &Db) -> App {
-        App { router: web::router(web::AppState::new(db.clone())), auth: None }
+        // One data directory for the test process: files are named by their hash.
+        let data = std::env::temp_dir().join(format!("gongzhi_data_{}", std::process::id()));
+        App { router: web::router(web::AppState::new(db.clone(), data)), auth: None }
     }
 
     /// An administrator of everything (made on first use).

@@ -81,6 +81,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(problems::get_one))
         .routes(routes!(problems::step))
         .routes(routes!(problems::rate))
+        .routes(routes!(problems::add_photo))
         .routes(routes!(plans::set_target))
 }
 

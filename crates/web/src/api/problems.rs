@@ -298,3 +298,59 @@ pub async fn rates(
         counts: serde_json::to_value(r).unwrap_or_default(),
     }))
 }
+
+/// Check a photo by its content and store it under the data directory by its
+/// hash (the same photo twice is one file); record it on the problem.
+pub(crate) async fn store_photo(
+    s: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    bytes: &[u8],
+) -> Result<(String, &'static str), AppError> {
+    load(s, viewer, id).await?;
+    let mime = domain::problem::photo_type(bytes)?;
+    let sha: String = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(bytes))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let path = photo_path(s, &sha);
+    if !path.exists() {
+        let dir = path.parent().expect("photo paths have a parent");
+        tokio::fs::create_dir_all(dir).await.map_err(|e| AppError::internal(e.to_string()))?;
+        // Write then rename, so a reader never sees half a file.
+        let tmp = dir.join(format!(".{sha}.tmp"));
+        tokio::fs::write(&tmp, bytes).await.map_err(|e| AppError::internal(e.to_string()))?;
+        tokio::fs::rename(&tmp, &path).await.map_err(|e| AppError::internal(e.to_string()))?;
+    }
+    db::problems::add_photo(&s.db, &viewer.actor(), id, &sha, mime, bytes.len() as i64, Utc::now()).await?;
+    Ok((sha, mime))
+}
+
+pub(crate) fn photo_path(s: &AppState, sha: &str) -> std::path::PathBuf {
+    s.data_dir.join("photos").join(&sha[..2]).join(sha)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PhotoOut {
+    pub sha256: String,
+    pub mime: String,
+    /// Where the photo is served (to those who may see the problem).
+    pub url: String,
+}
+
+/// Attach a photo (JPEG, PNG or WebP, at most 5 MB, checked by content) as the request body.
+#[utoipa::path(post, path = "/api/v1/problems/{id}/photos", tag = "problems", params(("id" = i64, Path)),
+    request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    responses((status = 201, body = PhotoOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_photo(
+    AxState(s): AxState<AppState>,
+    viewer: Viewer,
+    ApiPath(id): ApiPath<i64>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<PhotoOut>), AppError> {
+    let (sha, mime) = store_photo(&s, &viewer, id, &body).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PhotoOut { url: format!("/problems/{id}/photos/{sha}"), sha256: sha, mime: mime.into() }),
+    ))
+}

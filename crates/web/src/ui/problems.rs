@@ -4,8 +4,9 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
-use axum::response::{Html, Redirect};
+use axum::extract::{Form, Multipart, Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use db::problems::{Event, Problem};
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/problems/{id}", get(detail))
         .route("/problems/{id}/steps", post(step))
         .route("/problems/{id}/rating", post(rating))
+        .route("/problems/{id}/photos/{sha}", get(photo))
 }
 
 #[derive(Deserialize)]
@@ -66,27 +68,52 @@ async fn inbox(
     Ok(render(&InboxPage { t, me: Me::of(&viewer), rows, total, all, compounds, categories: Category::ALL }))
 }
 
-#[derive(Deserialize)]
-struct ReportForm {
-    compound_id: i64,
-    category: String,
-    description: String,
+/// The report form (multipart: it may carry a photo taken on the phone).
+async fn report(State(s): State<AppState>, viewer: Viewer, t: Tr, mut form: Multipart) -> Result<Redirect, UiError> {
+    let (mut compound, mut category, mut description, mut photo) = (None, String::new(), String::new(), Vec::new());
+    while let Some(field) = form.next_field().await.map_err(|e| AppError::bad_request(e.to_string())).page(t)? {
+        let name = field.name().unwrap_or("").to_owned();
+        let bytes = field.bytes().await.map_err(|e| AppError::bad_request(e.to_string())).page(t)?;
+        match name.as_str() {
+            "compound_id" => compound = String::from_utf8_lossy(&bytes).trim().parse::<i64>().ok(),
+            "category" => category = String::from_utf8_lossy(&bytes).into_owned(),
+            "description" => description = String::from_utf8_lossy(&bytes).into_owned(),
+            "photo" => photo = bytes.to_vec(),
+            _ => {}
+        }
+    }
+    let compound = compound.ok_or_else(|| domain::Invalid::new("compound_id", "choose the compound")).page(t)?;
+    viewer.compound(&s.db, compound, domain::access::Action::Read).await.page(t)?;
+    let category = Category::parse(&category)
+        .ok_or_else(|| domain::Invalid::new("category", format!("{category:?} is not a category")))
+        .page(t)?;
+    // Check the photo before anything is written.
+    if !photo.is_empty() {
+        domain::problem::photo_type(&photo).page(t)?;
+    }
+    let p = db::problems::create(&s.db, &viewer.actor(), compound, category, &description, Utc::now()).await.page(t)?;
+    if !photo.is_empty() {
+        crate::api::problems::store_photo(&s, &viewer, p.id, &photo).await.page(t)?;
+    }
+    Ok(Redirect::to(&format!("/problems/{}", p.id)))
 }
 
-async fn report(
+/// A photo of a problem the reader may see.
+async fn photo(
     State(s): State<AppState>,
     viewer: Viewer,
     t: Tr,
-    Form(f): Form<ReportForm>,
-) -> Result<Redirect, UiError> {
-    viewer.compound(&s.db, f.compound_id, domain::access::Action::Read).await.page(t)?;
-    let category = Category::parse(&f.category)
-        .ok_or_else(|| domain::Invalid::new("category", format!("{:?} is not a category", f.category)))
-        .page(t)?;
-    let p = db::problems::create(&s.db, &viewer.actor(), f.compound_id, category, &f.description, Utc::now())
+    Path((id, sha)): Path<(i64, String)>,
+) -> Result<Response, UiError> {
+    load(&s, &viewer, id).await.page(t)?;
+    let photos = db::problems::photos(&s.db, id).await.page(t)?;
+    let p = photos.into_iter().find(|p| p.sha256 == sha).ok_or_else(AppError::not_found).page(t)?;
+    let bytes = tokio::fs::read(crate::api::problems::photo_path(&s, &p.sha256))
         .await
+        .map_err(|e| AppError::internal(e.to_string()))
         .page(t)?;
-    Ok(Redirect::to(&format!("/problems/{}", p.id)))
+    Ok(([(header::CONTENT_TYPE, p.mime), (header::CACHE_CONTROL, "private, max-age=86400".to_owned())], bytes)
+        .into_response())
 }
 
 #[derive(Template)]
@@ -99,6 +126,7 @@ struct DetailPage {
     steps: Vec<&'static str>,
     can_rate: bool,
     duplicates: Vec<i64>,
+    photos: Vec<db::problems::Photo>,
 }
 
 async fn detail(
@@ -121,7 +149,8 @@ async fn detail(
             }
         }
     }
-    Ok(render(&DetailPage { t, me: Me::of(&viewer), p, events, steps, can_rate, duplicates }))
+    let photos = db::problems::photos(&s.db, id).await.page(t)?;
+    Ok(render(&DetailPage { t, me: Me::of(&viewer), p, events, steps, can_rate, duplicates, photos }))
 }
 
 #[derive(Deserialize)]
