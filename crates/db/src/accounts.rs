@@ -237,22 +237,26 @@ pub async fn create_token(db: &Db, actor: &Actor, user_id: i64, name: &str, toke
     Ok(id.id)
 }
 
-/// The user of a live token, marking it used.
+/// The user of a live token. Its last use is written at most once a minute,
+/// so API reads stay reads and writes do not double.
 pub async fn token_user(db: &Db, token_hash: &str) -> Result<Option<i64>> {
     #[derive(FromQueryResult)]
     struct Row {
         id: i64,
         user_id: i64,
+        last_used_at: Option<DateTime<Utc>>,
     }
     let row: Option<Row> = one(
         db.conn(),
-        "SELECT id, user_id FROM api_token WHERE token_hash = $1 AND revoked_at IS NULL",
+        "SELECT id, user_id, last_used_at FROM api_token WHERE token_hash = $1 AND revoked_at IS NULL",
         vec![token_hash.into()],
     )
     .await?;
     if let Some(r) = &row {
-        exec(db.conn(), "UPDATE api_token SET last_used_at = $1 WHERE id = $2", vec![Utc::now().into(), r.id.into()])
-            .await?;
+        let now = Utc::now();
+        if r.last_used_at.is_none_or(|t| now - t > chrono::Duration::minutes(1)) {
+            exec(db.conn(), "UPDATE api_token SET last_used_at = $1 WHERE id = $2", vec![now.into(), r.id.into()]).await?;
+        }
     }
     Ok(row.map(|r| r.user_id))
 }

@@ -125,3 +125,107 @@ pub async fn kpi(
     println!("  … its XLSX: {}", ms(t));
     Ok(())
 }
+
+/// `gongzhi bench intake`: serve gongzhi on a loopback port in this process and
+/// report problems through it with `clients` keep-alive connections, `total`
+/// reports in all; then time single-row insert transactions on the same
+/// database. Prints reports/s, p50/p99 latency and the raw insert rate.
+pub async fn intake(db: &Db, total: usize, clients: usize) -> anyhow::Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+    let actor = Actor::system("bench");
+    import_divisions(db, &actor, &Source::Embedded(crate::demo::DEZHOU), None, true).await?;
+    let community = RegionCode::parse("371402001009")?;
+    let draft =
+        domain::CompoundInput { region: community.to_string(), name: "压测小区".into(), ..Default::default() }
+            .parse(2026)
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let compound = match db::compounds::create(db, &actor, &draft, None).await {
+        Ok(c) => c.id,
+        Err(db::DbError::Conflict(_)) => {
+            db::compounds::find_in(db.conn(), community.as_str(), "压测小区").await?.map(|c| c.id).unwrap_or(0)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let login = format!("bench{}", std::process::id());
+    let grant = domain::access::Grant::new(domain::access::Role::Worker, domain::access::Scope::Region(community))?;
+    let uid =
+        db::accounts::create_user(db, &actor, &login, "压测", &web::auth::hash_password("bench-password-1"), &[grant])
+            .await?;
+    let token = web::auth::new_secret("gz_");
+    db::accounts::create_token(db, &actor, uid, "bench", &web::auth::secret_hash(&token)).await?;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let app = web::router(web::AppState::new(db.clone(), std::env::temp_dir().join("gongzhi-bench-data")));
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let body = format!(r#"{{"compound_id":{compound},"category":"repair","description":"压测：楼道灯不亮"}}"#);
+    let request = format!(
+        "POST /api/v1/problems HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let per_client = total.div_ceil(clients);
+    let t0 = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let request = request.clone();
+        tasks.push(tokio::spawn(async move {
+            let stream = tokio::net::TcpStream::connect(addr).await?;
+            let (r, mut w) = stream.into_split();
+            let mut r = BufReader::new(r);
+            let mut lat = Vec::with_capacity(per_client);
+            for _ in 0..per_client {
+                let t = Instant::now();
+                w.write_all(request.as_bytes()).await?;
+                let mut status = String::new();
+                r.read_line(&mut status).await?;
+                let mut len = 0usize;
+                loop {
+                    let mut line = String::new();
+                    r.read_line(&mut line).await?;
+                    if line == "\r\n" || line.is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut buf = vec![0u8; len];
+                r.read_exact(&mut buf).await?;
+                anyhow::ensure!(status.contains(" 201 "), "unexpected answer: {status}");
+                lat.push(t.elapsed());
+            }
+            anyhow::Ok(lat)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let wall = t0.elapsed();
+    server.abort();
+    all.sort();
+    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+    let rate = all.len() as f64 / wall.as_secs_f64();
+    println!(
+        "intake over HTTP ({}): {} reports, {clients} clients: {rate:.0} reports/s, p50 {}, p99 {}",
+        db.backend_name(),
+        all.len(),
+        ms(pct(0.50)),
+        ms(pct(0.99))
+    );
+
+    // The same database's raw rate of single-row insert transactions.
+    db.execute_unprepared("CREATE TABLE IF NOT EXISTS bench_raw (n BIGINT NOT NULL, payload TEXT NOT NULL)").await?;
+    let n = total.min(5000);
+    let t0 = Instant::now();
+    for i in 0..n {
+        db.execute_unprepared(&format!("INSERT INTO bench_raw (n, payload) VALUES ({i}, '压测：楼道灯不亮')")).await?;
+    }
+    let raw = n as f64 / t0.elapsed().as_secs_f64();
+    db.execute_unprepared("DROP TABLE bench_raw").await?;
+    println!("raw single-row insert transactions: {raw:.0}/s; intake is {:.0}% of that", rate * 100.0 / raw);
+    Ok(())
+}

@@ -132,6 +132,13 @@ enum ReportCmd {
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// Report problems over HTTP on a loopback port and compare with raw single-row inserts.
+    Intake {
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+    },
     /// Build a province-scale registry in --db (use an empty database) and time the figures.
     Kpi {
         /// The open division files.
@@ -244,6 +251,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             std::fs::write(&out, bytes).with_context(|| format!("writing {}", out.display()))?;
             println!("wrote {} ({} {}, as of {})", out.display(), b.region_name, b.month, b.as_of);
+        }
+        Command::Bench { what: BenchCmd::Intake { requests, clients } } => {
+            let db = Db::open(&cli.db).await?;
+            gongzhi::bench::intake(&db, requests.clamp(1, 100_000), clients.clamp(1, 64)).await?;
         }
         Command::Bench { what: BenchCmd::Kpi { divisions, province, city, county } } => {
             let db = Db::open(&cli.db).await?;
