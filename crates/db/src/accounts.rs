@@ -255,7 +255,8 @@ pub async fn token_user(db: &Db, token_hash: &str) -> Result<Option<i64>> {
     if let Some(r) = &row {
         let now = Utc::now();
         if r.last_used_at.is_none_or(|t| now - t > chrono::Duration::minutes(1)) {
-            exec(db.conn(), "UPDATE api_token SET last_used_at = $1 WHERE id = $2", vec![now.into(), r.id.into()]).await?;
+            exec(db.conn(), "UPDATE api_token SET last_used_at = $1 WHERE id = $2", vec![now.into(), r.id.into()])
+                .await?;
         }
     }
     Ok(row.map(|r| r.user_id))

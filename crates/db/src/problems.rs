@@ -20,6 +20,7 @@ pub struct Problem {
     pub region_path: String,
     pub category: String,
     pub description: String,
+    pub location: String,
     pub state: String,
     pub reporter_id: Option<i64>,
     /// `company` (handler_org_id is the company) or `community`.
@@ -37,7 +38,7 @@ pub struct Problem {
     pub updated_at: DateTime<Utc>,
 }
 
-const SELECT: &str = "SELECT p.id, p.compound_id, c.name AS compound_name, p.region_path, p.category, p.description, p.state, \
+const SELECT: &str = "SELECT p.id, p.compound_id, c.name AS compound_name, p.region_path, p.category, p.description, p.location, p.state, \
      p.reporter_id, p.handler_kind, p.handler_org_id, p.supervised_at, p.overdue, p.submitted_at, p.accept_by, p.resolve_by, \
      p.resolved_at, p.rating, p.reason, p.updated_at FROM problem p JOIN compound c ON c.id = p.compound_id";
 
@@ -103,9 +104,14 @@ pub async fn create(
     compound_id: i64,
     category: Category,
     description: &str,
+    location: &str,
     now: DateTime<Utc>,
 ) -> Result<Problem> {
     let description = description.trim();
+    let location = location.trim();
+    if location.chars().count() > 100 {
+        return Err(domain::Invalid::new("location", "the place in the compound is longer than 100 characters").into());
+    }
     if description.is_empty() || description.chars().count() > 2000 {
         return Err(domain::Invalid::new("description", "describe the problem in 1–2000 characters").into());
     }
@@ -128,8 +134,8 @@ pub async fn create(
     let id: Id = one(
         &*tx,
         "INSERT INTO problem (compound_id, region_path, category, description, state, reporter_id, handler_kind, \
-         handler_org_id, supervised_at, overdue, submitted_at, accept_by, resolve_by, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$11) RETURNING id",
+         handler_org_id, supervised_at, overdue, submitted_at, accept_by, resolve_by, updated_at, location) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$11,$14) RETURNING id",
         vec![
             compound_id.into(),
             path.into(),
@@ -144,6 +150,7 @@ pub async fn create(
             now.into(),
             d.accept_by.into(),
             d.resolve_by.into(),
+            location.into(),
         ],
     )
     .await?
@@ -434,4 +441,54 @@ pub async fn photos(db: &Db, id: i64) -> Result<Vec<Photo>> {
         vec![id.into()],
     )
     .await?)
+}
+
+/// Open, overdue and escalated problems per child region of `parent` (for supervision).
+#[derive(Debug, Clone, Serialize)]
+pub struct Supervision {
+    pub code: String,
+    pub name: String,
+    pub open: i64,
+    pub overdue: i64,
+    pub escalated: i64,
+}
+
+pub async fn supervision(db: &Db, parent: &domain::RegionCode) -> Result<Vec<Supervision>> {
+    let children = crate::regions::children(db, parent).await?;
+    let Some(first) = children.first() else { return Ok(vec![]) };
+    let plen = first.region.path.len() as i32;
+    let (lo, hi) = parent.path().subtree_range();
+    #[derive(FromQueryResult)]
+    struct Row {
+        k: String,
+        open: i64,
+        overdue: i64,
+        escalated: i64,
+    }
+    let rows: Vec<Row> = all(
+        db.conn(),
+        "SELECT substr(region_path, 1, $3) AS k, COUNT(*) AS open, \
+         CAST(COALESCE(SUM(CASE WHEN overdue = TRUE THEN 1 ELSE 0 END), 0) AS BIGINT) AS overdue, \
+         CAST(COALESCE(SUM(CASE WHEN supervised_at <> 'community' THEN 1 ELSE 0 END), 0) AS BIGINT) AS escalated \
+         FROM problem WHERE region_path >= $1 AND region_path < $2 AND state NOT IN ('closed', 'rejected') \
+         GROUP BY substr(region_path, 1, $3)",
+        vec![lo.into(), hi.into(), plen.into()],
+    )
+    .await?;
+    let by: std::collections::HashMap<String, Row> = rows.into_iter().map(|r| (r.k.clone(), r)).collect();
+    let mut out: Vec<Supervision> = children
+        .into_iter()
+        .map(|c| {
+            let r = by.get(&c.region.path);
+            Supervision {
+                code: c.region.code,
+                name: c.region.name,
+                open: r.map_or(0, |r| r.open),
+                overdue: r.map_or(0, |r| r.overdue),
+                escalated: r.map_or(0, |r| r.escalated),
+            }
+        })
+        .collect();
+    out.sort_by_key(|s| (std::cmp::Reverse(s.overdue), std::cmp::Reverse(s.open), s.code.clone()));
+    Ok(out)
 }

@@ -160,7 +160,9 @@ pub async fn intake(db: &Db, total: usize, clients: usize) -> anyhow::Result<()>
     let app = web::router(web::AppState::new(db.clone(), std::env::temp_dir().join("gongzhi-bench-data")));
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let body = format!(r#"{{"compound_id":{compound},"category":"repair","description":"压测：楼道灯不亮"}}"#);
+    let body = format!(
+        r#"{{"compound_id":{compound},"category":"repair","description":"压测：楼道灯不亮","location":"1号楼"}}"#
+    );
     let request = format!(
         "POST /api/v1/problems HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n\
          Content-Length: {}\r\n\r\n{body}",

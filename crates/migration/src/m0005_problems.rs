@@ -15,6 +15,7 @@ enum Problem {
     RegionPath,
     Category,
     Description,
+    Location,
     State,
     ReporterId,
     HandlerKind,
@@ -64,6 +65,8 @@ impl MigrationTrait for Migration {
                 .col(path)
                 .col(string(Problem::Category))
                 .col(text(Problem::Description))
+                // Where in the compound: building, entrance, unit or a place (free text).
+                .col(string(Problem::Location).default(""))
                 .col(string(Problem::State))
                 .col(big_integer_null(Problem::ReporterId))
                 .col(string(Problem::HandlerKind))

@@ -100,7 +100,10 @@ fn request_record(p: &Problem) -> Record {
         ("requested_datetime", iso(p.submitted_at)),
         ("updated_datetime", iso(p.updated_at)),
         ("expected_datetime", iso(p.resolve_by)),
-        ("address", p.compound_name.clone()),
+        (
+            "address",
+            if p.location.is_empty() { p.compound_name.clone() } else { format!("{} {}", p.compound_name, p.location) },
+        ),
         ("address_id", p.compound_id.to_string()),
     ]
 }
@@ -237,7 +240,9 @@ async fn post_file(State(s): State<AppState>, Path(file): Path<String>, RawForm(
     if viewer.compound(&s.db, compound_id, domain::access::Action::Read).await.is_err() {
         return error(fmt, StatusCode::NOT_FOUND, "404", "no such address_id");
     }
-    match db::problems::create(&s.db, &viewer.actor(), compound_id, category, &description, Utc::now()).await {
+    let location = form.get("address_string").cloned().unwrap_or_default();
+    match db::problems::create(&s.db, &viewer.actor(), compound_id, category, &description, &location, Utc::now()).await
+    {
         Ok(p) => render(
             fmt,
             StatusCode::CREATED,

@@ -63,11 +63,12 @@ db_test! {
         let street = App::anonymous(&db).with_token(&user_token(&db, "jd", "supervisor", "371402001").await);
 
         // A resident reports; it goes to the serving company.
-        let r = resident.json("POST", "/api/v1/problems", json!({"compound_id": served, "category": "utilities", "description": "3号楼停水"})).await;
+        let r = resident.json("POST", "/api/v1/problems", json!({"compound_id": served, "category": "utilities", "description": "停水", "location": "3号楼2单元"})).await;
         assert_eq!(r.status, 201, "{}", r.body);
         let p = r.json();
         let id = p["id"].as_i64().unwrap();
         assert_eq!((p["handler_kind"].as_str(), p["state"].as_str()), (Some("company"), Some("submitted")));
+        assert_eq!(p["location"], "3号楼2单元");
         assert_eq!(resident.get("/api/v1/problems").await.json()["total"], 1);
         assert_eq!(neighbour.get("/api/v1/problems").await.json()["total"], 0, "a neighbour does not see it");
         assert_eq!(neighbour.get(&format!("/api/v1/problems/{id}")).await.status, 404);
@@ -169,6 +170,13 @@ db_test! {
         let p = db::problems::get(&db, id3).await.unwrap();
         assert!(p.overdue);
         assert_eq!(p.supervised_at, "street");
+        let sup = db::problems::supervision(&db, &domain::RegionCode::parse("371402001").unwrap()).await.unwrap();
+        let row = sup.iter().find(|x| x.code == "371402001009").unwrap();
+        assert_eq!((row.overdue, row.escalated), (2, 2), "both open problems of 丰华社区 (the reopened one too) are late");
+        assert!(row.open >= 2);
+        assert_eq!(sup[0].code, "371402001009", "worst first");
+        let dash = street.get("/dashboard?region=371402001").await.body;
+        assert!(dash.contains("诉求督办") && dash.contains("丰华社区居委会"));
         db::problems::sweep(&db, now + Duration::hours(49)).await.unwrap();
         assert_eq!(db::problems::get(&db, id3).await.unwrap().supervised_at, "county");
         assert_eq!(company.get("/api/v1/problems").await.json()["items"][0]["id"], id3, "overdue first in the inbox");
@@ -242,7 +250,12 @@ db_test! {
         assert_eq!(r.status, 404, "outside the key's scope");
         let r = anon.send(post(format!("api_key={key}&service_code=repair&address_id={mine}&description="))).await;
         assert_eq!(r.status, 400, "a description is required");
-        let r = anon.send(post(format!("api_key={key}&service_code=repair&address_id={mine}&description={}", crate::support::enc("单元门禁坏了")))).await;
+        let r = anon.send(post(format!(
+            "api_key={key}&service_code=repair&address_id={mine}&address_string={}&description={}",
+            crate::support::enc("5号楼"),
+            crate::support::enc("单元门禁坏了")
+        )))
+        .await;
         assert_eq!(r.status, 201, "{}", r.body);
         let id = r.json()[0]["service_request_id"].as_str().unwrap().to_owned();
 
@@ -253,6 +266,7 @@ db_test! {
         assert_eq!((v[0]["status"].as_str(), v[0]["service_code"].as_str()), (Some("open"), Some("repair")));
         assert_eq!(v[0]["description"], "单元门禁坏了");
         assert_eq!(v[0]["address_id"], mine.to_string());
+        assert_eq!(v[0]["address"], "丰华小区 5号楼");
         let xml = anon.get(&format!("/open311/v2/requests/{id}.xml?api_key={key}")).await.body;
         assert!(xml.contains(&format!("<service_request_id>{id}</service_request_id>")) && xml.contains("<status>open</status>"));
         assert_eq!(anon.get(&format!("/open311/v2/requests/{id}.json")).await.status, 403);

@@ -21,6 +21,9 @@ pub struct ProblemIn {
     /// general, repair, utilities, emergency, environment, security, complaint
     pub category: String,
     pub description: String,
+    /// Where in the compound (building, entrance, unit, a place).
+    #[serde(default)]
+    pub location: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -116,7 +119,9 @@ pub async fn create(
     let category = Category::parse(&b.category).ok_or_else(|| {
         AppError::from(domain::Invalid::new("category", format!("{:?} is not a category", b.category)))
     })?;
-    let p = db::problems::create(&s.db, &viewer.actor(), b.compound_id, category, &b.description, Utc::now()).await?;
+    let p =
+        db::problems::create(&s.db, &viewer.actor(), b.compound_id, category, &b.description, &b.location, Utc::now())
+            .await?;
     let events = db::problems::events(&s.db, p.id).await?;
     let mut o = out(&p, events);
     o.possible_duplicates = db::problems::possible_duplicates(&s.db, &p).await?;

@@ -47,6 +47,8 @@ struct DashboardPage {
     before: String,
     /// (label key, rate text, numerator/denominator) of the month's hotline rates.
     rates: Vec<(&'static str, String, String)>,
+    /// Open, overdue and escalated problems by child region, worst first.
+    supervision: Vec<db::problems::Supervision>,
 }
 
 /// The KPIs shown in the ranking (those with plan targets first).
@@ -60,6 +62,9 @@ const RANKED: [&str; 6] = [
 ];
 
 impl DashboardPage {
+    fn any_open(&self) -> bool {
+        self.supervision.iter().any(|x| x.open > 0)
+    }
     fn ranked(&self) -> &'static [&'static str] {
         &RANKED
     }
@@ -116,6 +121,7 @@ async fn dashboard(
         ("rate.on_time", pr.on_time().percent_text(), frac(pr.on_time())),
         ("rate.satisfaction", pr.satisfaction().percent_text(), frac(pr.satisfaction())),
     ];
+    let supervision = db::problems::supervision(&s.db, &code).await.page(t)?;
     // Change since the end of the month before.
     let before = report::Month::of(as_of).previous().end();
     let prev = db::kpi::kpis(&s.db, &r.region_path(), before).await.page(t)?;
@@ -138,6 +144,7 @@ async fn dashboard(
         changes,
         before: before.to_string(),
         rates,
+        supervision,
     })
     .into_response())
 }

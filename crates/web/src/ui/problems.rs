@@ -70,7 +70,8 @@ async fn inbox(
 
 /// The report form (multipart: it may carry a photo taken on the phone).
 async fn report(State(s): State<AppState>, viewer: Viewer, t: Tr, mut form: Multipart) -> Result<Redirect, UiError> {
-    let (mut compound, mut category, mut description, mut photo) = (None, String::new(), String::new(), Vec::new());
+    let (mut compound, mut category, mut description, mut location, mut photo) =
+        (None, String::new(), String::new(), String::new(), Vec::new());
     while let Some(field) = form.next_field().await.map_err(|e| AppError::bad_request(e.to_string())).page(t)? {
         let name = field.name().unwrap_or("").to_owned();
         let bytes = field.bytes().await.map_err(|e| AppError::bad_request(e.to_string())).page(t)?;
@@ -78,6 +79,7 @@ async fn report(State(s): State<AppState>, viewer: Viewer, t: Tr, mut form: Mult
             "compound_id" => compound = String::from_utf8_lossy(&bytes).trim().parse::<i64>().ok(),
             "category" => category = String::from_utf8_lossy(&bytes).into_owned(),
             "description" => description = String::from_utf8_lossy(&bytes).into_owned(),
+            "location" => location = String::from_utf8_lossy(&bytes).into_owned(),
             "photo" => photo = bytes.to_vec(),
             _ => {}
         }
@@ -91,7 +93,9 @@ async fn report(State(s): State<AppState>, viewer: Viewer, t: Tr, mut form: Mult
     if !photo.is_empty() {
         domain::problem::photo_type(&photo).page(t)?;
     }
-    let p = db::problems::create(&s.db, &viewer.actor(), compound, category, &description, Utc::now()).await.page(t)?;
+    let p = db::problems::create(&s.db, &viewer.actor(), compound, category, &description, &location, Utc::now())
+        .await
+        .page(t)?;
     if !photo.is_empty() {
         crate::api::problems::store_photo(&s, &viewer, p.id, &photo).await.page(t)?;
     }
