@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::{Change, append};
+use crate::sql::Id;
 use crate::sql::{all, exec, one};
 use crate::{Db, DbError, Result};
 
@@ -50,10 +51,6 @@ pub async fn create_user(
 ) -> Result<i64> {
     let login = check_login(login)?;
     let tx = db.begin_write().await?;
-    #[derive(FromQueryResult)]
-    struct Id {
-        id: i64,
-    }
     let id: Id = one(
         &*tx,
         "INSERT INTO app_user (login, display_name, password_hash, disabled, created_at) VALUES ($1,$2,$3,$4,$5) RETURNING id",
@@ -209,10 +206,6 @@ pub async fn create_token(db: &Db, actor: &Actor, user_id: i64, name: &str, toke
         return Err(domain::Invalid::new("name", "a token needs a name of 1–100 characters").into());
     }
     let tx = db.begin_write().await?;
-    #[derive(FromQueryResult)]
-    struct Id {
-        id: i64,
-    }
     let id: Id = one(
         &*tx,
         "INSERT INTO api_token (user_id, name, token_hash, created_at) VALUES ($1,$2,$3,$4) RETURNING id",

@@ -9,6 +9,7 @@ use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, SqlErr, Value};
 use serde::Serialize;
 
 use crate::audit::{Change, append};
+use crate::sql::Id;
 use crate::sql::{all, exec, like_contains, one, page_of, placeholders, scalar_i64};
 use crate::{Db, DbError, Result, regions};
 
@@ -815,10 +816,6 @@ fn compound_values(d: &CompoundDraft, region_path: &str) -> Vec<Value> {
 /// Insert a compound row; its id.
 async fn insert_in(c: &impl ConnectionTrait, d: &CompoundDraft, region_path: &str) -> Result<i64, DbErr> {
     let now = Utc::now();
-    #[derive(FromQueryResult)]
-    struct Id {
-        id: i64,
-    }
     let id: Option<Id> = one(
         c,
         "INSERT INTO compound (region_code, community_code, region_path, name, address, year_built, is_old, households, \
@@ -919,10 +916,6 @@ pub async fn ensure_building_in(
     spec.check()?;
     if let Some(b) = find_building_in(c, compound_id, &spec.name).await? {
         return Ok((b.id, Upsert::Unchanged));
-    }
-    #[derive(FromQueryResult)]
-    struct Id {
-        id: i64,
     }
     let bid: Id = one(
         c,

@@ -9,6 +9,7 @@ use domain::problem::{self, By, Category, Rating, State, Step};
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use serde::Serialize;
 
+use crate::sql::Id;
 use crate::sql::{all, exec, one, page_of};
 use crate::{Db, DbError, Result};
 
@@ -127,10 +128,6 @@ pub async fn create(
         crate::sql::scalar_text(db.conn(), "SELECT region_path FROM compound WHERE id = $1", vec![compound.id.into()])
             .await?;
     let tx = db.begin_write().await?;
-    #[derive(FromQueryResult)]
-    struct Id {
-        id: i64,
-    }
     let id: Id = one(
         &*tx,
         "INSERT INTO problem (compound_id, region_path, category, description, state, reporter_id, handler_kind, \
@@ -317,10 +314,6 @@ pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<Sweep> {
 /// Open problems of the same compound and category reported in the seven
 /// days before this one: possibly the same problem.
 pub async fn possible_duplicates(db: &Db, p: &Problem) -> Result<Vec<i64>> {
-    #[derive(FromQueryResult)]
-    struct Id {
-        id: i64,
-    }
     let rows: Vec<Id> = all(
         db.conn(),
         "SELECT id FROM problem WHERE compound_id = $1 AND category = $2 AND id <> $3 \

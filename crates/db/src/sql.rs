@@ -3,6 +3,12 @@
 
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, ExecResult, FromQueryResult, QueryResult, Statement, Value};
 
+/// The id a `RETURNING id` gives back.
+#[derive(FromQueryResult)]
+pub(crate) struct Id {
+    pub id: i64,
+}
+
 pub(crate) fn stmt(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(c.get_database_backend(), sql, values)
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::{Change, append};
+use crate::sql::Id;
 use crate::sql::{all, exec, one, page_of, scalar_i64};
 use crate::{Db, DbError, Result};
 
@@ -151,10 +152,6 @@ pub async fn upsert_org(c: &impl ConnectionTrait, actor: &Actor, n: &NewOrg) -> 
             (o.id, Upsert::Updated, serde_json::to_value(&o).ok())
         }
         None => {
-            #[derive(FromQueryResult)]
-            struct Id {
-                id: i64,
-            }
             let mut vals = org_values(n);
             vals.push(now.into());
             let id: Id = one(
@@ -354,10 +351,6 @@ pub async fn upsert_person(c: &impl ConnectionTrait, actor: &Actor, n: &NewPerso
             (p.id, Upsert::Updated, Some(person_audit(&p.name, p.is_party_member, p.is_public_servant, &p.employer)))
         }
         None => {
-            #[derive(FromQueryResult)]
-            struct Id {
-                id: i64,
-            }
             let id: Id = one(
                 c,
                 "INSERT INTO person (name, phone, is_party_member, is_public_servant, employer, region_code, region_path, \
@@ -518,10 +511,6 @@ pub async fn upsert_post(c: &impl ConnectionTrait, actor: &Actor, n: &NewPost) -
                 PostAt::Building(i) => (None, Some(*i), None),
                 PostAt::Region(r) => (None, None, Some(r.clone())),
             };
-            #[derive(FromQueryResult)]
-            struct Id {
-                id: i64,
-            }
             let id: Id = one(
                 c,
                 "INSERT INTO post (person_id, role, org_id, building_id, region_code, region_path, target, start_date, end_date, \
