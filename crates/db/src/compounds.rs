@@ -18,6 +18,8 @@ pub struct Compound {
     pub id: i64,
     pub region_code: String,
     pub community_code: String,
+    /// The materialised path of its community or grid (for subtree checks).
+    pub region_path: String,
     pub region_name: String,
     pub name: String,
     pub address: String,
@@ -38,7 +40,7 @@ impl Compound {
     }
 }
 
-const SELECT: &str = "SELECT c.id, c.region_code, c.community_code, r.name AS region_name, c.name, c.address, \
+const SELECT: &str = "SELECT c.id, c.region_code, c.community_code, c.region_path, r.name AS region_name, c.name, c.address, \
      c.year_built, c.is_old, c.households, c.floor_area_centi, \
      (SELECT f.value FROM compound_fact f WHERE f.compound_id = c.id AND f.kind = 'service_model' AND f.valid_to IS NULL) AS service_model, \
      c.retired_at, c.created_at, c.updated_at \

@@ -124,9 +124,7 @@ pub async fn create(
         .find(|f| f.kind == "company")
         .and_then(|f| f.ref_id);
     let d = problem::deadlines(category, now);
-    let path =
-        crate::sql::scalar_text(db.conn(), "SELECT region_path FROM compound WHERE id = $1", vec![compound.id.into()])
-            .await?;
+    let path = compound.region_path.clone();
     let tx = db.begin_write().await?;
     let id: Id = one(
         &*tx,

@@ -108,14 +108,6 @@ pub(crate) fn like_contains(q: &str) -> String {
     s
 }
 
-pub(crate) async fn scalar_text(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<String, DbErr> {
-    let row: Option<QueryResult> = c.query_one_raw(stmt(c, sql, values)).await?;
-    match row {
-        Some(r) => r.try_get_by_index::<String>(0),
-        None => Err(DbErr::RecordNotFound("no row".into())),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
