@@ -14,8 +14,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use db::compounds::Visible;
+use db::problems::Problem;
 use domain::access::{Action, Grant, Role, Scope};
 use domain::audit::Actor;
+use domain::problem::By;
 use domain::{RegionCode, RegionPath};
 use sha2::{Digest, Sha256};
 
@@ -264,6 +266,68 @@ impl Viewer {
             compounds,
             via_session,
         })
+    }
+}
+
+/// Residents' problems: who sees them and in what role one acts on them.
+impl Viewer {
+    /// Which problems a viewer sees: their subtrees, their company's, their
+    /// committee's compound, or — for residents — their own reports.
+    pub fn problems_visible(&self) -> db::problems::Visible {
+        let v = self;
+        let mut out = db::problems::Visible::default();
+        for g in &v.grants {
+            match (&g.role, &g.scope) {
+                (_, Scope::All) => out.all = true,
+                (_, Scope::Region(c)) => out.paths.push(c.path()),
+                (Role::Company, Scope::Company(id)) => out.company_ids.push(*id),
+                (Role::Committee, Scope::Compound(id)) => out.compound_ids.push(*id),
+                (Role::Resident, _) => out.reporter_id = Some(v.user_id),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// What role the viewer plays for this problem, if any.
+    pub fn problem_role(&self, p: &Problem) -> Option<By> {
+        let v = self;
+        for g in &v.grants {
+            match (&g.role, &g.scope) {
+                (Role::Admin, _) => return Some(By::Supervisor),
+                (Role::Company, Scope::Company(id)) if p.handler_kind == "company" && p.handler_org_id == Some(*id) => {
+                    return Some(By::Handler);
+                }
+                _ => {}
+            }
+        }
+        v.grants.iter().find_map(|g| match (&g.role, &g.scope) {
+            // The community's workers handle what no company serves.
+            (Role::Worker | Role::Officer, Scope::Region(c))
+                if p.handler_kind == "community"
+                    && p.region_path.starts_with(c.path().as_str())
+                    && c.level() >= domain::Level::Community =>
+            {
+                Some(By::Handler)
+            }
+            // The level above (street or higher) reviews and supervises.
+            (Role::Officer | Role::Supervisor, Scope::Region(c))
+                if p.region_path.starts_with(c.path().as_str()) && c.level() <= domain::Level::Street =>
+            {
+                Some(By::Supervisor)
+            }
+            _ => None,
+        })
+    }
+
+    pub fn sees_problem(&self, p: &Problem) -> bool {
+        let v = self;
+        let vis = v.problems_visible();
+        vis.all
+            || vis.paths.iter().any(|x| p.region_path.starts_with(x.as_str()))
+            || vis.compound_ids.contains(&p.compound_id)
+            || (p.handler_kind == "company" && p.handler_org_id.is_some_and(|h| vis.company_ids.contains(&h)))
+            || (vis.reporter_id.is_some() && vis.reporter_id == p.reporter_id)
     }
 }
 

@@ -177,7 +177,7 @@ async fn get_file(
             let only_open = status == Some("open");
             let rows = match db::problems::list(
                 &s.db,
-                &crate::api::problems::visible(&viewer),
+                &viewer.problems_visible(),
                 only_open,
                 domain::Paging::new(None, Some(200)),
             )

@@ -5,7 +5,7 @@ use axum::extract::State as AxState;
 use axum::http::StatusCode;
 use chrono::Utc;
 use db::problems::{Event, Problem};
-use domain::access::{Action, Role, Scope};
+use domain::access::Action;
 use domain::problem::{By, Category, Rating, Step};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -46,65 +46,9 @@ fn out(p: &Problem, events: Vec<Event>) -> ProblemOut {
     }
 }
 
-/// Which problems a viewer sees: their subtrees, their company's, their
-/// committee's compound, or — for residents — their own reports.
-pub(crate) fn visible(v: &Viewer) -> db::problems::Visible {
-    let mut out = db::problems::Visible::default();
-    for g in &v.grants {
-        match (&g.role, &g.scope) {
-            (_, Scope::All) => out.all = true,
-            (_, Scope::Region(c)) => out.paths.push(c.path()),
-            (Role::Company, Scope::Company(id)) => out.company_ids.push(*id),
-            (Role::Committee, Scope::Compound(id)) => out.compound_ids.push(*id),
-            (Role::Resident, _) => out.reporter_id = Some(v.user_id),
-            _ => {}
-        }
-    }
-    out
-}
-
-/// What role the viewer plays for this problem, if any.
-fn role_for(v: &Viewer, p: &Problem) -> Option<By> {
-    for g in &v.grants {
-        match (&g.role, &g.scope) {
-            (Role::Admin, _) => return Some(By::Supervisor),
-            (Role::Company, Scope::Company(id)) if p.handler_kind == "company" && p.handler_org_id == Some(*id) => {
-                return Some(By::Handler);
-            }
-            _ => {}
-        }
-    }
-    v.grants.iter().find_map(|g| match (&g.role, &g.scope) {
-        // The community's workers handle what no company serves.
-        (Role::Worker | Role::Officer, Scope::Region(c))
-            if p.handler_kind == "community"
-                && p.region_path.starts_with(c.path().as_str())
-                && c.level() >= domain::Level::Community =>
-        {
-            Some(By::Handler)
-        }
-        // The level above (street or higher) reviews and supervises.
-        (Role::Officer | Role::Supervisor, Scope::Region(c))
-            if p.region_path.starts_with(c.path().as_str()) && c.level() <= domain::Level::Street =>
-        {
-            Some(By::Supervisor)
-        }
-        _ => None,
-    })
-}
-
-fn sees(v: &Viewer, p: &Problem) -> bool {
-    let vis = visible(v);
-    vis.all
-        || vis.paths.iter().any(|x| p.region_path.starts_with(x.as_str()))
-        || vis.compound_ids.contains(&p.compound_id)
-        || (p.handler_kind == "company" && p.handler_org_id.is_some_and(|h| vis.company_ids.contains(&h)))
-        || (vis.reporter_id.is_some() && vis.reporter_id == p.reporter_id)
-}
-
 pub(crate) async fn load(s: &AppState, v: &Viewer, id: i64) -> Result<Problem, AppError> {
     let p = db::problems::get(&s.db, id).await?;
-    if sees(v, &p) { Ok(p) } else { Err(AppError::not_found()) }
+    if v.sees_problem(&p) { Ok(p) } else { Err(AppError::not_found()) }
 }
 
 /// Report a problem in a compound the caller can see.
@@ -146,7 +90,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ProblemQuery>,
 ) -> Result<Json<Page<ProblemOut>>, AppError> {
     let p = domain::Paging::new(q.page, q.per_page);
-    let (rows, total) = db::problems::list(&s.db, &visible(&viewer), q.open.unwrap_or(true), p).await?;
+    let (rows, total) = db::problems::list(&s.db, &viewer.problems_visible(), q.open.unwrap_or(true), p).await?;
     Ok(Json(Page { items: rows.iter().map(|r| out(r, vec![])).collect(), page: p.page, per_page: p.per_page, total }))
 }
 
@@ -211,7 +155,7 @@ pub(crate) async fn act(s: &AppState, viewer: &Viewer, id: i64, step: &str, note
     let by = if matches!(step, Step::Reopen | Step::Close) && p.reporter_id == Some(viewer.user_id) {
         By::Resident
     } else {
-        role_for(viewer, &p).ok_or_else(AppError::forbidden)?
+        viewer.problem_role(&p).ok_or_else(AppError::forbidden)?
     };
     Ok(db::problems::step(&s.db, &viewer.actor(), id, step, by, note, Utc::now()).await?)
 }
@@ -231,7 +175,7 @@ pub(crate) async fn rate_as(s: &AppState, viewer: &Viewer, id: i64, rating: &str
 pub(crate) fn offered(viewer: &Viewer, p: &Problem) -> Vec<&'static str> {
     let Some(state) = domain::problem::State::parse(&p.state) else { return vec![] };
     let mut by = vec![];
-    if let Some(b) = role_for(viewer, p) {
+    if let Some(b) = viewer.problem_role(p) {
         by.push(b);
     }
     if p.reporter_id == Some(viewer.user_id) {

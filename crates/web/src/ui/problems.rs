@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::{Me, OrPage, UiError, render};
 use crate::AppState;
-use crate::api::problems::{act, load, offered, rate_as, visible};
+use crate::api::problems::{act, load, offered, rate_as};
 use crate::auth::Viewer;
 use crate::error::AppError;
 use crate::i18n::Tr;
@@ -56,7 +56,9 @@ async fn inbox(
 ) -> Result<Html<String>, UiError> {
     let all = p.all.is_some();
     let (rows, total) =
-        db::problems::list(&s.db, &visible(&viewer), !all, domain::Paging::new(p.page, Some(100))).await.page(t)?;
+        db::problems::list(&s.db, &viewer.problems_visible(), !all, domain::Paging::new(p.page, Some(100)))
+            .await
+            .page(t)?;
     let f = db::compounds::Filter { within: None, visible: viewer.visible(), name: None, include_retired: false };
     let compounds = db::compounds::list(&s.db, &f, domain::Paging::new(None, Some(200)))
         .await
