@@ -124,6 +124,8 @@ db_test! {
         assert!(resident.get(&at).await.body.contains("value=\"basically_satisfied\""), "the reporter may rate now");
         assert_eq!(resident.form(&format!("{at}/rating"), &[("rating", "satisfied")]).await.status, 303);
         assert!(resident.get(&at).await.body.contains("已关闭"));
+        let page = resident.get(&at).await.body;
+        assert!(page.contains("评价 · 满意") && !page.contains("rate:"), "the timeline reads in Chinese");
 
         // Photos: checked by content, stored by hash, served only to those who see the problem.
         let png = [&[0x89u8, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A][..], &[0u8; 64][..]].concat();

@@ -122,6 +122,18 @@ async fn photo(
         .into_response())
 }
 
+impl DetailPage {
+    /// A timeline step in the reader's language (`rate:…` and `escalate:…` carry a value).
+    fn step_label(&self, step: &str) -> String {
+        let t = self.t;
+        match step.split_once(':') {
+            Some(("rate", r)) => format!("{} · {}", t.get("pstep.rate"), t.of("prating.", r)),
+            Some(("escalate", l)) => format!("{} · {}", t.get("pstep.escalate"), t.of("level.", l)),
+            _ => t.of("pstep.", step).to_owned(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "problem.html")]
 struct DetailPage {
