@@ -108,6 +108,8 @@ db_test! {
         // The same loop through the pages, at phone width as residents use them.
         let page = resident.get("/problems").await;
         assert!(page.status == 200 && page.body.contains("我要反映问题") && page.body.contains("丰华小区"));
+        assert!(!page.body.contains("href=\"/dashboard\""), "no links a resident cannot use");
+        assert!(street.get("/problems").await.body.contains("href=\"/dashboard\""));
         let r = resident.send(multipart(&[("compound_id", &served.to_string()), ("category", "repair"), ("description", "楼道灯坏了")], None)).await;
         assert_eq!(r.status, 303, "{}", r.body);
         let at = r.header("location").to_owned();

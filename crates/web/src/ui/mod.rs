@@ -34,6 +34,8 @@ pub struct Me {
     pub display_name: String,
     pub can_write: bool,
     pub can_audit: bool,
+    /// Holds a region grant: the dashboard and region pages are for them.
+    pub has_regions: bool,
 }
 
 impl Me {
@@ -43,6 +45,7 @@ impl Me {
             display_name: v.display_name.clone(),
             can_write: v.may(Action::WriteRegistry),
             can_audit: v.may(Action::ReadAudit),
+            has_regions: v.region_roots().is_none_or(|r| !r.is_empty()),
         })
     }
 }
