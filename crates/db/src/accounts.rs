@@ -181,12 +181,15 @@ pub async fn touch_session(db: &Db, id: i64, now: DateTime<Utc>) -> Result<()> {
 
 pub async fn delete_session(db: &Db, token_hash: &str) -> Result<()> {
     exec(db.conn(), "DELETE FROM session WHERE token_hash = $1", vec![token_hash.into()]).await?;
+    db.scope_changed();
     Ok(())
 }
 
 /// Sign a user out everywhere.
 pub async fn delete_user_sessions(db: &Db, user_id: i64) -> Result<u64> {
-    Ok(exec(db.conn(), "DELETE FROM session WHERE user_id = $1", vec![user_id.into()]).await?.rows_affected())
+    let n = exec(db.conn(), "DELETE FROM session WHERE user_id = $1", vec![user_id.into()]).await?.rows_affected();
+    db.scope_changed();
+    Ok(n)
 }
 
 // ---- API tokens ---------------------------------------------------------------

@@ -13,6 +13,7 @@ mod sql;
 pub mod structure;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -35,6 +36,11 @@ pub struct Db {
     /// then writes can fail with SQLITE_BUSY instead of waiting; writes from
     /// this process therefore queue here. PostgreSQL needs no such lock.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// Counts committed changes that may alter who sees what (accounts,
+    /// grants, sessions, the registry). Callers that cache what a user may
+    /// see (the web layer's signed-in users) keep it only while this is
+    /// unchanged. Changes made by another process are not counted here.
+    scope_epoch: Arc<AtomicU64>,
 }
 
 /// A transaction for changes: on SQLite it holds the process's write lock
@@ -42,6 +48,8 @@ pub struct Db {
 pub struct WriteTx {
     tx: DatabaseTransaction,
     _guard: Option<OwnedMutexGuard<()>>,
+    /// Set unless the change is known not to alter anyone's scope.
+    epoch: Option<Arc<AtomicU64>>,
 }
 
 impl std::ops::Deref for WriteTx {
@@ -53,7 +61,11 @@ impl std::ops::Deref for WriteTx {
 
 impl WriteTx {
     pub async fn commit(self) -> Result<(), DbErr> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        if let Some(e) = self.epoch {
+            e.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
     }
 }
 
@@ -138,20 +150,39 @@ impl Db {
             .await
             .map_err(|e| ConnectError::Open { url: shown.clone(), reason: one_line(&e) })?;
         let write_lock = (backend == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Db { conn, write_lock })
+        Ok(Db { conn, write_lock, scope_epoch: Default::default() })
     }
 
     pub async fn migrate(&self) -> Result<(), DbErr> {
         Migrator::up(&self.conn, None).await
     }
 
-    /// Begin a transaction that will change data (see `WriteTx`).
+    /// Begin a transaction that will change data (see `WriteTx`). Its commit
+    /// counts as a possible change of scope (see `scope_epoch`).
     pub async fn begin_write(&self) -> Result<WriteTx, DbErr> {
+        let mut tx = self.begin_write_in_scope().await?;
+        tx.epoch = Some(self.scope_epoch.clone());
+        Ok(tx)
+    }
+
+    /// Begin a transaction whose changes cannot alter anyone's scope
+    /// (residents' problems and their timelines): cached scopes stay valid.
+    pub async fn begin_write_in_scope(&self) -> Result<WriteTx, DbErr> {
         let guard = match &self.write_lock {
             Some(l) => Some(l.clone().lock_owned().await),
             None => None,
         };
-        Ok(WriteTx { tx: self.conn.begin().await?, _guard: guard })
+        Ok(WriteTx { tx: self.conn.begin().await?, _guard: guard, epoch: None })
+    }
+
+    /// See the field of the same name.
+    pub fn scope_epoch(&self) -> u64 {
+        self.scope_epoch.load(Ordering::SeqCst)
+    }
+
+    /// Count a change of scope made outside `begin_write` (ending sessions).
+    pub fn scope_changed(&self) {
+        self.scope_epoch.fetch_add(1, Ordering::SeqCst);
     }
 
     pub fn conn(&self) -> &DatabaseConnection {

@@ -98,16 +98,20 @@ async fn event(
     Ok(())
 }
 
-/// A new problem in a compound, routed and given its deadlines.
+/// Report a problem in `compound` (already loaded and checked by the caller):
+/// routed in the same statement to the company serving it that day (China
+/// time), else to its community, with the first timeline event. The answer
+/// is built from what was written, so reporting reads nothing back.
 pub async fn create(
     db: &Db,
     actor: &Actor,
-    compound_id: i64,
+    compound: &crate::compounds::Compound,
     category: Category,
     description: &str,
     location: &str,
     now: DateTime<Utc>,
-) -> Result<Problem> {
+) -> Result<(Problem, Event)> {
+    use chrono::SubsecRound;
     let description = description.trim();
     let location = location.trim();
     if location.chars().count() > 100 {
@@ -116,43 +120,79 @@ pub async fn create(
     if description.is_empty() || description.chars().count() > 2000 {
         return Err(domain::Invalid::new("description", "describe the problem in 1–2000 characters").into());
     }
-    let compound = crate::compounds::get(db, compound_id).await?;
+    if compound.retired_at.is_some() {
+        return Err(domain::Invalid::new("compound_id", "this compound is retired").into());
+    }
+    // Stored times keep microseconds on both backends; so does the answer.
+    let now = now.trunc_subsecs(6);
     let today = (now + Duration::hours(8)).date_naive();
-    let company = crate::compounds::facts_as_of(db, compound_id, today)
-        .await?
-        .into_iter()
-        .find(|f| f.kind == "company")
-        .and_then(|f| f.ref_id);
     let d = problem::deadlines(category, now);
-    let path = compound.region_path.clone();
-    let tx = db.begin_write().await?;
-    let id: Id = one(
+    #[derive(FromQueryResult)]
+    struct Row {
+        id: i64,
+        handler_kind: String,
+        handler_org_id: Option<i64>,
+    }
+    let tx = db.begin_write_in_scope().await?;
+    let row: Row = one(
         &*tx,
         "INSERT INTO problem (compound_id, region_path, category, description, state, reporter_id, handler_kind, \
          handler_org_id, supervised_at, overdue, submitted_at, accept_by, resolve_by, updated_at, location) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$11,$14) RETURNING id",
+         SELECT $1, $2, $3, $4, $5, $6, CASE WHEN f.ref_id IS NULL THEN 'community' ELSE 'company' END, f.ref_id, \
+         $7, $8, $9, $10, $11, $9, $12 FROM (SELECT 1 AS one) AS x LEFT JOIN compound_fact f ON f.compound_id = $1 \
+         AND f.kind = 'company' AND f.valid_from <= $13 AND (f.valid_to IS NULL OR f.valid_to > $13) \
+         RETURNING id, handler_kind, handler_org_id",
         vec![
-            compound_id.into(),
-            path.into(),
+            compound.id.into(),
+            compound.region_path.clone().into(),
             category.as_str().into(),
             description.into(),
             State::Submitted.as_str().into(),
             actor.id.into(),
-            if company.is_some() { "company" } else { "community" }.into(),
-            company.into(),
             Level::Community.as_str().into(),
             false.into(),
             now.into(),
             d.accept_by.into(),
             d.resolve_by.into(),
             location.into(),
+            today.into(),
         ],
     )
     .await?
     .ok_or(DbError::NotFound)?;
-    event(&*tx, id.id, now, actor, "submit", None, State::Submitted, "").await?;
+    event(&*tx, row.id, now, actor, "submit", None, State::Submitted, "").await?;
     tx.commit().await?;
-    get(db, id.id).await
+    let p = Problem {
+        id: row.id,
+        compound_id: compound.id,
+        compound_name: compound.name.clone(),
+        region_path: compound.region_path.clone(),
+        category: category.as_str().to_owned(),
+        description: description.to_owned(),
+        location: location.to_owned(),
+        state: State::Submitted.as_str().to_owned(),
+        reporter_id: actor.id,
+        handler_kind: row.handler_kind,
+        handler_org_id: row.handler_org_id,
+        supervised_at: Level::Community.as_str().to_owned(),
+        overdue: false,
+        submitted_at: now,
+        accept_by: d.accept_by,
+        resolve_by: d.resolve_by,
+        resolved_at: None,
+        rating: None,
+        reason: None,
+        updated_at: now,
+    };
+    let e = Event {
+        at: now,
+        actor: actor.login.clone(),
+        step: "submit".into(),
+        from_state: None,
+        to_state: State::Submitted.as_str().into(),
+        note: String::new(),
+    };
+    Ok((p, e))
 }
 
 /// Take a workflow step (see `domain::problem::next`).
@@ -165,7 +205,7 @@ pub async fn step(
     note: &str,
     now: DateTime<Utc>,
 ) -> Result<Problem> {
-    let tx = db.begin_write().await?;
+    let tx = db.begin_write_in_scope().await?;
     let p = get_in(&*tx, id).await?;
     let from = State::parse(&p.state).ok_or_else(|| domain::Invalid::new("state", "unknown stored state"))?;
     let to = problem::next(from, step, by)?;
@@ -187,7 +227,7 @@ pub async fn step(
 
 /// The resident rates a resolved problem: closed, or reopened when unsatisfied.
 pub async fn rate(db: &Db, actor: &Actor, id: i64, rating: Rating, now: DateTime<Utc>) -> Result<Problem> {
-    let tx = db.begin_write().await?;
+    let tx = db.begin_write_in_scope().await?;
     let p = get_in(&*tx, id).await?;
     if p.state != State::Resolved.as_str() {
         return Err(domain::Invalid::new("rating", "only a resolved problem can be rated").into());
@@ -267,7 +307,7 @@ pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<Sweep> {
         let state = State::parse(&p.state).unwrap_or(State::Submitted);
         let d = problem::Deadlines { accept_by: p.accept_by, resolve_by: p.resolve_by };
         if problem::auto_closes(state, p.resolved_at, now) {
-            let tx = db.begin_write().await?;
+            let tx = db.begin_write_in_scope().await?;
             exec(
                 &*tx,
                 "UPDATE problem SET state = 'closed', updated_at = $1 WHERE id = $2",
@@ -292,7 +332,7 @@ pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<Sweep> {
         if p.overdue && p.supervised_at == level.as_str() {
             continue;
         }
-        let tx = db.begin_write().await?;
+        let tx = db.begin_write_in_scope().await?;
         exec(
             &*tx,
             "UPDATE problem SET overdue = $1, supervised_at = $2, updated_at = $3 WHERE id = $4",
@@ -312,16 +352,30 @@ pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<Sweep> {
 /// Open problems of the same compound and category reported in the seven
 /// days before this one: possibly the same problem.
 pub async fn possible_duplicates(db: &Db, p: &Problem) -> Result<Vec<i64>> {
+    let c: Category =
+        Category::parse(&p.category).ok_or_else(|| domain::Invalid::new("category", "unknown stored category"))?;
+    open_alike(db, p.compound_id, c, p.submitted_at, Some(p.id)).await
+}
+
+/// The open problems of the same compound and category reported in the 7 days
+/// up to `at`, other than `except` (a report being made can ask before it is written).
+pub async fn open_alike(
+    db: &Db,
+    compound_id: i64,
+    category: Category,
+    at: DateTime<Utc>,
+    except: Option<i64>,
+) -> Result<Vec<i64>> {
     let rows: Vec<Id> = all(
         db.conn(),
         "SELECT id FROM problem WHERE compound_id = $1 AND category = $2 AND id <> $3 \
          AND state NOT IN ('closed', 'rejected') AND submitted_at >= $4 AND submitted_at <= $5 ORDER BY id",
         vec![
-            p.compound_id.into(),
-            p.category.clone().into(),
-            p.id.into(),
-            (p.submitted_at - Duration::days(7)).into(),
-            p.submitted_at.into(),
+            compound_id.into(),
+            category.as_str().into(),
+            except.unwrap_or(0).into(),
+            (at - Duration::days(7)).into(),
+            at.into(),
         ],
     )
     .await?;
@@ -337,6 +391,78 @@ pub async fn rates(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<domain::problem::Rates> {
+    let rows = rates_grouped(db, within, company, None, from, to).await?;
+    Ok(rows.into_iter().next().map(|(_, r)| r).unwrap_or_default())
+}
+
+/// The rates of one group: a company or a child region.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupRates {
+    /// The company's id or the region's code.
+    pub key: String,
+    pub name: String,
+    pub rates: domain::problem::Rates,
+}
+
+/// The hotline rates per company that handled problems reported in `[from, to)`
+/// in a subtree, most problems first. Problems the community handled (no serving
+/// company) are not in any row.
+pub async fn rates_by_company(
+    db: &Db,
+    within: &domain::RegionPath,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<GroupRates>> {
+    let rows = rates_grouped(db, Some(within), None, Some("CAST(p.handler_org_id AS TEXT)"), from, to).await?;
+    let ids: Vec<i64> = rows.iter().filter_map(|(k, _)| k.parse().ok()).collect();
+    let names = crate::structure::org_names(db, &ids).await?;
+    let mut out: Vec<GroupRates> = rows
+        .into_iter()
+        .filter_map(|(key, rates)| {
+            let id: i64 = key.parse().ok()?;
+            Some(GroupRates { name: names.get(&id).cloned().unwrap_or_else(|| format!("#{id}")), key, rates })
+        })
+        .collect();
+    out.sort_by(|a, b| b.rates.submitted.cmp(&a.rates.submitted).then_with(|| a.name.cmp(&b.name)));
+    Ok(out)
+}
+
+/// The hotline rates per child region of `parent` for problems reported in
+/// `[from, to)`, every child listed (those without problems show zeros).
+pub async fn rates_by_child(
+    db: &Db,
+    parent: &domain::RegionCode,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<GroupRates>> {
+    let children = crate::regions::children(db, parent).await?;
+    let Some(first) = children.first() else { return Ok(vec![]) };
+    // Every child's path has the same length: its code's length is fixed by level.
+    let key = format!("substr(p.region_path, 1, {})", first.region.path.len());
+    let rows = rates_grouped(db, Some(&parent.path()), None, Some(&key), from, to).await?;
+    let by: std::collections::HashMap<String, domain::problem::Rates> = rows.into_iter().collect();
+    Ok(children
+        .into_iter()
+        .map(|c| GroupRates {
+            rates: by.get(&c.region.path).copied().unwrap_or_default(),
+            key: c.region.code,
+            name: c.region.name,
+        })
+        .collect())
+}
+
+/// The rates of the problems reported in `[from, to)` (in a subtree, routed
+/// to a company) grouped by the SQL expression `group` (our own text, never
+/// user input), or not at all (one row). Only the `handler_kind = 'company'` problems count when
+/// grouping by company, so `group` over `handler_org_id` sees no NULL key.
+async fn rates_grouped(
+    db: &Db,
+    within: Option<&domain::RegionPath>,
+    company: Option<i64>,
+    group: Option<&str>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(String, domain::problem::Rates)>> {
     let mut vals: Vec<Value> = vec![from.into(), to.into()];
     let mut filter = String::from(" WHERE p.submitted_at >= $1 AND p.submitted_at < $2");
     if let Some(w) = within {
@@ -348,12 +474,15 @@ pub async fn rates(
     if let Some(c) = company {
         vals.push(c.into());
         filter.push_str(&format!(" AND p.handler_kind = 'company' AND p.handler_org_id = ${}", vals.len()));
+    } else if group.is_some_and(|g| g.contains("handler_org_id")) {
+        filter.push_str(" AND p.handler_kind = 'company'");
     }
     let sum = |cond: &str| format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)");
     let first =
         |step: &str| format!("(SELECT MIN(e.at) FROM problem_event e WHERE e.problem_id = p.id AND e.step = '{step}')");
     #[derive(FromQueryResult)]
     struct Row {
+        k: String,
         submitted: i64,
         responded: i64,
         resolved: i64,
@@ -361,29 +490,36 @@ pub async fn rates(
         rated: i64,
         satisfied: i64,
     }
-    let r: Row = one(
+    let rows: Vec<Row> = all(
         db.conn(),
         &format!(
-            "SELECT COUNT(*) AS submitted, {} AS responded, {} AS resolved, {} AS on_time, {} AS rated, {} AS satisfied \
-             FROM problem p{filter}",
+            "SELECT {} AS k, COUNT(*) AS submitted, {} AS responded, {} AS resolved, {} AS on_time, {} AS rated, \
+             {} AS satisfied FROM problem p{filter}{}",
+            group.unwrap_or("''"),
             sum(&format!("{} <= p.accept_by", first("accept"))),
             sum(&format!("{} IS NOT NULL", first("resolve"))),
             sum(&format!("{} <= p.resolve_by", first("resolve"))),
             sum("p.rating IS NOT NULL"),
             sum("p.rating IN ('satisfied', 'basically_satisfied')"),
+            group.map(|g| format!(" GROUP BY {g}")).unwrap_or_default(),
         ),
         vals,
     )
-    .await?
-    .expect("an aggregate has one row");
-    Ok(domain::problem::Rates {
-        submitted: r.submitted,
-        responded: r.responded,
-        resolved: r.resolved,
-        on_time: r.on_time,
-        rated: r.rated,
-        satisfied: r.satisfied,
-    })
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let rates = domain::problem::Rates {
+                submitted: r.submitted,
+                responded: r.responded,
+                resolved: r.resolved,
+                on_time: r.on_time,
+                rated: r.rated,
+                satisfied: r.satisfied,
+            };
+            (r.k, rates)
+        })
+        .collect())
 }
 
 #[derive(Debug, Clone, Serialize, FromQueryResult)]
@@ -403,7 +539,7 @@ pub async fn add_photo(
     bytes: i64,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let tx = db.begin_write().await?;
+    let tx = db.begin_write_in_scope().await?;
     let p = get_in(&*tx, id).await?;
     let known = crate::sql::scalar_i64(
         &*tx,

@@ -1,9 +1,10 @@
 //! The bulletin as a Word document in the usual form: title, issuing body,
-//! date, summary, then one section with a ranking table per KPI.
+//! date, summary, then one section with a ranking table per KPI, and the
+//! hotline's rates per region and per company.
 
 use docx_rs::{AlignmentType, Docx, Paragraph, Run, RunFonts, Table, TableCell, TableRow};
 
-use crate::{Bulletin, name_zh, pct, signed};
+use crate::{Bulletin, RATE_HEADS, name_zh, pct, rate_cells, signed};
 
 fn run(text: &str) -> Run {
     Run::new().add_text(text).fonts(RunFonts::new().east_asia("宋体").ascii("Times New Roman"))
@@ -52,6 +53,22 @@ pub fn bulletin_docx(b: &Bulletin, issuer: &str) -> Result<Vec<u8>, String> {
             ]));
         }
         doc = doc.add_table(Table::new(rows));
+    }
+    doc = doc.add_paragraph(
+        Paragraph::new()
+            .add_run(run(&format!("{}、群众诉求办理情况", NUMBERS[b.sections.len().min(9)])).bold().size(30)),
+    );
+    for (first, groups) in [("区划", &b.problem_regions), ("物业企业", &b.problem_companies)] {
+        if groups.is_empty() {
+            continue;
+        }
+        let mut rows = vec![TableRow::new(std::iter::once(first).chain(RATE_HEADS).map(|h| cell(h, true)).collect())];
+        for g in groups.iter() {
+            let mut cells = vec![cell(&g.name, false)];
+            cells.extend(rate_cells(&g.rates).iter().map(|v| cell(v, false)));
+            rows.push(TableRow::new(cells));
+        }
+        doc = doc.add_table(Table::new(rows)).add_paragraph(para(""));
     }
     let mut buf = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut buf).map_err(|e| e.to_string())?;

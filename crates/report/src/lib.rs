@@ -88,6 +88,10 @@ pub struct Bulletin {
     pub sections: Vec<Section>,
     /// The hotline rates of the problems reported in the month.
     pub problems: domain::problem::Rates,
+    /// The same per child region (every child) ...
+    pub problem_regions: Vec<db::problems::GroupRates>,
+    /// ... and per property company that handled any, most problems first.
+    pub problem_companies: Vec<db::problems::GroupRates>,
 }
 
 impl Bulletin {
@@ -121,6 +125,20 @@ impl Bulletin {
         }
         out
     }
+}
+
+/// The column heads of a table of hotline rates after its first column.
+pub const RATE_HEADS: [&str; 5] = ["诉求数", "响应率", "解决率", "按时办结率", "满意率"];
+
+/// A row of hotline rates under `RATE_HEADS`.
+pub fn rate_cells(r: &domain::problem::Rates) -> [String; 5] {
+    [
+        r.submitted.to_string(),
+        r.response().percent_text(),
+        r.resolution().percent_text(),
+        r.on_time().percent_text(),
+        r.satisfaction().percent_text(),
+    ]
 }
 
 /// A per-mille value as "82.5%", or "—".
@@ -185,7 +203,20 @@ pub async fn bulletin(db: &Db, region: &RegionCode, month: Month) -> Result<Bull
         .collect();
     let (from, to) = month.utc_range();
     let problems = db::problems::rates(db, Some(&r.region_path()), None, from, to).await?;
-    Ok(Bulletin { region_code: r.code, region_name: r.name, month, as_of: now, totals, previous, sections, problems })
+    let problem_regions = db::problems::rates_by_child(db, region, from, to).await?;
+    let problem_companies = db::problems::rates_by_company(db, &r.region_path(), from, to).await?;
+    Ok(Bulletin {
+        region_code: r.code,
+        region_name: r.name,
+        month,
+        as_of: now,
+        totals,
+        previous,
+        sections,
+        problems,
+        problem_regions,
+        problem_companies,
+    })
 }
 
 /// Month ends from `from` to `to` (inclusive), at most `max` of them (the latest).

@@ -3,7 +3,7 @@
 
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
-use crate::{Bulletin, name_zh, pct, signed};
+use crate::{Bulletin, RATE_HEADS, name_zh, pct, rate_cells, signed};
 
 pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
@@ -94,6 +94,37 @@ pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
         for c in 2..7 {
             ws.set_column_width(c, 14)?;
         }
+    }
+    // The month's hotline: per child region, then per company.
+    let ws = wb.add_worksheet();
+    ws.set_name("诉求办理")?;
+    ws.set_landscape().set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.merge_range(0, 0, 0, 5, &format!("群众诉求办理情况（{}）", b.month), &title)?;
+    let mut r = 1u32;
+    for (first, rows) in [("区划", &b.problem_regions), ("物业企业", &b.problem_companies)] {
+        r += 1;
+        ws.write_string_with_format(r, 0, first, &head)?;
+        for (c, h) in RATE_HEADS.iter().enumerate() {
+            ws.write_string_with_format(r, 1 + c as u16, *h, &head)?;
+        }
+        if rows.is_empty() {
+            r += 1;
+            ws.write_string_with_format(r, 0, "（无）", &cell)?;
+        }
+        for g in rows.iter() {
+            r += 1;
+            ws.write_string_with_format(r, 0, &g.name, &cell)?;
+            ws.write_number_with_format(r, 1, g.rates.submitted as f64, &num)?;
+            for (c, v) in rate_cells(&g.rates).iter().enumerate().skip(1) {
+                ws.write_string_with_format(r, 1 + c as u16, v, &num)?;
+            }
+        }
+        r += 1;
+    }
+    ws.set_column_width(0, 36)?;
+    for c in 1..6 {
+        ws.set_column_width(c, 14)?;
     }
     wb.save_to_buffer()
 }

@@ -371,47 +371,121 @@ impl FromRequestParts<AppState> for Viewer {
         }
         let api = parts.uri.path().starts_with("/api/");
         let sign_in = || SignIn { api, next: parts.uri.path_and_query().map(|p| p.to_string()).unwrap_or_default() };
-        let db = &s.db;
-        let internal = |e: db::DbError| AppError::from(e).into_response();
-
         let bearer = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
-        let (user_id, via_session) = if let Some(token) = bearer {
-            match db::accounts::token_user(db, &secret_hash(token)).await.map_err(internal)? {
-                Some(u) => (u, false),
-                None => return Err(sign_in().into_response()),
-            }
+        let found = if let Some(token) = bearer {
+            Viewer::of_token(s, token).await
         } else if let Some(cookie) = cookie_value(parts, SESSION_COOKIE) {
-            let hash = secret_hash(&cookie);
-            let Some(sess) = db::accounts::session(db, &hash).await.map_err(internal)? else {
-                return Err(sign_in().into_response());
-            };
-            let now = Utc::now();
-            if now > sess.expires_at || now - sess.last_seen_at > IDLE {
-                db::accounts::delete_session(db, &hash).await.map_err(internal)?;
-                return Err(sign_in().into_response());
-            }
-            // Touch at most once a minute: reads stay reads.
-            if now - sess.last_seen_at > chrono::Duration::minutes(1) {
-                db::accounts::touch_session(db, sess.id, now).await.map_err(internal)?;
-            }
-            (sess.user_id, true)
+            Viewer::of_session(s, &cookie).await
         } else {
             return Err(sign_in().into_response());
         };
-        let Some(user) = db::accounts::user(db, user_id).await.map_err(internal)? else {
-            return Err(sign_in().into_response());
-        };
-        if user.disabled {
-            return Err(sign_in().into_response());
+        match found.map_err(|e| e.into_response())? {
+            Some(v) => {
+                parts.extensions.insert(v.clone());
+                Ok(v)
+            }
+            None => Err(sign_in().into_response()),
         }
-        let v = Viewer::load(db, &user, via_session).await.map_err(|e| e.into_response())?;
-        parts.extensions.insert(v.clone());
+    }
+}
+
+impl Viewer {
+    /// The viewer an API token stands for; None if it is unknown or revoked
+    /// or its user is disabled.
+    pub async fn of_token(s: &AppState, token: &str) -> Result<Option<Viewer>, AppError> {
+        let key = format!("t:{}", secret_hash(token));
+        let epoch = s.db.scope_epoch();
+        if let Some(v) = s.viewers.get(&key, epoch) {
+            return Ok(Some(v));
+        }
+        let Some(user_id) = db::accounts::token_user(&s.db, &secret_hash(token)).await? else { return Ok(None) };
+        let v = Viewer::of_user(&s.db, user_id, false).await?;
+        if let Some(v) = &v {
+            s.viewers.put(key, v, epoch, None);
+        }
         Ok(v)
+    }
+
+    /// The viewer a session cookie stands for; None if the session is unknown
+    /// or has ended (idle or too old), or its user is disabled.
+    pub async fn of_session(s: &AppState, cookie: &str) -> Result<Option<Viewer>, AppError> {
+        let hash = secret_hash(cookie);
+        let key = format!("s:{hash}");
+        let epoch = s.db.scope_epoch();
+        if let Some(v) = s.viewers.get(&key, epoch) {
+            return Ok(Some(v));
+        }
+        let Some(sess) = db::accounts::session(&s.db, &hash).await? else { return Ok(None) };
+        let now = Utc::now();
+        if now > sess.expires_at || now - sess.last_seen_at > IDLE {
+            db::accounts::delete_session(&s.db, &hash).await?;
+            return Ok(None);
+        }
+        // Touch at most once a minute: reads stay reads.
+        let mut seen = sess.last_seen_at;
+        if now - seen > chrono::Duration::minutes(1) {
+            db::accounts::touch_session(&s.db, sess.id, now).await?;
+            seen = now;
+        }
+        let v = Viewer::of_user(&s.db, sess.user_id, true).await?;
+        if let Some(v) = &v {
+            s.viewers.put(key, v, epoch, Some(sess.expires_at.min(seen + IDLE)));
+        }
+        Ok(v)
+    }
+
+    async fn of_user(db: &db::Db, user_id: i64, via_session: bool) -> Result<Option<Viewer>, AppError> {
+        match db::accounts::user(db, user_id).await? {
+            Some(user) if !user.disabled => Ok(Some(Viewer::load(db, &user, via_session).await?)),
+            _ => Ok(None),
+        }
+    }
+}
+
+// ---- the signed-in users of the last few seconds ----------------------------------
+
+/// Resolved viewers by credential, so a busy client is not looked up (token,
+/// user, grants, company compounds) on every request. An entry lives at most
+/// `VIEWER_TTL` and only while the database's scope epoch is unchanged: any
+/// change of accounts, grants, sessions or the registry made by this process
+/// drops them all at once. Changes made by another process (the CLI) reach
+/// a running server within `VIEWER_TTL`.
+#[derive(Default)]
+pub struct ViewerCache {
+    entries: Mutex<HashMap<String, CachedViewer>>,
+}
+
+struct CachedViewer {
+    viewer: Viewer,
+    epoch: u64,
+    at: Instant,
+    /// When the credential itself ends (sessions).
+    until: Option<chrono::DateTime<Utc>>,
+}
+
+pub const VIEWER_TTL: Duration = Duration::from_secs(5);
+/// Bounded: past this many credentials the cache starts afresh.
+const VIEWER_CACHE_MAX: usize = 10_000;
+
+impl ViewerCache {
+    fn get(&self, key: &str, epoch: u64) -> Option<Viewer> {
+        let map = self.entries.lock().expect("viewer cache lock");
+        let e = map.get(key)?;
+        let fresh = e.epoch == epoch && e.at.elapsed() < VIEWER_TTL && e.until.is_none_or(|u| Utc::now() < u);
+        fresh.then(|| e.viewer.clone())
+    }
+
+    fn put(&self, key: String, viewer: &Viewer, epoch: u64, until: Option<chrono::DateTime<Utc>>) {
+        let mut map = self.entries.lock().expect("viewer cache lock");
+        if map.len() >= VIEWER_CACHE_MAX {
+            map.clear();
+        }
+        map.insert(key, CachedViewer { viewer: viewer.clone(), epoch, at: Instant::now(), until });
     }
 }
 

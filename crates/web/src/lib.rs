@@ -27,13 +27,14 @@ pub use error::AppError;
 pub struct AppState {
     pub db: db::Db,
     pub throttle: std::sync::Arc<auth::Throttle>,
+    pub viewers: std::sync::Arc<auth::ViewerCache>,
     /// Where uploaded files (problem photos) live, named by their SHA-256.
     pub data_dir: std::path::PathBuf,
 }
 
 impl AppState {
     pub fn new(db: db::Db, data_dir: std::path::PathBuf) -> AppState {
-        AppState { db, throttle: Default::default(), data_dir }
+        AppState { db, throttle: Default::default(), viewers: Default::default(), data_dir }
     }
 }
 

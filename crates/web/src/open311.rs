@@ -15,7 +15,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 
 use crate::AppState;
-use crate::auth::{Viewer, secret_hash};
+use crate::auth::Viewer;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -113,18 +113,11 @@ async fn caller(s: &AppState, key: Option<&String>, fmt: Fmt) -> Result<Viewer, 
     let Some(key) = key.filter(|k| !k.is_empty()) else {
         return Err(error(fmt, StatusCode::FORBIDDEN, "403", "api_key is required"));
     };
-    let user = match db::accounts::token_user(&s.db, &secret_hash(key)).await {
-        Ok(Some(u)) => u,
-        Ok(None) => return Err(error(fmt, StatusCode::FORBIDDEN, "403", "api_key is not valid")),
-        Err(_) => return Err(error(fmt, StatusCode::INTERNAL_SERVER_ERROR, "500", "internal error")),
-    };
-    let user = match db::accounts::user(&s.db, user).await {
-        Ok(Some(u)) if !u.disabled => u,
-        _ => return Err(error(fmt, StatusCode::FORBIDDEN, "403", "api_key is not valid")),
-    };
-    Viewer::load(&s.db, &user, false)
-        .await
-        .map_err(|_| error(fmt, StatusCode::INTERNAL_SERVER_ERROR, "500", "internal error"))
+    match Viewer::of_token(s, key).await {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(error(fmt, StatusCode::FORBIDDEN, "403", "api_key is not valid")),
+        Err(_) => Err(error(fmt, StatusCode::INTERNAL_SERVER_ERROR, "500", "internal error")),
+    }
 }
 
 async fn get_file(
@@ -237,13 +230,12 @@ async fn post_file(State(s): State<AppState>, Path(file): Path<String>, RawForm(
         return error(fmt, StatusCode::BAD_REQUEST, "400", "address_id (the compound's id) is required");
     };
     let description = form.get("description").cloned().unwrap_or_default();
-    if viewer.compound(&s.db, compound_id, domain::access::Action::Read).await.is_err() {
+    let Ok(compound) = viewer.compound(&s.db, compound_id, domain::access::Action::Read).await else {
         return error(fmt, StatusCode::NOT_FOUND, "404", "no such address_id");
-    }
+    };
     let location = form.get("address_string").cloned().unwrap_or_default();
-    match db::problems::create(&s.db, &viewer.actor(), compound_id, category, &description, &location, Utc::now()).await
-    {
-        Ok(p) => render(
+    match db::problems::create(&s.db, &viewer.actor(), &compound, category, &description, &location, Utc::now()).await {
+        Ok((p, _)) => render(
             fmt,
             StatusCode::CREATED,
             "service_requests",

@@ -211,6 +211,9 @@ db_test! {
 
         // Idle expiry: a session unused for longer than the idle limit ends.
         db.execute_unprepared("UPDATE session SET last_seen_at = '2000-01-01T00:00:00Z'").await.unwrap();
+        // Written behind the server's back, as another process would; the server's
+        // signed-in cache would notice within seconds. Tell it now.
+        db.scope_changed();
         assert_eq!(me.get("/regions/371402001").await.status, 303);
 
         // Sign out, and sign out everywhere.
@@ -330,4 +333,30 @@ async fn audit_verify_command_names_the_broken_row() {
         String::from_utf8_lossy(&bad.stdout)
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+db_test! {
+    async fn signed_in_users_are_cached_but_changes_count_at_once(db: Db) {
+        crate::support::dezhou(&db).await;
+        let token = user_token(&db, "cached", "worker", "371402001009").await;
+        let app = App::anonymous(&db).with_token(&token);
+        let user = db::accounts::user_by_login(&db, "cached").await.unwrap().unwrap();
+        let actor = db::Actor { id: None, login: "test".into() };
+        assert_eq!(app.get("/api/v1/regions/371402001009").await.status, 200);
+        assert_eq!(app.get("/api/v1/regions/371402001001").await.status, 404);
+        // A new grant is seen by the next request, not seconds later.
+        let g = domain::access::Grant::new(
+            domain::access::Role::Worker,
+            domain::access::Scope::parse("371402001001").unwrap(),
+        )
+        .unwrap();
+        db::accounts::add_grant(&db, &actor, user.id, &g).await.unwrap();
+        assert_eq!(app.get("/api/v1/regions/371402001001").await.status, 200);
+        // So is a revoked token, on the API and on Open311.
+        let t = db::accounts::tokens(&db, user.id).await.unwrap()[0].id;
+        db::accounts::revoke_token(&db, &actor, user.id, t).await.unwrap();
+        assert_eq!(app.get("/api/v1/regions/371402001009").await.status, 401);
+        let r = App::anonymous(&db).get(&format!("/open311/v2/requests.json?api_key={token}")).await;
+        assert_eq!(r.status, 403, "{}", r.body);
+    }
 }

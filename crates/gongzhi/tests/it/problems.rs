@@ -207,6 +207,27 @@ db_test! {
         assert_eq!(neighbour.get("/api/v1/problems/rates?region=371402001").await.status, 404);
         let dash = street.get("/dashboard?region=371402001").await;
         assert!(dash.body.contains("响应率") && dash.body.contains("50.0%"));
+        // Per company and per child region on the dashboard and in the bulletin.
+        assert!(dash.body.contains("各物业企业诉求办理") && dash.body.contains(&format!("/organisations/{company_id}")));
+        assert!(dash.body.contains("各区划诉求办理"));
+        let month = (Utc::now() + Duration::hours(8)).format("%Y-%m").to_string();
+        let b = street.get(&format!("/api/v1/bulletin?region=371402001&month={month}")).await.json();
+        let firms = b["problem_companies"].as_array().unwrap();
+        assert_eq!(firms.len(), 1, "the community-handled problem belongs to no company");
+        assert_eq!((firms[0]["name"].as_str(), firms[0]["rates"]["submitted"].as_i64()), (Some("丰华物业"), Some(5)));
+        assert_eq!((firms[0]["rates"]["responded"].as_i64(), firms[0]["rates"]["satisfied"].as_i64()), (Some(3), Some(2)));
+        let fh_row = b["problem_regions"].as_array().unwrap().iter().find(|g| g["key"] == "371402001009").unwrap().clone();
+        assert_eq!(fh_row["rates"]["submitted"], 6);
+        assert!(b["problem_regions"].as_array().unwrap().iter().filter(|g| g["key"] != "371402001009").all(|g| g["rates"]["submitted"] == 0));
+        let x = street.get(&format!("/dashboard/bulletin.xlsx?region=371402001&month={month}")).await;
+        let sheet = import::read_xlsx(&x.body_bytes).unwrap().sheets.into_iter().find(|s| s.name == "诉求办理").unwrap();
+        let firm = sheet.rows.iter().find(|r| r[0] == "丰华物业").expect("the company's row");
+        assert_eq!(firm[1..], ["5", "60.0%", "60.0%", "100.0%", "100.0%"]);
+        let w = street.get(&format!("/dashboard/bulletin.docx?region=371402001&month={month}")).await;
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(w.body_bytes.clone())).expect("a .docx is a zip");
+        let mut xml = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml).unwrap();
+        assert!(xml.contains("群众诉求办理情况") && xml.contains("丰华物业") && xml.contains("60.0%"));
     }
 }
 

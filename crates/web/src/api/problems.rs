@@ -59,16 +59,19 @@ pub async fn create(
     viewer: Viewer,
     ApiJson(b): ApiJson<ProblemIn>,
 ) -> Result<(StatusCode, Json<ProblemOut>), AppError> {
-    viewer.compound(&s.db, b.compound_id, Action::Read).await?;
+    let compound = viewer.compound(&s.db, b.compound_id, Action::Read).await?;
     let category = Category::parse(&b.category).ok_or_else(|| {
         AppError::from(domain::Invalid::new("category", format!("{:?} is not a category", b.category)))
     })?;
-    let p =
-        db::problems::create(&s.db, &viewer.actor(), b.compound_id, category, &b.description, &b.location, Utc::now())
-            .await?;
-    let events = db::problems::events(&s.db, p.id).await?;
-    let mut o = out(&p, events);
-    o.possible_duplicates = db::problems::possible_duplicates(&s.db, &p).await?;
+    let (now, actor) = (Utc::now(), viewer.actor());
+    // The look-up of alike reports runs beside the write, not after it.
+    let (created, alike) = tokio::join!(
+        db::problems::create(&s.db, &actor, &compound, category, &b.description, &b.location, now),
+        db::problems::open_alike(&s.db, compound.id, category, now, None)
+    );
+    let (p, submitted) = created?;
+    let mut o = out(&p, vec![submitted]);
+    o.possible_duplicates = alike?.into_iter().filter(|id| *id != p.id).collect();
     Ok((StatusCode::CREATED, Json(o)))
 }
 

@@ -47,6 +47,9 @@ struct DashboardPage {
     before: String,
     /// (label key, rate text, numerator/denominator) of the month's hotline rates.
     rates: Vec<(&'static str, String, String)>,
+    /// The month's rates per child region and per company (name, link, cells under `report::RATE_HEADS`).
+    rate_regions: Vec<(String, String, [String; 5])>,
+    rate_companies: Vec<(String, String, [String; 5])>,
     /// Open, overdue and escalated problems by child region, worst first.
     supervision: Vec<db::problems::Supervision>,
 }
@@ -62,6 +65,17 @@ const RANKED: [&str; 6] = [
 ];
 
 impl DashboardPage {
+    /// (title key, first column key, rows) of the month's rate tables that have any problem.
+    #[allow(clippy::type_complexity)]
+    fn rate_tables(&self) -> Vec<(&'static str, &'static str, &Vec<(String, String, [String; 5])>)> {
+        [
+            ("rate.by_region", "rate.col_region", &self.rate_regions),
+            ("rate.by_company", "rate.col_company", &self.rate_companies),
+        ]
+        .into_iter()
+        .filter(|(_, _, rows)| rows.iter().any(|(_, _, c)| c[0] != "0"))
+        .collect()
+    }
     fn any_open(&self) -> bool {
         self.supervision.iter().any(|x| x.open > 0)
     }
@@ -121,6 +135,18 @@ async fn dashboard(
         ("rate.on_time", pr.on_time().percent_text(), frac(pr.on_time())),
         ("rate.satisfaction", pr.satisfaction().percent_text(), frac(pr.satisfaction())),
     ];
+    let rate_regions = db::problems::rates_by_child(&s.db, &code, from, to)
+        .await
+        .page(t)?
+        .into_iter()
+        .map(|g| (g.name, format!("/dashboard?region={}&as_of={as_of}", g.key), report::rate_cells(&g.rates)))
+        .collect();
+    let rate_companies = db::problems::rates_by_company(&s.db, &r.region_path(), from, to)
+        .await
+        .page(t)?
+        .into_iter()
+        .map(|g| (g.name, format!("/organisations/{}", g.key), report::rate_cells(&g.rates)))
+        .collect();
     let supervision = db::problems::supervision(&s.db, &code).await.page(t)?;
     // Change since the end of the month before.
     let before = report::Month::of(as_of).previous().end();
@@ -144,6 +170,8 @@ async fn dashboard(
         changes,
         before: before.to_string(),
         rates,
+        rate_regions,
+        rate_companies,
         supervision,
     })
     .into_response())

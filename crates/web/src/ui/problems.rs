@@ -87,7 +87,7 @@ async fn report(State(s): State<AppState>, viewer: Viewer, t: Tr, mut form: Mult
         }
     }
     let compound = compound.ok_or_else(|| domain::Invalid::new("compound_id", "choose the compound")).page(t)?;
-    viewer.compound(&s.db, compound, domain::access::Action::Read).await.page(t)?;
+    let compound = viewer.compound(&s.db, compound, domain::access::Action::Read).await.page(t)?;
     let category = Category::parse(&category)
         .ok_or_else(|| domain::Invalid::new("category", format!("{category:?} is not a category")))
         .page(t)?;
@@ -95,7 +95,7 @@ async fn report(State(s): State<AppState>, viewer: Viewer, t: Tr, mut form: Mult
     if !photo.is_empty() {
         domain::problem::photo_type(&photo).page(t)?;
     }
-    let p = db::problems::create(&s.db, &viewer.actor(), compound, category, &description, &location, Utc::now())
+    let (p, _) = db::problems::create(&s.db, &viewer.actor(), &compound, category, &description, &location, Utc::now())
         .await
         .page(t)?;
     if !photo.is_empty() {
