@@ -98,101 +98,184 @@ async fn event(
     Ok(())
 }
 
-/// Report a problem in `compound` (already loaded and checked by the caller):
-/// routed in the same statement to the company serving it that day (China
-/// time), else to its community, with the first timeline event. The answer
-/// is built from what was written, so reporting reads nothing back.
-pub async fn create(
-    db: &Db,
-    actor: &Actor,
-    compound: &crate::compounds::Compound,
-    category: Category,
-    description: &str,
-    location: &str,
-    now: DateTime<Utc>,
-) -> Result<(Problem, Event)> {
-    use chrono::SubsecRound;
-    let description = description.trim();
-    let location = location.trim();
-    if location.chars().count() > 100 {
-        return Err(domain::Invalid::new("location", "the place in the compound is longer than 100 characters").into());
+/// A report ready to write: checked, its compound loaded (and the caller's
+/// scope over it checked), its clock read.
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub actor: Actor,
+    pub compound_id: i64,
+    pub compound_name: String,
+    pub region_path: String,
+    pub category: Category,
+    pub description: String,
+    pub location: String,
+    /// Kept to microseconds, as both backends store it.
+    pub now: DateTime<Utc>,
+}
+
+impl NewReport {
+    pub fn new(
+        actor: &Actor,
+        compound: &crate::compounds::Compound,
+        category: Category,
+        description: &str,
+        location: &str,
+        now: DateTime<Utc>,
+    ) -> Result<NewReport, domain::Invalid> {
+        use chrono::SubsecRound;
+        let description = description.trim();
+        let location = location.trim();
+        if location.chars().count() > 100 {
+            return Err(domain::Invalid::new("location", "the place in the compound is longer than 100 characters"));
+        }
+        if description.is_empty() || description.chars().count() > 2000 {
+            return Err(domain::Invalid::new("description", "describe the problem in 1–2000 characters"));
+        }
+        if compound.retired_at.is_some() {
+            return Err(domain::Invalid::new("compound_id", "this compound is retired"));
+        }
+        Ok(NewReport {
+            actor: actor.clone(),
+            compound_id: compound.id,
+            compound_name: compound.name.clone(),
+            region_path: compound.region_path.clone(),
+            category,
+            description: description.to_owned(),
+            location: location.to_owned(),
+            now: now.trunc_subsecs(6),
+        })
     }
-    if description.is_empty() || description.chars().count() > 2000 {
-        return Err(domain::Invalid::new("description", "describe the problem in 1–2000 characters").into());
+}
+
+/// Report one problem (see `write_reports`).
+pub async fn create(db: &Db, report: &NewReport) -> Result<(Problem, Event)> {
+    let mut out = write_reports(db, std::slice::from_ref(report)).await?;
+    out.pop().ok_or(DbError::NotFound)
+}
+
+/// Write reports in one transaction: each routed, as it is inserted, to the
+/// company serving its compound that day (China time), else to its
+/// community, with its first timeline event. Two statements whatever the
+/// number of reports (`Intake` gathers those that arrive together). The
+/// answer is built from what was written: nothing is read back.
+pub async fn write_reports(db: &Db, reports: &[NewReport]) -> Result<Vec<(Problem, Event)>> {
+    if reports.is_empty() {
+        return Ok(vec![]);
     }
-    if compound.retired_at.is_some() {
-        return Err(domain::Invalid::new("compound_id", "this compound is retired").into());
+    const COLS: usize = 10;
+    let mut vals: Vec<Value> = Vec::with_capacity(reports.len() * COLS);
+    for r in reports {
+        let d = problem::deadlines(r.category, r.now);
+        vals.extend([
+            r.compound_id.into(),
+            r.region_path.clone().into(),
+            r.category.as_str().into(),
+            r.description.clone().into(),
+            r.actor.id.into(),
+            r.now.into(),
+            d.accept_by.into(),
+            d.resolve_by.into(),
+            r.location.clone().into(),
+            (r.now + Duration::hours(8)).date_naive().into(),
+        ]);
     }
-    // Stored times keep microseconds on both backends; so does the answer.
-    let now = now.trunc_subsecs(6);
-    let today = (now + Duration::hours(8)).date_naive();
-    let d = problem::deadlines(category, now);
+    // VALUES columns are named column1… on both backends.
+    let sql = format!(
+        "INSERT INTO problem (compound_id, region_path, category, description, state, reporter_id, handler_kind, \
+         handler_org_id, supervised_at, overdue, submitted_at, accept_by, resolve_by, updated_at, location) \
+         SELECT r.column1, r.column2, r.column3, r.column4, 'submitted', r.column5, \
+         CASE WHEN r.org IS NULL THEN 'community' ELSE 'company' END, r.org, 'community', FALSE, \
+         r.column6, r.column7, r.column8, r.column6, r.column9 \
+         FROM (SELECT v.*, (SELECT f.ref_id FROM compound_fact f WHERE f.compound_id = v.column1 \
+         AND f.kind = 'company' AND f.valid_from <= v.column10 AND (f.valid_to IS NULL OR f.valid_to > v.column10)) \
+         AS org FROM (VALUES {}) AS v) AS r \
+         RETURNING id, compound_id, reporter_id, category, description, location, submitted_at, accept_by, \
+         resolve_by, handler_kind, handler_org_id",
+        crate::sql::placeholders(db.backend(), reports.len(), COLS)
+    );
     #[derive(FromQueryResult)]
     struct Row {
         id: i64,
+        compound_id: i64,
+        reporter_id: Option<i64>,
+        category: String,
+        description: String,
+        location: String,
+        submitted_at: DateTime<Utc>,
+        accept_by: DateTime<Utc>,
+        resolve_by: DateTime<Utc>,
         handler_kind: String,
         handler_org_id: Option<i64>,
     }
     let tx = db.begin_write_in_scope().await?;
-    let row: Row = one(
+    let mut rows: Vec<Option<Row>> = all::<Row>(&*tx, &sql, vals).await?.into_iter().map(Some).collect();
+    // RETURNING promises no order: each report takes the written row that
+    // carries its own values. Reports alike in every value get rows alike in
+    // all but the id, so which of them takes which id does not matter.
+    let mut out = Vec::with_capacity(reports.len());
+    for r in reports {
+        let row = rows
+            .iter_mut()
+            .find(|w| {
+                w.as_ref().is_some_and(|w| {
+                    w.compound_id == r.compound_id
+                        && w.reporter_id == r.actor.id
+                        && w.category == r.category.as_str()
+                        && w.description == r.description
+                        && w.location == r.location
+                        && w.submitted_at == r.now
+                })
+            })
+            .and_then(Option::take)
+            .ok_or_else(|| DbError::Internal(sea_orm::DbErr::Custom("a written report was not returned".into())))?;
+        let p = Problem {
+            id: row.id,
+            compound_id: r.compound_id,
+            compound_name: r.compound_name.clone(),
+            region_path: r.region_path.clone(),
+            category: row.category,
+            description: row.description,
+            location: row.location,
+            state: State::Submitted.as_str().to_owned(),
+            reporter_id: row.reporter_id,
+            handler_kind: row.handler_kind,
+            handler_org_id: row.handler_org_id,
+            supervised_at: Level::Community.as_str().to_owned(),
+            overdue: false,
+            submitted_at: row.submitted_at,
+            accept_by: row.accept_by,
+            resolve_by: row.resolve_by,
+            resolved_at: None,
+            rating: None,
+            reason: None,
+            updated_at: row.submitted_at,
+        };
+        let e = Event {
+            at: r.now,
+            actor: r.actor.login.clone(),
+            step: "submit".into(),
+            from_state: None,
+            to_state: State::Submitted.as_str().into(),
+            note: String::new(),
+        };
+        out.push((p, e));
+    }
+    let mut ev: Vec<Value> = Vec::with_capacity(out.len() * 3);
+    for (p, e) in &out {
+        ev.extend([p.id.into(), e.at.into(), e.actor.clone().into()]);
+    }
+    exec(
         &*tx,
-        "INSERT INTO problem (compound_id, region_path, category, description, state, reporter_id, handler_kind, \
-         handler_org_id, supervised_at, overdue, submitted_at, accept_by, resolve_by, updated_at, location) \
-         SELECT $1, $2, $3, $4, $5, $6, CASE WHEN f.ref_id IS NULL THEN 'community' ELSE 'company' END, f.ref_id, \
-         $7, $8, $9, $10, $11, $9, $12 FROM (SELECT 1 AS one) AS x LEFT JOIN compound_fact f ON f.compound_id = $1 \
-         AND f.kind = 'company' AND f.valid_from <= $13 AND (f.valid_to IS NULL OR f.valid_to > $13) \
-         RETURNING id, handler_kind, handler_org_id",
-        vec![
-            compound.id.into(),
-            compound.region_path.clone().into(),
-            category.as_str().into(),
-            description.into(),
-            State::Submitted.as_str().into(),
-            actor.id.into(),
-            Level::Community.as_str().into(),
-            false.into(),
-            now.into(),
-            d.accept_by.into(),
-            d.resolve_by.into(),
-            location.into(),
-            today.into(),
-        ],
+        &format!(
+            "INSERT INTO problem_event (problem_id, at, actor, step, from_state, to_state, note) \
+             SELECT e.column1, e.column2, e.column3, 'submit', NULL, 'submitted', '' FROM (VALUES {}) AS e",
+            crate::sql::placeholders(db.backend(), out.len(), 3)
+        ),
+        ev,
     )
-    .await?
-    .ok_or(DbError::NotFound)?;
-    event(&*tx, row.id, now, actor, "submit", None, State::Submitted, "").await?;
+    .await?;
     tx.commit().await?;
-    let p = Problem {
-        id: row.id,
-        compound_id: compound.id,
-        compound_name: compound.name.clone(),
-        region_path: compound.region_path.clone(),
-        category: category.as_str().to_owned(),
-        description: description.to_owned(),
-        location: location.to_owned(),
-        state: State::Submitted.as_str().to_owned(),
-        reporter_id: actor.id,
-        handler_kind: row.handler_kind,
-        handler_org_id: row.handler_org_id,
-        supervised_at: Level::Community.as_str().to_owned(),
-        overdue: false,
-        submitted_at: now,
-        accept_by: d.accept_by,
-        resolve_by: d.resolve_by,
-        resolved_at: None,
-        rating: None,
-        reason: None,
-        updated_at: now,
-    };
-    let e = Event {
-        at: now,
-        actor: actor.login.clone(),
-        step: "submit".into(),
-        from_state: None,
-        to_state: State::Submitted.as_str().into(),
-        note: String::new(),
-    };
-    Ok((p, e))
+    Ok(out)
 }
 
 /// Take a workflow step (see `domain::problem::next`).
@@ -357,8 +440,9 @@ pub async fn possible_duplicates(db: &Db, p: &Problem) -> Result<Vec<i64>> {
     open_alike(db, p.compound_id, c, p.submitted_at, Some(p.id)).await
 }
 
-/// The open problems of the same compound and category reported in the 7 days
-/// up to `at`, other than `except` (a report being made can ask before it is written).
+/// The latest few (at most 5) open problems of the same compound and category
+/// reported in the 7 days up to `at`, other than `except` (a report being made
+/// can ask before it is written), oldest first.
 pub async fn open_alike(
     db: &Db,
     compound_id: i64,
@@ -369,7 +453,7 @@ pub async fn open_alike(
     let rows: Vec<Id> = all(
         db.conn(),
         "SELECT id FROM problem WHERE compound_id = $1 AND category = $2 AND id <> $3 \
-         AND state NOT IN ('closed', 'rejected') AND submitted_at >= $4 AND submitted_at <= $5 ORDER BY id",
+         AND state NOT IN ('closed', 'rejected') AND submitted_at >= $4 AND submitted_at <= $5 ORDER BY submitted_at DESC LIMIT 5",
         vec![
             compound_id.into(),
             category.as_str().into(),
@@ -379,7 +463,7 @@ pub async fn open_alike(
         ],
     )
     .await?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
+    Ok(rows.into_iter().rev().map(|r| r.id).collect())
 }
 
 /// The hotline rates of the problems reported in `[from, to)` in a subtree

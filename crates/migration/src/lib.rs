@@ -8,6 +8,7 @@ mod m0003_structure;
 mod m0004_plans;
 mod m0005_problems;
 mod m0006_photos;
+mod m0007_problem_indexes;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_plans::Migration),
             Box::new(m0005_problems::Migration),
             Box::new(m0006_photos::Migration),
+            Box::new(m0007_problem_indexes::Migration),
         ]
     }
 }

@@ -212,6 +212,11 @@ impl Viewer {
     }
 
     /// Region roots of the viewer's region grants (for the region index).
+    /// Only resident grants: their own reports are what they come for.
+    pub fn resident_only(&self) -> bool {
+        !self.grants.is_empty() && self.grants.iter().all(|g| g.role == Role::Resident)
+    }
+
     pub fn region_roots(&self) -> Option<Vec<RegionCode>> {
         if self.grants.iter().any(|g| g.scope == Scope::All) {
             return None;

@@ -28,13 +28,21 @@ pub struct AppState {
     pub db: db::Db,
     pub throttle: std::sync::Arc<auth::Throttle>,
     pub viewers: std::sync::Arc<auth::ViewerCache>,
+    /// Residents' reports are written through here, several to a transaction under load.
+    pub intake: db::intake::Intake,
     /// Where uploaded files (problem photos) live, named by their SHA-256.
     pub data_dir: std::path::PathBuf,
 }
 
 impl AppState {
     pub fn new(db: db::Db, data_dir: std::path::PathBuf) -> AppState {
-        AppState { db, throttle: Default::default(), viewers: Default::default(), data_dir }
+        AppState {
+            intake: db::intake::Intake::start(db.clone()),
+            db,
+            throttle: Default::default(),
+            viewers: Default::default(),
+            data_dir,
+        }
     }
 }
 

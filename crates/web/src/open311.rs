@@ -234,7 +234,12 @@ async fn post_file(State(s): State<AppState>, Path(file): Path<String>, RawForm(
         return error(fmt, StatusCode::NOT_FOUND, "404", "no such address_id");
     };
     let location = form.get("address_string").cloned().unwrap_or_default();
-    match db::problems::create(&s.db, &viewer.actor(), &compound, category, &description, &location, Utc::now()).await {
+    let report =
+        match db::problems::NewReport::new(&viewer.actor(), &compound, category, &description, &location, Utc::now()) {
+            Ok(r) => r,
+            Err(i) => return error(fmt, StatusCode::BAD_REQUEST, "400", &i.to_string()),
+        };
+    match s.intake.report(report).await {
         Ok((p, _)) => render(
             fmt,
             StatusCode::CREATED,

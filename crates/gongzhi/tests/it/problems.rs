@@ -109,6 +109,9 @@ db_test! {
         let page = resident.get("/problems").await;
         assert!(page.status == 200 && page.body.contains("我要反映问题") && page.body.contains("丰华小区"));
         assert!(!page.body.contains("href=\"/dashboard\""), "no links a resident cannot use");
+        assert!(!page.body.contains("href=\"/organisations\"") && !page.body.contains("href=\"/people\""));
+        assert!(company.get("/problems").await.body.contains("href=\"/organisations\""), "staff have them");
+        assert_eq!(resident.get("/").await.header("location"), "/problems", "residents start at their reports");
         assert!(street.get("/problems").await.body.contains("href=\"/dashboard\""));
         let r = resident.send(multipart(&[("compound_id", &served.to_string()), ("category", "repair"), ("description", "楼道灯坏了")], None)).await;
         assert_eq!(r.status, 303, "{}", r.body);
@@ -306,5 +309,71 @@ db_test! {
         let other = user_token(&db, "other", "worker", "371428001002").await;
         assert_eq!(anon.get(&format!("/open311/v2/requests/{id}.json?api_key={other}")).await.status, 404);
         assert_eq!(anon.get(&format!("/open311/v2/requests.json?api_key={other}")).await.json().as_array().unwrap().len(), 0);
+    }
+}
+
+db_test! {
+    async fn reports_written_together_are_each_routed_and_answered(db: Db) {
+        dezhou(&db).await;
+        let admin = App::new(&db).await;
+        let fh = "371402001009";
+        rows(&admin, "compounds", json!([{"community_code": fh, "name": "丰华小区"}, {"community_code": fh, "name": "无物业小区"}])).await;
+        rows(&admin, "companies", json!([{"credit_code": cc(), "name": "丰华物业", "region_code": "371402", "party_coverage": "own_branch"}])).await;
+        rows(&admin, "compound_history", json!([{"community_code": fh, "compound": "丰华小区", "kind": "company", "value": cc(), "effective_from": "2020-01-01"}])).await;
+        let served = db::compounds::find_in(db.conn(), fh, "丰华小区").await.unwrap().unwrap();
+        let unserved = db::compounds::find_in(db.conn(), fh, "无物业小区").await.unwrap().unwrap();
+        let served = db::compounds::get(&db, served.id).await.unwrap();
+        let unserved = db::compounds::get(&db, unserved.id).await.unwrap();
+        let company_id = admin.get("/api/v1/organisations?kind=company").await.json()["items"][0]["id"].as_i64().unwrap();
+        let actor = |n: i64| db::Actor { id: Some(n), login: format!("r{n}") };
+        let now = Utc::now();
+        let report = |who: i64, c: &db::compounds::Compound, cat: &str, text: &str| {
+            let cat = domain::problem::Category::parse(cat).unwrap();
+            db::problems::NewReport::new(&actor(who), c, cat, text, "", now).unwrap()
+        };
+        // One batch: two reports alike in every value, one elsewhere, one by someone else.
+        let batch = [
+            report(1, &served, "repair", "楼道灯不亮"),
+            report(1, &served, "repair", "楼道灯不亮"),
+            report(2, &unserved, "environment", "垃圾没人收"),
+            report(3, &served, "complaint", "保安态度差"),
+        ];
+        let out = db::problems::write_reports(&db, &batch).await.unwrap();
+        assert_eq!(out.len(), 4);
+        let ids: std::collections::BTreeSet<i64> = out.iter().map(|(p, _)| p.id).collect();
+        assert_eq!(ids.len(), 4, "every report its own row");
+        for ((p, e), r) in out.iter().zip(&batch) {
+            let stored = db::problems::get(&db, p.id).await.unwrap();
+            assert_eq!((stored.description.as_str(), stored.reporter_id), (r.description.as_str(), r.actor.id));
+            assert_eq!((stored.handler_kind.as_str(), stored.handler_org_id), (p.handler_kind.as_str(), p.handler_org_id));
+            assert_eq!(stored.submitted_at, p.submitted_at, "the answer is what was stored");
+            let events = db::problems::events(&db, p.id).await.unwrap();
+            assert_eq!(events.len(), 1);
+            assert_eq!((events[0].step.as_str(), events[0].actor.as_str(), events[0].at), ("submit", e.actor.as_str(), e.at));
+        }
+        assert_eq!((out[0].0.handler_kind.as_str(), out[0].0.handler_org_id), ("company", Some(company_id)));
+        assert_eq!((out[2].0.handler_kind.as_str(), out[2].0.handler_org_id), ("community", None));
+        assert_eq!(out[3].0.reporter_id, Some(3));
+
+        // Through the queue, many at once: each caller gets its own answer.
+        let intake = db::intake::Intake::start(db.clone());
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let (intake, r) = (intake.clone(), report(10 + i % 3, &served, "security", &format!("第{i}次：门禁坏了")));
+            tasks.push(tokio::spawn(async move { (i, intake.report(r).await.unwrap()) }));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for t in tasks {
+            let (i, (p, _)) = t.await.unwrap();
+            assert_eq!(p.description, format!("第{i}次：门禁坏了"));
+            assert_eq!(p.reporter_id, Some(10 + i % 3));
+            assert!(seen.insert(p.id));
+            assert_eq!(db::problems::get(&db, p.id).await.unwrap().description, p.description);
+        }
+        // A retired compound takes no reports.
+        let mut retired = served.clone();
+        retired.retired_at = Some(now);
+        let cat = domain::problem::Category::parse("repair").unwrap();
+        assert_eq!(db::problems::NewReport::new(&actor(1), &retired, cat, "x", "", now).unwrap_err().field, "compound_id");
     }
 }

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State as AxState;
 use axum::http::StatusCode;
 use chrono::Utc;
+use db::problems::NewReport;
 use db::problems::{Event, Problem};
 use domain::access::Action;
 use domain::problem::{By, Category, Rating, Step};
@@ -63,11 +64,11 @@ pub async fn create(
     let category = Category::parse(&b.category).ok_or_else(|| {
         AppError::from(domain::Invalid::new("category", format!("{:?} is not a category", b.category)))
     })?;
-    let (now, actor) = (Utc::now(), viewer.actor());
+    let report = NewReport::new(&viewer.actor(), &compound, category, &b.description, &b.location, Utc::now())?;
     // The look-up of alike reports runs beside the write, not after it.
     let (created, alike) = tokio::join!(
-        db::problems::create(&s.db, &actor, &compound, category, &b.description, &b.location, now),
-        db::problems::open_alike(&s.db, compound.id, category, now, None)
+        s.intake.report(report.clone()),
+        db::problems::open_alike(&s.db, compound.id, category, report.now, None)
     );
     let (p, submitted) = created?;
     let mut o = out(&p, vec![submitted]);

@@ -36,6 +36,8 @@ pub struct Me {
     pub can_audit: bool,
     /// Holds a region grant: the dashboard and region pages are for them.
     pub has_regions: bool,
+    /// Works for a body (not only a resident): the organisations and people pages are for them.
+    pub staff: bool,
 }
 
 impl Me {
@@ -46,13 +48,14 @@ impl Me {
             can_write: v.may(Action::WriteRegistry),
             can_audit: v.may(Action::ReadAudit),
             has_regions: v.region_roots().is_none_or(|r| !r.is_empty()),
+            staff: !v.resident_only(),
         })
     }
 }
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/regions") }))
+        .route("/", get(home))
         .route("/regions", get(regions_root))
         .route("/regions/{code}", get(region_page))
         .route("/compounds", get(compound_list).post(compound_create))
@@ -140,11 +143,17 @@ struct RegionPage {
     compounds: Vec<Compound>,
 }
 
+/// Where a signed-in user starts: residents at their reports, others at their regions.
+async fn home(viewer: Viewer) -> Redirect {
+    Redirect::to(if viewer.resident_only() { "/problems" } else { "/regions" })
+}
+
 async fn regions_root(State(s): State<AppState>, viewer: Viewer, t: Tr) -> Result<Response, UiError> {
     let children = match viewer.region_roots() {
         None => db::regions::roots(&s.db).await.page(t)?,
         Some(codes) if codes.len() == 1 => return Ok(Redirect::to(&format!("/regions/{}", codes[0])).into_response()),
-        // Company, committee and resident users have no regions: their compounds are their start.
+        // Residents start at their reports; company and committee users at their compounds.
+        Some(_) if viewer.resident_only() => return Ok(Redirect::to("/problems").into_response()),
         Some(codes) if codes.is_empty() => return Ok(Redirect::to("/compounds").into_response()),
         Some(codes) => {
             let mut v = Vec::new();

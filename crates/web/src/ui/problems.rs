@@ -95,9 +95,10 @@ async fn report(State(s): State<AppState>, viewer: Viewer, t: Tr, mut form: Mult
     if !photo.is_empty() {
         domain::problem::photo_type(&photo).page(t)?;
     }
-    let (p, _) = db::problems::create(&s.db, &viewer.actor(), &compound, category, &description, &location, Utc::now())
-        .await
-        .page(t)?;
+    let report =
+        db::problems::NewReport::new(&viewer.actor(), &compound, category, &description, &location, Utc::now())
+            .page(t)?;
+    let (p, _) = s.intake.report(report).await.page(t)?;
     if !photo.is_empty() {
         crate::api::problems::store_photo(&s, &viewer, p.id, &photo).await.page(t)?;
     }
