@@ -38,8 +38,9 @@ pub struct Db {
     /// this process therefore queue here. PostgreSQL needs no such lock.
     write_lock: Option<Arc<Mutex<()>>>,
     /// Counts committed changes that may alter who sees what (accounts,
-    /// grants, sessions, the registry). Callers that cache what a user may
-    /// see (the web layer's signed-in users) keep it only while this is
+    /// grants, sessions, the registry) or how the system is configured
+    /// (problem categories). Callers that cache such things (the web layer's
+    /// signed-in users and categories) keep them only while this is
     /// unchanged. Changes made by another process are not counted here.
     scope_epoch: Arc<AtomicU64>,
 }

@@ -98,6 +98,96 @@ async fn event(
     Ok(())
 }
 
+#[derive(FromQueryResult)]
+struct CategoryRow {
+    code: String,
+    name_zh: String,
+    name_en: String,
+    accept_hours: i64,
+    resolve_hours: i64,
+    active: bool,
+}
+
+/// Every category, withdrawn ones too, in the order forms offer them.
+pub async fn categories(db: &Db) -> Result<Vec<Category>> {
+    let rows: Vec<CategoryRow> = all(
+        db.conn(),
+        "SELECT code, name_zh, name_en, accept_hours, resolve_hours, active FROM problem_category \
+         ORDER BY position, code",
+        vec![],
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Category {
+            code: r.code,
+            name_zh: r.name_zh,
+            name_en: r.name_en,
+            accept_hours: r.accept_hours,
+            resolve_hours: r.resolve_hours,
+            active: r.active,
+        })
+        .collect())
+}
+
+/// Add a category or change one (names, deadlines, withdrawn or offered);
+/// audited. New deadlines apply to problems reported from now on.
+pub async fn save_category(db: &Db, actor: &Actor, c: &Category) -> Result<()> {
+    let tx = db.begin_write().await?;
+    let before: Option<CategoryRow> = one(
+        &*tx,
+        "SELECT code, name_zh, name_en, accept_hours, resolve_hours, active FROM problem_category WHERE code = $1",
+        vec![c.code.clone().into()],
+    )
+    .await?;
+    let vals = vec![
+        c.code.clone().into(),
+        c.name_zh.clone().into(),
+        c.name_en.clone().into(),
+        c.accept_hours.into(),
+        c.resolve_hours.into(),
+        c.active.into(),
+    ];
+    let before_json = match before {
+        Some(b) => {
+            exec(
+                &*tx,
+                "UPDATE problem_category SET name_zh = $2, name_en = $3, accept_hours = $4, resolve_hours = $5, \
+                 active = $6 WHERE code = $1",
+                vals,
+            )
+            .await?;
+            Some(serde_json::json!({"name_zh": b.name_zh, "name_en": b.name_en, "accept_hours": b.accept_hours,
+                "resolve_hours": b.resolve_hours, "active": b.active}))
+        }
+        None => {
+            exec(
+                &*tx,
+                "INSERT INTO problem_category (code, name_zh, name_en, accept_hours, resolve_hours, active, position) \
+                 VALUES ($1, $2, $3, $4, $5, $6, (SELECT COALESCE(MAX(position), 0) + 10 FROM problem_category))",
+                vals,
+            )
+            .await?;
+            None
+        }
+    };
+    crate::audit::append(
+        &*tx,
+        actor,
+        crate::audit::Change {
+            action: if before_json.is_some() { "update" } else { "create" },
+            entity: "problem_category",
+            entity_id: c.code.clone(),
+            region_path: None,
+            before: before_json,
+            after: serde_json::to_value(c).ok(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// A report ready to write: checked, its compound loaded (and the caller's
 /// scope over it checked), its clock read.
 #[derive(Debug, Clone)]
@@ -106,18 +196,20 @@ pub struct NewReport {
     pub compound_id: i64,
     pub compound_name: String,
     pub region_path: String,
-    pub category: Category,
+    pub category: String,
     pub description: String,
     pub location: String,
     /// Kept to microseconds, as both backends store it.
     pub now: DateTime<Utc>,
+    /// From the category's deadlines at the time of the report.
+    pub deadlines: problem::Deadlines,
 }
 
 impl NewReport {
     pub fn new(
         actor: &Actor,
         compound: &crate::compounds::Compound,
-        category: Category,
+        category: &Category,
         description: &str,
         location: &str,
         now: DateTime<Utc>,
@@ -134,15 +226,20 @@ impl NewReport {
         if compound.retired_at.is_some() {
             return Err(domain::Invalid::new("compound_id", "this compound is retired"));
         }
+        if !category.active {
+            return Err(domain::Invalid::new("category", "this category is no longer offered"));
+        }
+        let now = now.trunc_subsecs(6);
         Ok(NewReport {
             actor: actor.clone(),
             compound_id: compound.id,
             compound_name: compound.name.clone(),
             region_path: compound.region_path.clone(),
-            category,
+            category: category.code.clone(),
             description: description.to_owned(),
             location: location.to_owned(),
-            now: now.trunc_subsecs(6),
+            now,
+            deadlines: problem::deadlines(category, now),
         })
     }
 }
@@ -165,11 +262,11 @@ pub async fn write_reports(db: &Db, reports: &[NewReport]) -> Result<Vec<(Proble
     const COLS: usize = 10;
     let mut vals: Vec<Value> = Vec::with_capacity(reports.len() * COLS);
     for r in reports {
-        let d = problem::deadlines(r.category, r.now);
+        let d = r.deadlines;
         vals.extend([
             r.compound_id.into(),
             r.region_path.clone().into(),
-            r.category.as_str().into(),
+            r.category.clone().into(),
             r.description.clone().into(),
             r.actor.id.into(),
             r.now.into(),
@@ -220,7 +317,7 @@ pub async fn write_reports(db: &Db, reports: &[NewReport]) -> Result<Vec<(Proble
                 w.as_ref().is_some_and(|w| {
                     w.compound_id == r.compound_id
                         && w.reporter_id == r.actor.id
-                        && w.category == r.category.as_str()
+                        && w.category == r.category
                         && w.description == r.description
                         && w.location == r.location
                         && w.submitted_at == r.now
@@ -435,9 +532,7 @@ pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<Sweep> {
 /// Open problems of the same compound and category reported in the seven
 /// days before this one: possibly the same problem.
 pub async fn possible_duplicates(db: &Db, p: &Problem) -> Result<Vec<i64>> {
-    let c: Category =
-        Category::parse(&p.category).ok_or_else(|| domain::Invalid::new("category", "unknown stored category"))?;
-    open_alike(db, p.compound_id, c, p.submitted_at, Some(p.id)).await
+    open_alike(db, p.compound_id, &p.category, p.submitted_at, Some(p.id)).await
 }
 
 /// The latest few (at most 5) open problems of the same compound and category
@@ -446,7 +541,7 @@ pub async fn possible_duplicates(db: &Db, p: &Problem) -> Result<Vec<i64>> {
 pub async fn open_alike(
     db: &Db,
     compound_id: i64,
-    category: Category,
+    category: &str,
     at: DateTime<Utc>,
     except: Option<i64>,
 ) -> Result<Vec<i64>> {
@@ -456,7 +551,7 @@ pub async fn open_alike(
          AND state NOT IN ('closed', 'rejected') AND submitted_at >= $4 AND submitted_at <= $5 ORDER BY submitted_at DESC LIMIT 5",
         vec![
             compound_id.into(),
-            category.as_str().into(),
+            category.into(),
             except.unwrap_or(0).into(),
             (at - Duration::days(7)).into(),
             at.into(),

@@ -56,27 +56,74 @@ keyed!(
     }
 );
 
-keyed!(
-    /// Categories and their deadlines (accept within, resolve within).
-    Category {
-        General = "general",
-        Repair = "repair",
-        Utilities = "utilities",
-        Emergency = "emergency",
-        Environment = "environment",
-        Security = "security",
-        Complaint = "complaint",
-    }
-);
+/// A category of problems with its deadlines. Categories are data: the
+/// defaults are installed with the database (utilities resolved within 24 h,
+/// emergencies within 2 h, the rest accepted within 24 h and resolved within
+/// 7 days; migration m0008), administrators add,
+/// rename, re-time or withdraw them. A problem keeps its category's code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Category {
+    /// Stable key: lower-case letters, digits and '_' (also the Open311 service_code).
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    /// Hours to accept, and to resolve, from the report.
+    pub accept_hours: i64,
+    pub resolve_hours: i64,
+    /// Offered for new reports (withdrawn ones stay on old problems).
+    pub active: bool,
+}
 
 impl Category {
-    /// Hours to accept and to resolve. Utilities 24 h, emergencies 2 h, else 7 days.
-    pub fn deadlines(self) -> (i64, i64) {
-        match self {
-            Category::Emergency => (1, 2),
-            Category::Utilities => (4, 24),
-            _ => (24, 7 * 24),
+    /// Check a category as entered: a code, both names, and deadlines from
+    /// 1 hour to a year, accepting no later than resolving.
+    pub fn new(
+        code: &str,
+        name_zh: &str,
+        name_en: &str,
+        accept_hours: i64,
+        resolve_hours: i64,
+        active: bool,
+    ) -> Result<Category, Vec<Invalid>> {
+        let mut errors = Vec::new();
+        let code = code.trim();
+        if code.is_empty()
+            || code.len() > 32
+            || !code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            errors.push(Invalid::new("code", "use 1–32 lower-case letters, digits or _"));
         }
+        let (name_zh, name_en) = (name_zh.trim(), name_en.trim());
+        if name_zh.is_empty() || name_zh.chars().count() > 40 {
+            errors.push(Invalid::new("name_zh", "give a Chinese name of 1–40 characters"));
+        }
+        if name_en.is_empty() || name_en.chars().count() > 60 {
+            errors.push(Invalid::new("name_en", "give an English name of 1–60 characters"));
+        }
+        const YEAR: i64 = 366 * 24;
+        if !(1..=YEAR).contains(&accept_hours) {
+            errors.push(Invalid::new("accept_hours", "between 1 hour and a year"));
+        }
+        if !(1..=YEAR).contains(&resolve_hours) {
+            errors.push(Invalid::new("resolve_hours", "between 1 hour and a year"));
+        } else if accept_hours > resolve_hours {
+            errors.push(Invalid::new("resolve_hours", "cannot be shorter than the time to accept"));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Category {
+            code: code.to_owned(),
+            name_zh: name_zh.to_owned(),
+            name_en: name_en.to_owned(),
+            accept_hours,
+            resolve_hours,
+            active,
+        })
+    }
+
+    pub fn name(&self, zh: bool) -> &str {
+        if zh { &self.name_zh } else { &self.name_en }
     }
 }
 
@@ -130,9 +177,11 @@ pub struct Deadlines {
     pub resolve_by: DateTime<Utc>,
 }
 
-pub fn deadlines(c: Category, submitted_at: DateTime<Utc>) -> Deadlines {
-    let (a, r) = c.deadlines();
-    Deadlines { accept_by: submitted_at + Duration::hours(a), resolve_by: submitted_at + Duration::hours(r) }
+pub fn deadlines(c: &Category, submitted_at: DateTime<Utc>) -> Deadlines {
+    Deadlines {
+        accept_by: submitted_at + Duration::hours(c.accept_hours),
+        resolve_by: submitted_at + Duration::hours(c.resolve_hours),
+    }
 }
 
 /// Whether a problem in `state` is past a deadline at `now`.
@@ -188,16 +237,32 @@ mod tests {
     }
 
     #[test]
+    fn categories_are_checked_as_entered() {
+        let c = Category::new(" noise ", "噪音扰民", "Noise", 24, 72, true).unwrap();
+        assert_eq!((c.code.as_str(), c.name(true), c.name(false)), ("noise", "噪音扰民", "Noise"));
+        let e = Category::new("Noise!", "", "Noise", 0, 9000, true).unwrap_err();
+        let fields: Vec<&str> = e.iter().map(|i| i.field).collect();
+        assert_eq!(fields, ["code", "name_zh", "accept_hours", "resolve_hours"]);
+        let e = Category::new("noise", "噪音", "Noise", 48, 24, true).unwrap_err();
+        assert_eq!(e[0].field, "resolve_hours", "accepting after the resolve deadline makes no sense");
+    }
+
+    #[test]
     fn deadlines_overdue_escalation_and_auto_close() {
         let at = t("2026-01-05T08:00:00Z");
-        let d = deadlines(Category::Utilities, at);
+        let cat = |code: &str| match code {
+            "utilities" => Category::new(code, "水电气暖", "Utilities", 4, 24, true).unwrap(),
+            "emergency" => Category::new(code, "紧急情况", "Emergency", 1, 2, true).unwrap(),
+            _ => Category::new(code, "其他", "Other", 24, 168, true).unwrap(),
+        };
+        let d = deadlines(&cat("utilities"), at);
         assert_eq!(d.resolve_by, t("2026-01-06T08:00:00Z"));
         assert!(!overdue(State::Accepted, d, t("2026-01-06T08:00:00Z")), "on the deadline is not yet late");
         assert!(overdue(State::Accepted, d, t("2026-01-06T08:00:01Z")));
         assert!(overdue(State::Submitted, d, t("2026-01-05T12:00:01Z")), "not accepted within 4 h");
         assert!(!overdue(State::Resolved, d, t("2027-01-01T00:00:00Z")));
-        assert_eq!(deadlines(Category::Emergency, at).resolve_by, t("2026-01-05T10:00:00Z"));
-        assert_eq!(deadlines(Category::General, at).resolve_by, t("2026-01-12T08:00:00Z"));
+        assert_eq!(deadlines(&cat("emergency"), at).resolve_by, t("2026-01-05T10:00:00Z"));
+        assert_eq!(deadlines(&cat("general"), at).resolve_by, t("2026-01-12T08:00:00Z"));
         assert_eq!(escalate(Level::Community), Level::Street);
         assert_eq!(escalate(Level::Street), Level::County);
         assert_eq!(escalate(Level::County), Level::County);

@@ -9,6 +9,7 @@ mod m0004_plans;
 mod m0005_problems;
 mod m0006_photos;
 mod m0007_problem_indexes;
+mod m0008_problem_categories;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_problems::Migration),
             Box::new(m0006_photos::Migration),
             Box::new(m0007_problem_indexes::Migration),
+            Box::new(m0008_problem_categories::Migration),
         ]
     }
 }

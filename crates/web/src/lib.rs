@@ -30,6 +30,7 @@ pub struct AppState {
     pub viewers: std::sync::Arc<auth::ViewerCache>,
     /// Residents' reports are written through here, several to a transaction under load.
     pub intake: db::intake::Intake,
+    pub categories: std::sync::Arc<api::problems::Categories>,
     /// Where uploaded files (problem photos) live, named by their SHA-256.
     pub data_dir: std::path::PathBuf,
 }
@@ -41,6 +42,7 @@ impl AppState {
             db,
             throttle: Default::default(),
             viewers: Default::default(),
+            categories: Default::default(),
             data_dir,
         }
     }

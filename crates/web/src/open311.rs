@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use db::problems::Problem;
-use domain::problem::{Category, State as PState};
+use domain::problem::State as PState;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -141,14 +141,23 @@ async fn get_file(
             render(fmt, StatusCode::OK, "discovery", "endpoint", vec![rec])
         }
         "services" => {
-            let items = Category::ALL
+            let Ok(all) = s.categories.all(&s.db).await else {
+                return error(fmt, StatusCode::INTERNAL_SERVER_ERROR, "500", "internal error");
+            };
+            let items = all
                 .iter()
+                .filter(|c| c.active)
                 .map(|c| {
-                    let (a, r) = c.deadlines();
                     vec![
-                        ("service_code", c.as_str().to_owned()),
-                        ("service_name", c.as_str().to_owned()),
-                        ("description", format!("accept within {a} h, resolve within {r} h")),
+                        ("service_code", c.code.clone()),
+                        ("service_name", c.name_zh.clone()),
+                        (
+                            "description",
+                            format!(
+                                "{}: accept within {} h, resolve within {} h",
+                                c.name_en, c.accept_hours, c.resolve_hours
+                            ),
+                        ),
                         ("metadata", "false".to_owned()),
                         ("type", "realtime".to_owned()),
                         ("keywords", String::new()),
@@ -222,7 +231,10 @@ async fn post_file(State(s): State<AppState>, Path(file): Path<String>, RawForm(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let Some(category) = form.get("service_code").and_then(|c| Category::parse(c)) else {
+    let Some(category) = form.get("service_code").map(String::as_str).filter(|c| !c.trim().is_empty()) else {
+        return error(fmt, StatusCode::BAD_REQUEST, "400", "service_code is missing or unknown (see services)");
+    };
+    let Ok(category) = s.categories.offered(&s.db, category).await else {
         return error(fmt, StatusCode::BAD_REQUEST, "400", "service_code is missing or unknown (see services)");
     };
     // The compound is the request's address_id.
@@ -234,11 +246,17 @@ async fn post_file(State(s): State<AppState>, Path(file): Path<String>, RawForm(
         return error(fmt, StatusCode::NOT_FOUND, "404", "no such address_id");
     };
     let location = form.get("address_string").cloned().unwrap_or_default();
-    let report =
-        match db::problems::NewReport::new(&viewer.actor(), &compound, category, &description, &location, Utc::now()) {
-            Ok(r) => r,
-            Err(i) => return error(fmt, StatusCode::BAD_REQUEST, "400", &i.to_string()),
-        };
+    let report = match db::problems::NewReport::new(
+        &viewer.actor(),
+        &compound,
+        &category,
+        &description,
+        &location,
+        Utc::now(),
+    ) {
+        Ok(r) => r,
+        Err(i) => return error(fmt, StatusCode::BAD_REQUEST, "400", &i.to_string()),
+    };
     match s.intake.report(report).await {
         Ok((p, _)) => render(
             fmt,

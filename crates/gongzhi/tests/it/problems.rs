@@ -258,7 +258,7 @@ db_test! {
         let x = anon.get("/open311/v2/discovery.xml").await;
         assert!(x.header("content-type").starts_with("text/xml") && x.body.contains("<discovery><endpoint>"));
         let s = anon.get("/open311/v2/services.json").await.json();
-        assert_eq!(s.as_array().unwrap().len(), 7);
+        assert_eq!(s.as_array().unwrap().len(), 10, "the installed categories");
         assert!(s.as_array().unwrap().iter().any(|v| v["service_code"] == "utilities"));
         assert!(anon.get("/open311/v2/services.xml").await.body.contains("<service_code>emergency</service_code>"));
         assert_eq!(anon.get("/open311/v2/services.csv").await.status, 404);
@@ -327,9 +327,10 @@ db_test! {
         let company_id = admin.get("/api/v1/organisations?kind=company").await.json()["items"][0]["id"].as_i64().unwrap();
         let actor = |n: i64| db::Actor { id: Some(n), login: format!("r{n}") };
         let now = Utc::now();
+        let cats = db::problems::categories(&db).await.unwrap();
+        let category = |code: &str| cats.iter().find(|c| c.code == code).unwrap().clone();
         let report = |who: i64, c: &db::compounds::Compound, cat: &str, text: &str| {
-            let cat = domain::problem::Category::parse(cat).unwrap();
-            db::problems::NewReport::new(&actor(who), c, cat, text, "", now).unwrap()
+            db::problems::NewReport::new(&actor(who), c, &category(cat), text, "", now).unwrap()
         };
         // One batch: two reports alike in every value, one elsewhere, one by someone else.
         let batch = [
@@ -373,7 +374,70 @@ db_test! {
         // A retired compound takes no reports.
         let mut retired = served.clone();
         retired.retired_at = Some(now);
-        let cat = domain::problem::Category::parse("repair").unwrap();
-        assert_eq!(db::problems::NewReport::new(&actor(1), &retired, cat, "x", "", now).unwrap_err().field, "compound_id");
+        assert_eq!(db::problems::NewReport::new(&actor(1), &retired, &category("repair"), "x", "", now).unwrap_err().field, "compound_id");
+    }
+}
+
+db_test! {
+    async fn categories_are_configured_by_administrators(db: Db) {
+        dezhou(&db).await;
+        let admin = App::new(&db).await;
+        let fh = "371402001009";
+        rows(&admin, "compounds", json!([{"community_code": fh, "name": "丰华小区"}])).await;
+        let compound = db::compounds::find_in(db.conn(), fh, "丰华小区").await.unwrap().unwrap().id;
+        let worker = App::anonymous(&db).with_token(&user_token(&db, "sq", "worker", fh).await);
+        // The installed ones: the list, with its deadlines.
+        let all = worker.get("/api/v1/problem-categories").await.json();
+        let codes: Vec<&str> = all.as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
+        for c in ["environment", "roads", "parking", "greening", "repair", "security", "utilities", "complaint", "emergency"] {
+            assert!(codes.contains(&c), "{c}");
+        }
+        let hours = |code: &str| {
+            let c = all.as_array().unwrap().iter().find(|c| c["code"] == code).unwrap();
+            (c["accept_hours"].as_i64().unwrap(), c["resolve_hours"].as_i64().unwrap())
+        };
+        assert_eq!((hours("parking"), hours("utilities").1, hours("emergency").1), ((24, 168), 24, 2));
+
+        // Only administrators change them; bad input names every field.
+        let noise = json!({"name_zh": "噪音扰民", "name_en": "Noise", "accept_hours": 12, "resolve_hours": 72});
+        assert_eq!(worker.json("PUT", "/api/v1/problem-categories/noise", noise.clone()).await.status, 403);
+        let r = admin.json("PUT", "/api/v1/problem-categories/Noise!", json!({"name_zh": "", "name_en": "x", "accept_hours": 0, "resolve_hours": 1})).await;
+        assert_eq!(r.status, 422);
+        for f in ["code", "name_zh", "accept_hours"] {
+            assert!(r.body.contains(f), "{f}: {}", r.body);
+        }
+        assert_eq!(admin.json("PUT", "/api/v1/problem-categories/noise", noise.clone()).await.status, 200);
+        // A report in the new category takes its deadlines.
+        let r = worker.json("POST", "/api/v1/problems", json!({"compound_id": compound, "category": "noise", "description": "夜间施工"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let p = db::problems::get(&db, r.json()["id"].as_i64().unwrap()).await.unwrap();
+        assert_eq!((p.accept_by - p.submitted_at, p.resolve_by - p.submitted_at), (Duration::hours(12), Duration::hours(72)));
+        assert!(worker.get("/problems").await.body.contains("噪音扰民"), "offered on the form");
+        let services = worker.get("/open311/v2/services.json").await.body;
+        assert!(services.contains("\"noise\""));
+
+        // Withdrawn: no longer offered, old problems keep it; the change is audited.
+        let mut off = noise.clone();
+        off["active"] = json!(false);
+        assert_eq!(admin.json("PUT", "/api/v1/problem-categories/noise", off).await.status, 200);
+        let r = worker.json("POST", "/api/v1/problems", json!({"compound_id": compound, "category": "noise", "description": "又在施工"})).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(!worker.get("/open311/v2/services.json").await.body.contains("\"noise\""));
+        assert!(worker.get(&format!("/problems/{}", p.id)).await.body.contains("噪音扰民"), "the old problem keeps its name");
+        assert!(matches!(db::audit::verify(&db).await.unwrap(), db::audit::Verdict::Intact { .. }));
+        let (log, _) = db::audit::list(&db, None, domain::Paging::new(None, Some(100))).await.unwrap();
+        let changes = log.iter().filter(|r| r.entity == "problem_category" && r.entity_id == "noise").count();
+        assert_eq!(changes, 2, "added, then withdrawn");
+
+        // The page: everyone sees the list, administrators the form.
+        let page = worker.get("/problems/categories").await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("停车管理") && !page.body.contains("name=\"name_zh\""));
+        let page = admin.get("/problems/categories?edit=noise").await.body;
+        assert!(page.contains("name=\"name_zh\"") && page.contains("value=\"噪音扰民\""));
+        let r = admin.form("/problems/categories", &[("code", "pets"), ("name_zh", "宠物管理"), ("name_en", "Pets"), ("accept_hours", "24"), ("resolve_hours", "72"), ("active", "on")]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        assert_eq!(worker.form("/problems/categories", &[("code", "pets2"), ("name_zh", "x"), ("name_en", "x"), ("accept_hours", "1"), ("resolve_hours", "2")]).await.status, 403);
+        assert!(worker.get("/problems").await.body.contains("宠物管理"));
     }
 }

@@ -77,6 +77,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(kpi::bulletin))
         .routes(routes!(plans::current))
         .routes(routes!(problems::rates))
+        .routes(routes!(problems::list_categories))
+        .routes(routes!(problems::put_category))
         .routes(routes!(problems::create, problems::list))
         .routes(routes!(problems::get_one))
         .routes(routes!(problems::step))

@@ -9,6 +9,7 @@ use db::problems::{Event, Problem};
 use domain::access::Action;
 use domain::problem::{By, Category, Rating, Step};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 use super::Page;
@@ -19,7 +20,7 @@ use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody};
 #[derive(Deserialize, ToSchema)]
 pub struct ProblemIn {
     pub compound_id: i64,
-    /// general, repair, utilities, emergency, environment, security, complaint
+    /// A category's code (see `/api/v1/problem-categories`).
     pub category: String,
     pub description: String,
     /// Where in the compound (building, entrance, unit, a place).
@@ -47,6 +48,89 @@ fn out(p: &Problem, events: Vec<Event>) -> ProblemOut {
     }
 }
 
+/// The categories as last read, kept a few seconds: every report needs its
+/// category, and they change rarely. Any committed change of configuration
+/// in this process (the scope epoch) drops them at once.
+#[derive(Default)]
+pub struct Categories {
+    kept: std::sync::Mutex<Option<Kept>>,
+}
+
+/// The list, with the scope epoch and the instant it was read at.
+type Kept = (u64, std::time::Instant, Arc<Vec<Category>>);
+
+impl Categories {
+    pub async fn all(&self, db: &db::Db) -> Result<Arc<Vec<Category>>, AppError> {
+        let epoch = db.scope_epoch();
+        if let Some((e, at, list)) = &*self.kept.lock().expect("categories lock")
+            && *e == epoch
+            && at.elapsed() < crate::auth::VIEWER_TTL
+        {
+            return Ok(list.clone());
+        }
+        let list = Arc::new(db::problems::categories(db).await?);
+        *self.kept.lock().expect("categories lock") = Some((epoch, std::time::Instant::now(), list.clone()));
+        Ok(list)
+    }
+
+    /// A category offered for new reports, by code.
+    pub async fn offered(&self, db: &db::Db, code: &str) -> Result<Category, AppError> {
+        let code = code.trim();
+        self.all(db).await?.iter().find(|c| c.code == code && c.active).cloned().ok_or_else(|| {
+            AppError::from(domain::Invalid::new("category", format!("{code:?} is not a category offered")))
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct CategoryIn {
+    pub name_zh: String,
+    pub name_en: String,
+    pub accept_hours: i64,
+    pub resolve_hours: i64,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The categories of problems with their deadlines (withdrawn ones marked inactive).
+#[utoipa::path(get, path = "/api/v1/problem-categories", tag = "problems",
+    responses((status = 200, body = Vec<Object>)))]
+pub async fn list_categories(AxState(s): AxState<AppState>, _viewer: Viewer) -> Result<Json<Vec<Category>>, AppError> {
+    Ok(Json(s.categories.all(&s.db).await?.as_ref().clone()))
+}
+
+/// Add or change a category (administrators). New deadlines apply to problems reported from then on.
+#[utoipa::path(put, path = "/api/v1/problem-categories/{code}", tag = "problems", request_body = CategoryIn,
+    params(("code" = String, Path)),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_category(
+    AxState(s): AxState<AppState>,
+    viewer: Viewer,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(b): ApiJson<CategoryIn>,
+) -> Result<Json<Category>, AppError> {
+    Ok(Json(save_category(&s, &viewer, &code, &b).await?))
+}
+
+pub(crate) async fn save_category(
+    s: &AppState,
+    viewer: &Viewer,
+    code: &str,
+    b: &CategoryIn,
+) -> Result<Category, AppError> {
+    if !viewer.is_admin() {
+        return Err(AppError::forbidden());
+    }
+    let c = Category::new(code, &b.name_zh, &b.name_en, b.accept_hours, b.resolve_hours, b.active)
+        .map_err(AppError::invalid)?;
+    db::problems::save_category(&s.db, &viewer.actor(), &c).await?;
+    Ok(c)
+}
+
 pub(crate) async fn load(s: &AppState, v: &Viewer, id: i64) -> Result<Problem, AppError> {
     let p = db::problems::get(&s.db, id).await?;
     if v.sees_problem(&p) { Ok(p) } else { Err(AppError::not_found()) }
@@ -61,14 +145,12 @@ pub async fn create(
     ApiJson(b): ApiJson<ProblemIn>,
 ) -> Result<(StatusCode, Json<ProblemOut>), AppError> {
     let compound = viewer.compound(&s.db, b.compound_id, Action::Read).await?;
-    let category = Category::parse(&b.category).ok_or_else(|| {
-        AppError::from(domain::Invalid::new("category", format!("{:?} is not a category", b.category)))
-    })?;
-    let report = NewReport::new(&viewer.actor(), &compound, category, &b.description, &b.location, Utc::now())?;
+    let category = s.categories.offered(&s.db, &b.category).await?;
+    let report = NewReport::new(&viewer.actor(), &compound, &category, &b.description, &b.location, Utc::now())?;
     // The look-up of alike reports runs beside the write, not after it.
     let (created, alike) = tokio::join!(
         s.intake.report(report.clone()),
-        db::problems::open_alike(&s.db, compound.id, category, report.now, None)
+        db::problems::open_alike(&s.db, compound.id, &category.code, report.now, None)
     );
     let (p, submitted) = created?;
     let mut o = out(&p, vec![submitted]);

@@ -23,6 +23,7 @@ use crate::i18n::Tr;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/problems", get(inbox).post(report))
+        .route("/problems/categories", get(categories_page).post(category_save))
         .route("/problems/{id}", get(detail))
         .route("/problems/{id}/steps", post(step))
         .route("/problems/{id}/rating", post(rating))
@@ -45,7 +46,18 @@ struct InboxPage {
     all: bool,
     /// Compounds the reader may report in (id, name).
     compounds: Vec<(i64, String)>,
-    categories: &'static [Category],
+    categories: std::sync::Arc<Vec<Category>>,
+}
+
+/// A category's name in the reader's language (its code if it is unknown).
+fn category_name(t: Tr, all: &[Category], code: &str) -> String {
+    all.iter().find(|c| c.code == code).map_or_else(|| code.to_owned(), |c| c.name(t.is_zh()).to_owned())
+}
+
+impl InboxPage {
+    fn category(&self, code: &str) -> String {
+        category_name(self.t, &self.categories, code)
+    }
 }
 
 async fn inbox(
@@ -67,7 +79,8 @@ async fn inbox(
         .into_iter()
         .map(|c| (c.id, format!("{} · {}", c.name, c.region_name)))
         .collect();
-    Ok(render(&InboxPage { t, me: Me::of(&viewer), rows, total, all, compounds, categories: Category::ALL }))
+    let categories = s.categories.all(&s.db).await.page(t)?;
+    Ok(render(&InboxPage { t, me: Me::of(&viewer), rows, total, all, compounds, categories }))
 }
 
 /// The report form (multipart: it may carry a photo taken on the phone).
@@ -88,15 +101,13 @@ async fn report(State(s): State<AppState>, viewer: Viewer, t: Tr, mut form: Mult
     }
     let compound = compound.ok_or_else(|| domain::Invalid::new("compound_id", "choose the compound")).page(t)?;
     let compound = viewer.compound(&s.db, compound, domain::access::Action::Read).await.page(t)?;
-    let category = Category::parse(&category)
-        .ok_or_else(|| domain::Invalid::new("category", format!("{category:?} is not a category")))
-        .page(t)?;
+    let category = s.categories.offered(&s.db, &category).await.page(t)?;
     // Check the photo before anything is written.
     if !photo.is_empty() {
         domain::problem::photo_type(&photo).page(t)?;
     }
     let report =
-        db::problems::NewReport::new(&viewer.actor(), &compound, category, &description, &location, Utc::now())
+        db::problems::NewReport::new(&viewer.actor(), &compound, &category, &description, &location, Utc::now())
             .page(t)?;
     let (p, _) = s.intake.report(report).await.page(t)?;
     if !photo.is_empty() {
@@ -124,6 +135,10 @@ async fn photo(
 }
 
 impl DetailPage {
+    fn category(&self) -> &str {
+        &self.category
+    }
+
     /// A timeline step in the reader's language (`rate:…` and `escalate:…` carry a value).
     fn step_label(&self, step: &str) -> String {
         let t = self.t;
@@ -146,6 +161,8 @@ struct DetailPage {
     can_rate: bool,
     duplicates: Vec<i64>,
     photos: Vec<db::problems::Photo>,
+    /// The category's name in the reader's language.
+    category: String,
 }
 
 async fn detail(
@@ -169,7 +186,8 @@ async fn detail(
         }
     }
     let photos = db::problems::photos(&s.db, id).await.page(t)?;
-    Ok(render(&DetailPage { t, me: Me::of(&viewer), p, events, steps, can_rate, duplicates, photos }))
+    let category = category_name(t, &s.categories.all(&s.db).await.page(t)?, &p.category);
+    Ok(render(&DetailPage { t, me: Me::of(&viewer), p, events, steps, can_rate, duplicates, photos, category }))
 }
 
 #[derive(Deserialize)]
@@ -204,4 +222,72 @@ async fn rating(
 ) -> Result<Redirect, UiError> {
     rate_as(&s, &viewer, id, &f.rating).await.map_err(|e: AppError| UiError(e, t))?;
     Ok(Redirect::to(&format!("/problems/{id}")))
+}
+
+#[derive(Template)]
+#[template(path = "problem_categories.html")]
+struct CategoriesPage {
+    t: Tr,
+    me: Option<Me>,
+    categories: std::sync::Arc<Vec<Category>>,
+    can_manage: bool,
+    /// The form's values: the category being changed, or a new one.
+    editing: Category,
+}
+
+#[derive(Deserialize)]
+struct CategoriesParams {
+    edit: Option<String>,
+}
+
+/// The categories and their deadlines; administrators add and change them here.
+async fn categories_page(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Query(q): Query<CategoriesParams>,
+) -> Result<Html<String>, UiError> {
+    let categories = s.categories.all(&s.db).await.page(t)?;
+    let editing = q.edit.and_then(|code| categories.iter().find(|c| c.code == code).cloned()).unwrap_or(Category {
+        code: String::new(),
+        name_zh: String::new(),
+        name_en: String::new(),
+        accept_hours: 24,
+        resolve_hours: 168,
+        active: true,
+    });
+    Ok(render(&CategoriesPage { t, me: Me::of(&viewer), categories, can_manage: viewer.is_admin(), editing }))
+}
+
+#[derive(Deserialize)]
+struct CategoryForm {
+    code: String,
+    name_zh: String,
+    name_en: String,
+    accept_hours: String,
+    resolve_hours: String,
+    /// A checkbox: present when ticked.
+    active: Option<String>,
+}
+
+async fn category_save(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Form(f): Form<CategoryForm>,
+) -> Result<Redirect, UiError> {
+    let hours = |field: &'static str, v: &str| {
+        v.trim()
+            .parse::<i64>()
+            .map_err(|_| domain::Invalid::new(field, format!("{v:?} is not a whole number of hours")))
+    };
+    let b = crate::api::problems::CategoryIn {
+        name_zh: f.name_zh,
+        name_en: f.name_en,
+        accept_hours: hours("accept_hours", &f.accept_hours).page(t)?,
+        resolve_hours: hours("resolve_hours", &f.resolve_hours).page(t)?,
+        active: f.active.is_some(),
+    };
+    crate::api::problems::save_category(&s, &viewer, &f.code, &b).await.page(t)?;
+    Ok(Redirect::to("/problems/categories"))
 }
