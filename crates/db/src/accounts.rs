@@ -35,7 +35,8 @@ fn unique(e: DbErr, what: &str) -> DbError {
 pub fn check_login(login: &str) -> Result<String, domain::Invalid> {
     let l = login.trim();
     if l.is_empty() || l.len() > 64 || !l.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
-        return Err(domain::Invalid::new("login", "login must be 1–64 letters, digits, '.', '_' or '-'"));
+        return Err(domain::Invalid::new("login", "login must be 1–64 letters, digits, '.', '_' or '-'")
+            .zh("登录名须为 1–64 个字母、数字、“.”、“_”或“-”"));
     }
     Ok(l.to_owned())
 }
@@ -206,7 +207,9 @@ pub struct Token {
 pub async fn create_token(db: &Db, actor: &Actor, user_id: i64, name: &str, token_hash: &str) -> Result<i64> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(domain::Invalid::new("name", "a token needs a name of 1–100 characters").into());
+        return Err(domain::Invalid::new("name", "a token needs a name of 1–100 characters")
+            .zh("令牌名称须为 1–100 个字符")
+            .into());
     }
     let tx = db.begin_write().await?;
     let id: Id = one(

@@ -168,9 +168,10 @@ pub async fn create(
     model: Option<(ServiceModel, NaiveDate)>,
 ) -> Result<Compound> {
     domain::compound::check_region(&d.region)?;
-    let region = regions::get(db, &d.region)
-        .await?
-        .ok_or_else(|| domain::Invalid::new("region", format!("region {} does not exist", d.region)))?;
+    let region = regions::get(db, &d.region).await?.ok_or_else(|| {
+        domain::Invalid::new("region", format!("region {} does not exist", d.region))
+            .zh(format!("区划 {} 不存在", d.region))
+    })?;
     let tx = db.begin_write().await?;
     let id = insert_in(&*tx, d, &region.path).await.map_err(|e| conflict_on_unique(e, DUP_NAME))?;
     if let Some((m, from)) = model {
@@ -491,13 +492,13 @@ impl BuildingSpec {
     pub fn check(&self) -> Result<(), domain::Invalid> {
         domain::compound::check_name(&self.name)?;
         if !(1..=100).contains(&self.floors) {
-            return Err(domain::Invalid::new("floors", "floors must be 1–100"));
+            return Err(domain::Invalid::new("floors", "floors must be 1–100").zh("层数须为 1–100"));
         }
         if !(1..=20).contains(&self.entrances) {
-            return Err(domain::Invalid::new("entrances", "entrances must be 1–20"));
+            return Err(domain::Invalid::new("entrances", "entrances must be 1–20").zh("单元数须为 1–20"));
         }
         if !(0..=20).contains(&self.units_per_floor) {
-            return Err(domain::Invalid::new("units_per_floor", "units per floor must be 0–20"));
+            return Err(domain::Invalid::new("units_per_floor", "units per floor must be 0–20").zh("每层户数须为 0–20"));
         }
         Ok(())
     }
@@ -541,7 +542,7 @@ pub async fn update_building(
 ) -> Result<BuildingSummary> {
     let name = name.map(domain::compound::check_name).transpose()?;
     if floors.is_some_and(|f| !(1..=100).contains(&f)) {
-        return Err(domain::Invalid::new("floors", "floors must be 1–100").into());
+        return Err(domain::Invalid::new("floors", "floors must be 1–100").zh("层数须为 1–100").into());
     }
     let tx = db.begin_write().await?;
     let before = building_in(&*tx, id).await?;

@@ -49,14 +49,18 @@ pub async fn current(db: &Db) -> Result<Option<(Plan, Vec<Target>)>> {
 /// Set (add or replace) one target of a plan; audited under the region it concerns.
 pub async fn set_target(db: &Db, actor: &Actor, plan_id: i64, t: &Target) -> Result<()> {
     if !(0..=1000).contains(&t.permille) {
-        return Err(domain::Invalid::new("target", "a target is between 0 and 100%").into());
+        return Err(domain::Invalid::new("target", "a target is between 0 and 100%")
+            .zh("目标须在 0 到 100% 之间")
+            .into());
     }
     let tx = db.begin_write().await?;
     let plan: Option<Plan> =
         one(&*tx, "SELECT id, name, start_year, end_year FROM plan WHERE id = $1", vec![plan_id.into()]).await?;
     let plan = plan.ok_or(DbError::NotFound)?;
     if !(plan.start_year..=plan.end_year).contains(&t.year) {
-        return Err(domain::Invalid::new("year", format!("the plan runs {}–{}", plan.start_year, plan.end_year)).into());
+        return Err(domain::Invalid::new("year", format!("the plan runs {}–{}", plan.start_year, plan.end_year))
+            .zh(format!("该计划的年份为 {}–{}", plan.start_year, plan.end_year))
+            .into());
     }
     exec(
         &*tx,

@@ -218,16 +218,18 @@ impl NewReport {
         let description = description.trim();
         let location = location.trim();
         if location.chars().count() > 100 {
-            return Err(domain::Invalid::new("location", "the place in the compound is longer than 100 characters"));
+            return Err(domain::Invalid::new("location", "the place in the compound is longer than 100 characters")
+                .zh("小区内位置不能超过 100 个字"));
         }
         if description.is_empty() || description.chars().count() > 2000 {
-            return Err(domain::Invalid::new("description", "describe the problem in 1–2000 characters"));
+            return Err(domain::Invalid::new("description", "describe the problem in 1–2000 characters")
+                .zh("请用 1–2000 个字描述问题"));
         }
         if compound.retired_at.is_some() {
-            return Err(domain::Invalid::new("compound_id", "this compound is retired"));
+            return Err(domain::Invalid::new("compound_id", "this compound is retired").zh("该小区已注销"));
         }
         if !category.active {
-            return Err(domain::Invalid::new("category", "this category is no longer offered"));
+            return Err(domain::Invalid::new("category", "this category is no longer offered").zh("该类别已停用"));
         }
         let now = now.trunc_subsecs(6);
         Ok(NewReport {
@@ -387,10 +389,11 @@ pub async fn step(
 ) -> Result<Problem> {
     let tx = db.begin_write_in_scope().await?;
     let p = get_in(&*tx, id).await?;
-    let from = State::parse(&p.state).ok_or_else(|| domain::Invalid::new("state", "unknown stored state"))?;
+    let from = State::parse(&p.state)
+        .ok_or_else(|| domain::Invalid::new("state", "unknown stored state").zh("存储的状态无法识别"))?;
     let to = problem::next(from, step, by)?;
     if step == Step::Reject && note.trim().is_empty() {
-        return Err(domain::Invalid::new("note", "a rejection needs a reason").into());
+        return Err(domain::Invalid::new("note", "a rejection needs a reason").zh("退回须说明理由").into());
     }
     let resolved_at = if to == State::Resolved { Some(now) } else { p.resolved_at };
     let reason = if step == Step::Reject { Some(note.trim().to_owned()) } else { p.reason.clone() };
@@ -410,7 +413,9 @@ pub async fn rate(db: &Db, actor: &Actor, id: i64, rating: Rating, now: DateTime
     let tx = db.begin_write_in_scope().await?;
     let p = get_in(&*tx, id).await?;
     if p.state != State::Resolved.as_str() {
-        return Err(domain::Invalid::new("rating", "only a resolved problem can be rated").into());
+        return Err(domain::Invalid::new("rating", "only a resolved problem can be rated")
+            .zh("只有已办结的诉求才能评价")
+            .into());
     }
     let to = problem::after_rating(rating);
     exec(

@@ -217,10 +217,13 @@ pub async fn import(
         orphans.sort();
         orphans.truncate(10);
         let list: Vec<&str> = orphans.iter().map(|s| s.as_str()).collect();
-        return Err(DbError::Invalid(domain::Invalid::new(
-            "parent",
-            format!("parent regions missing from the files and the database: {}", list.join(", ")),
-        )));
+        return Err(DbError::Invalid(
+            domain::Invalid::new(
+                "parent",
+                format!("parent regions missing from the files and the database: {}", list.join(", ")),
+            )
+            .zh(format!("文件和数据库中都没有这些上级区划：{}", list.join(", "))),
+        ));
     }
 
     let mut stats = ImportStats::default();

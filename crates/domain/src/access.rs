@@ -39,6 +39,7 @@ impl Role {
                 "role",
                 format!("{s:?} is not a role (admin, supervisor, officer, worker, company, committee, resident)"),
             )
+            .zh(format!("“{s}”不是角色（admin、supervisor、officer、worker、company、committee、resident）"))
         })
     }
 
@@ -94,7 +95,7 @@ impl Scope {
             rest.parse::<i64>()
                 .ok()
                 .filter(|n| *n > 0)
-                .ok_or_else(|| Invalid::new("scope", format!("{rest:?} is not an id")))
+                .ok_or_else(|| Invalid::new("scope", format!("{rest:?} is not an id")).zh(format!("“{rest}”不是编号")))
         };
         if let Some(rest) = s.strip_prefix("company:") {
             return Ok(Scope::Company(id(rest)?));
@@ -110,6 +111,7 @@ impl Scope {
                 "scope",
                 format!("{s:?} is not a scope (all, a region code, company:ID, compound:ID or unit:ID)"),
             )
+            .zh(format!("“{s}”不是范围（all、区划代码、company:ID、compound:ID 或 unit:ID）"))
         })
     }
 
@@ -154,7 +156,8 @@ impl Grant {
                 Role::Committee => "compound:ID",
                 Role::Resident => "unit:ID",
             };
-            Err(Invalid::new("scope", format!("a {} needs {want} as scope, not {}", role.as_str(), scope.to_text())))
+            Err(Invalid::new("scope", format!("a {} needs {want} as scope, not {}", role.as_str(), scope.to_text()))
+                .zh(format!("角色 {} 的范围须为 {want}，而不是 {}", role.as_str(), scope.to_text())))
         }
     }
 }

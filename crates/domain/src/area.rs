@@ -26,7 +26,10 @@ impl Area {
     /// rather than a silent rounding.
     pub fn parse(field: &'static str, s: &str) -> Result<Self, Invalid> {
         let s = s.trim();
-        let bad = || Invalid::new(field, format!("{s:?} is not an area in m² (e.g. 85.50)"));
+        let bad = || {
+            Invalid::new(field, format!("{s:?} is not an area in m² (e.g. 85.50)"))
+                .zh(format!("“{s}”不是以平方米计的面积（如 85.50）"))
+        };
         let (int, frac) = s.split_once('.').unwrap_or((s, ""));
         if int.is_empty()
             || !int.bytes().all(|b| b.is_ascii_digit())

@@ -42,7 +42,7 @@ impl ServiceModel {
             Invalid::new(
                 "service_model",
                 format!("{s:?} is not a service model (professional, party_led, cooperative, soe_backstop, self_managed, none)"),
-            )
+            ).zh(format!("“{s}”不是服务模式（professional、party_led、cooperative、soe_backstop、self_managed、none）"))
         })
     }
 
@@ -86,17 +86,18 @@ pub struct CompoundPatch {
 pub fn check_region(region: &RegionCode) -> Result<(), Invalid> {
     match region.level() {
         Level::Community | Level::Grid => Ok(()),
-        l => Err(Invalid::new("region", format!("a compound belongs to a community or grid, not a {}", l.as_str()))),
+        l => Err(Invalid::new("region", format!("a compound belongs to a community or grid, not a {}", l.as_str()))
+            .zh(format!("小区须隶属社区或网格，而不是{}", l.as_str()))),
     }
 }
 
 pub fn check_name(name: &str) -> Result<String, Invalid> {
     let n = name.trim();
     if n.is_empty() {
-        return Err(Invalid::new("name", "name is required"));
+        return Err(Invalid::new("name", "name is required").zh("名称为必填项"));
     }
     if n.chars().count() > 100 {
-        return Err(Invalid::new("name", "name is longer than 100 characters"));
+        return Err(Invalid::new("name", "name is longer than 100 characters").zh("名称不能超过 100 个字"));
     }
     Ok(n.to_owned())
 }
@@ -104,7 +105,7 @@ pub fn check_name(name: &str) -> Result<String, Invalid> {
 pub fn check_address(address: &str) -> Result<String, Invalid> {
     let a = address.trim();
     if a.chars().count() > 200 {
-        return Err(Invalid::new("address", "address is longer than 200 characters"));
+        return Err(Invalid::new("address", "address is longer than 200 characters").zh("地址不能超过 200 个字"));
     }
     Ok(a.to_owned())
 }
@@ -112,7 +113,8 @@ pub fn check_address(address: &str) -> Result<String, Invalid> {
 pub fn check_year_built(year: Option<i32>, this_year: i32) -> Result<Option<i32>, Invalid> {
     match year {
         Some(y) if !(1900..=this_year).contains(&y) => {
-            Err(Invalid::new("year_built", format!("year {y} is outside 1900–{this_year}")))
+            Err(Invalid::new("year_built", format!("year {y} is outside 1900–{this_year}"))
+                .zh(format!("年份 {y} 不在 1900–{this_year} 之间")))
         }
         y => Ok(y),
     }
@@ -120,7 +122,8 @@ pub fn check_year_built(year: Option<i32>, this_year: i32) -> Result<Option<i32>
 
 pub fn check_households(h: i32) -> Result<i32, Invalid> {
     if !(0..=100_000).contains(&h) {
-        return Err(Invalid::new("households", format!("{h} households is outside 0–100000")));
+        return Err(Invalid::new("households", format!("{h} households is outside 0–100000"))
+            .zh(format!("户数 {h} 不在 0–100000 之间")));
     }
     Ok(h)
 }
@@ -143,7 +146,9 @@ fn opt_int(field: &'static str, s: &str) -> Result<Option<i32>, Invalid> {
     if s.is_empty() {
         return Ok(None);
     }
-    s.parse::<i32>().map(Some).map_err(|_| Invalid::new(field, format!("{s:?} is not a whole number")))
+    s.parse::<i32>()
+        .map(Some)
+        .map_err(|_| Invalid::new(field, format!("{s:?} is not a whole number")).zh(format!("“{s}”不是整数")))
 }
 
 impl CompoundInput {
@@ -151,7 +156,7 @@ impl CompoundInput {
     pub fn parse(&self, this_year: i32) -> Result<CompoundDraft, Vec<Invalid>> {
         let mut errs = Vec::new();
         let region = RegionCode::parse(&self.region)
-            .map_err(|e| Invalid::new("region", e.reason))
+            .map_err(|e| e.for_field("region"))
             .and_then(|r| check_region(&r).map(|_| r))
             .map_err(|e| errs.push(e))
             .ok();

@@ -54,7 +54,8 @@ pub fn holds_on(from: NaiveDate, to: Option<NaiveDate>, date: NaiveDate) -> bool
 pub fn check_succession(current_from: Option<NaiveDate>, effective: NaiveDate) -> Result<(), Invalid> {
     match current_from {
         Some(f) if effective <= f => {
-            Err(Invalid::new("effective_from", format!("must be after {f}, when the current value took effect")))
+            Err(Invalid::new("effective_from", format!("must be after {f}, when the current value took effect"))
+                .zh(format!("须晚于当前取值的生效日期 {f}")))
         }
         _ => Ok(()),
     }
@@ -70,12 +71,14 @@ pub fn check_correction(
     if let Some(p) = prev_from
         && new_from <= p
     {
-        return Err(Invalid::new("valid_from", format!("must be after {p}, when the value before it took effect")));
+        return Err(Invalid::new("valid_from", format!("must be after {p}, when the value before it took effect"))
+            .zh(format!("须晚于前一取值的生效日期 {p}")));
     }
     if let Some(t) = own_to
         && new_from >= t
     {
-        return Err(Invalid::new("valid_from", format!("must be before {t}, when the value after it took effect")));
+        return Err(Invalid::new("valid_from", format!("must be before {t}, when the value after it took effect"))
+            .zh(format!("须早于后一取值的生效日期 {t}")));
     }
     Ok(())
 }

@@ -23,7 +23,8 @@ impl CreditCode {
             return Err(Invalid::new(
                 field,
                 format!("{s:?} has {} characters; a credit code has 18", s.chars().count()),
-            ));
+            )
+            .zh(format!("“{s}”有 {} 个字符；统一社会信用代码为 18 位", s.chars().count())));
         }
         let mut values = [0u32; 18];
         for (i, b) in s.bytes().enumerate() {
@@ -37,7 +38,12 @@ impl CreditCode {
                             i + 1,
                             b as char
                         ),
-                    ));
+                    )
+                    .zh(format!(
+                        "“{s}”：第 {} 个字符（{:?}）不允许出现（代码中没有 I、O、S、V、Z）",
+                        i + 1,
+                        b as char
+                    )));
                 }
             }
         }
@@ -50,7 +56,8 @@ impl CreditCode {
                     "{s:?}: the check character should be {:?}; the code is mistyped",
                     CHARSET[check as usize] as char
                 ),
-            ));
+            )
+            .zh(format!("“{s}”：校验位应为 {:?}，代码有误", CHARSET[check as usize] as char)));
         }
         Ok(CreditCode(s))
     }
@@ -70,7 +77,8 @@ impl CreditCode {
                 let check = CHARSET[((31 - sum % 31) % 31) as usize] as char;
                 CreditCode::parse(&format!("{first17}{check}"))
             }
-            _ => Err(Invalid::new("credit_code", format!("{first17:?} is not 17 allowed characters"))),
+            _ => Err(Invalid::new("credit_code", format!("{first17:?} is not 17 allowed characters"))
+                .zh(format!("“{first17}”不是 17 个有效字符"))),
         }
     }
 }
@@ -110,7 +118,7 @@ macro_rules! text_enum {
                 let t = s.trim();
                 $name::ALL.iter().copied().find(|v| v.as_str() == t).ok_or_else(|| {
                     let all: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
-                    Invalid::new($field, format!("{t:?} is not one of {}", all.join(", ")))
+                    Invalid::new($field, format!("{t:?} is not one of {}", all.join(", "))).zh(format!("“{t}”不是以下之一：{}", all.join(", ")))
                 })
             }
         }
@@ -203,7 +211,8 @@ impl Phone {
             Err(Invalid::new(
                 "phone",
                 format!("{s:?} is not a phone number (11-digit mobile or landline with area code)"),
-            ))
+            )
+            .zh(format!("“{s}”不是电话号码（11 位手机号或带区号的座机）")))
         }
     }
 

@@ -91,23 +91,31 @@ impl Category {
             || code.len() > 32
             || !code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         {
-            errors.push(Invalid::new("code", "use 1–32 lower-case letters, digits or _"));
+            errors.push(
+                Invalid::new("code", "use 1–32 lower-case letters, digits or _").zh("请使用 1–32 个小写字母、数字或 _"),
+            );
         }
         let (name_zh, name_en) = (name_zh.trim(), name_en.trim());
         if name_zh.is_empty() || name_zh.chars().count() > 40 {
-            errors.push(Invalid::new("name_zh", "give a Chinese name of 1–40 characters"));
+            errors.push(
+                Invalid::new("name_zh", "give a Chinese name of 1–40 characters").zh("请填写 1–40 个字的中文名称"),
+            );
         }
         if name_en.is_empty() || name_en.chars().count() > 60 {
-            errors.push(Invalid::new("name_en", "give an English name of 1–60 characters"));
+            errors.push(
+                Invalid::new("name_en", "give an English name of 1–60 characters").zh("请填写 1–60 个字符的英文名称"),
+            );
         }
         const YEAR: i64 = 366 * 24;
         if !(1..=YEAR).contains(&accept_hours) {
-            errors.push(Invalid::new("accept_hours", "between 1 hour and a year"));
+            errors.push(Invalid::new("accept_hours", "between 1 hour and a year").zh("须在 1 小时到 1 年之间"));
         }
         if !(1..=YEAR).contains(&resolve_hours) {
-            errors.push(Invalid::new("resolve_hours", "between 1 hour and a year"));
+            errors.push(Invalid::new("resolve_hours", "between 1 hour and a year").zh("须在 1 小时到 1 年之间"));
         } else if accept_hours > resolve_hours {
-            errors.push(Invalid::new("resolve_hours", "cannot be shorter than the time to accept"));
+            errors.push(
+                Invalid::new("resolve_hours", "cannot be shorter than the time to accept").zh("不能短于受理时限"),
+            );
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -160,7 +168,8 @@ pub fn next(from: State, step: Step, by: By) -> Result<State, Invalid> {
         (Rejected, UpholdRejection, Supervisor) => Closed,
         (Rejected, OverturnRejection, Supervisor) => Reopened,
         _ => {
-            return Err(Invalid::new("step", format!("cannot {} a {} problem here", step.as_str(), from.as_str())));
+            return Err(Invalid::new("step", format!("cannot {} a {} problem here", step.as_str(), from.as_str()))
+                .zh(format!("此处不能对处于“{}”状态的诉求执行“{}”", step.as_str(), from.as_str())));
         }
     };
     Ok(to)
@@ -312,7 +321,8 @@ pub fn photo_type(bytes: &[u8]) -> Result<&'static str, Invalid> {
         return Err(Invalid::new(
             "photo",
             format!("a photo may be at most 5 MB; this one is {:.1} MB", bytes.len() as f64 / 1048576.0),
-        ));
+        )
+        .zh(format!("照片不能超过 5 MB；这张为 {:.1} MB", bytes.len() as f64 / 1048576.0)));
     }
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         Ok("image/jpeg")
@@ -321,7 +331,8 @@ pub fn photo_type(bytes: &[u8]) -> Result<&'static str, Invalid> {
     } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
         Ok("image/webp")
     } else {
-        Err(Invalid::new("photo", "only JPEG, PNG or WebP photos are accepted"))
+        Err(Invalid::new("photo", "only JPEG, PNG or WebP photos are accepted")
+            .zh("只接受 JPEG、PNG 或 WebP 格式的照片"))
     }
 }
 

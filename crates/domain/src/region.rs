@@ -82,21 +82,25 @@ impl RegionCode {
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         let s = s.trim();
         if s.is_empty() {
-            return Err(Invalid::new("code", "region code is empty"));
+            return Err(Invalid::new("code", "region code is empty").zh("区划代码为空"));
         }
         if !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Invalid::new("code", format!("region code {s:?} must contain only digits")));
+            return Err(Invalid::new("code", format!("region code {s:?} must contain only digits"))
+                .zh(format!("区划代码“{s}”只能包含数字")));
         }
         if Level::from_code_len(s.len()).is_none() {
             return Err(Invalid::new(
                 "code",
                 format!("region code {s:?} has {} digits; expected 2, 4, 6, 9, 12 or 15", s.len()),
-            ));
+            )
+            .zh(format!("区划代码“{s}”有 {} 位；应为 2、4、6、9、12 或 15 位", s.len())));
         }
         // A level's own part may be all zeros in real data (441900 is 东莞's
         // stand-in county, 350527000 a stand-in street), but never the whole code.
         if s.bytes().all(|b| b == b'0') {
-            return Err(Invalid::new("code", format!("region code {s:?} is all zeros")));
+            return Err(
+                Invalid::new("code", format!("region code {s:?} is all zeros")).zh(format!("区划代码“{s}”全为零"))
+            );
         }
         Ok(RegionCode(s.to_owned()))
     }
@@ -142,7 +146,9 @@ impl RegionCode {
     /// The code of the next grid under a community, given the grids it has.
     pub fn next_grid(community: &RegionCode, existing: &[RegionCode]) -> Result<RegionCode, Invalid> {
         if community.level() != Level::Community {
-            return Err(Invalid::new("parent", "grids can only be created under a community"));
+            return Err(
+                Invalid::new("parent", "grids can only be created under a community").zh("网格只能建在社区之下")
+            );
         }
         let max = existing
             .iter()
@@ -151,7 +157,7 @@ impl RegionCode {
             .max()
             .unwrap_or(0);
         if max >= 999 {
-            return Err(Invalid::new("parent", "this community already has 999 grids"));
+            return Err(Invalid::new("parent", "this community already has 999 grids").zh("该社区已有 999 个网格"));
         }
         Ok(RegionCode(format!("{}{:03}", community.0, max + 1)))
     }

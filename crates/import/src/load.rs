@@ -66,13 +66,21 @@ fn bad(column: &'static str, en: impl Into<String>) -> Fail {
     Fail { column, zh: format!("取值不正确：{en}"), en, skip: false }
 }
 
+/// A broken rule, in its own words in both languages where it has them.
+fn invalid(column: &'static str, i: domain::Invalid) -> Fail {
+    match i.reason_zh {
+        Some(zh) => Fail { column, en: i.reason, zh, skip: false },
+        None => bad(column, i.reason),
+    }
+}
+
 fn missing(column: &'static str, what: &str) -> Fail {
     Fail { column, en: format!("{what} not found"), zh: format!("找不到：{what}"), skip: false }
 }
 
 fn from_db(column: &'static str, e: DbError) -> Fail {
     match e {
-        DbError::Invalid(i) => bad(column, i.to_string()),
+        DbError::Invalid(i) => invalid(column, i),
         DbError::Conflict(m) => Fail { column, zh: format!("与已有记录冲突：{m}"), en: m, skip: false },
         DbError::NotFound => missing(column, "record"),
         DbError::Internal(e) => {
@@ -84,7 +92,7 @@ fn from_db(column: &'static str, e: DbError) -> Fail {
 impl From<domain::Invalid> for Fail {
     fn from(i: domain::Invalid) -> Fail {
         let col = SHEETS.iter().flat_map(|s| s.cols).find(|c| c.key == i.field).map(|c| c.key).unwrap_or("");
-        bad(col, i.reason)
+        invalid(col, i)
     }
 }
 
@@ -203,7 +211,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 let d = input.parse(this_year).map_err(|mut es| {
                     let e = es.remove(0);
                     let col = if e.field == "region" { "community_code" } else { e.field };
-                    Fail::from(domain::Invalid::new(col, e.reason))
+                    Fail::from(e.for_field(col))
                 })?;
                 Ok(compounds::upsert_in(self.c, self.actor, &d, &path).await.map_err(|e| from_db("name", e))?.1)
             }

@@ -25,7 +25,10 @@ pub struct Month {
 
 impl Month {
     pub fn parse(s: &str) -> Result<Month, domain::Invalid> {
-        let bad = || domain::Invalid::new("month", format!("{s:?} is not a month (YYYY-MM)"));
+        let bad = || {
+            domain::Invalid::new("month", format!("{s:?} is not a month (YYYY-MM)"))
+                .zh(format!("“{s}”不是月份（格式 YYYY-MM）"))
+        };
         let (y, m) = s.trim().split_once('-').ok_or_else(bad)?;
         let (year, month): (i32, u32) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
         if !(1..=12).contains(&month) || !(1990..=2100).contains(&year) {

@@ -67,7 +67,9 @@ pub fn generate_password() -> String {
 
 pub fn check_password(p: &str) -> Result<(), domain::Invalid> {
     if p.chars().count() < 10 {
-        return Err(domain::Invalid::new("password", "a password needs at least 10 characters"));
+        return Err(
+            domain::Invalid::new("password", "a password needs at least 10 characters").zh("密码至少需要 10 个字符")
+        );
     }
     Ok(())
 }

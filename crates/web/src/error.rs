@@ -20,6 +20,22 @@ pub struct AppError {
 pub struct FieldError {
     pub field: String,
     pub reason: String,
+    /// The reason in Chinese, where the rule gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_zh: Option<String>,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> FieldError {
+        FieldError { field: field.into(), reason: reason.into(), reason_zh: None }
+    }
+
+    pub fn reason_in(&self, zh: bool) -> &str {
+        match &self.reason_zh {
+            Some(r) if zh => r,
+            _ => &self.reason,
+        }
+    }
 }
 
 /// `{"error": {"code": "not_found", "message": "…"}}`
@@ -55,7 +71,10 @@ impl AppError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: "invalid_input",
             message,
-            fields: errors.into_iter().map(|e| FieldError { field: e.field.to_owned(), reason: e.reason }).collect(),
+            fields: errors
+                .into_iter()
+                .map(|e| FieldError { field: e.field.to_owned(), reason: e.reason, reason_zh: e.reason_zh })
+                .collect(),
         }
     }
     pub fn internal(detail: String) -> Self {

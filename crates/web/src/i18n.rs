@@ -48,6 +48,15 @@ impl Tr {
         }
     }
 
+    /// A form field's name for people (`field.<name>`), else the name itself.
+    pub fn field<'a>(&self, name: &'a str) -> &'a str {
+        match CATALOGUE.binary_search_by(|(k, _, _)| (*k).cmp(&format!("field.{name}").as_str())) {
+            Ok(i) if self.is_zh() => CATALOGUE[i].1,
+            Ok(i) => CATALOGUE[i].2,
+            Err(_) => name,
+        }
+    }
+
     /// A key built from a prefix and a stored value, e.g. `level.` + `street`.
     pub fn of(&self, prefix: &str, value: &str) -> &'static str {
         self.get(&format!("{prefix}{value}"))
@@ -198,6 +207,50 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("fact.valid_from", "起", "From"),
     ("fact.valid_to", "止", "To"),
     ("fact.value", "内容", "Value"),
+    ("field.accept_hours", "受理时限", "Accept within"),
+    ("field.address", "地址", "Address"),
+    ("field.as_of", "统计日期", "As of"),
+    ("field.category", "类别", "Category"),
+    ("field.code", "代码", "Code"),
+    ("field.compound_id", "小区", "Compound"),
+    ("field.credit_code", "统一社会信用代码", "Credit code"),
+    ("field.description", "问题描述", "Description"),
+    ("field.effective_from", "生效日期", "Effective from"),
+    ("field.entrances", "单元数", "Entrances"),
+    ("field.file", "文件", "File"),
+    ("field.floor_area", "建筑面积", "Floor area"),
+    ("field.floors", "层数", "Floors"),
+    ("field.households", "户数", "Households"),
+    ("field.kind", "类型", "Kind"),
+    ("field.kpi", "指标", "KPI"),
+    ("field.location", "位置", "Location"),
+    ("field.login", "登录名", "Login"),
+    ("field.month", "月份", "Month"),
+    ("field.name", "名称", "Name"),
+    ("field.name_en", "英文名称", "English name"),
+    ("field.name_zh", "中文名称", "Chinese name"),
+    ("field.note", "说明", "Note"),
+    ("field.org_id", "组织", "Organisation"),
+    ("field.parent", "上级区划", "Parent region"),
+    ("field.password", "密码", "Password"),
+    ("field.percent", "百分比", "Percent"),
+    ("field.phone", "电话", "Phone"),
+    ("field.photo", "照片", "Photo"),
+    ("field.rating", "评价", "Rating"),
+    ("field.region", "区划", "Region"),
+    ("field.resolve_hours", "办结时限", "Resolve within"),
+    ("field.role", "角色", "Role"),
+    ("field.row", "行", "Row"),
+    ("field.scope", "范围", "Scope"),
+    ("field.service_model", "服务模式", "Service model"),
+    ("field.service_model_from", "服务模式生效日期", "Service model from"),
+    ("field.state", "状态", "State"),
+    ("field.step", "操作", "Step"),
+    ("field.target", "目标", "Target"),
+    ("field.units_per_floor", "每层户数", "Units per floor"),
+    ("field.valid_from", "起始日期", "Valid from"),
+    ("field.year", "年份", "Year"),
+    ("field.year_built", "建成年份", "Year built"),
     ("import.added", "新增", "Added"),
     ("import.done", "导入完成", "Imported"),
     ("import.explain", "上传按模板填写的 Excel 工作簿（.xlsx）。全部行先检查，有任何错误则不写入任何数据；重复导入同一文件不会产生重复。", "Upload a workbook (.xlsx) made from the template. Every row is checked first; if any is wrong nothing is written. Importing the same file again changes nothing."),

@@ -59,8 +59,18 @@ db_test! {
         let bad = app.form("/compounds", &[("region", "371402001001"), ("name", ""), ("households", "many"), ("floor_area", "1.234")]).await;
         assert_eq!(bad.status, 422);
         assert!(bad.body.contains("输入有误"));
-        assert!(bad.body.contains("name is required"));
-        assert!(bad.body.contains("\\\"many\\\" is not a whole number") || bad.body.contains("is not a whole number"));
+        assert!(bad.body.contains("名称为必填项") && bad.body.contains("“many”不是整数"), "reasons in Chinese");
+        // In English for a reader who chose English.
+        let en = app
+            .send(
+                axum::http::Request::post("/compounds")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("cookie", "lang=en")
+                    .body(axum::body::Body::from("region=371402001001&name=&households=many"))
+                    .unwrap(),
+            )
+            .await;
+        assert!(en.body.contains("name is required") && en.body.contains("is not a whole number"));
         assert!(bad.body.contains("value=\"1.234\""), "what was typed is kept");
 
         let ok = app.form("/compounds", &[("region", "371402001001"), ("name", "丰华小区"), ("households", "300"),
@@ -73,7 +83,7 @@ db_test! {
 
         let dup = app.form("/compounds", &[("region", "371402001001"), ("name", "丰华小区")]).await;
         assert_eq!(dup.status, 422);
-        assert!(dup.body.contains("already exists"));
+        assert!(dup.body.contains("本社区已有同名小区"));
 
         let e = app.form(&format!("/compounds/{id}"), &[("name", "丰华小区"), ("address", "新湖大街9号"), ("households", "310"),
             ("floor_area", "25000.00"), ("year_built", "1999")]).await;

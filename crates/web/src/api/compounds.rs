@@ -338,18 +338,23 @@ pub(crate) async fn check_fact(
     org_id: Option<i64>,
 ) -> Result<(FactKind, Option<String>, Option<i64>), AppError> {
     let Some(k) = FactKind::parse(kind.trim()) else {
-        return Err(Invalid::new("kind", format!("{kind:?} is not a kind of compound fact")).into());
+        return Err(Invalid::new("kind", format!("{kind:?} is not a kind of compound fact"))
+            .zh(format!("“{kind}”不是小区信息类型"))
+            .into());
     };
     if k == FactKind::ServiceModel {
         let m = ServiceModel::parse(value.unwrap_or(""))?;
         return Ok((k, Some(m.as_str().to_owned()), None));
     }
     let Some(id) = org_id else {
-        return Err(Invalid::new("org_id", "choose the organisation").into());
+        return Err(Invalid::new("org_id", "choose the organisation").zh("请选择组织").into());
     };
-    let org = crate::api::structure::visible_org(s, viewer, id)
-        .await
-        .map_err(|_| AppError::from(Invalid::new("org_id", format!("organisation {id} is not one you can see"))))?;
+    let org = crate::api::structure::visible_org(s, viewer, id).await.map_err(|_| {
+        AppError::from(
+            Invalid::new("org_id", format!("organisation {id} is not one you can see"))
+                .zh(format!("组织 {id} 不在您的管辖范围内")),
+        )
+    })?;
     let (want, own) = match k {
         FactKind::Company => ("company", false),
         FactKind::OwnersCommittee => ("owners_committee", true),
@@ -358,7 +363,9 @@ pub(crate) async fn check_fact(
         _ => ("sponsor_unit", false),
     };
     if org.kind != want || (own && org.compound_id != Some(compound_id)) {
-        return Err(Invalid::new("org_id", format!("{} is not a {want} of this compound", org.name)).into());
+        return Err(Invalid::new("org_id", format!("{} is not a {want} of this compound", org.name))
+            .zh(format!("{}不是本小区可选的组织（{want}）", org.name))
+            .into());
     }
     Ok((k, None, Some(id)))
 }

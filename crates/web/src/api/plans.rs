@@ -77,11 +77,14 @@ pub(crate) async fn apply(
     region: Option<&str>,
     percent: f64,
 ) -> Result<(), AppError> {
-    let kpi =
-        Kpi::parse(kpi).ok_or_else(|| AppError::from(domain::Invalid::new("kpi", format!("{kpi:?} is not a KPI"))))?;
+    let kpi = Kpi::parse(kpi).ok_or_else(|| {
+        AppError::from(domain::Invalid::new("kpi", format!("{kpi:?} is not a KPI")).zh(format!("“{kpi}”不是指标")))
+    })?;
     let permille = (percent * 10.0).round() as i64;
     if !percent.is_finite() || (percent * 10.0 - permille as f64).abs() > 1e-6 {
-        return Err(domain::Invalid::new("percent", "give the target in percent with at most one decimal").into());
+        return Err(domain::Invalid::new("percent", "give the target in percent with at most one decimal")
+            .zh("目标请以百分数填写，最多一位小数")
+            .into());
     }
     let region = match region.map(str::trim).filter(|r| !r.is_empty()) {
         Some(r) => {

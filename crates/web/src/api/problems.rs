@@ -77,7 +77,10 @@ impl Categories {
     pub async fn offered(&self, db: &db::Db, code: &str) -> Result<Category, AppError> {
         let code = code.trim();
         self.all(db).await?.iter().find(|c| c.code == code && c.active).cloned().ok_or_else(|| {
-            AppError::from(domain::Invalid::new("category", format!("{code:?} is not a category offered")))
+            AppError::from(
+                domain::Invalid::new("category", format!("{code:?} is not a category offered"))
+                    .zh(format!("“{code}”不是可选的诉求类别")),
+            )
         })
     }
 }
@@ -236,8 +239,11 @@ pub async fn rate(
 /// Take a step as this viewer (shared by the API and the pages).
 pub(crate) async fn act(s: &AppState, viewer: &Viewer, id: i64, step: &str, note: &str) -> Result<Problem, AppError> {
     let p = load(s, viewer, id).await?;
-    let step = Step::parse(step)
-        .ok_or_else(|| AppError::from(domain::Invalid::new("step", format!("{step:?} is not a step"))))?;
+    let step = Step::parse(step).ok_or_else(|| {
+        AppError::from(
+            domain::Invalid::new("step", format!("{step:?} is not a step")).zh(format!("“{step}”不是可执行的操作")),
+        )
+    })?;
     let by = if matches!(step, Step::Reopen | Step::Close) && p.reporter_id == Some(viewer.user_id) {
         By::Resident
     } else {
@@ -252,8 +258,12 @@ pub(crate) async fn rate_as(s: &AppState, viewer: &Viewer, id: i64, rating: &str
     if p.reporter_id != Some(viewer.user_id) {
         return Err(AppError::forbidden());
     }
-    let r = Rating::parse(rating)
-        .ok_or_else(|| AppError::from(domain::Invalid::new("rating", format!("{rating:?} is not a rating"))))?;
+    let r = Rating::parse(rating).ok_or_else(|| {
+        AppError::from(
+            domain::Invalid::new("rating", format!("{rating:?} is not a rating"))
+                .zh(format!("“{rating}”不是有效的评价")),
+        )
+    })?;
     Ok(db::problems::rate(&s.db, &viewer.actor(), id, r, Utc::now()).await?)
 }
 
@@ -316,7 +326,7 @@ pub async fn rates(
             Some(db::regions::require(&s.db, &code).await?.region_path())
         }
         None if viewer.is_admin() => None,
-        None => return Err(domain::Invalid::new("region", "name the region").into()),
+        None => return Err(domain::Invalid::new("region", "name the region").zh("请指定区划").into()),
     };
     if let Some(c) = q.company {
         crate::api::structure::visible_org(&s, &viewer, c).await?;

@@ -355,10 +355,10 @@ pub async fn registry_rows(
     let mut cells = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         if let Some(k) = row.keys().find(|k| !header.contains(&k.as_str())) {
-            return Err(AppError::invalid(vec![domain::Invalid::new(
-                "row",
-                format!("row {}: unknown field {k:?}", i + 1),
-            )]));
+            return Err(AppError::invalid(vec![
+                domain::Invalid::new("row", format!("row {}: unknown field {k:?}", i + 1))
+                    .zh(format!("第 {} 行：未知字段“{k}”", i + 1)),
+            ]));
         }
         cells.push(
             header
@@ -380,7 +380,9 @@ pub async fn registry_rows(
 /// Shared by the API and the upload page: read, check within the viewer's
 /// write scope, and commit only if every row is good.
 pub(crate) async fn run_import(s: &AppState, viewer: &Viewer, bytes: &[u8]) -> Result<import::Report, AppError> {
-    let wb = import::read_xlsx(bytes).map_err(|e| AppError::invalid(vec![domain::Invalid::new("file", e)]))?;
+    let wb = import::read_xlsx(bytes).map_err(|e| {
+        AppError::invalid(vec![domain::Invalid::new("file", e.clone()).zh(format!("无法读取该 Excel 文件：{e}"))])
+    })?;
     load_workbook(s, viewer, &wb).await
 }
 
@@ -405,6 +407,7 @@ async fn load_workbook(s: &AppState, viewer: &Viewer, wb: &import::Workbook) -> 
                 .map(|r| crate::error::FieldError {
                     field: format!("{}!{}:{}", r.sheet, r.row, r.column),
                     reason: format!("{} / {}", r.en, r.zh),
+                    reason_zh: Some(r.zh),
                 })
                 .collect();
             Err(e)

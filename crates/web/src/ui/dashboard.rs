@@ -114,9 +114,13 @@ async fn dashboard(
     };
     viewer.check_region(Action::Read, &code).page(t)?;
     let as_of: NaiveDate = match p.as_of.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-        Some(d) => {
-            d.parse().map_err(|_| domain::Invalid::new("as_of", format!("{d:?} is not a date (YYYY-MM-DD)"))).page(t)?
-        }
+        Some(d) => d
+            .parse()
+            .map_err(|_| {
+                domain::Invalid::new("as_of", format!("{d:?} is not a date (YYYY-MM-DD)"))
+                    .zh(format!("“{d}”不是日期（格式 YYYY-MM-DD）"))
+            })
+            .page(t)?,
         None => crate::api::compounds::today(),
     };
     let r = db::regions::require(&s.db, &code).await.page(t)?;
@@ -274,7 +278,10 @@ async fn drill(
         .as_of
         .trim()
         .parse()
-        .map_err(|_| domain::Invalid::new("as_of", format!("{:?} is not a date (YYYY-MM-DD)", p.as_of)))
+        .map_err(|_| {
+            domain::Invalid::new("as_of", format!("{:?} is not a date (YYYY-MM-DD)", p.as_of))
+                .zh(format!("“{:?}”不是日期（格式 YYYY-MM-DD）", p.as_of))
+        })
         .page(t)?;
     let r = db::regions::require(&s.db, &code).await.page(t)?;
     let (rows, total) = db::kpi::failing(&s.db, &r.region_path(), as_of, kpi, domain::Paging::new(p.page, Some(200)))
@@ -374,8 +381,10 @@ async fn plan_set(
     t: Tr,
     axum::extract::Form(f): axum::extract::Form<TargetForm>,
 ) -> Result<Redirect, UiError> {
-    let year: i32 = f.year.trim().parse().map_err(|_| domain::Invalid::new("year", "not a year")).page(t)?;
-    let percent: f64 = f.percent.trim().parse().map_err(|_| domain::Invalid::new("percent", "not a number")).page(t)?;
+    let year: i32 =
+        f.year.trim().parse().map_err(|_| domain::Invalid::new("year", "not a year").zh("不是年份")).page(t)?;
+    let percent: f64 =
+        f.percent.trim().parse().map_err(|_| domain::Invalid::new("percent", "not a number").zh("不是数字")).page(t)?;
     crate::api::plans::apply(
         &s,
         &viewer,

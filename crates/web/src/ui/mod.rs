@@ -87,12 +87,19 @@ impl IntoResponse for UiError {
             "forbidden" => "error.forbidden",
             _ => "error.internal",
         };
-        let page = ErrorPage {
-            t,
-            me: None,
-            message: t.get(key),
-            detail: if e.status.is_server_error() { String::new() } else { e.message },
+        // Broken rules in the reader's language: "field: reason; …".
+        let detail = if e.status.is_server_error() {
+            String::new()
+        } else if !e.fields.is_empty() && t.is_zh() {
+            e.fields
+                .iter()
+                .map(|f| format!("{}：{}", t.field(&f.field), f.reason_in(true)))
+                .collect::<Vec<_>>()
+                .join("；")
+        } else {
+            e.message
         };
+        let page = ErrorPage { t, me: None, message: t.get(key), detail };
         (e.status, render(&page)).into_response()
     }
 }
@@ -365,7 +372,8 @@ struct CompoundFormPage {
 
 impl CompoundFormPage {
     fn error(&self, field: &str) -> String {
-        self.errors.iter().filter(|e| e.field == field).map(|e| e.reason.as_str()).collect::<Vec<_>>().join("; ")
+        let zh = self.t.is_zh();
+        self.errors.iter().filter(|e| e.field == field).map(|e| e.reason_in(zh)).collect::<Vec<_>>().join("; ")
     }
 }
 
@@ -390,8 +398,14 @@ fn form_errors(t: Tr, me: Option<Me>, id: Option<i64>, f: CompoundForm, e: AppEr
     if e.code != "invalid_input" && e.code != "conflict" {
         return UiError(e, t).into_response();
     }
-    let errors =
-        if e.fields.is_empty() { vec![FieldError { field: "name".into(), reason: e.message }] } else { e.fields };
+    let errors = if !e.fields.is_empty() {
+        e.fields
+    } else if e.code == "conflict" {
+        // The one conflict a compound form meets: its name is taken in the community.
+        vec![FieldError { reason_zh: Some("本社区已有同名小区".into()), ..FieldError::new("name", e.message) }]
+    } else {
+        vec![FieldError::new("name", e.message)]
+    };
     (StatusCode::UNPROCESSABLE_ENTITY, render(&CompoundFormPage { t, me, id, f, errors, models: &ServiceModel::ALL }))
         .into_response()
 }
@@ -413,7 +427,10 @@ async fn compound_create(State(s): State<AppState>, viewer: Viewer, t: Tr, Form(
         d => d
             .parse()
             .map_err(|_| {
-                errs.push(domain::Invalid::new("service_model_from", format!("{d:?} is not a date (YYYY-MM-DD)")))
+                errs.push(
+                    domain::Invalid::new("service_model_from", format!("{d:?} is not a date (YYYY-MM-DD)"))
+                        .zh(format!("“{d}”不是日期（格式 YYYY-MM-DD）")),
+                )
             })
             .ok(),
     };
@@ -478,13 +495,23 @@ async fn compound_update(
             None
         } else {
             year.parse()
-                .map_err(|_| errs.push(domain::Invalid::new("year_built", format!("{year:?} is not a year"))))
+                .map_err(|_| {
+                    errs.push(
+                        domain::Invalid::new("year_built", format!("{year:?} is not a year"))
+                            .zh(format!("“{year}”不是年份")),
+                    )
+                })
                 .ok()
         },
         is_old: Some(f.is_old.is_some()),
         households: households
             .parse()
-            .map_err(|_| errs.push(domain::Invalid::new("households", format!("{households:?} is not a whole number"))))
+            .map_err(|_| {
+                errs.push(
+                    domain::Invalid::new("households", format!("{households:?} is not a whole number"))
+                        .zh(format!("“{households}”不是整数")),
+                )
+            })
             .ok(),
         floor_area_m2: Some(AreaIn::Text(f.floor_area.clone())),
     };
@@ -523,7 +550,10 @@ struct FactForm {
 }
 
 fn form_date(field: &'static str, s: &str) -> Result<chrono::NaiveDate, domain::Invalid> {
-    s.trim().parse().map_err(|_| domain::Invalid::new(field, format!("{s:?} is not a date (YYYY-MM-DD)")))
+    s.trim().parse().map_err(|_| {
+        domain::Invalid::new(field, format!("{s:?} is not a date (YYYY-MM-DD)"))
+            .zh(format!("“{s}”不是日期（格式 YYYY-MM-DD）"))
+    })
 }
 
 fn form_id(s: &str) -> Option<i64> {
@@ -581,7 +611,9 @@ async fn building_create(
 ) -> Result<Redirect, UiError> {
     viewer.compound(&s.db, id, Action::WriteRegistry).await.page(t)?;
     let int = |field: &'static str, v: &str| {
-        v.trim().parse::<i32>().map_err(|_| domain::Invalid::new(field, format!("{v:?} is not a whole number")))
+        v.trim().parse::<i32>().map_err(|_| {
+            domain::Invalid::new(field, format!("{v:?} is not a whole number")).zh(format!("“{v}”不是整数"))
+        })
     };
     let b = BuildingIn {
         name: f.name,

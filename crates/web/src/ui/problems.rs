@@ -99,7 +99,8 @@ async fn report(State(s): State<AppState>, viewer: Viewer, t: Tr, mut form: Mult
             _ => {}
         }
     }
-    let compound = compound.ok_or_else(|| domain::Invalid::new("compound_id", "choose the compound")).page(t)?;
+    let compound =
+        compound.ok_or_else(|| domain::Invalid::new("compound_id", "choose the compound").zh("请选择小区")).page(t)?;
     let compound = viewer.compound(&s.db, compound, domain::access::Action::Read).await.page(t)?;
     let category = s.categories.offered(&s.db, &category).await.page(t)?;
     // Check the photo before anything is written.
@@ -277,9 +278,10 @@ async fn category_save(
     Form(f): Form<CategoryForm>,
 ) -> Result<Redirect, UiError> {
     let hours = |field: &'static str, v: &str| {
-        v.trim()
-            .parse::<i64>()
-            .map_err(|_| domain::Invalid::new(field, format!("{v:?} is not a whole number of hours")))
+        v.trim().parse::<i64>().map_err(|_| {
+            domain::Invalid::new(field, format!("{v:?} is not a whole number of hours"))
+                .zh(format!("“{v}”不是整数小时"))
+        })
     };
     let b = crate::api::problems::CategoryIn {
         name_zh: f.name_zh,

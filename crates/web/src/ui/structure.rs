@@ -238,7 +238,11 @@ async fn import_upload(State(s): State<AppState>, viewer: Viewer, t: Tr, mut for
             render(&ImportPage { t, me, done, errors: vec![], message: String::new() }).into_response()
         }
         Err(e) if e.code == "invalid_input" => {
-            let page = ImportPage { t, me, done: vec![], errors: e.fields, message: e.message };
+            let message = match e.fields.len() {
+                n if n > 0 && t.is_zh() => format!("共 {n} 处错误，未导入任何数据"),
+                _ => e.message,
+            };
+            let page = ImportPage { t, me, done: vec![], errors: e.fields, message };
             (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
         }
         Err(e) => UiError(e, t).into_response(),
