@@ -50,7 +50,8 @@ impl Tr {
 
     /// A form field's name for people (`field.<name>`), else the name itself.
     pub fn field<'a>(&self, name: &'a str) -> &'a str {
-        match CATALOGUE.binary_search_by(|(k, _, _)| (*k).cmp(&format!("field.{name}").as_str())) {
+        let key = format!("field.{name}");
+        match CATALOGUE.binary_search_by(|(k, _, _)| (*k).cmp(key.as_str())) {
             Ok(i) if self.is_zh() => CATALOGUE[i].1,
             Ok(i) => CATALOGUE[i].2,
             Err(_) => name,
