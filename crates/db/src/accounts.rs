@@ -144,6 +144,146 @@ pub async fn grants(db: &Db, user_id: i64) -> Result<Vec<Grant>> {
         .collect())
 }
 
+// ---- administration ------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct UserSummary {
+    pub id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Users, by login, optionally those whose login or name contains `q`.
+pub async fn users(db: &Db, q: Option<&str>, page: domain::Paging) -> Result<(Vec<UserSummary>, u64)> {
+    let (filter, vals): (&str, Vec<sea_orm::Value>) = match q.map(str::trim).filter(|q| !q.is_empty()) {
+        Some(q) => (
+            " WHERE LOWER(login) LIKE $1 ESCAPE '\\' OR display_name LIKE $2 ESCAPE '\\'",
+            vec![crate::sql::like_contains(&q.to_lowercase()).into(), crate::sql::like_contains(q).into()],
+        ),
+        None => ("", vec![]),
+    };
+    Ok(crate::sql::page_of(
+        db.conn(),
+        "SELECT id, login, display_name, disabled, created_at FROM app_user",
+        "app_user",
+        filter,
+        "login",
+        vals,
+        page,
+    )
+    .await?)
+}
+
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct GrantRow {
+    pub id: i64,
+    pub role: String,
+    pub scope: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user's grants as stored, with their ids (to withdraw one).
+pub async fn grant_rows(db: &Db, user_id: i64) -> Result<Vec<GrantRow>> {
+    Ok(all(
+        db.conn(),
+        "SELECT id, role, scope, created_at FROM user_grant WHERE user_id = $1 ORDER BY id",
+        vec![user_id.into()],
+    )
+    .await?)
+}
+
+/// Withdraw one grant; audited.
+pub async fn remove_grant(db: &Db, actor: &Actor, user_id: i64, grant_id: i64) -> Result<()> {
+    let tx = db.begin_write().await?;
+    let g: Option<GrantRow> = one(
+        &*tx,
+        "SELECT id, role, scope, created_at FROM user_grant WHERE id = $1 AND user_id = $2",
+        vec![grant_id.into(), user_id.into()],
+    )
+    .await?;
+    let g = g.ok_or(DbError::NotFound)?;
+    exec(&*tx, "DELETE FROM user_grant WHERE id = $1", vec![grant_id.into()]).await?;
+    append(
+        &*tx,
+        actor,
+        Change {
+            action: "revoke_grant",
+            entity: "user",
+            entity_id: user_id.to_string(),
+            region_path: None,
+            before: Some(json!({"role": g.role, "scope": g.scope})),
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Disable a user (their sessions end in the same transaction) or enable them again; audited.
+pub async fn set_disabled(db: &Db, actor: &Actor, user_id: i64, disabled: bool) -> Result<()> {
+    let tx = db.begin_write().await?;
+    let n = exec(&*tx, "UPDATE app_user SET disabled = $1 WHERE id = $2", vec![disabled.into(), user_id.into()])
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    if disabled {
+        exec(&*tx, "DELETE FROM session WHERE user_id = $1", vec![user_id.into()]).await?;
+    }
+    append(
+        &*tx,
+        actor,
+        Change {
+            action: if disabled { "disable" } else { "enable" },
+            entity: "user",
+            entity_id: user_id.to_string(),
+            region_path: None,
+            before: None,
+            after: Some(json!({"disabled": disabled})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Give a user a new password hash; every session of theirs ends except
+/// `keep` (the one changing their own password). Audited without the hash.
+pub async fn set_password(db: &Db, actor: &Actor, user_id: i64, hash: &str, keep: Option<&str>) -> Result<()> {
+    let tx = db.begin_write().await?;
+    let n = exec(&*tx, "UPDATE app_user SET password_hash = $1 WHERE id = $2", vec![hash.into(), user_id.into()])
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    exec(
+        &*tx,
+        "DELETE FROM session WHERE user_id = $1 AND token_hash <> $2",
+        vec![user_id.into(), keep.unwrap_or("").into()],
+    )
+    .await?;
+    append(
+        &*tx,
+        actor,
+        Change {
+            action: "set_password",
+            entity: "user",
+            entity_id: user_id.to_string(),
+            region_path: None,
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 // ---- sessions ---------------------------------------------------------------
 
 #[derive(Debug, Clone, FromQueryResult)]

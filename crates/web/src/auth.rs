@@ -339,8 +339,12 @@ impl Viewer {
 }
 
 pub(crate) fn cookie_value(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
+    cookie_of(&parts.headers, name)
+}
+
+/// A cookie's value from request headers.
+pub(crate) fn cookie_of(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

@@ -360,3 +360,97 @@ db_test! {
         assert_eq!(r.status, 403, "{}", r.body);
     }
 }
+
+db_test! {
+    async fn administrators_manage_accounts_from_the_web(db: Db) {
+        crate::support::dezhou(&db).await;
+        let admin = App::new(&db).await;
+        let worker = App::anonymous(&db).with_token(&user_token(&db, "sq_worker", "worker", "371402001009").await);
+        let secret = |body: &str| body.split("<code class=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+        let sign_in = |login: &str, password: &str| {
+            let (app, login, password) = (App::anonymous(&db), login.to_owned(), password.to_owned());
+            async move {
+                let r = app.form("/login", &[("login", &login), ("password", &password)]).await;
+                (r.status.as_u16(), r.header("set-cookie").split(';').next().unwrap_or("").to_owned())
+            }
+        };
+        // Only administrators.
+        assert_eq!(worker.get("/users").await.status, 403);
+        assert_eq!(worker.form("/users", &[("login", "x"), ("display_name", "x"), ("role", "resident"), ("scope", "unit:1")]).await.status, 403);
+        assert!(admin.get("/users").await.body.contains("test_admin"));
+        assert!(admin.get("/problems").await.body.contains("href=\"/users\""), "in the menu");
+        assert!(!worker.get("/problems").await.body.contains("href=\"/users\""));
+
+        // Bad roles and scopes are refused, in Chinese.
+        let r = admin.form("/users", &[("login", "jd_new"), ("display_name", "新人"), ("role", "worker"), ("scope", "371402")]).await;
+        assert_eq!(r.status, 422);
+        let r = admin.form("/users", &[("login", "jd_new"), ("display_name", "新人"), ("role", "officer"), ("scope", "371402999")]).await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("范围 371402999 不存在"), "{}", r.body);
+
+        // Created with a password shown once; it signs in.
+        let r = admin.form("/users", &[("login", "jd_new"), ("display_name", "新湖街道新人"), ("role", "officer"), ("scope", "371402001")]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let password = secret(&r.body);
+        assert_eq!(password.len(), 16);
+        let (status, cookie) = sign_in("jd_new", &password).await;
+        assert_eq!(status, 303);
+        let me = App::anonymous(&db).with_cookie(&cookie);
+        assert_eq!(me.get("/regions/371402001").await.status, 200);
+        assert_eq!(me.get("/regions/371402002").await.status, 404);
+        assert_eq!(admin.form("/users", &[("login", "jd_new"), ("display_name", "重名"), ("role", "officer"), ("scope", "371402001")]).await.status, 409);
+
+        // Another role, then withdrawn; each counts at once.
+        let id = db::accounts::user_by_login(&db, "jd_new").await.unwrap().unwrap().id;
+        assert_eq!(admin.form(&format!("/users/{id}/grants"), &[("role", "officer"), ("scope", "371402002")]).await.status, 303);
+        assert_eq!(me.get("/regions/371402002").await.status, 200);
+        let g = db::accounts::grant_rows(&db, id).await.unwrap();
+        assert_eq!(g.len(), 2);
+        assert_eq!(admin.form(&format!("/users/{id}/grants/{}/remove", g[1].id), &[]).await.status, 303);
+        assert_eq!(me.get("/regions/371402002").await.status, 404);
+
+        // Disabled: the session ends and sign-in fails; enabled again: it works.
+        assert_eq!(admin.form(&format!("/users/{id}/disabled"), &[("disabled", "1")]).await.status, 303);
+        assert_eq!(me.get("/regions/371402001").await.status, 303, "sent to sign in");
+        assert_eq!(sign_in("jd_new", &password).await.0, 401, "refused");
+        assert_eq!(admin.form(&format!("/users/{id}/disabled"), &[("disabled", "0")]).await.status, 303);
+        assert_eq!(sign_in("jd_new", &password).await.0, 303);
+
+        // A reset password replaces the old one.
+        let r = admin.form(&format!("/users/{id}/password"), &[]).await;
+        let fresh = secret(&r.body);
+        assert_ne!(fresh, password);
+        assert_eq!(sign_in("jd_new", &password).await.0, 401);
+        let (status, cookie) = sign_in("jd_new", &fresh).await;
+        assert_eq!(status, 303);
+
+        // The user changes their own password; their other sessions end, this one stays.
+        let (_, other) = sign_in("jd_new", &fresh).await;
+        let me = App::anonymous(&db).with_cookie(&cookie);
+        let change = |current: &str, new: &str, again: &str| {
+            let (me, c, n, a) = (me.clone(), current.to_owned(), new.to_owned(), again.to_owned());
+            async move { me.form("/account/password", &[("current", &c), ("new", &n), ("again", &a)]).await }
+        };
+        assert_eq!(change("wrong-password", "brand-new-pass-1", "brand-new-pass-1").await.status, 422);
+        assert_eq!(change(&fresh, "brand-new-pass-1", "brand-new-pass-2").await.status, 422);
+        assert_eq!(change(&fresh, "short", "short").await.status, 422);
+        let r = change(&fresh, "brand-new-pass-1", "brand-new-pass-1").await;
+        assert_eq!(r.status, 200);
+        assert!(r.body.contains("密码已修改"));
+        assert_eq!(me.get("/regions/371402001").await.status, 200, "this session stays");
+        assert_eq!(App::anonymous(&db).with_cookie(&other).get("/regions/371402001").await.status, 303, "others end");
+        assert_eq!(sign_in("jd_new", "brand-new-pass-1").await.0, 303);
+
+        // An administrator cannot lock themselves out; everything above is in the audit log.
+        let own = db::accounts::user_by_login(&db, "test_admin").await.unwrap().unwrap().id;
+        assert_eq!(admin.form(&format!("/users/{own}/disabled"), &[("disabled", "1")]).await.status, 422);
+        let own_grant = db::accounts::grant_rows(&db, own).await.unwrap()[0].id;
+        assert_eq!(admin.form(&format!("/users/{own}/grants/{own_grant}/remove"), &[]).await.status, 422);
+        let (log, _) = db::audit::list(&db, None, domain::Paging::new(None, Some(200))).await.unwrap();
+        let actions: Vec<&str> =
+            log.iter().filter(|r| r.entity == "user" && r.entity_id == id.to_string()).map(|r| r.action.as_str()).collect();
+        for a in ["create", "grant", "revoke_grant", "disable", "enable", "set_password"] {
+            assert!(actions.contains(&a), "{a} in {actions:?}");
+        }
+    }
+}

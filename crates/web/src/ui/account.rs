@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/tokens", post(token_create))
         .route("/account/tokens/{id}/revoke", post(token_revoke))
         .route("/account/logout-all", post(logout_all))
+        .route("/account/password", post(password_change))
         .route("/audit", get(audit_page))
 }
 
@@ -170,12 +171,56 @@ struct AccountPage {
     grants: Vec<(String, String)>,
     tokens: Vec<Token>,
     new_token: String,
+    /// A line to confirm what was just done.
+    notice: &'static str,
 }
 
 async fn account_view(s: &AppState, viewer: &Viewer, t: Tr, new_token: String) -> Result<Html<String>, UiError> {
+    account_with(s, viewer, t, new_token, "").await
+}
+
+async fn account_with(
+    s: &AppState,
+    viewer: &Viewer,
+    t: Tr,
+    new_token: String,
+    notice: &'static str,
+) -> Result<Html<String>, UiError> {
     let tokens = db::accounts::tokens(&s.db, viewer.user_id).await.page(t)?;
     let grants = viewer.grants.iter().map(|g| (g.role.as_str().to_owned(), g.scope.to_text())).collect();
-    Ok(render(&AccountPage { t, me: Me::of(viewer), grants, tokens, new_token }))
+    Ok(render(&AccountPage { t, me: Me::of(viewer), grants, tokens, new_token, notice }))
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    current: String,
+    new: String,
+    again: String,
+}
+
+/// Change one's own password: the current one is asked for, the new one
+/// twice; every other session of the account ends.
+async fn password_change(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    headers: HeaderMap,
+    Form(f): Form<PasswordForm>,
+) -> Result<Html<String>, UiError> {
+    let user = db::accounts::user(&s.db, viewer.user_id).await.page(t)?.ok_or_else(AppError::not_found).page(t)?;
+    if !auth::verify_password(&f.current, &user.password_hash) {
+        return Err(domain::Invalid::new("password", "the current password is wrong").zh("当前密码不正确")).page(t);
+    }
+    if f.new != f.again {
+        return Err(domain::Invalid::new("password", "the two new passwords differ").zh("两次输入的新密码不一致"))
+            .page(t);
+    }
+    auth::check_password(&f.new).page(t)?;
+    let keep = auth::cookie_of(&headers, SESSION_COOKIE).map(|c| auth::secret_hash(&c));
+    db::accounts::set_password(&s.db, &viewer.actor(), viewer.user_id, &auth::hash_password(&f.new), keep.as_deref())
+        .await
+        .page(t)?;
+    account_with(&s, &viewer, t, String::new(), "account.password_changed").await
 }
 
 async fn account_page(State(s): State<AppState>, viewer: Viewer, t: Tr) -> Result<Html<String>, UiError> {

@@ -26,6 +26,7 @@ mod account;
 mod dashboard;
 mod problems;
 mod structure;
+mod users;
 
 /// The signed-in user as the layout shows them (name, links they may use).
 #[derive(Clone)]
@@ -38,6 +39,8 @@ pub struct Me {
     pub has_regions: bool,
     /// Works for a body (not only a resident): the organisations and people pages are for them.
     pub staff: bool,
+    /// Manages accounts.
+    pub can_admin: bool,
 }
 
 impl Me {
@@ -49,6 +52,7 @@ impl Me {
             can_audit: v.may(Action::ReadAudit),
             has_regions: v.region_roots().is_none_or(|r| !r.is_empty()),
             staff: !v.resident_only(),
+            can_admin: v.is_admin(),
         })
     }
 }
@@ -72,6 +76,7 @@ pub fn router() -> Router<AppState> {
         .merge(structure::router())
         .merge(dashboard::router())
         .merge(problems::router())
+        .merge(users::router())
 }
 
 /// An error shown as a page in the reader's language.

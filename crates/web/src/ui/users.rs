@@ -1,0 +1,228 @@
+//! Administrators manage accounts: create one with its first role and a
+//! generated password (shown once), add and withdraw roles, disable or
+//! enable, reset the password. Everything is audited in `db::accounts`.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{Html, Redirect};
+use axum::routing::{get, post};
+use db::accounts::{GrantRow, UserSummary};
+use domain::Paging;
+use domain::access::{Grant, Role, Scope};
+use serde::Deserialize;
+
+use super::{Me, OrPage, UiError, render};
+use crate::AppState;
+use crate::auth::{self, Viewer};
+use crate::error::AppError;
+use crate::i18n::Tr;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/users", get(list).post(create))
+        .route("/users/{id}", get(detail))
+        .route("/users/{id}/grants", post(grant_add))
+        .route("/users/{id}/grants/{grant}/remove", post(grant_remove))
+        .route("/users/{id}/disabled", post(disabled))
+        .route("/users/{id}/password", post(reset_password))
+}
+
+fn admin_only(viewer: &Viewer) -> Result<(), AppError> {
+    if viewer.is_admin() { Ok(()) } else { Err(AppError::forbidden()) }
+}
+
+/// A role and scope as typed, checked against the role rules and against
+/// what exists (a region, a company, a compound, a unit).
+pub(crate) async fn grant_of(s: &AppState, role: &str, scope: &str) -> Result<Grant, AppError> {
+    let role = Role::parse(role).map_err(AppError::from)?;
+    let scope = Scope::parse(scope).map_err(AppError::from)?;
+    let g = Grant::new(role, scope).map_err(AppError::from)?;
+    let exists = match &g.scope {
+        Scope::All => true,
+        Scope::Region(c) => db::regions::require(&s.db, c).await.is_ok(),
+        Scope::Company(id) => db::structure::org(&s.db, *id).await.is_ok_and(|o| o.kind == "company"),
+        Scope::Compound(id) => db::compounds::get(&s.db, *id).await.is_ok(),
+        Scope::Unit(id) => db::accounts::unit_compound(&s.db, *id).await?.is_some(),
+    };
+    if !exists {
+        let text = g.scope.to_text();
+        return Err(domain::Invalid::new("scope", format!("{text} does not exist"))
+            .zh(format!("范围 {text} 不存在"))
+            .into());
+    }
+    Ok(g)
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct ListPage {
+    t: Tr,
+    me: Option<Me>,
+    users: Vec<UserSummary>,
+    total: u64,
+    q: String,
+    roles: &'static [Role],
+}
+
+#[derive(Deserialize)]
+struct ListParams {
+    q: Option<String>,
+    page: Option<u64>,
+}
+
+async fn list(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Query(p): Query<ListParams>,
+) -> Result<Html<String>, UiError> {
+    admin_only(&viewer).page(t)?;
+    let (users, total) = db::accounts::users(&s.db, p.q.as_deref(), Paging::new(p.page, Some(100))).await.page(t)?;
+    Ok(render(&ListPage { t, me: Me::of(&viewer), users, total, q: p.q.unwrap_or_default(), roles: &Role::ALL }))
+}
+
+#[derive(Deserialize)]
+struct CreateForm {
+    login: String,
+    display_name: String,
+    role: String,
+    scope: String,
+}
+
+/// Create an account; its page shows the generated password once.
+async fn create(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Form(f): Form<CreateForm>,
+) -> Result<Html<String>, UiError> {
+    admin_only(&viewer).page(t)?;
+    let name = f.display_name.trim();
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(domain::Invalid::new("display_name", "give a name of 1–64 characters")
+            .zh("请填写 1–64 个字的姓名"))
+        .page(t);
+    }
+    let grant = grant_of(&s, &f.role, &f.scope).await.page(t)?;
+    let password = auth::generate_password();
+    let id =
+        db::accounts::create_user(&s.db, &viewer.actor(), &f.login, name, &auth::hash_password(&password), &[grant])
+            .await
+            .page(t)?;
+    detail_view(&s, &viewer, t, id, password).await
+}
+
+#[derive(Template)]
+#[template(path = "user.html")]
+struct DetailPage {
+    t: Tr,
+    me: Option<Me>,
+    user: db::accounts::User,
+    grants: Vec<GrantRow>,
+    roles: &'static [Role],
+    /// A password just set, shown this once.
+    password: String,
+    own: bool,
+}
+
+async fn detail(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, UiError> {
+    detail_view(&s, &viewer, t, id, String::new()).await
+}
+
+async fn detail_view(s: &AppState, viewer: &Viewer, t: Tr, id: i64, password: String) -> Result<Html<String>, UiError> {
+    admin_only(viewer).page(t)?;
+    let user = db::accounts::user(&s.db, id).await.page(t)?.ok_or_else(AppError::not_found).page(t)?;
+    let grants = db::accounts::grant_rows(&s.db, id).await.page(t)?;
+    Ok(render(&DetailPage {
+        t,
+        me: Me::of(viewer),
+        own: user.id == viewer.user_id,
+        user,
+        grants,
+        roles: &Role::ALL,
+        password,
+    }))
+}
+
+#[derive(Deserialize)]
+struct GrantForm {
+    role: String,
+    scope: String,
+}
+
+async fn grant_add(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+    Form(f): Form<GrantForm>,
+) -> Result<Redirect, UiError> {
+    admin_only(&viewer).page(t)?;
+    db::accounts::user(&s.db, id).await.page(t)?.ok_or_else(AppError::not_found).page(t)?;
+    let g = grant_of(&s, &f.role, &f.scope).await.page(t)?;
+    db::accounts::add_grant(&s.db, &viewer.actor(), id, &g).await.page(t)?;
+    Ok(Redirect::to(&format!("/users/{id}")))
+}
+
+async fn grant_remove(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path((id, grant)): Path<(i64, i64)>,
+) -> Result<Redirect, UiError> {
+    admin_only(&viewer).page(t)?;
+    // An administrator cannot lock themselves out.
+    if id == viewer.user_id {
+        let rows = db::accounts::grant_rows(&s.db, id).await.page(t)?;
+        let admins_left = rows.iter().filter(|g| g.id != grant && g.role == "admin").count();
+        if admins_left == 0 {
+            return Err(domain::Invalid::new("grant", "you cannot withdraw your own last administrator role")
+                .zh("不能撤销自己仅有的管理员角色"))
+            .page(t);
+        }
+    }
+    db::accounts::remove_grant(&s.db, &viewer.actor(), id, grant).await.page(t)?;
+    Ok(Redirect::to(&format!("/users/{id}")))
+}
+
+#[derive(Deserialize)]
+struct DisabledForm {
+    /// "1" to disable, "0" to enable.
+    disabled: String,
+}
+
+async fn disabled(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+    Form(f): Form<DisabledForm>,
+) -> Result<Redirect, UiError> {
+    admin_only(&viewer).page(t)?;
+    let disable = f.disabled == "1";
+    if disable && id == viewer.user_id {
+        return Err(domain::Invalid::new("user", "you cannot disable your own account").zh("不能停用自己的账号"))
+            .page(t);
+    }
+    db::accounts::set_disabled(&s.db, &viewer.actor(), id, disable).await.page(t)?;
+    Ok(Redirect::to(&format!("/users/{id}")))
+}
+
+/// A new generated password, shown once; the user's sessions end.
+async fn reset_password(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, UiError> {
+    admin_only(&viewer).page(t)?;
+    let password = auth::generate_password();
+    db::accounts::set_password(&s.db, &viewer.actor(), id, &auth::hash_password(&password), None).await.page(t)?;
+    detail_view(&s, &viewer, t, id, password).await
+}
