@@ -439,7 +439,26 @@ pub struct Visible {
     pub reporter_id: Option<i64>,
 }
 
-pub async fn list(db: &Db, v: &Visible, only_open: bool, page: domain::Paging) -> Result<(Vec<Problem>, u64)> {
+/// Which of the visible problems a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Open ones only (`Some(true)`), closed or rejected ones only (`Some(false)`), or all.
+    pub open: Option<bool>,
+    pub category: Option<String>,
+    /// Reported at or after / before.
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Only these ids (empty: any).
+    pub ids: Vec<i64>,
+}
+
+impl ListFilter {
+    pub fn open() -> ListFilter {
+        ListFilter { open: Some(true), ..Default::default() }
+    }
+}
+
+pub async fn list(db: &Db, v: &Visible, f: &ListFilter, page: domain::Paging) -> Result<(Vec<Problem>, u64)> {
     let mut vals: Vec<Value> = Vec::new();
     let mut any: Vec<String> = Vec::new();
     if v.all {
@@ -466,8 +485,25 @@ pub async fn list(db: &Db, v: &Visible, only_open: bool, page: domain::Paging) -
         any.push("1 = 0".into());
     }
     let mut filter = format!(" WHERE ({})", any.join(" OR "));
-    if only_open {
-        filter.push_str(" AND p.state NOT IN ('closed', 'rejected')");
+    match f.open {
+        Some(true) => filter.push_str(" AND p.state NOT IN ('closed', 'rejected')"),
+        Some(false) => filter.push_str(" AND p.state IN ('closed', 'rejected')"),
+        None => {}
+    }
+    if let Some(c) = &f.category {
+        vals.push(c.clone().into());
+        filter.push_str(&format!(" AND p.category = ${}", vals.len()));
+    }
+    if let Some(t) = f.from {
+        vals.push(t.into());
+        filter.push_str(&format!(" AND p.submitted_at >= ${}", vals.len()));
+    }
+    if let Some(t) = f.to {
+        vals.push(t.into());
+        filter.push_str(&format!(" AND p.submitted_at < ${}", vals.len()));
+    }
+    if !f.ids.is_empty() {
+        filter.push_str(&format!(" AND p.id IN ({})", ids(&f.ids)));
     }
     // Overdue first, then the nearest deadline.
     Ok(page_of(db.conn(), SELECT, "problem p", &filter, "p.overdue DESC, p.resolve_by, p.id", vals, page).await?)

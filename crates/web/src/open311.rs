@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/open311/v2/{file}", get(get_file).post(post_file))
         .route("/open311/v2/requests/{file}", get(get_request))
+        .route("/open311/v2/tokens/{file}", get(get_token))
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -172,28 +173,49 @@ async fn get_file(
                 Ok(v) => v,
                 Err(r) => return r,
             };
-            let status = q.get("status").map(String::as_str);
-            if status.is_some_and(|st| st != "open" && st != "closed") {
-                return error(fmt, StatusCode::BAD_REQUEST, "400", "status is open or closed");
+            // The spec's filters: service_request_id (a list), service_code, start_date,
+            // end_date (ISO 8601), status. Without dates, the last 90 days; at most 1,000.
+            let mut filter = db::problems::ListFilter::default();
+            match q.get("status").map(String::as_str) {
+                None | Some("") => {}
+                Some("open") => filter.open = Some(true),
+                Some("closed") => filter.open = Some(false),
+                Some(_) => return error(fmt, StatusCode::BAD_REQUEST, "400", "status is open or closed"),
             }
-            let only_open = status == Some("open");
+            filter.category = q.get("service_code").filter(|c| !c.is_empty()).cloned();
+            let when = |name: &str| match q.get(name).filter(|v| !v.is_empty()) {
+                None => Ok(None),
+                Some(v) => chrono::DateTime::parse_from_rfc3339(v)
+                    .map(|t| Some(t.with_timezone(&Utc)))
+                    .map_err(|_| format!("{name} is not an ISO 8601 time such as 2026-11-26T09:00:00+08:00")),
+            };
+            match (when("start_date"), when("end_date")) {
+                (Ok(a), Ok(b)) => (filter.from, filter.to) = (a, b),
+                (Err(e), _) | (_, Err(e)) => return error(fmt, StatusCode::BAD_REQUEST, "400", &e),
+            }
+            if let Some(ids) = q.get("service_request_id").filter(|v| !v.is_empty()) {
+                match ids.split(',').map(|i| i.trim().parse::<i64>()).collect::<Result<Vec<_>, _>>() {
+                    Ok(ids) => filter.ids = ids,
+                    Err(_) => {
+                        return error(fmt, StatusCode::BAD_REQUEST, "400", "service_request_id is a list of numbers");
+                    }
+                }
+            } else if filter.from.is_none() && filter.to.is_none() {
+                filter.from = Some(Utc::now() - chrono::Duration::days(90));
+            }
             let rows = match db::problems::list(
                 &s.db,
                 &viewer.problems_visible(),
-                only_open,
-                domain::Paging::new(None, Some(200)),
+                &filter,
+                // The spec's ceiling; above the API's usual page size on purpose.
+                domain::Paging { page: 1, per_page: 1000 },
             )
             .await
             {
                 Ok((rows, _)) => rows,
                 Err(_) => return error(fmt, StatusCode::INTERNAL_SERVER_ERROR, "500", "internal error"),
             };
-            let items = rows
-                .iter()
-                .filter(|p| status != Some("closed") || PState::parse(&p.state).is_some_and(|st| !st.is_open()))
-                .filter(|p| q.get("service_code").is_none_or(|c| *c == p.category))
-                .map(request_record)
-                .collect();
+            let items = rows.iter().map(request_record).collect();
             render(fmt, StatusCode::OK, "service_requests", "request", items)
         }
         _ => error(fmt, StatusCode::NOT_FOUND, "404", "no such resource"),
@@ -219,6 +241,32 @@ async fn get_request(State(s): State<AppState>, Path(file): Path<String>, Query(
     match crate::api::problems::load(&s, &viewer, id).await {
         Ok(p) => render(fmt, StatusCode::OK, "service_requests", "request", vec![request_record(&p)]),
         Err(_) => error(fmt, StatusCode::NOT_FOUND, "404", "no such service request"),
+    }
+}
+
+/// `tokens/{token}`: the request a token stands for. gongzhi writes a request
+/// before it answers, so the token it returns is the request's own id; this
+/// answers for requests the caller may see.
+async fn get_token(State(s): State<AppState>, Path(file): Path<String>, Query(q): Query<IdQuery>) -> Response {
+    let Some((token, fmt)) = split(&file) else {
+        return error(Fmt::Json, StatusCode::NOT_FOUND, "404", "use .json or .xml");
+    };
+    let viewer = match caller(&s, q.api_key.as_ref(), fmt).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Ok(id) = token.parse::<i64>() else {
+        return error(fmt, StatusCode::NOT_FOUND, "404", "no such token");
+    };
+    match crate::api::problems::load(&s, &viewer, id).await {
+        Ok(p) => render(
+            fmt,
+            StatusCode::OK,
+            "service_requests",
+            "request",
+            vec![vec![("service_request_id", p.id.to_string()), ("token", p.id.to_string())]],
+        ),
+        Err(_) => error(fmt, StatusCode::NOT_FOUND, "404", "no such token"),
     }
 }
 
@@ -265,6 +313,7 @@ async fn post_file(State(s): State<AppState>, Path(file): Path<String>, RawForm(
             "request",
             vec![vec![
                 ("service_request_id", p.id.to_string()),
+                ("token", p.id.to_string()),
                 ("service_notice", String::new()),
                 ("account_id", viewer.login.clone()),
             ]],

@@ -305,10 +305,44 @@ db_test! {
         let closed = anon.get(&format!("/open311/v2/requests.xml?api_key={key}&status=closed")).await.body;
         assert!(closed.contains("<service_requests></service_requests>"));
         assert_eq!(anon.get(&format!("/open311/v2/requests.json?api_key={key}&status=maybe")).await.status, 400);
+        // The spec's other filters: ids, service_code, start_date / end_date (ISO 8601).
+        let r = anon.send(post(format!("api_key={key}&service_code=roads&address_id={mine}&description=x2"))).await;
+        let id2 = r.json()[0]["service_request_id"].as_str().unwrap().to_owned();
+        let list = |q: String| {
+            let (anon, key) = (anon.clone(), key.clone());
+            async move {
+                let r = anon.get(&format!("/open311/v2/requests.json?api_key={key}&{q}")).await;
+                assert_eq!(r.status, 200, "{q}: {}", r.body);
+                let mut ids: Vec<String> =
+                    r.json().as_array().unwrap().iter().map(|v| v["service_request_id"].as_str().unwrap().to_owned()).collect();
+                ids.sort();
+                ids
+            }
+        };
+        let mut both = vec![id.clone(), id2.clone()];
+        both.sort();
+        assert_eq!(list(String::new()).await, both);
+        assert_eq!(list(format!("service_request_id={id2}")).await, [id2.clone()]);
+        assert_eq!(list("service_code=roads".into()).await, [id2.clone()]);
+        let hour_ago = crate::support::enc(&(Utc::now() - Duration::hours(1)).to_rfc3339());
+        let in_an_hour = crate::support::enc(&(Utc::now() + Duration::hours(1)).to_rfc3339());
+        assert_eq!(list(format!("start_date={hour_ago}&end_date={in_an_hour}")).await, both);
+        assert!(list(format!("start_date={in_an_hour}")).await.is_empty());
+        assert!(list(format!("end_date={hour_ago}")).await.is_empty());
+        assert_eq!(anon.get(&format!("/open311/v2/requests.json?api_key={key}&start_date=yesterday")).await.status, 400);
+        // tokens/{token}: the token a POST returns leads to its request.
+        let r = anon.send(post(format!("api_key={key}&service_code=greening&address_id={mine}&description=x3"))).await;
+        let token = r.json()[0]["token"].as_str().unwrap().to_owned();
+        let t = anon.get(&format!("/open311/v2/tokens/{token}.json?api_key={key}")).await;
+        assert_eq!(t.status, 200, "{}", t.body);
+        assert_eq!(t.json()[0]["service_request_id"], r.json()[0]["service_request_id"]);
+        assert!(anon.get(&format!("/open311/v2/tokens/{token}.xml?api_key={key}")).await.body.contains("<token>"));
+        assert_eq!(anon.get(&format!("/open311/v2/tokens/nonsense.json?api_key={key}")).await.status, 404);
         // Another area's key sees nothing of it.
         let other = user_token(&db, "other", "worker", "371428001002").await;
         assert_eq!(anon.get(&format!("/open311/v2/requests/{id}.json?api_key={other}")).await.status, 404);
         assert_eq!(anon.get(&format!("/open311/v2/requests.json?api_key={other}")).await.json().as_array().unwrap().len(), 0);
+        assert_eq!(anon.get(&format!("/open311/v2/tokens/{token}.json?api_key={other}")).await.status, 404);
     }
 }
 

@@ -67,8 +67,9 @@ async fn inbox(
     Query(p): Query<InboxParams>,
 ) -> Result<Html<String>, UiError> {
     let all = p.all.is_some();
+    let filter = if all { Default::default() } else { db::problems::ListFilter::open() };
     let (rows, total) =
-        db::problems::list(&s.db, &viewer.problems_visible(), !all, domain::Paging::new(p.page, Some(100)))
+        db::problems::list(&s.db, &viewer.problems_visible(), &filter, domain::Paging::new(p.page, Some(100)))
             .await
             .page(t)?;
     let f = db::compounds::Filter { within: None, visible: viewer.visible(), name: None, include_retired: false };
