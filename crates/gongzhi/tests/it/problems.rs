@@ -322,8 +322,8 @@ db_test! {
         let mut both = vec![id.clone(), id2.clone()];
         both.sort();
         assert_eq!(list(String::new()).await, both);
-        assert_eq!(list(format!("service_request_id={id2}")).await, [id2.clone()]);
-        assert_eq!(list("service_code=roads".into()).await, [id2.clone()]);
+        assert_eq!(list(format!("service_request_id={id2}")).await, vec![id2.clone()]);
+        assert_eq!(list("service_code=roads".into()).await, vec![id2.clone()]);
         let hour_ago = crate::support::enc(&(Utc::now() - Duration::hours(1)).to_rfc3339());
         let in_an_hour = crate::support::enc(&(Utc::now() + Duration::hours(1)).to_rfc3339());
         assert_eq!(list(format!("start_date={hour_ago}&end_date={in_an_hour}")).await, both);
