@@ -19,6 +19,10 @@ fn on(alias: &str) -> String {
     format!("{alias}.valid_from <= $3 AND ({alias}.valid_to IS NULL OR {alias}.valid_to > $3)")
 }
 
+/// A company's party coverage on the date `$3` (dated in `org_fact`).
+const COVERAGE: &str = "(SELECT pf.value FROM org_fact pf WHERE pf.org_id = o.id AND pf.kind = 'party_coverage' \
+                        AND pf.valid_from <= $3 AND (pf.valid_to IS NULL OR pf.valid_to > $3))";
+
 const POST_ON: &str = "x.start_date <= $3 AND (x.end_date IS NULL OR x.end_date > $3)";
 
 /// The compound-level counts of one date: C and how many are professionally
@@ -92,8 +96,8 @@ pub async fn kpis(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<KpiSe
         c,
         &format!(
             "SELECT COUNT(*) AS a, {} AS b, {} AS i FROM organisation o WHERE o.id IN ({})",
-            sum("o.party_coverage IN ('own_branch', 'joint_branch')"),
-            sum("o.party_coverage = 'instructor_only'"),
+            sum(&format!("{COVERAGE} IN ('own_branch', 'joint_branch')")),
+            sum(&format!("{COVERAGE} = 'instructor_only'")),
             serving("company")
         ),
         vals(),
@@ -219,7 +223,7 @@ pub async fn failing(
             let select =
                 "SELECT o.id, o.name, r.name AS place FROM organisation o JOIN region r ON r.code = o.region_code";
             let filter = format!(
-                " WHERE o.party_coverage NOT IN ('own_branch', 'joint_branch') AND o.id IN (SELECT f.ref_id FROM compound_fact f \
+                " WHERE COALESCE({COVERAGE}, 'none') NOT IN ('own_branch', 'joint_branch') AND o.id IN (SELECT f.ref_id FROM compound_fact f \
                  JOIN compound c ON c.id = f.compound_id WHERE f.kind = 'company' AND {} AND {BASE})",
                 on("f")
             );

@@ -39,6 +39,9 @@ pub struct NewOrg {
     pub covers_org_id: Option<i64>,
     pub credit_code: Option<String>,
     pub party_coverage: Option<String>,
+    /// When a changed party coverage took effect (default: today for a
+    /// change, and "since before records" for a company's first value).
+    pub party_coverage_from: Option<NaiveDate>,
     pub term_start: Option<NaiveDate>,
     pub term_end: Option<NaiveDate>,
     pub status: Option<String>,
@@ -166,6 +169,9 @@ pub async fn upsert_org(c: &impl ConnectionTrait, actor: &Actor, n: &NewOrg) -> 
             (id.id, Upsert::Added, None)
         }
     };
+    if n.kind == "company" {
+        sync_party_coverage(c, id, n.party_coverage.as_deref(), n.party_coverage_from).await?;
+    }
     let after = org_in(c, id).await?;
     append(
         c,
@@ -181,6 +187,73 @@ pub async fn upsert_org(c: &impl ConnectionTrait, actor: &Actor, n: &NewOrg) -> 
     )
     .await?;
     Ok((id, what))
+}
+
+/// The start of a company's first recorded party coverage when none is given.
+pub const SINCE_BEFORE_RECORDS: NaiveDate = NaiveDate::from_ymd_opt(1990, 1, 1).expect("a date");
+
+/// Keep a company's dated party coverage (`org_fact`) in step with its
+/// current value: a change closes the open interval where the new one opens.
+async fn sync_party_coverage(
+    c: &impl ConnectionTrait,
+    org_id: i64,
+    value: Option<&str>,
+    from: Option<NaiveDate>,
+) -> Result<()> {
+    #[derive(FromQueryResult)]
+    struct Open {
+        id: i64,
+        value: Option<String>,
+        valid_from: NaiveDate,
+    }
+    let open: Option<Open> = one(
+        c,
+        "SELECT id, value, valid_from FROM org_fact WHERE org_id = $1 AND kind = 'party_coverage' AND valid_to IS NULL",
+        vec![org_id.into()],
+    )
+    .await?;
+    if open.as_ref().map(|o| o.value.as_deref()) == Some(value) {
+        return Ok(());
+    }
+    let from = match (&open, from) {
+        (_, Some(f)) => f,
+        (Some(_), None) => (Utc::now() + chrono::Duration::hours(8)).date_naive(),
+        (None, None) => SINCE_BEFORE_RECORDS,
+    };
+    if let Some(o) = &open {
+        domain::history::check_succession(Some(o.valid_from), from).map_err(|e| e.for_field("party_coverage_from"))?;
+        exec(c, "UPDATE org_fact SET valid_to = $1 WHERE id = $2", vec![from.into(), o.id.into()]).await?;
+    }
+    if value.is_some() {
+        exec(
+            c,
+            "INSERT INTO org_fact (org_id, kind, value, valid_from, valid_to, recorded_at) \
+             VALUES ($1, 'party_coverage', $2, $3, NULL, $4)",
+            vec![org_id.into(), value.map(str::to_owned).into(), from.into(), Utc::now().into()],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A company's party coverage over time: (value, from, to).
+pub async fn party_coverage_history(
+    db: &Db,
+    org_id: i64,
+) -> Result<Vec<(Option<String>, NaiveDate, Option<NaiveDate>)>> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        value: Option<String>,
+        valid_from: NaiveDate,
+        valid_to: Option<NaiveDate>,
+    }
+    let rows: Vec<Row> = all(
+        db.conn(),
+        "SELECT value, valid_from, valid_to FROM org_fact WHERE org_id = $1 AND kind = 'party_coverage' ORDER BY valid_from",
+        vec![org_id.into()],
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.value, r.valid_from, r.valid_to)).collect())
 }
 
 /// Organisations a reader may see: in the visible subtrees, or (companies)

@@ -75,6 +75,7 @@ pub async fn kpi(
                 covers_org_id: None,
                 credit_code: Some(cc.to_string()),
                 party_coverage: Some(["own_branch", "joint_branch", "own_branch", "instructor_only"][j].into()),
+                party_coverage_from: None,
                 term_start: None,
                 term_end: None,
                 status: None,

@@ -276,6 +276,7 @@ async fn serve_fenghua(db: &Db, actor: &Actor) -> anyhow::Result<i64> {
             covers_org_id: None,
             credit_code: Some(FENGHUA_CREDIT_CODE.into()),
             party_coverage: Some("own_branch".into()),
+            party_coverage_from: None,
             term_start: None,
             term_end: None,
             status: None,

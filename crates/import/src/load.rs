@@ -80,7 +80,11 @@ fn missing(column: &'static str, what: &str) -> Fail {
 
 fn from_db(column: &'static str, e: DbError) -> Fail {
     match e {
-        DbError::Invalid(i) => invalid(column, i),
+        // A rule names its own column when the sheets have one of that name.
+        DbError::Invalid(i) => {
+            let own = SHEETS.iter().flat_map(|s| s.cols).find(|c| c.key == i.field).map(|c| c.key);
+            invalid(own.unwrap_or(column), i)
+        }
         DbError::Conflict(m) => Fail { column, zh: format!("与已有记录冲突：{m}"), en: m, skip: false },
         DbError::NotFound => missing(column, "record"),
         DbError::Internal(e) => {
@@ -234,9 +238,11 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 let cc = CreditCode::parse(r.get("credit_code"))?;
                 let (rc, path) = self.region("region_code", r.get("region_code")).await?;
                 let cov = PartyCoverage::parse(alias(r.get("party_coverage")))?;
+                let from = opt_date("party_coverage_from", r.get("party_coverage_from"))?;
                 let n = org(OrgKind::Company, r.get("name"), &rc, &path, |o| {
                     o.credit_code = Some(cc.to_string());
                     o.party_coverage = Some(cov.as_str().into());
+                    o.party_coverage_from = from;
                 })?;
                 Ok(structure::upsert_org(self.c, self.actor, &n).await.map_err(|e| from_db("credit_code", e))?.1)
             }
@@ -464,6 +470,7 @@ fn org(kind: OrgKind, name: &str, rc: &RegionCode, path: &str, fill: impl FnOnce
         covers_org_id: None,
         credit_code: None,
         party_coverage: None,
+        party_coverage_from: None,
         term_start: None,
         term_end: None,
         status: None,

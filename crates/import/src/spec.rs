@@ -60,6 +60,12 @@ pub const SHEETS: &[SheetSpec] = &[
                 true,
                 "own_branch 单独组建 / joint_branch 联合组建 / instructor_only 党建指导员 / none 无",
             ),
+            c(
+                "party_coverage_from",
+                "党组织覆盖起始日期",
+                false,
+                "YYYY-MM-DD: when a changed coverage took effect (default: today) / 覆盖情况变化的生效日期，缺省为当天",
+            ),
         ],
     },
     SheetSpec {

@@ -10,6 +10,7 @@ mod m0005_problems;
 mod m0006_photos;
 mod m0007_problem_indexes;
 mod m0008_problem_categories;
+mod m0009_org_facts;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_photos::Migration),
             Box::new(m0007_problem_indexes::Migration),
             Box::new(m0008_problem_categories::Migration),
+            Box::new(m0009_org_facts::Migration),
         ]
     }
 }

@@ -134,11 +134,25 @@ db_test! {
         assert!(flat.iter().any(|c| c.contains("新湖街道红色物业工作月度调度通报（2021-06）")));
         assert!(flat.contains(&"33.3%"), "professional coverage of the street");
         assert!(flat.contains(&"丰华社区居委会"));
-        // A later change does not alter a past month's bulletin.
+        // A later change does not alter a past month's bulletin — of a compound, or of a company.
         rows(&app, "compound_history", json!([
             {"community_code": fh, "compound": "B", "kind": "service_model", "value": "professional", "effective_from": "2021-08-01"},
         ])).await;
+        rows(&app, "companies", json!([
+            {"credit_code": cc(2), "name": "Y物业", "region_code": "371402", "party_coverage": "own_branch", "party_coverage_from": "2021-08-01"},
+        ])).await;
         assert_eq!(cells(&get(app.clone()).await.body_bytes), june);
+        assert_eq!(k(&kpis(&app, street, "2021-07-31").await, "company_party_coverage"), (1, 2));
+        assert_eq!(k(&kpis(&app, street, "2021-08-01").await, "company_party_coverage"), (2, 2), "Y has its own branch now");
+        let y = app.get("/api/v1/organisations?kind=company").await.json()["items"].as_array().unwrap().iter().find(|o| o["name"] == "Y物业").unwrap()["id"].clone();
+        let page = app.get(&format!("/organisations/{y}")).await.body;
+        assert!(page.contains("党组织覆盖变化") && page.contains("1990-01-01 – 2021-08-01") && page.contains("2021-08-01 – 至今"), "{page}");
+        // A coverage change must come after the value it replaces.
+        let r = app.json("POST", "/api/v1/registry/companies", json!([
+            {"credit_code": cc(2), "name": "Y物业", "region_code": "371402", "party_coverage": "none", "party_coverage_from": "2021-05-01"},
+        ])).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("party_coverage_from"), "{}", r.body);
         // The bulletin as data.
         let j = app.get(&format!("/api/v1/bulletin?region={street}&month=2021-07")).await;
         assert_eq!(j.status, 200, "{}", j.body);

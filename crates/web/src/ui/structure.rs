@@ -110,6 +110,8 @@ struct OrgDetailPage {
     me: Option<Me>,
     o: Org,
     posts: Vec<PostRow>,
+    /// A company's party coverage over time: (value, from, to).
+    coverage: Vec<(Option<String>, chrono::NaiveDate, Option<chrono::NaiveDate>)>,
 }
 
 async fn org_page(
@@ -120,7 +122,8 @@ async fn org_page(
 ) -> Result<Html<String>, UiError> {
     let o = visible_org(&s, &viewer, id).await.page(t)?;
     let posts = db::structure::posts_of_org(&s.db, id).await.page(t)?;
-    Ok(render(&OrgDetailPage { t, me: Me::of(&viewer), o, posts }))
+    let coverage = db::structure::party_coverage_history(&s.db, id).await.page(t)?;
+    Ok(render(&OrgDetailPage { t, me: Me::of(&viewer), o, posts, coverage }))
 }
 
 #[derive(Template)]
