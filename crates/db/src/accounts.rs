@@ -124,15 +124,8 @@ pub async fn user(db: &Db, id: i64) -> Result<Option<User>> {
 /// A user's grants. A stored grant that no longer parses is skipped (and
 /// logged): it grants nothing rather than something unintended.
 pub async fn grants(db: &Db, user_id: i64) -> Result<Vec<Grant>> {
-    #[derive(FromQueryResult)]
-    struct Row {
-        role: String,
-        scope: String,
-    }
-    let rows: Vec<Row> =
-        all(db.conn(), "SELECT role, scope FROM user_grant WHERE user_id = $1 ORDER BY id", vec![user_id.into()])
-            .await?;
-    Ok(rows
+    Ok(grant_rows(db, user_id)
+        .await?
         .into_iter()
         .filter_map(|r| {
             let g = Role::parse(&r.role).and_then(|role| Grant::new(role, Scope::parse(&r.scope)?));

@@ -462,10 +462,10 @@ impl Viewer {
 
 /// Resolved viewers by credential, so a busy client is not looked up (token,
 /// user, grants, company compounds) on every request. An entry lives at most
-/// `VIEWER_TTL` and only while the database's scope epoch is unchanged: any
+/// `crate::CACHE_TTL` and only while the database's scope epoch is unchanged: any
 /// change of accounts, grants, sessions or the registry made by this process
 /// drops them all at once. Changes made by another process (the CLI) reach
-/// a running server within `VIEWER_TTL`.
+/// a running server within `crate::CACHE_TTL`.
 #[derive(Default)]
 pub struct ViewerCache {
     entries: Mutex<HashMap<String, CachedViewer>>,
@@ -479,7 +479,6 @@ struct CachedViewer {
     until: Option<chrono::DateTime<Utc>>,
 }
 
-pub const VIEWER_TTL: Duration = Duration::from_secs(5);
 /// Bounded: past this many credentials the cache starts afresh.
 const VIEWER_CACHE_MAX: usize = 10_000;
 
@@ -487,7 +486,7 @@ impl ViewerCache {
     fn get(&self, key: &str, epoch: u64) -> Option<Viewer> {
         let map = self.entries.lock().expect("viewer cache lock");
         let e = map.get(key)?;
-        let fresh = e.epoch == epoch && e.at.elapsed() < VIEWER_TTL && e.until.is_none_or(|u| Utc::now() < u);
+        let fresh = e.epoch == epoch && e.at.elapsed() < crate::CACHE_TTL && e.until.is_none_or(|u| Utc::now() < u);
         fresh.then(|| e.viewer.clone())
     }
 

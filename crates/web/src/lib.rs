@@ -48,6 +48,11 @@ impl AppState {
     }
 }
 
+/// How long this process keeps what it read of accounts and configuration
+/// (signed-in users, problem categories) when nothing in this process has
+/// changed them: the delay before another process's change (the CLI) counts.
+pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Request bodies above this are refused with 413: room for one 5 MB photo
 /// and its form; everything else is far smaller.
 const BODY_LIMIT: usize = domain::problem::PHOTO_MAX_BYTES + 256 * 1024;

@@ -64,7 +64,7 @@ impl Categories {
         let epoch = db.scope_epoch();
         if let Some((e, at, list)) = &*self.kept.lock().expect("categories lock")
             && *e == epoch
-            && at.elapsed() < crate::auth::VIEWER_TTL
+            && at.elapsed() < crate::CACHE_TTL
         {
             return Ok(list.clone());
         }

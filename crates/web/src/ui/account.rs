@@ -119,12 +119,7 @@ async fn login_submit(
     };
     s.throttle.succeeded(&login);
     // Always a new session id at sign-in; a session the browser still held ends.
-    if let Some(old) = headers.get(header::COOKIE).and_then(|c| c.to_str().ok()).and_then(|c| {
-        c.split(';')
-            .filter_map(|kv| kv.trim().split_once('='))
-            .find(|(k, _)| *k == SESSION_COOKIE)
-            .map(|(_, v)| v.to_owned())
-    }) {
+    if let Some(old) = auth::cookie_of(&headers, SESSION_COOKIE) {
         let _ = db::accounts::delete_session(&s.db, &auth::secret_hash(&old)).await;
     }
     let secret = auth::new_secret("");
@@ -146,13 +141,7 @@ fn signed_out(headers: &HeaderMap) -> Response {
 }
 
 async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    let cookie = headers.get(header::COOKIE).and_then(|c| c.to_str().ok()).and_then(|c| {
-        c.split(';')
-            .filter_map(|kv| kv.trim().split_once('='))
-            .find(|(k, _)| *k == SESSION_COOKIE)
-            .map(|(_, v)| v.to_owned())
-    });
-    if let Some(c) = cookie {
+    if let Some(c) = auth::cookie_of(&headers, SESSION_COOKIE) {
         let _ = db::accounts::delete_session(&s.db, &auth::secret_hash(&c)).await;
     }
     signed_out(&headers)
