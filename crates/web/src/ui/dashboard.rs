@@ -139,9 +139,11 @@ async fn dashboard(
         ("rate.on_time", pr.on_time().percent_text(), frac(pr.on_time())),
         ("rate.satisfaction", pr.satisfaction().percent_text(), frac(pr.satisfaction())),
     ];
-    let rate_regions = db::problems::rates_by_child(&s.db, &code, from, to)
-        .await
-        .page(t)?
+    // Children with reports this month, most first (the bulletin lists them all).
+    let mut by_child = db::problems::rates_by_child(&s.db, &code, from, to).await.page(t)?;
+    by_child.retain(|g| g.rates.submitted > 0);
+    by_child.sort_by_key(|g| std::cmp::Reverse(g.rates.submitted));
+    let rate_regions = by_child
         .into_iter()
         .map(|g| (g.name, format!("/dashboard?region={}&as_of={as_of}", g.key), report::rate_cells(&g.rates)))
         .collect();
