@@ -446,6 +446,21 @@ db_test! {
         assert_eq!(admin.form(&format!("/users/{own}/disabled"), &[("disabled", "1")]).await.status, 422);
         let own_grant = db::accounts::grant_rows(&db, own).await.unwrap()[0].id;
         assert_eq!(admin.form(&format!("/users/{own}/grants/{own_grant}/remove"), &[]).await.status, 422);
+        // The same through the API.
+        let r = admin.json("POST", "/api/v1/users", json!({"login": "api_new", "display_name": "接口新人", "role": "worker", "scope": "371402001009"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let (api_id, api_pw) = (r.json()["id"].as_i64().unwrap(), r.json()["password"].as_str().unwrap().to_owned());
+        assert_eq!(sign_in("api_new", &api_pw).await.0, 303);
+        assert_eq!(worker.json("POST", "/api/v1/users", json!({"login": "x", "display_name": "x", "role": "resident", "scope": "unit:1"})).await.status, 403);
+        assert_eq!(worker.get("/api/v1/users").await.status, 403);
+        let r = admin.json("POST", &format!("/api/v1/users/{api_id}/grants"), json!({"role": "worker", "scope": "371402001001"})).await;
+        assert_eq!(r.status, 204, "{}", r.body);
+        let found = admin.get("/api/v1/users?q=api_").await.json();
+        assert_eq!(found["total"], 1);
+        assert_eq!(found["items"][0]["grants"], json!(["worker 371402001009", "worker 371402001001"]));
+        assert_eq!(admin.json("PUT", &format!("/api/v1/users/{api_id}/disabled"), json!({"disabled": true})).await.status, 204);
+        assert_eq!(sign_in("api_new", &api_pw).await.0, 401);
+        assert_eq!(admin.json("PUT", &format!("/api/v1/users/{own}/disabled"), json!({"disabled": true})).await.status, 422);
         let (log, _) = db::audit::list(&db, None, domain::Paging::new(None, Some(200))).await.unwrap();
         let actions: Vec<&str> =
             log.iter().filter(|r| r.entity == "user" && r.entity_id == id.to_string()).map(|r| r.action.as_str()).collect();

@@ -7,6 +7,7 @@ pub(crate) mod plans;
 pub(crate) mod problems;
 pub(crate) mod regions;
 pub(crate) mod structure;
+pub(crate) mod users;
 
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
@@ -27,7 +28,8 @@ use crate::AppState;
          (name = "compounds", description = "小区 compounds, buildings, entrances and units"),
          (name = "structure", description = "组织、人员、任职 organisations, people, posts; registry import"),
          (name = "kpis", description = "覆盖率指标 coverage KPIs as of any date"),
-         (name = "problems", description = "群众诉求 residents' problems")),
+         (name = "problems", description = "群众诉求 residents' problems"),
+         (name = "users", description = "账号 accounts (administrators)")),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -85,6 +87,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(problems::rate))
         .routes(routes!(problems::add_photo))
         .routes(routes!(plans::set_target))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::add_grant))
+        .routes(routes!(users::set_disabled))
 }
 
 /// The OpenAPI document, for tests and `gongzhi openapi`.

@@ -9,11 +9,12 @@ use axum::response::{Html, Redirect};
 use axum::routing::{get, post};
 use db::accounts::{GrantRow, UserSummary};
 use domain::Paging;
-use domain::access::{Grant, Role, Scope};
+use domain::access::Role;
 use serde::Deserialize;
 
 use super::{Me, OrPage, UiError, render};
 use crate::AppState;
+use crate::api::users::{admin_only, create_account, grant_of};
 use crate::auth::{self, Viewer};
 use crate::error::AppError;
 use crate::i18n::Tr;
@@ -26,32 +27,6 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}/grants/{grant}/remove", post(grant_remove))
         .route("/users/{id}/disabled", post(disabled))
         .route("/users/{id}/password", post(reset_password))
-}
-
-fn admin_only(viewer: &Viewer) -> Result<(), AppError> {
-    if viewer.is_admin() { Ok(()) } else { Err(AppError::forbidden()) }
-}
-
-/// A role and scope as typed, checked against the role rules and against
-/// what exists (a region, a company, a compound, a unit).
-pub(crate) async fn grant_of(s: &AppState, role: &str, scope: &str) -> Result<Grant, AppError> {
-    let role = Role::parse(role).map_err(AppError::from)?;
-    let scope = Scope::parse(scope).map_err(AppError::from)?;
-    let g = Grant::new(role, scope).map_err(AppError::from)?;
-    let exists = match &g.scope {
-        Scope::All => true,
-        Scope::Region(c) => db::regions::require(&s.db, c).await.is_ok(),
-        Scope::Company(id) => db::structure::org(&s.db, *id).await.is_ok_and(|o| o.kind == "company"),
-        Scope::Compound(id) => db::compounds::get(&s.db, *id).await.is_ok(),
-        Scope::Unit(id) => db::accounts::unit_compound(&s.db, *id).await?.is_some(),
-    };
-    if !exists {
-        let text = g.scope.to_text();
-        return Err(domain::Invalid::new("scope", format!("{text} does not exist"))
-            .zh(format!("范围 {text} 不存在"))
-            .into());
-    }
-    Ok(g)
 }
 
 #[derive(Template)]
@@ -97,19 +72,7 @@ async fn create(
     t: Tr,
     Form(f): Form<CreateForm>,
 ) -> Result<Html<String>, UiError> {
-    admin_only(&viewer).page(t)?;
-    let name = f.display_name.trim();
-    if name.is_empty() || name.chars().count() > 64 {
-        return Err(domain::Invalid::new("display_name", "give a name of 1–64 characters")
-            .zh("请填写 1–64 个字的姓名"))
-        .page(t);
-    }
-    let grant = grant_of(&s, &f.role, &f.scope).await.page(t)?;
-    let password = auth::generate_password();
-    let id =
-        db::accounts::create_user(&s.db, &viewer.actor(), &f.login, name, &auth::hash_password(&password), &[grant])
-            .await
-            .page(t)?;
+    let (id, password) = create_account(&s, &viewer, &f.login, &f.display_name, &f.role, &f.scope).await.page(t)?;
     detail_view(&s, &viewer, t, id, password).await
 }
 
@@ -204,13 +167,7 @@ async fn disabled(
     Path(id): Path<i64>,
     Form(f): Form<DisabledForm>,
 ) -> Result<Redirect, UiError> {
-    admin_only(&viewer).page(t)?;
-    let disable = f.disabled == "1";
-    if disable && id == viewer.user_id {
-        return Err(domain::Invalid::new("user", "you cannot disable your own account").zh("不能停用自己的账号"))
-            .page(t);
-    }
-    db::accounts::set_disabled(&s.db, &viewer.actor(), id, disable).await.page(t)?;
+    crate::api::users::disable(&s, &viewer, id, f.disabled == "1").await.page(t)?;
     Ok(Redirect::to(&format!("/users/{id}")))
 }
 
