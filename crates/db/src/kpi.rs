@@ -108,7 +108,8 @@ pub async fn kpis(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<KpiSe
         c,
         &format!(
             "SELECT COUNT(*) AS a, {} AS b FROM organisation o WHERE o.id IN ({})",
-            sum("EXISTS (SELECT 1 FROM organisation p WHERE p.kind = 'party_org' AND p.covers_org_id = o.id)"),
+            sum("EXISTS (SELECT 1 FROM organisation p WHERE p.kind = 'party_org' AND p.covers_org_id = o.id \
+                 AND (p.established IS NULL OR p.established <= $3))"),
             serving("owners_committee")
         ),
         vals(),

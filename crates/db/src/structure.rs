@@ -46,6 +46,8 @@ pub struct NewOrg {
     pub term_end: Option<NaiveDate>,
     pub status: Option<String>,
     pub is_pmc: bool,
+    /// When a party organisation was set up (None: since before records).
+    pub established: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Serialize, FromQueryResult)]
@@ -67,6 +69,7 @@ pub struct Org {
     pub term_end: Option<NaiveDate>,
     pub status: Option<String>,
     pub is_pmc: bool,
+    pub established: Option<NaiveDate>,
     pub retired_at: Option<DateTime<Utc>>,
 }
 
@@ -84,12 +87,13 @@ impl Org {
             && self.term_end == n.term_end
             && self.status == n.status
             && self.is_pmc == n.is_pmc
+            && self.established == n.established
     }
 }
 
 const ORG_SELECT: &str = "SELECT o.id, o.kind, o.name, o.region_code, o.region_path, r.name AS region_name, o.compound_id, \
      c.name AS compound_name, o.parent_id, o.party_level, o.covers_org_id, o.credit_code, o.party_coverage, o.term_start, \
-     o.term_end, o.status, o.is_pmc, o.retired_at \
+     o.term_end, o.status, o.is_pmc, o.established, o.retired_at \
      FROM organisation o JOIN region r ON r.code = o.region_code LEFT JOIN compound c ON c.id = o.compound_id";
 
 pub async fn org(db: &Db, id: i64) -> Result<Org> {
@@ -133,6 +137,7 @@ fn org_values(n: &NewOrg) -> Vec<Value> {
         n.term_end.into(),
         n.status.clone().into(),
         n.is_pmc.into(),
+        n.established.into(),
     ]
 }
 
@@ -148,7 +153,7 @@ pub async fn upsert_org(c: &impl ConnectionTrait, actor: &Actor, n: &NewOrg) -> 
                 c,
                 "UPDATE organisation SET kind=$1, name=$2, region_code=$3, region_path=$4, compound_id=$5, parent_id=$6, \
                  party_level=$7, covers_org_id=$8, credit_code=$9, party_coverage=$10, term_start=$11, term_end=$12, \
-                 status=$13, is_pmc=$14, updated_at=$15 WHERE id=$16",
+                 status=$13, is_pmc=$14, established=$15, updated_at=$16 WHERE id=$17",
                 vals,
             )
             .await?;
@@ -160,8 +165,8 @@ pub async fn upsert_org(c: &impl ConnectionTrait, actor: &Actor, n: &NewOrg) -> 
             let id: Id = one(
                 c,
                 "INSERT INTO organisation (kind, name, region_code, region_path, compound_id, parent_id, party_level, \
-                 covers_org_id, credit_code, party_coverage, term_start, term_end, status, is_pmc, created_at, updated_at) \
-                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$15) RETURNING id",
+                 covers_org_id, credit_code, party_coverage, term_start, term_end, status, is_pmc, established, created_at, \
+                 updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$16) RETURNING id",
                 vals,
             )
             .await?

@@ -80,6 +80,7 @@ pub async fn kpi(
                 term_end: None,
                 status: None,
                 is_pmc: false,
+                established: None,
             };
             let (id, _) = db::structure::upsert_org(&*tx, &actor, &n).await?;
             companies.entry(code.clone()).or_default().push(id);

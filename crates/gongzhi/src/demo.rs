@@ -281,6 +281,7 @@ async fn serve_fenghua(db: &Db, actor: &Actor) -> anyhow::Result<i64> {
             term_end: None,
             status: None,
             is_pmc: false,
+            established: None,
         },
     )
     .await?;

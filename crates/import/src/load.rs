@@ -308,11 +308,13 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                         Some(found.ok_or_else(|| self.miss("parent", format!("org:party_org:{p}"), p))?)
                     }
                 };
+                let established = opt_date("established", r.get("established"))?;
                 let n = org(OrgKind::PartyOrg, r.get("name"), &rc, &path, |o| {
                     o.party_level = Some(level.as_str().into());
                     o.compound_id = compound_id;
                     o.covers_org_id = covers;
                     o.parent_id = parent;
+                    o.established = established;
                 })?;
                 Ok(structure::upsert_org(self.c, self.actor, &n).await.map_err(|e| from_db("name", e))?.1)
             }
@@ -475,6 +477,7 @@ fn org(kind: OrgKind, name: &str, rc: &RegionCode, path: &str, fill: impl FnOnce
         term_end: None,
         status: None,
         is_pmc: false,
+        established: None,
     };
     fill(&mut o);
     Ok(o)

@@ -103,6 +103,7 @@ pub const SHEETS: &[SheetSpec] = &[
                 "company branch: the company's credit code; committee branch: the committee's name",
             ),
             c("parent", "上级党组织", false, "name of the parent party organisation in this or a higher region"),
+            c("established", "成立日期", false, "YYYY-MM-DD; empty: since before records / 空：早于系统记录"),
         ],
     },
     SheetSpec {

@@ -11,6 +11,7 @@ mod m0006_photos;
 mod m0007_problem_indexes;
 mod m0008_problem_categories;
 mod m0009_org_facts;
+mod m0010_party_org_established;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_problem_indexes::Migration),
             Box::new(m0008_problem_categories::Migration),
             Box::new(m0009_org_facts::Migration),
+            Box::new(m0010_party_org_established::Migration),
         ]
     }
 }

@@ -43,7 +43,7 @@ db_test! {
         rows(&app, "owners_committees", json!([{"community_code": fh, "compound": "A", "name": "A业委会", "status": "in_office"}])).await;
         rows(&app, "party_orgs", json!([
             {"region_code": fh, "name": "A党支部", "party_level": "compound_branch", "compound": "A"},
-            {"region_code": fh, "name": "A业委会党小组", "party_level": "committee_branch", "covers": "A业委会"},
+            {"region_code": fh, "name": "A业委会党小组", "party_level": "committee_branch", "covers": "A业委会", "established": "2021-03-01"},
         ])).await;
         rows(&app, "people", json!([
             {"phone": "13800000001", "name": "甲", "is_public_servant": true, "region_code": fh},
@@ -83,6 +83,9 @@ db_test! {
         let v = kpis(&app, street, "2021-07-01").await;
         assert_eq!(k(&v, "professional_coverage"), (2, 3));
         assert_eq!(k(&v, "company_party_coverage"), (1, 2));
+        // The committee exists from January 2021, its party group from March.
+        assert_eq!(k(&kpis(&app, street, "2021-02-28").await, "committee_party_coverage"), (0, 1));
+        assert_eq!(k(&kpis(&app, street, "2021-03-01").await, "committee_party_coverage"), (1, 1));
         // Before the committee and the cross-appointment existed.
         let v = kpis(&app, street, "2020-12-31").await;
         assert_eq!(k(&v, "committee_formation"), (0, 3));

@@ -35,6 +35,8 @@ pub struct OrgOut {
     pub term_end: Option<NaiveDate>,
     pub status: Option<String>,
     pub is_pmc: bool,
+    /// A party organisation's founding date, if known.
+    pub established: Option<NaiveDate>,
 }
 
 impl From<db::structure::Org> for OrgOut {
@@ -56,6 +58,7 @@ impl From<db::structure::Org> for OrgOut {
             term_end: o.term_end,
             status: o.status,
             is_pmc: o.is_pmc,
+            established: o.established,
         }
     }
 }
