@@ -417,7 +417,7 @@ impl Viewer {
         let Some(user_id) = db::accounts::token_user(&s.db, &secret_hash(token)).await? else { return Ok(None) };
         let v = Viewer::of_user(&s.db, user_id, false).await?;
         if let Some(v) = &v {
-            s.viewers.put(key, v, epoch, None);
+            s.viewers.put(key, v.clone(), epoch, None);
         }
         Ok(v)
     }
@@ -445,7 +445,7 @@ impl Viewer {
         }
         let v = Viewer::of_user(&s.db, sess.user_id, true).await?;
         if let Some(v) = &v {
-            s.viewers.put(key, v, epoch, Some(sess.expires_at.min(seen + IDLE)));
+            s.viewers.put(key, v.clone(), epoch, Some(sess.expires_at.min(seen + IDLE)));
         }
         Ok(v)
     }
@@ -455,47 +455,6 @@ impl Viewer {
             Some(user) if !user.disabled => Ok(Some(Viewer::load(db, &user, via_session).await?)),
             _ => Ok(None),
         }
-    }
-}
-
-// ---- the signed-in users of the last few seconds ----------------------------------
-
-/// Resolved viewers by credential, so a busy client is not looked up (token,
-/// user, grants, company compounds) on every request. An entry lives at most
-/// `crate::CACHE_TTL` and only while the database's scope epoch is unchanged: any
-/// change of accounts, grants, sessions or the registry made by this process
-/// drops them all at once. Changes made by another process (the CLI) reach
-/// a running server within `crate::CACHE_TTL`.
-#[derive(Default)]
-pub struct ViewerCache {
-    entries: Mutex<HashMap<String, CachedViewer>>,
-}
-
-struct CachedViewer {
-    viewer: Viewer,
-    epoch: u64,
-    at: Instant,
-    /// When the credential itself ends (sessions).
-    until: Option<chrono::DateTime<Utc>>,
-}
-
-/// Bounded: past this many credentials the cache starts afresh.
-const VIEWER_CACHE_MAX: usize = 10_000;
-
-impl ViewerCache {
-    fn get(&self, key: &str, epoch: u64) -> Option<Viewer> {
-        let map = self.entries.lock().expect("viewer cache lock");
-        let e = map.get(key)?;
-        let fresh = e.epoch == epoch && e.at.elapsed() < crate::CACHE_TTL && e.until.is_none_or(|u| Utc::now() < u);
-        fresh.then(|| e.viewer.clone())
-    }
-
-    fn put(&self, key: String, viewer: &Viewer, epoch: u64, until: Option<chrono::DateTime<Utc>>) {
-        let mut map = self.entries.lock().expect("viewer cache lock");
-        if map.len() >= VIEWER_CACHE_MAX {
-            map.clear();
-        }
-        map.insert(key, CachedViewer { viewer: viewer.clone(), epoch, at: Instant::now(), until });
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod api;
 mod assets;
 pub mod auth;
+mod cache;
 pub mod error;
 pub mod i18n;
 mod middleware;
@@ -27,10 +28,13 @@ pub use error::AppError;
 pub struct AppState {
     pub db: db::Db,
     pub throttle: std::sync::Arc<auth::Throttle>,
-    pub viewers: std::sync::Arc<auth::ViewerCache>,
+    /// Signed-in users by credential ("t:" or "s:" and its hash), kept a few seconds.
+    pub viewers: std::sync::Arc<cache::Kept<String, auth::Viewer>>,
     /// Residents' reports are written through here, several to a transaction under load.
     pub intake: db::intake::Intake,
     pub categories: std::sync::Arc<api::problems::Categories>,
+    /// Compounds being reported in, kept a few seconds (the intake's hot path).
+    pub compounds: std::sync::Arc<cache::Kept<i64, db::compounds::Compound>>,
     /// Where uploaded files (problem photos) live, named by their SHA-256.
     pub data_dir: std::path::PathBuf,
 }
@@ -43,15 +47,13 @@ impl AppState {
             throttle: Default::default(),
             viewers: Default::default(),
             categories: Default::default(),
+            compounds: Default::default(),
             data_dir,
         }
     }
 }
 
-/// How long this process keeps what it read of accounts and configuration
-/// (signed-in users, problem categories) when nothing in this process has
-/// changed them: the delay before another process's change (the CLI) counts.
-pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+pub use cache::CACHE_TTL;
 
 /// Request bodies above this are refused with 413: room for one 5 MB photo
 /// and its form; everything else is far smaller.

@@ -290,7 +290,7 @@ async fn post_file(State(s): State<AppState>, Path(file): Path<String>, RawForm(
         return error(fmt, StatusCode::BAD_REQUEST, "400", "address_id (the compound's id) is required");
     };
     let description = form.get("description").cloned().unwrap_or_default();
-    let Ok(compound) = viewer.compound(&s.db, compound_id, domain::access::Action::Read).await else {
+    let Ok(compound) = crate::api::problems::report_compound(&s, &viewer, compound_id).await else {
         return error(fmt, StatusCode::NOT_FOUND, "404", "no such address_id");
     };
     let location = form.get("address_string").cloned().unwrap_or_default();

@@ -473,5 +473,13 @@ db_test! {
         assert_eq!(r.status, 303, "{}", r.body);
         assert_eq!(worker.form("/problems/categories", &[("code", "pets2"), ("name_zh", "x"), ("name_en", "x"), ("accept_hours", "1"), ("resolve_hours", "2")]).await.status, 403);
         assert!(worker.get("/problems").await.body.contains("宠物管理"));
+
+        // The compound a report was made in is kept a few seconds; retiring it counts at once.
+        let report = json!({"compound_id": compound, "category": "repair", "description": "门禁坏了"});
+        assert_eq!(worker.json("POST", "/api/v1/problems", report.clone()).await.status, 201);
+        assert_eq!(admin.json("POST", &format!("/api/v1/compounds/{compound}/retire"), json!({})).await.status, 200);
+        let r = worker.json("POST", "/api/v1/problems", report).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("该小区已注销"), "{}", r.body);
     }
 }

@@ -48,28 +48,21 @@ fn out(p: &Problem, events: Vec<Event>) -> ProblemOut {
     }
 }
 
-/// The categories as last read, kept a few seconds: every report needs its
-/// category, and they change rarely. Any committed change of configuration
-/// in this process (the scope epoch) drops them at once.
+/// The categories as last read, kept a few seconds (see `crate::cache`):
+/// every report needs its category, and they change rarely.
 #[derive(Default)]
 pub struct Categories {
-    kept: std::sync::Mutex<Option<Kept>>,
+    kept: crate::cache::Kept<(), Arc<Vec<Category>>>,
 }
-
-/// The list, with the scope epoch and the instant it was read at.
-type Kept = (u64, std::time::Instant, Arc<Vec<Category>>);
 
 impl Categories {
     pub async fn all(&self, db: &db::Db) -> Result<Arc<Vec<Category>>, AppError> {
         let epoch = db.scope_epoch();
-        if let Some((e, at, list)) = &*self.kept.lock().expect("categories lock")
-            && *e == epoch
-            && at.elapsed() < crate::CACHE_TTL
-        {
-            return Ok(list.clone());
+        if let Some(list) = self.kept.get(&(), epoch) {
+            return Ok(list);
         }
         let list = Arc::new(db::problems::categories(db).await?);
-        *self.kept.lock().expect("categories lock") = Some((epoch, std::time::Instant::now(), list.clone()));
+        self.kept.put((), list.clone(), epoch, None);
         Ok(list)
     }
 
@@ -134,6 +127,27 @@ pub(crate) async fn save_category(
     Ok(c)
 }
 
+/// The compound a report is made in, checked against the reporter's scope
+/// (404 outside it). Kept a few seconds (see `crate::cache`): under load the
+/// same compounds are reported in again and again.
+pub(crate) async fn report_compound(
+    s: &AppState,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<db::compounds::Compound, AppError> {
+    let epoch = s.db.scope_epoch();
+    let c = match s.compounds.get(&id, epoch) {
+        Some(c) => c,
+        None => {
+            let c = db::compounds::get(&s.db, id).await?;
+            s.compounds.put(id, c.clone(), epoch, None);
+            c
+        }
+    };
+    viewer.check_compound(&c, Action::Read)?;
+    Ok(c)
+}
+
 pub(crate) async fn load(s: &AppState, v: &Viewer, id: i64) -> Result<Problem, AppError> {
     let p = db::problems::get(&s.db, id).await?;
     if v.sees_problem(&p) { Ok(p) } else { Err(AppError::not_found()) }
@@ -147,7 +161,7 @@ pub async fn create(
     viewer: Viewer,
     ApiJson(b): ApiJson<ProblemIn>,
 ) -> Result<(StatusCode, Json<ProblemOut>), AppError> {
-    let compound = viewer.compound(&s.db, b.compound_id, Action::Read).await?;
+    let compound = report_compound(&s, &viewer, b.compound_id).await?;
     let category = s.categories.offered(&s.db, &b.category).await?;
     let report = NewReport::new(&viewer.actor(), &compound, &category, &b.description, &b.location, Utc::now())?;
     // The look-up of alike reports runs beside the write, not after it.

@@ -102,7 +102,7 @@ async fn report(State(s): State<AppState>, viewer: Viewer, t: Tr, mut form: Mult
     }
     let compound =
         compound.ok_or_else(|| domain::Invalid::new("compound_id", "choose the compound").zh("请选择小区")).page(t)?;
-    let compound = viewer.compound(&s.db, compound, domain::access::Action::Read).await.page(t)?;
+    let compound = crate::api::problems::report_compound(&s, &viewer, compound).await.page(t)?;
     let category = s.categories.offered(&s.db, &category).await.page(t)?;
     // Check the photo before anything is written.
     if !photo.is_empty() {
