@@ -1,6 +1,6 @@
 //! Group commit for residents' reports. Reports that arrive while a batch is
 //! being written queue here and are written together in the next
-//! transaction (`problems::write_reports`: two statements for any number), so
+//! transaction (`problems::write_reports`: three statements for any number), so
 //! under load a commit — a WAL write on SQLite, a flush on PostgreSQL — and
 //! the trips to the database are shared instead of paid per report. Nobody
 //! waits for company: a lone report is written at once, and each caller is
@@ -10,13 +10,13 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use crate::problems::{Event, NewReport, Problem, write_reports};
+use crate::problems::{NewReport, Written, write_reports};
 use crate::{Db, DbError, Result};
 
 /// At most this many reports go into one transaction.
 pub const MAX_BATCH: usize = 64;
 
-type Reply = oneshot::Sender<Result<(Problem, Event)>>;
+type Reply = oneshot::Sender<Result<Written>>;
 
 async fn write(db: &Db, reports: Vec<NewReport>, replies: Vec<Reply>) {
     match write_reports(db, &reports).await {
@@ -73,7 +73,7 @@ impl Intake {
     }
 
     /// Write one report, with whatever others are waiting; answers once it has committed.
-    pub async fn report(&self, r: NewReport) -> Result<(Problem, Event)> {
+    pub async fn report(&self, r: NewReport) -> Result<Written> {
         let gone = || DbError::Internal(sea_orm::DbErr::Custom("the report writer has stopped".into()));
         let (tx, rx) = oneshot::channel();
         self.queue.send((r, tx)).await.map_err(|_| gone())?;

@@ -246,18 +246,29 @@ impl NewReport {
     }
 }
 
+/// A report as written: the problem, its first timeline event, and the
+/// possible duplicates pointed out to the reporter.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub problem: Problem,
+    pub event: Event,
+    /// See `open_alike`.
+    pub alike: Vec<i64>,
+}
+
 /// Report one problem (see `write_reports`).
-pub async fn create(db: &Db, report: &NewReport) -> Result<(Problem, Event)> {
+pub async fn create(db: &Db, report: &NewReport) -> Result<Written> {
     let mut out = write_reports(db, std::slice::from_ref(report)).await?;
     out.pop().ok_or(DbError::NotFound)
 }
 
 /// Write reports in one transaction: each routed, as it is inserted, to the
 /// company serving its compound that day (China time), else to its
-/// community, with its first timeline event. Two statements whatever the
-/// number of reports (`Intake` gathers those that arrive together). The
-/// answer is built from what was written: nothing is read back.
-pub async fn write_reports(db: &Db, reports: &[NewReport]) -> Result<Vec<(Problem, Event)>> {
+/// community, with its first timeline event and its possible duplicates.
+/// Three statements whatever the number of reports (`Intake` gathers those
+/// that arrive together). The answer is built from what was written: nothing
+/// is read back.
+pub async fn write_reports(db: &Db, reports: &[NewReport]) -> Result<Vec<Written>> {
     if reports.is_empty() {
         return Ok(vec![]);
     }
@@ -357,11 +368,11 @@ pub async fn write_reports(db: &Db, reports: &[NewReport]) -> Result<Vec<(Proble
             to_state: State::Submitted.as_str().into(),
             note: String::new(),
         };
-        out.push((p, e));
+        out.push(Written { problem: p, event: e, alike: vec![] });
     }
     let mut ev: Vec<Value> = Vec::with_capacity(out.len() * 3);
-    for (p, e) in &out {
-        ev.extend([p.id.into(), e.at.into(), e.actor.clone().into()]);
+    for w in &out {
+        ev.extend([w.problem.id.into(), w.event.at.into(), w.event.actor.clone().into()]);
     }
     exec(
         &*tx,
@@ -373,8 +384,87 @@ pub async fn write_reports(db: &Db, reports: &[NewReport]) -> Result<Vec<(Proble
         ev,
     )
     .await?;
+    alike_in_batch(&*tx, &mut out).await?;
     tx.commit().await?;
     Ok(out)
+}
+
+/// Fill in each written report's possible duplicates (see `open_alike`) with
+/// one statement for the batch: per compound and category, the latest open
+/// reports of the week, enough to leave five for each report.
+async fn alike_in_batch(c: &impl ConnectionTrait, out: &mut [Written]) -> Result<()> {
+    /// The reports of one compound and category in the batch.
+    struct Group<'a> {
+        compound_id: i64,
+        category: &'a str,
+        first: DateTime<Utc>,
+        last: DateTime<Utc>,
+        n: i64,
+    }
+    let mut groups: Vec<Group> = Vec::new();
+    for w in out.iter() {
+        let p = &w.problem;
+        match groups.iter_mut().find(|g| g.compound_id == p.compound_id && g.category == p.category) {
+            Some(g) => {
+                g.first = g.first.min(p.submitted_at);
+                g.last = g.last.max(p.submitted_at);
+                g.n += 1;
+            }
+            None => groups.push(Group {
+                compound_id: p.compound_id,
+                category: &p.category,
+                first: p.submitted_at,
+                last: p.submitted_at,
+                n: 1,
+            }),
+        }
+    }
+    let mut parts = Vec::with_capacity(groups.len());
+    let mut vals: Vec<Value> = Vec::with_capacity(groups.len() * 5);
+    for (i, g) in groups.iter().enumerate() {
+        let k = vals.len();
+        parts.push(format!(
+            "SELECT * FROM (SELECT id, compound_id, category, submitted_at FROM problem WHERE compound_id = ${} \
+             AND category = ${} AND state NOT IN ('closed', 'rejected') AND submitted_at >= ${} AND submitted_at <= ${} \
+             ORDER BY submitted_at DESC LIMIT ${}) AS a{i}",
+            k + 1,
+            k + 2,
+            k + 3,
+            k + 4,
+            k + 5,
+        ));
+        vals.extend([
+            g.compound_id.into(),
+            g.category.to_owned().into(),
+            (g.first - Duration::days(7)).into(),
+            g.last.into(),
+            (5 + g.n).into(),
+        ]);
+    }
+    #[derive(FromQueryResult)]
+    struct Row {
+        id: i64,
+        compound_id: i64,
+        category: String,
+        submitted_at: DateTime<Utc>,
+    }
+    let rows: Vec<Row> = all(c, &parts.join(" UNION ALL "), vals).await?;
+    for w in out.iter_mut() {
+        let p = &w.problem;
+        let mut alike: Vec<&Row> = rows
+            .iter()
+            .filter(|r| {
+                r.compound_id == p.compound_id
+                    && r.category == p.category
+                    && r.id != p.id
+                    && r.submitted_at <= p.submitted_at
+                    && r.submitted_at >= p.submitted_at - Duration::days(7)
+            })
+            .collect();
+        alike.sort_by_key(|r| (std::cmp::Reverse(r.submitted_at), std::cmp::Reverse(r.id)));
+        w.alike = alike.iter().take(5).rev().map(|r| r.id).collect();
+    }
+    Ok(())
 }
 
 /// Take a workflow step (see `domain::problem::next`).

@@ -306,14 +306,14 @@ async fn post_file(State(s): State<AppState>, Path(file): Path<String>, RawForm(
         Err(i) => return error(fmt, StatusCode::BAD_REQUEST, "400", &i.to_string()),
     };
     match s.intake.report(report).await {
-        Ok((p, _)) => render(
+        Ok(w) => render(
             fmt,
             StatusCode::CREATED,
             "service_requests",
             "request",
             vec![vec![
-                ("service_request_id", p.id.to_string()),
-                ("token", p.id.to_string()),
+                ("service_request_id", w.problem.id.to_string()),
+                ("token", w.problem.id.to_string()),
                 ("service_notice", String::new()),
                 ("account_id", viewer.login.clone()),
             ]],

@@ -375,9 +375,10 @@ db_test! {
         ];
         let out = db::problems::write_reports(&db, &batch).await.unwrap();
         assert_eq!(out.len(), 4);
-        let ids: std::collections::BTreeSet<i64> = out.iter().map(|(p, _)| p.id).collect();
+        let ids: std::collections::BTreeSet<i64> = out.iter().map(|w| w.problem.id).collect();
         assert_eq!(ids.len(), 4, "every report its own row");
-        for ((p, e), r) in out.iter().zip(&batch) {
+        for (w, r) in out.iter().zip(&batch) {
+            let (p, e) = (&w.problem, &w.event);
             let stored = db::problems::get(&db, p.id).await.unwrap();
             assert_eq!((stored.description.as_str(), stored.reporter_id), (r.description.as_str(), r.actor.id));
             assert_eq!((stored.handler_kind.as_str(), stored.handler_org_id), (p.handler_kind.as_str(), p.handler_org_id));
@@ -386,9 +387,13 @@ db_test! {
             assert_eq!(events.len(), 1);
             assert_eq!((events[0].step.as_str(), events[0].actor.as_str(), events[0].at), ("submit", e.actor.as_str(), e.at));
         }
-        assert_eq!((out[0].0.handler_kind.as_str(), out[0].0.handler_org_id), ("company", Some(company_id)));
-        assert_eq!((out[2].0.handler_kind.as_str(), out[2].0.handler_org_id), ("community", None));
-        assert_eq!(out[3].0.reporter_id, Some(3));
+        let p = |i: usize| &out[i].problem;
+        assert_eq!((p(0).handler_kind.as_str(), p(0).handler_org_id), ("company", Some(company_id)));
+        assert_eq!((p(2).handler_kind.as_str(), p(2).handler_org_id), ("community", None));
+        assert_eq!(p(3).reporter_id, Some(3));
+        // Alike reports in the same batch point at each other, and at nothing else.
+        assert_eq!((out[0].alike.clone(), out[1].alike.clone()), (vec![p(1).id], vec![p(0).id]));
+        assert!(out[2].alike.is_empty() && out[3].alike.is_empty());
 
         // Through the queue, many at once: each caller gets its own answer.
         let intake = db::intake::Intake::start(db.clone());
@@ -397,14 +402,18 @@ db_test! {
             let (intake, r) = (intake.clone(), report(10 + i % 3, &served, "security", &format!("第{i}次：门禁坏了")));
             tasks.push(tokio::spawn(async move { (i, intake.report(r).await.unwrap()) }));
         }
-        let mut seen = std::collections::BTreeSet::new();
+        let (mut seen, mut most_alike) = (std::collections::BTreeSet::new(), 0);
         for t in tasks {
-            let (i, (p, _)) = t.await.unwrap();
+            let (i, w) = t.await.unwrap();
+            let p = w.problem;
+            assert!(w.alike.len() <= 5 && !w.alike.contains(&p.id));
+            most_alike = most_alike.max(w.alike.len());
             assert_eq!(p.description, format!("第{i}次：门禁坏了"));
             assert_eq!(p.reporter_id, Some(10 + i % 3));
             assert!(seen.insert(p.id));
             assert_eq!(db::problems::get(&db, p.id).await.unwrap().description, p.description);
         }
+        assert_eq!(most_alike, 5, "at most the five latest are pointed out");
         // A retired compound takes no reports.
         let mut retired = served.clone();
         retired.retired_at = Some(now);

@@ -164,14 +164,9 @@ pub async fn create(
     let compound = report_compound(&s, &viewer, b.compound_id).await?;
     let category = s.categories.offered(&s.db, &b.category).await?;
     let report = NewReport::new(&viewer.actor(), &compound, &category, &b.description, &b.location, Utc::now())?;
-    // The look-up of alike reports runs beside the write, not after it.
-    let (created, alike) = tokio::join!(
-        s.intake.report(report.clone()),
-        db::problems::open_alike(&s.db, compound.id, &category.code, report.now, None)
-    );
-    let (p, submitted) = created?;
-    let mut o = out(&p, vec![submitted]);
-    o.possible_duplicates = alike?.into_iter().filter(|id| *id != p.id).collect();
+    let w = s.intake.report(report).await?;
+    let mut o = out(&w.problem, vec![w.event]);
+    o.possible_duplicates = w.alike;
     Ok((StatusCode::CREATED, Json(o)))
 }
 

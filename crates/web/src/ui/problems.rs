@@ -111,7 +111,7 @@ async fn report(State(s): State<AppState>, viewer: Viewer, t: Tr, mut form: Mult
     let report =
         db::problems::NewReport::new(&viewer.actor(), &compound, &category, &description, &location, Utc::now())
             .page(t)?;
-    let (p, _) = s.intake.report(report).await.page(t)?;
+    let p = s.intake.report(report).await.page(t)?.problem;
     if !photo.is_empty() {
         crate::api::problems::store_photo(&s, &viewer, p.id, &photo).await.page(t)?;
     }
