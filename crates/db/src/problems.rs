@@ -252,7 +252,7 @@ impl NewReport {
 pub struct Written {
     pub problem: Problem,
     pub event: Event,
-    /// See `open_alike`.
+    /// See `possible_duplicates`.
     pub alike: Vec<i64>,
 }
 
@@ -389,7 +389,7 @@ pub async fn write_reports(db: &Db, reports: &[NewReport]) -> Result<Vec<Written
     Ok(out)
 }
 
-/// Fill in each written report's possible duplicates (see `open_alike`) with
+/// Fill in each written report's possible duplicates (see `possible_duplicates`) with
 /// one statement for the batch: per compound and category, the latest open
 /// reports of the week, enough to leave five for each report.
 async fn alike_in_batch(c: &impl ConnectionTrait, out: &mut [Written]) -> Result<()> {
@@ -660,32 +660,20 @@ pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<Sweep> {
     Ok(s)
 }
 
-/// Open problems of the same compound and category reported in the seven
-/// days before this one: possibly the same problem.
+/// Possibly the same problem: the latest few (at most 5) open problems of the
+/// same compound and category reported in the seven days up to this one,
+/// oldest first. (A report being written gets them from `write_reports`.)
 pub async fn possible_duplicates(db: &Db, p: &Problem) -> Result<Vec<i64>> {
-    open_alike(db, p.compound_id, &p.category, p.submitted_at, Some(p.id)).await
-}
-
-/// The latest few (at most 5) open problems of the same compound and category
-/// reported in the 7 days up to `at`, other than `except` (a report being made
-/// can ask before it is written), oldest first.
-pub async fn open_alike(
-    db: &Db,
-    compound_id: i64,
-    category: &str,
-    at: DateTime<Utc>,
-    except: Option<i64>,
-) -> Result<Vec<i64>> {
     let rows: Vec<Id> = all(
         db.conn(),
         "SELECT id FROM problem WHERE compound_id = $1 AND category = $2 AND id <> $3 \
          AND state NOT IN ('closed', 'rejected') AND submitted_at >= $4 AND submitted_at <= $5 ORDER BY submitted_at DESC LIMIT 5",
         vec![
-            compound_id.into(),
-            category.into(),
-            except.unwrap_or(0).into(),
-            (at - Duration::days(7)).into(),
-            at.into(),
+            p.compound_id.into(),
+            p.category.clone().into(),
+            p.id.into(),
+            (p.submitted_at - Duration::days(7)).into(),
+            p.submitted_at.into(),
         ],
     )
     .await?;

@@ -50,6 +50,30 @@ pub struct NewOrg {
     pub established: Option<NaiveDate>,
 }
 
+impl NewOrg {
+    /// An organisation with only its kind, name and place; the rest is set by the caller.
+    pub fn new(kind: &str, name: &str, region_code: &str, region_path: &str) -> NewOrg {
+        NewOrg {
+            kind: kind.into(),
+            name: name.into(),
+            region_code: region_code.into(),
+            region_path: region_path.into(),
+            compound_id: None,
+            parent_id: None,
+            party_level: None,
+            covers_org_id: None,
+            credit_code: None,
+            party_coverage: None,
+            party_coverage_from: None,
+            term_start: None,
+            term_end: None,
+            status: None,
+            is_pmc: false,
+            established: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, FromQueryResult)]
 pub struct Org {
     pub id: i64,

@@ -65,22 +65,9 @@ pub async fn kpi(
         for j in 0..4 {
             let cc = domain::org::CreditCode::complete(&format!("91{code}MB{:06}{j}", i))?;
             let n = db::structure::NewOrg {
-                kind: "company".into(),
-                name: format!("{code}第{}物业公司", j + 1),
-                region_code: code.clone(),
-                region_path: path.clone(),
-                compound_id: None,
-                parent_id: None,
-                party_level: None,
-                covers_org_id: None,
                 credit_code: Some(cc.to_string()),
                 party_coverage: Some(["own_branch", "joint_branch", "own_branch", "instructor_only"][j].into()),
-                party_coverage_from: None,
-                term_start: None,
-                term_end: None,
-                status: None,
-                is_pmc: false,
-                established: None,
+                ..db::structure::NewOrg::new("company", &format!("{code}第{}物业公司", j + 1), code, path)
             };
             let (id, _) = db::structure::upsert_org(&*tx, &actor, &n).await?;
             companies.entry(code.clone()).or_default().push(id);

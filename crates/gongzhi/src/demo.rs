@@ -266,22 +266,9 @@ async fn serve_fenghua(db: &Db, actor: &Actor) -> anyhow::Result<i64> {
         &*tx,
         actor,
         &db::structure::NewOrg {
-            kind: "company".into(),
-            name: FENGHUA_COMPANY.into(),
-            region_code: district.to_string(),
-            region_path: district.path().as_str().to_owned(),
-            compound_id: None,
-            parent_id: None,
-            party_level: None,
-            covers_org_id: None,
             credit_code: Some(FENGHUA_CREDIT_CODE.into()),
             party_coverage: Some("own_branch".into()),
-            party_coverage_from: None,
-            term_start: None,
-            term_end: None,
-            status: None,
-            is_pmc: false,
-            established: None,
+            ..db::structure::NewOrg::new("company", FENGHUA_COMPANY, district.as_str(), district.path().as_str())
         },
     )
     .await?;

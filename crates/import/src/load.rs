@@ -461,24 +461,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
 
 fn org(kind: OrgKind, name: &str, rc: &RegionCode, path: &str, fill: impl FnOnce(&mut NewOrg)) -> Result<NewOrg, Fail> {
     let name = domain::compound::check_name(name)?;
-    let mut o = NewOrg {
-        kind: kind.as_str().into(),
-        name,
-        region_code: rc.to_string(),
-        region_path: path.into(),
-        compound_id: None,
-        parent_id: None,
-        party_level: None,
-        covers_org_id: None,
-        credit_code: None,
-        party_coverage: None,
-        party_coverage_from: None,
-        term_start: None,
-        term_end: None,
-        status: None,
-        is_pmc: false,
-        established: None,
-    };
+    let mut o = NewOrg::new(kind.as_str(), &name, rc.as_str(), path);
     fill(&mut o);
     Ok(o)
 }
