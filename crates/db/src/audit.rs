@@ -3,12 +3,12 @@
 //! chain has one order, and happen inside the transaction of the change.
 
 use chrono::Utc;
-use domain::audit::{Actor, Entry, GENESIS, hash};
+use domain::audit::{Actor, Entry, GENESIS, Head, hash, hash_v1};
 use domain::{Paging, RegionPath};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Value};
 use serde::Serialize;
 
-use crate::sql::{all, exec, one, page_of};
+use crate::sql::{all, exec, one, page_of, placeholders};
 use crate::{Db, Result};
 
 /// One change to record.
@@ -36,6 +36,7 @@ pub struct AuditRow {
     pub after: String,
     pub prev_hash: String,
     pub hash: String,
+    pub hash_version: i16,
 }
 
 impl AuditRow {
@@ -43,7 +44,9 @@ impl AuditRow {
         Entry {
             id: self.id,
             at: &self.at,
+            actor_id: self.actor_id,
             actor: &self.actor,
+            region_path: self.region_path.as_deref(),
             action: &self.action,
             entity: &self.entity,
             entity_id: &self.entity_id,
@@ -53,10 +56,21 @@ impl AuditRow {
     }
 }
 
+const COLUMNS: &str =
+    "id, at, actor_id, actor, action, entity, entity_id, region_path, before, after, prev_hash, hash, hash_version";
+
 /// Key of the PostgreSQL advisory lock that orders appends across processes.
 const CHAIN_LOCK: i64 = 0x0067_7a61_7564_6974; // "gzaudit"
 
 pub async fn append(c: &impl ConnectionTrait, actor: &Actor, ch: Change<'_>) -> Result<()> {
+    append_all(c, vec![(actor.clone(), ch)]).await
+}
+
+/// Append several changes in one statement (a batch of residents' reports).
+pub async fn append_all(c: &impl ConnectionTrait, changes: Vec<(Actor, Change<'_>)>) -> Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
     if c.get_database_backend() == DbBackend::Postgres {
         exec(c, "SELECT pg_advisory_xact_lock($1)", vec![CHAIN_LOCK.into()]).await?;
     }
@@ -66,29 +80,31 @@ pub async fn append(c: &impl ConnectionTrait, actor: &Actor, ch: Change<'_>) -> 
         hash: String,
     }
     let last: Option<Last> = one(c, "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1", vec![]).await?;
-    let (id, prev) = match last {
-        Some(l) => (l.id + 1, l.hash),
-        None => (1, GENESIS.to_owned()),
+    let (mut id, mut prev) = match last {
+        Some(l) => (l.id, l.hash),
+        None => (0, GENESIS.to_owned()),
     };
     let at = Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
-    let before = ch.before.map(|v| v.to_string()).unwrap_or_default();
-    let after = ch.after.map(|v| v.to_string()).unwrap_or_default();
-    let e = Entry {
-        id,
-        at: &at,
-        actor: &actor.login,
-        action: ch.action,
-        entity: ch.entity,
-        entity_id: &ch.entity_id,
-        before: &before,
-        after: &after,
-    };
-    let h = hash(&prev, &e);
-    exec(
-        c,
-        "INSERT INTO audit_log (id, at, actor_id, actor, action, entity, entity_id, region_path, before, after, prev_hash, hash) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
-        vec![
+    let mut vals: Vec<Value> = Vec::with_capacity(changes.len() * 13);
+    let n = changes.len();
+    for (actor, ch) in changes {
+        id += 1;
+        let before = ch.before.map(|v| v.to_string()).unwrap_or_default();
+        let after = ch.after.map(|v| v.to_string()).unwrap_or_default();
+        let e = Entry {
+            id,
+            at: &at,
+            actor_id: actor.id,
+            actor: &actor.login,
+            region_path: ch.region_path.as_deref(),
+            action: ch.action,
+            entity: ch.entity,
+            entity_id: &ch.entity_id,
+            before: &before,
+            after: &after,
+        };
+        let h = hash(&prev, &e);
+        vals.extend([
             id.into(),
             at.clone().into(),
             actor.id.into(),
@@ -96,12 +112,18 @@ pub async fn append(c: &impl ConnectionTrait, actor: &Actor, ch: Change<'_>) -> 
             ch.action.into(),
             ch.entity.into(),
             ch.entity_id.clone().into(),
-            ch.region_path.into(),
+            ch.region_path.clone().into(),
             before.into(),
             after.into(),
-            prev.into(),
+            std::mem::replace(&mut prev, h.clone()).into(),
             h.into(),
-        ],
+            domain::audit::VERSION.into(),
+        ]);
+    }
+    exec(
+        c,
+        &format!("INSERT INTO audit_log ({COLUMNS}) VALUES {}", placeholders(c.get_database_backend(), n, 13)),
+        vals,
     )
     .await?;
     Ok(())
@@ -110,20 +132,35 @@ pub async fn append(c: &impl ConnectionTrait, actor: &Actor, ch: Change<'_>) -> 
 /// The result of walking the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    Intact { rows: u64 },
+    Intact { rows: u64, head: Option<Head> },
     Broken { id: i64, reason: String },
 }
 
-/// Walk the whole chain in id order and name the first row that does not fit.
-pub async fn verify(db: &Db) -> Result<Verdict> {
+/// The newest row's id and hash: what an operator writes down (or the server
+/// keeps outside the database) so that a later `verify` can tell if rows were
+/// removed from the end or the chain was rewritten.
+pub async fn head(db: &Db) -> Result<Option<Head>> {
+    #[derive(FromQueryResult)]
+    struct Last {
+        id: i64,
+        hash: String,
+    }
+    let last: Option<Last> = one(db.conn(), "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1", vec![]).await?;
+    Ok(last.map(|l| Head { id: l.id, hash: l.hash }))
+}
+
+/// Walk the whole chain in id order and name the first row that does not
+/// fit; then check that every head recorded earlier is still in it.
+pub async fn verify(db: &Db, heads: &[Head]) -> Result<Verdict> {
     let mut prev = GENESIS.to_owned();
     let mut expect_id = 1i64;
     let mut rows = 0u64;
+    let mut seen_v2 = false;
+    let mut found: Vec<Option<String>> = vec![None; heads.len()];
     loop {
         let page: Vec<AuditRow> = all(
             db.conn(),
-            "SELECT id, at, actor_id, actor, action, entity, entity_id, region_path, before, after, prev_hash, hash \
-             FROM audit_log WHERE id >= $1 ORDER BY id LIMIT 5000",
+            &format!("SELECT {COLUMNS} FROM audit_log WHERE id >= $1 ORDER BY id LIMIT 5000"),
             vec![expect_id.into()],
         )
         .await?;
@@ -143,18 +180,54 @@ pub async fn verify(db: &Db) -> Result<Verdict> {
                     reason: "its previous-hash does not match the row before".into(),
                 });
             }
-            if hash(&prev, &r.entry()) != r.hash {
+            let expected = match r.hash_version {
+                1 if !seen_v2 => hash_v1(&prev, &r.entry()),
+                2 => {
+                    seen_v2 = true;
+                    hash(&prev, &r.entry())
+                }
+                v => {
+                    return Ok(Verdict::Broken {
+                        id: r.id,
+                        reason: format!("hash version {v} cannot follow the rows before it"),
+                    });
+                }
+            };
+            if expected != r.hash {
                 return Ok(Verdict::Broken {
                     id: r.id,
                     reason: "its content does not match its hash (changed after writing)".into(),
                 });
+            }
+            for (i, h) in heads.iter().enumerate() {
+                if h.id == r.id {
+                    found[i] = Some(r.hash.clone());
+                }
             }
             prev = r.hash.clone();
             expect_id += 1;
             rows += 1;
         }
     }
-    Ok(Verdict::Intact { rows })
+    for (h, f) in heads.iter().zip(found) {
+        match f {
+            None => {
+                return Ok(Verdict::Broken {
+                    id: h.id,
+                    reason: format!("row {} of the recorded head is gone: rows were removed from the end", h.id),
+                });
+            }
+            Some(x) if x != h.hash => {
+                return Ok(Verdict::Broken {
+                    id: h.id,
+                    reason: format!("row {} no longer has the recorded hash: the chain was rewritten", h.id),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    let head = if rows == 0 { None } else { Some(Head { id: expect_id - 1, hash: prev }) };
+    Ok(Verdict::Intact { rows, head })
 }
 
 /// Audit rows a reader may see, newest first: all (`None`), or those whose
@@ -175,7 +248,6 @@ pub async fn list(db: &Db, within: Option<&[RegionPath]>, page: Paging) -> Resul
             format!(" WHERE {}", parts.join(" OR "))
         }
     };
-    let select = "SELECT id, at, actor_id, actor, action, entity, entity_id, region_path, before, after, prev_hash, hash \
-                  FROM audit_log";
-    Ok(page_of(db.conn(), select, "audit_log", &filter, "id DESC", vals, page).await?)
+    let select = format!("SELECT {COLUMNS} FROM audit_log");
+    Ok(page_of(db.conn(), &select, "audit_log", &filter, "id DESC", vals, page).await?)
 }

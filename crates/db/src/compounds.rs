@@ -257,7 +257,7 @@ async fn insert_fact(
     value: Option<&str>,
     ref_id: Option<i64>,
     from: NaiveDate,
-) -> Result<()> {
+) -> Result<(), DbErr> {
     exec(
         c,
         "INSERT INTO compound_fact (compound_id, kind, value, ref_id, valid_from, recorded_at) VALUES ($1,$2,$3,$4,$5,$6)",
@@ -337,9 +337,21 @@ pub async fn set_fact_in(
     .await?;
     check_succession(open.as_ref().map(|o| o.valid_from), effective)?;
     if let Some(o) = open {
-        exec(c, "UPDATE compound_fact SET valid_to = $1 WHERE id = $2", vec![effective.into(), o.id.into()]).await?;
+        let n = exec(
+            c,
+            "UPDATE compound_fact SET valid_to = $1 WHERE id = $2 AND valid_to IS NULL",
+            vec![effective.into(), o.id.into()],
+        )
+        .await?
+        .rows_affected();
+        if n != 1 {
+            return Err(DbError::Conflict("the compound's history was changed meanwhile; reload and try again".into()));
+        }
     }
-    insert_fact(c, compound_id, kind, value, ref_id, effective).await?;
+    // The unique index on open intervals refuses a second one whatever happened above.
+    insert_fact(c, compound_id, kind, value, ref_id, effective)
+        .await
+        .map_err(|e| conflict_on_unique(e, "the compound's history was changed meanwhile; reload and try again"))?;
     let after = serde_json::json!({"kind": kind.as_str(), "value": value, "ref_id": ref_id, "valid_from": effective});
     audit(c, actor, "set_fact", "compound", compound_id, compound_id, None, Some(after)).await?;
     Ok(())
@@ -400,10 +412,12 @@ pub struct BuildingSummary {
     pub area_centi: i64,
 }
 
+// Each unit's area counts at most domain::area::UNIT_MAX (1,000,000 hundredths
+// of m²), so no stored value, however it got there, can overflow the total.
 const BUILDING_SELECT: &str = "SELECT b.id, b.compound_id, b.name, b.floors, b.retired_at, \
      (SELECT COUNT(*) FROM entrance e WHERE e.building_id = b.id) AS entrances, \
      (SELECT COUNT(*) FROM unit u JOIN entrance e ON u.entrance_id = e.id WHERE e.building_id = b.id) AS units, \
-     (SELECT CAST(COALESCE(SUM(u.area_centi), 0) AS BIGINT) FROM unit u JOIN entrance e ON u.entrance_id = e.id \
+     (SELECT CAST(COALESCE(SUM(CASE WHEN u.area_centi > 1000000 THEN 1000000 WHEN u.area_centi < 0 THEN 0 ELSE u.area_centi END), 0) AS BIGINT) FROM unit u JOIN entrance e ON u.entrance_id = e.id \
       WHERE e.building_id = b.id) AS area_centi \
      FROM building b";
 
@@ -500,6 +514,7 @@ impl BuildingSpec {
         if !(0..=20).contains(&self.units_per_floor) {
             return Err(domain::Invalid::new("units_per_floor", "units per floor must be 0–20").zh("每层户数须为 0–20"));
         }
+        self.unit_area.unit("unit_area")?;
         Ok(())
     }
 }
@@ -574,6 +589,7 @@ pub async fn retire_building(db: &Db, actor: &Actor, id: i64) -> Result<Building
 }
 
 pub async fn set_unit_area(db: &Db, actor: &Actor, id: i64, area: Area) -> Result<UnitRow> {
+    let area = area.unit("area_m2")?;
     let (before, building_id) = unit(db, id).await?;
     let compound_id = building(db, building_id).await?.compound_id;
     let tx = db.begin_write().await?;

@@ -45,6 +45,10 @@ pub struct Db {
     scope_epoch: Arc<AtomicU64>,
 }
 
+/// Key of the PostgreSQL advisory lock that serialises `Db::begin_write`
+/// transactions across processes ("gzwrite").
+const WRITE_LOCK: i64 = 0x0067_7a77_7269_7465;
+
 /// A transaction for changes: on SQLite it holds the process's write lock
 /// until it commits or drops (rolling back).
 pub struct WriteTx {
@@ -159,16 +163,31 @@ impl Db {
         Migrator::up(&self.conn, None).await
     }
 
-    /// Begin a transaction that will change data (see `WriteTx`). Its commit
-    /// counts as a possible change of scope (see `scope_epoch`).
+    /// Begin a transaction that will change the registry, accounts or
+    /// configuration (see `WriteTx`). Such transactions run one at a time on
+    /// both backends, from their first statement: on SQLite through the
+    /// process's write lock (and SQLite's own), on PostgreSQL through a
+    /// transaction-scoped advisory lock that every process takes. A value
+    /// read inside one therefore cannot change before it commits, so "read,
+    /// check, write" is safe in every repository function that runs in one
+    /// (two concurrent edits of one compound's facts can no longer both close
+    /// the same interval). Changes to the registry are rare next to reads; the
+    /// audit chain serialises them at their end anyway. Its commit counts as a
+    /// possible change of scope (see `scope_epoch`).
     pub async fn begin_write(&self) -> Result<WriteTx, DbErr> {
         let mut tx = self.begin_write_in_scope().await?;
+        if self.backend() == DbBackend::Postgres {
+            sql::exec(&tx.tx, "SELECT pg_advisory_xact_lock($1)", vec![WRITE_LOCK.into()]).await?;
+        }
         tx.epoch = Some(self.scope_epoch.clone());
         Ok(tx)
     }
 
     /// Begin a transaction whose changes cannot alter anyone's scope
     /// (residents' problems and their timelines): cached scopes stay valid.
+    /// On PostgreSQL these run side by side (problem intake is the hot path),
+    /// so each change in one is a conditional update checked by the rows it
+    /// touched (see `problems::step`).
     pub async fn begin_write_in_scope(&self) -> Result<WriteTx, DbErr> {
         let guard = match &self.write_lock {
             Some(l) => Some(l.clone().lock_owned().await),

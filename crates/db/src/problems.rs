@@ -225,6 +225,8 @@ impl NewReport {
             return Err(domain::Invalid::new("description", "describe the problem in 1–2000 characters")
                 .zh("请用 1–2000 个字描述问题"));
         }
+        domain::text::check("description", description)?;
+        domain::text::check("location", location)?;
         if compound.retired_at.is_some() {
             return Err(domain::Invalid::new("compound_id", "this compound is retired").zh("该小区已注销"));
         }
@@ -385,8 +387,38 @@ pub async fn write_reports(db: &Db, reports: &[NewReport]) -> Result<Vec<Written
     )
     .await?;
     alike_in_batch(&*tx, &mut out).await?;
+    // One audit row per report, in one statement for the batch. The text the
+    // resident wrote stays in the problem; the log records who reported what
+    // kind of problem where, and who handles it.
+    let changes = reports
+        .iter()
+        .zip(&out)
+        .map(|(r, w)| {
+            let p = &w.problem;
+            let after = serde_json::json!({"compound_id": p.compound_id, "category": p.category, "state": p.state,
+                "handler_kind": p.handler_kind, "handler_org_id": p.handler_org_id});
+            (r.actor.clone(), problem_change("report", p, None, Some(after)))
+        })
+        .collect();
+    crate::audit::append_all(&*tx, changes).await?;
     tx.commit().await?;
     Ok(out)
+}
+
+fn problem_change<'a>(
+    action: &'a str,
+    p: &Problem,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> crate::audit::Change<'a> {
+    crate::audit::Change {
+        action,
+        entity: "problem",
+        entity_id: p.id.to_string(),
+        region_path: Some(p.region_path.clone()),
+        before,
+        after,
+    }
 }
 
 /// Fill in each written report's possible duplicates (see `possible_duplicates`) with
@@ -467,6 +499,11 @@ async fn alike_in_batch(c: &impl ConnectionTrait, out: &mut [Written]) -> Result
     Ok(())
 }
 
+/// Someone else changed the problem between our read and our write.
+fn moved_on() -> DbError {
+    DbError::Conflict("the problem was changed by someone else meanwhile; reload and try again".into())
+}
+
 /// Take a workflow step (see `domain::problem::next`).
 pub async fn step(
     db: &Db,
@@ -487,13 +524,25 @@ pub async fn step(
     }
     let resolved_at = if to == State::Resolved { Some(now) } else { p.resolved_at };
     let reason = if step == Step::Reject { Some(note.trim().to_owned()) } else { p.reason.clone() };
-    exec(
+    // Only from the state read above: of two concurrent steps one wins, the other is told.
+    let n = exec(
         &*tx,
-        "UPDATE problem SET state = $1, resolved_at = $2, reason = $3, updated_at = $4 WHERE id = $5",
-        vec![to.as_str().into(), resolved_at.into(), reason.into(), now.into(), id.into()],
+        "UPDATE problem SET state = $1, resolved_at = $2, reason = $3, updated_at = $4 WHERE id = $5 AND state = $6",
+        vec![to.as_str().into(), resolved_at.into(), reason.into(), now.into(), id.into(), from.as_str().into()],
     )
-    .await?;
+    .await?
+    .rows_affected();
+    if n != 1 {
+        return Err(moved_on());
+    }
     event(&*tx, id, now, actor, step.as_str(), Some(from), to, note.trim()).await?;
+    let change = problem_change(
+        step.as_str(),
+        &p,
+        Some(serde_json::json!({"state": from.as_str()})),
+        Some(serde_json::json!({"state": to.as_str(), "note": note.trim()})),
+    );
+    crate::audit::append(&*tx, actor, change).await?;
     tx.commit().await?;
     get(db, id).await
 }
@@ -508,13 +557,24 @@ pub async fn rate(db: &Db, actor: &Actor, id: i64, rating: Rating, now: DateTime
             .into());
     }
     let to = problem::after_rating(rating);
-    exec(
+    let n = exec(
         &*tx,
-        "UPDATE problem SET state = $1, rating = $2, updated_at = $3 WHERE id = $4",
-        vec![to.as_str().into(), rating.as_str().into(), now.into(), id.into()],
+        "UPDATE problem SET state = $1, rating = $2, updated_at = $3 WHERE id = $4 AND state = $5",
+        vec![to.as_str().into(), rating.as_str().into(), now.into(), id.into(), State::Resolved.as_str().into()],
     )
-    .await?;
+    .await?
+    .rows_affected();
+    if n != 1 {
+        return Err(moved_on());
+    }
     event(&*tx, id, now, actor, &format!("rate:{}", rating.as_str()), Some(State::Resolved), to, "").await?;
+    let change = problem_change(
+        "rate",
+        &p,
+        Some(serde_json::json!({"state": State::Resolved.as_str()})),
+        Some(serde_json::json!({"state": to.as_str(), "rating": rating.as_str()})),
+    );
+    crate::audit::append(&*tx, actor, change).await?;
     tx.commit().await?;
     get(db, id).await
 }
@@ -619,13 +679,25 @@ pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<Sweep> {
         let d = problem::Deadlines { accept_by: p.accept_by, resolve_by: p.resolve_by };
         if problem::auto_closes(state, p.resolved_at, now) {
             let tx = db.begin_write_in_scope().await?;
-            exec(
+            // Only if nobody rated it since it was read.
+            let n = exec(
                 &*tx,
-                "UPDATE problem SET state = 'closed', updated_at = $1 WHERE id = $2",
-                vec![now.into(), p.id.into()],
+                "UPDATE problem SET state = 'closed', updated_at = $1 WHERE id = $2 AND state = $3",
+                vec![now.into(), p.id.into(), state.as_str().into()],
             )
-            .await?;
+            .await?
+            .rows_affected();
+            if n != 1 {
+                continue;
+            }
             event(&*tx, p.id, now, &actor, "auto_close", Some(state), State::Closed, "").await?;
+            let change = problem_change(
+                "auto_close",
+                &p,
+                Some(serde_json::json!({"state": state.as_str()})),
+                Some(serde_json::json!({"state": State::Closed.as_str()})),
+            );
+            crate::audit::append(&*tx, &actor, change).await?;
             tx.commit().await?;
             s.auto_closed += 1;
             continue;
@@ -644,13 +716,26 @@ pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<Sweep> {
             continue;
         }
         let tx = db.begin_write_in_scope().await?;
-        exec(
+        // Only while it is still open in the state read: a step taken meanwhile wins.
+        let n = exec(
             &*tx,
-            "UPDATE problem SET overdue = $1, supervised_at = $2, updated_at = $3 WHERE id = $4",
-            vec![true.into(), level.as_str().into(), now.into(), p.id.into()],
+            "UPDATE problem SET overdue = $1, supervised_at = $2, updated_at = $3 WHERE id = $4 AND state = $5",
+            vec![true.into(), level.as_str().into(), now.into(), p.id.into(), state.as_str().into()],
         )
-        .await?;
-        event(&*tx, p.id, now, &actor, &format!("escalate:{}", level.as_str()), Some(state), state, "").await?;
+        .await?
+        .rows_affected();
+        if n != 1 {
+            continue;
+        }
+        let step = format!("escalate:{}", level.as_str());
+        event(&*tx, p.id, now, &actor, &step, Some(state), state, "").await?;
+        let change = problem_change(
+            &step,
+            &p,
+            Some(serde_json::json!({"overdue": p.overdue, "supervised_at": p.supervised_at})),
+            Some(serde_json::json!({"overdue": true, "supervised_at": level.as_str()})),
+        );
+        crate::audit::append(&*tx, &actor, change).await?;
         tx.commit().await?;
         if !p.overdue {
             s.marked_overdue += 1;

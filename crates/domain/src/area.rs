@@ -11,8 +11,36 @@ use crate::Invalid;
 #[serde(transparent)]
 pub struct Area(i64);
 
+/// The largest exclusive area one unit (flat, shop, parking space) may have.
+pub const UNIT_MAX: Area = Area(10_000 * 100);
+/// The largest floor area of one compound (the largest in China are a few million m²).
+pub const COMPOUND_MAX: Area = Area(50_000_000 * 100);
+/// No area anywhere is larger: far below the point where sums of millions of
+/// areas could overflow, so no stored area can make a total fail.
+pub const ANY_MAX: Area = Area(1_000_000_000 * 100);
+
 impl Area {
     pub const ZERO: Area = Area(0);
+
+    /// `self` if it is at most `max`, else why not, naming `field`.
+    pub fn at_most(self, field: &'static str, max: Area) -> Result<Area, Invalid> {
+        if self <= max {
+            Ok(self)
+        } else {
+            Err(Invalid::new(field, format!("{self} m² is more than the {max} m² allowed here"))
+                .zh(format!("面积 {self} 平方米超过上限 {max} 平方米")))
+        }
+    }
+
+    /// The unit's area if it is plausible for one unit.
+    pub fn unit(self, field: &'static str) -> Result<Area, Invalid> {
+        self.at_most(field, UNIT_MAX)
+    }
+
+    /// The compound's floor area if it is plausible for one compound.
+    pub fn compound(self, field: &'static str) -> Result<Area, Invalid> {
+        self.at_most(field, COMPOUND_MAX)
+    }
 
     pub fn from_centi(c: i64) -> Self {
         Area(c)
@@ -43,7 +71,8 @@ impl Area {
         if frac.len() == 1 {
             cents *= 10;
         }
-        whole.checked_mul(100).and_then(|w| w.checked_add(cents)).map(Area).ok_or_else(bad)
+        let a = whole.checked_mul(100).and_then(|w| w.checked_add(cents)).map(Area).ok_or_else(bad)?;
+        a.at_most(field, ANY_MAX)
     }
 }
 
@@ -62,6 +91,11 @@ mod tests {
         assert_eq!(Area::parse("a", "85").unwrap().centi(), 8500);
         assert_eq!(Area::parse("a", "85.5").unwrap().centi(), 8550);
         assert_eq!(Area::parse("a", "85.05").unwrap().to_string(), "85.05");
+        assert!(Area::parse("a", "92233720368547758.07").is_err());
+        assert!(Area::parse("a", "1000000001").is_err());
+        assert_eq!(Area::parse("a", "10000").unwrap().unit("a").unwrap().centi(), 1_000_000);
+        assert_eq!(Area::parse("a", "10000.01").unwrap().unit("a").unwrap_err().field, "a");
+        assert!(Area::parse("a", "50000000.01").unwrap().compound("a").is_err());
         for bad in ["", "-1", "1.234", "1e3", "abc", ".5"] {
             assert!(Area::parse("a", bad).is_err(), "{bad}");
         }

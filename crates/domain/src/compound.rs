@@ -99,6 +99,7 @@ pub fn check_name(name: &str) -> Result<String, Invalid> {
     if n.chars().count() > 100 {
         return Err(Invalid::new("name", "name is longer than 100 characters").zh("名称不能超过 100 个字"));
     }
+    crate::text::check("name", n)?;
     Ok(n.to_owned())
 }
 
@@ -107,6 +108,7 @@ pub fn check_address(address: &str) -> Result<String, Invalid> {
     if a.chars().count() > 200 {
         return Err(Invalid::new("address", "address is longer than 200 characters").zh("地址不能超过 200 个字"));
     }
+    crate::text::check("address", a)?;
     Ok(a.to_owned())
 }
 
@@ -174,7 +176,10 @@ impl CompoundInput {
         let floor_area = if self.floor_area.trim().is_empty() {
             Some(Area::ZERO)
         } else {
-            Area::parse("floor_area", &self.floor_area).map_err(|e| errs.push(e)).ok()
+            Area::parse("floor_area", &self.floor_area)
+                .and_then(|a| a.compound("floor_area"))
+                .map_err(|e| errs.push(e))
+                .ok()
         };
         match (region, name, address, households, floor_area) {
             (Some(region), Some(name), Some(address), Some(households), Some(floor_area)) if errs.is_empty() => {

@@ -12,6 +12,7 @@ pub mod org;
 pub mod paging;
 pub mod problem;
 pub mod region;
+pub mod text;
 
 pub use area::Area;
 pub use compound::{CompoundDraft, CompoundInput, CompoundPatch, ServiceModel};

@@ -547,8 +547,7 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
         ],
     };
     let tx = db.begin_write().await?;
-    let everything = |_: &RegionCode| true;
-    let report = import::load(&*tx, &Actor::system("demo"), &wb, &everything, |sheet, done, total| {
+    let report = import::load(&*tx, &Actor::system("demo"), &wb, &import::Reach::All, |sheet, done, total| {
         if !quiet && done == total {
             eprintln!("  {sheet}: {total} rows");
         }

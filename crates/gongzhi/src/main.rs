@@ -155,8 +155,18 @@ enum BenchCmd {
 
 #[derive(Subcommand)]
 enum AuditCmd {
-    /// Walk the hash chain; exit 1 and name the first broken row if any.
-    Verify,
+    /// Walk the hash chain and check it against recorded heads; exit 1 and
+    /// name the first broken row if any. The head the server keeps in the
+    /// data directory (DATA/audit-head) is checked when it is there.
+    Verify {
+        /// A head written down earlier with `audit head` (ID:HASH); may be repeated.
+        #[arg(long)]
+        head: Vec<String>,
+    },
+    /// Print the newest row's id and hash (ID:HASH). Write it down outside
+    /// the database: a later `audit verify --head ID:HASH` then detects rows
+    /// removed from the end and a chain rewritten with fresh hashes.
+    Head,
 }
 
 #[derive(Subcommand)]
@@ -267,14 +277,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await?;
         }
-        Command::Audit { what: AuditCmd::Verify } => {
+        Command::Audit { what: AuditCmd::Verify { head } } => {
             let db = Db::open(&cli.db).await?;
-            match db::audit::verify(&db).await? {
-                db::audit::Verdict::Intact { rows } => println!("audit log intact: {rows} rows"),
+            let mut heads = head
+                .iter()
+                .map(|h| domain::audit::Head::parse(h).map_err(|e| anyhow::anyhow!("--head: {e}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            if let Some(kept) = gongzhi::audit_head::read(&cli.data)? {
+                println!("checking the head kept in {}: {kept}", gongzhi::audit_head::path(&cli.data).display());
+                heads.push(kept);
+            }
+            match db::audit::verify(&db, &heads).await? {
+                db::audit::Verdict::Intact { rows, head } => {
+                    println!("audit log intact: {rows} rows");
+                    if let Some(h) = head {
+                        println!("head: {h}");
+                    }
+                }
                 db::audit::Verdict::Broken { id, reason } => {
                     println!("audit log BROKEN at row {id}: {reason}");
                     std::process::exit(1);
                 }
+            }
+        }
+        Command::Audit { what: AuditCmd::Head } => {
+            let db = Db::open(&cli.db).await?;
+            match db::audit::head(&db).await? {
+                Some(h) => println!("{h}"),
+                None => println!("the audit log is empty"),
             }
         }
         Command::Migrate => {
@@ -328,11 +358,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = Db::open(&cli.db).await?;
             let t0 = std::time::Instant::now();
             let tx = db.begin_write().await?;
-            let everything = |_: &RegionCode| true;
-            let report = import::load(&*tx, &Actor::system("import"), &wb, &everything, |sheet, done, total| {
-                eprintln!("  {sheet}: {done}/{total}");
-            })
-            .await;
+            let report =
+                import::load(&*tx, &Actor::system("import"), &wb, &import::Reach::All, |sheet, done, total| {
+                    eprintln!("  {sheet}: {done}/{total}");
+                })
+                .await;
             match report {
                 Ok(r) => {
                     tx.commit().await?;
@@ -372,6 +402,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve(db: Db, bind: SocketAddr, data: PathBuf) -> anyhow::Result<()> {
     // Deadlines, escalation and auto-close run in the same process, once a minute.
+    gongzhi::audit_head::keep(db.clone(), data.clone());
     let sweeper = db.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));

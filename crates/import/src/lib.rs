@@ -10,8 +10,10 @@ mod read;
 mod spec;
 mod template;
 
-pub use load::{Report, load};
-pub use read::{RawSheet, Workbook, read_csv_dir, read_path, read_xlsx};
+pub use load::{Reach, Report, load};
+pub use read::{
+    Limits, RawSheet, Unreadable, Workbook, column_letters, read_csv_dir, read_path, read_xlsx, read_xlsx_within,
+};
 pub use spec::{Col, SHEETS, SheetSpec};
 pub use template::{template_xlsx, to_xlsx};
 

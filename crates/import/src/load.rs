@@ -13,7 +13,7 @@ use db::structure::{self, NewOrg, NewPerson, NewPost, PostAt, Upsert};
 use domain::audit::Actor;
 use domain::history::FactKind;
 use domain::org::{CommitteeStatus, CreditCode, OrgKind, PartyCoverage, PartyLevel, Phone, PostRole};
-use domain::{Area, CompoundInput, RegionCode, ServiceModel};
+use domain::{Area, CompoundInput, RegionCode, RegionPath, ServiceModel};
 use serde::Serialize;
 
 use crate::read::Workbook;
@@ -135,12 +135,54 @@ fn alias(s: &str) -> &str {
     }
 }
 
+/// Where an importer may write, and what it may point at.
+///
+/// A row that matches a stored record by its natural key (a credit code, a
+/// phone number) changes that record, so the record must lie where the
+/// importer may write, not only the row's new region. A record the row only
+/// refers to (the company serving a compound, the person holding a post) must
+/// lie within the importer's subtrees or on the line above them (the street's
+/// party working committee, a county's company); anything else is reported as
+/// not found, exactly as if it did not exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    All,
+    Within(Vec<RegionPath>),
+}
+
+impl Reach {
+    /// Whether a record at `path` may be written.
+    pub fn writes(&self, path: &str) -> bool {
+        match self {
+            Reach::All => true,
+            Reach::Within(roots) => roots.iter().any(|r| path.starts_with(r.as_str())),
+        }
+    }
+
+    /// Whether a record at `path` may be referred to.
+    pub fn refers(&self, path: &str) -> bool {
+        match self {
+            Reach::All => true,
+            Reach::Within(roots) => roots.iter().any(|r| path.starts_with(r.as_str()) || r.as_str().starts_with(path)),
+        }
+    }
+}
+
 struct Loader<'a, C: ConnectionTrait> {
     /// Natural keys of rows that failed: a miss on one of them is not reported again.
     failed: std::sync::Mutex<std::collections::HashSet<String>>,
     c: &'a C,
     actor: &'a Actor,
-    can_write: &'a (dyn Fn(&RegionCode) -> bool + Sync),
+    reach: &'a Reach,
+}
+
+fn outside(column: &'static str, what_en: &str, what_zh: &str) -> Fail {
+    Fail {
+        column,
+        en: format!("this {what_en} belongs to a record you may not change"),
+        zh: format!("该{what_zh}所属的记录不在您的管辖范围内，无权修改"),
+        skip: false,
+    }
 }
 
 impl<C: ConnectionTrait> Loader<'_, C> {
@@ -149,7 +191,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
         let rc = RegionCode::parse(code).map_err(|e| bad(column, e.reason))?;
         let r = db::regions::get_in(self.c, rc.as_str()).await.map_err(|e| from_db(column, e))?;
         let Some(r) = r else { return Err(missing(column, &format!("region {rc}"))) };
-        if !(self.can_write)(&rc) {
+        if !self.reach.writes(&r.path) {
             return Err(Fail {
                 column,
                 en: format!("region {rc} is outside your scope"),
@@ -237,6 +279,12 @@ impl<C: ConnectionTrait> Loader<'_, C> {
             "companies" => {
                 let cc = CreditCode::parse(r.get("credit_code"))?;
                 let (rc, path) = self.region("region_code", r.get("region_code")).await?;
+                if let Some(o) =
+                    structure::find_company(self.c, cc.as_str()).await.map_err(|e| from_db("credit_code", e))?
+                    && !self.reach.writes(&o.region_path)
+                {
+                    return Err(outside("credit_code", "credit code", "统一社会信用代码"));
+                }
                 let cov = PartyCoverage::parse(alias(r.get("party_coverage")))?;
                 let from = opt_date("party_coverage_from", r.get("party_coverage_from"))?;
                 let n = org(OrgKind::Company, r.get("name"), &rc, &path, |o| {
@@ -278,9 +326,10 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     "" => None,
                     v => Some(
                         match CreditCode::parse(v) {
-                            Ok(cc) => {
-                                structure::find_company(self.c, cc.as_str()).await.map_err(|e| from_db("covers", e))?
-                            }
+                            Ok(cc) => structure::find_company(self.c, cc.as_str())
+                                .await
+                                .map_err(|e| from_db("covers", e))?
+                                .filter(|o| self.reach.refers(&o.region_path)),
                             Err(_) => {
                                 structure::find_org_key(self.c, OrgKind::OwnersCommittee.as_str(), rc.as_str(), v)
                                     .await
@@ -335,6 +384,12 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 let phone = Phone::parse(r.get("phone"))?;
                 let (rc, path) = self.region("region_code", r.get("region_code")).await?;
                 let name = domain::compound::check_name(r.get("name"))?;
+                if let Some(p) =
+                    structure::find_person(self.c, phone.as_str()).await.map_err(|e| from_db("phone", e))?
+                    && !self.reach.writes(&p.region_path)
+                {
+                    return Err(outside("phone", "phone number", "手机号"));
+                }
                 let p = NewPerson {
                     name,
                     phone: phone.as_str().into(),
@@ -357,6 +412,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 let person = structure::find_person(self.c, phone.as_str())
                     .await
                     .map_err(|e| from_db("phone", e))?
+                    .filter(|p| self.reach.refers(&p.region_path))
                     .ok_or_else(|| {
                         self.miss(
                             "phone",
@@ -388,6 +444,8 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                             structure::find_org_key(self.c, kind.as_str(), rc.as_str(), r.get("org").trim()).await
                         }
                         .map_err(|e| from_db("org", e))?
+                        // A post changes the organisation's roster: it must be one the importer may write.
+                        .filter(|o| self.reach.writes(&o.region_path))
                         .ok_or_else(|| {
                             let key = if kind == OrgKind::Company {
                                 format!("company:{}", r.get("org").trim().to_uppercase())
@@ -424,6 +482,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                         let o = structure::find_company(self.c, cc.as_str())
                             .await
                             .map_err(|e| from_db("value", e))?
+                            .filter(|o| self.reach.refers(&o.region_path))
                             .ok_or_else(|| self.miss("value", format!("company:{cc}"), &format!("company {cc}")))?;
                         (None, Some(o.id))
                     }
@@ -467,12 +526,12 @@ fn org(kind: OrgKind, name: &str, rc: &RegionCode, path: &str, fill: impl FnOnce
 }
 
 /// Check and apply a workbook inside `c` (a transaction the caller commits
-/// only on `Ok`). `can_write` says whether the importer may write in a region.
+/// only on `Ok`). `reach` says where the importer may write (see `Reach`).
 pub async fn load<C: ConnectionTrait>(
     c: &C,
     actor: &Actor,
     wb: &Workbook,
-    can_write: &(dyn Fn(&RegionCode) -> bool + Sync),
+    reach: &Reach,
     mut progress: impl FnMut(&str, usize, usize),
 ) -> Result<Report, Rejected> {
     let mut errors: Vec<RowError> = Vec::new();
@@ -496,7 +555,7 @@ pub async fn load<C: ConnectionTrait>(
             ));
         }
     }
-    let loader = Loader { failed: Default::default(), c, actor, can_write };
+    let loader = Loader { failed: Default::default(), c, actor, reach };
     for spec in SHEETS {
         let Some(raw) = wb.sheets.iter().find(|s| sheet_spec(&s.name).is_some_and(|x| x.name == spec.name)) else {
             continue;

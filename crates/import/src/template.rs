@@ -51,7 +51,7 @@ pub fn to_xlsx(wb: &crate::Workbook) -> Result<Vec<u8>, XlsxError> {
         for (r, row) in sheet.rows.iter().enumerate() {
             for (c, cell) in row.iter().enumerate() {
                 if !cell.is_empty() {
-                    ws.write_string(r as u32, c as u16, cell)?;
+                    ws.write_string(r as u32, c as u16, domain::text::printable(cell))?;
                 }
             }
         }

@@ -6,8 +6,9 @@ use docx_rs::{AlignmentType, Docx, Paragraph, Run, RunFonts, Table, TableCell, T
 
 use crate::{Bulletin, RATE_HEADS, name_zh, pct, rate_cells, signed};
 
+/// Every text goes through here: characters XML cannot carry are dropped (see `domain::text`).
 fn run(text: &str) -> Run {
-    Run::new().add_text(text).fonts(RunFonts::new().east_asia("宋体").ascii("Times New Roman"))
+    Run::new().add_text(domain::text::printable(text)).fonts(RunFonts::new().east_asia("宋体").ascii("Times New Roman"))
 }
 
 fn para(text: &str) -> Paragraph {

@@ -7,6 +7,8 @@ pub mod auth;
 mod cache;
 pub mod error;
 pub mod i18n;
+mod input;
+pub mod jobs;
 mod middleware;
 mod open311;
 pub mod ui;
@@ -37,6 +39,8 @@ pub struct AppState {
     pub compounds: std::sync::Arc<cache::Kept<i64, db::compounds::Compound>>,
     /// Where uploaded files (problem photos) live, named by their SHA-256.
     pub data_dir: std::path::PathBuf,
+    /// Background jobs started from pages (registry imports).
+    pub jobs: std::sync::Arc<jobs::Jobs>,
 }
 
 impl AppState {
@@ -49,6 +53,7 @@ impl AppState {
             categories: Default::default(),
             compounds: Default::default(),
             data_dir,
+            jobs: Default::default(),
         }
     }
 }
@@ -57,7 +62,7 @@ pub use cache::CACHE_TTL;
 
 /// Request bodies above this are refused with 413: room for one 5 MB photo
 /// and its form; everything else is far smaller.
-const BODY_LIMIT: usize = domain::problem::PHOTO_MAX_BYTES + 256 * 1024;
+pub(crate) const BODY_LIMIT: usize = domain::problem::PHOTO_MAX_BYTES + 256 * 1024;
 
 pub fn router(state: AppState) -> Router {
     let (api_router, openapi) = api::router().split_for_parts();
@@ -70,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{*file}", get(assets::serve))
         .fallback(ui::not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn(input::refuse_control_characters))
         .layer(axum::middleware::from_fn(middleware::csrf))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -39,8 +39,10 @@ fn split(file: &str) -> Option<(&str, Fmt)> {
     }
 }
 
+/// XML text: markup escaped, and characters XML 1.0 cannot carry dropped
+/// (a value stored before they were refused must not break the document).
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    domain::text::printable(s).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// A flat record (field, value) rendered as a JSON object or an XML element.

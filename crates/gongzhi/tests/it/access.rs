@@ -287,9 +287,9 @@ db_test! {
         let other = App::anonymous(&db).with_token(&user_token(&db, "sup2", "supervisor", "371403").await);
         assert!(!other.get("/audit").await.body.contains(&format!("compound {id}")));
 
-        assert_eq!(db::audit::verify(&db).await.unwrap(), db::audit::Verdict::Intact { rows: db::audit::list(&db, None, domain::Paging::new(None, None)).await.unwrap().1 });
+        assert!(matches!(db::audit::verify(&db, &[]).await.unwrap(), db::audit::Verdict::Intact { rows, .. } if rows == db::audit::list(&db, None, domain::Paging::new(None, None)).await.unwrap().1));
         db.execute_unprepared(&format!("UPDATE audit_log SET after = replace(after, '300', '30') WHERE id = {}", update.id)).await.unwrap();
-        match db::audit::verify(&db).await.unwrap() {
+        match db::audit::verify(&db, &[]).await.unwrap() {
             db::audit::Verdict::Broken { id: broken, reason } => {
                 assert_eq!(broken, update.id);
                 assert!(reason.contains("content"), "{reason}");

@@ -435,7 +435,7 @@ db_test! {
         }
         // An empty template is a valid (empty) import.
         let tx = db.begin_write().await.unwrap();
-        let r = import::load(&*tx, &crate::support::system(), &wb, &|_| true, |_, _, _| {}).await.unwrap();
+        let r = import::load(&*tx, &crate::support::system(), &wb, &import::Reach::All, |_, _, _| {}).await.unwrap();
         assert_eq!(r.changed(), 0);
     }
 }

@@ -157,7 +157,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Page<CompoundOut>>, AppError> {
     let f = filter_for(&s, &viewer, q.region.as_deref(), q.q, q.include_retired.unwrap_or(false)).await?;
-    let p = PageQuery { page: q.page, per_page: q.per_page }.paging();
+    let p = PageQuery { page: q.page, per_page: q.per_page }.paging()?;
     let (rows, total) = repo::list(&s.db, &f, p).await?;
     Ok(Json(Page { items: rows.into_iter().map(Into::into).collect(), page: p.page, per_page: p.per_page, total }))
 }
@@ -229,7 +229,7 @@ pub(crate) fn check_patch(b: &CompoundPatchIn) -> Result<CompoundPatch, AppError
         p.households = domain::compound::check_households(h).map_err(|e| errs.push(e)).ok();
     }
     if let Some(a) = &b.floor_area_m2 {
-        p.floor_area = a.parse("floor_area").map_err(|e| errs.push(e)).ok();
+        p.floor_area = a.parse("floor_area").and_then(|a| a.compound("floor_area")).map_err(|e| errs.push(e)).ok();
     }
     if errs.is_empty() { Ok(p) } else { Err(AppError::invalid(errs)) }
 }
@@ -484,11 +484,36 @@ impl From<repo::UnitRow> for UnitOut {
     }
 }
 
+/// A building with its units. The number of units is `unit_count` here, so
+/// that `units` names one thing (the list).
 #[derive(Serialize, ToSchema)]
 pub struct BuildingDetail {
-    #[serde(flatten)]
-    pub building: BuildingOut,
+    pub id: i64,
+    pub compound_id: i64,
+    pub name: String,
+    pub floors: i32,
+    pub retired: bool,
+    pub entrances: i64,
+    pub unit_count: i64,
+    /// Sum of the units' exclusive areas.
+    pub area_m2: String,
     pub units: Vec<UnitOut>,
+}
+
+impl BuildingDetail {
+    fn new(b: BuildingOut, units: Vec<UnitOut>) -> Self {
+        BuildingDetail {
+            id: b.id,
+            compound_id: b.compound_id,
+            name: b.name,
+            floors: b.floors,
+            retired: b.retired,
+            entrances: b.entrances,
+            unit_count: b.units,
+            area_m2: b.area_m2,
+            units,
+        }
+    }
 }
 
 /// The buildings of a compound with their entrance and unit counts.
@@ -553,7 +578,7 @@ pub async fn get_building(
 ) -> Result<Json<BuildingDetail>, AppError> {
     let b = viewer.building(&s.db, id, Action::Read).await?;
     let units = repo::units(&s.db, id).await?.into_iter().map(Into::into).collect();
-    Ok(Json(BuildingDetail { building: b.into(), units }))
+    Ok(Json(BuildingDetail::new(b.into(), units)))
 }
 
 #[derive(Deserialize, ToSchema)]

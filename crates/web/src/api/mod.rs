@@ -116,7 +116,7 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
-    pub fn paging(&self) -> domain::Paging {
-        domain::Paging::new(self.page, self.per_page)
+    pub fn paging(&self) -> Result<domain::Paging, crate::AppError> {
+        Ok(domain::Paging::parse(self.page, self.per_page)?)
     }
 }

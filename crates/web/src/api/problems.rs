@@ -187,7 +187,7 @@ pub async fn list(
     viewer: Viewer,
     ApiQuery(q): ApiQuery<ProblemQuery>,
 ) -> Result<Json<Page<ProblemOut>>, AppError> {
-    let p = domain::Paging::new(q.page, q.per_page);
+    let p = domain::Paging::parse(q.page, q.per_page)?;
     let filter = if q.open.unwrap_or(true) { db::problems::ListFilter::open() } else { Default::default() };
     let (rows, total) = db::problems::list(&s.db, &viewer.problems_visible(), &filter, p).await?;
     Ok(Json(Page { items: rows.iter().map(|r| out(r, vec![])).collect(), page: p.page, per_page: p.per_page, total }))

@@ -87,7 +87,7 @@ pub async fn children(
 ) -> Result<Json<Page<RegionOut>>, AppError> {
     let code = parse_code(&code)?;
     viewer.check_region(Action::Read, &code)?;
-    let p = q.paging();
+    let p = q.paging()?;
     let all = db::regions::children(&s.db, &code).await?;
     let total = all.len() as u64;
     let items = all.into_iter().skip(p.offset() as usize).take(p.per_page as usize).map(Into::into).collect();

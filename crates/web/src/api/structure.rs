@@ -143,7 +143,7 @@ pub async fn list_orgs(
     f.kind = q.kind.filter(|k| !k.is_empty());
     f.within = within(&s, &viewer, q.region.as_deref()).await?;
     f.name = q.q;
-    let p = Paging::new(q.page, q.per_page);
+    let p = Paging::parse(q.page, q.per_page)?;
     let (rows, total) = db::structure::list_orgs(&s.db, &f, p).await?;
     Ok(Json(Page { items: rows.into_iter().map(Into::into).collect(), page: p.page, per_page: p.per_page, total }))
 }
@@ -218,7 +218,7 @@ pub async fn list_people(
     let mut f = viewer.people_filter();
     f.within = within(&s, &viewer, q.region.as_deref()).await?;
     f.name = q.q;
-    let p = Paging::new(q.page, q.per_page);
+    let p = Paging::parse(q.page, q.per_page)?;
     let (rows, total) = db::structure::list_people(&s.db, &f, p).await?;
     Ok(Json(Page {
         items: rows.into_iter().map(|r| person_out(&viewer, r)).collect(),
@@ -287,7 +287,7 @@ pub async fn cross(
     ApiQuery(q): ApiQuery<CrossQuery>,
 ) -> Result<Json<Page<CrossOut>>, AppError> {
     let paths = cross_paths(&s, &viewer, q.region.as_deref()).await?;
-    let p = Paging::new(q.page, q.per_page);
+    let p = Paging::parse(q.page, q.per_page)?;
     let (rows, total) = db::structure::cross_appointments(&s.db, paths.as_deref(), p).await?;
     let items = rows
         .into_iter()
@@ -323,8 +323,9 @@ pub struct ImportReport {
     pub sheets: serde_json::Value,
 }
 
-/// Load a registry workbook (.xlsx as the request body). All rows are checked;
-/// if any is wrong nothing is written and every error is listed by sheet, row and column.
+/// Load a registry workbook (.xlsx as the request body, at most 50,000 rows).
+/// All rows are checked; if any is wrong nothing is written and every error
+/// is listed by sheet, row and column.
 #[utoipa::path(post, path = "/api/v1/import/registry", tag = "structure",
     request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     responses((status = 200, body = ImportReport), (status = 422, body = ErrorBody)))]
@@ -333,7 +334,9 @@ pub async fn import_registry(
     viewer: Viewer,
     body: Bytes,
 ) -> Result<Json<ImportReport>, AppError> {
-    let report = run_import(&s, &viewer, &body).await?;
+    may_import(&viewer)?;
+    let wb = read_upload(body).await?;
+    let report = load_workbook(&s, &viewer, &wb, |_, _, _| {}).await?;
     Ok(Json(ImportReport { sheets: serde_json::to_value(&report.sheets).unwrap_or_default() }))
 }
 
@@ -351,13 +354,21 @@ pub async fn registry_rows(
     ApiPath(sheet): ApiPath<String>,
     crate::error::ApiJson(rows): crate::error::ApiJson<Vec<serde_json::Map<String, serde_json::Value>>>,
 ) -> Result<Json<ImportReport>, AppError> {
+    may_import(&viewer)?;
     let Some(spec) = import::SHEETS.iter().find(|x| x.name == sheet) else {
         return Err(AppError::not_found());
     };
+    let max = import::Limits::WEB.rows;
+    if rows.len() > max {
+        return Err(domain::Invalid::new("rows", format!("{} rows; at most {max} are taken at once", rows.len()))
+            .zh(format!("共 {} 行，一次最多 {max} 行", rows.len()))
+            .into());
+    }
     let header: Vec<&str> = spec.cols.iter().map(|c| c.key).collect();
     let mut cells = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         if let Some(k) = row.keys().find(|k| !header.contains(&k.as_str())) {
+            let k = domain::text::printable(k).chars().take(100).collect::<String>();
             return Err(AppError::invalid(vec![
                 domain::Invalid::new("row", format!("row {}: unknown field {k:?}", i + 1))
                     .zh(format!("第 {} 行：未知字段“{k}”", i + 1)),
@@ -376,26 +387,51 @@ pub async fn registry_rows(
         );
     }
     let wb = import::Workbook { sheets: vec![import::RawSheet::new(spec.name, &header, cells)] };
-    let report = load_workbook(&s, &viewer, &wb).await?;
+    let report = load_workbook(&s, &viewer, &wb, |_, _, _| {}).await?;
     Ok(Json(ImportReport { sheets: serde_json::to_value(&report.sheets).unwrap_or_default() }))
 }
 
-/// Shared by the API and the upload page: read, check within the viewer's
-/// write scope, and commit only if every row is good.
-pub(crate) async fn run_import(s: &AppState, viewer: &Viewer, bytes: &[u8]) -> Result<import::Report, AppError> {
-    let wb = import::read_xlsx(bytes).map_err(|e| {
-        AppError::invalid(vec![domain::Invalid::new("file", e.clone()).zh(format!("无法读取该 Excel 文件：{e}"))])
-    })?;
-    load_workbook(s, viewer, &wb).await
+/// Only those who may write the registry may send a workbook: checked before
+/// a byte of it is read.
+pub(crate) fn may_import(viewer: &Viewer) -> Result<(), AppError> {
+    if viewer.may(Action::WriteRegistry) { Ok(()) } else { Err(AppError::forbidden()) }
 }
 
-async fn load_workbook(s: &AppState, viewer: &Viewer, wb: &import::Workbook) -> Result<import::Report, AppError> {
-    if !viewer.may(Action::WriteRegistry) {
-        return Err(AppError::forbidden());
+/// Read an uploaded workbook within the web's bounds (`import::Limits::WEB`),
+/// on the blocking pool: decompressing and parsing must not stall the
+/// workers that answer everyone else.
+pub(crate) async fn read_upload(bytes: Bytes) -> Result<import::Workbook, AppError> {
+    tokio::task::spawn_blocking(move || import::read_xlsx_within(&bytes, import::Limits::WEB))
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))?
+        .map_err(|e| AppError::invalid(vec![domain::Invalid::new("file", e.en).zh(e.zh)]))
+}
+
+/// Where the viewer may write the registry: their region grants that allow it.
+pub(crate) fn reach_of(viewer: &Viewer) -> import::Reach {
+    let mut roots = Vec::new();
+    for g in viewer.grants.iter().filter(|g| g.role.may(Action::WriteRegistry)) {
+        match &g.scope {
+            domain::access::Scope::All => return import::Reach::All,
+            domain::access::Scope::Region(c) => roots.push(c.path()),
+            _ => {}
+        }
     }
+    import::Reach::Within(roots)
+}
+
+/// Check and write a workbook within the viewer's write scope; commit only if
+/// every row is good. Shared by the API and the upload page's background job.
+pub(crate) async fn load_workbook(
+    s: &AppState,
+    viewer: &Viewer,
+    wb: &import::Workbook,
+    progress: impl FnMut(&str, usize, usize),
+) -> Result<import::Report, AppError> {
+    may_import(viewer)?;
+    let reach = reach_of(viewer);
     let tx = s.db.begin_write().await.map_err(|e| AppError::internal(e.to_string()))?;
-    let can = |c: &RegionCode| viewer.check_region(Action::WriteRegistry, c).is_ok();
-    match import::load(&*tx, &viewer.actor(), wb, &can, |_, _, _| {}).await {
+    match import::load(&*tx, &viewer.actor(), wb, &reach, progress).await {
         Ok(r) => {
             tx.commit().await.map_err(|e| AppError::internal(e.to_string()))?;
             Ok(r)

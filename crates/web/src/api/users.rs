@@ -88,7 +88,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<UsersQuery>,
 ) -> Result<Json<Page<UserOut>>, AppError> {
     admin_only(&viewer)?;
-    let p = domain::Paging::new(q.page, q.per_page);
+    let p = domain::Paging::parse(q.page, q.per_page)?;
     let (rows, total) = db::accounts::users(&s.db, q.q.as_deref(), p).await?;
     let mut items = Vec::with_capacity(rows.len());
     for u in rows {

@@ -12,10 +12,13 @@ use serde::Deserialize;
 
 use super::{Me, OrPage, UiError, render, urlencode};
 use crate::AppState;
-use crate::api::structure::{PersonOut, cross_paths, person_out, run_import, visible_org, visible_person, within};
+use crate::api::structure::{
+    PersonOut, cross_paths, load_workbook, may_import, person_out, read_upload, visible_org, visible_person, within,
+};
 use crate::auth::Viewer;
 use crate::error::{AppError, FieldError};
 use crate::i18n::Tr;
+use crate::jobs::Outcome;
 
 /// Uploaded workbooks may be larger than forms.
 const UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
@@ -29,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/cross-appointments", get(cross_page))
         .route("/import", get(import_page).post(import_upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
         .route("/import/template.xlsx", get(template))
+        .route("/import/jobs/{id}", get(import_job))
 }
 
 #[derive(Deserialize)]
@@ -212,43 +216,95 @@ async fn cross_page(
 struct ImportPage {
     t: Tr,
     me: Option<Me>,
+    /// A job still running: what it does now, and how far it is (percent).
+    running: Option<(String, usize)>,
     done: Vec<(String, u64, u64, u64)>,
     errors: Vec<FieldError>,
     message: String,
+}
+
+impl ImportPage {
+    fn blank(t: Tr, me: Option<Me>) -> ImportPage {
+        ImportPage { t, me, running: None, done: vec![], errors: vec![], message: String::new() }
+    }
 }
 
 async fn import_page(viewer: Viewer, t: Tr) -> Result<Html<String>, UiError> {
     if !viewer.may(domain::access::Action::WriteRegistry) {
         return Err(UiError(AppError::forbidden(), t));
     }
-    Ok(render(&ImportPage { t, me: Me::of(&viewer), done: vec![], errors: vec![], message: String::new() }))
+    Ok(render(&ImportPage::blank(t, Me::of(&viewer))))
 }
 
+/// Take the upload and start checking and writing it in the background; the
+/// job's page shows how far it has got.
 async fn import_upload(State(s): State<AppState>, viewer: Viewer, t: Tr, mut form: Multipart) -> Response {
-    let mut bytes = Vec::new();
+    // The right to import is checked before a byte of the file is read.
+    if let Err(e) = may_import(&viewer) {
+        return UiError(e, t).into_response();
+    }
+    let mut bytes = axum::body::Bytes::new();
     while let Ok(Some(field)) = form.next_field().await {
         if field.name() == Some("file") {
             match field.bytes().await {
-                Ok(b) => bytes = b.to_vec(),
+                Ok(b) => bytes = b,
                 Err(e) => return UiError(AppError::bad_request(e.to_string()), t).into_response(),
             }
         }
     }
+    let id = match s.jobs.start(viewer.user_id) {
+        Ok(id) => id,
+        Err(e) => return UiError(e, t).into_response(),
+    };
+    let state = s.clone();
+    tokio::spawn(async move {
+        let s = state;
+        s.jobs.progress(id, "reading", 0, 0);
+        let result = match read_upload(bytes).await {
+            Ok(wb) => {
+                load_workbook(&s, &viewer, &wb, |sheet, done, total| s.jobs.progress(id, sheet, done, total)).await
+            }
+            Err(e) => Err(e),
+        };
+        let outcome = match result {
+            Ok(r) => Outcome::Imported(r),
+            Err(e) => Outcome::Failed { message: e.message, fields: e.fields },
+        };
+        s.jobs.finish(id, outcome);
+    });
+    axum::response::Redirect::to(&format!("/import/jobs/{id}")).into_response()
+}
+
+/// An import's page: its progress while it runs (the page reloads itself
+/// every second), then what it did or every error it found.
+async fn import_job(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): Path<u64>) -> Response {
+    let Some(job) = s.jobs.get(id, viewer.user_id) else {
+        return UiError(AppError::not_found(), t).into_response();
+    };
     let me = Me::of(&viewer);
-    match run_import(&s, &viewer, &bytes).await {
-        Ok(r) => {
-            let done = r.sheets.iter().map(|(k, c)| (k.clone(), c.added, c.updated, c.unchanged)).collect();
-            render(&ImportPage { t, me, done, errors: vec![], message: String::new() }).into_response()
-        }
-        Err(e) if e.code == "invalid_input" => {
-            let message = match e.fields.len() {
-                n if n > 0 && t.is_zh() => format!("共 {n} 处错误，未导入任何数据"),
-                _ => e.message,
+    match job.outcome {
+        None => {
+            let p = job.progress;
+            let stage = match p.stage.as_str() {
+                "" | "reading" => t.get("import.reading").to_owned(),
+                sheet => format!("{} {sheet}: {}/{}", t.get("import.checking"), p.done, p.total),
             };
-            let page = ImportPage { t, me, done: vec![], errors: e.fields, message };
+            let pct = if p.total == 0 { 0 } else { p.done * 100 / p.total };
+            render(&ImportPage { running: Some((stage, pct)), ..ImportPage::blank(t, me) }).into_response()
+        }
+        Some(Outcome::Imported(r)) => {
+            let done = r.sheets.iter().map(|(k, c)| (k.clone(), c.added, c.updated, c.unchanged)).collect();
+            render(&ImportPage { done, ..ImportPage::blank(t, me) }).into_response()
+        }
+        Some(Outcome::Failed { message, fields }) => {
+            let message = match fields.len() {
+                n if n > 0 && t.is_zh() => format!("共 {n} 处错误，未导入任何数据"),
+                _ if fields.len() == 1 => fields[0].reason_in(t.is_zh()).to_owned(),
+                _ => message,
+            };
+            let page = ImportPage { errors: fields, message, ..ImportPage::blank(t, me) };
             (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
         }
-        Err(e) => UiError(e, t).into_response(),
     }
 }
 

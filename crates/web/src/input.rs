@@ -1,0 +1,130 @@
+//! Every text a client sends is checked once, here, before any handler runs:
+//! a control character in a query, a form or a JSON body (see `domain::text`)
+//! is refused with the field that carries it. Multipart text (the phone's
+//! report form) is checked where the domain checks that text.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::{AppError, FieldError};
+
+/// A text field that carries a forbidden character: `(field, reason en, reason zh)`.
+type Found = (String, domain::Invalid);
+
+fn check_pairs(bytes: &[u8]) -> Option<Found> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes).ok()?;
+    pairs.into_iter().find_map(|(k, v)| {
+        domain::text::check("field", &k)
+            .and_then(|_| domain::text::check("field", &v))
+            .err()
+            .map(|e| (printable_key(&k), e))
+    })
+}
+
+fn printable_key(k: &str) -> String {
+    domain::text::printable(k).chars().take(100).collect()
+}
+
+fn check_json(v: &serde_json::Value, path: &mut String) -> Option<Found> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => domain::text::check("field", s).err().map(|e| (path.clone(), e)),
+        Value::Array(a) => a.iter().enumerate().find_map(|(i, x)| {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let r = check_json(x, path);
+            path.truncate(len);
+            r
+        }),
+        Value::Object(o) => o.iter().find_map(|(k, x)| {
+            let len = path.len();
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(&printable_key(k));
+            let r = domain::text::check("field", k).err().map(|e| (path.clone(), e)).or_else(|| check_json(x, path));
+            path.truncate(len);
+            r
+        }),
+        _ => None,
+    }
+}
+
+/// A percent-escape in the path that decodes to a forbidden character.
+fn check_path(path: &str) -> Option<Found> {
+    let b = path.as_bytes();
+    let hex = |i: usize| {
+        b.get(i..i + 2).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok())
+    };
+    let bad = (0..b.len()).any(|i| {
+        b[i] == b'%'
+            && match hex(i + 1) {
+                Some(v) if v < 0x20 => !matches!(v, b'\t' | b'\n' | b'\r'),
+                // U+FFFE and U+FFFF are EF BF BE / EF BF BF in UTF-8.
+                Some(0xEF) => hex(i + 4) == Some(0xBF) && matches!(hex(i + 7), Some(0xBE | 0xBF)),
+                _ => false,
+            }
+    });
+    bad.then(|| {
+        ("path".to_owned(), domain::Invalid::new("path", "contains a control character").zh("含有不允许的控制字符"))
+    })
+}
+
+fn refuse(path: &str, (field, e): Found) -> Response {
+    if path.starts_with("/open311/") {
+        let body = serde_json::json!([{ "code": 400, "description": format!("{field}: {}", e.reason) }]);
+        return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+    }
+    let mut err = AppError::new(StatusCode::BAD_REQUEST, "bad_text", format!("{field}: {}", e.reason));
+    err.fields = vec![FieldError { field, reason: e.reason, reason_zh: e.reason_zh }];
+    err.into_response()
+}
+
+pub(crate) async fn refuse_control_characters(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    if let Some(found) = check_path(&path).or_else(|| req.uri().query().and_then(|q| check_pairs(q.as_bytes()))) {
+        return refuse(&path, found);
+    }
+    let kind = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let json = kind.starts_with("application/json") || kind.contains("+json");
+    let form = kind.starts_with("application/x-www-form-urlencoded");
+    if !json && !form {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, crate::BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(_) => {
+            return AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large")
+                .into_response();
+        }
+    };
+    let found = if json {
+        serde_json::from_slice::<serde_json::Value>(&bytes).ok().and_then(|v| check_json(&v, &mut String::new()))
+    } else {
+        check_pairs(&bytes)
+    };
+    if let Some(found) = found {
+        return refuse(&path, found);
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_field_that_carries_a_control_character() {
+        let v: serde_json::Value = serde_json::from_str(r#"{"a":"ok","b":[{"c":"x\u0000"}]}"#).unwrap();
+        assert_eq!(check_json(&v, &mut String::new()).unwrap().0, "b[0].c");
+        assert_eq!(check_pairs(b"name=a%00b&x=1").unwrap().0, "name");
+        assert!(check_pairs(b"name=a%09b%0D%0A").is_none());
+        assert!(check_path("/api/v1/regions/%00").is_some());
+        assert!(check_path("/api/v1/registry/%EF%BF%BF").is_some());
+        assert!(check_path("/api/v1/regions/%E5%BE%B7").is_none());
+    }
+}
