@@ -11,6 +11,9 @@ pub struct Workbook {
     pub sheets: Vec<RawSheet>,
 }
 
+/// A sheet's rows as the spreadsheet numbers them (`rows[0]` is row 1).
+/// Rows are ragged: each ends at its last non-empty cell, and an empty row
+/// is an empty list, so a sparse hostile sheet costs no more than its cells.
 #[derive(Debug, Clone)]
 pub struct RawSheet {
     pub name: String,
@@ -127,8 +130,16 @@ fn check_unzipped(bytes: &[u8], limit: u64) -> Result<(), Unreadable> {
     Ok(())
 }
 
-/// Read an `.xlsx` into text cells within `limits`.
+/// Read an `.xlsx` into text cells within `limits`. A hostile file is an
+/// error, never a crash: should the spreadsheet reader panic on one, that too
+/// is reported as an unreadable file.
 pub fn read_xlsx_within(bytes: &[u8], limits: Limits) -> Result<Workbook, Unreadable> {
+    std::panic::catch_unwind(|| read_bounded(bytes, limits)).unwrap_or_else(|_| {
+        Err(unreadable("not a readable .xlsx file: its structure is broken", "无法读取该 Excel 文件：文件结构已损坏"))
+    })
+}
+
+fn read_bounded(bytes: &[u8], limits: Limits) -> Result<Workbook, Unreadable> {
     check_unzipped(bytes, limits.unzipped_bytes)?;
     let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| {
         unreadable(format!("not a readable .xlsx file: {e}"), format!("无法读取该 Excel 文件（不是有效的 .xlsx）：{e}"))
@@ -244,5 +255,109 @@ pub fn read_path(path: &Path) -> Result<Workbook, String> {
     } else {
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         read_xlsx(&bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xlsx(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (r, c, v) in cells {
+            ws.write_string(*r, *c, *v).unwrap();
+        }
+        wb.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn cells_far_away_are_refused_before_anything_is_built() {
+        let e = read_xlsx_within(&xlsx(&[(0, 0, "a"), (1_048_575, 16_383, "b")]), Limits::WEB).unwrap_err();
+        assert!(e.en.contains("XFD1048576"), "{}", e.en);
+        assert!(e.zh.contains("XFD1048576"), "{}", e.zh);
+        let e = read_xlsx_within(&xlsx(&[(0, 0, "a"), (60_000, 0, "b")]), Limits::WEB).unwrap_err();
+        assert!(e.en.contains("A60001") && e.en.contains("50000 rows"), "{}", e.en);
+        // The command line reads as deep as Excel goes.
+        let wb = read_xlsx_within(&xlsx(&[(0, 0, "a"), (60_000, 1, "b")]), Limits::CLI).unwrap();
+        assert_eq!(wb.sheets[0].rows.len(), 60_001);
+        assert_eq!(wb.sheets[0].rows[60_000], ["", "b"]);
+    }
+
+    #[test]
+    fn a_zip_bomb_is_measured_not_inflated() {
+        use std::io::Write;
+        let mut buf = std::io::Cursor::new(Vec::new());
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        z.start_file("xl/sharedStrings.xml", opts).unwrap();
+        let zeros = vec![b'0'; 1 << 20];
+        for _ in 0..3 {
+            z.write_all(&zeros).unwrap();
+        }
+        z.finish().unwrap();
+        let bytes = buf.into_inner();
+        assert!(bytes.len() < 20_000, "{}", bytes.len());
+        let small = Limits { unzipped_bytes: 2 << 20, ..Limits::WEB };
+        let e = read_xlsx_within(&bytes, small).unwrap_err();
+        assert!(e.en.contains("unpacks to more than 2 MB"), "{}", e.en);
+    }
+
+    #[test]
+    fn columns_and_long_cells_are_bounded_and_letters_are_right() {
+        assert_eq!(column_letters(0), "A");
+        assert_eq!(column_letters(25), "Z");
+        assert_eq!(column_letters(26), "AA");
+        assert_eq!(column_letters(16_383), "XFD");
+        assert!(read_xlsx_within(&xlsx(&[(0, 64, "x")]), Limits::WEB).unwrap_err().en.contains("BM1"));
+        let long = "长".repeat(4_001);
+        assert!(read_xlsx_within(&xlsx(&[(0, 0, &long)]), Limits::WEB).unwrap_err().en.contains("4000 characters"));
+    }
+
+    /// Fuzz: bytes of a real workbook, flipped, cut and spliced at random
+    /// (a fixed seed, so a failure repeats), never crash the reader: each is
+    /// a workbook or a clear error.
+    #[test]
+    fn mangled_workbooks_are_errors_never_crashes() {
+        let good = crate::template_xlsx().unwrap();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (mut ok, mut refused) = (0, 0);
+        for _ in 0..300 {
+            let mut b = good.clone();
+            match next() % 4 {
+                0 => {
+                    for _ in 0..1 + next() % 8 {
+                        let i = (next() as usize) % b.len();
+                        b[i] ^= 1 << (next() % 8);
+                    }
+                }
+                1 => b.truncate((next() as usize) % b.len()),
+                2 => {
+                    let i = (next() as usize) % b.len();
+                    let j = (next() as usize) % b.len();
+                    b.splice(i..i, good[j..(j + 64).min(good.len())].iter().copied());
+                }
+                _ => {
+                    let i = (next() as usize) % b.len();
+                    let n = ((next() as usize) % 64).min(b.len() - i);
+                    b.drain(i..i + n);
+                }
+            }
+            match read_xlsx_within(&b, Limits::WEB) {
+                Ok(_) => ok += 1,
+                Err(e) => {
+                    assert!(!e.en.is_empty() && !e.zh.is_empty());
+                    refused += 1;
+                }
+            }
+        }
+        assert_eq!(ok + refused, 300);
+        assert!(refused > 100, "most mangled files are refused ({refused})");
     }
 }

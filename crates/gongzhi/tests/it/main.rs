@@ -7,6 +7,7 @@ mod support;
 
 mod access;
 mod compounds;
+mod hardening;
 mod import;
 mod kpi;
 mod problems;

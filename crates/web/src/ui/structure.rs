@@ -289,7 +289,7 @@ async fn import_job(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): 
                 "" | "reading" => t.get("import.reading").to_owned(),
                 sheet => format!("{} {sheet}: {}/{}", t.get("import.checking"), p.done, p.total),
             };
-            let pct = if p.total == 0 { 0 } else { p.done * 100 / p.total };
+            let pct = (p.done * 100).checked_div(p.total).unwrap_or(0);
             render(&ImportPage { running: Some((stage, pct)), ..ImportPage::blank(t, me) }).into_response()
         }
         Some(Outcome::Imported(r)) => {
