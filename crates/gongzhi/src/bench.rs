@@ -244,3 +244,158 @@ pub async fn intake(db: &Db, total: usize, clients: usize) -> anyhow::Result<()>
     );
     Ok(())
 }
+
+/// `gongzhi bench import`: what a large web import costs everyone else. A
+/// registry workbook of `rows` rows (compounds, buildings, people and their
+/// posts, in the proportions of a county's workbook) is checked and written
+/// the way the upload page does it, in one transaction, while another task
+/// makes a small registry change every 20 ms and a reader lists compounds.
+/// Prints how long the import held the write lock, its rate, and how long
+/// the other writes and reads waited.
+pub async fn import(db: &Db, rows: usize) -> anyhow::Result<()> {
+    let actor = Actor::system("bench");
+    import_divisions(db, &actor, &Source::Embedded(crate::demo::DEZHOU), None, true).await?;
+    let communities: Vec<String> = crate::import::read_divisions(
+        &Source::Embedded(crate::demo::DEZHOU),
+        Some(&RegionCode::parse("371402")?),
+        |_, _| {},
+    )?
+    .rows
+    .iter()
+    .filter(|d| d.code.level() == domain::Level::Community)
+    .map(|d| d.code.to_string())
+    .collect();
+    // A compound outside the workbook for the concurrent writer to change.
+    let draft =
+        domain::CompoundInput { region: communities[0].clone(), name: "并发写入".into(), ..Default::default() }
+            .parse(2026)
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let other = db::compounds::create(db, &actor, &draft, None).await?.id;
+
+    let n = rows.max(10);
+    let (mut compounds, mut buildings, mut people, mut posts) = (vec![], vec![], vec![], vec![]);
+    for i in 0..n / 10 {
+        let comm = &communities[i % communities.len()];
+        compounds.push(vec![comm.clone(), format!("压测{i}号小区")]);
+        buildings.push(vec![
+            comm.clone(),
+            format!("压测{i}号小区"),
+            "1号楼".into(),
+            "2".into(),
+            "1".into(),
+            "2".into(),
+            "80".into(),
+        ]);
+    }
+    for i in 0..n * 4 / 10 {
+        let comm = &communities[(i / 4) % communities.len()];
+        let phone = format!("13{:09}", 100_000_000 + i);
+        people.push(vec![format!("人员{i}"), phone.clone(), comm.clone()]);
+        posts.push(vec![
+            phone,
+            "building_head".into(),
+            comm.clone(),
+            format!("压测{}号小区", (i / 4) % (n / 10)),
+            "1号楼".into(),
+            "2024-01-01".into(),
+        ]);
+    }
+    let total = compounds.len() + buildings.len() + people.len() + posts.len();
+    let wb = import::Workbook {
+        sheets: vec![
+            import::RawSheet::new("compounds", &["community_code", "name"], compounds),
+            import::RawSheet::new(
+                "buildings",
+                &["community_code", "compound", "name", "floors", "entrances", "units_per_floor", "unit_area"],
+                buildings,
+            ),
+            import::RawSheet::new("people", &["name", "phone", "region_code"], people),
+            import::RawSheet::new(
+                "posts",
+                &["phone", "role", "region_code", "compound", "building", "start_date"],
+                posts,
+            ),
+        ],
+    };
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (db, stop, actor) = (db.clone(), stop.clone(), actor.clone());
+        tokio::spawn(async move {
+            let mut waits = Vec::new();
+            let mut day = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("a date");
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                day = day.succ_opt().expect("a date");
+                let model = if waits.len() % 2 == 0 { "professional" } else { "self_managed" };
+                let t0 = Instant::now();
+                db::compounds::set_fact(
+                    &db,
+                    &actor,
+                    other,
+                    domain::history::FactKind::ServiceModel,
+                    Some(model),
+                    None,
+                    day,
+                )
+                .await?;
+                waits.push(t0.elapsed());
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            anyhow::Ok(waits)
+        })
+    };
+    let reader = {
+        let (db, stop) = (db.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut waits = Vec::new();
+            let f = db::compounds::Filter {
+                within: None,
+                visible: db::compounds::Visible { all: true, ..Default::default() },
+                name: None,
+                include_retired: false,
+            };
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let t0 = Instant::now();
+                db::compounds::list(&db, &f, domain::Paging::new(None, Some(50))).await?;
+                waits.push(t0.elapsed());
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            anyhow::Ok(waits)
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let t0 = Instant::now();
+    let tx = db.begin_write().await?;
+    let locked = Instant::now();
+    let report =
+        import::load(&*tx, &actor, &wb, &import::Reach::All, |_, _, _| {}).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    tx.commit().await?;
+    let held = locked.elapsed();
+    let waited_for_lock = locked - t0;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let writes = writer.await??;
+    let reads = reader.await??;
+    let worst = |v: &[Duration]| v.iter().max().copied().unwrap_or_default();
+    println!("backend: {}", db.backend_name());
+    println!(
+        "import of {total} rows ({} changed): write lock held {}, {:.0} rows/s (waited {} for it)",
+        report.changed(),
+        ms(held),
+        total as f64 / held.as_secs_f64(),
+        ms(waited_for_lock)
+    );
+    println!(
+        "concurrent registry writes: {} made, median {}, worst {}",
+        writes.len(),
+        ms(median(writes.clone())),
+        ms(worst(&writes))
+    );
+    println!(
+        "concurrent reads: {} made, median {}, worst {}",
+        reads.len(),
+        ms(median(reads.clone())),
+        ms(worst(&reads))
+    );
+    Ok(())
+}

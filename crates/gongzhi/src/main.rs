@@ -139,6 +139,12 @@ enum BenchCmd {
         #[arg(long, default_value_t = 8)]
         clients: usize,
     },
+    /// Time a web-sized registry import in --db (use an empty database) and what other writers wait meanwhile.
+    Import {
+        /// Rows in the workbook (the web takes at most 50,000).
+        #[arg(long, default_value_t = 50_000)]
+        rows: usize,
+    },
     /// Build a province-scale registry in --db (use an empty database) and time the figures.
     Kpi {
         /// The open division files.
@@ -265,6 +271,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench { what: BenchCmd::Intake { requests, clients } } => {
             let db = Db::open(&cli.db).await?;
             gongzhi::bench::intake(&db, requests.clamp(1, 100_000), clients.clamp(1, 64)).await?;
+        }
+        Command::Bench { what: BenchCmd::Import { rows } } => {
+            let db = Db::open(&cli.db).await?;
+            gongzhi::bench::import(&db, rows.clamp(10, 1_000_000)).await?;
         }
         Command::Bench { what: BenchCmd::Kpi { divisions, province, city, county } } => {
             let db = Db::open(&cli.db).await?;
