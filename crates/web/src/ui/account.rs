@@ -15,7 +15,7 @@ use db::audit::AuditRow;
 use domain::Paging;
 use serde::Deserialize;
 
-use super::{Me, OrPage, UiError, render};
+use super::{Me, OrPage, UiError, render, safe_next};
 use crate::AppState;
 use crate::auth::{self, SESSION_COOKIE, Viewer};
 use crate::error::AppError;
@@ -46,11 +46,6 @@ struct LoginPage {
 #[derive(Deserialize)]
 struct NextParam {
     next: Option<String>,
-}
-
-/// Only same-site paths are followed after sign-in.
-fn safe_next(next: Option<&str>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\")).unwrap_or("/").to_owned()
 }
 
 async fn login_form(t: Tr, Query(p): Query<NextParam>) -> Html<String> {
