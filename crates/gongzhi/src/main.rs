@@ -29,6 +29,8 @@ enum Command {
     Serve {
         #[arg(long, env = "GONGZHI_BIND", default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
+        #[command(flatten)]
+        net: Net,
     },
     /// Make a fresh demo database (Dezhou's divisions and a synthetic registry) and serve it.
     Demo {
@@ -40,6 +42,8 @@ enum Command {
         /// Build the database and exit without serving.
         #[arg(long)]
         no_serve: bool,
+        #[command(flatten)]
+        net: Net,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -75,6 +79,22 @@ enum Command {
         #[command(subcommand)]
         what: AuditCmd,
     },
+}
+
+/// How the server meets the network.
+#[derive(clap::Args)]
+struct Net {
+    /// Proxies (IP addresses or CIDR blocks, comma-separated) whose
+    /// X-Forwarded-For header names the client; without it, no header is
+    /// believed and the peer address counts (sign-in throttling).
+    #[arg(long = "trusted-proxy", env = "GONGZHI_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxy: Vec<String>,
+}
+
+impl Net {
+    fn proxies(&self) -> anyhow::Result<web::client::TrustedProxies> {
+        web::client::TrustedProxies::parse(&self.trusted_proxy).map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}"))
+    }
 }
 
 #[derive(Subcommand)]
@@ -200,9 +220,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             match what {
                 UserCmd::Create { login, role, scope, name } => {
                     let grant = Grant::new(Role::parse(&role)?, Scope::parse(&scope)?)?;
-                    let (password, generated) = read_or_generate_password()?;
-                    web::auth::check_password(&password)?;
-                    let hash = web::auth::hash_password(&password);
+                    let (password, generated) = read_or_generate_password(&login)?;
+                    web::auth::check_password(&password, &login)?;
+                    let hash = web::auth::hash_password(&password).await;
                     let id = db::accounts::create_user(
                         &db,
                         &actor,
@@ -281,11 +301,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = Db::open(&cli.db).await?;
             println!("database {} ({}) is up to date", db::redact(&cli.db), db.backend_name());
         }
-        Command::Serve { bind } => {
+        Command::Serve { bind, net } => {
+            let proxies = net.proxies()?;
             let db = Db::open(&cli.db).await?;
-            serve(db, bind, cli.data).await?;
+            serve(db, bind, cli.data, proxies).await?;
         }
-        Command::Demo { bind, file, no_serve } => {
+        Command::Demo { bind, file, no_serve, net } => {
+            let proxies = net.proxies()?;
             for suffix in ["", "-wal", "-shm"] {
                 let mut p = file.clone().into_os_string();
                 p.push(suffix);
@@ -316,7 +338,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if !no_serve {
                 println!("to serve it again later: gongzhi --db '{url}' serve");
-                serve(db, bind, cli.data).await?;
+                serve(db, bind, cli.data, proxies).await?;
             }
         }
         Command::Import { what: Import::Template { out } } => {
@@ -370,7 +392,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(db: Db, bind: SocketAddr, data: PathBuf) -> anyhow::Result<()> {
+async fn serve(db: Db, bind: SocketAddr, data: PathBuf, proxies: web::client::TrustedProxies) -> anyhow::Result<()> {
     // Deadlines, escalation and auto-close run in the same process, once a minute.
     let sweeper = db.clone();
     tokio::spawn(async move {
@@ -384,7 +406,7 @@ async fn serve(db: Db, bind: SocketAddr, data: PathBuf) -> anyhow::Result<()> {
             }
         }
     });
-    let app = web::router(web::AppState::new(db, data));
+    let app = web::router(web::AppState::new(db, data).with_trusted_proxies(proxies));
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     println!("gongzhi is serving http://{}/", listener.local_addr()?);
     // The peer address feeds the per-address sign-in throttle.
@@ -396,14 +418,14 @@ async fn serve(db: Db, bind: SocketAddr, data: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read_or_generate_password() -> anyhow::Result<(String, bool)> {
+fn read_or_generate_password(login: &str) -> anyhow::Result<(String, bool)> {
     use std::io::{IsTerminal, Read};
     let mut stdin = std::io::stdin();
     if stdin.is_terminal() {
-        return Ok((web::auth::generate_password(), true));
+        return Ok((web::auth::generate_password(login), true));
     }
     let mut s = String::new();
     stdin.read_to_string(&mut s)?;
     let p = s.trim_end_matches(['\r', '\n']).to_owned();
-    if p.is_empty() { Ok((web::auth::generate_password(), true)) } else { Ok((p, false)) }
+    if p.is_empty() { Ok((web::auth::generate_password(login), true)) } else { Ok((p, false)) }
 }

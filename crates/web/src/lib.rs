@@ -5,6 +5,7 @@ pub mod api;
 mod assets;
 pub mod auth;
 mod cache;
+pub mod client;
 pub mod error;
 pub mod i18n;
 mod middleware;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub compounds: std::sync::Arc<cache::Kept<i64, db::compounds::Compound>>,
     /// Where uploaded files (problem photos) live, named by their SHA-256.
     pub data_dir: std::path::PathBuf,
+    /// Proxies whose X-Forwarded-For names the client (none by default).
+    pub trusted_proxies: std::sync::Arc<client::TrustedProxies>,
 }
 
 impl AppState {
@@ -49,7 +52,14 @@ impl AppState {
             categories: Default::default(),
             compounds: Default::default(),
             data_dir,
+            trusted_proxies: Default::default(),
         }
+    }
+
+    /// Believe X-Forwarded-For from these proxies (see `client`).
+    pub fn with_trusted_proxies(mut self, proxies: client::TrustedProxies) -> AppState {
+        self.trusted_proxies = std::sync::Arc::new(proxies);
+        self
     }
 }
 

@@ -55,9 +55,9 @@ pub(crate) async fn create_account(
             .into());
     }
     let grant = grant_of(s, role, scope).await?;
-    let password = auth::generate_password();
-    let id = db::accounts::create_user(&s.db, &viewer.actor(), login, name, &auth::hash_password(&password), &[grant])
-        .await?;
+    let password = auth::generate_password(login);
+    let hash = auth::hash_password(&password).await;
+    let id = db::accounts::create_user(&s.db, &viewer.actor(), login, name, &hash, &[grant]).await?;
     Ok((id, password))
 }
 

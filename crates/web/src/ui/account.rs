@@ -1,7 +1,6 @@
 //! Signing in and out, the account page with API tokens, and the audit log.
 
 use std::net::SocketAddr;
-use std::sync::OnceLock;
 
 use askama::Template;
 use axum::Router;
@@ -74,10 +73,24 @@ fn session_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
 
 /// Verifying against a fixed hash when the login is unknown keeps the time
 /// of a failed sign-in the same whether or not the account exists.
-fn dummy_hash() -> &'static str {
-    static H: OnceLock<String> = OnceLock::new();
-    H.get_or_init(|| auth::hash_password("no such user, no such password"))
+async fn dummy_hash() -> &'static str {
+    static H: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    H.get_or_init(|| auth::hash_password("no such user, no such password")).await
 }
+
+/// A wait as the sign-in page says it: seconds under two minutes, else minutes.
+fn wait_text(t: Tr, wait: std::time::Duration) -> String {
+    let secs = wait.as_secs_f64().ceil() as u64;
+    if secs < 120 {
+        t.get("login.wait_seconds").replace("{n}", &secs.max(1).to_string())
+    } else {
+        t.get("login.wait_minutes").replace("{n}", &secs.div_ceil(60).to_string())
+    }
+}
+
+/// Passwords longer than this are not even checked (the policy allows
+/// `domain::password::MAX_BYTES`).
+const LOGIN_PASSWORD_MAX: usize = 1024;
 
 async fn login_submit(
     State(s): State<AppState>,
@@ -86,33 +99,46 @@ async fn login_submit(
     ext: axum::http::Extensions,
     Form(f): Form<LoginForm>,
 ) -> Response {
-    let address = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "local".into());
+    let peer = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let client = s.trusted_proxies.client(peer, &headers);
+    let address = crate::client::throttle_key(client);
     let login = f.login.trim().to_owned();
     let next = safe_next(f.next.as_deref());
     let page = |status: StatusCode, error: String| {
         (status, render(&LoginPage { t, me: None, login: login.clone(), next: next.clone(), error })).into_response()
     };
-    if let Some(wait) = s.throttle.blocked(&login, &address) {
-        let minutes = wait.as_secs().div_ceil(60);
-        return page(StatusCode::TOO_MANY_REQUESTS, t.get("login.throttled").replace("{n}", &minutes.to_string()));
+    // Counted before the password is looked at: concurrent tries cannot
+    // all pass a check made before any of them failed.
+    let attempt = match s.throttle.reserve(&login, &address) {
+        Ok(a) => a,
+        Err(wait) => {
+            tracing::info!(login, address, wait_s = wait.as_secs(), "sign-in refused: waiting after failures");
+            let mut r = page(StatusCode::TOO_MANY_REQUESTS, wait_text(t, wait));
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+            return r;
+        }
+    };
+    if !attempt.pause.is_zero() {
+        tokio::time::sleep(attempt.pause).await;
     }
     let user = match db::accounts::user_by_login(&s.db, &login).await {
         Ok(u) => u,
         Err(e) => return UiError(e.into(), t).into_response(),
     };
-    let ok = match &user {
-        Some(u) => auth::verify_password(&f.password, &u.password_hash) && !u.disabled,
-        None => {
-            auth::verify_password(&f.password, dummy_hash());
-            false
-        }
-    };
+    let ok = f.password.len() <= LOGIN_PASSWORD_MAX
+        && match &user {
+            Some(u) => auth::verify_password(&f.password, &u.password_hash).await && !u.disabled,
+            None => {
+                auth::verify_password(&f.password, dummy_hash().await).await;
+                false
+            }
+        };
     let Some(user) = user.filter(|_| ok) else {
-        s.throttle.failed(&login, &address);
+        s.throttle.failed(attempt);
         tracing::info!(login, address, "failed sign-in");
         return page(StatusCode::UNAUTHORIZED, t.get("login.failed").to_owned());
     };
-    s.throttle.succeeded(&login);
+    s.throttle.succeeded(attempt);
     // Always a new session id at sign-in; a session the browser still held ends.
     if let Some(old) = auth::cookie_of(&headers, SESSION_COOKIE) {
         let _ = db::accounts::delete_session(&s.db, &auth::secret_hash(&old)).await;
@@ -192,18 +218,24 @@ async fn password_change(
     Form(f): Form<PasswordForm>,
 ) -> Result<Html<String>, UiError> {
     let user = db::accounts::user(&s.db, viewer.user_id).await.page(t)?.ok_or_else(AppError::not_found).page(t)?;
-    if !auth::verify_password(&f.current, &user.password_hash) {
+    if !auth::verify_password(&f.current, &user.password_hash).await {
         return Err(domain::Invalid::new("password", "the current password is wrong").zh("当前密码不正确")).page(t);
     }
     if f.new != f.again {
         return Err(domain::Invalid::new("password", "the two new passwords differ").zh("两次输入的新密码不一致"))
             .page(t);
     }
-    auth::check_password(&f.new).page(t)?;
+    auth::check_password(&f.new, &user.login).page(t)?;
     let keep = auth::cookie_of(&headers, SESSION_COOKIE).map(|c| auth::secret_hash(&c));
-    db::accounts::set_password(&s.db, &viewer.actor(), viewer.user_id, &auth::hash_password(&f.new), keep.as_deref())
-        .await
-        .page(t)?;
+    db::accounts::set_password(
+        &s.db,
+        &viewer.actor(),
+        viewer.user_id,
+        &auth::hash_password(&f.new).await,
+        keep.as_deref(),
+    )
+    .await
+    .page(t)?;
     account_with(&s, &viewer, t, String::new(), "account.password_changed").await
 }
 

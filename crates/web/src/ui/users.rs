@@ -179,7 +179,9 @@ async fn reset_password(
     Path(id): Path<i64>,
 ) -> Result<Html<String>, UiError> {
     admin_only(&viewer).page(t)?;
-    let password = auth::generate_password();
-    db::accounts::set_password(&s.db, &viewer.actor(), id, &auth::hash_password(&password), None).await.page(t)?;
+    let user = db::accounts::user(&s.db, id).await.page(t)?.ok_or_else(AppError::not_found).page(t)?;
+    let password = auth::generate_password(&user.login);
+    let hash = auth::hash_password(&password).await;
+    db::accounts::set_password(&s.db, &viewer.actor(), id, &hash, None).await.page(t)?;
     detail_view(&s, &viewer, t, id, password).await
 }
