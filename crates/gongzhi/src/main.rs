@@ -114,6 +114,13 @@ enum UserCmd {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Set a user's password: read from standard input when it is not a
+    /// terminal, else generated and printed once. Their sessions end and their
+    /// API tokens are revoked, as with an administrator's reset.
+    Passwd {
+        #[arg(long)]
+        login: String,
+    },
     /// Give an existing user another role.
     Grant {
         #[arg(long)]
@@ -132,6 +139,9 @@ enum TokenCmd {
         login: String,
         #[arg(long)]
         name: String,
+        /// Days the token lives (1–365; default 90).
+        #[arg(long)]
+        days: Option<i64>,
     },
 }
 
@@ -237,6 +247,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         println!("password (shown once): {password}");
                     }
                 }
+                UserCmd::Passwd { login } => {
+                    let user = db::accounts::user_by_login(&db, &login).await?.context("no such user")?;
+                    let (password, generated) = read_or_generate_password(&user.login)?;
+                    web::auth::check_password(&password, &user.login)?;
+                    let hash = web::auth::hash_password(&password).await;
+                    let revoked = db::accounts::set_password(&db, &actor, user.id, &hash, None, true).await?;
+                    println!("password of {login} set; their sessions ended and {revoked} API token(s) were revoked");
+                    if generated {
+                        println!("password (shown once): {password}");
+                    }
+                }
                 UserCmd::Grant { login, role, scope } => {
                     let grant = Grant::new(Role::parse(&role)?, Scope::parse(&scope)?)?;
                     let user = db::accounts::user_by_login(&db, &login).await?.context("no such user")?;
@@ -245,14 +266,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Token { what: TokenCmd::Create { login, name } } => {
+        Command::Token { what: TokenCmd::Create { login, name, days } } => {
             let db = Db::open(&cli.db).await?;
             let user = db::accounts::user_by_login(&db, &login).await?.context("no such user")?;
             let secret = web::auth::new_secret("gz_");
-            db::accounts::create_token(&db, &Actor::system("cli"), user.id, &name, &web::auth::secret_hash(&secret))
-                .await?;
+            let (_, expires) = db::accounts::create_token_for(
+                &db,
+                &Actor::system("cli"),
+                user.id,
+                &name,
+                &web::auth::secret_hash(&secret),
+                days,
+            )
+            .await?;
             println!("{secret}");
-            eprintln!("API token for {login} ({name}); shown once. Use it as: Authorization: Bearer <token>");
+            eprintln!(
+                "API token for {login} ({name}), valid until {} UTC; shown once. Use it as: Authorization: Bearer <token>",
+                expires.format("%Y-%m-%d %H:%M")
+            );
         }
         Command::Report { what: ReportCmd::Bulletin { region, month, out } } => {
             let region = RegionCode::parse(&region).context("--region")?;

@@ -12,6 +12,7 @@ mod m0007_problem_indexes;
 mod m0008_problem_categories;
 mod m0009_org_facts;
 mod m0010_party_org_established;
+mod m0012_token_expiry;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_problem_categories::Migration),
             Box::new(m0009_org_facts::Migration),
             Box::new(m0010_party_org_established::Migration),
+            Box::new(m0012_token_expiry::Migration),
         ]
     }
 }

@@ -436,18 +436,22 @@ impl FromRequestParts<AppState> for Viewer {
 }
 
 impl Viewer {
-    /// The viewer an API token stands for; None if it is unknown or revoked
-    /// or its user is disabled.
+    /// The viewer an API token stands for; None if it is unknown, revoked or
+    /// expired, or its user is disabled.
     pub async fn of_token(s: &AppState, token: &str) -> Result<Option<Viewer>, AppError> {
         let key = format!("t:{}", secret_hash(token));
         let epoch = s.db.scope_epoch();
         if let Some(v) = s.viewers.get(&key, epoch) {
             return Ok(Some(v));
         }
-        let Some(user_id) = db::accounts::token_user(&s.db, &secret_hash(token)).await? else { return Ok(None) };
+        let Some((user_id, expires_at)) = db::accounts::token_user(&s.db, &secret_hash(token)).await? else {
+            return Ok(None);
+        };
         let v = Viewer::of_user(&s.db, user_id, false).await?;
         if let Some(v) = &v {
-            s.viewers.put(key, v.clone(), epoch, None);
+            // Kept no longer than the token lives; a revocation (a committed
+            // write) advances the epoch and drops it at once.
+            s.viewers.put(key, v.clone(), epoch, Some(expires_at));
         }
         Ok(v)
     }

@@ -97,6 +97,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Tr {
 #[rustfmt::skip]
 pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("account.created", "创建时间", "Created"),
+    ("account.expires", "到期时间", "Expires"),
     ("account.grants", "我的角色与范围", "My roles and scopes"),
     ("account.last_used", "最近使用", "Last used"),
     ("account.logout_all", "退出所有设备", "Sign out everywhere"),
@@ -107,13 +108,20 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("account.password_changed", "密码已修改；其他设备上的登录已退出。", "Password changed; your other sessions have ended."),
     ("account.password_current", "当前密码", "Current password"),
     ("account.password_new", "新密码（至少 10 个字符）", "New password (at least 10 characters)"),
+    ("account.password_revoke_tokens", "同时吊销我的全部接口令牌（推荐）", "Also revoke all my API tokens (recommended)"),
     ("account.revoke", "吊销", "Revoke"),
     ("account.revoked", "已吊销", "Revoked"),
     ("account.sessions", "登录会话", "Sessions"),
+    ("account.state_active", "有效", "Active"),
+    ("account.state_expired", "已过期", "Expired"),
+    ("account.state_revoked", "已吊销", "Revoked"),
     ("account.title", "我的账户", "My account"),
+    ("account.token_days", "有效天数", "Valid for (days)"),
     ("account.token_name", "令牌名称", "Token name"),
     ("account.token_once", "新令牌只显示这一次，请立即复制保存：", "The new token is shown only this once; copy it now:"),
     ("account.tokens", "接口令牌（API）", "API tokens"),
+    ("account.tokens_kept", "接口令牌保留不变。", "Your API tokens remain valid."),
+    ("account.tokens_revoked", "已吊销接口令牌 {n} 个。", "{n} API token(s) revoked."),
     ("action.add", "添加", "Add"),
     ("action.cancel", "取消", "Cancel"),
     ("action.edit", "编辑", "Edit"),
@@ -501,6 +509,7 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("users.scope_help", "范围：系统管理员填 all；市级监管、县／街道干部填区划代码；社区／网格员填社区或网格代码；物业企业填 company:企业编号；业委会填 compound:小区编号；居民填 unit:房屋编号。", "Scope: all for an administrator; a region code for a supervisor or officer; a community or grid code for a worker; company:ID, compound:ID (committee) or unit:ID (resident)."),
     ("users.search", "登录名或姓名", "Login or name"),
     ("users.title", "用户管理", "Users"),
+    ("users.tokens_revoked", "该用户的接口令牌已全部吊销（{n} 个）。", "All of their API tokens were revoked ({n})."),
     ("users.withdraw", "撤销", "Withdraw"),
 ];
 

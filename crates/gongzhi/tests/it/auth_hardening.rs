@@ -266,3 +266,178 @@ db_test! {
         assert_eq!(web::auth::check_password(r.json()["password"].as_str().unwrap(), "gen_user"), Ok(()));
     }
 }
+
+// ---- 13: API tokens expire and are revoked with the password -------------------------
+
+/// Set a token's expiry behind the server's back (bound, as the code writes timestamps).
+async fn set_expiry(db: &db::Db, token_id: i64, at: chrono::DateTime<chrono::Utc>) {
+    use sea_orm::{ConnectionTrait, Statement};
+    db.conn()
+        .execute_raw(Statement::from_sql_and_values(
+            db.backend(),
+            "UPDATE api_token SET expires_at = $1 WHERE id = $2",
+            [at.into(), token_id.into()],
+        ))
+        .await
+        .unwrap();
+}
+
+async fn session_of(db: &db::Db, login: &str, password: &str) -> App {
+    let r = App::anonymous(db).form("/login", &[("login", login), ("password", password)]).await;
+    assert_eq!(r.status, 303, "{login} signs in: {}", r.body);
+    App::anonymous(db).with_cookie(r.header("set-cookie").split(';').next().unwrap())
+}
+
+db_test! {
+    async fn tokens_expire_even_when_cached(db: Db) {
+        crate::support::dezhou(&db).await;
+        let token = crate::support::user_token(&db, "expiring", "officer", "371402001").await;
+        let user = db::accounts::user_by_login(&db, "expiring").await.unwrap().unwrap();
+        let tk = db::accounts::tokens(&db, user.id).await.unwrap()[0].clone();
+        // Issued with the default lifetime.
+        let days = (tk.expires_at.unwrap() - tk.created_at).num_days();
+        assert_eq!(days, domain::access::TOKEN_DAYS_DEFAULT);
+        let app = App::anonymous(&db).with_token(&token);
+        // About to expire: it works now, and the server keeps the signed-in user…
+        set_expiry(&db, tk.id, chrono::Utc::now() + chrono::Duration::milliseconds(1500)).await;
+        assert_eq!(app.get("/api/v1/regions/371402001").await.status, 200);
+        assert_eq!(app.get("/api/v1/regions/371402001").await.status, 200);
+        // …but not past the token's end, though the cache's own 5 s are not up.
+        tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
+        let r = app.get("/api/v1/regions/371402001").await;
+        assert_eq!(r.status, 401, "an expired token is refused: {}", r.body);
+        let r = App::anonymous(&db).get(&format!("/open311/v2/requests.json?api_key={token}")).await;
+        assert_eq!(r.status, 403, "Open311 too: {}", r.body);
+        // Expired in the database long ago: refused as well.
+        let token2 = crate::support::token_for(&db, user.id).await;
+        let id2 = db::accounts::tokens(&db, user.id).await.unwrap()[0].id;
+        set_expiry(&db, id2, chrono::Utc::now() - chrono::Duration::days(1)).await;
+        db.scope_changed();
+        assert_eq!(App::anonymous(&db).with_token(&token2).get("/api/v1/regions/371402001").await.status, 401);
+        // The account page and the API say which are expired.
+        let me = session_of(&db, "expiring", "test-password-1").await;
+        let page = me.get("/account").await;
+        assert!(page.body.contains("已过期"), "{}", page.body);
+        let list = me.get("/api/v1/account/tokens").await.json();
+        assert_eq!(list[0]["state"], "expired");
+        assert!(list[0]["expires_at"].is_string());
+    }
+
+    async fn tokens_are_issued_listed_and_revoked_by_their_owner(db: Db) {
+        crate::support::dezhou(&db).await;
+        let token = crate::support::user_token(&db, "owner", "officer", "371402001").await;
+        let me = session_of(&db, "owner", "test-password-1").await;
+        // On the page: a lifetime within bounds, shown with the new token.
+        for bad in ["0", "366", "soon"] {
+            let r = me.form("/account/tokens", &[("name", "x"), ("days", bad)]).await;
+            assert_eq!(r.status, 422, "days={bad}");
+            assert!(r.body.contains("有效期") || r.body.contains("整天数"), "{}", r.body);
+        }
+        let r = me.form("/account/tokens", &[("name", "报表脚本"), ("days", "30")]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let expires = r.body.split("class=\"token-expires\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+        let want = (chrono::Utc::now() + chrono::Duration::days(30)).format("%Y-%m-%d").to_string();
+        assert!(expires.starts_with(&want), "{expires} vs {want}");
+        assert!(r.body.contains("报表脚本"));
+        // Through the API: from a session, not from a token.
+        let r = App::anonymous(&db).with_token(&token).json("POST", "/api/v1/account/tokens", json!({"name": "x"})).await;
+        assert_eq!(r.status, 403);
+        assert_eq!(r.json()["error"]["code"], "session_required");
+        let r = me.json("POST", "/api/v1/account/tokens", json!({"name": "接口", "days": 7})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let made = r.json();
+        let api_token = made["token"].as_str().unwrap().to_owned();
+        let exp = chrono::DateTime::parse_from_rfc3339(made["expires_at"].as_str().unwrap()).unwrap();
+        assert_eq!((exp.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_days(), 6);
+        assert_eq!(me.json("POST", "/api/v1/account/tokens", json!({"name": "x", "days": 1000})).await.status, 422);
+        let by_api = App::anonymous(&db).with_token(&api_token);
+        assert_eq!(by_api.get("/api/v1/account/tokens").await.json().as_array().unwrap().len(), 3);
+        // Revoked through the API: refused at the next request.
+        let id = made["id"].as_i64().unwrap();
+        assert_eq!(by_api.json("DELETE", &format!("/api/v1/account/tokens/{id}"), json!(null)).await.status, 204);
+        assert_eq!(by_api.get("/api/v1/account/tokens").await.status, 401);
+        // Revoked on the page.
+        let first = db::accounts::tokens(&db, db::accounts::user_by_login(&db, "owner").await.unwrap().unwrap().id).await.unwrap();
+        let oldest = first.last().unwrap().id;
+        let app = App::anonymous(&db).with_token(&token);
+        assert_eq!(app.get("/api/v1/regions/371402001").await.status, 200);
+        assert_eq!(me.form(&format!("/account/tokens/{oldest}/revoke"), &[]).await.status, 303);
+        assert_eq!(app.get("/api/v1/regions/371402001").await.status, 401);
+        // Someone else's token cannot be revoked (nor seen).
+        let other = crate::support::user_token(&db, "other", "officer", "371402001").await;
+        let theirs = App::anonymous(&db).with_token(&other).get("/api/v1/account/tokens").await.json()[0]["id"].as_i64().unwrap();
+        assert_eq!(me.json("DELETE", &format!("/api/v1/account/tokens/{theirs}"), json!(null)).await.status, 404);
+        assert_eq!(App::anonymous(&db).with_token(&other).get("/api/v1/regions/371402001").await.status, 200);
+    }
+
+    async fn reset_disable_and_password_change_revoke_tokens(db: Db) {
+        crate::support::dezhou(&db).await;
+        let admin = App::new(&db).await;
+        let token = crate::support::user_token(&db, "worker1", "worker", "371402001009").await;
+        let id = db::accounts::user_by_login(&db, "worker1").await.unwrap().unwrap().id;
+        let api = |t: &str| App::anonymous(&db).with_token(t);
+        assert_eq!(api(&token).get("/api/v1/regions/371402001009").await.status, 200);
+        // An administrator's reset revokes them, and says so.
+        let r = admin.form(&format!("/users/{id}/password"), &[]).await;
+        assert_eq!(r.status, 200);
+        assert!(r.body.contains("接口令牌已全部吊销（1 个）"), "{}", r.body);
+        assert_eq!(api(&token).get("/api/v1/regions/371402001009").await.status, 401);
+        let fresh = r.body.split("<code class=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+
+        // Disabling revokes them; enabling again does not bring them back.
+        let t2 = crate::support::token_for(&db, id).await;
+        assert_eq!(api(&t2).get("/api/v1/regions/371402001009").await.status, 200);
+        assert_eq!(admin.json("PUT", &format!("/api/v1/users/{id}/disabled"), json!({"disabled": true})).await.status, 204);
+        assert_eq!(admin.json("PUT", &format!("/api/v1/users/{id}/disabled"), json!({"disabled": false})).await.status, 204);
+        assert_eq!(api(&t2).get("/api/v1/regions/371402001009").await.status, 401, "a disabled account's token stays revoked");
+        let t3 = crate::support::token_for(&db, id).await;
+        let r = admin.form(&format!("/users/{id}/disabled"), &[("disabled", "1")]).await;
+        assert_eq!(r.status, 303);
+        assert_eq!(r.header("location"), format!("/users/{id}?revoked=1"));
+        assert!(admin.get(r.header("location")).await.body.contains("接口令牌已全部吊销（1 个）"));
+        admin.form(&format!("/users/{id}/disabled"), &[("disabled", "0")]).await;
+        assert_eq!(api(&t3).get("/api/v1/regions/371402001009").await.status, 401);
+        let (log, _) = db::audit::list(&db, None, domain::Paging::new(None, Some(200))).await.unwrap();
+        assert!(log.iter().any(|r| r.action == "disable" && r.after.contains("\"tokens_revoked\":1")));
+
+        // One's own change: revoked when the box is ticked (the default)…
+        let me = session_of(&db, "worker1", &fresh).await;
+        let t4 = crate::support::token_for(&db, id).await;
+        let r = me.form("/account/password", &[("current", &fresh), ("new", "river stone lantern"), ("again", "river stone lantern"), ("revoke_tokens", "1")]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.body.contains("已吊销接口令牌 1 个"), "{}", r.body);
+        assert_eq!(api(&t4).get("/api/v1/regions/371402001009").await.status, 401);
+        // …kept when the owner unticks it.
+        let t5 = crate::support::token_for(&db, id).await;
+        let r = me.form("/account/password", &[("current", "river stone lantern"), ("new", "maple dusk harbour"), ("again", "maple dusk harbour")]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.body.contains("接口令牌保留不变"), "{}", r.body);
+        assert_eq!(api(&t5).get("/api/v1/regions/371402001009").await.status, 200);
+    }
+
+    async fn tokens_issued_before_expiry_existed_get_ninety_days(db: Db) {
+        use migration::MigratorTrait;
+        use sea_orm::{ConnectionTrait, Statement};
+        let token = crate::support::user_token(&db, "old_hand", "officer", "371402001").await;
+        let user = db::accounts::user_by_login(&db, "old_hand").await.unwrap().unwrap();
+        // Back to the schema before m0012, where a token row has no expiry…
+        migration::Migrator::down(db.conn(), Some(1)).await.unwrap();
+        db.conn()
+            .execute_raw(Statement::from_sql_and_values(
+                db.backend(),
+                "INSERT INTO api_token (user_id, name, token_hash, created_at) VALUES ($1, 'legacy', $2, $3)",
+                [user.id.into(), web::auth::secret_hash("gz_legacy").into(), chrono::Utc::now().into()],
+            ))
+            .await
+            .unwrap();
+        // …and forward again.
+        db.migrate().await.unwrap();
+        for t in db::accounts::tokens(&db, user.id).await.unwrap() {
+            let left = t.expires_at.expect("every token has an expiry") - chrono::Utc::now();
+            assert!(left.num_days() >= 89 && left.num_days() <= 90, "{}: {left}", t.name);
+        }
+        db.scope_changed();
+        assert_eq!(App::anonymous(&db).with_token("gz_legacy").get("/api/v1/account/tokens").await.status, 200);
+        assert_eq!(App::anonymous(&db).with_token(&token).get("/api/v1/account/tokens").await.status, 200);
+    }
+}

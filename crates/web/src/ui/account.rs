@@ -179,26 +179,68 @@ struct AccountPage {
     t: Tr,
     me: Option<Me>,
     grants: Vec<(String, String)>,
-    tokens: Vec<Token>,
+    tokens: Vec<TokenRow>,
+    /// A token just created, shown this once, and when it expires.
     new_token: String,
-    /// A line to confirm what was just done.
-    notice: &'static str,
+    new_token_expires: String,
+    /// A line to confirm what was just done (already in the reader's language).
+    notice: String,
+    days_default: i64,
+    days_max: i64,
 }
 
-async fn account_view(s: &AppState, viewer: &Viewer, t: Tr, new_token: String) -> Result<Html<String>, UiError> {
-    account_with(s, viewer, t, new_token, "").await
+/// A token as the account page lists it.
+struct TokenRow {
+    id: i64,
+    name: String,
+    created: String,
+    last_used: String,
+    expires: String,
+    /// "active", "expired" or "revoked" (`account.state_*`).
+    state: &'static str,
+}
+
+fn when(t: Option<chrono::DateTime<Utc>>) -> String {
+    t.map_or_else(|| "—".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string())
 }
 
 async fn account_with(
     s: &AppState,
     viewer: &Viewer,
     t: Tr,
-    new_token: String,
-    notice: &'static str,
+    new_token: Option<(String, chrono::DateTime<Utc>)>,
+    notice: String,
 ) -> Result<Html<String>, UiError> {
-    let tokens = db::accounts::tokens(&s.db, viewer.user_id).await.page(t)?;
+    let now = Utc::now();
+    let tokens = db::accounts::tokens(&s.db, viewer.user_id)
+        .await
+        .page(t)?
+        .into_iter()
+        .map(|tk: Token| TokenRow {
+            id: tk.id,
+            state: tk.state(now),
+            name: tk.name,
+            created: when(Some(tk.created_at)),
+            last_used: when(tk.last_used_at),
+            expires: when(tk.expires_at),
+        })
+        .collect();
     let grants = viewer.grants.iter().map(|g| (g.role.as_str().to_owned(), g.scope.to_text())).collect();
-    Ok(render(&AccountPage { t, me: Me::of(viewer), grants, tokens, new_token, notice }))
+    let (new_token, new_token_expires) = match new_token {
+        Some((secret, exp)) => (secret, when(Some(exp))),
+        None => (String::new(), String::new()),
+    };
+    Ok(render(&AccountPage {
+        t,
+        me: Me::of(viewer),
+        grants,
+        tokens,
+        new_token,
+        new_token_expires,
+        notice,
+        days_default: domain::access::TOKEN_DAYS_DEFAULT,
+        days_max: domain::access::TOKEN_DAYS_MAX,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -206,10 +248,20 @@ struct PasswordForm {
     current: String,
     new: String,
     again: String,
+    /// "1" (the box is ticked by default): revoke every API token too.
+    revoke_tokens: Option<String>,
 }
 
 /// Change one's own password: the current one is asked for, the new one
 /// twice; every other session of the account ends.
+///
+/// API tokens are revoked too unless the owner unticks the box. A password
+/// is usually changed because it may be known to someone else, and whoever
+/// knew it could have signed in and made a token that the new password would
+/// not stop; so the safe choice is the default. An owner changing a password
+/// only by routine, whose scripts hold tokens they recognise in the list on
+/// the same page, may keep them — a token is a separate secret that the old
+/// password never revealed.
 async fn password_change(
     State(s): State<AppState>,
     viewer: Viewer,
@@ -227,25 +279,61 @@ async fn password_change(
     }
     auth::check_password(&f.new, &user.login).page(t)?;
     let keep = auth::cookie_of(&headers, SESSION_COOKIE).map(|c| auth::secret_hash(&c));
-    db::accounts::set_password(
+    let revoke = f.revoke_tokens.as_deref() == Some("1");
+    let revoked = db::accounts::set_password(
         &s.db,
         &viewer.actor(),
         viewer.user_id,
         &auth::hash_password(&f.new).await,
         keep.as_deref(),
+        revoke,
     )
     .await
     .page(t)?;
-    account_with(&s, &viewer, t, String::new(), "account.password_changed").await
+    let mut notice = t.get("account.password_changed").to_owned();
+    if revoke {
+        notice.push(' ');
+        notice.push_str(&t.get("account.tokens_revoked").replace("{n}", &revoked.to_string()));
+    } else {
+        notice.push(' ');
+        notice.push_str(t.get("account.tokens_kept"));
+    }
+    account_with(&s, &viewer, t, None, notice).await
 }
 
 async fn account_page(State(s): State<AppState>, viewer: Viewer, t: Tr) -> Result<Html<String>, UiError> {
-    account_view(&s, &viewer, t, String::new()).await
+    account_with(&s, &viewer, t, None, String::new()).await
 }
 
 #[derive(Deserialize)]
 struct TokenForm {
     name: String,
+    /// How many days the token lives (blank: the default).
+    days: Option<String>,
+}
+
+/// A number of days as typed, or none when the field is blank.
+pub(crate) fn days_field(days: Option<&str>) -> Result<Option<i64>, domain::Invalid> {
+    match days.map(str::trim).filter(|d| !d.is_empty()) {
+        None => Ok(None),
+        Some(d) => d.parse::<i64>().map(Some).map_err(|_| {
+            domain::Invalid::new("days", format!("{d:?} is not a whole number of days")).zh(format!("“{d}”不是整天数"))
+        }),
+    }
+}
+
+/// Issuing a token needs a signed-in session: a token cannot make another
+/// token (which would outlive it and its expiry).
+pub(crate) fn may_issue_tokens(viewer: &Viewer) -> Result<(), AppError> {
+    if viewer.via_session {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "session_required",
+            "API tokens are issued only to a signed-in session, not to another token",
+        ))
+    }
 }
 
 async fn token_create(
@@ -254,12 +342,21 @@ async fn token_create(
     t: Tr,
     Form(f): Form<TokenForm>,
 ) -> Result<Html<String>, UiError> {
+    may_issue_tokens(&viewer).page(t)?;
+    let days = days_field(f.days.as_deref()).page(t)?;
     let secret = auth::new_secret("gz_");
-    db::accounts::create_token(&s.db, &viewer.actor(), viewer.user_id, &f.name, &auth::secret_hash(&secret))
-        .await
-        .page(t)?;
+    let (_, expires) = db::accounts::create_token_for(
+        &s.db,
+        &viewer.actor(),
+        viewer.user_id,
+        &f.name,
+        &auth::secret_hash(&secret),
+        days,
+    )
+    .await
+    .page(t)?;
     // Shown once, here; only its hash is kept.
-    account_view(&s, &viewer, t, secret).await
+    account_with(&s, &viewer, t, Some((secret, expires)), String::new()).await
 }
 
 async fn token_revoke(

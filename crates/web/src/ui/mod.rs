@@ -23,6 +23,7 @@ use crate::error::{AppError, FieldError};
 use crate::i18n::{Lang, Tr};
 
 mod account;
+pub(crate) use account::may_issue_tokens;
 mod dashboard;
 mod problems;
 mod structure;
