@@ -89,6 +89,13 @@ struct Net {
     /// believed and the peer address counts (sign-in throttling).
     #[arg(long = "trusted-proxy", env = "GONGZHI_TRUSTED_PROXIES", value_delimiter = ',')]
     trusted_proxy: Vec<String>,
+    /// Connections served at once; at the cap new ones wait to be accepted.
+    #[arg(long, env = "GONGZHI_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Seconds a client has to send a complete request header (also the
+    /// longest a keep-alive connection may sit idle).
+    #[arg(long, env = "GONGZHI_HEADER_TIMEOUT", default_value_t = 10)]
+    header_timeout: u64,
 }
 
 impl Net {
@@ -333,12 +340,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database {} ({}) is up to date", db::redact(&cli.db), db.backend_name());
         }
         Command::Serve { bind, net } => {
-            let proxies = net.proxies()?;
+            net.proxies()?;
             let db = Db::open(&cli.db).await?;
-            serve(db, bind, cli.data, proxies).await?;
+            serve(db, bind, cli.data, &net).await?;
         }
         Command::Demo { bind, file, no_serve, net } => {
-            let proxies = net.proxies()?;
+            net.proxies()?;
             for suffix in ["", "-wal", "-shm"] {
                 let mut p = file.clone().into_os_string();
                 p.push(suffix);
@@ -369,7 +376,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if !no_serve {
                 println!("to serve it again later: gongzhi --db '{url}' serve");
-                serve(db, bind, cli.data, proxies).await?;
+                serve(db, bind, cli.data, &net).await?;
             }
         }
         Command::Import { what: Import::Template { out } } => {
@@ -423,7 +430,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(db: Db, bind: SocketAddr, data: PathBuf, proxies: web::client::TrustedProxies) -> anyhow::Result<()> {
+async fn serve(db: Db, bind: SocketAddr, data: PathBuf, net: &Net) -> anyhow::Result<()> {
+    let proxies = net.proxies()?;
+    if net.max_connections == 0 || net.header_timeout == 0 {
+        anyhow::bail!("--max-connections and --header-timeout must be at least 1");
+    }
     // Deadlines, escalation and auto-close run in the same process, once a minute.
     let sweeper = db.clone();
     tokio::spawn(async move {
@@ -440,12 +451,14 @@ async fn serve(db: Db, bind: SocketAddr, data: PathBuf, proxies: web::client::Tr
     let app = web::router(web::AppState::new(db, data).with_trusted_proxies(proxies));
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     println!("gongzhi is serving http://{}/", listener.local_addr()?);
-    // The peer address feeds the per-address sign-in throttle.
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // Header-read timeout, connection cap, the peer's address for the
+    // sign-in throttle, graceful shutdown on Ctrl-C or SIGTERM.
+    let limits = gongzhi::net::Limits {
+        header_timeout: std::time::Duration::from_secs(net.header_timeout),
+        max_connections: net.max_connections,
+        ..Default::default()
+    };
+    gongzhi::net::serve(listener, app, limits, gongzhi::net::shutdown_signal()).await?;
     Ok(())
 }
 

@@ -441,3 +441,102 @@ db_test! {
         assert_eq!(App::anonymous(&db).with_token(&token).get("/api/v1/account/tokens").await.status, 200);
     }
 }
+
+// ---- 15: slow headers are cut off; connections are capped ------------------------------
+
+/// Half a request header, then nothing.
+async fn slow_client(addr: std::net::SocketAddr) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /peer HTTP/1.1\r\nHost: x\r\nX-Slow: ").await.unwrap();
+    s
+}
+
+/// A whole request; the answer's status line and body.
+async fn normal_request(addr: std::net::SocketAddr) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /peer HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+/// How long until the server closes a connection (read gives EOF or a reset).
+async fn closed_after(mut s: tokio::net::TcpStream, start: std::time::Instant) -> std::time::Duration {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 1024];
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return start.elapsed(),
+            Ok(Ok(_)) => continue, // a 408 or similar before closing
+            Err(_) => panic!("a slow connection was still open after 10 s"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_headers_are_cut_off_and_connections_are_capped() {
+    use std::time::{Duration, Instant};
+    let app = axum::Router::new().route(
+        "/peer",
+        axum::routing::get(
+            |axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>| async move {
+                format!("peer={}", peer.ip())
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let timeout = Duration::from_millis(1500);
+    let limits = gongzhi::net::Limits { header_timeout: timeout, max_connections: 4, grace: Duration::from_secs(2) };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(gongzhi::net::serve(listener, app, limits, async {
+        let _ = stopped.await;
+    }));
+
+    // Three slow clients hold three of four slots; a normal request is served at once.
+    let t0 = Instant::now();
+    let mut slow = Vec::new();
+    for _ in 0..3 {
+        slow.push(slow_client(addr).await);
+    }
+    let r = normal_request(addr).await;
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    assert!(r.contains("peer=127.0.0.1"), "handlers see the peer address: {r}");
+    assert!(t0.elapsed() < timeout, "served while the slow ones were pending ({:?})", t0.elapsed());
+
+    // A fourth fills the cap: the next request waits for a slot, which the
+    // header timeout frees, and is then served.
+    slow.push(slow_client(addr).await);
+    let t1 = Instant::now();
+    let r = tokio::time::timeout(Duration::from_secs(8), normal_request(addr)).await.expect("served once a slot frees");
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    assert!(t1.elapsed() < timeout + Duration::from_secs(3), "{:?}", t1.elapsed());
+
+    // Every slow client was cut off after about the header timeout, not before.
+    for s in slow {
+        let after = closed_after(s, t0).await;
+        assert!(after >= timeout - Duration::from_millis(200), "closed too early: {after:?}");
+        assert!(after < timeout + Duration::from_secs(3), "closed too late: {after:?}");
+    }
+
+    // Twice the cap at once: none is left hanging, and the server still answers.
+    let many = slow_clients(addr, 8).await;
+    let t2 = Instant::now();
+    for s in many {
+        closed_after(s, t2).await;
+    }
+    assert!(normal_request(addr).await.starts_with("HTTP/1.1 200"));
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), server).await.expect("shuts down").unwrap().unwrap();
+}
+
+async fn slow_clients(addr: std::net::SocketAddr, n: usize) -> Vec<tokio::net::TcpStream> {
+    let mut v = Vec::new();
+    for _ in 0..n {
+        v.push(slow_client(addr).await);
+    }
+    v
+}
