@@ -215,8 +215,10 @@ pub async fn remove_grant(db: &Db, actor: &Actor, user_id: i64, grant_id: i64) -
     Ok(())
 }
 
-/// Disable a user (their sessions end in the same transaction) or enable them again; audited.
-pub async fn set_disabled(db: &Db, actor: &Actor, user_id: i64, disabled: bool) -> Result<()> {
+/// Disable a user (their sessions end and their API tokens are revoked in the
+/// same transaction) or enable them again (revoked tokens stay revoked);
+/// audited. Returns how many tokens were revoked.
+pub async fn set_disabled(db: &Db, actor: &Actor, user_id: i64, disabled: bool) -> Result<u64> {
     let tx = db.begin_write().await?;
     let n = exec(&*tx, "UPDATE app_user SET disabled = $1 WHERE id = $2", vec![disabled.into(), user_id.into()])
         .await?
@@ -224,8 +226,10 @@ pub async fn set_disabled(db: &Db, actor: &Actor, user_id: i64, disabled: bool) 
     if n == 0 {
         return Err(DbError::NotFound);
     }
+    let mut revoked = 0;
     if disabled {
         exec(&*tx, "DELETE FROM session WHERE user_id = $1", vec![user_id.into()]).await?;
+        revoked = revoke_user_tokens(&tx, user_id).await?;
     }
     append(
         &*tx,
@@ -236,17 +240,37 @@ pub async fn set_disabled(db: &Db, actor: &Actor, user_id: i64, disabled: bool) 
             entity_id: user_id.to_string(),
             region_path: None,
             before: None,
-            after: Some(json!({"disabled": disabled})),
+            after: Some(json!({"disabled": disabled, "tokens_revoked": revoked})),
         },
     )
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(revoked)
+}
+
+/// Revoke every live API token of a user, in the caller's transaction; how many.
+async fn revoke_user_tokens(tx: &crate::WriteTx, user_id: i64) -> Result<u64> {
+    Ok(exec(
+        &**tx,
+        "UPDATE api_token SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        vec![Utc::now().into(), user_id.into()],
+    )
+    .await?
+    .rows_affected())
 }
 
 /// Give a user a new password hash; every session of theirs ends except
-/// `keep` (the one changing their own password). Audited without the hash.
-pub async fn set_password(db: &Db, actor: &Actor, user_id: i64, hash: &str, keep: Option<&str>) -> Result<()> {
+/// `keep` (the one changing their own password), and with `revoke_tokens`
+/// every API token of theirs is revoked. Audited without the hash. Returns
+/// how many tokens were revoked.
+pub async fn set_password(
+    db: &Db,
+    actor: &Actor,
+    user_id: i64,
+    hash: &str,
+    keep: Option<&str>,
+    revoke_tokens: bool,
+) -> Result<u64> {
     let tx = db.begin_write().await?;
     let n = exec(&*tx, "UPDATE app_user SET password_hash = $1 WHERE id = $2", vec![hash.into(), user_id.into()])
         .await?
@@ -260,6 +284,7 @@ pub async fn set_password(db: &Db, actor: &Actor, user_id: i64, hash: &str, keep
         vec![user_id.into(), keep.unwrap_or("").into()],
     )
     .await?;
+    let revoked = if revoke_tokens { revoke_user_tokens(&tx, user_id).await? } else { 0 };
     append(
         &*tx,
         actor,
@@ -269,12 +294,12 @@ pub async fn set_password(db: &Db, actor: &Actor, user_id: i64, hash: &str, keep
             entity_id: user_id.to_string(),
             region_path: None,
             before: None,
-            after: None,
+            after: Some(json!({"tokens_revoked": revoked})),
         },
     )
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(revoked)
 }
 
 // ---- sessions ---------------------------------------------------------------
@@ -335,20 +360,57 @@ pub struct Token {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// None only for a row the expiry migration could not reach: expired.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
+impl Token {
+    /// Live: neither revoked nor expired at `now`.
+    pub fn live(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_some_and(|e| e > now)
+    }
+
+    /// "active", "expired" or "revoked".
+    pub fn state(&self, now: DateTime<Utc>) -> &'static str {
+        if self.revoked_at.is_some() {
+            "revoked"
+        } else if self.live(now) {
+            "active"
+        } else {
+            "expired"
+        }
+    }
+}
+
+/// Issue a token living the default number of days (see `create_token_for`).
 pub async fn create_token(db: &Db, actor: &Actor, user_id: i64, name: &str, token_hash: &str) -> Result<i64> {
+    Ok(create_token_for(db, actor, user_id, name, token_hash, None).await?.0)
+}
+
+/// Issue a token for `days` (default `TOKEN_DAYS_DEFAULT`, at most
+/// `TOKEN_DAYS_MAX`); returns its id and when it expires. Audited.
+pub async fn create_token_for(
+    db: &Db,
+    actor: &Actor,
+    user_id: i64,
+    name: &str,
+    token_hash: &str,
+    days: Option<i64>,
+) -> Result<(i64, DateTime<Utc>)> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(domain::Invalid::new("name", "a token needs a name of 1–100 characters")
             .zh("令牌名称须为 1–100 个字符")
             .into());
     }
+    let days = domain::access::token_days(days)?;
+    let now = Utc::now();
+    let expires_at = now + chrono::Duration::days(days);
     let tx = db.begin_write().await?;
     let id: Id = one(
         &*tx,
-        "INSERT INTO api_token (user_id, name, token_hash, created_at) VALUES ($1,$2,$3,$4) RETURNING id",
-        vec![user_id.into(), name.into(), token_hash.into(), Utc::now().into()],
+        "INSERT INTO api_token (user_id, name, token_hash, created_at, expires_at) VALUES ($1,$2,$3,$4,$5) RETURNING id",
+        vec![user_id.into(), name.into(), token_hash.into(), now.into(), expires_at.into()],
     )
     .await?
     .ok_or(DbError::NotFound)?;
@@ -361,43 +423,47 @@ pub async fn create_token(db: &Db, actor: &Actor, user_id: i64, name: &str, toke
             entity_id: id.id.to_string(),
             region_path: None,
             before: None,
-            after: Some(json!({"user_id": user_id, "name": name})),
+            after: Some(json!({"user_id": user_id, "name": name, "expires_at": expires_at})),
         },
     )
     .await?;
     tx.commit().await?;
-    Ok(id.id)
+    Ok((id.id, expires_at))
 }
 
-/// The user of a live token. Its last use is written at most once a minute,
-/// so API reads stay reads and writes do not double.
-pub async fn token_user(db: &Db, token_hash: &str) -> Result<Option<i64>> {
+/// The user of a live token (not revoked, not expired) and when it expires.
+/// Its last use is written at most once a minute, so API reads stay reads
+/// and writes do not double.
+pub async fn token_user(db: &Db, token_hash: &str) -> Result<Option<(i64, DateTime<Utc>)>> {
     #[derive(FromQueryResult)]
     struct Row {
         id: i64,
         user_id: i64,
         last_used_at: Option<DateTime<Utc>>,
+        expires_at: Option<DateTime<Utc>>,
     }
     let row: Option<Row> = one(
         db.conn(),
-        "SELECT id, user_id, last_used_at FROM api_token WHERE token_hash = $1 AND revoked_at IS NULL",
+        "SELECT id, user_id, last_used_at, expires_at FROM api_token WHERE token_hash = $1 AND revoked_at IS NULL",
         vec![token_hash.into()],
     )
     .await?;
-    if let Some(r) = &row {
-        let now = Utc::now();
-        if r.last_used_at.is_none_or(|t| now - t > chrono::Duration::minutes(1)) {
-            exec(db.conn(), "UPDATE api_token SET last_used_at = $1 WHERE id = $2", vec![now.into(), r.id.into()])
-                .await?;
-        }
+    let now = Utc::now();
+    // Compared here, not in SQL: the two backends store timestamps differently.
+    let Some(r) = row else { return Ok(None) };
+    let Some(expires_at) = r.expires_at.filter(|e| *e > now) else { return Ok(None) };
+    if r.last_used_at.is_none_or(|t| now - t > chrono::Duration::minutes(1)) {
+        exec(db.conn(), "UPDATE api_token SET last_used_at = $1 WHERE id = $2", vec![now.into(), r.id.into()]).await?;
     }
-    Ok(row.map(|r| r.user_id))
+    Ok(Some((r.user_id, expires_at)))
 }
 
+/// A user's tokens, newest first.
 pub async fn tokens(db: &Db, user_id: i64) -> Result<Vec<Token>> {
     Ok(all(
         db.conn(),
-        "SELECT id, name, created_at, last_used_at, revoked_at FROM api_token WHERE user_id = $1 ORDER BY id",
+        "SELECT id, name, created_at, last_used_at, revoked_at, expires_at FROM api_token WHERE user_id = $1 \
+         ORDER BY id DESC",
         vec![user_id.into()],
     )
     .await?)

@@ -210,3 +210,31 @@ mod tests {
         assert_eq!(mask_phone("123"), "***");
     }
 }
+
+/// How long an API token lives: chosen at creation within these bounds.
+pub const TOKEN_DAYS_DEFAULT: i64 = 90;
+pub const TOKEN_DAYS_MAX: i64 = 365;
+
+/// The lifetime asked for, in days (none: the default), if within bounds.
+pub fn token_days(days: Option<i64>) -> Result<i64, Invalid> {
+    match days.unwrap_or(TOKEN_DAYS_DEFAULT) {
+        d @ 1..=TOKEN_DAYS_MAX => Ok(d),
+        d => Err(Invalid::new("days", format!("a token lives 1–{TOKEN_DAYS_MAX} days, not {d}"))
+            .zh(format!("令牌有效期须为 1–{TOKEN_DAYS_MAX} 天，不能是 {d}"))),
+    }
+}
+
+#[cfg(test)]
+mod token_tests {
+    use super::*;
+
+    #[test]
+    fn token_lifetimes_are_bounded() {
+        assert_eq!(token_days(None), Ok(TOKEN_DAYS_DEFAULT));
+        assert_eq!(token_days(Some(1)), Ok(1));
+        assert_eq!(token_days(Some(TOKEN_DAYS_MAX)), Ok(TOKEN_DAYS_MAX));
+        for bad in [0, -5, TOKEN_DAYS_MAX + 1, i64::MAX] {
+            assert_eq!(token_days(Some(bad)).unwrap_err().field, "days");
+        }
+    }
+}

@@ -10,6 +10,7 @@ pub mod history;
 pub mod kpi;
 pub mod org;
 pub mod paging;
+pub mod password;
 pub mod problem;
 pub mod region;
 pub mod text;

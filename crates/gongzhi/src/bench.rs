@@ -138,9 +138,15 @@ pub async fn intake(db: &Db, total: usize, clients: usize) -> anyhow::Result<()>
     };
     let login = format!("bench{}", std::process::id());
     let grant = domain::access::Grant::new(domain::access::Role::Worker, domain::access::Scope::Region(community))?;
-    let uid =
-        db::accounts::create_user(db, &actor, &login, "压测", &web::auth::hash_password("bench-password-1"), &[grant])
-            .await?;
+    let uid = db::accounts::create_user(
+        db,
+        &actor,
+        &login,
+        "压测",
+        &web::auth::hash_password_now("bench-password-1"),
+        &[grant],
+    )
+    .await?;
     let token = web::auth::new_secret("gz_");
     db::accounts::create_token(db, &actor, uid, "bench", &web::auth::secret_hash(&token)).await?;
 

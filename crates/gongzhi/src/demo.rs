@@ -305,7 +305,7 @@ pub async fn users(db: &Db) -> anyhow::Result<Vec<(String, String)>> {
     let fenghua = fenghua(db).await?;
     let company = company_id(db).await?;
     let unit = db::compounds::units(db, db::compounds::buildings(db, fenghua).await?[0].id).await?[0].id;
-    let hash = web::auth::hash_password(PASSWORD);
+    let hash = web::auth::hash_password_now(PASSWORD);
     let accounts: Vec<(&str, &str, Role, Scope, &str)> = vec![
         ("admin", "系统管理员", Role::Admin, Scope::All, "admin — everything"),
         (

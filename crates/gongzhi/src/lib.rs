@@ -1,7 +1,8 @@
 //! The gongzhi binary's pieces that tests also drive: reading the division
-//! files and building the demo registry.
+//! files, building the demo registry, and the HTTP accept loop.
 
 pub mod audit_head;
 pub mod bench;
 pub mod demo;
 pub mod import;
+pub mod net;

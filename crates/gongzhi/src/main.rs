@@ -29,6 +29,8 @@ enum Command {
     Serve {
         #[arg(long, env = "GONGZHI_BIND", default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
+        #[command(flatten)]
+        net: Net,
     },
     /// Make a fresh demo database (Dezhou's divisions and a synthetic registry) and serve it.
     Demo {
@@ -40,6 +42,8 @@ enum Command {
         /// Build the database and exit without serving.
         #[arg(long)]
         no_serve: bool,
+        #[command(flatten)]
+        net: Net,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -77,6 +81,29 @@ enum Command {
     },
 }
 
+/// How the server meets the network.
+#[derive(clap::Args)]
+struct Net {
+    /// Proxies (IP addresses or CIDR blocks, comma-separated) whose
+    /// X-Forwarded-For header names the client; without it, no header is
+    /// believed and the peer address counts (sign-in throttling).
+    #[arg(long = "trusted-proxy", env = "GONGZHI_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxy: Vec<String>,
+    /// Connections served at once; at the cap new ones wait to be accepted.
+    #[arg(long, env = "GONGZHI_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Seconds a client has to send a complete request header (also the
+    /// longest a keep-alive connection may sit idle).
+    #[arg(long, env = "GONGZHI_HEADER_TIMEOUT", default_value_t = 10)]
+    header_timeout: u64,
+}
+
+impl Net {
+    fn proxies(&self) -> anyhow::Result<web::client::TrustedProxies> {
+        web::client::TrustedProxies::parse(&self.trusted_proxy).map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}"))
+    }
+}
+
 #[derive(Subcommand)]
 enum UserCmd {
     /// Create a user. The password is read from standard input when it is not
@@ -93,6 +120,13 @@ enum UserCmd {
         /// The name shown in pages (default: the login).
         #[arg(long)]
         name: Option<String>,
+    },
+    /// Set a user's password: read from standard input when it is not a
+    /// terminal, else generated and printed once. Their sessions end and their
+    /// API tokens are revoked, as with an administrator's reset.
+    Passwd {
+        #[arg(long)]
+        login: String,
     },
     /// Give an existing user another role.
     Grant {
@@ -112,6 +146,9 @@ enum TokenCmd {
         login: String,
         #[arg(long)]
         name: String,
+        /// Days the token lives (1–365; default 90).
+        #[arg(long)]
+        days: Option<i64>,
     },
 }
 
@@ -216,9 +253,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             match what {
                 UserCmd::Create { login, role, scope, name } => {
                     let grant = Grant::new(Role::parse(&role)?, Scope::parse(&scope)?)?;
-                    let (password, generated) = read_or_generate_password()?;
-                    web::auth::check_password(&password)?;
-                    let hash = web::auth::hash_password(&password);
+                    let (password, generated) = read_or_generate_password(&login)?;
+                    web::auth::check_password(&password, &login)?;
+                    let hash = web::auth::hash_password(&password).await;
                     let id = db::accounts::create_user(
                         &db,
                         &actor,
@@ -233,6 +270,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         println!("password (shown once): {password}");
                     }
                 }
+                UserCmd::Passwd { login } => {
+                    let user = db::accounts::user_by_login(&db, &login).await?.context("no such user")?;
+                    let (password, generated) = read_or_generate_password(&user.login)?;
+                    web::auth::check_password(&password, &user.login)?;
+                    let hash = web::auth::hash_password(&password).await;
+                    let revoked = db::accounts::set_password(&db, &actor, user.id, &hash, None, true).await?;
+                    println!("password of {login} set; their sessions ended and {revoked} API token(s) were revoked");
+                    if generated {
+                        println!("password (shown once): {password}");
+                    }
+                }
                 UserCmd::Grant { login, role, scope } => {
                     let grant = Grant::new(Role::parse(&role)?, Scope::parse(&scope)?)?;
                     let user = db::accounts::user_by_login(&db, &login).await?.context("no such user")?;
@@ -241,14 +289,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Token { what: TokenCmd::Create { login, name } } => {
+        Command::Token { what: TokenCmd::Create { login, name, days } } => {
             let db = Db::open(&cli.db).await?;
             let user = db::accounts::user_by_login(&db, &login).await?.context("no such user")?;
             let secret = web::auth::new_secret("gz_");
-            db::accounts::create_token(&db, &Actor::system("cli"), user.id, &name, &web::auth::secret_hash(&secret))
-                .await?;
+            let (_, expires) = db::accounts::create_token_for(
+                &db,
+                &Actor::system("cli"),
+                user.id,
+                &name,
+                &web::auth::secret_hash(&secret),
+                days,
+            )
+            .await?;
             println!("{secret}");
-            eprintln!("API token for {login} ({name}); shown once. Use it as: Authorization: Bearer <token>");
+            eprintln!(
+                "API token for {login} ({name}), valid until {} UTC; shown once. Use it as: Authorization: Bearer <token>",
+                expires.format("%Y-%m-%d %H:%M")
+            );
         }
         Command::Report { what: ReportCmd::Bulletin { region, month, out } } => {
             let region = RegionCode::parse(&region).context("--region")?;
@@ -321,11 +379,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = Db::open(&cli.db).await?;
             println!("database {} ({}) is up to date", db::redact(&cli.db), db.backend_name());
         }
-        Command::Serve { bind } => {
+        Command::Serve { bind, net } => {
+            net.proxies()?;
             let db = Db::open(&cli.db).await?;
-            serve(db, bind, cli.data).await?;
+            serve(db, bind, cli.data, &net).await?;
         }
-        Command::Demo { bind, file, no_serve } => {
+        Command::Demo { bind, file, no_serve, net } => {
+            net.proxies()?;
             for suffix in ["", "-wal", "-shm"] {
                 let mut p = file.clone().into_os_string();
                 p.push(suffix);
@@ -356,7 +416,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if !no_serve {
                 println!("to serve it again later: gongzhi --db '{url}' serve");
-                serve(db, bind, cli.data).await?;
+                serve(db, bind, cli.data, &net).await?;
             }
         }
         Command::Import { what: Import::Template { out } } => {
@@ -410,7 +470,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(db: Db, bind: SocketAddr, data: PathBuf) -> anyhow::Result<()> {
+async fn serve(db: Db, bind: SocketAddr, data: PathBuf, net: &Net) -> anyhow::Result<()> {
+    let proxies = net.proxies()?;
+    if net.max_connections == 0 || net.header_timeout == 0 {
+        anyhow::bail!("--max-connections and --header-timeout must be at least 1");
+    }
     // Deadlines, escalation and auto-close run in the same process, once a minute.
     gongzhi::audit_head::keep(db.clone(), data.clone());
     let sweeper = db.clone();
@@ -425,26 +489,28 @@ async fn serve(db: Db, bind: SocketAddr, data: PathBuf) -> anyhow::Result<()> {
             }
         }
     });
-    let app = web::router(web::AppState::new(db, data));
+    let app = web::router(web::AppState::new(db, data).with_trusted_proxies(proxies));
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     println!("gongzhi is serving http://{}/", listener.local_addr()?);
-    // The peer address feeds the per-address sign-in throttle.
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // Header-read timeout, connection cap, the peer's address for the
+    // sign-in throttle, graceful shutdown on Ctrl-C or SIGTERM.
+    let limits = gongzhi::net::Limits {
+        header_timeout: std::time::Duration::from_secs(net.header_timeout),
+        max_connections: net.max_connections,
+        ..Default::default()
+    };
+    gongzhi::net::serve(listener, app, limits, gongzhi::net::shutdown_signal()).await?;
     Ok(())
 }
 
-fn read_or_generate_password() -> anyhow::Result<(String, bool)> {
+fn read_or_generate_password(login: &str) -> anyhow::Result<(String, bool)> {
     use std::io::{IsTerminal, Read};
     let mut stdin = std::io::stdin();
     if stdin.is_terminal() {
-        return Ok((web::auth::generate_password(), true));
+        return Ok((web::auth::generate_password(login), true));
     }
     let mut s = String::new();
     stdin.read_to_string(&mut s)?;
     let p = s.trim_end_matches(['\r', '\n']).to_owned();
-    if p.is_empty() { Ok((web::auth::generate_password(), true)) } else { Ok((p, false)) }
+    if p.is_empty() { Ok((web::auth::generate_password(login), true)) } else { Ok((p, false)) }
 }

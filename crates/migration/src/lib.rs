@@ -13,6 +13,7 @@ mod m0008_problem_categories;
 mod m0009_org_facts;
 mod m0010_party_org_established;
 mod m0011_hardening;
+mod m0012_token_expiry;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_org_facts::Migration),
             Box::new(m0010_party_org_established::Migration),
             Box::new(m0011_hardening::Migration),
+            Box::new(m0012_token_expiry::Migration),
         ]
     }
 }

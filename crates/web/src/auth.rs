@@ -5,7 +5,7 @@
 //! revealed); inside it, an action the role may not take answers 403.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
@@ -45,33 +45,63 @@ pub fn secret_hash(secret: &str) -> String {
     Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub fn hash_password(password: &str) -> String {
+/// Argon2 hashing and verifying take tens of milliseconds of CPU each: they
+/// run on Tokio's blocking threads, at most as many at once as there are
+/// cores, so a burst of sign-ins queues here instead of stalling the async
+/// workers that serve every other request (and `/healthz`).
+fn password_pool() -> &'static tokio::sync::Semaphore {
+    static POOL: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    POOL.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+}
+
+async fn on_password_pool<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let _permit = password_pool().acquire().await.expect("the password pool is never closed");
+    tokio::task::spawn_blocking(f).await.expect("password hashing panicked")
+}
+
+/// Hash a password (on the bounded blocking pool).
+pub async fn hash_password(password: &str) -> String {
+    let p = password.to_owned();
+    on_password_pool(move || hash_password_now(&p)).await
+}
+
+/// Check a password against its stored hash (on the bounded blocking pool).
+pub async fn verify_password(password: &str, hash: &str) -> bool {
+    let (p, h) = (password.to_owned(), hash.to_owned());
+    on_password_pool(move || verify_password_now(&p, &h)).await
+}
+
+/// Hash on the calling thread: for code that is not serving requests (the
+/// demo, benchmarks, tests' fixtures).
+pub fn hash_password_now(password: &str) -> String {
     use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
     let salt = SaltString::generate(&mut OsRng);
     argon2::Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashing").to_string()
 }
 
-pub fn verify_password(password: &str, hash: &str) -> bool {
+fn verify_password_now(password: &str, hash: &str) -> bool {
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
     PasswordHash::new(hash).is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
-/// A password for people to type: 16 characters from an unambiguous alphabet.
-pub fn generate_password() -> String {
+/// A password for people to type: 16 characters from an unambiguous
+/// alphabet, drawn again in the rare case the policy refuses it for `login`.
+pub fn generate_password(login: &str) -> String {
     use argon2::password_hash::rand_core::{OsRng, RngCore};
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
-    let mut bytes = [0u8; 16];
-    OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+    loop {
+        let mut bytes = [0u8; 16];
+        OsRng.fill_bytes(&mut bytes);
+        let p: String = bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect();
+        if check_password(&p, login).is_ok() {
+            return p;
+        }
+    }
 }
 
-pub fn check_password(p: &str) -> Result<(), domain::Invalid> {
-    if p.chars().count() < 10 {
-        return Err(
-            domain::Invalid::new("password", "a password needs at least 10 characters").zh("密码至少需要 10 个字符")
-        );
-    }
-    Ok(())
+/// The password policy (`domain::password`), for every way a password is set.
+pub fn check_password(password: &str, login: &str) -> Result<(), domain::Invalid> {
+    domain::password::check(password, login)
 }
 
 // ---- the viewer ------------------------------------------------------------------
@@ -406,18 +436,22 @@ impl FromRequestParts<AppState> for Viewer {
 }
 
 impl Viewer {
-    /// The viewer an API token stands for; None if it is unknown or revoked
-    /// or its user is disabled.
+    /// The viewer an API token stands for; None if it is unknown, revoked or
+    /// expired, or its user is disabled.
     pub async fn of_token(s: &AppState, token: &str) -> Result<Option<Viewer>, AppError> {
         let key = format!("t:{}", secret_hash(token));
         let epoch = s.db.scope_epoch();
         if let Some(v) = s.viewers.get(&key, epoch) {
             return Ok(Some(v));
         }
-        let Some(user_id) = db::accounts::token_user(&s.db, &secret_hash(token)).await? else { return Ok(None) };
+        let Some((user_id, expires_at)) = db::accounts::token_user(&s.db, &secret_hash(token)).await? else {
+            return Ok(None);
+        };
         let v = Viewer::of_user(&s.db, user_id, false).await?;
         if let Some(v) = &v {
-            s.viewers.put(key, v.clone(), epoch, None);
+            // Kept no longer than the token lives; a revocation (a committed
+            // write) advances the epoch and drops it at once.
+            s.viewers.put(key, v.clone(), epoch, Some(expires_at));
         }
         Ok(v)
     }
@@ -460,44 +494,157 @@ impl Viewer {
 
 // ---- login throttling --------------------------------------------------------------
 
-/// Failed sign-ins counted per account and per address in a sliding window.
-/// In memory: one process serves a deployment; a restart forgets (and the
-/// window is short anyway).
+/// Failed sign-ins, counted so that guessing is slow but nobody can lock
+/// anyone else out:
+///
+/// * per account *and* address: after `PAIR_FREE` failures that pair waits
+///   `PAIR_FIRST`, doubling with every further failure up to `PAIR_CAP`.
+///   A stranger guessing the administrator's password from one address
+///   does not delay the administrator at another.
+/// * per address, across accounts: after `ADDRESS_FREE` failures the address
+///   waits `ADDRESS_FIRST`, doubling up to the lower `ADDRESS_CAP`.
+/// * per account, across addresses: never refused; after
+///   `ACCOUNT_PAUSE_AFTER` failures each try is answered `ACCOUNT_PAUSE` late.
+///
+/// An attempt is counted (as a failure) *before* its password is checked,
+/// atomically with the decision to let it through, so concurrent tries
+/// cannot slip past the count; a success takes its count back and clears the
+/// pair. Counts are forgotten `FORGET` after their last failure. In memory:
+/// one process serves a deployment; a restart forgets.
 #[derive(Default)]
 pub struct Throttle {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
+    state: Mutex<ThrottleState>,
 }
 
-pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-pub const PER_ACCOUNT: usize = 5;
-pub const PER_ADDRESS: usize = 20;
+#[derive(Default)]
+struct ThrottleState {
+    pairs: HashMap<(String, String), Count>,
+    addresses: HashMap<String, Count>,
+    accounts: HashMap<String, Count>,
+}
+
+#[derive(Clone, Copy)]
+struct Count {
+    failures: u32,
+    last: Instant,
+}
+
+pub const PAIR_FREE: u32 = 5;
+pub const PAIR_FIRST: Duration = Duration::from_secs(30);
+pub const PAIR_CAP: Duration = Duration::from_secs(15 * 60);
+pub const ADDRESS_FREE: u32 = 20;
+pub const ADDRESS_FIRST: Duration = Duration::from_secs(5);
+pub const ADDRESS_CAP: Duration = Duration::from_secs(2 * 60);
+pub const ACCOUNT_PAUSE_AFTER: u32 = 10;
+pub const ACCOUNT_PAUSE: Duration = Duration::from_secs(1);
+pub const FORGET: Duration = Duration::from_secs(60 * 60);
+/// Keys kept per kind; past this, forgotten and then idle ones are dropped.
+const MAX_KEYS: usize = 100_000;
+
+/// How long after its last failure a key with `failures` waits.
+fn backoff(failures: u32, free: u32, first: Duration, cap: Duration) -> Duration {
+    if failures < free {
+        return Duration::ZERO;
+    }
+    let doublings = (failures - free).min(20);
+    first.saturating_mul(1 << doublings).min(cap)
+}
+
+/// An attempt let through and already counted; say how it ended.
+#[must_use]
+pub struct Attempt {
+    account: String,
+    address: String,
+    /// Answer no sooner than this (the per-account pause).
+    pub pause: Duration,
+}
+
+impl Count {
+    fn wait(&self, now: Instant, free: u32, first: Duration, cap: Duration) -> Option<Duration> {
+        let until = self.last + backoff(self.failures, free, first, cap);
+        (until > now).then(|| until - now)
+    }
+}
+
+fn prune<K: Eq + std::hash::Hash>(map: &mut HashMap<K, Count>, now: Instant, free: u32) {
+    if map.len() < MAX_KEYS {
+        return;
+    }
+    map.retain(|_, c| now.duration_since(c.last) < FORGET);
+    if map.len() >= MAX_KEYS {
+        // Keep only those still waiting: the ones that matter.
+        map.retain(|_, c| c.failures >= free);
+    }
+    if map.len() >= MAX_KEYS {
+        tracing::warn!("sign-in throttle full: forgetting every count of one kind");
+        map.clear();
+    }
+}
+
+fn bump<K: Eq + std::hash::Hash>(map: &mut HashMap<K, Count>, key: K, now: Instant) {
+    let c = map.entry(key).or_insert(Count { failures: 0, last: now });
+    if now.duration_since(c.last) >= FORGET {
+        c.failures = 0;
+    }
+    c.failures += 1;
+    c.last = now;
+}
+
+fn take_back<K: Eq + std::hash::Hash>(map: &mut HashMap<K, Count>, key: &K) {
+    if let Some(c) = map.get_mut(key) {
+        c.failures = c.failures.saturating_sub(1);
+        if c.failures == 0 {
+            map.remove(key);
+        }
+    }
+}
 
 impl Throttle {
-    /// If either key is over its limit, how long until the oldest failure expires.
-    pub fn blocked(&self, account: &str, address: &str) -> Option<Duration> {
-        let mut map = self.failures.lock().expect("throttle lock");
-        let now = Instant::now();
-        let mut wait = None;
-        for (key, limit) in [(format!("a:{account}"), PER_ACCOUNT), (format!("i:{address}"), PER_ADDRESS)] {
-            let v = map.entry(key).or_default();
-            v.retain(|t| now.duration_since(*t) < WINDOW);
-            if v.len() >= limit {
-                let w = WINDOW - now.duration_since(v[0]);
-                wait = Some(wait.map_or(w, |x: Duration| x.max(w)));
-            }
+    /// Let an attempt through and count it, or say how long to wait.
+    pub fn reserve(&self, account: &str, address: &str) -> Result<Attempt, Duration> {
+        self.reserve_at(account, address, Instant::now())
+    }
+
+    pub fn reserve_at(&self, account: &str, address: &str, now: Instant) -> Result<Attempt, Duration> {
+        let mut st = self.state.lock().expect("throttle lock");
+        let st = &mut *st;
+        prune(&mut st.pairs, now, PAIR_FREE);
+        prune(&mut st.addresses, now, ADDRESS_FREE);
+        prune(&mut st.accounts, now, ACCOUNT_PAUSE_AFTER);
+        let pair = (account.to_owned(), address.to_owned());
+        let live = |c: &&Count| now.duration_since(c.last) < FORGET;
+        let wait = [
+            st.pairs.get(&pair).filter(live).and_then(|c| c.wait(now, PAIR_FREE, PAIR_FIRST, PAIR_CAP)),
+            st.addresses.get(address).filter(live).and_then(|c| c.wait(now, ADDRESS_FREE, ADDRESS_FIRST, ADDRESS_CAP)),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        if let Some(w) = wait {
+            return Err(w);
         }
-        wait
+        let pause = match st.accounts.get(account).filter(live) {
+            Some(c) if c.failures >= ACCOUNT_PAUSE_AFTER => ACCOUNT_PAUSE,
+            _ => Duration::ZERO,
+        };
+        bump(&mut st.pairs, pair, now);
+        bump(&mut st.addresses, address.to_owned(), now);
+        bump(&mut st.accounts, account.to_owned(), now);
+        Ok(Attempt { account: account.to_owned(), address: address.to_owned(), pause })
     }
 
-    pub fn failed(&self, account: &str, address: &str) {
-        let mut map = self.failures.lock().expect("throttle lock");
-        let now = Instant::now();
-        map.entry(format!("a:{account}")).or_default().push(now);
-        map.entry(format!("i:{address}")).or_default().push(now);
+    /// The password was right: the pair starts afresh and the attempt is not
+    /// held against the address or the account.
+    pub fn succeeded(&self, a: Attempt) {
+        let mut st = self.state.lock().expect("throttle lock");
+        st.pairs.remove(&(a.account.clone(), a.address.clone()));
+        take_back(&mut st.addresses, &a.address);
+        take_back(&mut st.accounts, &a.account);
     }
 
-    pub fn succeeded(&self, account: &str) {
-        self.failures.lock().expect("throttle lock").remove(&format!("a:{account}"));
+    /// The password was wrong: it is already counted.
+    pub fn failed(&self, a: Attempt) {
+        drop(a);
     }
 }
 
@@ -529,28 +676,61 @@ mod tests {
 
     #[test]
     fn passwords_and_secrets() {
-        let h = hash_password("correct horse battery");
-        assert!(verify_password("correct horse battery", &h));
-        assert!(!verify_password("wrong", &h));
-        assert!(!verify_password("x", "not a hash"));
+        let h = hash_password_now("correct horse battery");
+        assert!(verify_password_now("correct horse battery", &h));
+        assert!(!verify_password_now("wrong", &h));
+        assert!(!verify_password_now("x", "not a hash"));
         let a = new_secret("gz_");
         assert_eq!(a.len(), 3 + 64);
         assert_ne!(a, new_secret("gz_"));
         assert_eq!(secret_hash("x").len(), 64);
-        assert_eq!(generate_password().len(), 16);
-        assert!(check_password("short").is_err());
+        assert_eq!(generate_password("x").len(), 16);
+        assert!(check_password("short", "x").is_err());
     }
 
     #[test]
-    fn throttle_blocks_after_the_limit() {
+    fn throttle_delays_grow_per_pair_and_address() {
         let t = Throttle::default();
-        for _ in 0..PER_ACCOUNT {
-            assert!(t.blocked("a", "1.2.3.4").is_none());
-            t.failed("a", "1.2.3.4");
+        let t0 = Instant::now();
+        for _ in 0..PAIR_FREE {
+            t.failed(t.reserve_at("admin", "1.1.1.1", t0).expect("free tries"));
         }
-        assert!(t.blocked("a", "1.2.3.4").is_some());
-        assert!(t.blocked("b", "1.2.3.4").is_none(), "another account from the same address is not yet blocked");
-        t.succeeded("a");
-        assert!(t.blocked("a", "5.6.7.8").is_none());
+        assert_eq!(t.reserve_at("admin", "1.1.1.1", t0).err(), Some(PAIR_FIRST));
+        // Another address, and another account from this one, go on.
+        t.succeeded(t.reserve_at("admin", "2.2.2.2", t0).unwrap());
+        t.failed(t.reserve_at("other", "1.1.1.1", t0).unwrap());
+        // The wait doubles with every further failure, up to the cap.
+        let mut at = t0 + PAIR_FIRST;
+        let mut want = PAIR_FIRST;
+        for _ in 0..8 {
+            t.failed(t.reserve_at("admin", "1.1.1.1", at).expect("after the wait"));
+            want = (want * 2).min(PAIR_CAP);
+            assert_eq!(t.reserve_at("admin", "1.1.1.1", at).err(), Some(want));
+            at += want;
+        }
+        assert_eq!(want, PAIR_CAP);
+        // A success clears the pair.
+        t.succeeded(t.reserve_at("admin", "1.1.1.1", at).unwrap());
+        assert!(t.reserve_at("admin", "1.1.1.1", at).is_ok());
+
+        // Per address, across accounts: a shorter, lower-capped wait.
+        let t = Throttle::default();
+        for i in 0..ADDRESS_FREE {
+            t.failed(t.reserve_at(&format!("u{i}"), "3.3.3.3", t0).unwrap());
+        }
+        assert_eq!(t.reserve_at("admin", "3.3.3.3", t0).err(), Some(ADDRESS_FIRST));
+        assert!(t.reserve_at("admin", "4.4.4.4", t0).is_ok(), "the address is not the account");
+        assert_eq!(backoff(ADDRESS_FREE + 30, ADDRESS_FREE, ADDRESS_FIRST, ADDRESS_CAP), ADDRESS_CAP);
+
+        // Per account, across addresses: never refused, only paused.
+        let t = Throttle::default();
+        for i in 0..(ACCOUNT_PAUSE_AFTER + 5) {
+            let a = t.reserve_at("admin", &format!("9.9.9.{i}"), t0).expect("never refused");
+            t.failed(a);
+        }
+        assert_eq!(t.reserve_at("admin", "8.8.8.8", t0).unwrap().pause, ACCOUNT_PAUSE);
+        // Forgotten after a quiet hour.
+        let later = t0 + FORGET;
+        assert_eq!(t.reserve_at("admin", "7.7.7.7", later).unwrap().pause, Duration::ZERO);
     }
 }

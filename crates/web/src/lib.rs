@@ -5,6 +5,7 @@ pub mod api;
 mod assets;
 pub mod auth;
 mod cache;
+pub mod client;
 pub mod error;
 pub mod i18n;
 mod input;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub data_dir: std::path::PathBuf,
     /// Background jobs started from pages (registry imports).
     pub jobs: std::sync::Arc<jobs::Jobs>,
+    /// Proxies whose X-Forwarded-For names the client (none by default).
+    pub trusted_proxies: std::sync::Arc<client::TrustedProxies>,
 }
 
 impl AppState {
@@ -54,7 +57,14 @@ impl AppState {
             compounds: Default::default(),
             data_dir,
             jobs: Default::default(),
+            trusted_proxies: Default::default(),
         }
+    }
+
+    /// Believe X-Forwarded-For from these proxies (see `client`).
+    pub fn with_trusted_proxies(mut self, proxies: client::TrustedProxies) -> AppState {
+        self.trusted_proxies = std::sync::Arc::new(proxies);
+        self
     }
 }
 

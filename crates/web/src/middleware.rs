@@ -15,13 +15,27 @@ const CSP_DOCS: &str = "default-src 'self'; script-src 'self'; style-src 'self' 
 
 pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
     let docs = req.uri().path().starts_with("/api/docs");
+    let private = signed_in(&req) && !req.uri().path().starts_with("/static/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    // What a signed-in reader is shown (phone numbers, names, scope) is never
+    // kept by the browser or a shared cache; a handler may say otherwise.
+    if private && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(if docs { CSP_DOCS } else { CSP }));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     res
+}
+
+/// The request carries a credential: a Bearer token, a session cookie or
+/// an Open311 `api_key`.
+fn signed_in(req: &Request) -> bool {
+    req.headers().contains_key(header::AUTHORIZATION)
+        || crate::auth::cookie_of(req.headers(), crate::auth::SESSION_COOKIE).is_some()
+        || req.uri().query().is_some_and(|q| q.split('&').any(|kv| kv.starts_with("api_key=")))
 }
 
 /// Refuse a state-changing request that a browser made from another site.

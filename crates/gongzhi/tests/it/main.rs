@@ -6,6 +6,7 @@
 mod support;
 
 mod access;
+mod auth_hardening;
 mod compounds;
 mod hardening;
 mod import;

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Each route is declared with its OpenAPI
 //! description (utoipa), so `/api/openapi.json` cannot drift from the code.
 
+pub(crate) mod account;
 pub(crate) mod compounds;
 pub(crate) mod kpi;
 pub(crate) mod plans;
@@ -29,7 +30,8 @@ use crate::AppState;
          (name = "structure", description = "组织、人员、任职 organisations, people, posts; registry import"),
          (name = "kpis", description = "覆盖率指标 coverage KPIs as of any date"),
          (name = "problems", description = "群众诉求 residents' problems"),
-         (name = "users", description = "账号 accounts (administrators)")),
+         (name = "users", description = "账号 accounts (administrators)"),
+         (name = "account", description = "我的账户 one's own account: API tokens")),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -90,6 +92,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::add_grant))
         .routes(routes!(users::set_disabled))
+        .routes(routes!(account::list_tokens, account::create_token))
+        .routes(routes!(account::revoke_token))
 }
 
 /// The OpenAPI document, for tests and `gongzhi openapi`.

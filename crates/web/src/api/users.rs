@@ -55,9 +55,9 @@ pub(crate) async fn create_account(
             .into());
     }
     let grant = grant_of(s, role, scope).await?;
-    let password = auth::generate_password();
-    let id = db::accounts::create_user(&s.db, &viewer.actor(), login, name, &auth::hash_password(&password), &[grant])
-        .await?;
+    let password = auth::generate_password(login);
+    let hash = auth::hash_password(&password).await;
+    let id = db::accounts::create_user(&s.db, &viewer.actor(), login, name, &hash, &[grant]).await?;
     Ok((id, password))
 }
 
@@ -159,7 +159,8 @@ pub struct DisabledIn {
     pub disabled: bool,
 }
 
-/// Disable an account (its sessions end) or enable it again (administrators; not one's own).
+/// Disable an account (its sessions end and its API tokens are revoked) or enable it again
+/// (administrators; not one's own). Revoked tokens stay revoked when it is enabled again.
 #[utoipa::path(put, path = "/api/v1/users/{id}/disabled", tag = "users", request_body = DisabledIn,
     params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -173,7 +174,8 @@ pub async fn set_disabled(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub(crate) async fn disable(s: &AppState, viewer: &Viewer, id: i64, disabled: bool) -> Result<(), AppError> {
+/// Returns how many API tokens disabling revoked.
+pub(crate) async fn disable(s: &AppState, viewer: &Viewer, id: i64, disabled: bool) -> Result<u64, AppError> {
     admin_only(viewer)?;
     if disabled && id == viewer.user_id {
         return Err(domain::Invalid::new("user", "you cannot disable your own account")

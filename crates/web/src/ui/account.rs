@@ -1,7 +1,6 @@
 //! Signing in and out, the account page with API tokens, and the audit log.
 
 use std::net::SocketAddr;
-use std::sync::OnceLock;
 
 use askama::Template;
 use axum::Router;
@@ -15,7 +14,7 @@ use db::audit::AuditRow;
 use domain::Paging;
 use serde::Deserialize;
 
-use super::{Me, OrPage, UiError, render};
+use super::{Me, OrPage, UiError, render, safe_next};
 use crate::AppState;
 use crate::auth::{self, SESSION_COOKIE, Viewer};
 use crate::error::AppError;
@@ -48,11 +47,6 @@ struct NextParam {
     next: Option<String>,
 }
 
-/// Only same-site paths are followed after sign-in.
-fn safe_next(next: Option<&str>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\")).unwrap_or("/").to_owned()
-}
-
 async fn login_form(t: Tr, Query(p): Query<NextParam>) -> Html<String> {
     render(&LoginPage { t, me: None, login: String::new(), next: safe_next(p.next.as_deref()), error: String::new() })
 }
@@ -79,10 +73,24 @@ fn session_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
 
 /// Verifying against a fixed hash when the login is unknown keeps the time
 /// of a failed sign-in the same whether or not the account exists.
-fn dummy_hash() -> &'static str {
-    static H: OnceLock<String> = OnceLock::new();
-    H.get_or_init(|| auth::hash_password("no such user, no such password"))
+async fn dummy_hash() -> &'static str {
+    static H: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    H.get_or_init(|| auth::hash_password("no such user, no such password")).await
 }
+
+/// A wait as the sign-in page says it: seconds under two minutes, else minutes.
+fn wait_text(t: Tr, wait: std::time::Duration) -> String {
+    let secs = wait.as_secs_f64().ceil() as u64;
+    if secs < 120 {
+        t.get("login.wait_seconds").replace("{n}", &secs.max(1).to_string())
+    } else {
+        t.get("login.wait_minutes").replace("{n}", &secs.div_ceil(60).to_string())
+    }
+}
+
+/// Passwords longer than this are not even checked (the policy allows
+/// `domain::password::MAX_BYTES`).
+const LOGIN_PASSWORD_MAX: usize = 1024;
 
 async fn login_submit(
     State(s): State<AppState>,
@@ -91,33 +99,46 @@ async fn login_submit(
     ext: axum::http::Extensions,
     Form(f): Form<LoginForm>,
 ) -> Response {
-    let address = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "local".into());
+    let peer = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let client = s.trusted_proxies.client(peer, &headers);
+    let address = crate::client::throttle_key(client);
     let login = f.login.trim().to_owned();
     let next = safe_next(f.next.as_deref());
     let page = |status: StatusCode, error: String| {
         (status, render(&LoginPage { t, me: None, login: login.clone(), next: next.clone(), error })).into_response()
     };
-    if let Some(wait) = s.throttle.blocked(&login, &address) {
-        let minutes = wait.as_secs().div_ceil(60);
-        return page(StatusCode::TOO_MANY_REQUESTS, t.get("login.throttled").replace("{n}", &minutes.to_string()));
+    // Counted before the password is looked at: concurrent tries cannot
+    // all pass a check made before any of them failed.
+    let attempt = match s.throttle.reserve(&login, &address) {
+        Ok(a) => a,
+        Err(wait) => {
+            tracing::info!(login, address, wait_s = wait.as_secs(), "sign-in refused: waiting after failures");
+            let mut r = page(StatusCode::TOO_MANY_REQUESTS, wait_text(t, wait));
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+            return r;
+        }
+    };
+    if !attempt.pause.is_zero() {
+        tokio::time::sleep(attempt.pause).await;
     }
     let user = match db::accounts::user_by_login(&s.db, &login).await {
         Ok(u) => u,
         Err(e) => return UiError(e.into(), t).into_response(),
     };
-    let ok = match &user {
-        Some(u) => auth::verify_password(&f.password, &u.password_hash) && !u.disabled,
-        None => {
-            auth::verify_password(&f.password, dummy_hash());
-            false
-        }
-    };
+    let ok = f.password.len() <= LOGIN_PASSWORD_MAX
+        && match &user {
+            Some(u) => auth::verify_password(&f.password, &u.password_hash).await && !u.disabled,
+            None => {
+                auth::verify_password(&f.password, dummy_hash().await).await;
+                false
+            }
+        };
     let Some(user) = user.filter(|_| ok) else {
-        s.throttle.failed(&login, &address);
+        s.throttle.failed(attempt);
         tracing::info!(login, address, "failed sign-in");
         return page(StatusCode::UNAUTHORIZED, t.get("login.failed").to_owned());
     };
-    s.throttle.succeeded(&login);
+    s.throttle.succeeded(attempt);
     // Always a new session id at sign-in; a session the browser still held ends.
     if let Some(old) = auth::cookie_of(&headers, SESSION_COOKIE) {
         let _ = db::accounts::delete_session(&s.db, &auth::secret_hash(&old)).await;
@@ -158,26 +179,68 @@ struct AccountPage {
     t: Tr,
     me: Option<Me>,
     grants: Vec<(String, String)>,
-    tokens: Vec<Token>,
+    tokens: Vec<TokenRow>,
+    /// A token just created, shown this once, and when it expires.
     new_token: String,
-    /// A line to confirm what was just done.
-    notice: &'static str,
+    new_token_expires: String,
+    /// A line to confirm what was just done (already in the reader's language).
+    notice: String,
+    days_default: i64,
+    days_max: i64,
 }
 
-async fn account_view(s: &AppState, viewer: &Viewer, t: Tr, new_token: String) -> Result<Html<String>, UiError> {
-    account_with(s, viewer, t, new_token, "").await
+/// A token as the account page lists it.
+struct TokenRow {
+    id: i64,
+    name: String,
+    created: String,
+    last_used: String,
+    expires: String,
+    /// "active", "expired" or "revoked" (`account.state_*`).
+    state: &'static str,
+}
+
+fn when(t: Option<chrono::DateTime<Utc>>) -> String {
+    t.map_or_else(|| "—".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string())
 }
 
 async fn account_with(
     s: &AppState,
     viewer: &Viewer,
     t: Tr,
-    new_token: String,
-    notice: &'static str,
+    new_token: Option<(String, chrono::DateTime<Utc>)>,
+    notice: String,
 ) -> Result<Html<String>, UiError> {
-    let tokens = db::accounts::tokens(&s.db, viewer.user_id).await.page(t)?;
+    let now = Utc::now();
+    let tokens = db::accounts::tokens(&s.db, viewer.user_id)
+        .await
+        .page(t)?
+        .into_iter()
+        .map(|tk: Token| TokenRow {
+            id: tk.id,
+            state: tk.state(now),
+            name: tk.name,
+            created: when(Some(tk.created_at)),
+            last_used: when(tk.last_used_at),
+            expires: when(tk.expires_at),
+        })
+        .collect();
     let grants = viewer.grants.iter().map(|g| (g.role.as_str().to_owned(), g.scope.to_text())).collect();
-    Ok(render(&AccountPage { t, me: Me::of(viewer), grants, tokens, new_token, notice }))
+    let (new_token, new_token_expires) = match new_token {
+        Some((secret, exp)) => (secret, when(Some(exp))),
+        None => (String::new(), String::new()),
+    };
+    Ok(render(&AccountPage {
+        t,
+        me: Me::of(viewer),
+        grants,
+        tokens,
+        new_token,
+        new_token_expires,
+        notice,
+        days_default: domain::access::TOKEN_DAYS_DEFAULT,
+        days_max: domain::access::TOKEN_DAYS_MAX,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -185,10 +248,20 @@ struct PasswordForm {
     current: String,
     new: String,
     again: String,
+    /// "1" (the box is ticked by default): revoke every API token too.
+    revoke_tokens: Option<String>,
 }
 
 /// Change one's own password: the current one is asked for, the new one
 /// twice; every other session of the account ends.
+///
+/// API tokens are revoked too unless the owner unticks the box. A password
+/// is usually changed because it may be known to someone else, and whoever
+/// knew it could have signed in and made a token that the new password would
+/// not stop; so the safe choice is the default. An owner changing a password
+/// only by routine, whose scripts hold tokens they recognise in the list on
+/// the same page, may keep them — a token is a separate secret that the old
+/// password never revealed.
 async fn password_change(
     State(s): State<AppState>,
     viewer: Viewer,
@@ -197,28 +270,70 @@ async fn password_change(
     Form(f): Form<PasswordForm>,
 ) -> Result<Html<String>, UiError> {
     let user = db::accounts::user(&s.db, viewer.user_id).await.page(t)?.ok_or_else(AppError::not_found).page(t)?;
-    if !auth::verify_password(&f.current, &user.password_hash) {
+    if !auth::verify_password(&f.current, &user.password_hash).await {
         return Err(domain::Invalid::new("password", "the current password is wrong").zh("当前密码不正确")).page(t);
     }
     if f.new != f.again {
         return Err(domain::Invalid::new("password", "the two new passwords differ").zh("两次输入的新密码不一致"))
             .page(t);
     }
-    auth::check_password(&f.new).page(t)?;
+    auth::check_password(&f.new, &user.login).page(t)?;
     let keep = auth::cookie_of(&headers, SESSION_COOKIE).map(|c| auth::secret_hash(&c));
-    db::accounts::set_password(&s.db, &viewer.actor(), viewer.user_id, &auth::hash_password(&f.new), keep.as_deref())
-        .await
-        .page(t)?;
-    account_with(&s, &viewer, t, String::new(), "account.password_changed").await
+    let revoke = f.revoke_tokens.as_deref() == Some("1");
+    let revoked = db::accounts::set_password(
+        &s.db,
+        &viewer.actor(),
+        viewer.user_id,
+        &auth::hash_password(&f.new).await,
+        keep.as_deref(),
+        revoke,
+    )
+    .await
+    .page(t)?;
+    let mut notice = t.get("account.password_changed").to_owned();
+    if revoke {
+        notice.push(' ');
+        notice.push_str(&t.get("account.tokens_revoked").replace("{n}", &revoked.to_string()));
+    } else {
+        notice.push(' ');
+        notice.push_str(t.get("account.tokens_kept"));
+    }
+    account_with(&s, &viewer, t, None, notice).await
 }
 
 async fn account_page(State(s): State<AppState>, viewer: Viewer, t: Tr) -> Result<Html<String>, UiError> {
-    account_view(&s, &viewer, t, String::new()).await
+    account_with(&s, &viewer, t, None, String::new()).await
 }
 
 #[derive(Deserialize)]
 struct TokenForm {
     name: String,
+    /// How many days the token lives (blank: the default).
+    days: Option<String>,
+}
+
+/// A number of days as typed, or none when the field is blank.
+pub(crate) fn days_field(days: Option<&str>) -> Result<Option<i64>, domain::Invalid> {
+    match days.map(str::trim).filter(|d| !d.is_empty()) {
+        None => Ok(None),
+        Some(d) => d.parse::<i64>().map(Some).map_err(|_| {
+            domain::Invalid::new("days", format!("{d:?} is not a whole number of days")).zh(format!("“{d}”不是整天数"))
+        }),
+    }
+}
+
+/// Issuing a token needs a signed-in session: a token cannot make another
+/// token (which would outlive it and its expiry).
+pub(crate) fn may_issue_tokens(viewer: &Viewer) -> Result<(), AppError> {
+    if viewer.via_session {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "session_required",
+            "API tokens are issued only to a signed-in session, not to another token",
+        ))
+    }
 }
 
 async fn token_create(
@@ -227,12 +342,21 @@ async fn token_create(
     t: Tr,
     Form(f): Form<TokenForm>,
 ) -> Result<Html<String>, UiError> {
+    may_issue_tokens(&viewer).page(t)?;
+    let days = days_field(f.days.as_deref()).page(t)?;
     let secret = auth::new_secret("gz_");
-    db::accounts::create_token(&s.db, &viewer.actor(), viewer.user_id, &f.name, &auth::secret_hash(&secret))
-        .await
-        .page(t)?;
+    let (_, expires) = db::accounts::create_token_for(
+        &s.db,
+        &viewer.actor(),
+        viewer.user_id,
+        &f.name,
+        &auth::secret_hash(&secret),
+        days,
+    )
+    .await
+    .page(t)?;
     // Shown once, here; only its hash is kept.
-    account_view(&s, &viewer, t, secret).await
+    account_with(&s, &viewer, t, Some((secret, expires)), String::new()).await
 }
 
 async fn token_revoke(

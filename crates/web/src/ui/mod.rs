@@ -23,6 +23,7 @@ use crate::error::{AppError, FieldError};
 use crate::i18n::{Lang, Tr};
 
 mod account;
+pub(crate) use account::may_issue_tokens;
 mod dashboard;
 mod problems;
 mod structure;
@@ -239,6 +240,27 @@ impl CompoundsPage {
         }
         s
     }
+}
+
+/// Where to send the browser after sign-in or a language switch: the one
+/// check for every `next`. Only a same-site path passes: it starts with a
+/// single '/' followed by neither '/' nor '\\' (browsers read `//host` and
+/// `/\\host` as another site), holds no control character (browsers drop tab,
+/// CR and LF, turning `/\t/host` into `//host`; CR/LF would also split the
+/// header) and no backslash, and is at most 2,000 bytes. Anything else is
+/// "/". Bytes outside printable ASCII are percent-encoded, so the result is
+/// always a valid `Location`.
+pub(crate) fn safe_next(next: Option<&str>) -> String {
+    let Some(n) = next else { return "/".into() };
+    let mut chars = n.chars();
+    let ok = n.len() <= 2000
+        && chars.next() == Some('/')
+        && chars.next().is_none_or(|c| c != '/' && c != '\\')
+        && !n.chars().any(|c| c.is_control() || c == '\\' || c == '\u{2028}' || c == '\u{2029}');
+    if !ok {
+        return "/".into();
+    }
+    n.bytes().map(|b| if (0x21..0x7f).contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 pub(crate) fn urlencode(s: &str) -> String {
@@ -665,17 +687,14 @@ async fn set_lang(Path(lang): Path<String>, Query(p): Query<LangParams>, headers
     let lang = Lang::parse(&lang).unwrap_or(Lang::Zh);
     let short = if lang == Lang::En { "en" } else { "zh" };
     // Back to where the reader was: `next`, else the Referer's path. Only
-    // same-site paths are followed, so this is never an open redirect.
+    // same-site paths are followed (`safe_next`), so this is never an open redirect.
     let referer_path = || {
         let r = headers.get(header::REFERER)?.to_str().ok()?;
         let after_scheme = r.split_once("://").map(|(_, rest)| rest)?;
         after_scheme.find('/').map(|i| after_scheme[i..].to_owned())
     };
-    let next = p
-        .next
-        .or_else(referer_path)
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/lang/"))
-        .unwrap_or_else(|| "/".into());
+    let next = safe_next(p.next.or_else(referer_path).as_deref());
+    let next = if next.starts_with("/lang/") { "/".to_owned() } else { next };
     let mut res = Redirect::to(&next).into_response();
     let cookie = format!("lang={short}; Path=/; Max-Age=31536000; SameSite=Lax");
     res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("ascii"));

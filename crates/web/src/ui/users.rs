@@ -73,7 +73,7 @@ async fn create(
     Form(f): Form<CreateForm>,
 ) -> Result<Html<String>, UiError> {
     let (id, password) = create_account(&s, &viewer, &f.login, &f.display_name, &f.role, &f.scope).await.page(t)?;
-    detail_view(&s, &viewer, t, id, password).await
+    detail_view(&s, &viewer, t, id, password, String::new()).await
 }
 
 #[derive(Template)]
@@ -87,6 +87,14 @@ struct DetailPage {
     /// A password just set, shown this once.
     password: String,
     own: bool,
+    /// A line to confirm what was just done (in the reader's language).
+    notice: String,
+}
+
+#[derive(Deserialize)]
+struct DetailParams {
+    /// Set after disabling: how many API tokens that revoked.
+    revoked: Option<u64>,
 }
 
 async fn detail(
@@ -94,11 +102,20 @@ async fn detail(
     viewer: Viewer,
     t: Tr,
     Path(id): Path<i64>,
+    Query(p): Query<DetailParams>,
 ) -> Result<Html<String>, UiError> {
-    detail_view(&s, &viewer, t, id, String::new()).await
+    let notice = p.revoked.map(|n| t.get("users.tokens_revoked").replace("{n}", &n.to_string())).unwrap_or_default();
+    detail_view(&s, &viewer, t, id, String::new(), notice).await
 }
 
-async fn detail_view(s: &AppState, viewer: &Viewer, t: Tr, id: i64, password: String) -> Result<Html<String>, UiError> {
+async fn detail_view(
+    s: &AppState,
+    viewer: &Viewer,
+    t: Tr,
+    id: i64,
+    password: String,
+    notice: String,
+) -> Result<Html<String>, UiError> {
     admin_only(viewer).page(t)?;
     let user = db::accounts::user(&s.db, id).await.page(t)?.ok_or_else(AppError::not_found).page(t)?;
     let grants = db::accounts::grant_rows(&s.db, id).await.page(t)?;
@@ -110,6 +127,7 @@ async fn detail_view(s: &AppState, viewer: &Viewer, t: Tr, id: i64, password: St
         grants,
         roles: &Role::ALL,
         password,
+        notice,
     }))
 }
 
@@ -167,11 +185,15 @@ async fn disabled(
     Path(id): Path<i64>,
     Form(f): Form<DisabledForm>,
 ) -> Result<Redirect, UiError> {
-    crate::api::users::disable(&s, &viewer, id, f.disabled == "1").await.page(t)?;
-    Ok(Redirect::to(&format!("/users/{id}")))
+    let disable = f.disabled == "1";
+    let revoked = crate::api::users::disable(&s, &viewer, id, disable).await.page(t)?;
+    // Say what disabling did to the account's tokens.
+    Ok(Redirect::to(&if disable { format!("/users/{id}?revoked={revoked}") } else { format!("/users/{id}") }))
 }
 
-/// A new generated password, shown once; the user's sessions end.
+/// A new generated password, shown once; the user's sessions end and their
+/// API tokens are revoked (whoever reset it suspects the account is not only
+/// its owner's).
 async fn reset_password(
     State(s): State<AppState>,
     viewer: Viewer,
@@ -179,7 +201,10 @@ async fn reset_password(
     Path(id): Path<i64>,
 ) -> Result<Html<String>, UiError> {
     admin_only(&viewer).page(t)?;
-    let password = auth::generate_password();
-    db::accounts::set_password(&s.db, &viewer.actor(), id, &auth::hash_password(&password), None).await.page(t)?;
-    detail_view(&s, &viewer, t, id, password).await
+    let user = db::accounts::user(&s.db, id).await.page(t)?.ok_or_else(AppError::not_found).page(t)?;
+    let password = auth::generate_password(&user.login);
+    let hash = auth::hash_password(&password).await;
+    let revoked = db::accounts::set_password(&s.db, &viewer.actor(), id, &hash, None, true).await.page(t)?;
+    let notice = t.get("users.tokens_revoked").replace("{n}", &revoked.to_string());
+    detail_view(&s, &viewer, t, id, password, notice).await
 }
