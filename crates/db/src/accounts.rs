@@ -188,7 +188,10 @@ pub async fn grant_rows(db: &Db, user_id: i64) -> Result<Vec<GrantRow>> {
 }
 
 /// Withdraw one grant; audited.
-pub async fn remove_grant(db: &Db, actor: &Actor, user_id: i64, grant_id: i64) -> Result<()> {
+/// Withdraw a grant. With `keep_an_admin` (an administrator withdrawing their
+/// own), their last administrator role is refused — checked inside the
+/// transaction, so two withdrawals at once cannot both pass.
+pub async fn remove_grant(db: &Db, actor: &Actor, user_id: i64, grant_id: i64, keep_an_admin: bool) -> Result<()> {
     let tx = db.begin_write().await?;
     let g: Option<GrantRow> = one(
         &*tx,
@@ -197,6 +200,19 @@ pub async fn remove_grant(db: &Db, actor: &Actor, user_id: i64, grant_id: i64) -
     )
     .await?;
     let g = g.ok_or(DbError::NotFound)?;
+    if keep_an_admin && g.role == "admin" {
+        let others = crate::sql::scalar_i64(
+            &*tx,
+            "SELECT COUNT(*) FROM user_grant WHERE user_id = $1 AND role = 'admin' AND id <> $2",
+            vec![user_id.into(), grant_id.into()],
+        )
+        .await?;
+        if others == 0 {
+            return Err(domain::Invalid::new("grant", "you cannot withdraw your own last administrator role")
+                .zh("不能撤销自己仅有的管理员角色")
+                .into());
+        }
+    }
     exec(&*tx, "DELETE FROM user_grant WHERE id = $1", vec![grant_id.into()]).await?;
     append(
         &*tx,

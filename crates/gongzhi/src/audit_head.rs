@@ -15,32 +15,54 @@ pub fn path(data: &Path) -> PathBuf {
     data.join("audit-head")
 }
 
-/// The kept head, if the file is there.
-pub fn read(data: &Path) -> anyhow::Result<Option<Head>> {
+/// The file names the database it belongs to (its URL, password hidden), so
+/// a data directory shared by two databases never compares one with the other.
+fn line(head: &Head, url: &str) -> String {
+    format!("{head} {}\n", db::redact(url))
+}
+
+/// The head kept for the database at `url`, if the file is there and is its.
+pub fn read(data: &Path, url: &str) -> anyhow::Result<Option<Head>> {
+    let shown = path(data).display().to_string();
     match std::fs::read_to_string(path(data)) {
-        Ok(s) => Ok(Some(Head::parse(&s).map_err(|e| anyhow::anyhow!("{}: {e}", path(data).display()))?)),
+        Ok(s) => {
+            let (head, of) = s.trim().split_once(' ').unwrap_or((s.trim(), ""));
+            if of != db::redact(url) {
+                return Ok(None);
+            }
+            Ok(Some(Head::parse(head).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(anyhow::anyhow!("{}: {e}", path(data).display())),
+        Err(e) => Err(anyhow::anyhow!("{shown}: {e}")),
     }
 }
 
 /// Write `head` to the file, replacing it whole (a rename, so a reader never sees half a line).
-pub fn write(data: &Path, head: &Head) -> std::io::Result<()> {
+pub fn write(data: &Path, url: &str, head: &Head) -> std::io::Result<()> {
     std::fs::create_dir_all(data)?;
     let tmp = data.join("audit-head.tmp");
-    std::fs::write(&tmp, format!("{head}\n"))?;
+    std::fs::write(&tmp, line(head, url))?;
     std::fs::rename(tmp, path(data))
 }
 
+/// Forget the head of a database that is being made anew (the demo).
+pub fn forget(data: &Path, url: &str) {
+    if let Ok(s) = std::fs::read_to_string(path(data))
+        && s.trim().split_once(' ').is_some_and(|(_, of)| of == db::redact(url))
+    {
+        let _ = std::fs::remove_file(path(data));
+    }
+}
+
 /// Record the head now and then once a minute whenever it has moved.
-pub fn keep(db: Db, data: PathBuf) {
+pub fn keep(db: Db, data: PathBuf, url: String) {
     tokio::spawn(async move {
         let mut last: Option<Head> = None;
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
             match db::audit::head(&db).await {
-                Ok(Some(h)) if last.as_ref() != Some(&h) => match write(&data, &h) {
+                Ok(Some(h)) if last.as_ref() != Some(&h) => match write(&data, &url, &h) {
                     Ok(()) => {
                         tracing::info!(head = %h, "audit head");
                         last = Some(h);
@@ -52,4 +74,26 @@ pub fn keep(db: Db, data: PathBuf) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_head_belongs_to_one_database() {
+        let dir = std::env::temp_dir().join(format!("gongzhi_head_{}", std::process::id()));
+        let h = Head { id: 7, hash: "a".repeat(64) };
+        write(&dir, "postgres://u:secret@h/db", &h).unwrap();
+        assert_eq!(read(&dir, "postgres://u:other@h/db").unwrap(), Some(h.clone()), "the password is not part of it");
+        assert!(!std::fs::read_to_string(path(&dir)).unwrap().contains("secret"));
+        assert_eq!(read(&dir, "sqlite://other.db?mode=rwc").unwrap(), None);
+        forget(&dir, "sqlite://other.db?mode=rwc");
+        assert!(path(&dir).exists());
+        forget(&dir, "postgres://u@h/db");
+        assert!(path(&dir).exists(), "redacted URLs differ when one has a password");
+        forget(&dir, "postgres://u:x@h/db");
+        assert!(!path(&dir).exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

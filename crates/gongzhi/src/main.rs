@@ -351,7 +351,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .iter()
                 .map(|h| domain::audit::Head::parse(h).map_err(|e| anyhow::anyhow!("--head: {e}")))
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            if let Some(kept) = gongzhi::audit_head::read(&cli.data)? {
+            if let Some(kept) = gongzhi::audit_head::read(&cli.data, &cli.db)? {
                 println!("checking the head kept in {}: {kept}", gongzhi::audit_head::path(&cli.data).display());
                 heads.push(kept);
             }
@@ -382,7 +382,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { bind, net } => {
             net.proxies()?;
             let db = Db::open(&cli.db).await?;
-            serve(db, bind, cli.data, &net).await?;
+            serve(db, &cli.db, bind, cli.data, &net).await?;
         }
         Command::Demo { bind, file, no_serve, net } => {
             net.proxies()?;
@@ -392,6 +392,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let _ = std::fs::remove_file(&p);
             }
             let url = format!("sqlite://{}?mode=rwc", file.display());
+            gongzhi::audit_head::forget(&cli.data, &url);
             let db = Db::open(&url).await?;
             let t0 = std::time::Instant::now();
             eprintln!("building the demo registry (Dezhou, 3714)…");
@@ -416,7 +417,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if !no_serve {
                 println!("to serve it again later: gongzhi --db '{url}' serve");
-                serve(db, bind, cli.data, &net).await?;
+                serve(db, &url, bind, cli.data, &net).await?;
             }
         }
         Command::Import { what: Import::Template { out } } => {
@@ -470,13 +471,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(db: Db, bind: SocketAddr, data: PathBuf, net: &Net) -> anyhow::Result<()> {
+async fn serve(db: Db, url: &str, bind: SocketAddr, data: PathBuf, net: &Net) -> anyhow::Result<()> {
     let proxies = net.proxies()?;
     if net.max_connections == 0 || net.header_timeout == 0 {
         anyhow::bail!("--max-connections and --header-timeout must be at least 1");
     }
+    gongzhi::audit_head::keep(db.clone(), data.clone(), url.to_owned());
     // Deadlines, escalation and auto-close run in the same process, once a minute.
-    gongzhi::audit_head::keep(db.clone(), data.clone());
     let sweeper = db.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));

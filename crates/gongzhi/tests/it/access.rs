@@ -322,7 +322,22 @@ async fn audit_verify_command_names_the_broken_row() {
     let ok = verify();
     assert!(ok.status.success());
     assert!(String::from_utf8_lossy(&ok.stdout).contains("intact"));
+    // The head written down now catches rows removed from the end later.
+    let head = std::process::Command::new(bin).args(["--db", &url, "audit", "head"]).output().unwrap();
+    let head = String::from_utf8_lossy(&head.stdout).trim().to_owned();
+    assert!(domain::audit::Head::parse(&head).is_ok(), "{head}");
     let db = db::Db::open(&url).await.unwrap();
+    let last = domain::audit::Head::parse(&head).unwrap().id;
+    db.execute_unprepared(&format!("DELETE FROM audit_log WHERE id = {last}")).await.unwrap();
+    assert!(verify().status.success(), "truncation alone leaves a consistent chain");
+    let with_head =
+        std::process::Command::new(bin).args(["--db", &url, "audit", "verify", "--head", &head]).output().unwrap();
+    assert_eq!(with_head.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&with_head.stdout).contains("removed"),
+        "{}",
+        String::from_utf8_lossy(&with_head.stdout)
+    );
     db.execute_unprepared("UPDATE audit_log SET actor = 'someone else' WHERE id = 3").await.unwrap();
     db.close().await.unwrap();
     let bad = verify();

@@ -158,17 +158,8 @@ async fn grant_remove(
     Path((id, grant)): Path<(i64, i64)>,
 ) -> Result<Redirect, UiError> {
     admin_only(&viewer).page(t)?;
-    // An administrator cannot lock themselves out.
-    if id == viewer.user_id {
-        let rows = db::accounts::grant_rows(&s.db, id).await.page(t)?;
-        let admins_left = rows.iter().filter(|g| g.id != grant && g.role == "admin").count();
-        if admins_left == 0 {
-            return Err(domain::Invalid::new("grant", "you cannot withdraw your own last administrator role")
-                .zh("不能撤销自己仅有的管理员角色"))
-            .page(t);
-        }
-    }
-    db::accounts::remove_grant(&s.db, &viewer.actor(), id, grant).await.page(t)?;
+    // An administrator cannot lock themselves out (checked where the grant is withdrawn).
+    db::accounts::remove_grant(&s.db, &viewer.actor(), id, grant, id == viewer.user_id).await.page(t)?;
     Ok(Redirect::to(&format!("/users/{id}")))
 }
 
