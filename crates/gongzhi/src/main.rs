@@ -178,8 +178,8 @@ enum BenchCmd {
     },
     /// Time a web-sized registry import in --db (use an empty database) and what other writers wait meanwhile.
     Import {
-        /// Rows in the workbook (the web takes at most 50,000).
-        #[arg(long, default_value_t = 50_000)]
+        /// Rows in the workbook (the web takes at most 10,000).
+        #[arg(long, default_value_t = 10_000)]
         rows: usize,
     },
     /// Build a province-scale registry in --db (use an empty database) and time the figures.

@@ -171,6 +171,14 @@ impl Reach {
 struct Loader<'a, C: ConnectionTrait> {
     /// Natural keys of rows that failed: a miss on one of them is not reported again.
     failed: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Regions and compounds already looked up: neither moves during an import,
+    /// and a workbook names the same few many times (the import holds the
+    /// write lock, so every statement saved is time others do not wait).
+    regions: std::sync::Mutex<std::collections::HashMap<String, Option<String>>>,
+    compounds: std::sync::Mutex<std::collections::HashMap<(String, String), compounds::Compound>>,
+    /// People (id, region path) by phone and buildings by compound and name, as written or found.
+    people: std::sync::Mutex<std::collections::HashMap<String, (i64, String)>>,
+    buildings: std::sync::Mutex<std::collections::HashMap<(i64, String), i64>>,
     c: &'a C,
     actor: &'a Actor,
     reach: &'a Reach,
@@ -189,9 +197,18 @@ impl<C: ConnectionTrait> Loader<'_, C> {
     /// A stored region the importer may write in.
     async fn region(&self, column: &'static str, code: &str) -> Result<(RegionCode, String), Fail> {
         let rc = RegionCode::parse(code).map_err(|e| bad(column, e.reason))?;
-        let r = db::regions::get_in(self.c, rc.as_str()).await.map_err(|e| from_db(column, e))?;
-        let Some(r) = r else { return Err(missing(column, &format!("region {rc}"))) };
-        if !self.reach.writes(&r.path) {
+        let known = self.regions.lock().expect("lock").get(rc.as_str()).cloned();
+        let path = match known {
+            Some(p) => p,
+            None => {
+                let r = db::regions::get_in(self.c, rc.as_str()).await.map_err(|e| from_db(column, e))?;
+                let p = r.map(|r| r.path);
+                self.regions.lock().expect("lock").insert(rc.as_str().to_owned(), p.clone());
+                p
+            }
+        };
+        let Some(path) = path else { return Err(missing(column, &format!("region {rc}"))) };
+        if !self.reach.writes(&path) {
             return Err(Fail {
                 column,
                 en: format!("region {rc} is outside your scope"),
@@ -199,7 +216,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 skip: false,
             });
         }
-        Ok((rc, r.path))
+        Ok((rc, path))
     }
 
     /// A miss on `key`: silent if the row that would have made it failed.
@@ -228,16 +245,20 @@ impl<C: ConnectionTrait> Loader<'_, C> {
         if rc.as_str().len() < 12 {
             return Err(bad("community_code", format!("{rc} is not a community or grid code")));
         }
-        compounds::find_in(self.c, &rc.as_str()[..12], name.trim())
-            .await
-            .map_err(|e| from_db("compound", e))?
-            .ok_or_else(|| {
+        let key = (rc.as_str()[..12].to_owned(), name.trim().to_owned());
+        if let Some(c) = self.compounds.lock().expect("lock").get(&key) {
+            return Ok(c.clone());
+        }
+        let c =
+            compounds::find_in(self.c, &key.0, &key.1).await.map_err(|e| from_db("compound", e))?.ok_or_else(|| {
                 self.miss(
                     "compound",
-                    format!("compound:{}:{}", &rc.as_str()[..12], name.trim()),
-                    &format!("compound {} in {}", name.trim(), &rc.as_str()[..12]),
+                    format!("compound:{}:{}", key.0, key.1),
+                    &format!("compound {} in {}", key.1, key.0),
                 )
-            })
+            })?;
+        self.compounds.lock().expect("lock").insert(key, c.clone());
+        Ok(c)
     }
 
     async fn row(&self, sheet: &str, r: &Row<'_>) -> Result<Upsert, Fail> {
@@ -271,10 +292,11 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 };
                 spec.check()?;
                 let comp = self.compound(r.get("community_code"), r.get("compound")).await?;
-                Ok(compounds::ensure_building_in(self.c, self.actor, comp.id, &spec)
+                let (id, what) = compounds::ensure_building_in(self.c, self.actor, comp.id, &spec)
                     .await
-                    .map_err(|e| from_db("name", e))?
-                    .1)
+                    .map_err(|e| from_db("name", e))?;
+                self.buildings.lock().expect("lock").insert((comp.id, spec.name.clone()), id);
+                Ok(what)
             }
             "companies" => {
                 let cc = CreditCode::parse(r.get("credit_code"))?;
@@ -399,7 +421,10 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     region_code: rc.to_string(),
                     region_path: path,
                 };
-                Ok(structure::upsert_person(self.c, self.actor, &p).await.map_err(|e| from_db("phone", e))?.1)
+                let (id, what) =
+                    structure::upsert_person(self.c, self.actor, &p).await.map_err(|e| from_db("phone", e))?;
+                self.people.lock().expect("lock").insert(p.phone.clone(), (id, p.region_path.clone()));
+                Ok(what)
             }
             "posts" => {
                 let phone = Phone::parse(r.get("phone"))?;
@@ -409,26 +434,40 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 if end.is_some_and(|e| e < start) {
                     return Err(bad("end_date", "the post ends before it starts"));
                 }
-                let person = structure::find_person(self.c, phone.as_str())
-                    .await
-                    .map_err(|e| from_db("phone", e))?
-                    .filter(|p| self.reach.refers(&p.region_path))
-                    .ok_or_else(|| {
-                        self.miss(
-                            "phone",
-                            format!("person:{}", phone.as_str()),
-                            &format!("person with phone {}", phone.masked()),
-                        )
-                    })?;
+                let known = self.people.lock().expect("lock").get(phone.as_str()).cloned();
+                let found = match known {
+                    Some(p) => Some(p),
+                    None => structure::find_person(self.c, phone.as_str())
+                        .await
+                        .map_err(|e| from_db("phone", e))?
+                        .map(|p| (p.id, p.region_path)),
+                };
+                let (person_id, _) = found.filter(|(_, path)| self.reach.refers(path)).ok_or_else(|| {
+                    self.miss(
+                        "phone",
+                        format!("person:{}", phone.as_str()),
+                        &format!("person with phone {}", phone.masked()),
+                    )
+                })?;
                 let (at, path) = match role {
                     PostRole::BuildingHead => {
                         let comp = self.compound(r.get("region_code"), r.get("compound")).await?;
-                        let b = compounds::find_building_in(self.c, comp.id, r.get("building").trim())
-                            .await
-                            .map_err(|e| from_db("building", e))?
-                            .ok_or_else(|| missing("building", r.get("building")))?;
+                        let key = (comp.id, r.get("building").trim().to_owned());
+                        let known = self.buildings.lock().expect("lock").get(&key).copied();
+                        let b = match known {
+                            Some(b) => b,
+                            None => {
+                                let b = compounds::find_building_in(self.c, comp.id, &key.1)
+                                    .await
+                                    .map_err(|e| from_db("building", e))?
+                                    .ok_or_else(|| missing("building", r.get("building")))?
+                                    .id;
+                                self.buildings.lock().expect("lock").insert(key, b);
+                                b
+                            }
+                        };
                         let path = self.region("region_code", &comp.region_code).await?.1;
-                        (PostAt::Building(b.id), path)
+                        (PostAt::Building(b), path)
                     }
                     PostRole::GridWorker | PostRole::CommunityWorker => {
                         let (rc, path) = self.region("region_code", r.get("region_code")).await?;
@@ -458,7 +497,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     }
                 };
                 let p = NewPost {
-                    person_id: person.id,
+                    person_id,
                     role: role.as_str().into(),
                     at,
                     region_path: path,
@@ -527,7 +566,27 @@ fn org(kind: OrgKind, name: &str, rc: &RegionCode, path: &str, fill: impl FnOnce
 
 /// Check and apply a workbook inside `c` (a transaction the caller commits
 /// only on `Ok`). `reach` says where the importer may write (see `Reach`).
+/// Its audit rows are appended together at the end (`db::audit::held`).
 pub async fn load<C: ConnectionTrait>(
+    c: &C,
+    actor: &Actor,
+    wb: &Workbook,
+    reach: &Reach,
+    progress: impl FnMut(&str, usize, usize),
+) -> Result<Report, Rejected> {
+    match db::audit::held(c, load_rows(c, actor, wb, reach, progress)).await {
+        Ok(out) => out,
+        Err(e) => Err(Rejected(vec![RowError {
+            sheet: String::new(),
+            row: 0,
+            column: String::new(),
+            en: format!("database error: {e}"),
+            zh: "数据库错误".into(),
+        }])),
+    }
+}
+
+async fn load_rows<C: ConnectionTrait>(
     c: &C,
     actor: &Actor,
     wb: &Workbook,
@@ -555,7 +614,16 @@ pub async fn load<C: ConnectionTrait>(
             ));
         }
     }
-    let loader = Loader { failed: Default::default(), c, actor, reach };
+    let loader = Loader {
+        failed: Default::default(),
+        regions: Default::default(),
+        compounds: Default::default(),
+        people: Default::default(),
+        buildings: Default::default(),
+        c,
+        actor,
+        reach,
+    };
     for spec in SHEETS {
         let Some(raw) = wb.sheets.iter().find(|s| sheet_spec(&s.name).is_some_and(|x| x.name == spec.name)) else {
             continue;

@@ -63,7 +63,7 @@ pub struct Limits {
 impl Limits {
     /// Uploads through the web: an officer's workbook, read while others work.
     pub const WEB: Limits =
-        Limits { unzipped_bytes: 256 << 20, rows: 50_000, columns: 64, sheets: 32, cell_chars: 4_000 };
+        Limits { unzipped_bytes: 256 << 20, rows: 10_000, columns: 64, sheets: 32, cell_chars: 4_000 };
     /// The command line, run by an operator on their own files: as large as Excel goes.
     pub const CLI: Limits =
         Limits { unzipped_bytes: 4 << 30, rows: 1_048_576, columns: 64, sheets: 32, cell_chars: 32_767 };
@@ -277,7 +277,7 @@ mod tests {
         assert!(e.en.contains("XFD1048576"), "{}", e.en);
         assert!(e.zh.contains("XFD1048576"), "{}", e.zh);
         let e = read_xlsx_within(&xlsx(&[(0, 0, "a"), (60_000, 0, "b")]), Limits::WEB).unwrap_err();
-        assert!(e.en.contains("A60001") && e.en.contains("50000 rows"), "{}", e.en);
+        assert!(e.en.contains("A60001") && e.en.contains("10000 rows"), "{}", e.en);
         // The command line reads as deep as Excel goes.
         let wb = read_xlsx_within(&xlsx(&[(0, 0, "a"), (60_000, 1, "b")]), Limits::CLI).unwrap();
         assert_eq!(wb.sheets[0].rows.len(), 60_001);

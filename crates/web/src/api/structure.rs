@@ -323,7 +323,7 @@ pub struct ImportReport {
     pub sheets: serde_json::Value,
 }
 
-/// Load a registry workbook (.xlsx as the request body, at most 50,000 rows).
+/// Load a registry workbook (.xlsx as the request body, at most 10,000 rows).
 /// All rows are checked; if any is wrong nothing is written and every error
 /// is listed by sheet, row and column.
 #[utoipa::path(post, path = "/api/v1/import/registry", tag = "structure",
