@@ -223,6 +223,16 @@ pub async fn head(db: &Db) -> Result<Option<Head>> {
     Ok(last.map(|l| Head { id: l.id, hash: l.hash }))
 }
 
+/// The hash of row `id`, if there is one.
+pub async fn hash_of(db: &Db, id: i64) -> Result<Option<String>> {
+    #[derive(FromQueryResult)]
+    struct H {
+        hash: String,
+    }
+    let h: Option<H> = one(db.conn(), "SELECT hash FROM audit_log WHERE id = $1", vec![id.into()]).await?;
+    Ok(h.map(|h| h.hash))
+}
+
 /// Walk the whole chain in id order and name the first row that does not
 /// fit; then check that every head recorded earlier is still in it.
 pub async fn verify(db: &Db, heads: &[Head]) -> Result<Verdict> {

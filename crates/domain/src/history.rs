@@ -51,6 +51,20 @@ pub fn holds_on(from: NaiveDate, to: Option<NaiveDate>, date: NaiveDate) -> bool
 
 /// Setting a new value from `effective`: the open interval (if any) must have
 /// started before it. Rewriting the past is a separate, audited operation.
+/// A date a fact may take effect on: not before 1949-10-01 and not more than
+/// a year after `today` (a fact known in advance, such as a contract that
+/// starts next month, is fine; 9999-12-31 is a typo that would block every
+/// later change of the compound).
+pub fn check_plausible(field: &'static str, date: NaiveDate, today: NaiveDate) -> Result<(), Invalid> {
+    let first = NaiveDate::from_ymd_opt(1949, 10, 1).expect("a date");
+    let last = today + chrono::Days::new(366);
+    if date < first || date > last {
+        return Err(Invalid::new(field, format!("{date} is outside {first}–{last}"))
+            .zh(format!("日期 {date} 不在 {first} 至 {last} 之间")));
+    }
+    Ok(())
+}
+
 pub fn check_succession(current_from: Option<NaiveDate>, effective: NaiveDate) -> Result<(), Invalid> {
     match current_from {
         Some(f) if effective <= f => {
@@ -86,6 +100,14 @@ pub fn check_correction(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fact_dates_are_plausible() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        assert!(check_plausible("d", NaiveDate::from_ymd_opt(2027, 6, 1).unwrap(), today).is_ok());
+        assert!(check_plausible("d", NaiveDate::from_ymd_opt(9999, 12, 31).unwrap(), today).is_err());
+        assert!(check_plausible("d", NaiveDate::from_ymd_opt(1900, 1, 1).unwrap(), today).is_err());
+    }
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()

@@ -29,8 +29,20 @@ pub fn check(password: &str, login: &str) -> Result<(), Invalid> {
         return Err(Invalid::new("password", format!("a password needs at least {MIN_CHARS} characters"))
             .zh(format!("密码至少需要 {MIN_CHARS} 个字符")));
     }
-    let p = password.to_lowercase();
-    let l = login.trim().to_lowercase();
+    // Full-width letters and digits (ｐａｓｓ１２３, typed with a Chinese input
+    // method) are the same guesses as their ASCII forms.
+    let fold = |s: &str| -> String {
+        s.chars()
+            .map(|c| match c {
+                '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+                '\u{3000}' => ' ',
+                c => c,
+            })
+            .collect::<String>()
+            .to_lowercase()
+    };
+    let p = fold(password);
+    let l = fold(login.trim());
     if !l.is_empty() && (p == l || (l.chars().count() >= 4 && p.contains(&l))) {
         return Err(Invalid::new("password", "a password must not be or contain the login")
             .zh("密码不能是登录名，也不能包含登录名"));
@@ -357,6 +369,9 @@ pub const COMMON: &[&str] = &[
     "q1w2e3",
     // pinyin and Chinese habits
     "woaini",
+    "woshinibaba",
+    "nibaba",
+    "yyyymmdd",
     "woaiwojia",
     "aini",
     "ainio",
@@ -578,6 +593,9 @@ mod tests {
             "Password2024!",
             "p@ssw0rd123",
             "woaini1314520",
+            "ｐａｓｓｗｏｒｄ１２３",
+            "woshinibaba88",
+            "yyyyMMdd2020",
             "abcabcabcabc",
             "abcdefghij",
             "zhang19900101",

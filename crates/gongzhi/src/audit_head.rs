@@ -54,23 +54,62 @@ pub fn forget(data: &Path, url: &str) {
     }
 }
 
+/// What one look at the chain did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Advance {
+    /// The head moved on from the kept one (or there was none) and was written.
+    Moved(Head),
+    Unchanged,
+    /// The kept head's row is gone or has another hash: the log was cut or
+    /// rewritten. The file is left as it is, as the proof.
+    Refused {
+        kept: Head,
+    },
+}
+
+/// Move the kept head to the chain's newest row, but only if the kept one is
+/// still in the chain, unchanged: otherwise a forged or shortened log would
+/// be accepted within the minute.
+pub async fn advance(db: &Db, data: &Path, url: &str, kept: &mut Option<Head>) -> anyhow::Result<Advance> {
+    let Some(now) = db::audit::head(db).await? else { return Ok(Advance::Unchanged) };
+    if kept.as_ref() == Some(&now) {
+        return Ok(Advance::Unchanged);
+    }
+    if let Some(k) = kept.as_ref()
+        && db::audit::hash_of(db, k.id).await?.as_deref() != Some(k.hash.as_str())
+    {
+        return Ok(Advance::Refused { kept: k.clone() });
+    }
+    write(data, url, &now)?;
+    *kept = Some(now.clone());
+    Ok(Advance::Moved(now))
+}
+
 /// Record the head now and then once a minute whenever it has moved.
 pub fn keep(db: Db, data: PathBuf, url: String) {
     tokio::spawn(async move {
-        let mut last: Option<Head> = None;
+        let mut kept = read(&data, &url).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read the kept audit head");
+            None
+        });
+        let mut told = false;
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            match db::audit::head(&db).await {
-                Ok(Some(h)) if last.as_ref() != Some(&h) => match write(&data, &url, &h) {
-                    Ok(()) => {
-                        tracing::info!(head = %h, "audit head");
-                        last = Some(h);
-                    }
-                    Err(e) => tracing::warn!(error = %e, "cannot keep the audit head"),
-                },
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "cannot read the audit head"),
+            match advance(&db, &data, &url, &mut kept).await {
+                Ok(Advance::Moved(h)) => tracing::info!(head = %h, "audit head"),
+                Ok(Advance::Unchanged) => {}
+                Ok(Advance::Refused { kept }) if !told => {
+                    told = true;
+                    tracing::error!(
+                        kept = %kept,
+                        file = %path(&data).display(),
+                        "the audit log no longer holds the kept head: rows were removed or rewritten; \
+                         run `gongzhi audit verify` (if the database was restored on purpose, remove the file)"
+                    );
+                }
+                Ok(Advance::Refused { .. }) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot keep the audit head"),
             }
         }
     });

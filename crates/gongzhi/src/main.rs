@@ -96,6 +96,10 @@ struct Net {
     /// longest a keep-alive connection may sit idle).
     #[arg(long, env = "GONGZHI_HEADER_TIMEOUT", default_value_t = 10)]
     header_timeout: u64,
+    /// Connections one client address may hold at once (0: no bound);
+    /// trusted proxies are exempt.
+    #[arg(long, env = "GONGZHI_MAX_PER_ADDRESS", default_value_t = 64)]
+    max_per_address: usize,
 }
 
 impl Net {
@@ -490,6 +494,7 @@ async fn serve(db: Db, url: &str, bind: SocketAddr, data: PathBuf, net: &Net) ->
             }
         }
     });
+    let exempt = proxies.clone();
     let app = web::router(web::AppState::new(db, data).with_trusted_proxies(proxies));
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     println!("gongzhi is serving http://{}/", listener.local_addr()?);
@@ -498,9 +503,11 @@ async fn serve(db: Db, url: &str, bind: SocketAddr, data: PathBuf, net: &Net) ->
     let limits = gongzhi::net::Limits {
         header_timeout: std::time::Duration::from_secs(net.header_timeout),
         max_connections: net.max_connections,
+        per_address: net.max_per_address,
         ..Default::default()
     };
-    gongzhi::net::serve(listener, app, limits, gongzhi::net::shutdown_signal()).await?;
+    let exempt = move |ip| exempt.contains(ip);
+    gongzhi::net::serve_with(listener, app, limits, exempt, gongzhi::net::shutdown_signal()).await?;
     Ok(())
 }
 

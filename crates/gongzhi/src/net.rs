@@ -26,13 +26,22 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// Connections served at once.
     pub max_connections: usize,
+    /// Connections one address may hold at once (0: no bound). Slow clients
+    /// — a header or a body sent a byte at a time — from one address then
+    /// cannot take every slot. Trusted proxies are exempt (see `serve_with`).
+    pub per_address: usize,
     /// How long shutdown waits for open connections.
     pub grace: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { header_timeout: Duration::from_secs(10), max_connections: 1024, grace: Duration::from_secs(10) }
+        Limits {
+            header_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            per_address: 64,
+            grace: Duration::from_secs(10),
+        }
     }
 }
 
@@ -44,7 +53,20 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    serve_with(listener, app, limits, |_| false, shutdown).await
+}
+
+/// `serve`, with the addresses `exempt` from the per-address bound (the
+/// trusted proxies every client comes through).
+pub async fn serve_with(
+    listener: TcpListener,
+    app: axum::Router,
+    limits: Limits,
+    exempt: impl Fn(std::net::IpAddr) -> bool,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let per_address: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>> = Default::default();
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
@@ -66,6 +88,18 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let ip = peer.ip();
+        let counted = limits.per_address > 0 && !exempt(ip);
+        if counted {
+            let mut held = per_address.lock().expect("per-address lock");
+            let n = held.entry(ip).or_default();
+            if *n >= limits.per_address {
+                // Closed at once: this address already holds its share.
+                drop(stream);
+                continue;
+            }
+            *n += 1;
+        }
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
@@ -73,9 +107,19 @@ pub async fn serve(
             app.clone().oneshot(req.map(axum::body::Body::new))
         });
         let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let per_address = per_address.clone();
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+            if counted {
+                let mut held = per_address.lock().expect("per-address lock");
+                if let Some(n) = held.get_mut(&ip) {
+                    *n -= 1;
+                    if *n == 0 {
+                        held.remove(&ip);
+                    }
+                }
             }
             drop(slot);
         });

@@ -207,15 +207,16 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 p
             }
         };
-        let Some(path) = path else { return Err(missing(column, &format!("region {rc}"))) };
-        if !self.reach.writes(&path) {
+        // One answer for a region that does not exist and one outside scope:
+        // user-made grids elsewhere are nobody else's business.
+        let Some(path) = path.filter(|p| self.reach.writes(p)) else {
             return Err(Fail {
                 column,
-                en: format!("region {rc} is outside your scope"),
-                zh: format!("区划 {rc} 不在您的管辖范围内"),
+                en: format!("region {rc} not found or outside your scope"),
+                zh: format!("区划 {rc} 不存在或不在您的管辖范围内"),
                 skip: false,
             });
-        }
+        };
         Ok((rc, path))
     }
 
@@ -625,9 +626,20 @@ async fn load_rows<C: ConnectionTrait>(
         reach,
     };
     for spec in SHEETS {
-        let Some(raw) = wb.sheets.iter().find(|s| sheet_spec(&s.name).is_some_and(|x| x.name == spec.name)) else {
+        let mut same = wb.sheets.iter().filter(|s| sheet_spec(&s.name).is_some_and(|x| x.name == spec.name));
+        let Some(raw) = same.next() else {
             continue;
         };
+        // Two sheets of one kind (compounds and 小区, or a copy): which one is meant is not ours to guess.
+        for other in same {
+            errors.push(err(
+                &other.name,
+                0,
+                "",
+                format!("a second {} sheet (the first is {}): put all its rows in one sheet", spec.name, raw.name),
+                format!("第二个「{}」工作表（第一个是「{}」）：请把这类数据放在同一个工作表中", spec.zh, raw.name),
+            ));
+        }
         let Some(header) = raw.rows.iter().position(|r| r.iter().any(|c| !c.is_empty())) else { continue };
         // Map the sheet's columns onto the spec's.
         let mut map: Vec<Option<usize>> = vec![None; spec.cols.len()];

@@ -58,15 +58,31 @@ pub struct Limits {
     pub sheets: usize,
     /// Characters in one cell.
     pub cell_chars: usize,
+    /// Bytes of text held over the whole workbook. A cell that refers to a
+    /// shared string gets its own copy, so a small file whose every cell
+    /// names one long string would otherwise fill the memory.
+    pub text_bytes: usize,
 }
 
 impl Limits {
     /// Uploads through the web: an officer's workbook, read while others work.
-    pub const WEB: Limits =
-        Limits { unzipped_bytes: 256 << 20, rows: 10_000, columns: 64, sheets: 32, cell_chars: 4_000 };
+    pub const WEB: Limits = Limits {
+        unzipped_bytes: 64 << 20,
+        rows: 10_000,
+        columns: 64,
+        sheets: 32,
+        cell_chars: 4_000,
+        text_bytes: 32 << 20,
+    };
     /// The command line, run by an operator on their own files: as large as Excel goes.
-    pub const CLI: Limits =
-        Limits { unzipped_bytes: 4 << 30, rows: 1_048_576, columns: 64, sheets: 32, cell_chars: 32_767 };
+    pub const CLI: Limits = Limits {
+        unzipped_bytes: 4 << 30,
+        rows: 1_048_576,
+        columns: 64,
+        sheets: 32,
+        cell_chars: 32_767,
+        text_bytes: 4 << 30,
+    };
 }
 
 /// Why a workbook could not be read, in both languages.
@@ -153,6 +169,7 @@ fn read_bounded(bytes: &[u8], limits: Limits) -> Result<Workbook, Unreadable> {
     }
     let mut out = Workbook::default();
     let mut rows_so_far = 0usize;
+    let mut held = 0usize;
     for name in names {
         let mut cells = wb
             .worksheet_cells_reader(&name)
@@ -189,8 +206,30 @@ fn read_bounded(bytes: &[u8], limits: Limits) -> Result<Workbook, Unreadable> {
                     format!("工作表「{name}」单元格 {at}：整个工作簿超过 {} 行", limits.rows),
                 ));
             }
+            // Measure before copying: a shared string is copied into every cell that names it.
+            let long = match cell.get_value() {
+                calamine::DataRef::SharedString(t) => t.len(),
+                calamine::DataRef::String(t) => t.len(),
+                _ => 0,
+            };
+            if long > limits.cell_chars * 4 {
+                return Err(unreadable(
+                    format!("sheet {name} cell {at}: more than {} characters", limits.cell_chars),
+                    format!("工作表「{name}」单元格 {at}：超过 {} 个字符", limits.cell_chars),
+                ));
+            }
             let value: Data = cell.get_value().clone().into();
             let text = cell_text(&value);
+            held += text.len();
+            if held > limits.text_bytes {
+                return Err(unreadable(
+                    format!(
+                        "sheet {name} cell {at}: the workbook holds more than {} MB of text",
+                        limits.text_bytes >> 20
+                    ),
+                    format!("工作表「{name}」单元格 {at}：工作簿中的文字超过 {} MB", limits.text_bytes >> 20),
+                ));
+            }
             if text.is_empty() {
                 continue;
             }
@@ -299,8 +338,26 @@ mod tests {
         let bytes = buf.into_inner();
         assert!(bytes.len() < 20_000, "{}", bytes.len());
         let small = Limits { unzipped_bytes: 2 << 20, ..Limits::WEB };
+        assert!(small.text_bytes > 0);
         let e = read_xlsx_within(&bytes, small).unwrap_err();
         assert!(e.en.contains("unpacks to more than 2 MB"), "{}", e.en);
+    }
+
+    /// One long shared string named by every cell: a few hundred KB on the
+    /// wire, gigabytes if each cell kept its copy.
+    #[test]
+    fn shared_strings_cannot_amplify_a_small_file() {
+        let long = "长".repeat(1_300);
+        let cells: Vec<(u32, u16, &str)> = (0..2_000u32).flat_map(|r| (0..64u16).map(move |c| (r, c, ""))).collect();
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (r, c, _) in &cells {
+            ws.write_string(*r, *c, &long).unwrap();
+        }
+        let bytes = wb.save_to_buffer().unwrap();
+        assert!(bytes.len() < 2_000_000, "{}", bytes.len());
+        let e = read_xlsx_within(&bytes, Limits::WEB).unwrap_err();
+        assert!(e.en.contains("MB of text"), "{}", e.en);
     }
 
     #[test]

@@ -120,8 +120,11 @@ impl Bulletin {
             let lag: Vec<&str> = s.rows.iter().filter(|r| r.laggard).map(|r| r.name.as_str()).collect();
             let target = s.target.map(|t| format!("，目标{}%", t / 10)).unwrap_or_default();
             let mut line = format!("{}{}{}", name_zh(s.kpi), s.region_value.percent_text(), target);
+            // A summary names at most 20 laggards; the section's table lists them all.
             if !lag.is_empty() {
-                line.push_str(&format!("，未达标或排名靠后：{}", lag.join("、")));
+                let shown = lag.iter().take(20).copied().collect::<Vec<_>>().join("、");
+                let more = if lag.len() > 20 { format!("等{}个", lag.len()) } else { String::new() };
+                line.push_str(&format!("，未达标或排名靠后：{shown}{more}"));
             }
             line.push('。');
             out.push(line);

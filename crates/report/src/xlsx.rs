@@ -22,13 +22,13 @@ pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
     ws.set_landscape().set_paper_size(9);
     ws.set_print_fit_to_pages(1, 0);
     let title_text = format!("{}红色物业工作月度调度通报（{}）", b.region_name, b.month);
-    ws.merge_range(0, 0, 0, 5, &domain::text::printable(&title_text), &title)?;
+    ws.merge_range(0, 0, 0, 5, &cell_text(&title_text), &title)?;
     ws.write_string(1, 0, format!("数据截至 {}", b.as_of))?;
     // Summary lines wrap inside the printed width instead of running off the page.
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     for (i, line) in b.summary().iter().enumerate() {
         let r = 3 + i as u32;
-        ws.merge_range(r, 0, r, 5, &domain::text::printable(line), &wrap)?;
+        ws.merge_range(r, 0, r, 5, &cell_text(line), &wrap)?;
         ws.set_row_height(r, 32)?;
     }
     let r0 = 5 + b.sections.len() as u32;
@@ -84,7 +84,7 @@ pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
             let r = 2 + i as u32;
             let f = if row.laggard { &lag } else { &cell };
             ws.write_number_with_format(r, 0, row.rank as f64, f)?;
-            ws.write_string_with_format(r, 1, domain::text::printable(&row.name), f)?;
+            ws.write_string_with_format(r, 1, cell_text(&row.name), f)?;
             ws.write_string_with_format(r, 2, row.now.percent_text(), f)?;
             ws.write_string_with_format(r, 3, row.before.percent_text(), f)?;
             ws.write_string_with_format(r, 4, signed(row.change), f)?;
@@ -115,7 +115,7 @@ pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
         }
         for g in rows.iter() {
             r += 1;
-            ws.write_string_with_format(r, 0, domain::text::printable(&g.name), &cell)?;
+            ws.write_string_with_format(r, 0, cell_text(&g.name), &cell)?;
             ws.write_number_with_format(r, 1, g.rates.submitted as f64, &num)?;
             for (c, v) in rate_cells(&g.rates).iter().enumerate().skip(1) {
                 ws.write_string_with_format(r, 1 + c as u16, v, &num)?;
@@ -128,4 +128,24 @@ pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
         ws.set_column_width(c, 14)?;
     }
     wb.save_to_buffer()
+}
+
+/// Text for a cell: without the characters XML cannot carry, and within
+/// Excel's 32,767 characters (a longer one makes the whole file fail).
+fn cell_text(s: &str) -> String {
+    const MAX: usize = 32_767;
+    let s = domain::text::printable(s);
+    if s.chars().count() <= MAX { s.into_owned() } else { s.chars().take(MAX - 1).chain(['…']).collect() }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cells_stay_within_excel() {
+        assert_eq!(super::cell_text("新湖\u{7}街道"), "新湖街道");
+        let long = "长".repeat(40_000);
+        let t = super::cell_text(&long);
+        assert_eq!(t.chars().count(), 32_767);
+        assert!(t.ends_with('…'));
+    }
 }

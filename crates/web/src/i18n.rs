@@ -203,6 +203,8 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("dash.title", "红色物业指标", "Red Property figures"),
     ("dash.trend", "月度趋势", "Monthly trend"),
     ("drill.failing", "未达标的对象", "what does not meet it"),
+    ("error.bad_request", "请求有误，请返回修改后重试。", "The request was not understood; go back and try again."),
+    ("error.busy", "您或他人的导入仍在进行，请稍后再试。", "An import is still running; try again in a minute."),
     ("error.conflict", "与已有记录冲突", "Conflicts with an existing record"),
     ("error.forbidden", "您的角色无权在此执行该操作。", "Your role may not do this here."),
     ("error.internal", "服务器内部错误，请稍后再试或联系管理员。", "Internal error; try again later or ask the administrator."),

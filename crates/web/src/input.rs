@@ -78,6 +78,20 @@ fn refuse(path: &str, (field, e): Found) -> Response {
         let body = serde_json::json!([{ "code": 400, "description": format!("{field}: {}", e.reason) }]);
         return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
     }
+    if !path.starts_with("/api/") {
+        // A page's form: a short page in both languages, not JSON.
+        let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+        let zh = e.reason_zh.clone().unwrap_or_else(|| e.reason.clone());
+        let body = format!(
+            "<!doctype html><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+             <title>输入有误 · Bad input</title><p>字段「{f}」：{zh}。请返回修改后重试。</p>\
+             <p lang=\"en\">Field “{f}”: {en}. Go back and correct it.</p>",
+            f = esc(&field),
+            zh = esc(&zh),
+            en = esc(&e.reason)
+        );
+        return (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
+    }
     let mut err = AppError::new(StatusCode::BAD_REQUEST, "bad_text", format!("{field}: {}", e.reason));
     err.fields = vec![FieldError { field, reason: e.reason, reason_zh: e.reason_zh }];
     err.into_response()

@@ -489,7 +489,12 @@ async fn slow_headers_are_cut_off_and_connections_are_capped() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let timeout = Duration::from_millis(1500);
-    let limits = gongzhi::net::Limits { header_timeout: timeout, max_connections: 4, grace: Duration::from_secs(2) };
+    let limits = gongzhi::net::Limits {
+        header_timeout: timeout,
+        max_connections: 4,
+        per_address: 0,
+        grace: Duration::from_secs(2),
+    };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(gongzhi::net::serve(listener, app, limits, async {
         let _ = stopped.await;
@@ -539,4 +544,53 @@ async fn slow_clients(addr: std::net::SocketAddr, n: usize) -> Vec<tokio::net::T
         v.push(slow_client(addr).await);
     }
     v
+}
+
+/// One address holds at most its share of connections: the next is closed at
+/// once, while other addresses (and the slots) stay free; a trusted proxy is exempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_holds_at_most_its_share_of_connections() {
+    use std::time::{Duration, Instant};
+    use tokio::io::AsyncReadExt;
+    let app = axum::Router::new().route("/peer", axum::routing::get(|| async { "ok" }));
+    let timeout = Duration::from_millis(1500);
+    let limits = gongzhi::net::Limits {
+        header_timeout: timeout,
+        max_connections: 50,
+        per_address: 3,
+        grace: Duration::from_secs(2),
+    };
+    for exempt in [false, true] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(gongzhi::net::serve_with(listener, app.clone(), limits, move |_| exempt, async {
+            let _ = stopped.await;
+        }));
+        let held = slow_clients(addr, 3).await;
+        let mut fourth = slow_client(addr).await;
+        let t0 = Instant::now();
+        let mut buf = [0u8; 64];
+        let read = tokio::time::timeout(Duration::from_millis(800), fourth.read(&mut buf)).await;
+        if exempt {
+            assert!(read.is_err(), "a trusted proxy's connections are not bounded per address");
+        } else {
+            assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "the fourth is closed at once: {read:?}");
+            assert!(t0.elapsed() < timeout);
+        }
+        drop(held);
+        drop(fourth);
+        // The server counts a connection until it sees it closed.
+        let mut last = String::new();
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            last = normal_request(addr).await;
+            if last.starts_with("HTTP/1.1 200") {
+                break;
+            }
+        }
+        assert!(last.starts_with("HTTP/1.1 200"), "freed slots serve again (exempt: {exempt}): {last:?}");
+        stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), server).await.expect("shuts down").unwrap().unwrap();
+    }
 }

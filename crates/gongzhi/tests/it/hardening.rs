@@ -93,6 +93,19 @@ db_test! {
         let r = officer.send(xlsx_request("/api/v1/import/registry", wb.save_to_buffer().unwrap())).await;
         assert_eq!(r.status, 422);
         assert!(r.body.contains("10000 rows"), "{}", r.body);
+        // Two sheets of one kind: which is meant is not guessed.
+        let two = import::Workbook { sheets: vec![
+            import::RawSheet::new("compounds", &["community_code", "name"], vec![vec!["371402001009".into(), "甲".into()]]),
+            import::RawSheet::new("小区", &["community_code", "name"], vec![vec!["371402001009".into(), "乙".into()]]),
+        ] };
+        let r = officer.send(xlsx_request("/api/v1/import/registry", import::to_xlsx(&two).unwrap())).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("a second compounds sheet"), "{}", r.body);
+        // A region that does not exist reads like one outside scope (user-made grids elsewhere stay private).
+        let missing = officer.json("POST", "/api/v1/registry/compounds", json!([{"community_code": "371402001099", "name": "甲"}])).await;
+        let outside = officer.json("POST", "/api/v1/registry/compounds", json!([{"community_code": "371428001001", "name": "甲"}])).await;
+        let reason = |r: &Reply| r.json()["error"]["fields"][0]["reason"].as_str().unwrap().replace("371402001099", "X").replace("371428001001", "X");
+        assert_eq!(reason(&missing), reason(&outside));
         assert_eq!(App::anonymous(&db).get("/healthz").await.status, 200);
     }
 
@@ -190,6 +203,9 @@ db_test! {
             assert_eq!(admin.get(&format!("/api/v1/compounds/{id}")).await.status, 200);
         }
         assert_eq!(admin.get("/api/v1/compounds?region=3714").await.status, 200);
+        // A typo of a date far ahead would block every later change: refused.
+        let r = admin.json("POST", &format!("/api/v1/compounds/{id}/facts"), json!({"kind": "service_model", "value": "none", "effective_from": "9999-12-31"})).await;
+        assert_eq!((r.status.as_u16(), r.json()["error"]["fields"][0]["field"].as_str()), (422, Some("effective_from")));
         // The database itself refuses a second open interval.
         let sql = format!("INSERT INTO compound_fact (compound_id, kind, value, valid_from, recorded_at) VALUES ({id}, 'service_model', 'none', '2030-01-01', '2030-01-01T00:00:00Z')");
         assert!(db.execute_unprepared(&sql).await.is_err());
@@ -359,6 +375,20 @@ db_test! {
             Verdict::Broken { reason, .. } => assert!(reason.contains("rewritten"), "{reason}"),
             v => panic!("rewrite not caught: {v:?}"),
         }
+        // The head the server keeps does not follow a rewritten chain.
+        let data = std::env::temp_dir().join(format!("gongzhi_kept_{}_{}", std::process::id(), db.backend_name()));
+        let url = format!("test:{}", db.backend_name());
+        let mut kept = None;
+        let first = gongzhi::audit_head::advance(&db, &data, &url, &mut kept).await.unwrap();
+        assert!(matches!(first, gongzhi::audit_head::Advance::Moved(_)), "{first:?}");
+        let before_forgery = kept.clone().unwrap();
+        db.execute_unprepared(&format!("UPDATE audit_log SET actor = 'forger' WHERE id = {}", before_forgery.id)).await.unwrap();
+        rechain(&db).await;
+        rows(&admin, "compounds", json!([{"community_code": "371402001009", "name": "审计后小区"}])).await;
+        let step = gongzhi::audit_head::advance(&db, &data, &url, &mut kept).await.unwrap();
+        assert_eq!(step, gongzhi::audit_head::Advance::Refused { kept: before_forgery.clone() });
+        assert_eq!(gongzhi::audit_head::read(&data, &url).unwrap(), Some(before_forgery), "the file keeps the proof");
+        let _ = std::fs::remove_dir_all(&data);
         // Delete the newest rows: caught by the head.
         let fresh = head(&db).await.unwrap().unwrap();
         db.execute_unprepared(&format!("DELETE FROM audit_log WHERE id >= {}", fresh.id - 1)).await.unwrap();

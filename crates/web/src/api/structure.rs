@@ -400,9 +400,22 @@ pub(crate) fn may_import(viewer: &Viewer) -> Result<(), AppError> {
 /// Read an uploaded workbook within the web's bounds (`import::Limits::WEB`),
 /// on the blocking pool: decompressing and parsing must not stall the
 /// workers that answer everyone else.
+/// At most two are read at once over all users: reading cannot be cut off
+/// once it has started (a request that times out leaves it running).
 pub(crate) async fn read_upload(bytes: Bytes) -> Result<import::Workbook, AppError> {
-    tokio::task::spawn_blocking(move || import::read_xlsx_within(&bytes, import::Limits::WEB))
-        .await
+    static READERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(crate::jobs::MAX_RUNNING);
+    let permit = READERS.try_acquire().map_err(|_| {
+        AppError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "other workbooks are being read; try again in a minute",
+        )
+    })?;
+    let read = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        import::read_xlsx_within(&bytes, import::Limits::WEB)
+    });
+    read.await
         .map_err(|e| AppError::internal(e.to_string()))?
         .map_err(|e| AppError::invalid(vec![domain::Invalid::new("file", e.en).zh(e.zh)]))
 }

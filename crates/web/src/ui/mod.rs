@@ -91,10 +91,12 @@ impl IntoResponse for UiError {
             "conflict" => "error.conflict",
             "invalid_input" => "error.invalid_input",
             "forbidden" => "error.forbidden",
+            "busy" => "error.busy",
+            _ if e.status.is_client_error() => "error.bad_request",
             _ => "error.internal",
         };
         // Broken rules in the reader's language: "field: reason; …".
-        let detail = if e.status.is_server_error() {
+        let detail = if e.status.is_server_error() || e.code == "busy" {
             String::new()
         } else if !e.fields.is_empty() && t.is_zh() {
             e.fields
