@@ -169,7 +169,7 @@ pub async fn create(
 ) -> Result<Compound> {
     domain::compound::check_region(&d.region)?;
     if let Some((_, from)) = model {
-        domain::history::check_plausible("service_model_from", from, china_today())?;
+        domain::history::check_plausible("service_model_from", from, domain::clock::today())?;
     }
     let region = regions::get(db, &d.region).await?.ok_or_else(|| {
         domain::Invalid::new("region", format!("region {} does not exist", d.region))
@@ -299,11 +299,6 @@ pub async fn facts_as_of(db: &Db, compound_id: i64, date: NaiveDate) -> Result<V
     .await?)
 }
 
-/// Today in China (UTC+8), for the plausibility of dates.
-fn china_today() -> NaiveDate {
-    (Utc::now() + chrono::Duration::hours(8)).date_naive()
-}
-
 /// Give `kind` a new value from `effective` on: the open interval closes
 /// there and a new one opens. Both writes or neither.
 pub async fn set_fact(
@@ -332,7 +327,7 @@ pub async fn set_fact_in(
     effective: NaiveDate,
 ) -> Result<()> {
     get_in(c, compound_id).await?;
-    domain::history::check_plausible("effective_from", effective, china_today())?;
+    domain::history::check_plausible("effective_from", effective, domain::clock::today())?;
     #[derive(FromQueryResult)]
     struct Open {
         id: i64,
@@ -390,7 +385,7 @@ pub async fn correct_fact(
         return Err(DbError::NotFound);
     };
     let prev = all_facts.iter().rev().find(|x| x.kind == f.kind && x.valid_from < f.valid_from).cloned();
-    domain::history::check_plausible("valid_from", new_from, china_today())?;
+    domain::history::check_plausible("valid_from", new_from, domain::clock::today())?;
     domain::history::check_correction(prev.as_ref().map(|p| p.valid_from), f.valid_to, new_from)?;
     if let Some(p) = &prev {
         exec(&*tx, "UPDATE compound_fact SET valid_to = $1 WHERE id = $2", vec![new_from.into(), p.id.into()]).await?;

@@ -288,7 +288,7 @@ pub async fn write_reports(db: &Db, reports: &[NewReport]) -> Result<Vec<Written
             d.accept_by.into(),
             d.resolve_by.into(),
             r.location.clone().into(),
-            (r.now + Duration::hours(8)).date_naive().into(),
+            domain::clock::china_date(r.now).into(),
         ]);
     }
     // VALUES columns are named column1… on both backends.

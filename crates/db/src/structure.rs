@@ -246,7 +246,7 @@ async fn sync_party_coverage(
     }
     let from = match (&open, from) {
         (_, Some(f)) => f,
-        (Some(_), None) => (Utc::now() + chrono::Duration::hours(8)).date_naive(),
+        (Some(_), None) => domain::clock::today(),
         (None, None) => SINCE_BEFORE_RECORDS,
     };
     if let Some(o) = &open {

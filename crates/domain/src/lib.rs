@@ -4,6 +4,7 @@
 pub mod access;
 pub mod area;
 pub mod audit;
+pub mod clock;
 pub mod compound;
 pub mod divisions;
 pub mod history;

@@ -5,7 +5,6 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use db::Db;
 use domain::RegionCode;
-use domain::access::{Grant, Role, Scope};
 use domain::audit::Actor;
 use gongzhi::import::{Source, import_divisions};
 
@@ -256,7 +255,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let actor = Actor::system("cli");
             match what {
                 UserCmd::Create { login, role, scope, name } => {
-                    let grant = Grant::new(Role::parse(&role)?, Scope::parse(&scope)?)?;
+                    // The same checks as the web: the role fits the scope, and the scope exists.
+                    let grant = web::ops::users::grant_of(&db, &role, &scope).await.map_err(refused)?;
                     let (password, generated) = read_or_generate_password(&login)?;
                     web::auth::check_password(&password, &login)?;
                     let hash = web::auth::hash_password(&password).await;
@@ -286,7 +286,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 }
                 UserCmd::Grant { login, role, scope } => {
-                    let grant = Grant::new(Role::parse(&role)?, Scope::parse(&scope)?)?;
+                    let grant = web::ops::users::grant_of(&db, &role, &scope).await.map_err(refused)?;
                     let user = db::accounts::user_by_login(&db, &login).await?.context("no such user")?;
                     db::accounts::add_grant(&db, &actor, user.id, &grant).await?;
                     println!("{login} is now also {role} of {scope}");
@@ -509,6 +509,12 @@ async fn serve(db: Db, url: &str, bind: SocketAddr, data: PathBuf, net: &Net) ->
     let exempt = move |ip| exempt.contains(ip);
     gongzhi::net::serve_with(listener, app, limits, exempt, gongzhi::net::shutdown_signal()).await?;
     Ok(())
+}
+
+/// A refusal of the web's checks, as one line for the terminal.
+fn refused(e: web::AppError) -> anyhow::Error {
+    let why: Vec<String> = e.fields.iter().map(|f| format!("{}: {}", f.field, f.reason)).collect();
+    anyhow::anyhow!("{}", if why.is_empty() { e.message } else { why.join("; ") })
 }
 
 fn read_or_generate_password(login: &str) -> anyhow::Result<(String, bool)> {

@@ -53,10 +53,7 @@ impl Month {
 
     /// The month as an instant range in UTC, the days being China Standard Time (UTC+8).
     pub fn utc_range(self) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
-        let start = |y: i32, m: u32| {
-            NaiveDate::from_ymd_opt(y, m, 1).expect("valid month").and_hms_opt(0, 0, 0).expect("midnight").and_utc()
-                - chrono::Duration::hours(8)
-        };
+        let start = |y: i32, m: u32| domain::clock::start_of(NaiveDate::from_ymd_opt(y, m, 1).expect("valid month"));
         let next = if self.month == 12 { (self.year + 1, 1) } else { (self.year, self.month + 1) };
         (start(self.year, self.month), start(next.0, next.1))
     }

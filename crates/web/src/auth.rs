@@ -281,7 +281,7 @@ impl Viewer {
     pub async fn load(db: &db::Db, user: &db::accounts::User, via_session: bool) -> Result<Viewer, AppError> {
         let grants = db::accounts::grants(db, user.id).await?;
         let mut compounds = Vec::new();
-        let today = crate::api::compounds::today();
+        let today = domain::clock::today();
         for g in &grants {
             match g.scope {
                 Scope::Company(id) => compounds
@@ -398,7 +398,7 @@ impl IntoResponse for SignIn {
             r.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
             r
         } else {
-            Redirect::to(&format!("/login?next={}", crate::ui::urlencode(&self.next))).into_response()
+            Redirect::to(&format!("/login?next={}", crate::links::urlencode(&self.next))).into_response()
         }
     }
 }

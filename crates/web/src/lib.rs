@@ -10,8 +10,10 @@ pub mod error;
 pub mod i18n;
 mod input;
 pub mod jobs;
+pub mod links;
 mod middleware;
 mod open311;
+pub mod ops;
 pub mod ui;
 
 use std::time::Duration;
@@ -35,7 +37,7 @@ pub struct AppState {
     pub viewers: std::sync::Arc<cache::Kept<String, auth::Viewer>>,
     /// Residents' reports are written through here, several to a transaction under load.
     pub intake: db::intake::Intake,
-    pub categories: std::sync::Arc<api::problems::Categories>,
+    pub categories: std::sync::Arc<ops::problems::Categories>,
     /// Compounds being reported in, kept a few seconds (the intake's hot path).
     pub compounds: std::sync::Arc<cache::Kept<i64, db::compounds::Compound>>,
     /// Where uploaded files (problem photos) live, named by their SHA-256.

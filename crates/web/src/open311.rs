@@ -16,6 +16,7 @@ use std::collections::HashMap;
 
 use crate::AppState;
 use crate::auth::Viewer;
+use crate::ops::problems::{ReportIn, load, report};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -240,7 +241,7 @@ async fn get_request(State(s): State<AppState>, Path(file): Path<String>, Query(
     let Ok(id) = id.parse::<i64>() else {
         return error(fmt, StatusCode::BAD_REQUEST, "400", "service_request_id is a number");
     };
-    match crate::api::problems::load(&s, &viewer, id).await {
+    match load(&s, &viewer, id).await {
         Ok(p) => render(fmt, StatusCode::OK, "service_requests", "request", vec![request_record(&p)]),
         Err(_) => error(fmt, StatusCode::NOT_FOUND, "404", "no such service request"),
     }
@@ -260,7 +261,7 @@ async fn get_token(State(s): State<AppState>, Path(file): Path<String>, Query(q)
     let Ok(id) = token.parse::<i64>() else {
         return error(fmt, StatusCode::NOT_FOUND, "404", "no such token");
     };
-    match crate::api::problems::load(&s, &viewer, id).await {
+    match load(&s, &viewer, id).await {
         Ok(p) => render(
             fmt,
             StatusCode::OK,
@@ -284,30 +285,14 @@ async fn post_file(State(s): State<AppState>, Path(file): Path<String>, RawForm(
     let Some(category) = form.get("service_code").map(String::as_str).filter(|c| !c.trim().is_empty()) else {
         return error(fmt, StatusCode::BAD_REQUEST, "400", "service_code is missing or unknown (see services)");
     };
-    let Ok(category) = s.categories.offered(&s.db, category).await else {
-        return error(fmt, StatusCode::BAD_REQUEST, "400", "service_code is missing or unknown (see services)");
-    };
     // The compound is the request's address_id.
     let Some(compound_id) = form.get("address_id").and_then(|a| a.trim().parse::<i64>().ok()) else {
         return error(fmt, StatusCode::BAD_REQUEST, "400", "address_id (the compound's id) is required");
     };
     let description = form.get("description").cloned().unwrap_or_default();
-    let Ok(compound) = crate::api::problems::report_compound(&s, &viewer, compound_id).await else {
-        return error(fmt, StatusCode::NOT_FOUND, "404", "no such address_id");
-    };
     let location = form.get("address_string").cloned().unwrap_or_default();
-    let report = match db::problems::NewReport::new(
-        &viewer.actor(),
-        &compound,
-        &category,
-        &description,
-        &location,
-        Utc::now(),
-    ) {
-        Ok(r) => r,
-        Err(i) => return error(fmt, StatusCode::BAD_REQUEST, "400", &i.to_string()),
-    };
-    match s.intake.report(report).await {
+    let r = ReportIn { compound_id, category, description: &description, location: &location, photo: None };
+    match report(&s, &viewer, r).await {
         Ok(w) => render(
             fmt,
             StatusCode::CREATED,
@@ -320,7 +305,15 @@ async fn post_file(State(s): State<AppState>, Path(file): Path<String>, RawForm(
                 ("account_id", viewer.login.clone()),
             ]],
         ),
-        Err(db::DbError::Invalid(i)) => error(fmt, StatusCode::BAD_REQUEST, "400", &i.to_string()),
+        // The spec's words for each refusal: an unknown service, an address out of reach, bad fields.
+        Err(e) if e.status == StatusCode::NOT_FOUND => error(fmt, StatusCode::NOT_FOUND, "404", "no such address_id"),
+        Err(e) if e.fields.iter().any(|f| f.field == "category") => {
+            error(fmt, StatusCode::BAD_REQUEST, "400", "service_code is missing or unknown (see services)")
+        }
+        Err(e) if e.status.is_client_error() => {
+            let why = e.fields.iter().map(|f| format!("{}: {}", f.field, f.reason)).collect::<Vec<_>>().join("; ");
+            error(fmt, StatusCode::BAD_REQUEST, "400", if why.is_empty() { &e.message } else { &why })
+        }
         Err(_) => error(fmt, StatusCode::INTERNAL_SERVER_ERROR, "500", "internal error"),
     }
 }

@@ -70,7 +70,7 @@ pub async fn create_token(
     viewer: Viewer,
     ApiJson(b): ApiJson<TokenIn>,
 ) -> Result<(StatusCode, Json<TokenCreated>), AppError> {
-    crate::ui::may_issue_tokens(&viewer)?;
+    crate::ops::users::may_issue_tokens(&viewer)?;
     let secret = auth::new_secret("gz_");
     let (id, expires_at) = db::accounts::create_token_for(
         &s.db,

@@ -1,19 +1,19 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use db::compounds::{self as repo, BuildingSpec, Filter};
+use chrono::{DateTime, NaiveDate, Utc};
+use db::compounds::{self as repo};
 use domain::access::Action;
-use domain::history::FactKind;
-use domain::{Area, CompoundInput, CompoundPatch, Invalid, ServiceModel};
+use domain::{Area, CompoundInput};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::regions::parse_code;
 use super::{Page, PageQuery};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody};
+use crate::ops::compounds::{self as ops, check_fact, check_patch, correct, filter_for};
+pub use crate::ops::compounds::{AreaIn, BuildingIn, CompoundPatchIn};
 
 #[derive(Serialize, ToSchema)]
 pub struct CompoundOut {
@@ -59,29 +59,6 @@ impl From<repo::Compound> for CompoundOut {
     }
 }
 
-/// An area in m²: a JSON number or a decimal string, at most two decimals.
-#[derive(Deserialize, ToSchema, Clone)]
-#[serde(untagged)]
-pub enum AreaIn {
-    Number(f64),
-    Text(String),
-}
-
-impl AreaIn {
-    fn text(&self) -> String {
-        match self {
-            AreaIn::Text(s) => s.clone(),
-            AreaIn::Number(n) => {
-                let c = (n * 100.0).round();
-                if (n * 100.0 - c).abs() > 1e-6 { n.to_string() } else { format!("{:.2}", c / 100.0) }
-            }
-        }
-    }
-    fn parse(&self, field: &'static str) -> Result<Area, Invalid> {
-        Area::parse(field, &self.text())
-    }
-}
-
 #[derive(Deserialize, ToSchema)]
 pub struct CompoundIn {
     /// Community (12 digits) or grid (15 digits) code.
@@ -100,16 +77,6 @@ pub struct CompoundIn {
     pub service_model_from: Option<NaiveDate>,
 }
 
-#[derive(Deserialize, ToSchema, Default)]
-pub struct CompoundPatchIn {
-    pub name: Option<String>,
-    pub address: Option<String>,
-    pub year_built: Option<i32>,
-    pub is_old: Option<bool>,
-    pub households: Option<i32>,
-    pub floor_area_m2: Option<AreaIn>,
-}
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
@@ -121,31 +88,6 @@ pub struct ListQuery {
     pub include_retired: Option<bool>,
     pub page: Option<u64>,
     pub per_page: Option<u64>,
-}
-
-pub(crate) fn today() -> NaiveDate {
-    // Dates are the programme's own: China Standard Time (UTC+8, no DST).
-    (Utc::now() + chrono::Duration::hours(8)).date_naive()
-}
-
-/// Build the list filter the viewer is allowed: the requested subtree if it
-/// lies inside the viewer's scope.
-pub(crate) async fn filter_for(
-    s: &AppState,
-    viewer: &Viewer,
-    region: Option<&str>,
-    q: Option<String>,
-    include_retired: bool,
-) -> Result<Filter, AppError> {
-    let region = region.map(str::trim).filter(|r| !r.is_empty()).map(parse_code).transpose()?;
-    let within = match region {
-        Some(code) => {
-            viewer.check_region(Action::Read, &code)?;
-            Some(db::regions::require(&s.db, &code).await?.region_path())
-        }
-        None => None,
-    };
-    Ok(Filter { within, visible: viewer.visible(), name: q, include_retired })
 }
 
 /// Compounds in a region subtree, filtered by name, paged.
@@ -162,16 +104,6 @@ pub async fn list(
     Ok(Json(Page { items: rows.into_iter().map(Into::into).collect(), page: p.page, per_page: p.per_page, total }))
 }
 
-pub(crate) fn parse_model(
-    model: Option<&str>,
-    from: Option<NaiveDate>,
-) -> Result<Option<(ServiceModel, NaiveDate)>, Invalid> {
-    match model.map(str::trim).filter(|m| !m.is_empty()) {
-        Some(m) => Ok(Some((ServiceModel::parse(m)?, from.unwrap_or_else(today)))),
-        None => Ok(None),
-    }
-}
-
 /// Create a compound.
 #[utoipa::path(post, path = "/api/v1/compounds", tag = "compounds", request_body = CompoundIn,
     responses((status = 201, body = CompoundOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
@@ -181,23 +113,20 @@ pub async fn create(
     viewer: Viewer,
     ApiJson(b): ApiJson<CompoundIn>,
 ) -> Result<(StatusCode, Json<CompoundOut>), AppError> {
-    let input = CompoundInput {
-        region: b.region,
-        name: b.name,
-        address: b.address,
-        year_built: b.year_built.map(|y| y.to_string()).unwrap_or_default(),
-        is_old: b.is_old,
-        households: b.households.map(|h| h.to_string()).unwrap_or_default(),
-        floor_area: b.floor_area_m2.map(|a| a.text()).unwrap_or_default(),
+    let n = ops::NewCompound {
+        input: CompoundInput {
+            region: b.region,
+            name: b.name,
+            address: b.address,
+            year_built: b.year_built.map(|y| y.to_string()).unwrap_or_default(),
+            is_old: b.is_old,
+            households: b.households.map(|h| h.to_string()).unwrap_or_default(),
+            floor_area: b.floor_area_m2.map(|a| a.text()).unwrap_or_default(),
+        },
+        service_model: b.service_model,
+        service_model_from: b.service_model_from.map(|d| d.to_string()).unwrap_or_default(),
     };
-    let mut errs = Vec::new();
-    let draft = input.parse(today().year()).map_err(|e| errs.extend(e)).ok();
-    let model = parse_model(b.service_model.as_deref(), b.service_model_from).map_err(|e| errs.push(e)).ok().flatten();
-    let Some(draft) = draft.filter(|_| errs.is_empty()) else {
-        return Err(AppError::invalid(errs));
-    };
-    viewer.check_region(Action::WriteRegistry, &draft.region)?;
-    let c = repo::create(&s.db, &viewer.actor(), &draft, model).await?;
+    let c = ops::create(&s, &viewer, n).await?;
     Ok((StatusCode::CREATED, Json(c.into())))
 }
 
@@ -210,28 +139,6 @@ pub async fn get_one(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<CompoundOut>, AppError> {
     Ok(Json(viewer.compound(&s.db, id, Action::Read).await?.into()))
-}
-
-pub(crate) fn check_patch(b: &CompoundPatchIn) -> Result<CompoundPatch, AppError> {
-    let mut errs = Vec::new();
-    let mut p = CompoundPatch::default();
-    if let Some(n) = &b.name {
-        p.name = domain::compound::check_name(n).map_err(|e| errs.push(e)).ok();
-    }
-    if let Some(a) = &b.address {
-        p.address = domain::compound::check_address(a).map_err(|e| errs.push(e)).ok();
-    }
-    if let Some(y) = b.year_built {
-        p.year_built = domain::compound::check_year_built(Some(y), today().year()).map_err(|e| errs.push(e)).ok();
-    }
-    p.is_old = b.is_old;
-    if let Some(h) = b.households {
-        p.households = domain::compound::check_households(h).map_err(|e| errs.push(e)).ok();
-    }
-    if let Some(a) = &b.floor_area_m2 {
-        p.floor_area = a.parse("floor_area").and_then(|a| a.compound("floor_area")).map_err(|e| errs.push(e)).ok();
-    }
-    if errs.is_empty() { Ok(p) } else { Err(AppError::invalid(errs)) }
 }
 
 /// Change a compound's fields; fields left out stay as they are.
@@ -326,50 +233,6 @@ pub struct FactIn {
     pub effective_from: NaiveDate,
 }
 
-/// The checked value of a fact: a service model, or an organisation of the
-/// kind the fact needs that the viewer may see (and, for a compound's own
-/// bodies, that belongs to this compound).
-pub(crate) async fn check_fact(
-    s: &AppState,
-    viewer: &Viewer,
-    compound_id: i64,
-    kind: &str,
-    value: Option<&str>,
-    org_id: Option<i64>,
-) -> Result<(FactKind, Option<String>, Option<i64>), AppError> {
-    let Some(k) = FactKind::parse(kind.trim()) else {
-        return Err(Invalid::new("kind", format!("{kind:?} is not a kind of compound fact"))
-            .zh(format!("“{kind}”不是小区信息类型"))
-            .into());
-    };
-    if k == FactKind::ServiceModel {
-        let m = ServiceModel::parse(value.unwrap_or(""))?;
-        return Ok((k, Some(m.as_str().to_owned()), None));
-    }
-    let Some(id) = org_id else {
-        return Err(Invalid::new("org_id", "choose the organisation").zh("请选择组织").into());
-    };
-    let org = crate::api::structure::visible_org(s, viewer, id).await.map_err(|_| {
-        AppError::from(
-            Invalid::new("org_id", format!("organisation {id} is not one you can see"))
-                .zh(format!("组织 {id} 不在您的管辖范围内")),
-        )
-    })?;
-    let (want, own) = match k {
-        FactKind::Company => ("company", false),
-        FactKind::OwnersCommittee => ("owners_committee", true),
-        FactKind::PartyBranch => ("party_org", true),
-        FactKind::RedStation => ("red_station", true),
-        _ => ("sponsor_unit", false),
-    };
-    if org.kind != want || (own && org.compound_id != Some(compound_id)) {
-        return Err(Invalid::new("org_id", format!("{} is not a {want} of this compound", org.name))
-            .zh(format!("{}不是本小区可选的组织（{want}）", org.name))
-            .into());
-    }
-    Ok((k, None, Some(id)))
-}
-
 /// Record a new value of a dated fact from a date on; the previous value ends there.
 #[utoipa::path(post, path = "/api/v1/compounds/{id}/facts", tag = "compounds", params(("id" = i64, Path)),
     request_body = FactIn,
@@ -410,29 +273,6 @@ pub async fn correct_fact(
     viewer.compound(&s.db, id, Action::WriteRegistry).await?;
     let rows = correct(&s, &viewer, id, fact_id, b.valid_from, b.value.as_deref(), b.org_id).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
-}
-
-/// Shared by the API and the page.
-pub(crate) async fn correct(
-    s: &AppState,
-    viewer: &Viewer,
-    id: i64,
-    fact_id: i64,
-    from: NaiveDate,
-    value: Option<&str>,
-    org_id: Option<i64>,
-) -> Result<Vec<repo::Fact>, AppError> {
-    let facts = repo::facts(&s.db, id).await?;
-    let f = facts.iter().find(|f| f.id == fact_id).ok_or_else(AppError::not_found)?;
-    // Keep the value unless a new one is given.
-    let (v, o) = match (value.filter(|v| !v.is_empty()), org_id) {
-        (None, None) => (f.value.clone(), f.ref_id),
-        (v, o) => {
-            let (_, v, o) = check_fact(s, viewer, id, &f.kind, v, o).await?;
-            (v, o)
-        }
-    };
-    Ok(repo::correct_fact(&s.db, &viewer.actor(), id, fact_id, from, v.as_deref(), o).await?)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -526,30 +366,6 @@ pub async fn buildings(
 ) -> Result<Json<Vec<BuildingOut>>, AppError> {
     viewer.compound(&s.db, id, Action::Read).await?;
     Ok(Json(repo::buildings(&s.db, id).await?.into_iter().map(Into::into).collect()))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct BuildingIn {
-    pub name: String,
-    pub floors: i32,
-    pub entrances: i32,
-    pub units_per_floor: i32,
-    /// Exclusive area of each unit; edit single units afterwards.
-    pub unit_area_m2: AreaIn,
-}
-
-impl BuildingIn {
-    pub(crate) fn spec(&self) -> Result<BuildingSpec, AppError> {
-        let spec = BuildingSpec {
-            name: self.name.clone(),
-            floors: self.floors,
-            entrances: self.entrances,
-            units_per_floor: self.units_per_floor,
-            unit_area: self.unit_area_m2.parse("unit_area_m2")?,
-        };
-        spec.check()?;
-        Ok(spec)
-    }
 }
 
 /// Add a building with its entrances and units (numbered floor × 100 + n).

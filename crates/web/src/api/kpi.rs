@@ -2,79 +2,17 @@
 
 use axum::Json;
 use axum::extract::State;
-use chrono::Datelike;
 use chrono::NaiveDate;
 use domain::access::Action;
-use domain::kpi::{Kpi, KpiSet, Target};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
-use super::regions::parse_code;
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{ApiQuery, AppError, ErrorBody};
-
-#[derive(Serialize, ToSchema)]
-pub struct KpiOut {
-    pub key: String,
-    pub numerator: i64,
-    pub denominator: i64,
-    /// Per mille, rounded; null when the denominator is 0.
-    pub permille: Option<i64>,
-    /// "82.5%" or "—".
-    pub text: String,
-    /// The plan's target in per mille, if the plan sets one.
-    pub target_permille: Option<i64>,
-    pub meets_target: Option<bool>,
-    /// How far below the target, in per mille (0 when met).
-    pub gap_permille: Option<i64>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct KpiSetOut {
-    pub region_code: String,
-    pub region_name: String,
-    pub as_of: NaiveDate,
-    /// Compounds existing on the date.
-    pub compounds: i64,
-    pub kpis: Vec<KpiOut>,
-    pub company_instructor_only: i64,
-    pub red_stations: i64,
-    pub community_workers: i64,
-}
-
-pub(crate) fn kpi_out(set: &KpiSet, targets: &[Target], year: i32, region: &str) -> Vec<KpiOut> {
-    Kpi::ALL
-        .into_iter()
-        .map(|k| {
-            let r = set.get(k);
-            let target = domain::kpi::target_for(targets, k, year, region);
-            KpiOut {
-                key: k.key().into(),
-                numerator: r.num,
-                denominator: r.den,
-                permille: r.permille(),
-                text: r.percent_text(),
-                target_permille: target,
-                meets_target: target.and_then(|t| r.meets(t)),
-                gap_permille: target.zip(r.permille()).map(|(t, v)| (t - v).max(0)),
-            }
-        })
-        .collect()
-}
-
-pub(crate) fn set_out(code: &str, name: &str, as_of: NaiveDate, set: &KpiSet, targets: &[Target]) -> KpiSetOut {
-    KpiSetOut {
-        region_code: code.into(),
-        region_name: name.into(),
-        as_of,
-        compounds: set.compounds,
-        kpis: kpi_out(set, targets, as_of.year(), code),
-        company_instructor_only: set.company_instructor_only,
-        red_stations: set.red_stations,
-        community_workers: set.community_workers,
-    }
-}
+pub use crate::ops::kpi::KpiSetOut;
+use crate::ops::kpi::{children_sets, set_out, targets};
+use crate::ops::regions::parse_code;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -121,7 +59,7 @@ pub async fn region_kpis(
     let code = parse_code(&q.region)?;
     viewer.check_region(Action::Read, &code)?;
     let r = db::regions::require(&s.db, &code).await?;
-    let as_of = q.as_of.unwrap_or_else(crate::api::compounds::today);
+    let as_of = q.as_of.unwrap_or_else(domain::clock::today);
     let set = db::kpi::kpis(&s.db, &r.region_path(), as_of).await?;
     Ok(Json(set_out(&r.code, &r.name, as_of, &set, &targets(&s).await?)))
 }
@@ -136,25 +74,6 @@ pub async fn children_kpis(
 ) -> Result<Json<Vec<KpiSetOut>>, AppError> {
     let code = parse_code(&q.region)?;
     viewer.check_region(Action::Read, &code)?;
-    let as_of = q.as_of.unwrap_or_else(crate::api::compounds::today);
+    let as_of = q.as_of.unwrap_or_else(domain::clock::today);
     Ok(Json(children_sets(&s, &code, as_of).await?))
-}
-
-/// The targets of the plan in force.
-pub(crate) async fn targets(s: &AppState) -> Result<Vec<Target>, AppError> {
-    Ok(db::plans::current(&s.db).await?.map(|(_, t)| t).unwrap_or_default())
-}
-
-pub(crate) async fn children_sets(
-    s: &AppState,
-    code: &domain::RegionCode,
-    as_of: NaiveDate,
-) -> Result<Vec<KpiSetOut>, AppError> {
-    let targets = targets(s).await?;
-    let mut out = Vec::new();
-    for child in db::regions::children(&s.db, code).await? {
-        let set = db::kpi::kpis(&s.db, &child.region.region_path(), as_of).await?;
-        out.push(set_out(&child.region.code, &child.region.name, as_of, &set, &targets));
-    }
-    Ok(out)
 }

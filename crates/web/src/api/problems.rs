@@ -3,19 +3,17 @@
 use axum::Json;
 use axum::extract::State as AxState;
 use axum::http::StatusCode;
-use chrono::Utc;
-use db::problems::NewReport;
 use db::problems::{Event, Problem};
 use domain::access::Action;
-use domain::problem::{By, Category, Rating, Step};
+use domain::problem::Category;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 use super::Page;
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody};
+use crate::ops::problems::{self as ops, CategoryIn, ReportIn, act, load, rate_as, save_category, store_photo};
 
 #[derive(Deserialize, ToSchema)]
 pub struct ProblemIn {
@@ -48,50 +46,6 @@ fn out(p: &Problem, events: Vec<Event>) -> ProblemOut {
     }
 }
 
-/// The categories as last read, kept a few seconds (see `crate::cache`):
-/// every report needs its category, and they change rarely.
-#[derive(Default)]
-pub struct Categories {
-    kept: crate::cache::Kept<(), Arc<Vec<Category>>>,
-}
-
-impl Categories {
-    pub async fn all(&self, db: &db::Db) -> Result<Arc<Vec<Category>>, AppError> {
-        let epoch = db.scope_epoch();
-        if let Some(list) = self.kept.get(&(), epoch) {
-            return Ok(list);
-        }
-        let list = Arc::new(db::problems::categories(db).await?);
-        self.kept.put((), list.clone(), epoch, None);
-        Ok(list)
-    }
-
-    /// A category offered for new reports, by code.
-    pub async fn offered(&self, db: &db::Db, code: &str) -> Result<Category, AppError> {
-        let code = code.trim();
-        self.all(db).await?.iter().find(|c| c.code == code && c.active).cloned().ok_or_else(|| {
-            AppError::from(
-                domain::Invalid::new("category", format!("{code:?} is not a category offered"))
-                    .zh(format!("“{code}”不是可选的诉求类别")),
-            )
-        })
-    }
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct CategoryIn {
-    pub name_zh: String,
-    pub name_en: String,
-    pub accept_hours: i64,
-    pub resolve_hours: i64,
-    #[serde(default = "yes")]
-    pub active: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
 /// The categories of problems with their deadlines (withdrawn ones marked inactive).
 #[utoipa::path(get, path = "/api/v1/problem-categories", tag = "problems",
     responses((status = 200, body = Vec<Object>)))]
@@ -112,47 +66,6 @@ pub async fn put_category(
     Ok(Json(save_category(&s, &viewer, &code, &b).await?))
 }
 
-pub(crate) async fn save_category(
-    s: &AppState,
-    viewer: &Viewer,
-    code: &str,
-    b: &CategoryIn,
-) -> Result<Category, AppError> {
-    if !viewer.is_admin() {
-        return Err(AppError::forbidden());
-    }
-    let c = Category::new(code, &b.name_zh, &b.name_en, b.accept_hours, b.resolve_hours, b.active)
-        .map_err(AppError::invalid)?;
-    db::problems::save_category(&s.db, &viewer.actor(), &c).await?;
-    Ok(c)
-}
-
-/// The compound a report is made in, checked against the reporter's scope
-/// (404 outside it). Kept a few seconds (see `crate::cache`): under load the
-/// same compounds are reported in again and again.
-pub(crate) async fn report_compound(
-    s: &AppState,
-    viewer: &Viewer,
-    id: i64,
-) -> Result<db::compounds::Compound, AppError> {
-    let epoch = s.db.scope_epoch();
-    let c = match s.compounds.get(&id, epoch) {
-        Some(c) => c,
-        None => {
-            let c = db::compounds::get(&s.db, id).await?;
-            s.compounds.put(id, c.clone(), epoch, None);
-            c
-        }
-    };
-    viewer.check_compound(&c, Action::Read)?;
-    Ok(c)
-}
-
-pub(crate) async fn load(s: &AppState, v: &Viewer, id: i64) -> Result<Problem, AppError> {
-    let p = db::problems::get(&s.db, id).await?;
-    if v.sees_problem(&p) { Ok(p) } else { Err(AppError::not_found()) }
-}
-
 /// Report a problem in a compound the caller can see.
 #[utoipa::path(post, path = "/api/v1/problems", tag = "problems", request_body = ProblemIn,
     responses((status = 201, body = ProblemOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -161,10 +74,14 @@ pub async fn create(
     viewer: Viewer,
     ApiJson(b): ApiJson<ProblemIn>,
 ) -> Result<(StatusCode, Json<ProblemOut>), AppError> {
-    let compound = report_compound(&s, &viewer, b.compound_id).await?;
-    let category = s.categories.offered(&s.db, &b.category).await?;
-    let report = NewReport::new(&viewer.actor(), &compound, &category, &b.description, &b.location, Utc::now())?;
-    let w = s.intake.report(report).await?;
+    let r = ReportIn {
+        compound_id: b.compound_id,
+        category: &b.category,
+        description: &b.description,
+        location: &b.location,
+        photo: None,
+    };
+    let w = ops::report(&s, &viewer, r).await?;
     let mut o = out(&w.problem, vec![w.event]);
     o.possible_duplicates = w.alike;
     Ok((StatusCode::CREATED, Json(o)))
@@ -246,54 +163,6 @@ pub async fn rate(
     Ok(Json(out(&p, db::problems::events(&s.db, id).await?)))
 }
 
-/// Take a step as this viewer (shared by the API and the pages).
-pub(crate) async fn act(s: &AppState, viewer: &Viewer, id: i64, step: &str, note: &str) -> Result<Problem, AppError> {
-    let p = load(s, viewer, id).await?;
-    let step = Step::parse(step).ok_or_else(|| {
-        AppError::from(
-            domain::Invalid::new("step", format!("{step:?} is not a step")).zh(format!("“{step}”不是可执行的操作")),
-        )
-    })?;
-    let by = if matches!(step, Step::Reopen | Step::Close) && p.reporter_id == Some(viewer.user_id) {
-        By::Resident
-    } else {
-        viewer.problem_role(&p).ok_or_else(AppError::forbidden)?
-    };
-    Ok(db::problems::step(&s.db, &viewer.actor(), id, step, by, note, Utc::now()).await?)
-}
-
-/// Rate as the reporter (shared by the API and the pages).
-pub(crate) async fn rate_as(s: &AppState, viewer: &Viewer, id: i64, rating: &str) -> Result<Problem, AppError> {
-    let p = load(s, viewer, id).await?;
-    if p.reporter_id != Some(viewer.user_id) {
-        return Err(AppError::forbidden());
-    }
-    let r = Rating::parse(rating).ok_or_else(|| {
-        AppError::from(
-            domain::Invalid::new("rating", format!("{rating:?} is not a rating"))
-                .zh(format!("“{rating}”不是有效的评价")),
-        )
-    })?;
-    Ok(db::problems::rate(&s.db, &viewer.actor(), id, r, Utc::now()).await?)
-}
-
-/// The steps this viewer may offer on this problem now (for the page's buttons).
-pub(crate) fn offered(viewer: &Viewer, p: &Problem) -> Vec<&'static str> {
-    let Some(state) = domain::problem::State::parse(&p.state) else { return vec![] };
-    let mut by = vec![];
-    if let Some(b) = viewer.problem_role(p) {
-        by.push(b);
-    }
-    if p.reporter_id == Some(viewer.user_id) {
-        by.push(By::Resident);
-    }
-    Step::ALL
-        .iter()
-        .filter(|st| by.iter().any(|b| domain::problem::next(state, **st, *b).is_ok()))
-        .map(|st| st.as_str())
-        .collect()
-}
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RatesQuery {
@@ -327,11 +196,11 @@ pub async fn rates(
 ) -> Result<Json<RatesOut>, AppError> {
     let month = match q.month.as_deref() {
         Some(m) => report::Month::parse(m)?,
-        None => report::Month::of(crate::api::compounds::today()),
+        None => report::Month::of(domain::clock::today()),
     };
     let within = match q.region.as_deref() {
         Some(r) => {
-            let code = super::regions::parse_code(r)?;
+            let code = crate::ops::regions::parse_code(r)?;
             viewer.check_region(Action::Read, &code)?;
             Some(db::regions::require(&s.db, &code).await?.region_path())
         }
@@ -339,7 +208,7 @@ pub async fn rates(
         None => return Err(domain::Invalid::new("region", "name the region").zh("请指定区划").into()),
     };
     if let Some(c) = q.company {
-        crate::api::structure::visible_org(&s, &viewer, c).await?;
+        crate::ops::structure::visible_org(&s, &viewer, c).await?;
     }
     let (from, to) = month.utc_range();
     let r = db::problems::rates(&s.db, within.as_ref(), q.company, from, to).await?;
@@ -352,37 +221,6 @@ pub async fn rates(
         satisfaction_rate: r.satisfaction().percent_text(),
         counts: serde_json::to_value(r).unwrap_or_default(),
     }))
-}
-
-/// Check a photo by its content and store it under the data directory by its
-/// hash (the same photo twice is one file); record it on the problem.
-pub(crate) async fn store_photo(
-    s: &AppState,
-    viewer: &Viewer,
-    id: i64,
-    bytes: &[u8],
-) -> Result<(String, &'static str), AppError> {
-    load(s, viewer, id).await?;
-    let mime = domain::problem::photo_type(bytes)?;
-    let sha: String = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(bytes))
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let path = photo_path(s, &sha);
-    if !path.exists() {
-        let dir = path.parent().expect("photo paths have a parent");
-        tokio::fs::create_dir_all(dir).await.map_err(|e| AppError::internal(e.to_string()))?;
-        // Write then rename, so a reader never sees half a file.
-        let tmp = dir.join(format!(".{sha}.tmp"));
-        tokio::fs::write(&tmp, bytes).await.map_err(|e| AppError::internal(e.to_string()))?;
-        tokio::fs::rename(&tmp, &path).await.map_err(|e| AppError::internal(e.to_string()))?;
-    }
-    db::problems::add_photo(&s.db, &viewer.actor(), id, &sha, mime, bytes.len() as i64, Utc::now()).await?;
-    Ok((sha, mime))
-}
-
-pub(crate) fn photo_path(s: &AppState, sha: &str) -> std::path::PathBuf {
-    s.data_dir.join("photos").join(&sha[..2]).join(sha)
 }
 
 #[derive(Serialize, ToSchema)]

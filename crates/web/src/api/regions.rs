@@ -1,7 +1,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use domain::RegionCode;
 use domain::access::Action;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -10,6 +9,7 @@ use super::{Page, PageQuery};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody};
+use crate::ops::regions::parse_code;
 
 #[derive(Serialize, ToSchema)]
 pub struct RegionOut {
@@ -38,10 +38,6 @@ impl From<db::regions::RegionSummary> for RegionOut {
             compound_count: s.compound_count,
         }
     }
-}
-
-pub(crate) fn parse_code(s: &str) -> Result<RegionCode, AppError> {
-    RegionCode::parse(s).map_err(|e| AppError::bad_request(format!("region code: {}", e.reason)))
 }
 
 /// Top-level regions the caller may see (provinces, or the caller's own scope).

@@ -4,17 +4,17 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use chrono::NaiveDate;
-use domain::RegionCode;
-use domain::access::Action;
-use domain::{Paging, RegionPath};
+use domain::Paging;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::Page;
-use super::regions::parse_code;
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{ApiPath, ApiQuery, AppError, ErrorBody};
+use crate::ops::import::{load_workbook, may_import, read_upload};
+pub use crate::ops::structure::PersonOut;
+use crate::ops::structure::{cross_paths, person_out, visible_org, visible_person, within};
 
 #[derive(Serialize, ToSchema)]
 pub struct OrgOut {
@@ -116,21 +116,6 @@ pub struct OrgQuery {
     pub per_page: Option<u64>,
 }
 
-pub(crate) async fn within(
-    s: &AppState,
-    viewer: &Viewer,
-    region: Option<&str>,
-) -> Result<Option<RegionPath>, AppError> {
-    match region.map(str::trim).filter(|r| !r.is_empty()) {
-        Some(r) => {
-            let code: RegionCode = parse_code(r)?;
-            viewer.check_region(Action::Read, &code)?;
-            Ok(Some(db::regions::require(&s.db, &code).await?.region_path()))
-        }
-        None => Ok(None),
-    }
-}
-
 /// Organisations of every kind in scope, filtered.
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "structure", params(OrgQuery),
     responses((status = 200, body = Page<OrgOut>), (status = 404, body = ErrorBody)))]
@@ -148,14 +133,6 @@ pub async fn list_orgs(
     Ok(Json(Page { items: rows.into_iter().map(Into::into).collect(), page: p.page, per_page: p.per_page, total }))
 }
 
-/// An organisation the viewer may see, or 404.
-pub(crate) async fn visible_org(s: &AppState, viewer: &Viewer, id: i64) -> Result<db::structure::Org, AppError> {
-    if !db::structure::org_visible(&s.db, &viewer.org_filter(), id).await? {
-        return Err(AppError::not_found());
-    }
-    Ok(db::structure::org(&s.db, id).await?)
-}
-
 /// One organisation with its posts.
 #[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "structure", params(("id" = i64, Path)),
     responses((status = 200, body = OrgDetail), (status = 404, body = ErrorBody)))]
@@ -167,35 +144,6 @@ pub async fn get_org(
     let org = visible_org(&s, &viewer, id).await?;
     let posts = db::structure::posts_of_org(&s.db, id).await?.into_iter().map(Into::into).collect();
     Ok(Json(OrgDetail { org: org.into(), posts }))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PersonOut {
-    pub id: i64,
-    pub name: String,
-    /// Masked (138****1234) unless the caller's role needs it in this region.
-    pub phone: String,
-    pub is_party_member: bool,
-    pub is_public_servant: bool,
-    pub employer: String,
-    pub region_code: String,
-    pub region_name: String,
-    /// Posts currently held.
-    pub posts: i64,
-}
-
-pub(crate) fn person_out(viewer: &Viewer, p: db::structure::Person) -> PersonOut {
-    PersonOut {
-        phone: viewer.phone(&p.phone, &p.region_path),
-        id: p.id,
-        name: p.name,
-        is_party_member: p.is_party_member,
-        is_public_servant: p.is_public_servant,
-        employer: p.employer,
-        region_code: p.region_code,
-        region_name: p.region_name,
-        posts: p.posts,
-    }
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -226,15 +174,6 @@ pub async fn list_people(
         per_page: p.per_page,
         total,
     }))
-}
-
-pub(crate) async fn visible_person(s: &AppState, viewer: &Viewer, id: i64) -> Result<db::structure::Person, AppError> {
-    let p = db::structure::person(&s.db, id).await?;
-    if db::structure::person_visible(&s.db, &viewer.people_filter(), id).await? {
-        Ok(p)
-    } else {
-        Err(AppError::not_found())
-    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -304,17 +243,6 @@ pub async fn cross(
         })
         .collect();
     Ok(Json(Page { items, page: p.page, per_page: p.per_page, total }))
-}
-
-pub(crate) async fn cross_paths(
-    s: &AppState,
-    viewer: &Viewer,
-    region: Option<&str>,
-) -> Result<Option<Vec<RegionPath>>, AppError> {
-    Ok(match within(s, viewer, region).await? {
-        Some(p) => Some(vec![p]),
-        None => viewer.people_paths(),
-    })
 }
 
 #[derive(Serialize, ToSchema)]
@@ -389,80 +317,4 @@ pub async fn registry_rows(
     let wb = import::Workbook { sheets: vec![import::RawSheet::new(spec.name, &header, cells)] };
     let report = load_workbook(&s, &viewer, &wb, |_, _, _| {}).await?;
     Ok(Json(ImportReport { sheets: serde_json::to_value(&report.sheets).unwrap_or_default() }))
-}
-
-/// Only those who may write the registry may send a workbook: checked before
-/// a byte of it is read.
-pub(crate) fn may_import(viewer: &Viewer) -> Result<(), AppError> {
-    if viewer.may(Action::WriteRegistry) { Ok(()) } else { Err(AppError::forbidden()) }
-}
-
-/// Read an uploaded workbook within the web's bounds (`import::Limits::WEB`),
-/// on the blocking pool: decompressing and parsing must not stall the
-/// workers that answer everyone else.
-/// At most two are read at once over all users: reading cannot be cut off
-/// once it has started (a request that times out leaves it running).
-pub(crate) async fn read_upload(bytes: Bytes) -> Result<import::Workbook, AppError> {
-    static READERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(crate::jobs::MAX_RUNNING);
-    let permit = READERS.try_acquire().map_err(|_| {
-        AppError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "busy",
-            "other workbooks are being read; try again in a minute",
-        )
-    })?;
-    let read = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        import::read_xlsx_within(&bytes, import::Limits::WEB)
-    });
-    read.await
-        .map_err(|e| AppError::internal(e.to_string()))?
-        .map_err(|e| AppError::invalid(vec![domain::Invalid::new("file", e.en).zh(e.zh)]))
-}
-
-/// Where the viewer may write the registry: their region grants that allow it.
-pub(crate) fn reach_of(viewer: &Viewer) -> import::Reach {
-    let mut roots = Vec::new();
-    for g in viewer.grants.iter().filter(|g| g.role.may(Action::WriteRegistry)) {
-        match &g.scope {
-            domain::access::Scope::All => return import::Reach::All,
-            domain::access::Scope::Region(c) => roots.push(c.path()),
-            _ => {}
-        }
-    }
-    import::Reach::Within(roots)
-}
-
-/// Check and write a workbook within the viewer's write scope; commit only if
-/// every row is good. Shared by the API and the upload page's background job.
-pub(crate) async fn load_workbook(
-    s: &AppState,
-    viewer: &Viewer,
-    wb: &import::Workbook,
-    progress: impl FnMut(&str, usize, usize),
-) -> Result<import::Report, AppError> {
-    may_import(viewer)?;
-    let reach = reach_of(viewer);
-    let tx = s.db.begin_write().await.map_err(|e| AppError::internal(e.to_string()))?;
-    match import::load(&*tx, &viewer.actor(), wb, &reach, progress).await {
-        Ok(r) => {
-            tx.commit().await.map_err(|e| AppError::internal(e.to_string()))?;
-            Ok(r)
-        }
-        Err(rejected) => {
-            drop(tx);
-            let mut e = AppError::invalid(vec![]);
-            e.message = format!("{} error(s); nothing was imported", rejected.0.len());
-            e.fields = rejected
-                .0
-                .into_iter()
-                .map(|r| crate::error::FieldError {
-                    field: format!("{}!{}:{}", r.sheet, r.row, r.column),
-                    reason: format!("{} / {}", r.en, r.zh),
-                    reason_zh: Some(r.zh),
-                })
-                .collect();
-            Err(e)
-        }
-    }
 }

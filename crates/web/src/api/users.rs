@@ -5,61 +5,14 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use domain::access::{Grant, Role, Scope};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::Page;
 use crate::AppState;
-use crate::auth::{self, Viewer};
+use crate::auth::Viewer;
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody};
-
-pub(crate) fn admin_only(viewer: &Viewer) -> Result<(), AppError> {
-    if viewer.is_admin() { Ok(()) } else { Err(AppError::forbidden()) }
-}
-
-/// A role and scope as typed, checked against the role rules and against
-/// what exists (a region, a company, a compound, a unit).
-pub(crate) async fn grant_of(s: &AppState, role: &str, scope: &str) -> Result<Grant, AppError> {
-    let g = Grant::new(Role::parse(role)?, Scope::parse(scope)?)?;
-    let exists = match &g.scope {
-        Scope::All => true,
-        Scope::Region(c) => db::regions::require(&s.db, c).await.is_ok(),
-        Scope::Company(id) => db::structure::org(&s.db, *id).await.is_ok_and(|o| o.kind == "company"),
-        Scope::Compound(id) => db::compounds::get(&s.db, *id).await.is_ok(),
-        Scope::Unit(id) => db::accounts::unit_compound(&s.db, *id).await?.is_some(),
-    };
-    if !exists {
-        let text = g.scope.to_text();
-        return Err(domain::Invalid::new("scope", format!("{text} does not exist"))
-            .zh(format!("范围 {text} 不存在"))
-            .into());
-    }
-    Ok(g)
-}
-
-/// Create an account with its first role; returns its id and the generated password.
-pub(crate) async fn create_account(
-    s: &AppState,
-    viewer: &Viewer,
-    login: &str,
-    display_name: &str,
-    role: &str,
-    scope: &str,
-) -> Result<(i64, String), AppError> {
-    admin_only(viewer)?;
-    let name = display_name.trim();
-    if name.is_empty() || name.chars().count() > 64 {
-        return Err(domain::Invalid::new("display_name", "give a name of 1–64 characters")
-            .zh("请填写 1–64 个字的姓名")
-            .into());
-    }
-    let grant = grant_of(s, role, scope).await?;
-    let password = auth::generate_password(login);
-    let hash = auth::hash_password(&password).await;
-    let id = db::accounts::create_user(&s.db, &viewer.actor(), login, name, &hash, &[grant]).await?;
-    Ok((id, password))
-}
+use crate::ops::users::{admin_only, create_account, disable};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -147,10 +100,7 @@ pub async fn add_grant(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<GrantIn>,
 ) -> Result<StatusCode, AppError> {
-    admin_only(&viewer)?;
-    db::accounts::user(&s.db, id).await?.ok_or_else(AppError::not_found)?;
-    let g = grant_of(&s, &b.role, &b.scope).await?;
-    db::accounts::add_grant(&s.db, &viewer.actor(), id, &g).await?;
+    crate::ops::users::add_grant(&s, &viewer, id, &b.role, &b.scope).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -172,15 +122,4 @@ pub async fn set_disabled(
 ) -> Result<StatusCode, AppError> {
     disable(&s, &viewer, id, b.disabled).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Returns how many API tokens disabling revoked.
-pub(crate) async fn disable(s: &AppState, viewer: &Viewer, id: i64, disabled: bool) -> Result<u64, AppError> {
-    admin_only(viewer)?;
-    if disabled && id == viewer.user_id {
-        return Err(domain::Invalid::new("user", "you cannot disable your own account")
-            .zh("不能停用自己的账号")
-            .into());
-    }
-    Ok(db::accounts::set_disabled(&s.db, &viewer.actor(), id, disabled).await?)
 }

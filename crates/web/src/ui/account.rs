@@ -6,7 +6,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use db::accounts::Token;
@@ -14,11 +14,13 @@ use db::audit::AuditRow;
 use domain::Paging;
 use serde::Deserialize;
 
-use super::{Me, OrPage, UiError, render, safe_next};
+use super::{Me, OrPage, Page, UiError, render};
 use crate::AppState;
 use crate::auth::{self, SESSION_COOKIE, Viewer};
 use crate::error::AppError;
 use crate::i18n::Tr;
+use crate::links::safe_next;
+use crate::ops::users::may_issue_tokens;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -47,7 +49,7 @@ struct NextParam {
     next: Option<String>,
 }
 
-async fn login_form(t: Tr, Query(p): Query<NextParam>) -> Html<String> {
+async fn login_form(t: Tr, Query(p): Query<NextParam>) -> Page {
     render(&LoginPage { t, me: None, login: String::new(), next: safe_next(p.next.as_deref()), error: String::new() })
 }
 
@@ -105,7 +107,7 @@ async fn login_submit(
     let login = f.login.trim().to_owned();
     let next = safe_next(f.next.as_deref());
     let page = |status: StatusCode, error: String| {
-        (status, render(&LoginPage { t, me: None, login: login.clone(), next: next.clone(), error })).into_response()
+        render(&LoginPage { t, me: None, login: login.clone(), next: next.clone(), error }).status(status)
     };
     // Counted before the password is looked at: concurrent tries cannot
     // all pass a check made before any of them failed.
@@ -210,7 +212,7 @@ async fn account_with(
     t: Tr,
     new_token: Option<(String, chrono::DateTime<Utc>)>,
     notice: String,
-) -> Result<Html<String>, UiError> {
+) -> Result<Page, UiError> {
     let now = Utc::now();
     let tokens = db::accounts::tokens(&s.db, viewer.user_id)
         .await
@@ -268,7 +270,7 @@ async fn password_change(
     t: Tr,
     headers: HeaderMap,
     Form(f): Form<PasswordForm>,
-) -> Result<Html<String>, UiError> {
+) -> Result<Page, UiError> {
     let user = db::accounts::user(&s.db, viewer.user_id).await.page(t)?.ok_or_else(AppError::not_found).page(t)?;
     if !auth::verify_password(&f.current, &user.password_hash).await {
         return Err(domain::Invalid::new("password", "the current password is wrong").zh("当前密码不正确")).page(t);
@@ -301,7 +303,7 @@ async fn password_change(
     account_with(&s, &viewer, t, None, notice).await
 }
 
-async fn account_page(State(s): State<AppState>, viewer: Viewer, t: Tr) -> Result<Html<String>, UiError> {
+async fn account_page(State(s): State<AppState>, viewer: Viewer, t: Tr) -> Result<Page, UiError> {
     account_with(&s, &viewer, t, None, String::new()).await
 }
 
@@ -322,26 +324,12 @@ pub(crate) fn days_field(days: Option<&str>) -> Result<Option<i64>, domain::Inva
     }
 }
 
-/// Issuing a token needs a signed-in session: a token cannot make another
-/// token (which would outlive it and its expiry).
-pub(crate) fn may_issue_tokens(viewer: &Viewer) -> Result<(), AppError> {
-    if viewer.via_session {
-        Ok(())
-    } else {
-        Err(AppError::new(
-            StatusCode::FORBIDDEN,
-            "session_required",
-            "API tokens are issued only to a signed-in session, not to another token",
-        ))
-    }
-}
-
 async fn token_create(
     State(s): State<AppState>,
     viewer: Viewer,
     t: Tr,
     Form(f): Form<TokenForm>,
-) -> Result<Html<String>, UiError> {
+) -> Result<Page, UiError> {
     may_issue_tokens(&viewer).page(t)?;
     let days = days_field(f.days.as_deref()).page(t)?;
     let secret = auth::new_secret("gz_");
@@ -390,7 +378,7 @@ async fn audit_page(
     viewer: Viewer,
     t: Tr,
     Query(p): Query<PageParam>,
-) -> Result<Html<String>, UiError> {
+) -> Result<Page, UiError> {
     let paths = viewer.audit_paths().map_err(|e: AppError| UiError(e, t))?;
     let paging = Paging::new(p.page, Some(50));
     let (rows, total) = db::audit::list(&s.db, paths.as_deref(), paging).await.page(t)?;

@@ -3,17 +3,17 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono::NaiveDate;
 use domain::access::Action;
 use serde::Deserialize;
 
-use super::{Me, OrPage, UiError, render};
+use super::{Me, OrPage, Page, UiError, render};
 use crate::AppState;
-use crate::api::kpi::{KpiSetOut, children_sets, set_out};
 use crate::auth::Viewer;
 use crate::i18n::Tr;
+use crate::ops::kpi::{KpiSetOut, children_sets, set_out, targets};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -98,7 +98,7 @@ async fn dashboard(
     Query(p): Query<Params>,
 ) -> Result<Response, UiError> {
     let code = match p.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-        Some(r) => crate::api::regions::parse_code(r).page(t)?,
+        Some(r) => crate::ops::regions::parse_code(r).page(t)?,
         None => {
             let first = match viewer.region_roots() {
                 Some(codes) => codes.into_iter().next(),
@@ -121,14 +121,14 @@ async fn dashboard(
                     .zh(format!("“{d}”不是日期（格式 YYYY-MM-DD）"))
             })
             .page(t)?,
-        None => crate::api::compounds::today(),
+        None => domain::clock::today(),
     };
     let r = db::regions::require(&s.db, &code).await.page(t)?;
     let set = db::kpi::kpis(&s.db, &r.region_path(), as_of).await.page(t)?;
     let mut children = children_sets(&s, &code, as_of).await.page(t)?;
     // Ranked by professional coverage, best first; regions without compounds last.
     children.sort_by_key(|c| std::cmp::Reverse(c.kpis[0].permille.unwrap_or(-1)));
-    let here = set_out(&r.code, &r.name, as_of, &set, &crate::api::kpi::targets(&s).await.page(t)?);
+    let here = set_out(&r.code, &r.name, as_of, &set, &targets(&s).await.page(t)?);
     // The month's hotline rates.
     let (from, to) = report::Month::of(as_of).utc_range();
     let pr = db::problems::rates(&s.db, Some(&r.region_path()), None, from, to).await.page(t)?;
@@ -214,7 +214,7 @@ async fn bulletin_file(
     p: &BulletinParams,
     ext: &str,
 ) -> Result<Response, UiError> {
-    let code = crate::api::regions::parse_code(&p.region).page(t)?;
+    let code = crate::ops::regions::parse_code(&p.region).page(t)?;
     viewer.check_region(Action::Read, &code).page(t)?;
     let month = report::Month::parse(&p.month).page(t)?;
     let b = report::bulletin(&s.db, &code, month).await.page(t)?;
@@ -235,7 +235,7 @@ async fn bulletin_file(
         "attachment; filename=\"bulletin-{}-{}.{ext}\"; filename*=UTF-8''{}",
         b.region_code,
         b.month,
-        super::urlencode(&format!("{}月度调度通报-{}.{ext}", b.region_name, b.month))
+        crate::links::urlencode(&format!("{}月度调度通报-{}.{ext}", b.region_name, b.month))
     );
     Ok((
         [(axum::http::header::CONTENT_TYPE, mime.to_owned()), (axum::http::header::CONTENT_DISPOSITION, disposition)],
@@ -272,8 +272,8 @@ async fn drill(
     viewer: Viewer,
     t: Tr,
     Query(p): Query<DrillParams>,
-) -> Result<Html<String>, UiError> {
-    let code = crate::api::regions::parse_code(&p.region).page(t)?;
+) -> Result<Page, UiError> {
+    let code = crate::ops::regions::parse_code(&p.region).page(t)?;
     viewer.check_region(Action::Read, &code).page(t)?;
     let kpi = domain::kpi::Kpi::parse(&p.kpi).ok_or_else(crate::error::AppError::not_found).page(t)?;
     let as_of: NaiveDate = p
@@ -312,7 +312,7 @@ struct ExplainPage {
     keys: Vec<&'static str>,
 }
 
-async fn explain(viewer: Viewer, t: Tr) -> Html<String> {
+async fn explain(viewer: Viewer, t: Tr) -> Page {
     let keys = domain::kpi::Kpi::ALL.iter().map(|k| k.key()).collect();
     render(&ExplainPage { t, me: Me::of(&viewer), keys })
 }
@@ -335,7 +335,7 @@ fn pct(p: i64) -> String {
     report::pct(Some(p))
 }
 
-async fn plan_page(State(s): State<AppState>, viewer: Viewer, t: Tr) -> Result<Html<String>, UiError> {
+async fn plan_page(State(s): State<AppState>, viewer: Viewer, t: Tr) -> Result<Page, UiError> {
     let (plan, targets) =
         db::plans::current(&s.db).await.page(t)?.ok_or_else(crate::error::AppError::not_found).page(t)?;
     let years: Vec<i32> = (plan.start_year..=plan.end_year).collect();
@@ -387,7 +387,7 @@ async fn plan_set(
         f.year.trim().parse().map_err(|_| domain::Invalid::new("year", "not a year").zh("不是年份")).page(t)?;
     let percent: f64 =
         f.percent.trim().parse().map_err(|_| domain::Invalid::new("percent", "not a number").zh("不是数字")).page(t)?;
-    crate::api::plans::apply(
+    crate::ops::plans::apply(
         &s,
         &viewer,
         &f.kpi,

@@ -7,7 +7,6 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::Datelike;
 use db::compounds::{self as repo, BuildingSummary, Compound, Fact, UnitRow};
 use db::regions::{Region, RegionSummary};
 use domain::access::Action;
@@ -15,15 +14,16 @@ use domain::{Area, CompoundInput, Paging, ServiceModel};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::api::compounds::{
-    AreaIn, BuildingIn, CompoundPatchIn, check_fact, check_patch, filter_for, parse_model, today,
-};
 use crate::auth::Viewer;
 use crate::error::{AppError, FieldError};
 use crate::i18n::{Lang, Tr};
+use crate::links::{safe_next, urlencode};
+use crate::ops::compounds::{
+    self, AreaIn, BuildingIn, CompoundPatchIn, NewCompound, check_fact, check_patch, filter_for,
+};
+use crate::ops::regions::parse_code;
 
 mod account;
-pub(crate) use account::may_issue_tokens;
 mod dashboard;
 mod problems;
 mod structure;
@@ -108,7 +108,7 @@ impl IntoResponse for UiError {
             e.message
         };
         let page = ErrorPage { t, me: None, message: t.get(key), detail };
-        (e.status, render(&page)).into_response()
+        render(&page).status(e.status)
     }
 }
 
@@ -122,14 +122,38 @@ impl<T, E: Into<AppError>> OrPage<T> for Result<T, E> {
     }
 }
 
-fn render(t: &impl Template) -> Html<String> {
-    match t.render() {
-        Ok(s) => Html(s),
-        Err(e) => {
-            tracing::error!(error = %e, "template failed");
-            Html("<!doctype html><title>error</title><p>template error</p>".into())
+/// A rendered page, or the template's failure: that answers 500 and is
+/// logged, whatever status the page would have had.
+pub(crate) struct Page(Result<String, String>);
+
+impl Page {
+    /// The page with another status (a form sent back with its errors).
+    fn status(self, code: StatusCode) -> Response {
+        match self.0 {
+            Ok(_) => (code, self).into_response(),
+            Err(_) => self.into_response(),
         }
     }
+}
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        match self.0 {
+            Ok(s) => Html(s).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "template failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Html("<!doctype html><title>500</title><p>服务器内部错误 · internal error</p>"),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+
+fn render(t: &impl Template) -> Page {
+    Page(t.render().map_err(|e| e.to_string()))
 }
 
 pub async fn not_found(t: Tr) -> Response {
@@ -187,8 +211,8 @@ async fn region_page(
     viewer: Viewer,
     t: Tr,
     Path(code): Path<String>,
-) -> Result<Html<String>, UiError> {
-    let code = crate::api::regions::parse_code(&code).page(t)?;
+) -> Result<Page, UiError> {
+    let code = parse_code(&code).page(t)?;
     viewer.check_region(Action::Read, &code).page(t)?;
     let here = db::regions::summary(&s.db, &code).await.page(t)?;
     let crumbs = db::regions::lineage(&s.db, &code).await.page(t)?;
@@ -244,42 +268,12 @@ impl CompoundsPage {
     }
 }
 
-/// Where to send the browser after sign-in or a language switch: the one
-/// check for every `next`. Only a same-site path passes: it starts with a
-/// single '/' followed by neither '/' nor '\\' (browsers read `//host` and
-/// `/\\host` as another site), holds no control character (browsers drop tab,
-/// CR and LF, turning `/\t/host` into `//host`; CR/LF would also split the
-/// header) and no backslash, and is at most 2,000 bytes. Anything else is
-/// "/". Bytes outside printable ASCII are percent-encoded, so the result is
-/// always a valid `Location`.
-pub(crate) fn safe_next(next: Option<&str>) -> String {
-    let Some(n) = next else { return "/".into() };
-    let mut chars = n.chars();
-    let ok = n.len() <= 2000
-        && chars.next() == Some('/')
-        && chars.next().is_none_or(|c| c != '/' && c != '\\')
-        && !n.chars().any(|c| c.is_control() || c == '\\' || c == '\u{2028}' || c == '\u{2029}');
-    if !ok {
-        return "/".into();
-    }
-    n.bytes().map(|b| if (0x21..0x7f).contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
-}
-
-pub(crate) fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 async fn compound_list(
     State(s): State<AppState>,
     viewer: Viewer,
     t: Tr,
     Query(p): Query<ListParams>,
-) -> Result<Html<String>, UiError> {
+) -> Result<Page, UiError> {
     let f = filter_for(&s, &viewer, p.region.as_deref(), p.q.clone(), false).await.page(t)?;
     let paging = Paging::new(p.page, None);
     let (rows, total) = repo::list(&s.db, &f, paging).await.page(t)?;
@@ -323,14 +317,9 @@ impl CompoundPage {
     }
 }
 
-async fn compound_page(
-    State(s): State<AppState>,
-    viewer: Viewer,
-    t: Tr,
-    Path(id): Path<i64>,
-) -> Result<Html<String>, UiError> {
+async fn compound_page(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): Path<i64>) -> Result<Page, UiError> {
     let c = viewer.compound(&s.db, id, Action::Read).await.page(t)?;
-    let code = crate::api::regions::parse_code(&c.region_code).page(t)?;
+    let code = parse_code(&c.region_code).page(t)?;
     // Breadcrumbs only as far as the viewer may go (a company user sees none).
     let crumbs: Vec<Region> = db::regions::lineage(&s.db, &code)
         .await
@@ -363,7 +352,7 @@ async fn compound_page(
         facts,
         buildings,
         models: &ServiceModel::ALL,
-        today: today().to_string(),
+        today: domain::clock::today().to_string(),
     }))
 }
 
@@ -411,13 +400,13 @@ struct NewParams {
     region: Option<String>,
 }
 
-async fn compound_new(viewer: Viewer, t: Tr, Query(p): Query<NewParams>) -> Result<Html<String>, UiError> {
+async fn compound_new(viewer: Viewer, t: Tr, Query(p): Query<NewParams>) -> Result<Page, UiError> {
     if !viewer.may(Action::WriteRegistry) {
         return Err(UiError(AppError::forbidden(), t));
     }
     let f = CompoundForm {
         region: p.region.unwrap_or_default(),
-        service_model_from: today().to_string(),
+        service_model_from: domain::clock::today().to_string(),
         ..Default::default()
     };
     Ok(render(&CompoundFormPage { t, me: Me::of(&viewer), id: None, f, errors: vec![], models: &ServiceModel::ALL }))
@@ -435,53 +424,33 @@ fn form_errors(t: Tr, me: Option<Me>, id: Option<i64>, f: CompoundForm, e: AppEr
     } else {
         vec![FieldError::new("name", e.message)]
     };
-    (StatusCode::UNPROCESSABLE_ENTITY, render(&CompoundFormPage { t, me, id, f, errors, models: &ServiceModel::ALL }))
-        .into_response()
+    render(&CompoundFormPage { t, me, id, f, errors, models: &ServiceModel::ALL })
+        .status(StatusCode::UNPROCESSABLE_ENTITY)
 }
 
 async fn compound_create(State(s): State<AppState>, viewer: Viewer, t: Tr, Form(f): Form<CompoundForm>) -> Response {
-    let input = CompoundInput {
-        region: f.region.clone(),
-        name: f.name.clone(),
-        address: f.address.clone(),
-        year_built: f.year_built.clone(),
-        is_old: f.is_old.is_some(),
-        households: f.households.clone(),
-        floor_area: f.floor_area.clone(),
+    let n = NewCompound {
+        input: CompoundInput {
+            region: f.region.clone(),
+            name: f.name.clone(),
+            address: f.address.clone(),
+            year_built: f.year_built.clone(),
+            is_old: f.is_old.is_some(),
+            households: f.households.clone(),
+            floor_area: f.floor_area.clone(),
+        },
+        service_model: Some(f.service_model.clone()),
+        service_model_from: f.service_model_from.clone(),
     };
-    let mut errs = Vec::new();
-    let draft = input.parse(today().year()).map_err(|e| errs.extend(e)).ok();
-    let from = match f.service_model_from.trim() {
-        "" => None,
-        d => d
-            .parse()
-            .map_err(|_| {
-                errs.push(
-                    domain::Invalid::new("service_model_from", format!("{d:?} is not a date (YYYY-MM-DD)"))
-                        .zh(format!("“{d}”不是日期（格式 YYYY-MM-DD）")),
-                )
-            })
-            .ok(),
-    };
-    let model = parse_model(Some(&f.service_model), from).map_err(|e| errs.push(e)).ok().flatten();
-    let Some(draft) = draft.filter(|_| errs.is_empty()) else {
-        return form_errors(t, Me::of(&viewer), None, f, AppError::invalid(errs));
-    };
-    if let Err(e) = viewer.check_region(Action::WriteRegistry, &draft.region) {
-        return UiError(e, t).into_response();
-    }
-    match repo::create(&s.db, &viewer.actor(), &draft, model).await {
+    match compounds::create(&s, &viewer, n).await {
         Ok(c) => Redirect::to(&format!("/compounds/{}", c.id)).into_response(),
-        Err(e) => form_errors(t, Me::of(&viewer), None, f, e.into()),
+        // Out of scope is a page of its own; a broken rule or a taken name goes back to the form.
+        Err(e) if matches!(e.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN) => UiError(e, t).into_response(),
+        Err(e) => form_errors(t, Me::of(&viewer), None, f, e),
     }
 }
 
-async fn compound_edit(
-    State(s): State<AppState>,
-    viewer: Viewer,
-    t: Tr,
-    Path(id): Path<i64>,
-) -> Result<Html<String>, UiError> {
+async fn compound_edit(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): Path<i64>) -> Result<Page, UiError> {
     let c = viewer.compound(&s.db, id, Action::WriteRegistry).await.page(t)?;
     let f = CompoundForm {
         region: c.region_code.clone(),
@@ -618,7 +587,7 @@ async fn compound_fact_correct(
 ) -> Result<Redirect, UiError> {
     viewer.compound(&s.db, id, Action::WriteRegistry).await.page(t)?;
     let date = form_date("valid_from", &f.valid_from).page(t)?;
-    crate::api::compounds::correct(&s, &viewer, id, fact_id, date, None, None).await.page(t)?;
+    compounds::correct(&s, &viewer, id, fact_id, date, None, None).await.page(t)?;
     Ok(Redirect::to(&format!("/compounds/{id}")))
 }
 
@@ -666,12 +635,7 @@ struct BuildingPage {
     units: Vec<UnitRow>,
 }
 
-async fn building_page(
-    State(s): State<AppState>,
-    viewer: Viewer,
-    t: Tr,
-    Path(id): Path<i64>,
-) -> Result<Html<String>, UiError> {
+async fn building_page(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): Path<i64>) -> Result<Page, UiError> {
     let b = viewer.building(&s.db, id, Action::Read).await.page(t)?;
     let c = repo::get(&s.db, b.compound_id).await.page(t)?;
     let units = repo::units(&s.db, id).await.page(t)?;
@@ -706,4 +670,18 @@ async fn set_lang(Path(lang): Path<String>, Query(p): Query<LangParams>, headers
 /// Helpers the templates call.
 fn area(centi: &i64) -> String {
     Area::from_centi(*centi).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_template_that_fails_answers_500_whatever_the_page_status() {
+        let failed = || Page(Err("boom".into()));
+        assert_eq!(failed().into_response().status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(failed().status(StatusCode::UNPROCESSABLE_ENTITY).status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let fine = Page(Ok("<p>ok</p>".into()));
+        assert_eq!(fine.status(StatusCode::UNPROCESSABLE_ENTITY).status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
 }

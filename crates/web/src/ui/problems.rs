@@ -6,19 +6,18 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::header;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::Utc;
 use db::problems::{Event, Problem};
 use domain::problem::Category;
 use serde::Deserialize;
 
-use super::{Me, OrPage, UiError, render};
+use super::{Me, OrPage, Page, UiError, render};
 use crate::AppState;
-use crate::api::problems::{act, load, offered, rate_as};
 use crate::auth::Viewer;
 use crate::error::AppError;
 use crate::i18n::Tr;
+use crate::ops::problems::{self as ops, CategoryIn, ReportIn, act, load, offered, photo_path, rate_as, save_category};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -65,7 +64,7 @@ async fn inbox(
     viewer: Viewer,
     t: Tr,
     Query(p): Query<InboxParams>,
-) -> Result<Html<String>, UiError> {
+) -> Result<Page, UiError> {
     let all = p.all.is_some();
     let filter = if all { Default::default() } else { db::problems::ListFilter::open() };
     let (rows, total) =
@@ -100,21 +99,16 @@ async fn report(State(s): State<AppState>, viewer: Viewer, t: Tr, mut form: Mult
             _ => {}
         }
     }
-    let compound =
+    let compound_id =
         compound.ok_or_else(|| domain::Invalid::new("compound_id", "choose the compound").zh("请选择小区")).page(t)?;
-    let compound = crate::api::problems::report_compound(&s, &viewer, compound).await.page(t)?;
-    let category = s.categories.offered(&s.db, &category).await.page(t)?;
-    // Check the photo before anything is written.
-    if !photo.is_empty() {
-        domain::problem::photo_type(&photo).page(t)?;
-    }
-    let report =
-        db::problems::NewReport::new(&viewer.actor(), &compound, &category, &description, &location, Utc::now())
-            .page(t)?;
-    let p = s.intake.report(report).await.page(t)?.problem;
-    if !photo.is_empty() {
-        crate::api::problems::store_photo(&s, &viewer, p.id, &photo).await.page(t)?;
-    }
+    let r = ReportIn {
+        compound_id,
+        category: &category,
+        description: &description,
+        location: &location,
+        photo: (!photo.is_empty()).then_some(photo.as_slice()),
+    };
+    let p = ops::report(&s, &viewer, r).await.page(t)?.problem;
     Ok(Redirect::to(&format!("/problems/{}", p.id)))
 }
 
@@ -128,10 +122,8 @@ async fn photo(
     load(&s, &viewer, id).await.page(t)?;
     let photos = db::problems::photos(&s.db, id).await.page(t)?;
     let p = photos.into_iter().find(|p| p.sha256 == sha).ok_or_else(AppError::not_found).page(t)?;
-    let bytes = tokio::fs::read(crate::api::problems::photo_path(&s, &p.sha256))
-        .await
-        .map_err(|e| AppError::internal(e.to_string()))
-        .page(t)?;
+    let bytes =
+        tokio::fs::read(photo_path(&s, &p.sha256)).await.map_err(|e| AppError::internal(e.to_string())).page(t)?;
     Ok(([(header::CONTENT_TYPE, p.mime), (header::CACHE_CONTROL, "private, max-age=86400".to_owned())], bytes)
         .into_response())
 }
@@ -167,12 +159,7 @@ struct DetailPage {
     category: String,
 }
 
-async fn detail(
-    State(s): State<AppState>,
-    viewer: Viewer,
-    t: Tr,
-    Path(id): Path<i64>,
-) -> Result<Html<String>, UiError> {
+async fn detail(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): Path<i64>) -> Result<Page, UiError> {
     let p = load(&s, &viewer, id).await.page(t)?;
     let events = db::problems::events(&s.db, id).await.page(t)?;
     let steps: Vec<&'static str> =
@@ -248,7 +235,7 @@ async fn categories_page(
     viewer: Viewer,
     t: Tr,
     Query(q): Query<CategoriesParams>,
-) -> Result<Html<String>, UiError> {
+) -> Result<Page, UiError> {
     let categories = s.categories.all(&s.db).await.page(t)?;
     let editing = q.edit.and_then(|code| categories.iter().find(|c| c.code == code).cloned()).unwrap_or(Category {
         code: String::new(),
@@ -284,13 +271,13 @@ async fn category_save(
                 .zh(format!("“{v}”不是整数小时"))
         })
     };
-    let b = crate::api::problems::CategoryIn {
+    let b = CategoryIn {
         name_zh: f.name_zh,
         name_en: f.name_en,
         accept_hours: hours("accept_hours", &f.accept_hours).page(t)?,
         resolve_hours: hours("resolve_hours", &f.resolve_hours).page(t)?,
         active: f.active.is_some(),
     };
-    crate::api::problems::save_category(&s, &viewer, &f.code, &b).await.page(t)?;
+    save_category(&s, &viewer, &f.code, &b).await.page(t)?;
     Ok(Redirect::to("/problems/categories"))
 }

@@ -4,21 +4,21 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use db::structure::{CrossAppointment, Org, PostRow};
 use domain::Paging;
 use serde::Deserialize;
 
-use super::{Me, OrPage, UiError, render, urlencode};
+use super::{Me, OrPage, Page, UiError, render};
 use crate::AppState;
-use crate::api::structure::{
-    PersonOut, cross_paths, load_workbook, may_import, person_out, read_upload, visible_org, visible_person, within,
-};
 use crate::auth::Viewer;
 use crate::error::{AppError, FieldError};
 use crate::i18n::Tr;
 use crate::jobs::Outcome;
+use crate::links::urlencode;
+use crate::ops::import::{load_workbook, may_import, read_upload};
+use crate::ops::structure::{PersonOut, cross_paths, person_out, visible_org, visible_person, within};
 
 /// Uploaded workbooks may be larger than forms.
 const UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
@@ -84,7 +84,7 @@ async fn orgs_page(
     viewer: Viewer,
     t: Tr,
     Query(p): Query<ListParams>,
-) -> Result<Html<String>, UiError> {
+) -> Result<Page, UiError> {
     let mut f = viewer.org_filter();
     f.kind = p.kind.clone().filter(|k| KINDS.contains(&k.as_str()));
     f.within = within(&s, &viewer, p.region.as_deref()).await.page(t)?;
@@ -118,12 +118,7 @@ struct OrgDetailPage {
     coverage: Vec<(Option<String>, chrono::NaiveDate, Option<chrono::NaiveDate>)>,
 }
 
-async fn org_page(
-    State(s): State<AppState>,
-    viewer: Viewer,
-    t: Tr,
-    Path(id): Path<i64>,
-) -> Result<Html<String>, UiError> {
+async fn org_page(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): Path<i64>) -> Result<Page, UiError> {
     let o = visible_org(&s, &viewer, id).await.page(t)?;
     let posts = db::structure::posts_of_org(&s.db, id).await.page(t)?;
     let coverage = db::structure::party_coverage_history(&s.db, id).await.page(t)?;
@@ -150,7 +145,7 @@ async fn people_page(
     viewer: Viewer,
     t: Tr,
     Query(p): Query<ListParams>,
-) -> Result<Html<String>, UiError> {
+) -> Result<Page, UiError> {
     let mut f = viewer.people_filter();
     f.within = within(&s, &viewer, p.region.as_deref()).await.page(t)?;
     f.name = p.q.clone();
@@ -179,12 +174,7 @@ struct PersonPage {
     posts: Vec<PostRow>,
 }
 
-async fn person_page(
-    State(s): State<AppState>,
-    viewer: Viewer,
-    t: Tr,
-    Path(id): Path<i64>,
-) -> Result<Html<String>, UiError> {
+async fn person_page(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): Path<i64>) -> Result<Page, UiError> {
     let p = visible_person(&s, &viewer, id).await.page(t)?;
     let posts = db::structure::posts_of_person(&s.db, id).await.page(t)?;
     Ok(render(&PersonPage { t, me: Me::of(&viewer), p: person_out(&viewer, p), posts }))
@@ -204,7 +194,7 @@ async fn cross_page(
     viewer: Viewer,
     t: Tr,
     Query(p): Query<ListParams>,
-) -> Result<Html<String>, UiError> {
+) -> Result<Page, UiError> {
     let paths = cross_paths(&s, &viewer, p.region.as_deref()).await.page(t)?;
     let (rows, total) =
         db::structure::cross_appointments(&s.db, paths.as_deref(), Paging::new(p.page, Some(200))).await.page(t)?;
@@ -229,7 +219,7 @@ impl ImportPage {
     }
 }
 
-async fn import_page(viewer: Viewer, t: Tr) -> Result<Html<String>, UiError> {
+async fn import_page(viewer: Viewer, t: Tr) -> Result<Page, UiError> {
     if !viewer.may(domain::access::Action::WriteRegistry) {
         return Err(UiError(AppError::forbidden(), t));
     }
@@ -303,7 +293,7 @@ async fn import_job(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): 
                 _ => message,
             };
             let page = ImportPage { errors: fields, message, ..ImportPage::blank(t, me) };
-            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+            render(&page).status(StatusCode::UNPROCESSABLE_ENTITY)
         }
     }
 }

@@ -5,19 +5,19 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
-use axum::response::{Html, Redirect};
+use axum::response::Redirect;
 use axum::routing::{get, post};
 use db::accounts::{GrantRow, UserSummary};
 use domain::Paging;
 use domain::access::Role;
 use serde::Deserialize;
 
-use super::{Me, OrPage, UiError, render};
+use super::{Me, OrPage, Page, UiError, render};
 use crate::AppState;
-use crate::api::users::{admin_only, create_account, grant_of};
 use crate::auth::{self, Viewer};
 use crate::error::AppError;
 use crate::i18n::Tr;
+use crate::ops::users::{self, admin_only, create_account};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -46,12 +46,7 @@ struct ListParams {
     page: Option<u64>,
 }
 
-async fn list(
-    State(s): State<AppState>,
-    viewer: Viewer,
-    t: Tr,
-    Query(p): Query<ListParams>,
-) -> Result<Html<String>, UiError> {
+async fn list(State(s): State<AppState>, viewer: Viewer, t: Tr, Query(p): Query<ListParams>) -> Result<Page, UiError> {
     admin_only(&viewer).page(t)?;
     let (users, total) = db::accounts::users(&s.db, p.q.as_deref(), Paging::new(p.page, Some(100))).await.page(t)?;
     Ok(render(&ListPage { t, me: Me::of(&viewer), users, total, q: p.q.unwrap_or_default(), roles: &Role::ALL }))
@@ -66,12 +61,7 @@ struct CreateForm {
 }
 
 /// Create an account; its page shows the generated password once.
-async fn create(
-    State(s): State<AppState>,
-    viewer: Viewer,
-    t: Tr,
-    Form(f): Form<CreateForm>,
-) -> Result<Html<String>, UiError> {
+async fn create(State(s): State<AppState>, viewer: Viewer, t: Tr, Form(f): Form<CreateForm>) -> Result<Page, UiError> {
     let (id, password) = create_account(&s, &viewer, &f.login, &f.display_name, &f.role, &f.scope).await.page(t)?;
     detail_view(&s, &viewer, t, id, password, String::new()).await
 }
@@ -103,7 +93,7 @@ async fn detail(
     t: Tr,
     Path(id): Path<i64>,
     Query(p): Query<DetailParams>,
-) -> Result<Html<String>, UiError> {
+) -> Result<Page, UiError> {
     let notice = p.revoked.map(|n| t.get("users.tokens_revoked").replace("{n}", &n.to_string())).unwrap_or_default();
     detail_view(&s, &viewer, t, id, String::new(), notice).await
 }
@@ -115,7 +105,7 @@ async fn detail_view(
     id: i64,
     password: String,
     notice: String,
-) -> Result<Html<String>, UiError> {
+) -> Result<Page, UiError> {
     admin_only(viewer).page(t)?;
     let user = db::accounts::user(&s.db, id).await.page(t)?.ok_or_else(AppError::not_found).page(t)?;
     let grants = db::accounts::grant_rows(&s.db, id).await.page(t)?;
@@ -144,10 +134,7 @@ async fn grant_add(
     Path(id): Path<i64>,
     Form(f): Form<GrantForm>,
 ) -> Result<Redirect, UiError> {
-    admin_only(&viewer).page(t)?;
-    db::accounts::user(&s.db, id).await.page(t)?.ok_or_else(AppError::not_found).page(t)?;
-    let g = grant_of(&s, &f.role, &f.scope).await.page(t)?;
-    db::accounts::add_grant(&s.db, &viewer.actor(), id, &g).await.page(t)?;
+    users::add_grant(&s, &viewer, id, &f.role, &f.scope).await.page(t)?;
     Ok(Redirect::to(&format!("/users/{id}")))
 }
 
@@ -177,7 +164,7 @@ async fn disabled(
     Form(f): Form<DisabledForm>,
 ) -> Result<Redirect, UiError> {
     let disable = f.disabled == "1";
-    let revoked = crate::api::users::disable(&s, &viewer, id, disable).await.page(t)?;
+    let revoked = users::disable(&s, &viewer, id, disable).await.page(t)?;
     // Say what disabling did to the account's tokens.
     Ok(Redirect::to(&if disable { format!("/users/{id}?revoked={revoked}") } else { format!("/users/{id}") }))
 }
@@ -190,7 +177,7 @@ async fn reset_password(
     viewer: Viewer,
     t: Tr,
     Path(id): Path<i64>,
-) -> Result<Html<String>, UiError> {
+) -> Result<Page, UiError> {
     admin_only(&viewer).page(t)?;
     let user = db::accounts::user(&s.db, id).await.page(t)?.ok_or_else(AppError::not_found).page(t)?;
     let password = auth::generate_password(&user.login);

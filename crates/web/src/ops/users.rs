@@ -1,0 +1,90 @@
+//! Accounts: who may manage them, creating one with its first role, roles,
+//! disabling, and who may issue API tokens. The web and the command line
+//! use the same checks.
+
+use axum::http::StatusCode;
+use domain::access::{Grant, Role, Scope};
+
+use crate::AppState;
+use crate::auth::{self, Viewer};
+use crate::error::AppError;
+
+pub fn admin_only(viewer: &Viewer) -> Result<(), AppError> {
+    if viewer.is_admin() { Ok(()) } else { Err(AppError::forbidden()) }
+}
+
+/// A role and scope as typed, checked against the role rules and against
+/// what exists (a region, a company, a compound, a unit).
+pub async fn grant_of(db: &db::Db, role: &str, scope: &str) -> Result<Grant, AppError> {
+    let g = Grant::new(Role::parse(role)?, Scope::parse(scope)?)?;
+    let exists = match &g.scope {
+        Scope::All => true,
+        Scope::Region(c) => db::regions::require(db, c).await.is_ok(),
+        Scope::Company(id) => db::structure::org(db, *id).await.is_ok_and(|o| o.kind == "company"),
+        Scope::Compound(id) => db::compounds::get(db, *id).await.is_ok(),
+        Scope::Unit(id) => db::accounts::unit_compound(db, *id).await?.is_some(),
+    };
+    if !exists {
+        let text = g.scope.to_text();
+        return Err(domain::Invalid::new("scope", format!("{text} does not exist"))
+            .zh(format!("范围 {text} 不存在"))
+            .into());
+    }
+    Ok(g)
+}
+
+/// Create an account with its first role; returns its id and the generated password.
+pub async fn create_account(
+    s: &AppState,
+    viewer: &Viewer,
+    login: &str,
+    display_name: &str,
+    role: &str,
+    scope: &str,
+) -> Result<(i64, String), AppError> {
+    admin_only(viewer)?;
+    let name = display_name.trim();
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(domain::Invalid::new("display_name", "give a name of 1–64 characters")
+            .zh("请填写 1–64 个字的姓名")
+            .into());
+    }
+    let grant = grant_of(&s.db, role, scope).await?;
+    let password = auth::generate_password(login);
+    let hash = auth::hash_password(&password).await;
+    let id = db::accounts::create_user(&s.db, &viewer.actor(), login, name, &hash, &[grant]).await?;
+    Ok((id, password))
+}
+
+/// Give an account another role (administrators).
+pub async fn add_grant(s: &AppState, viewer: &Viewer, user_id: i64, role: &str, scope: &str) -> Result<(), AppError> {
+    admin_only(viewer)?;
+    db::accounts::user(&s.db, user_id).await?.ok_or_else(AppError::not_found)?;
+    let g = grant_of(&s.db, role, scope).await?;
+    Ok(db::accounts::add_grant(&s.db, &viewer.actor(), user_id, &g).await?)
+}
+
+/// Returns how many API tokens disabling revoked.
+pub async fn disable(s: &AppState, viewer: &Viewer, id: i64, disabled: bool) -> Result<u64, AppError> {
+    admin_only(viewer)?;
+    if disabled && id == viewer.user_id {
+        return Err(domain::Invalid::new("user", "you cannot disable your own account")
+            .zh("不能停用自己的账号")
+            .into());
+    }
+    Ok(db::accounts::set_disabled(&s.db, &viewer.actor(), id, disabled).await?)
+}
+
+/// Issuing a token needs a signed-in session: a token cannot make another
+/// token (which would outlive it and its expiry).
+pub fn may_issue_tokens(viewer: &Viewer) -> Result<(), AppError> {
+    if viewer.via_session {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "session_required",
+            "API tokens are issued only to a signed-in session, not to another token",
+        ))
+    }
+}
