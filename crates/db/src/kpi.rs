@@ -23,6 +23,28 @@ fn on(alias: &str) -> String {
 const COVERAGE: &str = "(SELECT pf.value FROM org_fact pf WHERE pf.org_id = o.id AND pf.kind = 'party_coverage' \
                         AND pf.valid_from <= $3 AND (pf.valid_to IS NULL OR pf.valid_to > $3))";
 
+/// The service models that count as professional service, as an SQL list
+/// (`'professional', 'party_led', …`) made from the domain's own rule.
+fn professional_models() -> String {
+    sql_list(domain::ServiceModel::ALL.iter().filter(|m| m.is_professional()).map(|m| m.as_str()))
+}
+
+/// The party coverages that are a party organisation set up in the company.
+fn organisational_coverages() -> String {
+    sql_list(domain::org::PartyCoverage::ALL.iter().filter(|c| c.is_organisational()).map(|c| c.as_str()))
+}
+
+/// Quoted SQL literals of the domain's own enum spellings (lower-case ASCII, never user input).
+fn sql_list<'a>(values: impl Iterator<Item = &'a str>) -> String {
+    values
+        .map(|v| {
+            debug_assert!(v.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+            format!("'{v}'")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 const POST_ON: &str = "x.start_date <= $3 AND (x.end_date IS NULL OR x.end_date > $3)";
 
 /// The compound-level counts of one date: C and how many are professionally
@@ -57,7 +79,7 @@ pub async fn base_counts(db: &Db, within: &RegionPath, date: NaiveDate) -> Resul
             "SELECT COUNT(*) AS n, {} AS prof, {} AS covered, {} AS committee, {} AS branch \
              FROM compound c LEFT JOIN compound_fact sm ON sm.compound_id = c.id AND sm.kind = 'service_model' AND {} \
              WHERE {BASE}",
-            sum("sm.value IN ('professional', 'party_led', 'cooperative', 'soe_backstop')"),
+            sum(&format!("sm.value IN ({})", professional_models())),
             sum("sm.value IS NOT NULL AND sm.value <> 'none'"),
             sum(&has("owners_committee")),
             sum(&has("party_branch")),
@@ -96,7 +118,7 @@ pub async fn kpis(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<KpiSe
         c,
         &format!(
             "SELECT COUNT(*) AS a, {} AS b, {} AS i FROM organisation o WHERE o.id IN ({})",
-            sum(&format!("{COVERAGE} IN ('own_branch', 'joint_branch')")),
+            sum(&format!("{COVERAGE} IN ({})", organisational_coverages())),
             sum(&format!("{COVERAGE} = 'instructor_only'")),
             serving("company")
         ),
@@ -210,8 +232,9 @@ pub async fn failing(
     let cond = match kpi {
         Kpi::ProfessionalCoverage => format!(
             "NOT EXISTS (SELECT 1 FROM compound_fact x WHERE x.compound_id = c.id AND x.kind = 'service_model' AND {} \
-             AND x.value IN ('professional', 'party_led', 'cooperative', 'soe_backstop'))",
-            on("x")
+             AND x.value IN ({}))",
+            on("x"),
+            professional_models()
         ),
         Kpi::FullCoverage => format!(
             "NOT EXISTS (SELECT 1 FROM compound_fact x WHERE x.compound_id = c.id AND x.kind = 'service_model' AND {} \
@@ -224,8 +247,9 @@ pub async fn failing(
             let select =
                 "SELECT o.id, o.name, r.name AS place FROM organisation o JOIN region r ON r.code = o.region_code";
             let filter = format!(
-                " WHERE COALESCE({COVERAGE}, 'none') NOT IN ('own_branch', 'joint_branch') AND o.id IN (SELECT f.ref_id FROM compound_fact f \
+                " WHERE COALESCE({COVERAGE}, 'none') NOT IN ({}) AND o.id IN (SELECT f.ref_id FROM compound_fact f \
                  JOIN compound c ON c.id = f.compound_id WHERE f.kind = 'company' AND {} AND {BASE})",
+                organisational_coverages(),
                 on("f")
             );
             return Ok(Some(
@@ -257,4 +281,13 @@ pub struct Failing {
     pub id: i64,
     pub name: String,
     pub place: String,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sql_lists_come_from_the_domain() {
+        assert_eq!(super::professional_models(), "'professional', 'party_led', 'cooperative', 'soe_backstop'");
+        assert_eq!(super::organisational_coverages(), "'own_branch', 'joint_branch'");
+    }
 }

@@ -1,0 +1,397 @@
+//! Organisations of every kind: their natural keys, upserts, dated party coverage, lists within scope.
+
+use super::*;
+
+/// A checked organisation to store. `region_path` is the stored path of `region_code`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewOrg {
+    pub kind: String,
+    pub name: String,
+    pub region_code: String,
+    pub region_path: String,
+    pub compound_id: Option<i64>,
+    pub parent_id: Option<i64>,
+    pub party_level: Option<String>,
+    pub covers_org_id: Option<i64>,
+    pub credit_code: Option<String>,
+    pub party_coverage: Option<String>,
+    /// When a changed party coverage took effect (default: today for a
+    /// change, and "since before records" for a company's first value).
+    pub party_coverage_from: Option<NaiveDate>,
+    pub term_start: Option<NaiveDate>,
+    pub term_end: Option<NaiveDate>,
+    pub status: Option<String>,
+    pub is_pmc: bool,
+    /// When a party organisation was set up (None: since before records).
+    pub established: Option<NaiveDate>,
+}
+
+impl NewOrg {
+    /// An organisation with only its kind, name and place; the rest is set by the caller.
+    pub fn new(kind: &str, name: &str, region_code: &str, region_path: &str) -> NewOrg {
+        NewOrg {
+            kind: kind.into(),
+            name: name.into(),
+            region_code: region_code.into(),
+            region_path: region_path.into(),
+            compound_id: None,
+            parent_id: None,
+            party_level: None,
+            covers_org_id: None,
+            credit_code: None,
+            party_coverage: None,
+            party_coverage_from: None,
+            term_start: None,
+            term_end: None,
+            status: None,
+            is_pmc: false,
+            established: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct Org {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub region_code: String,
+    pub region_path: String,
+    pub region_name: String,
+    pub compound_id: Option<i64>,
+    pub compound_name: Option<String>,
+    pub parent_id: Option<i64>,
+    pub party_level: Option<String>,
+    pub covers_org_id: Option<i64>,
+    pub credit_code: Option<String>,
+    pub party_coverage: Option<String>,
+    pub term_start: Option<NaiveDate>,
+    pub term_end: Option<NaiveDate>,
+    pub status: Option<String>,
+    pub is_pmc: bool,
+    pub established: Option<NaiveDate>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+impl Org {
+    fn same_as(&self, n: &NewOrg) -> bool {
+        self.name == n.name
+            && self.region_code == n.region_code
+            && self.compound_id == n.compound_id
+            && self.parent_id == n.parent_id
+            && self.party_level == n.party_level
+            && self.covers_org_id == n.covers_org_id
+            && self.credit_code == n.credit_code
+            && self.party_coverage == n.party_coverage
+            && self.term_start == n.term_start
+            && self.term_end == n.term_end
+            && self.status == n.status
+            && self.is_pmc == n.is_pmc
+            && self.established == n.established
+    }
+}
+
+pub(super) const ORG_SELECT: &str = "SELECT o.id, o.kind, o.name, o.region_code, o.region_path, r.name AS region_name, o.compound_id, \
+     c.name AS compound_name, o.parent_id, o.party_level, o.covers_org_id, o.credit_code, o.party_coverage, o.term_start, \
+     o.term_end, o.status, o.is_pmc, o.established, o.retired_at \
+     FROM organisation o JOIN region r ON r.code = o.region_code LEFT JOIN compound c ON c.id = o.compound_id";
+
+pub async fn org(db: &Db, id: i64) -> Result<Org> {
+    org_in(db.conn(), id).await
+}
+
+pub(super) async fn org_in(c: &impl ConnectionTrait, id: i64) -> Result<Org> {
+    one(c, &format!("{ORG_SELECT} WHERE o.id = $1"), vec![id.into()]).await?.ok_or(DbError::NotFound)
+}
+
+/// The stored organisation with `n`'s natural key, if any.
+pub async fn find_org(c: &impl ConnectionTrait, n: &NewOrg) -> Result<Option<Org>> {
+    Ok(match &n.credit_code {
+        Some(cc) if n.kind == "company" => {
+            one(c, &format!("{ORG_SELECT} WHERE o.credit_code = $1"), vec![cc.clone().into()]).await?
+        }
+        _ => {
+            one(
+                c,
+                &format!("{ORG_SELECT} WHERE o.kind = $1 AND o.region_code = $2 AND o.name = $3"),
+                vec![n.kind.clone().into(), n.region_code.clone().into(), n.name.clone().into()],
+            )
+            .await?
+        }
+    })
+}
+
+pub(super) fn org_values(n: &NewOrg) -> Vec<Value> {
+    vec![
+        n.kind.clone().into(),
+        n.name.clone().into(),
+        n.region_code.clone().into(),
+        n.region_path.clone().into(),
+        n.compound_id.into(),
+        n.parent_id.into(),
+        n.party_level.clone().into(),
+        n.covers_org_id.into(),
+        n.credit_code.clone().into(),
+        n.party_coverage.clone().into(),
+        n.term_start.into(),
+        n.term_end.into(),
+        n.status.clone().into(),
+        n.is_pmc.into(),
+        n.established.into(),
+    ]
+}
+
+pub async fn upsert_org(c: &impl ConnectionTrait, actor: &Actor, n: &NewOrg) -> Result<(i64, Upsert)> {
+    let now = Utc::now();
+    let (id, what, before) = match find_org(c, n).await? {
+        Some(o) if o.same_as(n) => return Ok((o.id, Upsert::Unchanged)),
+        Some(o) => {
+            let mut vals = org_values(n);
+            vals.push(now.into());
+            vals.push(o.id.into());
+            exec(
+                c,
+                "UPDATE organisation SET kind=$1, name=$2, region_code=$3, region_path=$4, compound_id=$5, parent_id=$6, \
+                 party_level=$7, covers_org_id=$8, credit_code=$9, party_coverage=$10, term_start=$11, term_end=$12, \
+                 status=$13, is_pmc=$14, established=$15, updated_at=$16 WHERE id=$17",
+                vals,
+            )
+            .await?;
+            (o.id, Upsert::Updated, serde_json::to_value(&o).ok())
+        }
+        None => {
+            let mut vals = org_values(n);
+            vals.push(now.into());
+            let id: Id = one(
+                c,
+                "INSERT INTO organisation (kind, name, region_code, region_path, compound_id, parent_id, party_level, \
+                 covers_org_id, credit_code, party_coverage, term_start, term_end, status, is_pmc, established, created_at, \
+                 updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$16) RETURNING id",
+                vals,
+            )
+            .await?
+            .ok_or(DbError::NotFound)?;
+            (id.id, Upsert::Added, None)
+        }
+    };
+    if n.kind == "company" {
+        sync_party_coverage(c, id, n.party_coverage.as_deref(), n.party_coverage_from).await?;
+    }
+    let after = org_in(c, id).await?;
+    append(
+        c,
+        actor,
+        Change {
+            action: if what == Upsert::Added { "create" } else { "update" },
+            entity: "organisation",
+            entity_id: id.to_string(),
+            region_path: Some(after.region_path.clone()),
+            before,
+            after: serde_json::to_value(&after).ok(),
+        },
+    )
+    .await?;
+    Ok((id, what))
+}
+
+/// The start of a company's first recorded party coverage when none is given.
+pub const SINCE_BEFORE_RECORDS: NaiveDate = NaiveDate::from_ymd_opt(1990, 1, 1).expect("a date");
+
+/// Keep a company's dated party coverage (`org_fact`) in step with its
+/// current value: a change closes the open interval where the new one opens.
+pub(super) async fn sync_party_coverage(
+    c: &impl ConnectionTrait,
+    org_id: i64,
+    value: Option<&str>,
+    from: Option<NaiveDate>,
+) -> Result<()> {
+    #[derive(FromQueryResult)]
+    struct Open {
+        id: i64,
+        value: Option<String>,
+        valid_from: NaiveDate,
+    }
+    let open: Option<Open> = one(
+        c,
+        "SELECT id, value, valid_from FROM org_fact WHERE org_id = $1 AND kind = 'party_coverage' AND valid_to IS NULL",
+        vec![org_id.into()],
+    )
+    .await?;
+    if open.as_ref().map(|o| o.value.as_deref()) == Some(value) {
+        return Ok(());
+    }
+    let from = match (&open, from) {
+        (_, Some(f)) => f,
+        (Some(_), None) => domain::clock::today(),
+        (None, None) => SINCE_BEFORE_RECORDS,
+    };
+    if let Some(o) = &open {
+        domain::history::check_succession(Some(o.valid_from), from).map_err(|e| e.for_field("party_coverage_from"))?;
+        exec(c, "UPDATE org_fact SET valid_to = $1 WHERE id = $2", vec![from.into(), o.id.into()]).await?;
+    }
+    if value.is_some() {
+        exec(
+            c,
+            "INSERT INTO org_fact (org_id, kind, value, valid_from, valid_to, recorded_at) \
+             VALUES ($1, 'party_coverage', $2, $3, NULL, $4)",
+            vec![org_id.into(), value.map(str::to_owned).into(), from.into(), Utc::now().into()],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A company's party coverage over time: (value, from, to).
+pub async fn party_coverage_history(
+    db: &Db,
+    org_id: i64,
+) -> Result<Vec<(Option<String>, NaiveDate, Option<NaiveDate>)>> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        value: Option<String>,
+        valid_from: NaiveDate,
+        valid_to: Option<NaiveDate>,
+    }
+    let rows: Vec<Row> = all(
+        db.conn(),
+        "SELECT value, valid_from, valid_to FROM org_fact WHERE org_id = $1 AND kind = 'party_coverage' ORDER BY valid_from",
+        vec![org_id.into()],
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.value, r.valid_from, r.valid_to)).collect())
+}
+
+/// Organisations a reader may see: in the visible subtrees, or (companies)
+/// serving a compound there.
+#[derive(Debug, Clone, Default)]
+pub struct OrgFilter {
+    pub all: bool,
+    pub paths: Vec<RegionPath>,
+    /// Compounds the reader sees by compound grants: their organisations and serving companies.
+    pub compound_ids: Vec<i64>,
+    pub kind: Option<String>,
+    pub within: Option<RegionPath>,
+    pub compound_id: Option<i64>,
+    pub name: Option<String>,
+}
+
+pub(super) fn range(vals: &mut Vec<Value>, col: &str, p: &RegionPath) -> String {
+    let (lo, hi) = p.subtree_range();
+    vals.push(lo.into());
+    vals.push(hi.into());
+    format!("({col} >= ${} AND {col} < ${})", vals.len() - 1, vals.len())
+}
+
+pub(super) fn org_where(f: &OrgFilter) -> (String, Vec<Value>) {
+    let mut vals = Vec::new();
+    let mut conds = vec!["o.retired_at IS NULL".to_owned()];
+    let served_in = |vals: &mut Vec<Value>, p: &RegionPath| {
+        let r = range(vals, "sc.region_path", p);
+        format!(
+            "EXISTS (SELECT 1 FROM compound_fact sf JOIN compound sc ON sc.id = sf.compound_id \
+             WHERE sf.kind = 'company' AND sf.ref_id = o.id AND sf.valid_to IS NULL AND {r})"
+        )
+    };
+    if !f.all {
+        let mut any = Vec::new();
+        for p in &f.paths {
+            any.push(range(&mut vals, "o.region_path", p));
+            any.push(served_in(&mut vals, p));
+        }
+        if !f.compound_ids.is_empty() {
+            let ids: Vec<String> = f.compound_ids.iter().map(|i| i.to_string()).collect();
+            let ids = ids.join(",");
+            any.push(format!(
+                "(o.compound_id IN ({ids}) OR EXISTS (SELECT 1 FROM compound_fact sf WHERE sf.kind = 'company' \
+                 AND sf.ref_id = o.id AND sf.valid_to IS NULL AND sf.compound_id IN ({ids})))"
+            ));
+        }
+        if any.is_empty() {
+            any.push("1 = 0".into());
+        }
+        conds.push(format!("({})", any.join(" OR ")));
+    }
+    if let Some(p) = &f.within {
+        let a = range(&mut vals, "o.region_path", p);
+        let b = served_in(&mut vals, p);
+        conds.push(format!("({a} OR {b})"));
+    }
+    if let Some(k) = &f.kind {
+        vals.push(k.clone().into());
+        conds.push(format!("o.kind = ${}", vals.len()));
+    }
+    if let Some(cid) = f.compound_id {
+        vals.push(cid.into());
+        conds.push(format!("o.compound_id = ${}", vals.len()));
+    }
+    if let Some(q) = f.name.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        vals.push(crate::sql::like_contains(&q.to_lowercase()).into());
+        conds.push(format!("LOWER(o.name) LIKE ${} ESCAPE '\\'", vals.len()));
+    }
+    (format!(" WHERE {}", conds.join(" AND ")), vals)
+}
+
+pub async fn list_orgs(db: &Db, f: &OrgFilter, page: Paging) -> Result<(Vec<Org>, u64)> {
+    let (w, vals) = org_where(f);
+    Ok(page_of(db.conn(), ORG_SELECT, "organisation o", &w, "o.kind, o.region_path, o.name", vals, page).await?)
+}
+
+/// Whether `id` is among the organisations `f` lets through.
+pub async fn org_visible(db: &Db, f: &OrgFilter, id: i64) -> Result<bool> {
+    let (w, mut vals) = org_where(f);
+    vals.push(id.into());
+    Ok(scalar_i64(db.conn(), &format!("SELECT COUNT(*) FROM organisation o{w} AND o.id = ${}", vals.len()), vals)
+        .await?
+        > 0)
+}
+
+pub async fn org_by_name(db: &Db, kind: &str, name: &str) -> Result<Option<Org>> {
+    Ok(one(
+        db.conn(),
+        &format!("{ORG_SELECT} WHERE o.kind = $1 AND o.name = $2 ORDER BY o.id LIMIT 1"),
+        vec![kind.into(), name.into()],
+    )
+    .await?)
+}
+
+/// An organisation by natural key, inside the caller's transaction.
+pub async fn find_org_key(c: &impl ConnectionTrait, kind: &str, region_code: &str, name: &str) -> Result<Option<Org>> {
+    Ok(one(
+        c,
+        &format!("{ORG_SELECT} WHERE o.kind = $1 AND o.region_code = $2 AND o.name = $3"),
+        vec![kind.into(), region_code.into(), name.into()],
+    )
+    .await?)
+}
+
+pub async fn find_company(c: &impl ConnectionTrait, credit_code: &str) -> Result<Option<Org>> {
+    Ok(one(c, &format!("{ORG_SELECT} WHERE o.credit_code = $1"), vec![credit_code.into()]).await?)
+}
+
+/// The organisation of `kind` attached to a compound (its owners' committee, party branch, red station…).
+pub async fn compound_org(c: &impl ConnectionTrait, kind: &str, compound_id: i64) -> Result<Option<Org>> {
+    Ok(one(
+        c,
+        &format!(
+            "{ORG_SELECT} WHERE o.kind = $1 AND o.compound_id = $2 AND o.retired_at IS NULL ORDER BY o.id LIMIT 1"
+        ),
+        vec![kind.into(), compound_id.into()],
+    )
+    .await?)
+}
+
+/// Names of organisations by id (for timelines).
+pub async fn org_names(db: &Db, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    #[derive(FromQueryResult)]
+    struct R {
+        id: i64,
+        name: String,
+    }
+    let list: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+    let rows: Vec<R> =
+        all(db.conn(), &format!("SELECT id, name FROM organisation WHERE id IN ({})", list.join(",")), vec![]).await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+}

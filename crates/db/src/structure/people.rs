@@ -1,0 +1,163 @@
+//! People: upserts by phone, lists within scope.
+
+use super::*;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewPerson {
+    pub name: String,
+    pub phone: String,
+    pub is_party_member: bool,
+    pub is_public_servant: bool,
+    pub employer: String,
+    pub region_code: String,
+    pub region_path: String,
+}
+
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct Person {
+    pub id: i64,
+    pub name: String,
+    pub phone: String,
+    pub is_party_member: bool,
+    pub is_public_servant: bool,
+    pub employer: String,
+    pub region_code: String,
+    pub region_path: String,
+    pub region_name: String,
+    pub posts: i64,
+}
+
+pub(super) const PERSON_SELECT: &str = "SELECT p.id, p.name, p.phone, p.is_party_member, p.is_public_servant, p.employer, \
+     p.region_code, p.region_path, r.name AS region_name, \
+     (SELECT COUNT(*) FROM post x WHERE x.person_id = p.id AND x.end_date IS NULL) AS posts \
+     FROM person p JOIN region r ON r.code = p.region_code";
+
+pub async fn person(db: &Db, id: i64) -> Result<Person> {
+    one(db.conn(), &format!("{PERSON_SELECT} WHERE p.id = $1"), vec![id.into()]).await?.ok_or(DbError::NotFound)
+}
+
+pub async fn upsert_person(c: &impl ConnectionTrait, actor: &Actor, n: &NewPerson) -> Result<(i64, Upsert)> {
+    let found: Option<Person> =
+        one(c, &format!("{PERSON_SELECT} WHERE p.phone = $1"), vec![n.phone.clone().into()]).await?;
+    let now = Utc::now();
+    let vals = |extra: Vec<Value>| {
+        let mut v: Vec<Value> = vec![
+            n.name.clone().into(),
+            n.phone.clone().into(),
+            n.is_party_member.into(),
+            n.is_public_servant.into(),
+            n.employer.clone().into(),
+            n.region_code.clone().into(),
+            n.region_path.clone().into(),
+            now.into(),
+        ];
+        v.extend(extra);
+        v
+    };
+    let (id, what, before) = match found {
+        Some(p)
+            if p.name == n.name
+                && p.is_party_member == n.is_party_member
+                && p.is_public_servant == n.is_public_servant
+                && p.employer == n.employer
+                && p.region_code == n.region_code =>
+        {
+            return Ok((p.id, Upsert::Unchanged));
+        }
+        Some(p) => {
+            exec(
+                c,
+                "UPDATE person SET name=$1, phone=$2, is_party_member=$3, is_public_servant=$4, employer=$5, region_code=$6, \
+                 region_path=$7, updated_at=$8 WHERE id=$9",
+                vals(vec![p.id.into()]),
+            )
+            .await?;
+            (p.id, Upsert::Updated, Some(person_audit(&p.name, p.is_party_member, p.is_public_servant, &p.employer)))
+        }
+        None => {
+            let id: Id = one(
+                c,
+                "INSERT INTO person (name, phone, is_party_member, is_public_servant, employer, region_code, region_path, \
+                 created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8) RETURNING id",
+                vals(vec![]),
+            )
+            .await?
+            .ok_or(DbError::NotFound)?;
+            (id.id, Upsert::Added, None)
+        }
+    };
+    append(
+        c,
+        actor,
+        Change {
+            action: if what == Upsert::Added { "create" } else { "update" },
+            entity: "person",
+            entity_id: id.to_string(),
+            region_path: Some(n.region_path.clone()),
+            before,
+            // The phone number is personal data: the log keeps it masked.
+            after: Some(person_audit(&n.name, n.is_party_member, n.is_public_servant, &n.employer)),
+        },
+    )
+    .await?;
+    Ok((id, what))
+}
+
+pub(super) fn person_audit(name: &str, party: bool, servant: bool, employer: &str) -> serde_json::Value {
+    json!({"name": name, "is_party_member": party, "is_public_servant": servant, "employer": employer})
+}
+
+/// People a reader may see: in the visible subtrees, or holding a current
+/// post in an organisation of one of the given compounds (or their company).
+#[derive(Debug, Clone, Default)]
+pub struct PeopleFilter {
+    pub all: bool,
+    pub paths: Vec<RegionPath>,
+    pub compound_ids: Vec<i64>,
+    pub within: Option<RegionPath>,
+    pub name: Option<String>,
+}
+
+pub(super) fn people_where(f: &PeopleFilter) -> (String, Vec<Value>) {
+    let mut vals = Vec::new();
+    let mut conds = Vec::new();
+    if !f.all {
+        let mut any: Vec<String> = f.paths.iter().map(|p| range(&mut vals, "p.region_path", p)).collect();
+        if !f.compound_ids.is_empty() {
+            let ids: Vec<String> = f.compound_ids.iter().map(|i| i.to_string()).collect();
+            let ids = ids.join(",");
+            any.push(format!(
+                "EXISTS (SELECT 1 FROM post x JOIN organisation o ON o.id = x.org_id WHERE x.person_id = p.id \
+                 AND x.end_date IS NULL AND (o.compound_id IN ({ids}) OR EXISTS (SELECT 1 FROM compound_fact sf \
+                 WHERE sf.kind = 'company' AND sf.ref_id = o.id AND sf.valid_to IS NULL AND sf.compound_id IN ({ids}))))"
+            ));
+        }
+        conds.push(if any.is_empty() { "1 = 0".into() } else { format!("({})", any.join(" OR ")) });
+    }
+    if let Some(p) = &f.within {
+        conds.push(range(&mut vals, "p.region_path", p));
+    }
+    if let Some(q) = f.name.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        vals.push(crate::sql::like_contains(&q.to_lowercase()).into());
+        conds.push(format!("LOWER(p.name) LIKE ${} ESCAPE '\\'", vals.len()));
+    }
+    if conds.is_empty() {
+        conds.push("1 = 1".into());
+    }
+    (format!(" WHERE {}", conds.join(" AND ")), vals)
+}
+
+pub async fn list_people(db: &Db, f: &PeopleFilter, page: Paging) -> Result<(Vec<Person>, u64)> {
+    let (w, vals) = people_where(f);
+    Ok(page_of(db.conn(), PERSON_SELECT, "person p", &w, "p.region_path, p.name", vals, page).await?)
+}
+
+pub async fn person_visible(db: &Db, f: &PeopleFilter, id: i64) -> Result<bool> {
+    let (w, mut vals) = people_where(f);
+    vals.push(id.into());
+    Ok(scalar_i64(db.conn(), &format!("SELECT COUNT(*) FROM person p{w} AND p.id = ${}", vals.len()), vals).await? > 0)
+}
+
+pub async fn find_person(c: &impl ConnectionTrait, phone: &str) -> Result<Option<Person>> {
+    Ok(one(c, &format!("{PERSON_SELECT} WHERE p.phone = $1"), vec![phone.into()]).await?)
+}

@@ -1,0 +1,192 @@
+//! Posts (a person's role in an organisation, at a building or in a region) and cross-appointments.
+
+use super::*;
+
+/// Where a post is held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum PostAt {
+    Org(i64),
+    Building(i64),
+    Region(String),
+}
+
+impl PostAt {
+    fn target(&self) -> String {
+        match self {
+            PostAt::Org(i) => format!("org:{i}"),
+            PostAt::Building(i) => format!("building:{i}"),
+            PostAt::Region(c) => format!("region:{c}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewPost {
+    pub person_id: i64,
+    pub role: String,
+    pub at: PostAt,
+    /// Path of the region the post lies in (the organisation's, building's compound's, or the region's).
+    pub region_path: String,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct PostRow {
+    pub id: i64,
+    pub person_id: i64,
+    pub person_name: String,
+    pub role: String,
+    pub org_id: Option<i64>,
+    pub org_name: Option<String>,
+    pub org_kind: Option<String>,
+    pub building_id: Option<i64>,
+    pub building_name: Option<String>,
+    pub region_code: Option<String>,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+}
+
+pub(super) const POST_SELECT: &str = "SELECT x.id, x.person_id, p.name AS person_name, x.role, x.org_id, o.name AS org_name, \
+     o.kind AS org_kind, x.building_id, b.name AS building_name, x.region_code, x.start_date, x.end_date \
+     FROM post x JOIN person p ON p.id = x.person_id LEFT JOIN organisation o ON o.id = x.org_id \
+     LEFT JOIN building b ON b.id = x.building_id";
+
+pub async fn upsert_post(c: &impl ConnectionTrait, actor: &Actor, n: &NewPost) -> Result<(i64, Upsert)> {
+    let target = n.at.target();
+    #[derive(FromQueryResult)]
+    struct Found {
+        id: i64,
+        end_date: Option<NaiveDate>,
+    }
+    let found: Option<Found> = one(
+        c,
+        "SELECT id, end_date FROM post WHERE person_id = $1 AND role = $2 AND target = $3 AND start_date = $4",
+        vec![n.person_id.into(), n.role.clone().into(), target.clone().into(), n.start_date.into()],
+    )
+    .await?;
+    let (id, what) = match found {
+        Some(f) if f.end_date == n.end_date => return Ok((f.id, Upsert::Unchanged)),
+        Some(f) => {
+            exec(c, "UPDATE post SET end_date = $1 WHERE id = $2", vec![n.end_date.into(), f.id.into()]).await?;
+            (f.id, Upsert::Updated)
+        }
+        None => {
+            let (org, building, region) = match &n.at {
+                PostAt::Org(i) => (Some(*i), None, None),
+                PostAt::Building(i) => (None, Some(*i), None),
+                PostAt::Region(r) => (None, None, Some(r.clone())),
+            };
+            let id: Id = one(
+                c,
+                "INSERT INTO post (person_id, role, org_id, building_id, region_code, region_path, target, start_date, end_date, \
+                 created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id",
+                vec![
+                    n.person_id.into(),
+                    n.role.clone().into(),
+                    org.into(),
+                    building.into(),
+                    region.into(),
+                    n.region_path.clone().into(),
+                    target.clone().into(),
+                    n.start_date.into(),
+                    n.end_date.into(),
+                    Utc::now().into(),
+                ],
+            )
+            .await?
+            .ok_or(DbError::NotFound)?;
+            (id.id, Upsert::Added)
+        }
+    };
+    append(
+        c,
+        actor,
+        Change {
+            action: if what == Upsert::Added { "create" } else { "update" },
+            entity: "post",
+            entity_id: id.to_string(),
+            region_path: Some(n.region_path.clone()),
+            before: None,
+            after: Some(json!({"person_id": n.person_id, "role": n.role, "at": target, "start_date": n.start_date, "end_date": n.end_date})),
+        },
+    )
+    .await?;
+    Ok((id, what))
+}
+
+pub async fn posts_of_person(db: &Db, person_id: i64) -> Result<Vec<PostRow>> {
+    Ok(all(
+        db.conn(),
+        &format!("{POST_SELECT} WHERE x.person_id = $1 ORDER BY x.end_date IS NOT NULL, x.start_date DESC"),
+        vec![person_id.into()],
+    )
+    .await?)
+}
+
+pub async fn posts_of_org(db: &Db, org_id: i64) -> Result<Vec<PostRow>> {
+    Ok(all(
+        db.conn(),
+        &format!("{POST_SELECT} WHERE x.org_id = $1 ORDER BY x.end_date IS NOT NULL, x.role, p.name"),
+        vec![org_id.into()],
+    )
+    .await?)
+}
+
+/// A person holding, at the same compound, a post in its party organisation
+/// and one in its owners' committee or serving property company (交叉任职).
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct CrossAppointment {
+    pub person_id: i64,
+    pub person_name: String,
+    pub compound_id: i64,
+    pub compound_name: String,
+    pub party_org: String,
+    pub party_role: String,
+    pub other_org: String,
+    pub other_kind: String,
+    pub other_role: String,
+}
+
+pub async fn cross_appointments(
+    db: &Db,
+    paths: Option<&[RegionPath]>,
+    page: Paging,
+) -> Result<(Vec<CrossAppointment>, u64)> {
+    let mut vals = Vec::new();
+    let scope = match paths {
+        None => "1 = 1".to_owned(),
+        Some(ps) => {
+            let any: Vec<String> = ps.iter().map(|p| range(&mut vals, "c.region_path", p)).collect();
+            if any.is_empty() { "1 = 0".into() } else { format!("({})", any.join(" OR ")) }
+        }
+    };
+    let from = format!(
+        "FROM post a JOIN organisation po ON po.id = a.org_id AND po.kind = 'party_org' AND po.compound_id IS NOT NULL \
+         JOIN compound c ON c.id = po.compound_id \
+         JOIN post b ON b.person_id = a.person_id AND b.id <> a.id AND b.end_date IS NULL \
+         JOIN organisation o2 ON o2.id = b.org_id AND ( \
+             (o2.kind = 'owners_committee' AND o2.compound_id = c.id) OR \
+             (o2.kind = 'company' AND EXISTS (SELECT 1 FROM compound_fact f WHERE f.compound_id = c.id AND f.kind = 'company' \
+                                             AND f.ref_id = o2.id AND f.valid_to IS NULL))) \
+         JOIN person p ON p.id = a.person_id \
+         WHERE a.end_date IS NULL AND {scope}"
+    );
+    let total = scalar_i64(db.conn(), &format!("SELECT COUNT(*) {from}"), vals.clone()).await? as u64;
+    let n = vals.len();
+    vals.push((page.per_page as i64).into());
+    vals.push((page.offset() as i64).into());
+    let rows = all(
+        db.conn(),
+        &format!(
+            "SELECT p.id AS person_id, p.name AS person_name, c.id AS compound_id, c.name AS compound_name, po.name AS party_org, \
+             a.role AS party_role, o2.name AS other_org, o2.kind AS other_kind, b.role AS other_role {from} \
+             ORDER BY c.region_path, c.name, p.name LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        ),
+        vals,
+    )
+    .await?;
+    Ok((rows, total))
+}

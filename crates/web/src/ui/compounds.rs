@@ -1,0 +1,430 @@
+//! Pages of compounds: the list, one compound with its history and buildings, the forms to create and edit.
+
+use super::*;
+
+#[derive(Deserialize)]
+pub(super) struct ListParams {
+    region: Option<String>,
+    q: Option<String>,
+    page: Option<u64>,
+}
+
+#[derive(Template)]
+#[template(path = "compounds.html")]
+pub(super) struct CompoundsPage {
+    t: Tr,
+    me: Option<Me>,
+    region: String,
+    q: String,
+    rows: Vec<Compound>,
+    total: u64,
+    page: u64,
+    pages: u64,
+}
+
+impl CompoundsPage {
+    fn link(&self, page: u64) -> String {
+        let mut s = format!("/compounds?page={page}");
+        if !self.region.is_empty() {
+            s.push_str(&format!("&region={}", self.region));
+        }
+        if !self.q.is_empty() {
+            s.push_str(&format!("&q={}", urlencode(&self.q)));
+        }
+        s
+    }
+}
+
+pub(super) async fn compound_list(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Query(p): Query<ListParams>,
+) -> Result<Page, UiError> {
+    let f = filter_for(&s, &viewer, p.region.as_deref(), p.q.clone(), false).await.page(t)?;
+    let paging = Paging::new(p.page, None);
+    let (rows, total) = repo::list(&s.db, &f, paging).await.page(t)?;
+    Ok(render(&CompoundsPage {
+        t,
+        me: Me::of(&viewer),
+        region: p.region.unwrap_or_default().trim().to_owned(),
+        q: p.q.unwrap_or_default(),
+        rows,
+        total,
+        page: paging.page,
+        pages: paging.pages(total),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "compound.html")]
+pub(super) struct CompoundPage {
+    t: Tr,
+    me: Option<Me>,
+    can_write: bool,
+    /// Names of the organisations the timeline points at.
+    names: std::collections::HashMap<i64, String>,
+    orgs: Vec<db::structure::Org>,
+    companies: Vec<db::structure::Org>,
+    c: Compound,
+    crumbs: Vec<Region>,
+    facts: Vec<Fact>,
+    buildings: Vec<BuildingSummary>,
+    models: &'static [ServiceModel],
+    today: String,
+}
+
+impl CompoundPage {
+    fn ref_name(&self, id: &Option<i64>) -> String {
+        id.and_then(|i| self.names.get(&i).cloned()).unwrap_or_else(|| "—".into())
+    }
+
+    fn units(&self) -> i64 {
+        self.buildings.iter().map(|b| b.units).sum()
+    }
+}
+
+pub(super) async fn compound_page(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+) -> Result<Page, UiError> {
+    let c = viewer.compound(&s.db, id, Action::Read).await.page(t)?;
+    let code = parse_code(&c.region_code).page(t)?;
+    // Breadcrumbs only as far as the viewer may go (a company user sees none).
+    let crumbs: Vec<Region> = db::regions::lineage(&s.db, &code)
+        .await
+        .page(t)?
+        .into_iter()
+        .filter(|r| domain::RegionCode::parse(&r.code).is_ok_and(|rc| viewer.check_region(Action::Read, &rc).is_ok()))
+        .collect();
+    let can_write = viewer.check_compound(&c, Action::WriteRegistry).is_ok();
+    let facts = repo::facts(&s.db, id).await.page(t)?;
+    let ids: Vec<i64> = facts.iter().filter_map(|f| f.ref_id).collect();
+    let names = db::structure::org_names(&s.db, &ids).await.page(t)?;
+    let of_compound = db::structure::OrgFilter { all: true, compound_id: Some(id), ..Default::default() };
+    let orgs = db::structure::list_orgs(&s.db, &of_compound, Paging::new(None, Some(100))).await.page(t)?.0;
+    // Companies the viewer may choose from: those registered in the compound's county.
+    let county = domain::RegionCode::parse(&c.community_code[..6]).page(t)?;
+    let mut cf = viewer.org_filter();
+    cf.kind = Some("company".into());
+    cf.within = Some(county.path());
+    let companies = db::structure::list_orgs(&s.db, &cf, Paging::new(None, Some(200))).await.page(t)?.0;
+    let buildings = repo::buildings(&s.db, id).await.page(t)?;
+    Ok(render(&CompoundPage {
+        t,
+        me: Me::of(&viewer),
+        can_write,
+        names,
+        orgs,
+        companies,
+        c,
+        crumbs,
+        facts,
+        buildings,
+        models: &ServiceModel::ALL,
+        today: domain::clock::today().to_string(),
+    }))
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub(super) struct CompoundForm {
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    year_built: String,
+    is_old: Option<String>,
+    #[serde(default)]
+    households: String,
+    #[serde(default)]
+    floor_area: String,
+    #[serde(default)]
+    service_model: String,
+    #[serde(default)]
+    service_model_from: String,
+}
+
+#[derive(Template)]
+#[template(path = "compound_form.html")]
+pub(super) struct CompoundFormPage {
+    t: Tr,
+    me: Option<Me>,
+    id: Option<i64>,
+    f: CompoundForm,
+    errors: Vec<FieldError>,
+    models: &'static [ServiceModel],
+}
+
+impl CompoundFormPage {
+    fn error(&self, field: &str) -> String {
+        let zh = self.t.is_zh();
+        self.errors.iter().filter(|e| e.field == field).map(|e| e.reason_in(zh)).collect::<Vec<_>>().join("; ")
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct NewParams {
+    region: Option<String>,
+}
+
+pub(super) async fn compound_new(viewer: Viewer, t: Tr, Query(p): Query<NewParams>) -> Result<Page, UiError> {
+    if !viewer.may(Action::WriteRegistry) {
+        return Err(UiError(AppError::forbidden(), t));
+    }
+    let f = CompoundForm {
+        region: p.region.unwrap_or_default(),
+        service_model_from: domain::clock::today().to_string(),
+        ..Default::default()
+    };
+    Ok(render(&CompoundFormPage { t, me: Me::of(&viewer), id: None, f, errors: vec![], models: &ServiceModel::ALL }))
+}
+
+pub(super) fn form_errors(t: Tr, me: Option<Me>, id: Option<i64>, f: CompoundForm, e: AppError) -> Response {
+    if e.code != "invalid_input" && e.code != "conflict" {
+        return UiError(e, t).into_response();
+    }
+    let errors = if !e.fields.is_empty() {
+        e.fields
+    } else if e.code == "conflict" {
+        // The one conflict a compound form meets: its name is taken in the community.
+        vec![FieldError { reason_zh: Some("本社区已有同名小区".into()), ..FieldError::new("name", e.message) }]
+    } else {
+        vec![FieldError::new("name", e.message)]
+    };
+    render(&CompoundFormPage { t, me, id, f, errors, models: &ServiceModel::ALL })
+        .status(StatusCode::UNPROCESSABLE_ENTITY)
+}
+
+pub(super) async fn compound_create(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Form(f): Form<CompoundForm>,
+) -> Response {
+    let n = NewCompound {
+        input: CompoundInput {
+            region: f.region.clone(),
+            name: f.name.clone(),
+            address: f.address.clone(),
+            year_built: f.year_built.clone(),
+            is_old: f.is_old.is_some(),
+            households: f.households.clone(),
+            floor_area: f.floor_area.clone(),
+        },
+        service_model: Some(f.service_model.clone()),
+        service_model_from: f.service_model_from.clone(),
+    };
+    match compound_ops::create(&s, &viewer, n).await {
+        Ok(c) => Redirect::to(&format!("/compounds/{}", c.id)).into_response(),
+        // Out of scope is a page of its own; a broken rule or a taken name goes back to the form.
+        Err(e) if matches!(e.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN) => UiError(e, t).into_response(),
+        Err(e) => form_errors(t, Me::of(&viewer), None, f, e),
+    }
+}
+
+pub(super) async fn compound_edit(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+) -> Result<Page, UiError> {
+    let c = viewer.compound(&s.db, id, Action::WriteRegistry).await.page(t)?;
+    let f = CompoundForm {
+        region: c.region_code.clone(),
+        name: c.name.clone(),
+        address: c.address.clone(),
+        year_built: c.year_built.map(|y| y.to_string()).unwrap_or_default(),
+        is_old: c.is_old.then(|| "on".into()),
+        households: c.households.to_string(),
+        floor_area: c.floor_area().to_string(),
+        service_model: String::new(),
+        service_model_from: String::new(),
+    };
+    Ok(render(&CompoundFormPage {
+        t,
+        me: Me::of(&viewer),
+        id: Some(id),
+        f,
+        errors: vec![],
+        models: &ServiceModel::ALL,
+    }))
+}
+
+pub(super) async fn compound_update(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+    Form(f): Form<CompoundForm>,
+) -> Response {
+    if let Err(e) = viewer.compound(&s.db, id, Action::WriteRegistry).await {
+        return UiError(e, t).into_response();
+    }
+    let year = f.year_built.trim();
+    let households = f.households.trim();
+    let mut errs = Vec::new();
+    let patch = CompoundPatchIn {
+        name: Some(f.name.clone()),
+        address: Some(f.address.clone()),
+        year_built: if year.is_empty() {
+            None
+        } else {
+            year.parse()
+                .map_err(|_| {
+                    errs.push(
+                        domain::Invalid::new("year_built", format!("{year:?} is not a year"))
+                            .zh(format!("“{year}”不是年份")),
+                    )
+                })
+                .ok()
+        },
+        is_old: Some(f.is_old.is_some()),
+        households: households
+            .parse()
+            .map_err(|_| {
+                errs.push(
+                    domain::Invalid::new("households", format!("{households:?} is not a whole number"))
+                        .zh(format!("“{households}”不是整数")),
+                )
+            })
+            .ok(),
+        floor_area_m2: Some(AreaIn::Text(f.floor_area.clone())),
+    };
+    if !errs.is_empty() {
+        return form_errors(t, Me::of(&viewer), Some(id), f, AppError::invalid(errs));
+    }
+    let result = match check_patch(&patch) {
+        Ok(p) => repo::update(&s.db, &viewer.actor(), id, &p).await.map_err(AppError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Redirect::to(&format!("/compounds/{id}")).into_response(),
+        Err(e) => form_errors(t, Me::of(&viewer), Some(id), f, e),
+    }
+}
+
+pub(super) async fn compound_retire(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+) -> Result<Redirect, UiError> {
+    viewer.compound(&s.db, id, Action::WriteRegistry).await.page(t)?;
+    repo::retire(&s.db, &viewer.actor(), id).await.page(t)?;
+    Ok(Redirect::to(&format!("/compounds/{id}")))
+}
+
+#[derive(Deserialize)]
+pub(super) struct FactForm {
+    kind: String,
+    #[serde(default)]
+    value: String,
+    #[serde(default)]
+    org_id: String,
+    effective_from: String,
+}
+
+pub(super) fn form_date(field: &'static str, s: &str) -> Result<chrono::NaiveDate, domain::Invalid> {
+    s.trim().parse().map_err(|_| {
+        domain::Invalid::new(field, format!("{s:?} is not a date (YYYY-MM-DD)"))
+            .zh(format!("“{s}”不是日期（格式 YYYY-MM-DD）"))
+    })
+}
+
+pub(super) fn form_id(s: &str) -> Option<i64> {
+    s.trim().parse().ok()
+}
+
+pub(super) async fn compound_fact(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+    Form(f): Form<FactForm>,
+) -> Result<Redirect, UiError> {
+    viewer.compound(&s.db, id, Action::WriteRegistry).await.page(t)?;
+    let value = Some(f.value.as_str()).filter(|v| !v.is_empty());
+    let (kind, value, org) = check_fact(&s, &viewer, id, &f.kind, value, form_id(&f.org_id)).await.page(t)?;
+    let date = form_date("effective_from", &f.effective_from).page(t)?;
+    repo::set_fact(&s.db, &viewer.actor(), id, kind, value.as_deref(), org, date).await.page(t)?;
+    Ok(Redirect::to(&format!("/compounds/{id}")))
+}
+
+#[derive(Deserialize)]
+pub(super) struct CorrectForm {
+    valid_from: String,
+}
+
+pub(super) async fn compound_fact_correct(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path((id, fact_id)): Path<(i64, i64)>,
+    Form(f): Form<CorrectForm>,
+) -> Result<Redirect, UiError> {
+    viewer.compound(&s.db, id, Action::WriteRegistry).await.page(t)?;
+    let date = form_date("valid_from", &f.valid_from).page(t)?;
+    compound_ops::correct(&s, &viewer, id, fact_id, date, None, None).await.page(t)?;
+    Ok(Redirect::to(&format!("/compounds/{id}")))
+}
+
+#[derive(Deserialize)]
+pub(super) struct BuildingForm {
+    name: String,
+    floors: String,
+    entrances: String,
+    units_per_floor: String,
+    unit_area: String,
+}
+
+pub(super) async fn building_create(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+    Form(f): Form<BuildingForm>,
+) -> Result<Redirect, UiError> {
+    viewer.compound(&s.db, id, Action::WriteRegistry).await.page(t)?;
+    let int = |field: &'static str, v: &str| {
+        v.trim().parse::<i32>().map_err(|_| {
+            domain::Invalid::new(field, format!("{v:?} is not a whole number")).zh(format!("“{v}”不是整数"))
+        })
+    };
+    let b = BuildingIn {
+        name: f.name,
+        floors: int("floors", &f.floors).page(t)?,
+        entrances: int("entrances", &f.entrances).page(t)?,
+        units_per_floor: int("units_per_floor", &f.units_per_floor).page(t)?,
+        unit_area_m2: AreaIn::Text(f.unit_area),
+    };
+    let spec = b.spec().page(t)?;
+    repo::create_building(&s.db, &viewer.actor(), id, &spec).await.page(t)?;
+    Ok(Redirect::to(&format!("/compounds/{id}#buildings")))
+}
+
+#[derive(Template)]
+#[template(path = "building.html")]
+pub(super) struct BuildingPage {
+    t: Tr,
+    me: Option<Me>,
+    c: Compound,
+    b: BuildingSummary,
+    units: Vec<UnitRow>,
+}
+
+pub(super) async fn building_page(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+) -> Result<Page, UiError> {
+    let b = viewer.building(&s.db, id, Action::Read).await.page(t)?;
+    let c = repo::get(&s.db, b.compound_id).await.page(t)?;
+    let units = repo::units(&s.db, id).await.page(t)?;
+    Ok(render(&BuildingPage { t, me: Me::of(&viewer), c, b, units }))
+}
