@@ -77,7 +77,8 @@ pub use cache::CACHE_TTL;
 pub(crate) const BODY_LIMIT: usize = domain::problem::PHOTO_MAX_BYTES + 256 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    let (api_router, openapi) = api::router().split_for_parts();
+    let (api_router, mut openapi) = api::router().split_for_parts();
+    api::complete(&mut openapi);
     Router::new()
         .merge(ui::router())
         .merge(api_router)

@@ -8,6 +8,7 @@ mod support;
 mod access;
 mod auth_hardening;
 mod compounds;
+mod contract;
 mod hardening;
 mod import;
 mod kpi;

@@ -81,12 +81,15 @@ pub struct CompoundIn {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Region subtree to list (any level); default: everything in scope.
+    #[param(pattern = r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3}([0-9]{3}([0-9]{3})?)?)?)?)?$")]
     pub region: Option<String>,
     /// Part of the compound's name.
     pub q: Option<String>,
     /// Also list retired compounds.
     pub include_retired: Option<bool>,
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
 }
 

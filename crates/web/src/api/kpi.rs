@@ -17,6 +17,7 @@ use crate::ops::regions::parse_code;
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BulletinQuery {
+    #[param(pattern = r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3}([0-9]{3}([0-9]{3})?)?)?)?)?$")]
     pub region: String,
     /// YYYY-MM
     pub month: String,
@@ -43,6 +44,7 @@ pub async fn bulletin(
 #[into_params(parameter_in = Query)]
 pub struct KpiQuery {
     /// Region code.
+    #[param(pattern = r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3}([0-9]{3}([0-9]{3})?)?)?)?)?$")]
     pub region: String,
     /// Date (YYYY-MM-DD); default today.
     pub as_of: Option<NaiveDate>,

@@ -98,7 +98,70 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document, for tests and `gongzhi openapi`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    router().split_for_parts().1
+    let mut doc = router().split_for_parts().1;
+    complete(&mut doc);
+    doc
+}
+
+/// Add to every operation the answers the server gives whatever the
+/// handler: 400 (a malformed path, query or body), 401 (no valid token or
+/// session), and by the kind of operation 403, 404, 409, 413, 415 and 422.
+/// Each is an `ErrorBody`. A handler's own description of a status wins.
+pub fn complete(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::content::ContentBuilder;
+    use utoipa::openapi::{Ref, ResponseBuilder};
+    let error = |why: &str| {
+        ResponseBuilder::new()
+            .description(why)
+            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let has_param = path.contains('{');
+        let ops = [
+            (false, item.get.as_mut()),
+            (true, item.post.as_mut()),
+            (true, item.put.as_mut()),
+            (true, item.patch.as_mut()),
+            (true, item.delete.as_mut()),
+        ];
+        for (writes, op) in ops {
+            let Some(op) = op else { continue };
+            let json_body = op.request_body.as_ref().is_some_and(|b| b.content.contains_key("application/json"));
+            let any_body = op.request_body.is_some();
+            let has_query = op.parameters.as_ref().is_some_and(|ps| {
+                ps.iter().any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query))
+            });
+            let mut add = |code: &str, why: &str| {
+                op.responses.responses.entry(code.to_owned()).or_insert_with(|| error(why).into());
+            };
+            add(
+                "400",
+                "Malformed request: a path or query parameter of the wrong type or out of range, a control character in text, or a body that is not valid JSON.",
+            );
+            add("401", "No valid API token or session.");
+            if writes {
+                add("403", "The caller's role may not do this here.");
+                add("409", "Conflicts with stored state: a duplicate, or a change made by someone else meanwhile.");
+            }
+            if has_param {
+                add("404", "No such record, or not within the caller's scope.");
+            }
+            if any_body {
+                add("413", "The request body is too large.");
+            }
+            if json_body {
+                add("415", "The body is not sent as application/json.");
+                add("422", "The body is of the wrong shape, or breaks a rule (each field named in `fields`).");
+            }
+            if has_query {
+                add(
+                    "422",
+                    "A query parameter breaks a rule (a page out of range, a month that is not YYYY-MM…), named in `fields`.",
+                );
+            }
+        }
+    }
 }
 
 /// One page of a list.
@@ -114,8 +177,10 @@ pub struct Page<T> {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page number, from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// Rows per page, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
 }
 

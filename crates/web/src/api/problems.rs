@@ -92,7 +92,9 @@ pub async fn create(
 pub struct ProblemQuery {
     /// Only open problems (default true).
     pub open: Option<bool>,
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
 }
 
@@ -167,6 +169,7 @@ pub async fn rate(
 #[into_params(parameter_in = Query)]
 pub struct RatesQuery {
     /// Region subtree (default: everything the caller sees by region).
+    #[param(pattern = r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3}([0-9]{3}([0-9]{3})?)?)?)?)?$")]
     pub region: Option<String>,
     /// A company's problems only.
     pub company: Option<i64>,

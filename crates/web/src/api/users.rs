@@ -19,7 +19,9 @@ use crate::ops::users::{admin_only, create_account, disable};
 pub struct UsersQuery {
     /// Part of a login or name.
     pub q: Option<String>,
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u64>,
 }
 

@@ -1,0 +1,128 @@
+//! The OpenAPI document against what the server really answers: every
+//! operation is driven without credentials, with a malformed path or body,
+//! by a caller from elsewhere, and (for reads) by one who may; each answer's
+//! status must be one the document lists for that operation, and every error
+//! must have the documented shape.
+
+use serde_json::{Value, json};
+
+use crate::support::{App, Reply, dezhou, user_token};
+
+fn documented(doc: &Value, path: &str, method: &str) -> Vec<String> {
+    doc["paths"][path][method]["responses"].as_object().map(|r| r.keys().cloned().collect()).unwrap_or_default()
+}
+
+fn check(doc: &Value, path: &str, method: &str, what: &str, r: &Reply, failures: &mut Vec<String>) {
+    let listed = documented(doc, path, method);
+    let code = r.status.as_u16().to_string();
+    if !listed.contains(&code) {
+        failures.push(format!("{method} {path} ({what}): answered {code}, documented {listed:?}"));
+    }
+    if r.status.is_client_error() {
+        let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+        if !body["error"]["code"].is_string() || !body["error"]["message"].is_string() {
+            failures.push(format!("{method} {path} ({what}): {code} without an ErrorBody: {}", r.body));
+        }
+    }
+}
+
+async fn send(app: &App, method: &str, uri: &str, body: Option<&str>) -> Reply {
+    let mut req = axum::http::Request::builder().method(method.to_uppercase().as_str()).uri(uri);
+    if body.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    app.send(req.body(axum::body::Body::from(body.unwrap_or("").to_owned())).unwrap()).await
+}
+
+db_test! {
+    async fn the_document_lists_every_answer(db: Db) {
+        dezhou(&db).await;
+        let admin = App::new(&db).await;
+        let fh = "371402001009";
+        let r = admin.json("POST", "/api/v1/registry/compounds", json!([{"community_code": fh, "name": "契约小区"}])).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        admin.json("POST", "/api/v1/registry/buildings", json!([{"community_code": fh, "compound": "契约小区", "name": "1号楼", "floors": 1, "entrances": 1, "units_per_floor": 1, "unit_area": 80}])).await;
+        admin.json("POST", "/api/v1/registry/people", json!([{"name": "契约人", "phone": "13900000077", "region_code": fh}])).await;
+        admin.json("POST", "/api/v1/registry/other_orgs", json!([{"kind": "sponsor_unit", "name": "契约单位", "region_code": fh}])).await;
+        let compound = admin.get(&format!("/api/v1/compounds?region={fh}")).await.json()["items"][0]["id"].as_i64().unwrap();
+        let building = admin.get(&format!("/api/v1/compounds/{compound}/buildings")).await.json()[0]["id"].as_i64().unwrap();
+        let unit = admin.get(&format!("/api/v1/buildings/{building}")).await.json()["units"][0]["id"].as_i64().unwrap();
+        let org = admin.get("/api/v1/organisations").await.json()["items"][0]["id"].as_i64().unwrap();
+        let person = admin.get("/api/v1/people").await.json()["items"][0]["id"].as_i64().unwrap();
+        let fact = admin.json("POST", &format!("/api/v1/compounds/{compound}/facts"), json!({"kind": "service_model", "value": "none", "effective_from": "2024-01-01"})).await.json()[0]["id"].as_i64().unwrap();
+        let problem = admin.json("POST", "/api/v1/problems", json!({"compound_id": compound, "category": "repair", "description": "契约"})).await.json()["id"].as_i64().unwrap();
+        let user = db::accounts::user_by_login(&db, "test_admin").await.unwrap().unwrap().id;
+        let outsider = App::anonymous(&db).with_token(&user_token(&db, "elsewhere", "worker", "371428001001").await);
+        let nobody = App::anonymous(&db);
+
+        let fill = |path: &str, malformed: bool| -> String {
+            let id = if path.starts_with("/api/v1/compounds/") { compound }
+                else if path.starts_with("/api/v1/buildings/") { building }
+                else if path.starts_with("/api/v1/units/") { unit }
+                else if path.starts_with("/api/v1/organisations/") { org }
+                else if path.starts_with("/api/v1/people/") { person }
+                else if path.starts_with("/api/v1/problems/") { problem }
+                else if path.starts_with("/api/v1/users/") { user }
+                else { 1 };
+            let id = if malformed { "x".to_owned() } else { id.to_string() };
+            path.replace("{id}", &id)
+                .replace("{fact_id}", &if malformed { "x".to_owned() } else { fact.to_string() })
+                .replace("{code}", if path.contains("problem-categories") { "repair" } else if malformed { "abc" } else { fh })
+                .replace("{sheet}", "compounds")
+        };
+        let query = |path: &str| match path {
+            "/api/v1/kpis" | "/api/v1/kpis/children" => "?region=371402",
+            "/api/v1/bulletin" => "?region=371402&month=2024-06",
+            _ => "",
+        };
+        let doc: Value = serde_json::from_str(&web::api::openapi().to_json().unwrap()).unwrap();
+        let mut failures = Vec::new();
+        let mut driven = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in ["get", "post", "put", "patch", "delete"] {
+                if item[method].is_null() {
+                    continue;
+                }
+                driven += 1;
+                let json_body = item[method]["requestBody"]["content"]["application/json"].is_object();
+                let uri = format!("{}{}", fill(path, false), query(path));
+                let body = json_body.then_some("{}");
+                // Without credentials.
+                let r = send(&nobody, method, &uri, body).await;
+                check(&doc, path, method, "no credentials", &r, &mut failures);
+                if r.status != 401 {
+                    failures.push(format!("{method} {path}: {} without credentials", r.status));
+                }
+                // A malformed path parameter, or a body that is not JSON.
+                if path.contains('{') && !path.contains("{sheet}") {
+                    let r = send(&admin, method, &fill(path, true), body).await;
+                    check(&doc, path, method, "malformed path", &r, &mut failures);
+                }
+                if json_body {
+                    let r = send(&admin, method, &uri, Some("{not json")).await;
+                    check(&doc, path, method, "malformed body", &r, &mut failures);
+                    let r = send(&admin, method, &uri, Some("{}")).await;
+                    check(&doc, path, method, "empty object", &r, &mut failures);
+                }
+                // A caller from another county.
+                let r = send(&outsider, method, &uri, body).await;
+                check(&doc, path, method, "from elsewhere", &r, &mut failures);
+                // A record of another county does not exist for them.
+                let others_record = path.contains("{id}") && !path.contains("/account/") && !path.contains("/users/");
+                if method == "get" && others_record && r.status != 404 {
+                    failures.push(format!("GET {uri} from elsewhere: {} (want 404)", r.status));
+                }
+                // Reads by one who may.
+                if method == "get" {
+                    let r = send(&admin, method, &uri, None).await;
+                    check(&doc, path, method, "valid read", &r, &mut failures);
+                    if r.status != 200 {
+                        failures.push(format!("GET {uri}: {} {}", r.status, r.body));
+                    }
+                }
+            }
+        }
+        assert!(driven >= 40, "{driven} operations");
+        assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    }
+}
