@@ -26,22 +26,87 @@ pub struct ProblemIn {
     pub location: String,
 }
 
+/// A problem as the API shows it, with its timeline.
 #[derive(Serialize, ToSchema)]
 pub struct ProblemOut {
-    #[schema(value_type = Object)]
-    #[serde(flatten)]
-    pub problem: serde_json::Value,
-    #[schema(value_type = Vec<Object>)]
-    pub timeline: Vec<serde_json::Value>,
+    pub id: i64,
+    pub compound_id: i64,
+    pub compound_name: String,
+    pub region_path: String,
+    /// A category's code.
+    pub category: String,
+    pub description: String,
+    pub location: String,
+    /// submitted, accepted, in_progress, resolved, closed, rejected, rejection_review
+    pub state: String,
+    pub reporter_id: Option<i64>,
+    /// `company` (handler_org_id is the company) or `community`.
+    pub handler_kind: String,
+    pub handler_org_id: Option<i64>,
+    /// The level supervising it: community, street (escalated once) or county.
+    pub supervised_at: String,
+    pub overdue: bool,
+    pub submitted_at: chrono::DateTime<chrono::Utc>,
+    pub accept_by: chrono::DateTime<chrono::Utc>,
+    pub resolve_by: chrono::DateTime<chrono::Utc>,
+    pub resolved_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// satisfied, basically_satisfied, unsatisfied
+    pub rating: Option<String>,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub timeline: Vec<EventOut>,
     /// Open problems of the same compound and category from the week before (on creation).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub possible_duplicates: Vec<i64>,
 }
 
+/// One step of a problem's timeline.
+#[derive(Serialize, ToSchema)]
+pub struct EventOut {
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The login of whoever took the step.
+    pub actor: String,
+    pub step: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub note: String,
+}
+
 fn out(p: &Problem, events: Vec<Event>) -> ProblemOut {
+    let p = p.clone();
     ProblemOut {
-        problem: serde_json::to_value(p).unwrap_or_default(),
-        timeline: events.into_iter().filter_map(|e| serde_json::to_value(e).ok()).collect(),
+        id: p.id,
+        compound_id: p.compound_id,
+        compound_name: p.compound_name,
+        region_path: p.region_path,
+        category: p.category,
+        description: p.description,
+        location: p.location,
+        state: p.state,
+        reporter_id: p.reporter_id,
+        handler_kind: p.handler_kind,
+        handler_org_id: p.handler_org_id,
+        supervised_at: p.supervised_at,
+        overdue: p.overdue,
+        submitted_at: p.submitted_at,
+        accept_by: p.accept_by,
+        resolve_by: p.resolve_by,
+        resolved_at: p.resolved_at,
+        rating: p.rating,
+        reason: p.reason,
+        updated_at: p.updated_at,
+        timeline: events
+            .into_iter()
+            .map(|e| EventOut {
+                at: e.at,
+                actor: e.actor,
+                step: e.step,
+                from_state: e.from_state,
+                to_state: e.to_state,
+                note: e.note,
+            })
+            .collect(),
         possible_duplicates: vec![],
     }
 }
@@ -185,8 +250,22 @@ pub struct RatesOut {
     pub resolution_rate: String,
     pub on_time_rate: String,
     pub satisfaction_rate: String,
-    #[schema(value_type = Object)]
-    pub counts: serde_json::Value,
+    pub counts: CountsOut,
+}
+
+/// The month's counts behind the rates.
+#[derive(Serialize, ToSchema)]
+pub struct CountsOut {
+    pub submitted: i64,
+    /// Accepted by the accept deadline.
+    pub responded: i64,
+    /// Resolved (and possibly closed since).
+    pub resolved: i64,
+    /// Resolved by the resolve deadline.
+    pub on_time: i64,
+    pub rated: i64,
+    /// Rated satisfied or basically satisfied.
+    pub satisfied: i64,
 }
 
 /// The hotline rates (响应率, 解决率, 按时办结率, 满意率) of a region or a company for a month.
@@ -222,7 +301,14 @@ pub async fn rates(
         resolution_rate: r.resolution().percent_text(),
         on_time_rate: r.on_time().percent_text(),
         satisfaction_rate: r.satisfaction().percent_text(),
-        counts: serde_json::to_value(r).unwrap_or_default(),
+        counts: CountsOut {
+            submitted: r.submitted,
+            responded: r.responded,
+            resolved: r.resolved,
+            on_time: r.on_time,
+            rated: r.rated,
+            satisfied: r.satisfied,
+        },
     }))
 }
 

@@ -256,8 +256,26 @@ pub async fn cross(
 
 #[derive(Serialize, ToSchema)]
 pub struct ImportReport {
-    /// Per sheet: added, updated, unchanged.
-    pub sheets: serde_json::Value,
+    /// Per sheet: rows added, updated and unchanged.
+    pub sheets: std::collections::BTreeMap<String, SheetCounts>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SheetCounts {
+    pub added: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+impl From<import::Report> for ImportReport {
+    fn from(r: import::Report) -> Self {
+        let sheets = r
+            .sheets
+            .into_iter()
+            .map(|(k, c)| (k, SheetCounts { added: c.added, updated: c.updated, unchanged: c.unchanged }))
+            .collect();
+        ImportReport { sheets }
+    }
 }
 
 /// Load a registry workbook (.xlsx as the request body, at most 10,000 rows).
@@ -274,7 +292,7 @@ pub async fn import_registry(
     may_import(&viewer)?;
     let wb = read_upload(body).await?;
     let report = load_workbook(&s, &viewer, &wb, |_, _, _| {}).await?;
-    Ok(Json(ImportReport { sheets: serde_json::to_value(&report.sheets).unwrap_or_default() }))
+    Ok(Json(report.into()))
 }
 
 /// Add or update registry records of one kind — a sheet of the workbook format
@@ -325,5 +343,5 @@ pub async fn registry_rows(
     }
     let wb = import::Workbook { sheets: vec![import::RawSheet::new(spec.name, &header, cells)] };
     let report = load_workbook(&s, &viewer, &wb, |_, _, _| {}).await?;
-    Ok(Json(ImportReport { sheets: serde_json::to_value(&report.sheets).unwrap_or_default() }))
+    Ok(Json(report.into()))
 }

@@ -27,9 +27,11 @@ pub struct UsersQuery {
 
 #[derive(Serialize, ToSchema)]
 pub struct UserOut {
-    #[schema(value_type = Object)]
-    #[serde(flatten)]
-    pub user: serde_json::Value,
+    pub id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub disabled: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
     /// "role scope", e.g. "officer 371402001".
     pub grants: Vec<String>,
 }
@@ -49,7 +51,11 @@ pub async fn list(
     for u in rows {
         let grants = db::accounts::grant_rows(&s.db, u.id).await?;
         items.push(UserOut {
-            user: serde_json::to_value(&u).map_err(|e| AppError::internal(e.to_string()))?,
+            id: u.id,
+            login: u.login,
+            display_name: u.display_name,
+            disabled: u.disabled,
+            created_at: u.created_at,
             grants: grants.into_iter().map(|g| format!("{} {}", g.role, g.scope)).collect(),
         });
     }
