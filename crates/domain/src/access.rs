@@ -5,44 +5,20 @@ use serde::Serialize;
 
 use crate::{Invalid, Level, RegionCode};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Supervisor,
-    Officer,
-    Worker,
-    Company,
-    Committee,
-    Resident,
-}
+text_enum!(
+    /// What a user is to the programme.
+    Role, "role", "role", "角色" {
+        Admin = "admin",
+        Supervisor = "supervisor",
+        Officer = "officer",
+        Worker = "worker",
+        Company = "company",
+        Committee = "committee",
+        Resident = "resident",
+    }
+);
 
 impl Role {
-    pub const ALL: [Role; 7] =
-        [Role::Admin, Role::Supervisor, Role::Officer, Role::Worker, Role::Company, Role::Committee, Role::Resident];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Supervisor => "supervisor",
-            Role::Officer => "officer",
-            Role::Worker => "worker",
-            Role::Company => "company",
-            Role::Committee => "committee",
-            Role::Resident => "resident",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Role, Invalid> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s.trim()).ok_or_else(|| {
-            Invalid::new(
-                "role",
-                format!("{s:?} is not a role (admin, supervisor, officer, worker, company, committee, resident)"),
-            )
-            .zh(format!("“{s}”不是角色（admin、supervisor、officer、worker、company、committee、resident）"))
-        })
-    }
-
     /// Whether this role may do `action` inside its scope.
     pub fn may(self, action: Action) -> bool {
         use Action::*;

@@ -1,51 +1,20 @@
 //! Compounds (小区): what a valid one is, and the property-service models.
 
-use serde::{Deserialize, Serialize};
-
 use crate::{Area, Invalid, Level, RegionCode};
 
-/// 四种模式 plus the two uncovered states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ServiceModel {
-    Professional,
-    PartyLed,
-    Cooperative,
-    SoeBackstop,
-    SelfManaged,
-    None,
-}
+text_enum!(
+    /// 四种模式 plus the two uncovered states.
+    ServiceModel, "service_model", "service model", "服务模式" {
+        Professional = "professional",
+        PartyLed = "party_led",
+        Cooperative = "cooperative",
+        SoeBackstop = "soe_backstop",
+        SelfManaged = "self_managed",
+        None = "none",
+    }
+);
 
 impl ServiceModel {
-    pub const ALL: [ServiceModel; 6] = [
-        ServiceModel::Professional,
-        ServiceModel::PartyLed,
-        ServiceModel::Cooperative,
-        ServiceModel::SoeBackstop,
-        ServiceModel::SelfManaged,
-        ServiceModel::None,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServiceModel::Professional => "professional",
-            ServiceModel::PartyLed => "party_led",
-            ServiceModel::Cooperative => "cooperative",
-            ServiceModel::SoeBackstop => "soe_backstop",
-            ServiceModel::SelfManaged => "self_managed",
-            ServiceModel::None => "none",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Self, Invalid> {
-        ServiceModel::ALL.into_iter().find(|m| m.as_str() == s.trim()).ok_or_else(|| {
-            Invalid::new(
-                "service_model",
-                format!("{s:?} is not a service model (professional, party_led, cooperative, soe_backstop, self_managed, none)"),
-            ).zh(format!("“{s}”不是服务模式（professional、party_led、cooperative、soe_backstop、self_managed、none）"))
-        })
-    }
-
     /// Served by a property company: counts towards professional coverage.
     pub fn is_professional(self) -> bool {
         matches!(

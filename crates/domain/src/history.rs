@@ -3,54 +3,26 @@
 //! intervals `[valid_from, valid_to)`, so any past date has one answer.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
 
 use crate::Invalid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FactKind {
-    ServiceModel,
-    Company,
-    OwnersCommittee,
-    PartyBranch,
-    RedStation,
-    SponsorUnit,
-}
-
-impl FactKind {
-    pub const ALL: [FactKind; 6] = [
-        FactKind::ServiceModel,
-        FactKind::Company,
-        FactKind::OwnersCommittee,
-        FactKind::PartyBranch,
-        FactKind::RedStation,
-        FactKind::SponsorUnit,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FactKind::ServiceModel => "service_model",
-            FactKind::Company => "company",
-            FactKind::OwnersCommittee => "owners_committee",
-            FactKind::PartyBranch => "party_branch",
-            FactKind::RedStation => "red_station",
-            FactKind::SponsorUnit => "sponsor_unit",
-        }
+text_enum!(
+    /// What a compound's dated fact is about.
+    FactKind, "kind", "kind of compound fact", "小区信息类型" {
+        ServiceModel = "service_model",
+        Company = "company",
+        OwnersCommittee = "owners_committee",
+        PartyBranch = "party_branch",
+        RedStation = "red_station",
+        SponsorUnit = "sponsor_unit",
     }
-
-    pub fn parse(s: &str) -> Option<FactKind> {
-        FactKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
+);
 
 /// Whether `[from, to)` holds `date`.
 pub fn holds_on(from: NaiveDate, to: Option<NaiveDate>, date: NaiveDate) -> bool {
     from <= date && to.is_none_or(|t| date < t)
 }
 
-/// Setting a new value from `effective`: the open interval (if any) must have
-/// started before it. Rewriting the past is a separate, audited operation.
 /// A date a fact may take effect on: not before 1949-10-01 and not more than
 /// a year after `today` (a fact known in advance, such as a contract that
 /// starts next month, is fine; 9999-12-31 is a typo that would block every
@@ -65,6 +37,8 @@ pub fn check_plausible(field: &'static str, date: NaiveDate, today: NaiveDate) -
     Ok(())
 }
 
+/// Setting a new value from `effective`: the open interval (if any) must have
+/// started before it. Rewriting the past is a separate, audited operation.
 pub fn check_succession(current_from: Option<NaiveDate>, effective: NaiveDate) -> Result<(), Invalid> {
     match current_from {
         Some(f) if effective <= f => {

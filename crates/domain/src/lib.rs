@@ -1,6 +1,43 @@
 //! Pure types and rules of gongzhi. Nothing here touches a database, a file or
 //! the network, so every rule can be tested on its own and reused by any layer.
 
+/// The one idiom for an enumeration stored and sent as text: its variants
+/// with their spellings, `ALL` (in order), `as_str`, `parse` (a broken rule
+/// naming `field`, in both languages) and `find` (when absence is not an
+/// error). Spellings are snake_case, as serde writes them.
+macro_rules! text_enum {
+    ($(#[$m:meta])* $name:ident, $field:literal, $what:literal, $what_zh:literal
+     { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vm])* $v),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$v => $s),+ }
+            }
+
+            /// The variant spelled `s` (surrounding spaces ignored), if any.
+            pub fn find(s: &str) -> Option<$name> {
+                let t = s.trim();
+                $name::ALL.iter().copied().find(|v| v.as_str() == t)
+            }
+
+            pub fn parse(s: &str) -> Result<$name, $crate::Invalid> {
+                $name::find(s).ok_or_else(|| {
+                    let t = s.trim();
+                    let all: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
+                    $crate::Invalid::new($field, format!("{t:?} is not a {} ({})", $what, all.join(", ")))
+                        .zh(format!("“{t}”不是{}（{}）", $what_zh, all.join("、")))
+                })
+            }
+        }
+    };
+}
+
 pub mod access;
 pub mod area;
 pub mod audit;

@@ -102,32 +102,9 @@ impl fmt::Display for CreditCode {
     }
 }
 
-macro_rules! text_enum {
-    ($(#[$m:meta])* $name:ident, $field:literal { $($v:ident = $s:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($v),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$v),+];
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$v => $s),+ }
-            }
-            pub fn parse(s: &str) -> Result<$name, Invalid> {
-                let t = s.trim();
-                $name::ALL.iter().copied().find(|v| v.as_str() == t).ok_or_else(|| {
-                    let all: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
-                    Invalid::new($field, format!("{t:?} is not one of {}", all.join(", "))).zh(format!("“{t}”不是以下之一：{}", all.join(", ")))
-                })
-            }
-        }
-    };
-}
-
 text_enum!(
     /// What an organisation is.
-    OrgKind, "kind" {
+    OrgKind, "kind", "kind of organisation", "组织类型" {
         PartyOrg = "party_org",
         Company = "company",
         OwnersCommittee = "owners_committee",
@@ -139,7 +116,7 @@ text_enum!(
 
 text_enum!(
     /// The kind and level of a party organisation.
-    PartyLevel, "party_level" {
+    PartyLevel, "party_level", "party organisation level", "党组织层级" {
         StreetWorkingCommittee = "street_working_committee",
         CommunityCommittee = "community_committee",
         CompoundBranch = "compound_branch",
@@ -153,7 +130,7 @@ text_enum!(
 
 text_enum!(
     /// How a property company is covered by the party (物业企业党组织覆盖).
-    PartyCoverage, "party_coverage" {
+    PartyCoverage, "party_coverage", "party coverage", "党组织覆盖方式" {
         OwnBranch = "own_branch",
         JointBranch = "joint_branch",
         InstructorOnly = "instructor_only",
@@ -163,7 +140,7 @@ text_enum!(
 
 text_enum!(
     /// The state of an owners' committee's term.
-    CommitteeStatus, "status" {
+    CommitteeStatus, "status", "committee status", "业委会状态" {
         InOffice = "in_office",
         Expired = "expired",
         Dissolved = "dissolved",
@@ -172,7 +149,7 @@ text_enum!(
 
 text_enum!(
     /// A post a person holds in an organisation (or over a building, grid, community).
-    PostRole, "role" {
+    PostRole, "role", "post", "职务" {
         Secretary = "secretary",
         DeputySecretary = "deputy_secretary",
         Member = "member",

@@ -6,23 +6,9 @@ use serde::Serialize;
 
 use crate::{Invalid, Level};
 
-macro_rules! keyed {
-    ($(#[$m:meta])* $name:ident { $($v:ident = $s:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($v),+ }
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$v),+];
-            pub fn as_str(self) -> &'static str { match self { $($name::$v => $s),+ } }
-            pub fn parse(s: &str) -> Option<$name> { $name::ALL.iter().copied().find(|v| v.as_str() == s.trim()) }
-        }
-    };
-}
-
-keyed!(
+text_enum!(
     /// submitted → accepted → in_progress → resolved → closed; or rejected; reopened when the resident is not satisfied.
-    State {
+    State, "state", "state of a problem", "诉求状态" {
         Submitted = "submitted",
         Accepted = "accepted",
         InProgress = "in_progress",
@@ -33,9 +19,9 @@ keyed!(
     }
 );
 
-keyed!(
+text_enum!(
     /// What someone does to a problem.
-    Step {
+    Step, "step", "step", "可执行的操作" {
         Accept = "accept",
         Start = "start",
         Resolve = "resolve",
@@ -47,9 +33,9 @@ keyed!(
     }
 );
 
-keyed!(
+text_enum!(
     /// The resident's rating of the outcome.
-    Rating {
+    Rating, "rating", "rating", "有效的评价" {
         Satisfied = "satisfied",
         BasicallySatisfied = "basically_satisfied",
         Unsatisfied = "unsatisfied",

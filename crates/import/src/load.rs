@@ -508,7 +508,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 Ok(structure::upsert_post(self.c, self.actor, &p).await.map_err(|e| from_db("role", e))?.1)
             }
             "compound_history" => {
-                let kind = FactKind::parse(r.get("kind").trim())
+                let kind = FactKind::find(r.get("kind"))
                     .ok_or_else(|| bad("kind", format!("{:?} is not a kind of compound fact", r.get("kind"))))?;
                 let from = parse_date("effective_from", r.get("effective_from"))?;
                 let comp = self.compound(r.get("community_code"), r.get("compound")).await?;

@@ -92,7 +92,7 @@ fn iso(t: DateTime<Utc>) -> String {
 }
 
 fn request_record(p: &Problem) -> Record {
-    let state = PState::parse(&p.state).unwrap_or(PState::Submitted);
+    let state = PState::find(&p.state).unwrap_or(PState::Submitted);
     vec![
         ("service_request_id", p.id.to_string()),
         ("status", state.open311().to_owned()),

@@ -19,7 +19,7 @@ pub async fn step(
 ) -> Result<Problem> {
     let tx = db.begin_write_in_scope().await?;
     let p = get_in(&*tx, id).await?;
-    let from = State::parse(&p.state)
+    let from = State::find(&p.state)
         .ok_or_else(|| domain::Invalid::new("state", "unknown stored state").zh("存储的状态无法识别"))?;
     let to = problem::next(from, step, by)?;
     if step == Step::Reject && note.trim().is_empty() {

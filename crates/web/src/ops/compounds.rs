@@ -142,7 +142,7 @@ pub async fn check_fact(
     value: Option<&str>,
     org_id: Option<i64>,
 ) -> Result<(FactKind, Option<String>, Option<i64>), AppError> {
-    let Some(k) = FactKind::parse(kind.trim()) else {
+    let Some(k) = FactKind::find(kind) else {
         return Err(Invalid::new("kind", format!("{kind:?} is not a kind of compound fact"))
             .zh(format!("“{kind}”不是小区信息类型"))
             .into());

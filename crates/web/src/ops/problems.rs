@@ -121,11 +121,7 @@ pub async fn load(s: &AppState, v: &Viewer, id: i64) -> Result<Problem, AppError
 /// Take a step as this viewer (shared by the API and the pages).
 pub async fn act(s: &AppState, viewer: &Viewer, id: i64, step: &str, note: &str) -> Result<Problem, AppError> {
     let p = load(s, viewer, id).await?;
-    let step = Step::parse(step).ok_or_else(|| {
-        AppError::from(
-            domain::Invalid::new("step", format!("{step:?} is not a step")).zh(format!("“{step}”不是可执行的操作")),
-        )
-    })?;
+    let step = Step::parse(step)?;
     let by = if matches!(step, Step::Reopen | Step::Close) && p.reporter_id == Some(viewer.user_id) {
         By::Resident
     } else {
@@ -140,18 +136,13 @@ pub async fn rate_as(s: &AppState, viewer: &Viewer, id: i64, rating: &str) -> Re
     if p.reporter_id != Some(viewer.user_id) {
         return Err(AppError::forbidden());
     }
-    let r = Rating::parse(rating).ok_or_else(|| {
-        AppError::from(
-            domain::Invalid::new("rating", format!("{rating:?} is not a rating"))
-                .zh(format!("“{rating}”不是有效的评价")),
-        )
-    })?;
+    let r = Rating::parse(rating)?;
     Ok(db::problems::rate(&s.db, &viewer.actor(), id, r, Utc::now()).await?)
 }
 
 /// The steps this viewer may offer on this problem now (for the page's buttons).
 pub fn offered(viewer: &Viewer, p: &Problem) -> Vec<&'static str> {
-    let Some(state) = domain::problem::State::parse(&p.state) else { return vec![] };
+    let Some(state) = domain::problem::State::find(&p.state) else { return vec![] };
     let mut by = vec![];
     if let Some(b) = viewer.problem_role(p) {
         by.push(b);
