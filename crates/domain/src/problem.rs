@@ -20,6 +20,14 @@ text_enum!(
 );
 
 text_enum!(
+    /// Who handles a problem: the company serving its compound, else its community.
+    Handler, "handler_kind", "handler", "承办方" {
+        Company = "company",
+        Community = "community",
+    }
+);
+
+text_enum!(
     /// What someone does to a problem.
     Step, "step", "step", "可执行的操作" {
         Accept = "accept",

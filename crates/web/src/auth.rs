@@ -17,7 +17,7 @@ use db::compounds::Visible;
 use db::problems::Problem;
 use domain::access::{Action, Grant, Role, Scope};
 use domain::audit::Actor;
-use domain::problem::By;
+use domain::problem::{By, Handler};
 use domain::{RegionCode, RegionPath};
 use sha2::{Digest, Sha256};
 
@@ -332,7 +332,9 @@ impl Viewer {
         for g in &v.grants {
             match (&g.role, &g.scope) {
                 (Role::Admin, _) => return Some(By::Supervisor),
-                (Role::Company, Scope::Company(id)) if p.handler_kind == "company" && p.handler_org_id == Some(*id) => {
+                (Role::Company, Scope::Company(id))
+                    if p.handler_kind == Handler::Company && p.handler_org_id == Some(*id) =>
+                {
                     return Some(By::Handler);
                 }
                 _ => {}
@@ -341,7 +343,7 @@ impl Viewer {
         v.grants.iter().find_map(|g| match (&g.role, &g.scope) {
             // The community's workers handle what no company serves.
             (Role::Worker | Role::Officer, Scope::Region(c))
-                if p.handler_kind == "community"
+                if p.handler_kind == Handler::Community
                     && p.region_path.starts_with(c.path().as_str())
                     && c.level() >= domain::Level::Community =>
             {
@@ -363,7 +365,7 @@ impl Viewer {
         vis.all
             || vis.paths.iter().any(|x| p.region_path.starts_with(x.as_str()))
             || vis.compound_ids.contains(&p.compound_id)
-            || (p.handler_kind == "company" && p.handler_org_id.is_some_and(|h| vis.company_ids.contains(&h)))
+            || (p.handler_kind == Handler::Company && p.handler_org_id.is_some_and(|h| vis.company_ids.contains(&h)))
             || (vis.reporter_id.is_some() && vis.reporter_id == p.reporter_id)
     }
 }

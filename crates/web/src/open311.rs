@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use db::problems::Problem;
-use domain::problem::State as PState;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -92,15 +91,15 @@ fn iso(t: DateTime<Utc>) -> String {
 }
 
 fn request_record(p: &Problem) -> Record {
-    let state = PState::find(&p.state).unwrap_or(PState::Submitted);
+    let state = p.state;
     vec![
         ("service_request_id", p.id.to_string()),
         ("status", state.open311().to_owned()),
-        ("status_notes", p.state.clone()),
+        ("status_notes", p.state.as_str().to_owned()),
         ("service_code", p.category.clone()),
         ("service_name", p.category.clone()),
         ("description", p.description.clone()),
-        ("agency_responsible", p.handler_kind.clone()),
+        ("agency_responsible", p.handler_kind.as_str().to_owned()),
         ("requested_datetime", iso(p.submitted_at)),
         ("updated_datetime", iso(p.updated_at)),
         ("expected_datetime", iso(p.resolve_by)),

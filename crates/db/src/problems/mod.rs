@@ -13,7 +13,7 @@ use crate::sql::Id;
 use crate::sql::{all, exec, one, page_of};
 use crate::{Db, DbError, Result};
 
-#[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Problem {
     pub id: i64,
     pub compound_id: i64,
@@ -22,10 +22,10 @@ pub struct Problem {
     pub category: String,
     pub description: String,
     pub location: String,
-    pub state: String,
+    pub state: State,
     pub reporter_id: Option<i64>,
     /// `company` (handler_org_id is the company) or `community`.
-    pub handler_kind: String,
+    pub handler_kind: problem::Handler,
     pub handler_org_id: Option<i64>,
     /// The level supervising it: community, street (escalated once) or county.
     pub supervised_at: String,
@@ -34,9 +34,70 @@ pub struct Problem {
     pub accept_by: DateTime<Utc>,
     pub resolve_by: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
-    pub rating: Option<String>,
+    pub rating: Option<Rating>,
     pub reason: Option<String>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A problem as stored: its enumerations as text.
+#[derive(FromQueryResult)]
+struct ProblemRow {
+    id: i64,
+    compound_id: i64,
+    compound_name: String,
+    region_path: String,
+    category: String,
+    description: String,
+    location: String,
+    state: String,
+    reporter_id: Option<i64>,
+    /// `company` (handler_org_id is the company) or `community`.
+    handler_kind: String,
+    handler_org_id: Option<i64>,
+    /// The level supervising it: community, street (escalated once) or county.
+    supervised_at: String,
+    overdue: bool,
+    submitted_at: DateTime<Utc>,
+    accept_by: DateTime<Utc>,
+    resolve_by: DateTime<Utc>,
+    resolved_at: Option<DateTime<Utc>>,
+    rating: Option<String>,
+    reason: Option<String>,
+    updated_at: DateTime<Utc>,
+}
+
+/// Rows become the domain's types as they are read: a value the code never
+/// writes is an error here, not a string that later code misreads.
+impl FromQueryResult for Problem {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> std::result::Result<Self, sea_orm::DbErr> {
+        let r = ProblemRow::from_query_result(res, pre)?;
+        let bad = |what: &str, v: &str| sea_orm::DbErr::Type(format!("problem {}: unknown {what} {v:?}", r.id));
+        Ok(Problem {
+            state: State::find(&r.state).ok_or_else(|| bad("state", &r.state))?,
+            handler_kind: problem::Handler::find(&r.handler_kind).ok_or_else(|| bad("handler", &r.handler_kind))?,
+            rating: match r.rating.as_deref() {
+                None => None,
+                Some(v) => Some(Rating::find(v).ok_or_else(|| bad("rating", v))?),
+            },
+            id: r.id,
+            compound_id: r.compound_id,
+            compound_name: r.compound_name,
+            region_path: r.region_path,
+            category: r.category,
+            description: r.description,
+            location: r.location,
+            reporter_id: r.reporter_id,
+            handler_org_id: r.handler_org_id,
+            supervised_at: r.supervised_at,
+            overdue: r.overdue,
+            submitted_at: r.submitted_at,
+            accept_by: r.accept_by,
+            resolve_by: r.resolve_by,
+            resolved_at: r.resolved_at,
+            reason: r.reason,
+            updated_at: r.updated_at,
+        })
+    }
 }
 
 const SELECT: &str = "SELECT p.id, p.compound_id, c.name AS compound_name, p.region_path, p.category, p.description, p.location, p.state, \

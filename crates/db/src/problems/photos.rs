@@ -34,7 +34,7 @@ pub async fn add_photo(
             vec![id.into(), sha256.into(), mime.into(), bytes.into(), now.into()],
         )
         .await?;
-        let state = State::find(&p.state).unwrap_or(State::Submitted);
+        let state = p.state;
         event(&*tx, id, now, actor, "photo", Some(state), state, sha256).await?;
     }
     tx.commit().await?;

@@ -162,9 +162,10 @@ pub async fn write_reports(db: &Db, reports: &[NewReport]) -> Result<Vec<Written
             category: row.category,
             description: row.description,
             location: row.location,
-            state: State::Submitted.as_str().to_owned(),
+            state: State::Submitted,
             reporter_id: row.reporter_id,
-            handler_kind: row.handler_kind,
+            handler_kind: problem::Handler::find(&row.handler_kind)
+                .ok_or_else(|| DbError::Internal(sea_orm::DbErr::Custom("a report was routed to no handler".into())))?,
             handler_org_id: row.handler_org_id,
             supervised_at: Level::Community.as_str().to_owned(),
             overdue: false,

@@ -18,7 +18,7 @@ pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<Sweep> {
         all(db.conn(), &format!("{SELECT} WHERE p.state NOT IN ('closed', 'rejected')"), vec![]).await?;
     let mut s = Sweep::default();
     for p in open {
-        let state = State::find(&p.state).unwrap_or(State::Submitted);
+        let state = p.state;
         let d = problem::Deadlines { accept_by: p.accept_by, resolve_by: p.resolve_by };
         if problem::auto_closes(state, p.resolved_at, now) {
             let tx = db.begin_write_in_scope().await?;

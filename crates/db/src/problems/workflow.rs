@@ -19,8 +19,7 @@ pub async fn step(
 ) -> Result<Problem> {
     let tx = db.begin_write_in_scope().await?;
     let p = get_in(&*tx, id).await?;
-    let from = State::find(&p.state)
-        .ok_or_else(|| domain::Invalid::new("state", "unknown stored state").zh("存储的状态无法识别"))?;
+    let from = p.state;
     let to = problem::next(from, step, by)?;
     if step == Step::Reject && note.trim().is_empty() {
         return Err(domain::Invalid::new("note", "a rejection needs a reason").zh("退回须说明理由").into());
@@ -54,7 +53,7 @@ pub async fn step(
 pub async fn rate(db: &Db, actor: &Actor, id: i64, rating: Rating, now: DateTime<Utc>) -> Result<Problem> {
     let tx = db.begin_write_in_scope().await?;
     let p = get_in(&*tx, id).await?;
-    if p.state != State::Resolved.as_str() {
+    if p.state != State::Resolved {
         return Err(domain::Invalid::new("rating", "only a resolved problem can be rated")
             .zh("只有已办结的诉求才能评价")
             .into());

@@ -193,10 +193,10 @@ db_test! {
         }
         let resolved = db::problems::get(&db, id3).await.unwrap().resolved_at.unwrap();
         db::problems::sweep(&db, resolved + Duration::days(6)).await.unwrap();
-        assert_eq!(db::problems::get(&db, id3).await.unwrap().state, "resolved");
+        assert_eq!(db::problems::get(&db, id3).await.unwrap().state.as_str(), "resolved");
         let s = db::problems::sweep(&db, resolved + Duration::days(7)).await.unwrap();
         assert_eq!(s.auto_closed, 1);
-        assert_eq!(db::problems::get(&db, id3).await.unwrap().state, "closed");
+        assert_eq!(db::problems::get(&db, id3).await.unwrap().state.as_str(), "closed");
 
         // The month's hotline rates: six reported; three answered and resolved in time; two rated, both satisfied.
         let r = street.get("/api/v1/problems/rates?region=371402001").await;

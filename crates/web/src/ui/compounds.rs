@@ -123,7 +123,7 @@ pub(super) async fn compound_page(
         crumbs,
         facts,
         buildings,
-        models: &ServiceModel::ALL,
+        models: ServiceModel::ALL,
         today: domain::clock::today().to_string(),
     }))
 }
@@ -181,7 +181,7 @@ pub(super) async fn compound_new(viewer: Viewer, t: Tr, Query(p): Query<NewParam
         service_model_from: domain::clock::today().to_string(),
         ..Default::default()
     };
-    Ok(render(&CompoundFormPage { t, me: Me::of(&viewer), id: None, f, errors: vec![], models: &ServiceModel::ALL }))
+    Ok(render(&CompoundFormPage { t, me: Me::of(&viewer), id: None, f, errors: vec![], models: ServiceModel::ALL }))
 }
 
 pub(super) fn form_errors(t: Tr, me: Option<Me>, id: Option<i64>, f: CompoundForm, e: AppError) -> Response {
@@ -196,7 +196,7 @@ pub(super) fn form_errors(t: Tr, me: Option<Me>, id: Option<i64>, f: CompoundFor
     } else {
         vec![FieldError::new("name", e.message)]
     };
-    render(&CompoundFormPage { t, me, id, f, errors, models: &ServiceModel::ALL })
+    render(&CompoundFormPage { t, me, id, f, errors, models: ServiceModel::ALL })
         .status(StatusCode::UNPROCESSABLE_ENTITY)
 }
 
@@ -245,14 +245,7 @@ pub(super) async fn compound_edit(
         service_model: String::new(),
         service_model_from: String::new(),
     };
-    Ok(render(&CompoundFormPage {
-        t,
-        me: Me::of(&viewer),
-        id: Some(id),
-        f,
-        errors: vec![],
-        models: &ServiceModel::ALL,
-    }))
+    Ok(render(&CompoundFormPage { t, me: Me::of(&viewer), id: Some(id), f, errors: vec![], models: ServiceModel::ALL }))
 }
 
 pub(super) async fn compound_update(

@@ -164,10 +164,10 @@ async fn detail(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): Path
     let events = db::problems::events(&s.db, id).await.page(t)?;
     let steps: Vec<&'static str> =
         offered(&viewer, &p).into_iter().filter(|s| *s != "reopen" && *s != "close").collect();
-    let can_rate = p.state == "resolved" && p.reporter_id == Some(viewer.user_id);
+    let can_rate = p.state == domain::problem::State::Resolved && p.reporter_id == Some(viewer.user_id);
     // Only those the reader may open are pointed out.
     let mut duplicates = Vec::new();
-    if p.state != "closed" && p.state != "rejected" {
+    if !matches!(p.state, domain::problem::State::Closed | domain::problem::State::Rejected) {
         for d in db::problems::possible_duplicates(&s.db, &p).await.page(t)? {
             if load(&s, &viewer, d).await.is_ok() {
                 duplicates.push(d);

@@ -49,7 +49,7 @@ struct ListParams {
 async fn list(State(s): State<AppState>, viewer: Viewer, t: Tr, Query(p): Query<ListParams>) -> Result<Page, UiError> {
     admin_only(&viewer).page(t)?;
     let (users, total) = db::accounts::users(&s.db, p.q.as_deref(), Paging::new(p.page, Some(100))).await.page(t)?;
-    Ok(render(&ListPage { t, me: Me::of(&viewer), users, total, q: p.q.unwrap_or_default(), roles: &Role::ALL }))
+    Ok(render(&ListPage { t, me: Me::of(&viewer), users, total, q: p.q.unwrap_or_default(), roles: Role::ALL }))
 }
 
 #[derive(Deserialize)]
@@ -115,7 +115,7 @@ async fn detail_view(
         own: user.id == viewer.user_id,
         user,
         grants,
-        roles: &Role::ALL,
+        roles: Role::ALL,
         password,
         notice,
     }))
