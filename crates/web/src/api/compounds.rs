@@ -12,7 +12,7 @@ use super::{Page, PageQuery};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody};
-use crate::ops::compounds::{self as ops, check_fact, check_patch, correct, filter_for};
+use crate::ops::compounds::{self as ops, correct, filter_for};
 pub use crate::ops::compounds::{AreaIn, BuildingIn, CompoundPatchIn};
 
 #[derive(Serialize, ToSchema)]
@@ -155,9 +155,7 @@ pub async fn patch(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<CompoundPatchIn>,
 ) -> Result<Json<CompoundOut>, AppError> {
-    viewer.compound(&s.db, id, Action::WriteRegistry).await?;
-    let p = check_patch(&b)?;
-    Ok(Json(repo::update(&s.db, &viewer.actor(), id, &p).await?.into()))
+    Ok(Json(ops::update(&s, &viewer, id, &b).await?.into()))
 }
 
 /// Retire a compound (it is never deleted: past figures keep it).
@@ -168,8 +166,7 @@ pub async fn retire(
     viewer: Viewer,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<CompoundOut>, AppError> {
-    viewer.compound(&s.db, id, Action::WriteRegistry).await?;
-    Ok(Json(repo::retire(&s.db, &viewer.actor(), id).await?.into()))
+    Ok(Json(ops::retire(&s, &viewer, id).await?.into()))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -246,9 +243,7 @@ pub async fn set_fact(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<FactIn>,
 ) -> Result<(StatusCode, Json<Vec<FactOut>>), AppError> {
-    viewer.compound(&s.db, id, Action::WriteRegistry).await?;
-    let (kind, value, org) = check_fact(&s, &viewer, id, &b.kind, b.value.as_deref(), b.org_id).await?;
-    let rows = repo::set_fact(&s.db, &viewer.actor(), id, kind, value.as_deref(), org, b.effective_from).await?;
+    let rows = ops::set_fact(&s, &viewer, id, &b.kind, b.value.as_deref(), b.org_id, b.effective_from).await?;
     Ok((StatusCode::CREATED, Json(rows.into_iter().map(Into::into).collect())))
 }
 
@@ -382,9 +377,7 @@ pub async fn create_building(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<BuildingIn>,
 ) -> Result<(StatusCode, Json<BuildingOut>), AppError> {
-    viewer.compound(&s.db, id, Action::WriteRegistry).await?;
-    let spec = b.spec()?;
-    Ok((StatusCode::CREATED, Json(repo::create_building(&s.db, &viewer.actor(), id, &spec).await?.into())))
+    Ok((StatusCode::CREATED, Json(ops::create_building(&s, &viewer, id, &b).await?.into())))
 }
 
 /// A building with all its units.

@@ -221,3 +221,43 @@ impl BuildingIn {
         Ok(spec)
     }
 }
+
+/// Change a compound's fields (those given).
+pub async fn update(s: &AppState, viewer: &Viewer, id: i64, b: &CompoundPatchIn) -> Result<repo::Compound, AppError> {
+    viewer.compound(&s.db, id, Action::WriteRegistry).await?;
+    let p = check_patch(b)?;
+    Ok(repo::update(&s.db, &viewer.actor(), id, &p).await?)
+}
+
+/// Retire a compound (never deleted: past figures keep it).
+pub async fn retire(s: &AppState, viewer: &Viewer, id: i64) -> Result<repo::Compound, AppError> {
+    viewer.compound(&s.db, id, Action::WriteRegistry).await?;
+    Ok(repo::retire(&s.db, &viewer.actor(), id).await?)
+}
+
+/// Give one of a compound's dated facts a new value from a date on; returns the timeline.
+pub async fn set_fact(
+    s: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    kind: &str,
+    value: Option<&str>,
+    org_id: Option<i64>,
+    from: NaiveDate,
+) -> Result<Vec<repo::Fact>, AppError> {
+    viewer.compound(&s.db, id, Action::WriteRegistry).await?;
+    let (kind, value, org) = check_fact(s, viewer, id, kind, value, org_id).await?;
+    Ok(repo::set_fact(&s.db, &viewer.actor(), id, kind, value.as_deref(), org, from).await?)
+}
+
+/// Add a building with its entrances and units to a compound.
+pub async fn create_building(
+    s: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    b: &BuildingIn,
+) -> Result<repo::BuildingSummary, AppError> {
+    viewer.compound(&s.db, id, Action::WriteRegistry).await?;
+    let spec = b.spec()?;
+    Ok(repo::create_building(&s.db, &viewer.actor(), id, &spec).await?)
+}

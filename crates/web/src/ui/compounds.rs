@@ -291,11 +291,7 @@ pub(super) async fn compound_update(
     if !errs.is_empty() {
         return form_errors(t, Me::of(&viewer), Some(id), f, AppError::invalid(errs));
     }
-    let result = match check_patch(&patch) {
-        Ok(p) => repo::update(&s.db, &viewer.actor(), id, &p).await.map_err(AppError::from),
-        Err(e) => Err(e),
-    };
-    match result {
+    match compound_ops::update(&s, &viewer, id, &patch).await {
         Ok(_) => Redirect::to(&format!("/compounds/{id}")).into_response(),
         Err(e) => form_errors(t, Me::of(&viewer), Some(id), f, e),
     }
@@ -307,8 +303,7 @@ pub(super) async fn compound_retire(
     t: Tr,
     Path(id): Path<i64>,
 ) -> Result<Redirect, UiError> {
-    viewer.compound(&s.db, id, Action::WriteRegistry).await.page(t)?;
-    repo::retire(&s.db, &viewer.actor(), id).await.page(t)?;
+    compound_ops::retire(&s, &viewer, id).await.page(t)?;
     Ok(Redirect::to(&format!("/compounds/{id}")))
 }
 
@@ -340,11 +335,9 @@ pub(super) async fn compound_fact(
     Path(id): Path<i64>,
     Form(f): Form<FactForm>,
 ) -> Result<Redirect, UiError> {
-    viewer.compound(&s.db, id, Action::WriteRegistry).await.page(t)?;
     let value = Some(f.value.as_str()).filter(|v| !v.is_empty());
-    let (kind, value, org) = check_fact(&s, &viewer, id, &f.kind, value, form_id(&f.org_id)).await.page(t)?;
     let date = form_date("effective_from", &f.effective_from).page(t)?;
-    repo::set_fact(&s.db, &viewer.actor(), id, kind, value.as_deref(), org, date).await.page(t)?;
+    compound_ops::set_fact(&s, &viewer, id, &f.kind, value, form_id(&f.org_id), date).await.page(t)?;
     Ok(Redirect::to(&format!("/compounds/{id}")))
 }
 
@@ -395,8 +388,7 @@ pub(super) async fn building_create(
         units_per_floor: int("units_per_floor", &f.units_per_floor).page(t)?,
         unit_area_m2: AreaIn::Text(f.unit_area),
     };
-    let spec = b.spec().page(t)?;
-    repo::create_building(&s.db, &viewer.actor(), id, &spec).await.page(t)?;
+    compound_ops::create_building(&s, &viewer, id, &b).await.page(t)?;
     Ok(Redirect::to(&format!("/compounds/{id}#buildings")))
 }
 

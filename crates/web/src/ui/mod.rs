@@ -18,9 +18,7 @@ use crate::auth::Viewer;
 use crate::error::{AppError, FieldError};
 use crate::i18n::{Lang, Tr};
 use crate::links::{safe_next, urlencode};
-use crate::ops::compounds::{
-    self as compound_ops, AreaIn, BuildingIn, CompoundPatchIn, NewCompound, check_fact, check_patch, filter_for,
-};
+use crate::ops::compounds::{self as compound_ops, AreaIn, BuildingIn, CompoundPatchIn, NewCompound, filter_for};
 use crate::ops::regions::parse_code;
 
 mod account;
