@@ -126,3 +126,19 @@ db_test! {
         assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
     }
 }
+
+db_test! {
+    // The bulletin's typed body says exactly what the bulletin holds.
+    async fn the_bulletin_body_is_the_bulletin(db: Db) {
+        dezhou(&db).await;
+        let admin = App::new(&db).await;
+        admin.json("POST", "/api/v1/registry/compounds", json!([{"community_code": "371402001009", "name": "通报小区", "year_built": 2000}])).await;
+        admin.json("POST", "/api/v1/registry/compound_history", json!([{"community_code": "371402001009", "compound": "通报小区", "kind": "service_model", "value": "party_led", "effective_from": "2021-01-01"}])).await;
+        let r = admin.get("/api/v1/bulletin?region=371402&month=2022-06").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let b = report::bulletin(&db, &domain::RegionCode::parse("371402").unwrap(), report::Month::parse("2022-06").unwrap()).await.unwrap();
+        let mut want = serde_json::to_value(&b).unwrap();
+        want["summary"] = json!(b.summary());
+        assert_eq!(r.json(), want);
+    }
+}

@@ -4,8 +4,9 @@ use axum::Json;
 use axum::extract::State;
 use chrono::NaiveDate;
 use domain::access::Action;
-use serde::Deserialize;
-use utoipa::IntoParams;
+use domain::kpi::KpiSet;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::auth::Viewer;
@@ -25,19 +26,17 @@ pub struct BulletinQuery {
 
 /// The monthly dispatch bulletin as data (the same figures as its Excel and Word forms).
 #[utoipa::path(get, path = "/api/v1/bulletin", tag = "kpis", params(BulletinQuery),
-    responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = BulletinOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn bulletin(
     State(s): State<AppState>,
     viewer: Viewer,
     ApiQuery(q): ApiQuery<BulletinQuery>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<BulletinOut>, AppError> {
     let code = parse_code(&q.region)?;
     viewer.check_region(Action::Read, &code)?;
     let month = report::Month::parse(&q.month)?;
     let b = report::bulletin(&s.db, &code, month).await?;
-    let mut v = serde_json::to_value(&b).map_err(|e| AppError::internal(e.to_string()))?;
-    v["summary"] = serde_json::json!(b.summary());
-    Ok(Json(v))
+    Ok(Json(BulletinOut::from(&b)))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -78,4 +77,188 @@ pub async fn children_kpis(
     viewer.check_region(Action::Read, &code)?;
     let as_of = q.as_of.unwrap_or_else(domain::clock::today);
     Ok(Json(children_sets(&s, &code, as_of).await?))
+}
+
+/// The monthly bulletin as data.
+#[derive(Serialize, ToSchema)]
+pub struct BulletinOut {
+    pub region_code: String,
+    pub region_name: String,
+    pub month: MonthOut,
+    /// The last day counted.
+    pub as_of: NaiveDate,
+    pub totals: KpiSetData,
+    /// The same figures at the end of the month before.
+    pub previous: KpiSetData,
+    /// One section per KPI: the region's value, the target, the children ranked.
+    pub sections: Vec<SectionOut>,
+    /// The hotline's counts for problems reported in the month.
+    pub problems: RatesData,
+    /// The same per child region (every child)…
+    pub problem_regions: Vec<GroupRatesOut>,
+    /// …and per property company that handled any, most problems first.
+    pub problem_companies: Vec<GroupRatesOut>,
+    /// The bulletin's summary lines (Chinese).
+    pub summary: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MonthOut {
+    pub year: i32,
+    pub month: u32,
+}
+
+/// A share as numerator and denominator (exact; no rounding).
+#[derive(Serialize, ToSchema)]
+pub struct RatioOut {
+    pub num: i64,
+    pub den: i64,
+}
+
+impl From<domain::kpi::Ratio> for RatioOut {
+    fn from(r: domain::kpi::Ratio) -> Self {
+        RatioOut { num: r.num, den: r.den }
+    }
+}
+
+/// The KPI set of a region on a date, as counts.
+#[derive(Serialize, ToSchema)]
+pub struct KpiSetData {
+    pub compounds: i64,
+    pub professional_coverage: RatioOut,
+    pub full_coverage: RatioOut,
+    pub committee_formation: RatioOut,
+    pub company_party_coverage: RatioOut,
+    pub company_instructor_only: i64,
+    pub committee_party_coverage: RatioOut,
+    pub compound_party_coverage: RatioOut,
+    pub servants_two_committees: RatioOut,
+    pub servants_building_heads: RatioOut,
+    pub cross_appointment: RatioOut,
+    pub red_stations: i64,
+    pub community_workers: i64,
+}
+
+impl From<&KpiSet> for KpiSetData {
+    fn from(k: &KpiSet) -> Self {
+        KpiSetData {
+            compounds: k.compounds,
+            professional_coverage: k.professional_coverage.into(),
+            full_coverage: k.full_coverage.into(),
+            committee_formation: k.committee_formation.into(),
+            company_party_coverage: k.company_party_coverage.into(),
+            company_instructor_only: k.company_instructor_only,
+            committee_party_coverage: k.committee_party_coverage.into(),
+            compound_party_coverage: k.compound_party_coverage.into(),
+            servants_two_committees: k.servants_two_committees.into(),
+            servants_building_heads: k.servants_building_heads.into(),
+            cross_appointment: k.cross_appointment.into(),
+            red_stations: k.red_stations,
+            community_workers: k.community_workers,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SectionOut {
+    /// The KPI's key (see `/api/v1/kpis`).
+    pub kpi: String,
+    /// The plan's target in per mille, if any.
+    pub target: Option<i64>,
+    pub region_value: RatioOut,
+    pub rows: Vec<RankedRowOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RankedRowOut {
+    pub rank: usize,
+    pub code: String,
+    pub name: String,
+    pub now: RatioOut,
+    pub before: RatioOut,
+    /// Change in per mille since the previous month, when both are defined.
+    pub change: Option<i64>,
+    /// How far below the target, in per mille (0 when met).
+    pub gap: Option<i64>,
+    pub laggard: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RatesData {
+    pub submitted: i64,
+    pub responded: i64,
+    pub resolved: i64,
+    pub on_time: i64,
+    pub rated: i64,
+    pub satisfied: i64,
+}
+
+impl From<domain::problem::Rates> for RatesData {
+    fn from(r: domain::problem::Rates) -> Self {
+        RatesData {
+            submitted: r.submitted,
+            responded: r.responded,
+            resolved: r.resolved,
+            on_time: r.on_time,
+            rated: r.rated,
+            satisfied: r.satisfied,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GroupRatesOut {
+    /// The company's id or the region's code.
+    pub key: String,
+    pub name: String,
+    pub rates: RatesData,
+}
+
+impl From<&report::Bulletin> for BulletinOut {
+    fn from(b: &report::Bulletin) -> Self {
+        let groups = |g: &[db::problems::GroupRates]| {
+            g.iter()
+                .map(|g| GroupRatesOut { key: g.key.clone(), name: g.name.clone(), rates: g.rates.into() })
+                .collect()
+        };
+        BulletinOut {
+            region_code: b.region_code.clone(),
+            region_name: b.region_name.clone(),
+            month: MonthOut { year: b.month.year, month: b.month.month },
+            as_of: b.as_of,
+            totals: (&b.totals).into(),
+            previous: (&b.previous).into(),
+            sections: b
+                .sections
+                .iter()
+                .map(|s| SectionOut {
+                    // The spelling the bulletin has always had (serde's, not `Kpi::key`).
+                    kpi: serde_json::to_value(s.kpi)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    target: s.target,
+                    region_value: s.region_value.into(),
+                    rows: s
+                        .rows
+                        .iter()
+                        .map(|r| RankedRowOut {
+                            rank: r.rank,
+                            code: r.code.clone(),
+                            name: r.name.clone(),
+                            now: r.now.into(),
+                            before: r.before.into(),
+                            change: r.change,
+                            gap: r.gap,
+                            laggard: r.laggard,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            problems: b.problems.into(),
+            problem_regions: groups(&b.problem_regions),
+            problem_companies: groups(&b.problem_companies),
+            summary: b.summary(),
+        }
+    }
 }
