@@ -18,6 +18,28 @@ text_enum!(
     }
 );
 
+impl FactKind {
+    /// The kind of organisation a fact of this kind points at (none for the
+    /// service model, which is a value).
+    pub fn org_kind(self) -> Option<crate::org::OrgKind> {
+        use crate::org::OrgKind;
+        match self {
+            FactKind::ServiceModel => None,
+            FactKind::Company => Some(OrgKind::Company),
+            FactKind::OwnersCommittee => Some(OrgKind::OwnersCommittee),
+            FactKind::PartyBranch => Some(OrgKind::PartyOrg),
+            FactKind::RedStation => Some(OrgKind::RedStation),
+            FactKind::SponsorUnit => Some(OrgKind::SponsorUnit),
+        }
+    }
+
+    /// Whether the organisation must be the compound's own (its committee,
+    /// branch, red station) rather than one from outside (a company, a sponsor).
+    pub fn compound_own(self) -> bool {
+        matches!(self, FactKind::OwnersCommittee | FactKind::PartyBranch | FactKind::RedStation)
+    }
+}
+
 /// Whether `[from, to)` holds `date`.
 pub fn holds_on(from: NaiveDate, to: Option<NaiveDate>, date: NaiveDate) -> bool {
     from <= date && to.is_none_or(|t| date < t)

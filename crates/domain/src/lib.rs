@@ -15,6 +15,8 @@ macro_rules! text_enum {
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$v),+];
+            /// The spellings, in the order of `ALL`.
+            pub const NAMES: &'static [&'static str] = &[$($s),+];
 
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$v => $s),+ }

@@ -527,12 +527,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                         (None, Some(o.id))
                     }
                     other => {
-                        let okind = match other {
-                            FactKind::OwnersCommittee => OrgKind::OwnersCommittee,
-                            FactKind::PartyBranch => OrgKind::PartyOrg,
-                            FactKind::RedStation => OrgKind::RedStation,
-                            _ => OrgKind::SponsorUnit,
-                        };
+                        let okind = other.org_kind().unwrap_or(OrgKind::SponsorUnit);
                         // The organisation sits in the compound's community or above it.
                         let rc =
                             RegionCode::parse(&comp.community_code).map_err(|e| bad("community_code", e.reason))?;

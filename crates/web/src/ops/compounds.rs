@@ -160,14 +160,8 @@ pub async fn check_fact(
                 .zh(format!("组织 {id} 不在您的管辖范围内")),
         )
     })?;
-    let (want, own) = match k {
-        FactKind::Company => ("company", false),
-        FactKind::OwnersCommittee => ("owners_committee", true),
-        FactKind::PartyBranch => ("party_org", true),
-        FactKind::RedStation => ("red_station", true),
-        _ => ("sponsor_unit", false),
-    };
-    if org.kind != want || (own && org.compound_id != Some(compound_id)) {
+    let want = k.org_kind().map(|o| o.as_str()).unwrap_or_default();
+    if org.kind != want || (k.compound_own() && org.compound_id != Some(compound_id)) {
         return Err(Invalid::new("org_id", format!("{} is not a {want} of this compound", org.name))
             .zh(format!("{}不是本小区可选的组织（{want}）", org.name))
             .into());

@@ -71,11 +71,9 @@ struct OrgsPage {
     next: String,
 }
 
-const KINDS: [&str; 6] = ["party_org", "company", "owners_committee", "sponsor_unit", "cooperative", "red_station"];
-
 impl OrgsPage {
     fn kinds(&self) -> &'static [&'static str] {
-        &KINDS
+        domain::org::OrgKind::NAMES
     }
 }
 
@@ -86,7 +84,7 @@ async fn orgs_page(
     Query(p): Query<ListParams>,
 ) -> Result<Page, UiError> {
     let mut f = viewer.org_filter();
-    f.kind = p.kind.clone().filter(|k| KINDS.contains(&k.as_str()));
+    f.kind = p.kind.as_deref().and_then(domain::org::OrgKind::find).map(|k| k.as_str().to_owned());
     f.within = within(&s, &viewer, p.region.as_deref()).await.page(t)?;
     f.name = p.q.clone();
     let paging = Paging::new(p.page, None);
