@@ -67,7 +67,12 @@ pub async fn kpi(
             let n = db::structure::NewOrg {
                 credit_code: Some(cc.to_string()),
                 party_coverage: Some(["own_branch", "joint_branch", "own_branch", "instructor_only"][j].into()),
-                ..db::structure::NewOrg::new("company", &format!("{code}第{}物业公司", j + 1), code, path)
+                ..db::structure::NewOrg::new(
+                    domain::org::OrgKind::Company,
+                    &format!("{code}第{}物业公司", j + 1),
+                    code,
+                    path,
+                )
             };
             let (id, _) = db::structure::upsert_org(&*tx, &actor, &n).await?;
             companies.entry(code.clone()).or_default().push(id);

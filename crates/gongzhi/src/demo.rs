@@ -268,7 +268,12 @@ async fn serve_fenghua(db: &Db, actor: &Actor) -> anyhow::Result<i64> {
         &db::structure::NewOrg {
             credit_code: Some(FENGHUA_CREDIT_CODE.into()),
             party_coverage: Some("own_branch".into()),
-            ..db::structure::NewOrg::new("company", FENGHUA_COMPANY, district.as_str(), district.path().as_str())
+            ..db::structure::NewOrg::new(
+                domain::org::OrgKind::Company,
+                FENGHUA_COMPANY,
+                district.as_str(),
+                district.path().as_str(),
+            )
         },
     )
     .await?;

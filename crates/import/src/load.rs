@@ -555,7 +555,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
 
 fn org(kind: OrgKind, name: &str, rc: &RegionCode, path: &str, fill: impl FnOnce(&mut NewOrg)) -> Result<NewOrg, Fail> {
     let name = domain::compound::check_name(name)?;
-    let mut o = NewOrg::new(kind.as_str(), &name, rc.as_str(), path);
+    let mut o = NewOrg::new(kind, &name, rc.as_str(), path);
     fill(&mut o);
     Ok(o)
 }

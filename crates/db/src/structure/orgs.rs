@@ -1,11 +1,12 @@
 //! Organisations of every kind: their natural keys, upserts, dated party coverage, lists within scope.
 
 use super::*;
+use domain::org::OrgKind;
 
 /// A checked organisation to store. `region_path` is the stored path of `region_code`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NewOrg {
-    pub kind: String,
+    pub kind: OrgKind,
     pub name: String,
     pub region_code: String,
     pub region_path: String,
@@ -28,9 +29,9 @@ pub struct NewOrg {
 
 impl NewOrg {
     /// An organisation with only its kind, name and place; the rest is set by the caller.
-    pub fn new(kind: &str, name: &str, region_code: &str, region_path: &str) -> NewOrg {
+    pub fn new(kind: OrgKind, name: &str, region_code: &str, region_path: &str) -> NewOrg {
         NewOrg {
-            kind: kind.into(),
+            kind,
             name: name.into(),
             region_code: region_code.into(),
             region_path: region_path.into(),
@@ -50,10 +51,10 @@ impl NewOrg {
     }
 }
 
-#[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Org {
     pub id: i64,
-    pub kind: String,
+    pub kind: OrgKind,
     pub name: String,
     pub region_code: String,
     pub region_path: String,
@@ -71,6 +72,59 @@ pub struct Org {
     pub is_pmc: bool,
     pub established: Option<NaiveDate>,
     pub retired_at: Option<DateTime<Utc>>,
+}
+
+/// An organisation as stored: its kind as text.
+#[derive(FromQueryResult)]
+struct OrgRow {
+    id: i64,
+    kind: String,
+    name: String,
+    region_code: String,
+    region_path: String,
+    region_name: String,
+    compound_id: Option<i64>,
+    compound_name: Option<String>,
+    parent_id: Option<i64>,
+    party_level: Option<String>,
+    covers_org_id: Option<i64>,
+    credit_code: Option<String>,
+    party_coverage: Option<String>,
+    term_start: Option<NaiveDate>,
+    term_end: Option<NaiveDate>,
+    status: Option<String>,
+    is_pmc: bool,
+    established: Option<NaiveDate>,
+    retired_at: Option<DateTime<Utc>>,
+}
+
+impl FromQueryResult for Org {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> std::result::Result<Self, sea_orm::DbErr> {
+        let r = OrgRow::from_query_result(res, pre)?;
+        let kind = OrgKind::find(&r.kind)
+            .ok_or_else(|| sea_orm::DbErr::Type(format!("organisation {}: unknown kind {:?}", r.id, r.kind)))?;
+        Ok(Org {
+            kind,
+            id: r.id,
+            name: r.name,
+            region_code: r.region_code,
+            region_path: r.region_path,
+            region_name: r.region_name,
+            compound_id: r.compound_id,
+            compound_name: r.compound_name,
+            parent_id: r.parent_id,
+            party_level: r.party_level,
+            covers_org_id: r.covers_org_id,
+            credit_code: r.credit_code,
+            party_coverage: r.party_coverage,
+            term_start: r.term_start,
+            term_end: r.term_end,
+            status: r.status,
+            is_pmc: r.is_pmc,
+            established: r.established,
+            retired_at: r.retired_at,
+        })
+    }
 }
 
 impl Org {
@@ -107,14 +161,14 @@ pub(super) async fn org_in(c: &impl ConnectionTrait, id: i64) -> Result<Org> {
 /// The stored organisation with `n`'s natural key, if any.
 pub async fn find_org(c: &impl ConnectionTrait, n: &NewOrg) -> Result<Option<Org>> {
     Ok(match &n.credit_code {
-        Some(cc) if n.kind == "company" => {
+        Some(cc) if n.kind == OrgKind::Company => {
             one(c, &format!("{ORG_SELECT} WHERE o.credit_code = $1"), vec![cc.clone().into()]).await?
         }
         _ => {
             one(
                 c,
                 &format!("{ORG_SELECT} WHERE o.kind = $1 AND o.region_code = $2 AND o.name = $3"),
-                vec![n.kind.clone().into(), n.region_code.clone().into(), n.name.clone().into()],
+                vec![n.kind.as_str().into(), n.region_code.clone().into(), n.name.clone().into()],
             )
             .await?
         }
@@ -123,7 +177,7 @@ pub async fn find_org(c: &impl ConnectionTrait, n: &NewOrg) -> Result<Option<Org
 
 pub(super) fn org_values(n: &NewOrg) -> Vec<Value> {
     vec![
-        n.kind.clone().into(),
+        n.kind.as_str().into(),
         n.name.clone().into(),
         n.region_code.clone().into(),
         n.region_path.clone().into(),
@@ -174,7 +228,7 @@ pub async fn upsert_org(c: &impl ConnectionTrait, actor: &Actor, n: &NewOrg) -> 
             (id.id, Upsert::Added, None)
         }
     };
-    if n.kind == "company" {
+    if n.kind == OrgKind::Company {
         sync_party_coverage(c, id, n.party_coverage.as_deref(), n.party_coverage_from).await?;
     }
     let after = org_in(c, id).await?;

@@ -43,7 +43,7 @@ impl From<db::structure::Org> for OrgOut {
     fn from(o: db::structure::Org) -> Self {
         OrgOut {
             id: o.id,
-            kind: o.kind,
+            kind: o.kind.as_str().to_owned(),
             name: o.name,
             region_code: o.region_code,
             region_name: o.region_name,

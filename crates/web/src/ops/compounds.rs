@@ -161,7 +161,7 @@ pub async fn check_fact(
         )
     })?;
     let want = k.org_kind().map(|o| o.as_str()).unwrap_or_default();
-    if org.kind != want || (k.compound_own() && org.compound_id != Some(compound_id)) {
+    if Some(org.kind) != k.org_kind() || (k.compound_own() && org.compound_id != Some(compound_id)) {
         return Err(Invalid::new("org_id", format!("{} is not a {want} of this compound", org.name))
             .zh(format!("{}不是本小区可选的组织（{want}）", org.name))
             .into());

@@ -20,9 +20,7 @@ pub async fn grant_of(db: &db::Db, role: &str, scope: &str) -> Result<Grant, App
     let exists = match &g.scope {
         Scope::All => true,
         Scope::Region(c) => db::regions::require(db, c).await.is_ok(),
-        Scope::Company(id) => {
-            db::structure::org(db, *id).await.is_ok_and(|o| o.kind == domain::org::OrgKind::Company.as_str())
-        }
+        Scope::Company(id) => db::structure::org(db, *id).await.is_ok_and(|o| o.kind == domain::org::OrgKind::Company),
         Scope::Compound(id) => db::compounds::get(db, *id).await.is_ok(),
         Scope::Unit(id) => db::accounts::unit_compound(db, *id).await?.is_some(),
     };
