@@ -8,7 +8,7 @@ use sea_orm::{DbErr, FromQueryResult, SqlErr};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::audit::{Change, append};
+use crate::audit::{Change, append_in};
 use crate::sql::Id;
 use crate::sql::{all, exec, one};
 use crate::{Db, DbError, Result};
@@ -65,7 +65,7 @@ pub async fn create_user(
     }
     let grants_text: Vec<String> =
         grants.iter().map(|g| format!("{} {}", g.role.as_str(), g.scope.to_text())).collect();
-    append(
+    append_in(
         &*tx,
         actor,
         Change {
@@ -96,7 +96,7 @@ async fn insert_grant(c: &crate::WriteTx, user_id: i64, g: &Grant) -> Result<()>
 pub async fn add_grant(db: &Db, actor: &Actor, user_id: i64, g: &Grant) -> Result<()> {
     let tx = db.begin_write().await?;
     insert_grant(&tx, user_id, g).await?;
-    append(
+    append_in(
         &*tx,
         actor,
         Change {
@@ -214,7 +214,7 @@ pub async fn remove_grant(db: &Db, actor: &Actor, user_id: i64, grant_id: i64, k
         }
     }
     exec(&*tx, "DELETE FROM user_grant WHERE id = $1", vec![grant_id.into()]).await?;
-    append(
+    append_in(
         &*tx,
         actor,
         Change {
@@ -247,7 +247,7 @@ pub async fn set_disabled(db: &Db, actor: &Actor, user_id: i64, disabled: bool) 
         exec(&*tx, "DELETE FROM session WHERE user_id = $1", vec![user_id.into()]).await?;
         revoked = revoke_user_tokens(&tx, user_id).await?;
     }
-    append(
+    append_in(
         &*tx,
         actor,
         Change {
@@ -301,7 +301,7 @@ pub async fn set_password(
     )
     .await?;
     let revoked = if revoke_tokens { revoke_user_tokens(&tx, user_id).await? } else { 0 };
-    append(
+    append_in(
         &*tx,
         actor,
         Change {
@@ -430,7 +430,7 @@ pub async fn create_token_for(
     )
     .await?
     .ok_or(DbError::NotFound)?;
-    append(
+    append_in(
         &*tx,
         actor,
         Change {
@@ -497,7 +497,7 @@ pub async fn revoke_token(db: &Db, actor: &Actor, user_id: i64, token_id: i64) -
     if n == 0 {
         return Err(DbError::NotFound);
     }
-    append(
+    append_in(
         &*tx,
         actor,
         Change {

@@ -64,14 +64,14 @@ const COLUMNS: &str =
 /// Key of the PostgreSQL advisory lock that orders appends across processes.
 const CHAIN_LOCK: i64 = 0x0067_7a61_7564_6974; // "gzaudit"
 
-pub async fn append(c: &impl ConnectionTrait, actor: &Actor, ch: Change<'_>) -> Result<()> {
+pub async fn append_in(c: &impl ConnectionTrait, actor: &Actor, ch: Change<'_>) -> Result<()> {
     if HELD.try_with(|h| h.borrow_mut().push((actor.clone(), Held::of(&ch)))).is_ok() {
         return Ok(());
     }
-    append_all(c, vec![(actor.clone(), ch)]).await
+    append_all_in(c, vec![(actor.clone(), ch)]).await
 }
 
-/// A change held back by `held`.
+/// A change held back by `held_in`.
 struct Held {
     action: String,
     entity: String,
@@ -95,7 +95,7 @@ impl Held {
 }
 
 tokio::task_local! {
-    /// Changes of a bulk load, appended together at its end (see `held`).
+    /// Changes of a bulk load, appended together at its end (see `held_in`).
     static HELD: std::cell::RefCell<Vec<(Actor, Held)>>;
 }
 
@@ -103,7 +103,7 @@ tokio::task_local! {
 /// back, and append them at the end in a few statements, in the order they
 /// were made, if it succeeds. A registry import holds the write lock while it
 /// runs; two statements per row saved is time nobody else waits.
-pub async fn held<T, E>(c: &impl ConnectionTrait, load: impl Future<Output = Result<T, E>>) -> Result<Result<T, E>> {
+pub async fn held_in<T, E>(c: &impl ConnectionTrait, load: impl Future<Output = Result<T, E>>) -> Result<Result<T, E>> {
     if HELD.try_with(|_| ()).is_ok() {
         return Ok(load.await);
     }
@@ -134,14 +134,14 @@ pub async fn held<T, E>(c: &impl ConnectionTrait, load: impl Future<Output = Res
                     )
                 })
                 .collect();
-            append_all(c, changes).await?;
+            append_all_in(c, changes).await?;
         }
     }
     Ok(out)
 }
 
 /// Append several changes in one statement (a batch of residents' reports).
-pub async fn append_all(c: &impl ConnectionTrait, changes: Vec<(Actor, Change<'_>)>) -> Result<()> {
+pub async fn append_all_in(c: &impl ConnectionTrait, changes: Vec<(Actor, Change<'_>)>) -> Result<()> {
     if changes.is_empty() {
         return Ok(());
     }

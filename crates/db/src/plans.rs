@@ -5,7 +5,7 @@ use domain::kpi::{Kpi, Target};
 use sea_orm::FromQueryResult;
 use serde::Serialize;
 
-use crate::audit::{Change, append};
+use crate::audit::{Change, append_in};
 use crate::sql::{all, exec, one};
 use crate::{Db, DbError, Result};
 
@@ -78,7 +78,7 @@ pub async fn set_target(db: &Db, actor: &Actor, plan_id: i64, t: &Target) -> Res
         Some(r) => Some(domain::RegionCode::parse(r)?.path().as_str().to_owned()),
         None => None,
     };
-    append(
+    append_in(
         &*tx,
         actor,
         Change {

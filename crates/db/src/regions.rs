@@ -9,7 +9,7 @@ use domain::{Level, RegionCode, RegionPath};
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use serde::Serialize;
 
-use crate::audit::{Change, append};
+use crate::audit::{Change, append_in};
 use crate::sql::{all, exec, one, placeholders, scalar_i64};
 use crate::{Db, DbError, Result};
 
@@ -148,7 +148,7 @@ pub async fn create_grid(db: &Db, actor: &Actor, community: &RegionCode, name: &
         ],
     )
     .await?;
-    append(
+    append_in(
         &*tx,
         actor,
         Change {
@@ -273,7 +273,7 @@ pub async fn import(
     }
     progress(total, total);
     if stats.added + stats.renamed > 0 {
-        append(
+        append_in(
             &*tx,
             actor,
             Change {

@@ -74,7 +74,7 @@ pub async fn kpi(
                     path,
                 )
             };
-            let (id, _) = db::structure::upsert_org(&*tx, &actor, &n).await?;
+            let (id, _) = db::structure::upsert_org_in(&*tx, &actor, &n).await?;
             companies.entry(code.clone()).or_default().push(id);
         }
     }

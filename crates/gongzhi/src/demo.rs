@@ -262,7 +262,7 @@ pub const PASSWORD: &str = "gongzhi-demo-2022";
 async fn serve_fenghua(db: &Db, actor: &Actor) -> anyhow::Result<i64> {
     let district = RegionCode::parse("371402")?;
     let tx = db.begin_write().await?;
-    let (company, _) = db::structure::upsert_org(
+    let (company, _) = db::structure::upsert_org_in(
         &*tx,
         actor,
         &db::structure::NewOrg {

@@ -303,7 +303,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 let cc = CreditCode::parse(r.get("credit_code"))?;
                 let (rc, path) = self.region("region_code", r.get("region_code")).await?;
                 if let Some(o) =
-                    structure::find_company(self.c, cc.as_str()).await.map_err(|e| from_db("credit_code", e))?
+                    structure::find_company_in(self.c, cc.as_str()).await.map_err(|e| from_db("credit_code", e))?
                     && !self.reach.writes(&o.region_path)
                 {
                     return Err(outside("credit_code", "credit code", "统一社会信用代码"));
@@ -315,7 +315,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     o.party_coverage = Some(cov.as_str().into());
                     o.party_coverage_from = from;
                 })?;
-                Ok(structure::upsert_org(self.c, self.actor, &n).await.map_err(|e| from_db("credit_code", e))?.1)
+                Ok(structure::upsert_org_in(self.c, self.actor, &n).await.map_err(|e| from_db("credit_code", e))?.1)
             }
             "owners_committees" => {
                 let status = CommitteeStatus::parse(alias(r.get("status")))?;
@@ -336,7 +336,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     o.term_end = end;
                     o.is_pmc = is_pmc;
                 })?;
-                Ok(structure::upsert_org(self.c, self.actor, &n).await.map_err(|e| from_db("name", e))?.1)
+                Ok(structure::upsert_org_in(self.c, self.actor, &n).await.map_err(|e| from_db("name", e))?.1)
             }
             "party_orgs" => {
                 let (rc, path) = self.region("region_code", r.get("region_code")).await?;
@@ -349,12 +349,12 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     "" => None,
                     v => Some(
                         match CreditCode::parse(v) {
-                            Ok(cc) => structure::find_company(self.c, cc.as_str())
+                            Ok(cc) => structure::find_company_in(self.c, cc.as_str())
                                 .await
                                 .map_err(|e| from_db("covers", e))?
                                 .filter(|o| self.reach.refers(&o.region_path)),
                             Err(_) => {
-                                structure::find_org_key(self.c, OrgKind::OwnersCommittee.as_str(), rc.as_str(), v)
+                                structure::find_org_key_in(self.c, OrgKind::OwnersCommittee.as_str(), rc.as_str(), v)
                                     .await
                                     .map_err(|e| from_db("covers", e))?
                             }
@@ -369,7 +369,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                         let mut found = None;
                         for code in rc.lineage().iter().rev() {
                             if let Some(o) =
-                                structure::find_org_key(self.c, OrgKind::PartyOrg.as_str(), code.as_str(), p)
+                                structure::find_org_key_in(self.c, OrgKind::PartyOrg.as_str(), code.as_str(), p)
                                     .await
                                     .map_err(|e| from_db("parent", e))?
                             {
@@ -388,7 +388,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     o.parent_id = parent;
                     o.established = established;
                 })?;
-                Ok(structure::upsert_org(self.c, self.actor, &n).await.map_err(|e| from_db("name", e))?.1)
+                Ok(structure::upsert_org_in(self.c, self.actor, &n).await.map_err(|e| from_db("name", e))?.1)
             }
             "other_orgs" => {
                 let kind = OrgKind::parse(r.get("kind"))?;
@@ -401,14 +401,14 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     name => Some(self.compound(rc.as_str(), name).await?.id),
                 };
                 let n = org(kind, r.get("name"), &rc, &path, |o| o.compound_id = compound_id)?;
-                Ok(structure::upsert_org(self.c, self.actor, &n).await.map_err(|e| from_db("name", e))?.1)
+                Ok(structure::upsert_org_in(self.c, self.actor, &n).await.map_err(|e| from_db("name", e))?.1)
             }
             "people" => {
                 let phone = Phone::parse(r.get("phone"))?;
                 let (rc, path) = self.region("region_code", r.get("region_code")).await?;
                 let name = domain::compound::check_name(r.get("name"))?;
                 if let Some(p) =
-                    structure::find_person(self.c, phone.as_str()).await.map_err(|e| from_db("phone", e))?
+                    structure::find_person_in(self.c, phone.as_str()).await.map_err(|e| from_db("phone", e))?
                     && !self.reach.writes(&p.region_path)
                 {
                     return Err(outside("phone", "phone number", "手机号"));
@@ -423,7 +423,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     region_path: path,
                 };
                 let (id, what) =
-                    structure::upsert_person(self.c, self.actor, &p).await.map_err(|e| from_db("phone", e))?;
+                    structure::upsert_person_in(self.c, self.actor, &p).await.map_err(|e| from_db("phone", e))?;
                 self.people.lock().expect("lock").insert(p.phone.clone(), (id, p.region_path.clone()));
                 Ok(what)
             }
@@ -438,7 +438,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 let known = self.people.lock().expect("lock").get(phone.as_str()).cloned();
                 let found = match known {
                     Some(p) => Some(p),
-                    None => structure::find_person(self.c, phone.as_str())
+                    None => structure::find_person_in(self.c, phone.as_str())
                         .await
                         .map_err(|e| from_db("phone", e))?
                         .map(|p| (p.id, p.region_path)),
@@ -478,10 +478,10 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                         let kind = OrgKind::parse(r.get("org_kind")).map_err(|e| bad("org_kind", e.reason))?;
                         let o = if kind == OrgKind::Company {
                             let cc = CreditCode::parse(r.get("org")).map_err(|e| bad("org", e.reason))?;
-                            structure::find_company(self.c, cc.as_str()).await
+                            structure::find_company_in(self.c, cc.as_str()).await
                         } else {
                             let (rc, _) = self.region("region_code", r.get("region_code")).await?;
-                            structure::find_org_key(self.c, kind.as_str(), rc.as_str(), r.get("org").trim()).await
+                            structure::find_org_key_in(self.c, kind.as_str(), rc.as_str(), r.get("org").trim()).await
                         }
                         .map_err(|e| from_db("org", e))?
                         // A post changes the organisation's roster: it must be one the importer may write.
@@ -505,7 +505,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     start_date: start,
                     end_date: end,
                 };
-                Ok(structure::upsert_post(self.c, self.actor, &p).await.map_err(|e| from_db("role", e))?.1)
+                Ok(structure::upsert_post_in(self.c, self.actor, &p).await.map_err(|e| from_db("role", e))?.1)
             }
             "compound_history" => {
                 let kind = FactKind::find(r.get("kind"))
@@ -519,7 +519,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     }
                     FactKind::Company => {
                         let cc = CreditCode::parse(v).map_err(|e| bad("value", e.reason))?;
-                        let o = structure::find_company(self.c, cc.as_str())
+                        let o = structure::find_company_in(self.c, cc.as_str())
                             .await
                             .map_err(|e| from_db("value", e))?
                             .filter(|o| self.reach.refers(&o.region_path))
@@ -533,7 +533,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                             RegionCode::parse(&comp.community_code).map_err(|e| bad("community_code", e.reason))?;
                         let mut found = None;
                         for code in rc.lineage().iter().rev() {
-                            if let Some(o) = structure::find_org_key(self.c, okind.as_str(), code.as_str(), v)
+                            if let Some(o) = structure::find_org_key_in(self.c, okind.as_str(), code.as_str(), v)
                                 .await
                                 .map_err(|e| from_db("value", e))?
                             {
@@ -570,7 +570,7 @@ pub async fn load<C: ConnectionTrait>(
     reach: &Reach,
     progress: impl FnMut(&str, usize, usize),
 ) -> Result<Report, Rejected> {
-    match db::audit::held(c, load_rows(c, actor, wb, reach, progress)).await {
+    match db::audit::held_in(c, load_rows(c, actor, wb, reach, progress)).await {
         Ok(out) => out,
         Err(e) => Err(Rejected(vec![RowError {
             sheet: String::new(),

@@ -8,7 +8,7 @@ use domain::{Area, Paging, RegionPath, ServiceModel};
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, SqlErr, Value};
 use serde::Serialize;
 
-use crate::audit::{Change, append};
+use crate::audit::{Change, append_in};
 use crate::sql::Id;
 use crate::sql::{all, exec, like_contains, one, page_of, placeholders, scalar_i64};
 use crate::{Db, DbError, Result, regions};
@@ -132,7 +132,7 @@ async fn audit(
         region_path: String,
     }
     let p: Option<P> = one(c, "SELECT region_path FROM compound WHERE id = $1", vec![compound_id.into()]).await?;
-    append(
+    append_in(
         c,
         actor,
         Change {

@@ -75,7 +75,7 @@ pub async fn save_category(db: &Db, actor: &Actor, c: &Category) -> Result<()> {
             None
         }
     };
-    crate::audit::append(
+    crate::audit::append_in(
         &*tx,
         actor,
         crate::audit::Change {

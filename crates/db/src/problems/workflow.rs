@@ -44,7 +44,7 @@ pub async fn step(
         Some(serde_json::json!({"state": from.as_str()})),
         Some(serde_json::json!({"state": to.as_str(), "note": note.trim()})),
     );
-    crate::audit::append(&*tx, actor, change).await?;
+    crate::audit::append_in(&*tx, actor, change).await?;
     tx.commit().await?;
     get(db, id).await
 }
@@ -76,7 +76,7 @@ pub async fn rate(db: &Db, actor: &Actor, id: i64, rating: Rating, now: DateTime
         Some(serde_json::json!({"state": State::Resolved.as_str()})),
         Some(serde_json::json!({"state": to.as_str(), "rating": rating.as_str()})),
     );
-    crate::audit::append(&*tx, actor, change).await?;
+    crate::audit::append_in(&*tx, actor, change).await?;
     tx.commit().await?;
     get(db, id).await
 }

@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::audit::{Change, append};
+use crate::audit::{Change, append_in};
 use crate::sql::Id;
 use crate::sql::{all, exec, one, page_of, scalar_i64};
 use crate::{Db, DbError, Result};

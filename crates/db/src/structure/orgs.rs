@@ -159,7 +159,7 @@ pub(super) async fn org_in(c: &impl ConnectionTrait, id: i64) -> Result<Org> {
 }
 
 /// The stored organisation with `n`'s natural key, if any.
-pub async fn find_org(c: &impl ConnectionTrait, n: &NewOrg) -> Result<Option<Org>> {
+pub async fn find_org_in(c: &impl ConnectionTrait, n: &NewOrg) -> Result<Option<Org>> {
     Ok(match &n.credit_code {
         Some(cc) if n.kind == OrgKind::Company => {
             one(c, &format!("{ORG_SELECT} WHERE o.credit_code = $1"), vec![cc.clone().into()]).await?
@@ -195,9 +195,9 @@ pub(super) fn org_values(n: &NewOrg) -> Vec<Value> {
     ]
 }
 
-pub async fn upsert_org(c: &impl ConnectionTrait, actor: &Actor, n: &NewOrg) -> Result<(i64, Upsert)> {
+pub async fn upsert_org_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewOrg) -> Result<(i64, Upsert)> {
     let now = Utc::now();
-    let (id, what, before) = match find_org(c, n).await? {
+    let (id, what, before) = match find_org_in(c, n).await? {
         Some(o) if o.same_as(n) => return Ok((o.id, Upsert::Unchanged)),
         Some(o) => {
             let mut vals = org_values(n);
@@ -232,7 +232,7 @@ pub async fn upsert_org(c: &impl ConnectionTrait, actor: &Actor, n: &NewOrg) -> 
         sync_party_coverage(c, id, n.party_coverage.as_deref(), n.party_coverage_from).await?;
     }
     let after = org_in(c, id).await?;
-    append(
+    append_in(
         c,
         actor,
         Change {
@@ -409,7 +409,12 @@ pub async fn org_by_name(db: &Db, kind: &str, name: &str) -> Result<Option<Org>>
 }
 
 /// An organisation by natural key, inside the caller's transaction.
-pub async fn find_org_key(c: &impl ConnectionTrait, kind: &str, region_code: &str, name: &str) -> Result<Option<Org>> {
+pub async fn find_org_key_in(
+    c: &impl ConnectionTrait,
+    kind: &str,
+    region_code: &str,
+    name: &str,
+) -> Result<Option<Org>> {
     Ok(one(
         c,
         &format!("{ORG_SELECT} WHERE o.kind = $1 AND o.region_code = $2 AND o.name = $3"),
@@ -418,12 +423,12 @@ pub async fn find_org_key(c: &impl ConnectionTrait, kind: &str, region_code: &st
     .await?)
 }
 
-pub async fn find_company(c: &impl ConnectionTrait, credit_code: &str) -> Result<Option<Org>> {
+pub async fn find_company_in(c: &impl ConnectionTrait, credit_code: &str) -> Result<Option<Org>> {
     Ok(one(c, &format!("{ORG_SELECT} WHERE o.credit_code = $1"), vec![credit_code.into()]).await?)
 }
 
 /// The organisation of `kind` attached to a compound (its owners' committee, party branch, red station…).
-pub async fn compound_org(c: &impl ConnectionTrait, kind: &str, compound_id: i64) -> Result<Option<Org>> {
+pub async fn compound_org_in(c: &impl ConnectionTrait, kind: &str, compound_id: i64) -> Result<Option<Org>> {
     Ok(one(
         c,
         &format!(

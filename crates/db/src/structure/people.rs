@@ -36,7 +36,7 @@ pub async fn person(db: &Db, id: i64) -> Result<Person> {
     one(db.conn(), &format!("{PERSON_SELECT} WHERE p.id = $1"), vec![id.into()]).await?.ok_or(DbError::NotFound)
 }
 
-pub async fn upsert_person(c: &impl ConnectionTrait, actor: &Actor, n: &NewPerson) -> Result<(i64, Upsert)> {
+pub async fn upsert_person_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewPerson) -> Result<(i64, Upsert)> {
     let found: Option<Person> =
         one(c, &format!("{PERSON_SELECT} WHERE p.phone = $1"), vec![n.phone.clone().into()]).await?;
     let now = Utc::now();
@@ -86,7 +86,7 @@ pub async fn upsert_person(c: &impl ConnectionTrait, actor: &Actor, n: &NewPerso
             (id.id, Upsert::Added, None)
         }
     };
-    append(
+    append_in(
         c,
         actor,
         Change {
@@ -158,6 +158,6 @@ pub async fn person_visible(db: &Db, f: &PeopleFilter, id: i64) -> Result<bool> 
     Ok(scalar_i64(db.conn(), &format!("SELECT COUNT(*) FROM person p{w} AND p.id = ${}", vals.len()), vals).await? > 0)
 }
 
-pub async fn find_person(c: &impl ConnectionTrait, phone: &str) -> Result<Option<Person>> {
+pub async fn find_person_in(c: &impl ConnectionTrait, phone: &str) -> Result<Option<Person>> {
     Ok(one(c, &format!("{PERSON_SELECT} WHERE p.phone = $1"), vec![phone.into()]).await?)
 }

@@ -52,7 +52,7 @@ pub(super) const POST_SELECT: &str = "SELECT x.id, x.person_id, p.name AS person
      FROM post x JOIN person p ON p.id = x.person_id LEFT JOIN organisation o ON o.id = x.org_id \
      LEFT JOIN building b ON b.id = x.building_id";
 
-pub async fn upsert_post(c: &impl ConnectionTrait, actor: &Actor, n: &NewPost) -> Result<(i64, Upsert)> {
+pub async fn upsert_post_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewPost) -> Result<(i64, Upsert)> {
     let target = n.at.target();
     #[derive(FromQueryResult)]
     struct Found {
@@ -99,7 +99,7 @@ pub async fn upsert_post(c: &impl ConnectionTrait, actor: &Actor, n: &NewPost) -
             (id.id, Upsert::Added)
         }
     };
-    append(
+    append_in(
         c,
         actor,
         Change {
