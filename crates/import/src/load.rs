@@ -250,8 +250,12 @@ impl<C: ConnectionTrait> Loader<'_, C> {
         if let Some(c) = self.compounds.lock().expect("lock").get(&key) {
             return Ok(c.clone());
         }
-        let c =
-            compounds::find_in(self.c, &key.0, &key.1).await.map_err(|e| from_db("compound", e))?.ok_or_else(|| {
+        // A compound of a sibling grid in the same community is not this importer's to touch.
+        let c = compounds::find_in(self.c, &key.0, &key.1)
+            .await
+            .map_err(|e| from_db("compound", e))?
+            .filter(|c| self.reach.writes(&c.region_path))
+            .ok_or_else(|| {
                 self.miss(
                     "compound",
                     format!("compound:{}:{}", key.0, key.1),
@@ -265,7 +269,17 @@ impl<C: ConnectionTrait> Loader<'_, C> {
     async fn row(&self, sheet: &str, r: &Row<'_>) -> Result<Upsert, Fail> {
         match sheet {
             "compounds" => {
-                let (_, path) = self.region("community_code", r.get("community_code")).await?;
+                let (rc, path) = self.region("community_code", r.get("community_code")).await?;
+                // The key is community + name: a compound of that name elsewhere in the
+                // community (another grid) must be one the importer may change.
+                if rc.as_str().len() >= 12
+                    && let Some(c) = compounds::find_in(self.c, &rc.as_str()[..12], r.get("name").trim())
+                        .await
+                        .map_err(|e| from_db("name", e))?
+                    && !self.reach.writes(&c.region_path)
+                {
+                    return Err(outside("name", "compound name", "小区名称"));
+                }
                 let input = CompoundInput {
                     region: r.get("community_code").into(),
                     name: r.get("name").into(),

@@ -522,3 +522,28 @@ fn cc_text(i: usize) -> &'static str {
 fn sea_orm_stmt(db: &db::Db, sql: &str) -> sea_orm::Statement {
     sea_orm::Statement::from_string(db.backend(), sql.to_owned())
 }
+
+db_test! {
+    // 2 (review): a grid's worker cannot reach a compound of a sibling grid through the community-wide key.
+    async fn a_grid_worker_cannot_reach_a_sibling_grids_compound(db: Db) {
+        dezhou(&db).await;
+        let admin = App::new(&db).await;
+        let a = admin.json("POST", "/api/v1/regions/371402001009/grids", json!({"name": "甲网格"})).await.json()["code"].as_str().unwrap().to_owned();
+        let b = admin.json("POST", "/api/v1/regions/371402001009/grids", json!({"name": "乙网格"})).await.json()["code"].as_str().unwrap().to_owned();
+        let wa = App::anonymous(&db).with_token(&user_token(&db, "wa", "worker", &a).await);
+        let wb = App::anonymous(&db).with_token(&user_token(&db, "wb", "worker", &b).await);
+        rows(&wa, "compounds", json!([{"community_code": a, "name": "甲小区", "households": 100}])).await;
+        // Taking it over by naming it from the other grid: refused, nothing moved.
+        let r = wb.json("POST", "/api/v1/registry/compounds", json!([{"community_code": b, "name": "甲小区", "households": 1}])).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("compounds!2:name"), "{}", r.body);
+        let c = admin.get(&format!("/api/v1/compounds?region={a}")).await.json();
+        assert_eq!((c["total"].as_i64(), c["items"][0]["households"].as_i64()), (Some(1), Some(100)));
+        // Writing into it (a building, a fact): as if it did not exist.
+        let r = wb.json("POST", "/api/v1/registry/buildings", json!([{"community_code": b, "compound": "甲小区", "name": "1号楼", "floors": 1, "entrances": 1, "units_per_floor": 1, "unit_area": 80}])).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("compound 甲小区"), "{}", r.body);
+        // Its own grid's worker still can.
+        rows(&wa, "buildings", json!([{"community_code": a, "compound": "甲小区", "name": "1号楼", "floors": 1, "entrances": 1, "units_per_floor": 1, "unit_area": 80}])).await;
+    }
+}
