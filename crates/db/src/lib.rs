@@ -37,6 +37,10 @@ pub struct Db {
     /// then writes can fail with SQLITE_BUSY instead of waiting; writes from
     /// this process therefore queue here. PostgreSQL needs no such lock.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// PostgreSQL: registry writers of this process queue here before they
+    /// take a pooled connection, so writers waiting for the advisory lock
+    /// (behind an import) cannot hold every connection and starve readers.
+    registry_lock: Arc<Mutex<()>>,
     /// Counts committed changes that may alter who sees what (accounts,
     /// grants, sessions, the registry) or how the system is configured
     /// (problem categories). Callers that cache such things (the web layer's
@@ -156,7 +160,7 @@ impl Db {
             .await
             .map_err(|e| ConnectError::Open { url: shown.clone(), reason: one_line(&e) })?;
         let write_lock = (backend == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Db { conn, write_lock, scope_epoch: Default::default() })
+        Ok(Db { conn, write_lock, registry_lock: Default::default(), scope_epoch: Default::default() })
     }
 
     pub async fn migrate(&self) -> Result<(), DbErr> {
@@ -175,10 +179,13 @@ impl Db {
     /// audit chain serialises them at their end anyway. Its commit counts as a
     /// possible change of scope (see `scope_epoch`).
     pub async fn begin_write(&self) -> Result<WriteTx, DbErr> {
-        let mut tx = self.begin_write_in_scope().await?;
         if self.backend() == DbBackend::Postgres {
-            sql::exec(&tx.tx, "SELECT pg_advisory_xact_lock($1)", vec![WRITE_LOCK.into()]).await?;
+            let queued = self.registry_lock.clone().lock_owned().await;
+            let tx = self.conn.begin().await?;
+            sql::exec(&tx, "SELECT pg_advisory_xact_lock($1)", vec![WRITE_LOCK.into()]).await?;
+            return Ok(WriteTx { tx, _guard: Some(queued), epoch: Some(self.scope_epoch.clone()) });
         }
+        let mut tx = self.begin_write_in_scope().await?;
         tx.epoch = Some(self.scope_epoch.clone());
         Ok(tx)
     }

@@ -88,10 +88,20 @@ pub async fn advance(db: &Db, data: &Path, url: &str, kept: &mut Option<Head>) -
 /// Record the head now and then once a minute whenever it has moved.
 pub fn keep(db: Db, data: PathBuf, url: String) {
     tokio::spawn(async move {
-        let mut kept = read(&data, &url).unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "cannot read the kept audit head");
-            None
-        });
+        // A head file that is not this database's (or not readable) is someone's
+        // proof: it is never overwritten; the head is then only logged.
+        let mut kept = match read(&data, &url) {
+            Ok(Some(h)) => Some(h),
+            Ok(None) if !path(&data).exists() => None,
+            Ok(None) => {
+                tracing::error!(file = %path(&data).display(), "the kept audit head belongs to another database; it is left as it is and not kept for this one");
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the kept audit head cannot be read; it is left as it is");
+                return;
+            }
+        };
         let mut told = false;
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {

@@ -88,8 +88,16 @@ pub async fn serve_with(
             },
             () = &mut shutdown => break,
         };
-        let ip = peer.ip();
-        let counted = limits.per_address > 0 && !exempt(ip);
+        // IPv6 clients are counted by their /64, as the sign-in throttle does:
+        // one host holds a whole /64.
+        let ip = match peer.ip() {
+            std::net::IpAddr::V6(v6) => {
+                let s = v6.segments();
+                std::net::IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+            v4 => v4,
+        };
+        let counted = limits.per_address > 0 && !exempt(peer.ip());
         if counted {
             let mut held = per_address.lock().expect("per-address lock");
             let n = held.entry(ip).or_default();

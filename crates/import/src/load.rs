@@ -551,6 +551,15 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                                 .await
                                 .map_err(|e| from_db("value", e))?
                             {
+                                // A committee, branch or red station must be this compound's own (as on the page).
+                                if kind.compound_own() && o.compound_id != Some(comp.id) {
+                                    return Err(Fail {
+                                        column: "value",
+                                        en: format!("{v} is not an organisation of this compound"),
+                                        zh: format!("{v}不是本小区的组织"),
+                                        skip: false,
+                                    });
+                                }
                                 found = Some(o.id);
                                 break;
                             }

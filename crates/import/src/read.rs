@@ -233,6 +233,12 @@ fn read_bounded(bytes: &[u8], limits: Limits) -> Result<Workbook, Unreadable> {
             if text.is_empty() {
                 continue;
             }
+            if let Some((i, ch)) = domain::text::first_forbidden(&text) {
+                return Err(unreadable(
+                    format!("sheet {name} cell {at}: character {} is the control character U+{:04X}", i + 1, ch as u32),
+                    format!("工作表「{name}」单元格 {at}：第 {} 个字符是不允许的控制字符 U+{:04X}", i + 1, ch as u32),
+                ));
+            }
             if text.chars().count() > limits.cell_chars {
                 return Err(unreadable(
                     format!("sheet {name} cell {at}: more than {} characters", limits.cell_chars),
@@ -280,6 +286,17 @@ pub fn read_csv_dir(dir: &Path) -> Result<Workbook, String> {
         let mut rows = Vec::new();
         for (i, rec) in r.records().enumerate() {
             let rec = rec.map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
+            for (c, cell) in rec.iter().enumerate() {
+                if let Some((_, ch)) = domain::text::first_forbidden(cell) {
+                    return Err(format!(
+                        "{}:{}: column {}: the control character U+{:04X} is not allowed",
+                        path.display(),
+                        i + 1,
+                        c + 1,
+                        ch as u32
+                    ));
+                }
+            }
             rows.push(rec.iter().map(|s| s.trim().to_owned()).collect());
         }
         out.sheets.push(RawSheet { name, rows });
@@ -358,6 +375,12 @@ mod tests {
         assert!(bytes.len() < 2_000_000, "{}", bytes.len());
         let e = read_xlsx_within(&bytes, Limits::WEB).unwrap_err();
         assert!(e.en.contains("MB of text"), "{}", e.en);
+    }
+
+    #[test]
+    fn control_characters_in_cells_are_refused_naming_the_cell() {
+        let e = read_xlsx_within(&xlsx(&[(0, 0, "ok"), (6, 1, "铃\u{7}声")]), Limits::WEB).unwrap_err();
+        assert!(e.en.contains("cell B7") && e.en.contains("U+0007"), "{}", e.en);
     }
 
     #[test]

@@ -179,6 +179,7 @@ pub async fn correct(
     value: Option<&str>,
     org_id: Option<i64>,
 ) -> Result<Vec<repo::Fact>, AppError> {
+    viewer.compound(&s.db, id, Action::WriteRegistry).await?;
     let facts = repo::facts(&s.db, id).await?;
     let f = facts.iter().find(|f| f.id == fact_id).ok_or_else(AppError::not_found)?;
     // Keep the value unless a new one is given.

@@ -245,20 +245,29 @@ async fn import_upload(State(s): State<AppState>, viewer: Viewer, t: Tr, mut for
         Err(e) => return UiError(e, t).into_response(),
     };
     let state = s.clone();
-    tokio::spawn(async move {
+    let jobs = s.jobs.clone();
+    let work = tokio::spawn(async move {
         let s = state;
         s.jobs.progress(id, "reading", 0, 0);
-        let result = match read_upload(bytes).await {
+        match read_upload(bytes).await {
             Ok(wb) => {
                 load_workbook(&s, &viewer, &wb, |sheet, done, total| s.jobs.progress(id, sheet, done, total)).await
             }
             Err(e) => Err(e),
+        }
+    });
+    // The job ends whatever happens to the work, a panic included: its owner
+    // and its slot are never held for ever.
+    tokio::spawn(async move {
+        let outcome = match work.await {
+            Ok(Ok(r)) => Outcome::Imported(r),
+            Ok(Err(e)) => Outcome::Failed { message: e.message, fields: e.fields },
+            Err(e) => {
+                tracing::error!(error = %e, "import job failed");
+                Outcome::Failed { message: "internal error; see the server log".into(), fields: vec![] }
+            }
         };
-        let outcome = match result {
-            Ok(r) => Outcome::Imported(r),
-            Err(e) => Outcome::Failed { message: e.message, fields: e.fields },
-        };
-        s.jobs.finish(id, outcome);
+        jobs.finish(id, outcome);
     });
     axum::response::Redirect::to(&format!("/import/jobs/{id}")).into_response()
 }
