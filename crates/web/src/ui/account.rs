@@ -269,12 +269,24 @@ async fn password_change(
     viewer: Viewer,
     t: Tr,
     headers: HeaderMap,
+    ext: axum::http::Extensions,
     Form(f): Form<PasswordForm>,
 ) -> Result<Page, UiError> {
     let user = db::accounts::user(&s.db, viewer.user_id).await.page(t)?.ok_or_else(AppError::not_found).page(t)?;
+    // Guessing the current password from a stolen session is throttled like signing in.
+    let peer = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let address = crate::client::throttle_key(s.trusted_proxies.client(peer, &headers));
+    let attempt = match s.throttle.reserve(&user.login, &address) {
+        Ok(a) => a,
+        Err(wait) => {
+            return Err(AppError::new(StatusCode::TOO_MANY_REQUESTS, "throttled", wait_text(t, wait))).page(t);
+        }
+    };
     if !auth::verify_password(&f.current, &user.password_hash).await {
+        s.throttle.failed(attempt);
         return Err(domain::Invalid::new("password", "the current password is wrong").zh("当前密码不正确")).page(t);
     }
+    s.throttle.succeeded(attempt);
     if f.new != f.again {
         return Err(domain::Invalid::new("password", "the two new passwords differ").zh("两次输入的新密码不一致"))
             .page(t);
