@@ -142,3 +142,47 @@ db_test! {
         assert_eq!(r.json(), want);
     }
 }
+
+db_test! {
+    // Every write to a record of another county, with a body that would be
+    // valid, answers 404: the record does not exist for that caller.
+    async fn writes_from_elsewhere_find_nothing(db: Db) {
+        dezhou(&db).await;
+        let admin = App::new(&db).await;
+        let fh = "371402001009";
+        admin.json("POST", "/api/v1/registry/compounds", json!([{"community_code": fh, "name": "写入小区"}])).await;
+        admin.json("POST", "/api/v1/registry/buildings", json!([{"community_code": fh, "compound": "写入小区", "name": "1号楼", "floors": 1, "entrances": 1, "units_per_floor": 1, "unit_area": 80}])).await;
+        let compound = admin.get(&format!("/api/v1/compounds?region={fh}")).await.json()["items"][0]["id"].as_i64().unwrap();
+        let building = admin.get(&format!("/api/v1/compounds/{compound}/buildings")).await.json()[0]["id"].as_i64().unwrap();
+        let unit = admin.get(&format!("/api/v1/buildings/{building}")).await.json()["units"][0]["id"].as_i64().unwrap();
+        let fact = admin.json("POST", &format!("/api/v1/compounds/{compound}/facts"), json!({"kind": "service_model", "value": "none", "effective_from": "2024-01-01"})).await.json()[0]["id"].as_i64().unwrap();
+        let problem = admin.json("POST", "/api/v1/problems", json!({"compound_id": compound, "category": "repair", "description": "写入"})).await.json()["id"].as_i64().unwrap();
+        let outsider = App::anonymous(&db).with_token(&user_token(&db, "elsewhere", "worker", "371428001001").await);
+        let writes = [
+            ("PATCH", format!("/api/v1/compounds/{compound}"), json!({"name": "改名"})),
+            ("POST", format!("/api/v1/compounds/{compound}/retire"), json!({})),
+            ("POST", format!("/api/v1/compounds/{compound}/facts"), json!({"kind": "service_model", "value": "professional", "effective_from": "2024-06-01"})),
+            ("PATCH", format!("/api/v1/compounds/{compound}/facts/{fact}"), json!({"valid_from": "2023-06-01"})),
+            ("POST", format!("/api/v1/compounds/{compound}/buildings"), json!({"name": "2号楼", "floors": 1, "entrances": 1, "units_per_floor": 1, "unit_area_m2": "80"})),
+            ("PATCH", format!("/api/v1/buildings/{building}"), json!({"name": "改名楼"})),
+            ("POST", format!("/api/v1/buildings/{building}/retire"), json!({})),
+            ("PATCH", format!("/api/v1/units/{unit}"), json!({"area_m2": "90"})),
+            ("POST", format!("/api/v1/problems/{problem}/steps"), json!({"step": "accept"})),
+            ("POST", format!("/api/v1/problems/{problem}/rating"), json!({"rating": "satisfied"})),
+            ("POST", format!("/api/v1/regions/{fh}/grids"), json!({"name": "外来网格"})),
+            ("POST", "/api/v1/registry/compounds".to_owned(), json!([{"community_code": fh, "name": "写入小区", "households": 1}])),
+        ];
+        let mut wrong = Vec::new();
+        for (method, uri, body) in &writes {
+            let r = outsider.json(method, uri, body.clone()).await;
+            let ok = if uri.starts_with("/api/v1/registry/") { r.status == 422 && r.body.contains("outside your scope") } else { r.status == 404 };
+            if !ok {
+                wrong.push(format!("{method} {uri}: {} {}", r.status, r.body));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        // Nothing changed.
+        let c = admin.get(&format!("/api/v1/compounds/{compound}")).await.json();
+        assert_eq!((c["name"].as_str(), c["retired"].as_bool()), (Some("写入小区"), Some(false)));
+    }
+}
