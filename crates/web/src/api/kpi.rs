@@ -8,6 +8,7 @@ use domain::kpi::KpiSet;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::HotlineCounts;
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{ApiQuery, AppError, ErrorBody};
@@ -93,7 +94,7 @@ pub struct BulletinOut {
     /// One section per KPI: the region's value, the target, the children ranked.
     pub sections: Vec<SectionOut>,
     /// The hotline's counts for problems reported in the month.
-    pub problems: RatesData,
+    pub problems: HotlineCounts,
     /// The same per child region (every child)…
     pub problem_regions: Vec<GroupRatesOut>,
     /// …and per property company that handled any, most problems first.
@@ -184,34 +185,11 @@ pub struct RankedRowOut {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct RatesData {
-    pub submitted: i64,
-    pub responded: i64,
-    pub resolved: i64,
-    pub on_time: i64,
-    pub rated: i64,
-    pub satisfied: i64,
-}
-
-impl From<domain::problem::Rates> for RatesData {
-    fn from(r: domain::problem::Rates) -> Self {
-        RatesData {
-            submitted: r.submitted,
-            responded: r.responded,
-            resolved: r.resolved,
-            on_time: r.on_time,
-            rated: r.rated,
-            satisfied: r.satisfied,
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct GroupRatesOut {
     /// The company's id or the region's code.
     pub key: String,
     pub name: String,
-    pub rates: RatesData,
+    pub rates: HotlineCounts,
 }
 
 impl From<&report::Bulletin> for BulletinOut {

@@ -9,7 +9,7 @@ use domain::problem::Category;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::Page;
+use super::{HotlineCounts, Page};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody};
@@ -250,22 +250,7 @@ pub struct RatesOut {
     pub resolution_rate: String,
     pub on_time_rate: String,
     pub satisfaction_rate: String,
-    pub counts: CountsOut,
-}
-
-/// The month's counts behind the rates.
-#[derive(Serialize, ToSchema)]
-pub struct CountsOut {
-    pub submitted: i64,
-    /// Accepted by the accept deadline.
-    pub responded: i64,
-    /// Resolved (and possibly closed since).
-    pub resolved: i64,
-    /// Resolved by the resolve deadline.
-    pub on_time: i64,
-    pub rated: i64,
-    /// Rated satisfied or basically satisfied.
-    pub satisfied: i64,
+    pub counts: HotlineCounts,
 }
 
 /// The hotline rates (响应率, 解决率, 按时办结率, 满意率) of a region or a company for a month.
@@ -301,14 +286,7 @@ pub async fn rates(
         resolution_rate: r.resolution().percent_text(),
         on_time_rate: r.on_time().percent_text(),
         satisfaction_rate: r.satisfaction().percent_text(),
-        counts: CountsOut {
-            submitted: r.submitted,
-            responded: r.responded,
-            resolved: r.resolved,
-            on_time: r.on_time,
-            rated: r.rated,
-            satisfied: r.satisfied,
-        },
+        counts: r.into(),
     }))
 }
 
