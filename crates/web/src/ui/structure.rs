@@ -293,10 +293,12 @@ async fn import_job(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): 
             let done = r.sheets.iter().map(|(k, c)| (k.clone(), c.added, c.updated, c.unchanged)).collect();
             render(&ImportPage { done, ..ImportPage::blank(t, me) }).into_response()
         }
-        Some(Outcome::Failed { message, fields }) => {
+        Some(Outcome::Failed { message, mut fields }) => {
+            // A file that could not be read is one reason, not a table of rows.
+            let whole_file = fields.len() == 1 && fields[0].field == "file";
             let message = match fields.len() {
+                _ if whole_file => fields.remove(0).reason_in(t.is_zh()).to_owned(),
                 n if n > 0 && t.is_zh() => format!("共 {n} 处错误，未导入任何数据"),
-                _ if fields.len() == 1 => fields[0].reason_in(t.is_zh()).to_owned(),
                 _ => message,
             };
             let page = ImportPage { errors: fields, message, ..ImportPage::blank(t, me) };
