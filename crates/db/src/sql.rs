@@ -95,6 +95,23 @@ pub(crate) fn placeholders(backend: DbBackend, rows: usize, cols: usize) -> Stri
 }
 
 /// Escape `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
+/// A stored spelling read back as its domain value. Rows become the domain's
+/// types as they are read: a spelling gongzhi never writes is an error naming
+/// the row here, not a string that later code misreads.
+pub(crate) fn known<T>(row: &dyn std::fmt::Display, what: &str, v: &str, find: fn(&str) -> Option<T>) -> Result<T, DbErr> {
+    find(v).ok_or_else(|| DbErr::Type(format!("{row}: unknown {what} {v:?}")))
+}
+
+/// [`known`] for a column that may be NULL.
+pub(crate) fn known_opt<T>(
+    row: &dyn std::fmt::Display,
+    what: &str,
+    v: Option<&str>,
+    find: fn(&str) -> Option<T>,
+) -> Result<Option<T>, DbErr> {
+    v.map(|v| known(row, what, v, find)).transpose()
+}
+
 pub(crate) fn like_contains(q: &str) -> String {
     let mut s = String::with_capacity(q.len() + 2);
     s.push('%');

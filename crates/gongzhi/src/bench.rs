@@ -66,7 +66,10 @@ pub async fn kpi(
             let cc = domain::org::CreditCode::complete(&format!("91{code}MB{:06}{j}", i))?;
             let n = db::structure::NewOrg {
                 credit_code: Some(cc.to_string()),
-                party_coverage: Some(["own_branch", "joint_branch", "own_branch", "instructor_only"][j].into()),
+                party_coverage: Some({
+                    use domain::org::PartyCoverage::*;
+                    [OwnBranch, JointBranch, OwnBranch, InstructorOnly][j]
+                }),
                 ..db::structure::NewOrg::new(
                     domain::org::OrgKind::Company,
                     &format!("{code}第{}物业公司", j + 1),

@@ -267,7 +267,7 @@ async fn serve_fenghua(db: &Db, actor: &Actor) -> anyhow::Result<i64> {
         actor,
         &db::structure::NewOrg {
             credit_code: Some(FENGHUA_CREDIT_CODE.into()),
-            party_coverage: Some("own_branch".into()),
+            party_coverage: Some(domain::org::PartyCoverage::OwnBranch),
             ..db::structure::NewOrg::new(
                 domain::org::OrgKind::Company,
                 FENGHUA_COMPANY,

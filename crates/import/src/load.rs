@@ -326,7 +326,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 let from = opt_date("party_coverage_from", r.get("party_coverage_from"))?;
                 let n = org(OrgKind::Company, r.get("name"), &rc, &path, |o| {
                     o.credit_code = Some(cc.to_string());
-                    o.party_coverage = Some(cov.as_str().into());
+                    o.party_coverage = Some(cov);
                     o.party_coverage_from = from;
                 })?;
                 Ok(structure::upsert_org_in(self.c, self.actor, &n).await.map_err(|e| from_db("credit_code", e))?.1)
@@ -345,7 +345,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 let (rc, path) = self.region("community_code", &comp.community_code).await?;
                 let n = org(OrgKind::OwnersCommittee, r.get("name"), &rc, &path, |o| {
                     o.compound_id = Some(comp.id);
-                    o.status = Some(status.as_str().into());
+                    o.status = Some(status);
                     o.term_start = start;
                     o.term_end = end;
                     o.is_pmc = is_pmc;
@@ -396,7 +396,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 };
                 let established = opt_date("established", r.get("established"))?;
                 let n = org(OrgKind::PartyOrg, r.get("name"), &rc, &path, |o| {
-                    o.party_level = Some(level.as_str().into());
+                    o.party_level = Some(level);
                     o.compound_id = compound_id;
                     o.covers_org_id = covers;
                     o.parent_id = parent;
@@ -513,7 +513,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 };
                 let p = NewPost {
                     person_id,
-                    role: role.as_str().into(),
+                    role,
                     at,
                     region_path: path,
                     start_date: start,

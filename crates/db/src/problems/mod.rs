@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use serde::Serialize;
 
 use crate::sql::Id;
-use crate::sql::{all, exec, one, page_of};
+use crate::sql::{all, exec, known, known_opt, one, page_of};
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize)]
@@ -71,14 +71,11 @@ struct ProblemRow {
 impl FromQueryResult for Problem {
     fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> std::result::Result<Self, sea_orm::DbErr> {
         let r = ProblemRow::from_query_result(res, pre)?;
-        let bad = |what: &str, v: &str| sea_orm::DbErr::Type(format!("problem {}: unknown {what} {v:?}", r.id));
+        let row = format!("problem {}", r.id);
         Ok(Problem {
-            state: State::find(&r.state).ok_or_else(|| bad("state", &r.state))?,
-            handler_kind: problem::Handler::find(&r.handler_kind).ok_or_else(|| bad("handler", &r.handler_kind))?,
-            rating: match r.rating.as_deref() {
-                None => None,
-                Some(v) => Some(Rating::find(v).ok_or_else(|| bad("rating", v))?),
-            },
+            state: known(&row, "state", &r.state, State::find)?,
+            handler_kind: known(&row, "handler", &r.handler_kind, problem::Handler::find)?,
+            rating: known_opt(&row, "rating", r.rating.as_deref(), Rating::find)?,
             id: r.id,
             compound_id: r.compound_id,
             compound_name: r.compound_name,

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::audit::{Change, append_in};
 use crate::sql::Id;
-use crate::sql::{all, exec, one, page_of, scalar_i64};
+use crate::sql::{all, exec, known, known_opt, one, page_of, scalar_i64};
 use crate::{Db, DbError, Result};
 
 /// Whether an upsert added, changed or left a row.

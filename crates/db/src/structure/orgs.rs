@@ -1,7 +1,7 @@
 //! Organisations of every kind: their natural keys, upserts, dated party coverage, lists within scope.
 
 use super::*;
-use domain::org::OrgKind;
+use domain::org::{CommitteeStatus, OrgKind, PartyCoverage, PartyLevel};
 
 /// A checked organisation to store. `region_path` is the stored path of `region_code`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -12,16 +12,16 @@ pub struct NewOrg {
     pub region_path: String,
     pub compound_id: Option<i64>,
     pub parent_id: Option<i64>,
-    pub party_level: Option<String>,
+    pub party_level: Option<PartyLevel>,
     pub covers_org_id: Option<i64>,
     pub credit_code: Option<String>,
-    pub party_coverage: Option<String>,
+    pub party_coverage: Option<PartyCoverage>,
     /// When a changed party coverage took effect (default: today for a
     /// change, and "since before records" for a company's first value).
     pub party_coverage_from: Option<NaiveDate>,
     pub term_start: Option<NaiveDate>,
     pub term_end: Option<NaiveDate>,
-    pub status: Option<String>,
+    pub status: Option<CommitteeStatus>,
     pub is_pmc: bool,
     /// When a party organisation was set up (None: since before records).
     pub established: Option<NaiveDate>,
@@ -62,13 +62,13 @@ pub struct Org {
     pub compound_id: Option<i64>,
     pub compound_name: Option<String>,
     pub parent_id: Option<i64>,
-    pub party_level: Option<String>,
+    pub party_level: Option<PartyLevel>,
     pub covers_org_id: Option<i64>,
     pub credit_code: Option<String>,
-    pub party_coverage: Option<String>,
+    pub party_coverage: Option<PartyCoverage>,
     pub term_start: Option<NaiveDate>,
     pub term_end: Option<NaiveDate>,
-    pub status: Option<String>,
+    pub status: Option<CommitteeStatus>,
     pub is_pmc: bool,
     pub established: Option<NaiveDate>,
     pub retired_at: Option<DateTime<Utc>>,
@@ -101,10 +101,12 @@ struct OrgRow {
 impl FromQueryResult for Org {
     fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> std::result::Result<Self, sea_orm::DbErr> {
         let r = OrgRow::from_query_result(res, pre)?;
-        let kind = OrgKind::find(&r.kind)
-            .ok_or_else(|| sea_orm::DbErr::Type(format!("organisation {}: unknown kind {:?}", r.id, r.kind)))?;
+        let row = format!("organisation {}", r.id);
         Ok(Org {
-            kind,
+            kind: known(&row, "kind", &r.kind, OrgKind::find)?,
+            party_level: known_opt(&row, "party level", r.party_level.as_deref(), PartyLevel::find)?,
+            party_coverage: known_opt(&row, "party coverage", r.party_coverage.as_deref(), PartyCoverage::find)?,
+            status: known_opt(&row, "status", r.status.as_deref(), CommitteeStatus::find)?,
             id: r.id,
             name: r.name,
             region_code: r.region_code,
@@ -113,13 +115,10 @@ impl FromQueryResult for Org {
             compound_id: r.compound_id,
             compound_name: r.compound_name,
             parent_id: r.parent_id,
-            party_level: r.party_level,
             covers_org_id: r.covers_org_id,
             credit_code: r.credit_code,
-            party_coverage: r.party_coverage,
             term_start: r.term_start,
             term_end: r.term_end,
-            status: r.status,
             is_pmc: r.is_pmc,
             established: r.established,
             retired_at: r.retired_at,
@@ -183,13 +182,13 @@ pub(super) fn org_values(n: &NewOrg) -> Vec<Value> {
         n.region_path.clone().into(),
         n.compound_id.into(),
         n.parent_id.into(),
-        n.party_level.clone().into(),
+        n.party_level.map(|v| v.as_str()).into(),
         n.covers_org_id.into(),
         n.credit_code.clone().into(),
-        n.party_coverage.clone().into(),
+        n.party_coverage.map(|v| v.as_str()).into(),
         n.term_start.into(),
         n.term_end.into(),
-        n.status.clone().into(),
+        n.status.map(|v| v.as_str()).into(),
         n.is_pmc.into(),
         n.established.into(),
     ]
@@ -229,7 +228,7 @@ pub async fn upsert_org_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewOrg) 
         }
     };
     if n.kind == OrgKind::Company {
-        sync_party_coverage(c, id, n.party_coverage.as_deref(), n.party_coverage_from).await?;
+        sync_party_coverage(c, id, n.party_coverage.map(|v| v.as_str()), n.party_coverage_from).await?;
     }
     let after = org_in(c, id).await?;
     append_in(

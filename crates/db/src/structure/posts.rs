@@ -1,6 +1,7 @@
 //! Posts (a person's role in an organisation, at a building or in a region) and cross-appointments.
 
 use super::*;
+use domain::org::{OrgKind, PostRole};
 
 /// Where a post is held.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -23,7 +24,7 @@ impl PostAt {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NewPost {
     pub person_id: i64,
-    pub role: String,
+    pub role: PostRole,
     pub at: PostAt,
     /// Path of the region the post lies in (the organisation's, building's compound's, or the region's).
     pub region_path: String,
@@ -31,20 +32,42 @@ pub struct NewPost {
     pub end_date: Option<NaiveDate>,
 }
 
-#[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PostRow {
     pub id: i64,
     pub person_id: i64,
     pub person_name: String,
-    pub role: String,
+    pub role: PostRole,
     pub org_id: Option<i64>,
     pub org_name: Option<String>,
-    pub org_kind: Option<String>,
+    pub org_kind: Option<OrgKind>,
     pub building_id: Option<i64>,
     pub building_name: Option<String>,
     pub region_code: Option<String>,
     pub start_date: NaiveDate,
     pub end_date: Option<NaiveDate>,
+}
+
+impl FromQueryResult for PostRow {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> std::result::Result<Self, sea_orm::DbErr> {
+        let row = |col: &str| res.try_get::<Option<String>>(pre, col);
+        let id: i64 = res.try_get(pre, "id")?;
+        let at = format!("post {id}");
+        Ok(PostRow {
+            id,
+            person_id: res.try_get(pre, "person_id")?,
+            person_name: res.try_get(pre, "person_name")?,
+            role: known(&at, "role", &res.try_get::<String>(pre, "role")?, PostRole::find)?,
+            org_id: res.try_get(pre, "org_id")?,
+            org_name: row("org_name")?,
+            org_kind: known_opt(&at, "organisation kind", row("org_kind")?.as_deref(), OrgKind::find)?,
+            building_id: res.try_get(pre, "building_id")?,
+            building_name: row("building_name")?,
+            region_code: row("region_code")?,
+            start_date: res.try_get(pre, "start_date")?,
+            end_date: res.try_get(pre, "end_date")?,
+        })
+    }
 }
 
 pub(super) const POST_SELECT: &str = "SELECT x.id, x.person_id, p.name AS person_name, x.role, x.org_id, o.name AS org_name, \
@@ -62,7 +85,7 @@ pub async fn upsert_post_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewPost
     let found: Option<Found> = one(
         c,
         "SELECT id, end_date FROM post WHERE person_id = $1 AND role = $2 AND target = $3 AND start_date = $4",
-        vec![n.person_id.into(), n.role.clone().into(), target.clone().into(), n.start_date.into()],
+        vec![n.person_id.into(), n.role.as_str().into(), target.clone().into(), n.start_date.into()],
     )
     .await?;
     let (id, what) = match found {
@@ -83,7 +106,7 @@ pub async fn upsert_post_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewPost
                  created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id",
                 vec![
                     n.person_id.into(),
-                    n.role.clone().into(),
+                    n.role.as_str().into(),
                     org.into(),
                     building.into(),
                     region.into(),
