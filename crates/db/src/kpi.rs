@@ -45,6 +45,50 @@ fn sql_list<'a>(values: impl Iterator<Item = &'a str>) -> String {
         .join(", ")
 }
 
+/// An owners' committee `o` with a party organisation set up in it by the date `$3`.
+const COMMITTEE_COVERED: &str = "EXISTS (SELECT 1 FROM organisation p WHERE p.kind = 'party_org' \
+                                 AND p.covers_org_id = o.id AND (p.established IS NULL OR p.established <= $3))";
+
+/// The people holding, on `$3`, a post on the two committees (compound party
+/// branch, owners' committee) of a compound in `in_c`.
+fn two_committee_posts(in_c: &str) -> String {
+    format!(
+        "SELECT x.person_id FROM post x JOIN organisation o ON o.id = x.org_id WHERE {POST_ON} \
+         AND ((o.kind = 'party_org' AND o.party_level = 'compound_branch') OR o.kind = 'owners_committee') \
+         AND o.compound_id IN ({in_c})"
+    )
+}
+
+/// The building heads on `$3` of buildings in the compounds `in_c`.
+fn head_posts(in_c: &str) -> String {
+    format!(
+        "SELECT x.person_id FROM post x JOIN building b ON b.id = x.building_id WHERE {POST_ON} \
+         AND x.role = 'building_head' AND b.compound_id IN ({in_c})"
+    )
+}
+
+/// Compound `c`'s party branch shares a member with its committee or serving company on `$3`.
+fn cross_appointed() -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM post x JOIN organisation po ON po.id = x.org_id \
+         JOIN post y ON y.person_id = x.person_id AND y.id <> x.id JOIN organisation oo ON oo.id = y.org_id \
+         WHERE po.kind = 'party_org' AND po.compound_id = c.id AND {POST_ON} \
+         AND y.start_date <= $3 AND (y.end_date IS NULL OR y.end_date > $3) \
+         AND ((oo.kind = 'owners_committee' AND oo.compound_id = c.id) OR (oo.kind = 'company' AND EXISTS ( \
+             SELECT 1 FROM compound_fact g WHERE g.compound_id = c.id AND g.kind = 'company' AND g.ref_id = oo.id AND {}))))",
+        on("g")
+    )
+}
+
+/// The organisations serving, on `$3`, a compound of the base as `kind` (a fact kind).
+fn serving(kind: &str) -> String {
+    format!(
+        "SELECT f.ref_id FROM compound_fact f JOIN compound c ON c.id = f.compound_id \
+         WHERE f.kind = '{kind}' AND {} AND {BASE}",
+        on("f")
+    )
+}
+
 const POST_ON: &str = "x.start_date <= $3 AND (x.end_date IS NULL OR x.end_date > $3)";
 
 /// The compound-level counts of one date: C and how many are professionally
@@ -101,13 +145,6 @@ pub async fn kpis(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<KpiSe
     let vals = || params(within, date);
     let c = db.conn();
     let base = base_counts(db, within, date).await?;
-    let serving = |kind: &str| {
-        format!(
-            "SELECT f.ref_id FROM compound_fact f JOIN compound c ON c.id = f.compound_id \
-             WHERE f.kind = '{kind}' AND {} AND {BASE}",
-            on("f")
-        )
-    };
     #[derive(FromQueryResult)]
     struct Three {
         a: i64,
@@ -130,8 +167,7 @@ pub async fn kpis(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<KpiSe
         c,
         &format!(
             "SELECT COUNT(*) AS a, {} AS b FROM organisation o WHERE o.id IN ({})",
-            sum("EXISTS (SELECT 1 FROM organisation p WHERE p.kind = 'party_org' AND p.covers_org_id = o.id \
-                 AND (p.established IS NULL OR p.established <= $3))"),
+            sum(COMMITTEE_COVERED),
             serving("owners_committee")
         ),
         vals(),
@@ -145,43 +181,15 @@ pub async fn kpis(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<KpiSe
             sum("p.is_public_servant = TRUE")
         )
     };
-    let two_committees: Two = one(
-        c,
-        &servants(&format!(
-            "SELECT x.person_id FROM post x JOIN organisation o ON o.id = x.org_id WHERE {POST_ON} \
-             AND ((o.kind = 'party_org' AND o.party_level = 'compound_branch') OR o.kind = 'owners_committee') \
-             AND o.compound_id IN ({in_c})"
-        )),
-        vals(),
-    )
-    .await?
-    .expect("one row");
-    let heads: Two = one(
-        c,
-        &servants(&format!(
-            "SELECT x.person_id FROM post x JOIN building b ON b.id = x.building_id WHERE {POST_ON} \
-             AND x.role = 'building_head' AND b.compound_id IN ({in_c})"
-        )),
-        vals(),
-    )
-    .await?
-    .expect("one row");
+    let two_committees: Two = one(c, &servants(&two_committee_posts(&in_c)), vals()).await?.expect("one row");
+    let heads: Two = one(c, &servants(&head_posts(&in_c)), vals()).await?.expect("one row");
     // Compounds whose party branch shares a member with their committee or serving company.
     let cross: Two = one(
         c,
         &format!(
             "SELECT {} AS a, {} AS b FROM compound c WHERE {BASE}",
             sum(&has("party_branch")),
-            sum(&format!(
-                "{} AND EXISTS (SELECT 1 FROM post x JOIN organisation po ON po.id = x.org_id \
-                 JOIN post y ON y.person_id = x.person_id AND y.id <> x.id JOIN organisation oo ON oo.id = y.org_id \
-                 WHERE po.kind = 'party_org' AND po.compound_id = c.id AND {POST_ON} \
-                 AND y.start_date <= $3 AND (y.end_date IS NULL OR y.end_date > $3) \
-                 AND ((oo.kind = 'owners_committee' AND oo.compound_id = c.id) OR (oo.kind = 'company' AND EXISTS ( \
-                     SELECT 1 FROM compound_fact g WHERE g.compound_id = c.id AND g.kind = 'company' AND g.ref_id = oo.id AND {}))))",
-                has("party_branch"),
-                on("g")
-            )),
+            sum(&format!("{} AND {}", has("party_branch"), cross_appointed())),
         ),
         vals(),
     )
@@ -218,61 +226,73 @@ pub async fn kpis(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<KpiSe
     })
 }
 
-/// What fails a KPI on a date: the compounds (for the compound-level KPIs) or
-/// the serving companies without a party organisation. `None` for KPIs whose
-/// failures are people rather than records.
+/// What fails a KPI on a date: the compounds, organisations or people that
+/// are in its denominator and not in its numerator, with what kind they are.
 pub async fn failing(
     db: &Db,
     within: &RegionPath,
     date: NaiveDate,
     kpi: domain::kpi::Kpi,
     page: domain::Paging,
-) -> Result<Option<(Vec<Failing>, u64)>> {
+) -> Result<(Vec<Failing>, u64)> {
     use domain::kpi::Kpi;
-    let cond = match kpi {
-        Kpi::ProfessionalCoverage => format!(
+    let compounds = |cond: String| {
+        (
+            "SELECT c.id, c.name, r.name AS place FROM compound c JOIN region r ON r.code = c.region_code",
+            "compound c",
+            format!(" WHERE {BASE} AND {cond}"),
+            "c.region_path, c.name",
+        )
+    };
+    let orgs = |cond: String| {
+        (
+            "SELECT o.id, o.name, r.name AS place FROM organisation o JOIN region r ON r.code = o.region_code",
+            "organisation o",
+            format!(" WHERE {cond}"),
+            "o.name",
+        )
+    };
+    // People who are not public servants, each with the compound they serve (the first by name).
+    let people = |posts: String| {
+        (
+            "SELECT p.id, p.name, COALESCE((SELECT MIN(c.name) FROM post x JOIN organisation o ON o.id = x.org_id \
+             JOIN compound c ON c.id = o.compound_id WHERE x.person_id = p.id AND {POST_ON}), \
+             (SELECT MIN(c.name) FROM post x JOIN building b ON b.id = x.building_id JOIN compound c ON c.id = b.compound_id \
+             WHERE x.person_id = p.id AND {POST_ON}), '') AS place FROM person p",
+            "person p",
+            format!(" WHERE p.is_public_servant = FALSE AND p.id IN ({posts})"),
+            "p.name",
+        )
+    };
+    let in_c = format!("SELECT c.id FROM compound c WHERE {BASE}");
+    let (select, from, filter, order) = match kpi {
+        Kpi::ProfessionalCoverage => compounds(format!(
             "NOT EXISTS (SELECT 1 FROM compound_fact x WHERE x.compound_id = c.id AND x.kind = 'service_model' AND {} \
              AND x.value IN ({}))",
             on("x"),
             professional_models()
-        ),
-        Kpi::FullCoverage => format!(
+        )),
+        Kpi::FullCoverage => compounds(format!(
             "NOT EXISTS (SELECT 1 FROM compound_fact x WHERE x.compound_id = c.id AND x.kind = 'service_model' AND {} \
              AND x.value <> 'none')",
             on("x")
-        ),
-        Kpi::CommitteeFormation => format!("NOT {}", has("owners_committee")),
-        Kpi::CompoundPartyCoverage => format!("NOT {}", has("party_branch")),
-        Kpi::CompanyPartyCoverage => {
-            let select =
-                "SELECT o.id, o.name, r.name AS place FROM organisation o JOIN region r ON r.code = o.region_code";
-            let filter = format!(
-                " WHERE COALESCE({COVERAGE}, 'none') NOT IN ({}) AND o.id IN (SELECT f.ref_id FROM compound_fact f \
-                 JOIN compound c ON c.id = f.compound_id WHERE f.kind = 'company' AND {} AND {BASE})",
-                organisational_coverages(),
-                on("f")
-            );
-            return Ok(Some(
-                crate::sql::page_of(db.conn(), select, "organisation o", &filter, "o.name", params(within, date), page)
-                    .await?,
-            ));
+        )),
+        Kpi::CommitteeFormation => compounds(format!("NOT {}", has("owners_committee"))),
+        Kpi::CompoundPartyCoverage => compounds(format!("NOT {}", has("party_branch"))),
+        Kpi::CrossAppointment => compounds(format!("{} AND NOT {}", has("party_branch"), cross_appointed())),
+        Kpi::CompanyPartyCoverage => orgs(format!(
+            "COALESCE({COVERAGE}, 'none') NOT IN ({}) AND o.id IN ({})",
+            organisational_coverages(),
+            serving("company")
+        )),
+        Kpi::CommitteePartyCoverage => {
+            orgs(format!("NOT {COMMITTEE_COVERED} AND o.id IN ({})", serving("owners_committee")))
         }
-        _ => return Ok(None),
+        Kpi::ServantsInTwoCommittees => people(two_committee_posts(&in_c)),
+        Kpi::ServantsAmongBuildingHeads => people(head_posts(&in_c)),
     };
-    let select = "SELECT c.id, c.name, r.name AS place FROM compound c JOIN region r ON r.code = c.region_code";
-    let filter = format!(" WHERE {BASE} AND {cond}");
-    Ok(Some(
-        crate::sql::page_of(
-            db.conn(),
-            select,
-            "compound c",
-            &filter,
-            "c.region_path, c.name",
-            params(within, date),
-            page,
-        )
-        .await?,
-    ))
+    let select = select.replace("{POST_ON}", POST_ON);
+    Ok(crate::sql::page_of(db.conn(), &select, from, &filter, order, params(within, date), page).await?)
 }
 
 /// A record that fails a KPI: a compound or a company, with where it is.

@@ -98,7 +98,12 @@ pub(crate) fn placeholders(backend: DbBackend, rows: usize, cols: usize) -> Stri
 /// A stored spelling read back as its domain value. Rows become the domain's
 /// types as they are read: a spelling gongzhi never writes is an error naming
 /// the row here, not a string that later code misreads.
-pub(crate) fn known<T>(row: &dyn std::fmt::Display, what: &str, v: &str, find: fn(&str) -> Option<T>) -> Result<T, DbErr> {
+pub(crate) fn known<T>(
+    row: &dyn std::fmt::Display,
+    what: &str,
+    v: &str,
+    find: fn(&str) -> Option<T>,
+) -> Result<T, DbErr> {
     find(v).ok_or_else(|| DbErr::Type(format!("{row}: unknown {what} {v:?}")))
 }
 

@@ -129,6 +129,41 @@ impl Category {
     }
 }
 
+text_enum!(
+    /// The work lists of the inbox. `work` (the default) is everything not
+    /// closed: a rejection awaits the review of the level above, a resolved
+    /// problem the resident's rating, so both are still someone's work.
+    Queue, "view", "list", "列表" {
+        Work = "work",
+        New = "new",
+        Overdue = "overdue",
+        Review = "review",
+        Rate = "rate",
+        Closed = "closed",
+        All = "all",
+    }
+);
+
+impl Queue {
+    /// The states a problem on this list is in (empty: any).
+    pub fn states(self) -> &'static [State] {
+        use State::*;
+        match self {
+            Queue::Work | Queue::Overdue => &[Submitted, Accepted, InProgress, Resolved, Rejected, Reopened],
+            Queue::New => &[Submitted, Reopened],
+            Queue::Review => &[Rejected],
+            Queue::Rate => &[Resolved],
+            Queue::Closed => &[Closed],
+            Queue::All => &[],
+        }
+    }
+
+    /// Only problems past a deadline.
+    pub fn overdue_only(self) -> bool {
+        self == Queue::Overdue
+    }
+}
+
 impl State {
     pub fn is_open(self) -> bool {
         !matches!(self, State::Closed | State::Rejected)
@@ -229,6 +264,10 @@ mod tests {
         assert_eq!(next(Resolved, Reopen, Resident).unwrap(), Reopened);
         assert_eq!(next(Reopened, Accept, Handler).unwrap(), Accepted);
         assert_eq!(next(Rejected, OverturnRejection, Supervisor).unwrap(), Reopened);
+        // Every state but closed is on the default work list: nothing waits unseen.
+        for s in State::ALL {
+            assert_eq!(Queue::Work.states().contains(s), *s != Closed, "{s:?}");
+        }
         assert_eq!(next(Rejected, UpholdRejection, Supervisor).unwrap(), Closed);
         assert!(next(Submitted, Resolve, Handler).is_err(), "accept first");
         assert!(next(Submitted, Accept, Resident).is_err(), "residents do not accept");

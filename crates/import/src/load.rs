@@ -511,14 +511,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                         (PostAt::Org(o.id), o.region_path)
                     }
                 };
-                let p = NewPost {
-                    person_id,
-                    role,
-                    at,
-                    region_path: path,
-                    start_date: start,
-                    end_date: end,
-                };
+                let p = NewPost { person_id, role, at, region_path: path, start_date: start, end_date: end };
                 Ok(structure::upsert_post_in(self.c, self.actor, &p).await.map_err(|e| from_db("role", e))?.1)
             }
             "compound_history" => {

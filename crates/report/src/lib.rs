@@ -5,6 +5,7 @@
 
 mod docx;
 pub mod svg;
+mod table;
 mod xlsx;
 
 use chrono::{Datelike, NaiveDate};
@@ -14,6 +15,7 @@ use domain::kpi::{Kpi, KpiSet, RankedRow, rank};
 use serde::Serialize;
 
 pub use docx::bulletin_docx;
+pub use table::{Cell, table_xlsx};
 pub use xlsx::bulletin_xlsx;
 
 /// A month as `YYYY-MM`.

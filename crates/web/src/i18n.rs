@@ -63,6 +63,21 @@ impl Tr {
         self.get(&format!("{prefix}{value}"))
     }
 
+    /// An instant as people here read it: Beijing time, to the minute.
+    /// (Stored in UTC; every time on a page is shown in UTC+8.)
+    pub fn time(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        at.with_timezone(&domain::clock::china()).format("%Y-%m-%d %H:%M").to_string()
+    }
+
+    /// A stored timestamp text (RFC 3339, as the audit log keeps it) in
+    /// Beijing time to the second; the text itself if it does not parse.
+    pub fn stamp(&self, at: &str) -> String {
+        match chrono::DateTime::parse_from_rfc3339(at) {
+            Ok(t) => t.with_timezone(&domain::clock::china()).format("%Y-%m-%d %H:%M:%S").to_string(),
+            Err(_) => at.to_owned(),
+        }
+    }
+
     pub fn is_zh(&self) -> bool {
         self.lang == Lang::Zh
     }
@@ -395,6 +410,7 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("person.servant", "公职人员", "Public servant"),
     ("phandler.community", "社区", "Community"),
     ("phandler.company", "物业企业", "Property company"),
+    ("pick.compound_hint", "输入小区名称，从列表中选择", "Type the compound's name and pick it from the list"),
     ("plan.general", "各年度目标", "Yearly targets"),
     ("plan.kpi", "指标", "Figure"),
     ("plan.none", "暂无。", "None."),
@@ -411,13 +427,18 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("prating.unsatisfied", "不满意", "Unsatisfied"),
     ("problem.accept_by", "受理期限", "Accept by"),
     ("problem.all", "查看全部", "Show all"),
+    ("problem.any_category", "全部类别", "Any category"),
+    ("problem.any_state", "全部状态", "Any state"),
     ("problem.category", "类别", "Category"),
     ("problem.description", "问题描述", "What is wrong"),
     ("problem.due", "办结期限", "Due"),
     ("problem.duplicates", "可能与以下未办结的同类问题重复：", "Possibly the same as these open problems:"),
+    ("problem.export", "导出 Excel", "Export to Excel"),
     ("problem.handler", "承办", "Handled by"),
     ("problem.list", "群众诉求", "Residents' problems"),
     ("problem.location", "具体位置（楼栋、单元等，可选）", "Where in the compound (building, entrance… optional)"),
+    ("problem.location_hint", "如：3号楼2单元", "e.g. building 3, entrance 2"),
+    ("problem.none", "没有符合条件的诉求。", "No problems match."),
     ("problem.note", "说明（退回时必填）", "Note (required to reject)"),
     ("problem.open_only", "只看未办结", "Open only"),
     ("problem.overdue", "已超期", "Overdue"),
@@ -426,10 +447,13 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("problem.rating", "评价", "Rating"),
     ("problem.reason", "退回理由", "Reason for rejection"),
     ("problem.report", "我要反映问题", "Report a problem"),
+    ("problem.search", "搜索（编号、描述、位置）", "Search (number, description, place)"),
     ("problem.state", "状态", "State"),
     ("problem.submit", "提交", "Submit"),
+    ("problem.submitted", "反映时间", "Reported"),
     ("problem.supervised", "督办层级", "Supervised at"),
     ("problem.timeline", "办理过程", "Timeline"),
+    ("problem.where", "位置", "Where"),
     ("pstate.accepted", "已受理", "Accepted"),
     ("pstate.closed", "已关闭", "Closed"),
     ("pstate.in_progress", "办理中", "In progress"),
@@ -450,6 +474,13 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("pstep.start", "开始办理", "Start"),
     ("pstep.submit", "提交", "Reported"),
     ("pstep.uphold_rejection", "维持退回", "Uphold the rejection"),
+    ("queue.all", "全部", "All"),
+    ("queue.closed", "已办结", "Closed"),
+    ("queue.new", "新诉求", "New"),
+    ("queue.overdue", "已超期", "Overdue"),
+    ("queue.rate", "待评价", "To rate"),
+    ("queue.review", "待复核", "To review"),
+    ("queue.work", "待办", "To do"),
     ("rate.by_company", "各物业企业诉求办理", "Problems by property company"),
     ("rate.by_region", "各区划诉求办理", "Problems by region"),
     ("rate.col_company", "物业企业", "Property company"),

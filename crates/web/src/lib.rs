@@ -80,7 +80,7 @@ pub fn router(state: AppState) -> Router {
     let (api_router, mut openapi) = api::router().split_for_parts();
     api::complete(&mut openapi);
     Router::new()
-        .merge(ui::router())
+        .merge(ui::router(&state))
         .merge(api_router)
         .merge(open311::router())
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))

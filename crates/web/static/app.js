@@ -4,3 +4,21 @@ document.addEventListener("submit", (ev) => {
   const msg = ev.target.getAttribute("data-confirm");
   if (msg && !window.confirm(msg)) ev.preventDefault();
 });
+
+// Pickers: a field marked data-pick="/pick/…" offers, as the reader types,
+// the records whose names match (the server resolves what is sent back).
+let pickTimer;
+document.addEventListener("input", (ev) => {
+  const field = ev.target;
+  const url = field.getAttribute && field.getAttribute("data-pick");
+  const list = url && document.getElementById(field.getAttribute("list"));
+  if (!list) return;
+  clearTimeout(pickTimer);
+  pickTimer = setTimeout(async () => {
+    const q = field.value.trim();
+    if (q === "" || q.includes("#")) return;
+    const res = await fetch(`${url}?q=${encodeURIComponent(q)}`, { credentials: "same-origin" });
+    if (!res.ok) return;
+    list.replaceChildren(...(await res.json()).map((c) => Object.assign(document.createElement("option"), { value: c.label })));
+  }, 250);
+});

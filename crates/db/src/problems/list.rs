@@ -17,7 +17,14 @@ pub struct Visible {
 pub struct ListFilter {
     /// Open ones only (`Some(true)`), closed or rejected ones only (`Some(false)`), or all.
     pub open: Option<bool>,
+    /// Only problems in one of these states (empty: any).
+    pub states: Vec<State>,
+    /// Only those past a deadline.
+    pub overdue: bool,
     pub category: Option<String>,
+    pub compound_id: Option<i64>,
+    /// Text in the description or location, or the problem's number.
+    pub text: Option<String>,
     /// Reported at or after / before.
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
@@ -31,8 +38,8 @@ impl ListFilter {
     }
 }
 
-pub async fn list(db: &Db, v: &Visible, f: &ListFilter, page: domain::Paging) -> Result<(Vec<Problem>, u64)> {
-    let mut vals: Vec<Value> = Vec::new();
+/// The condition that keeps to what `v` may see; its values are pushed on `vals`.
+fn visible_sql(v: &Visible, vals: &mut Vec<Value>) -> String {
     let mut any: Vec<String> = Vec::new();
     if v.all {
         any.push("1 = 1".into());
@@ -43,12 +50,11 @@ pub async fn list(db: &Db, v: &Visible, f: &ListFilter, page: domain::Paging) ->
         vals.push(hi.into());
         any.push(format!("(p.region_path >= ${} AND p.region_path < ${})", vals.len() - 1, vals.len()));
     }
-    let ids = |xs: &[i64]| xs.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
     if !v.compound_ids.is_empty() {
-        any.push(format!("p.compound_id IN ({})", ids(&v.compound_ids)));
+        any.push(format!("p.compound_id IN ({})", id_list(&v.compound_ids)));
     }
     if !v.company_ids.is_empty() {
-        any.push(format!("(p.handler_kind = 'company' AND p.handler_org_id IN ({}))", ids(&v.company_ids)));
+        any.push(format!("(p.handler_kind = 'company' AND p.handler_org_id IN ({}))", id_list(&v.company_ids)));
     }
     if let Some(r) = v.reporter_id {
         vals.push(r.into());
@@ -57,15 +63,57 @@ pub async fn list(db: &Db, v: &Visible, f: &ListFilter, page: domain::Paging) ->
     if any.is_empty() {
         any.push("1 = 0".into());
     }
-    let mut filter = format!(" WHERE ({})", any.join(" OR "));
+    format!("({})", any.join(" OR "))
+}
+
+fn id_list(xs: &[i64]) -> String {
+    xs.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// SQL list of the states `keep` picks, generated from the domain's own predicate.
+fn states_sql(keep: impl Fn(State) -> bool) -> String {
+    State::ALL.iter().filter(|s| keep(**s)).map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ")
+}
+
+pub async fn list(db: &Db, v: &Visible, f: &ListFilter, page: domain::Paging) -> Result<(Vec<Problem>, u64)> {
+    let mut vals: Vec<Value> = Vec::new();
+    let mut filter = format!(" WHERE {}", visible_sql(v, &mut vals));
     match f.open {
-        Some(true) => filter.push_str(" AND p.state NOT IN ('closed', 'rejected')"),
-        Some(false) => filter.push_str(" AND p.state IN ('closed', 'rejected')"),
+        Some(true) => filter.push_str(&format!(" AND p.state IN ({})", states_sql(State::is_open))),
+        Some(false) => filter.push_str(&format!(" AND p.state NOT IN ({})", states_sql(State::is_open))),
         None => {}
+    }
+    if !f.states.is_empty() {
+        let list = f.states.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ");
+        filter.push_str(&format!(" AND p.state IN ({list})"));
+    }
+    if f.overdue {
+        filter.push_str(" AND p.overdue");
     }
     if let Some(c) = &f.category {
         vals.push(c.clone().into());
         filter.push_str(&format!(" AND p.category = ${}", vals.len()));
+    }
+    if let Some(c) = f.compound_id {
+        vals.push(c.into());
+        filter.push_str(&format!(" AND p.compound_id = ${}", vals.len()));
+    }
+    if let Some(q) = f.text.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let number = q.trim_start_matches('#').parse::<i64>().ok();
+        vals.push(crate::sql::like_contains(q).into());
+        let like = vals.len();
+        match number {
+            Some(n) => {
+                vals.push(n.into());
+                filter.push_str(&format!(
+                    " AND (p.id = ${} OR p.description LIKE ${like} ESCAPE '\\' OR p.location LIKE ${like} ESCAPE '\\')",
+                    vals.len()
+                ));
+            }
+            None => filter.push_str(&format!(
+                " AND (p.description LIKE ${like} ESCAPE '\\' OR p.location LIKE ${like} ESCAPE '\\')"
+            )),
+        }
     }
     if let Some(t) = f.from {
         vals.push(t.into());
@@ -76,8 +124,55 @@ pub async fn list(db: &Db, v: &Visible, f: &ListFilter, page: domain::Paging) ->
         filter.push_str(&format!(" AND p.submitted_at < ${}", vals.len()));
     }
     if !f.ids.is_empty() {
-        filter.push_str(&format!(" AND p.id IN ({})", ids(&f.ids)));
+        filter.push_str(&format!(" AND p.id IN ({})", id_list(&f.ids)));
     }
     // Overdue first, then the nearest deadline.
     Ok(page_of(db.conn(), SELECT, "problem p", &filter, "p.overdue DESC, p.resolve_by, p.id", vals, page).await?)
+}
+
+/// The work waiting among the problems a reader sees: the counts the header
+/// and the inbox's tabs show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct WorkCounts {
+    /// Not closed: everything still needing someone (including rejections awaiting review).
+    pub open: i64,
+    /// Submitted or reopened, not yet taken up.
+    pub new: i64,
+    /// Past a deadline and not closed.
+    pub overdue: i64,
+    /// Rejected by the handler, awaiting the review of the level above.
+    pub review: i64,
+    /// Resolved, awaiting the resident's rating.
+    pub to_rate: i64,
+}
+
+pub async fn work_counts(db: &Db, v: &Visible) -> Result<WorkCounts> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        open: Option<i64>,
+        new: Option<i64>,
+        overdue: Option<i64>,
+        review: Option<i64>,
+        to_rate: Option<i64>,
+    }
+    let mut vals = Vec::new();
+    let scope = visible_sql(v, &mut vals);
+    let sum = |cond: &str| format!("SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)");
+    let sql = format!(
+        "SELECT {} AS open, {} AS new, {} AS overdue, {} AS review, {} AS to_rate \
+         FROM problem p WHERE {scope} AND p.state <> 'closed'",
+        sum("1 = 1"),
+        sum("p.state IN ('submitted', 'reopened')"),
+        sum("p.overdue"),
+        sum("p.state = 'rejected'"),
+        sum("p.state = 'resolved'"),
+    );
+    let r: Option<Row> = one(db.conn(), &sql, vals).await?;
+    Ok(r.map_or_else(WorkCounts::default, |r| WorkCounts {
+        open: r.open.unwrap_or(0),
+        new: r.new.unwrap_or(0),
+        overdue: r.overdue.unwrap_or(0),
+        review: r.review.unwrap_or(0),
+        to_rate: r.to_rate.unwrap_or(0),
+    }))
 }

@@ -11,6 +11,7 @@ mod compounds;
 mod contract;
 mod hardening;
 mod import;
+mod inbox;
 mod kpi;
 mod problems;
 mod regions;

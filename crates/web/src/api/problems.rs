@@ -5,7 +5,7 @@ use axum::extract::State as AxState;
 use axum::http::StatusCode;
 use db::problems::{Event, Problem};
 use domain::access::Action;
-use domain::problem::Category;
+use domain::problem::{Category, Queue, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -13,7 +13,7 @@ use super::{HotlineCounts, Page};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody};
-use crate::ops::problems::{self as ops, CategoryIn, ReportIn, act, load, rate_as, save_category, store_photo};
+use crate::ops::problems::{self as ops, CategoryIn, ListIn, ReportIn, act, load, rate_as, save_category, store_photo};
 
 #[derive(Deserialize, ToSchema)]
 pub struct ProblemIn {
@@ -155,8 +155,20 @@ pub async fn create(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ProblemQuery {
-    /// Only open problems (default true).
+    /// Which list: work (default: everything not closed, rejections awaiting
+    /// review included), new, overdue, review, rate, closed, all.
+    #[param(value_type = Option<String>, pattern = "^(work|new|overdue|review|rate|closed|all)$")]
+    pub view: Option<String>,
+    /// `false` is the same as `view=all` (kept for older clients).
     pub open: Option<bool>,
+    /// Only problems in this state.
+    pub state: Option<String>,
+    /// Only this category (its code).
+    pub category: Option<String>,
+    pub compound_id: Option<i64>,
+    /// Text in the description or location, or the problem's number.
+    #[param(max_length = 100)]
+    pub q: Option<String>,
     #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 200)]
@@ -165,15 +177,26 @@ pub struct ProblemQuery {
 
 /// The problems the caller handles, supervises or reported; overdue first.
 #[utoipa::path(get, path = "/api/v1/problems", tag = "problems", params(ProblemQuery),
-    responses((status = 200, body = Page<ProblemOut>)))]
+    responses((status = 200, body = Page<ProblemOut>), (status = 422, body = ErrorBody)))]
 pub async fn list(
     AxState(s): AxState<AppState>,
     viewer: Viewer,
     ApiQuery(q): ApiQuery<ProblemQuery>,
 ) -> Result<Json<Page<ProblemOut>>, AppError> {
     let p = domain::Paging::parse(q.page, q.per_page)?;
-    let filter = if q.open.unwrap_or(true) { db::problems::ListFilter::open() } else { Default::default() };
-    let (rows, total) = db::problems::list(&s.db, &viewer.problems_visible(), &filter, p).await?;
+    let queue = match (q.view.as_deref(), q.open) {
+        (Some(v), _) => Some(Queue::parse(v)?),
+        (None, Some(false)) => Some(Queue::All),
+        (None, _) => None,
+    };
+    let list = ListIn {
+        queue,
+        state: q.state.as_deref().map(State::parse).transpose()?,
+        category: q.category,
+        compound_id: q.compound_id,
+        text: q.q.map(|t| t.chars().take(100).collect()),
+    };
+    let (rows, total) = ops::list(&s, &viewer, &list, p).await?;
     Ok(Json(Page { items: rows.iter().map(|r| out(r, vec![])).collect(), page: p.page, per_page: p.per_page, total }))
 }
 

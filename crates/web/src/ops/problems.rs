@@ -5,9 +5,10 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use db::problems::{NewReport, Problem, Written};
+use db::problems::{NewReport, Problem, WorkCounts, Written};
+use domain::Paging;
 use domain::access::Action;
-use domain::problem::{By, Category, Rating, Step};
+use domain::problem::{By, Category, Queue, Rating, State, Step};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -40,6 +41,44 @@ pub async fn report(s: &AppState, viewer: &Viewer, r: ReportIn<'_>) -> Result<Wr
         store_photo(s, viewer, w.problem.id, photo).await?;
     }
     Ok(w)
+}
+
+/// Which problems a list shows, from any face: a work list and the filters.
+#[derive(Debug, Clone, Default)]
+pub struct ListIn {
+    pub queue: Option<Queue>,
+    pub state: Option<State>,
+    pub category: Option<String>,
+    pub compound_id: Option<i64>,
+    pub text: Option<String>,
+}
+
+impl ListIn {
+    pub fn filter(&self) -> db::problems::ListFilter {
+        let queue = self.queue.unwrap_or(Queue::Work);
+        let states = match self.state {
+            Some(s) => vec![s],
+            None => queue.states().to_vec(),
+        };
+        db::problems::ListFilter {
+            states,
+            overdue: queue.overdue_only(),
+            category: self.category.clone().filter(|c| !c.trim().is_empty()),
+            compound_id: self.compound_id,
+            text: self.text.clone().filter(|t| !t.trim().is_empty()),
+            ..Default::default()
+        }
+    }
+}
+
+/// The problems this viewer sees that `l` picks, overdue first.
+pub async fn list(s: &AppState, viewer: &Viewer, l: &ListIn, page: Paging) -> Result<(Vec<Problem>, u64), AppError> {
+    Ok(db::problems::list(&s.db, &viewer.problems_visible(), &l.filter(), page).await?)
+}
+
+/// The work waiting for this viewer: the counts of the header and the inbox's lists.
+pub async fn work(s: &AppState, viewer: &Viewer) -> Result<WorkCounts, AppError> {
+    Ok(db::problems::work_counts(&s.db, &viewer.problems_visible()).await?)
 }
 
 /// The categories as last read, kept a few seconds (see `crate::cache`):

@@ -203,7 +203,7 @@ struct TokenRow {
 }
 
 fn when(t: Option<chrono::DateTime<Utc>>) -> String {
-    t.map_or_else(|| "—".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+    t.map_or_else(|| "—".to_owned(), |t| t.with_timezone(&domain::clock::china()).format("%Y-%m-%d %H:%M").to_string())
 }
 
 async fn account_with(

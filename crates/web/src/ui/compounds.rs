@@ -79,6 +79,11 @@ impl CompoundPage {
         id.and_then(|i| self.names.get(&i).cloned()).unwrap_or_else(|| "—".into())
     }
 
+    /// The compound's community page is open to the reader (else its name is not a link).
+    fn region_open(&self) -> bool {
+        self.crumbs.last().is_some_and(|r| r.code == self.c.region_code)
+    }
+
     fn units(&self) -> i64 {
         self.buildings.iter().map(|b| b.units).sum()
     }
@@ -93,12 +98,7 @@ pub(super) async fn compound_page(
     let c = viewer.compound(&s.db, id, Action::Read).await.page(t)?;
     let code = parse_code(&c.region_code).page(t)?;
     // Breadcrumbs only as far as the viewer may go (a company user sees none).
-    let crumbs: Vec<Region> = db::regions::lineage(&s.db, &code)
-        .await
-        .page(t)?
-        .into_iter()
-        .filter(|r| domain::RegionCode::parse(&r.code).is_ok_and(|rc| viewer.check_region(Action::Read, &rc).is_ok()))
-        .collect();
+    let crumbs = readable_lineage(&s, &viewer, &code).await.page(t)?;
     let can_write = viewer.check_compound(&c, Action::WriteRegistry).is_ok();
     let facts = repo::facts(&s.db, id).await.page(t)?;
     let ids: Vec<i64> = facts.iter().filter_map(|f| f.ref_id).collect();

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use domain::access::Action;
 use serde::Deserialize;
 
-use super::{Me, OrPage, Page, UiError, render};
+use super::{Me, OrPage, Page, Pager, UiError, render};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::i18n::Tr;
@@ -261,9 +261,10 @@ struct DrillPage {
     region_code: String,
     as_of: String,
     kpi: String,
-    companies: bool,
+    /// Where a failing record's page is: `/compounds/`, `/organisations/` or `/people/`.
+    link: &'static str,
     rows: Vec<db::kpi::Failing>,
-    total: u64,
+    pager: Pager,
 }
 
 /// From a KPI to the compounds (or companies) that fail it.
@@ -286,21 +287,31 @@ async fn drill(
         })
         .page(t)?;
     let r = db::regions::require(&s.db, &code).await.page(t)?;
-    let (rows, total) = db::kpi::failing(&s.db, &r.region_path(), as_of, kpi, domain::Paging::new(p.page, Some(200)))
-        .await
-        .page(t)?
-        .ok_or_else(crate::error::AppError::not_found)
-        .page(t)?;
+    let paging = domain::Paging::new(p.page, Some(100));
+    let (rows, total) = db::kpi::failing(&s.db, &r.region_path(), as_of, kpi, paging).await.page(t)?;
+    use domain::kpi::Kpi;
+    let link = match kpi {
+        Kpi::CompanyPartyCoverage | Kpi::CommitteePartyCoverage => "/organisations/",
+        Kpi::ServantsInTwoCommittees | Kpi::ServantsAmongBuildingHeads => "/people/",
+        _ => "/compounds/",
+    };
+    let as_of = as_of.to_string();
+    let pager = Pager::new(
+        "/dashboard/drill",
+        &[("region", r.code.as_str()), ("as_of", as_of.as_str()), ("kpi", kpi.key())],
+        paging,
+        total,
+    );
     Ok(render(&DrillPage {
         t,
         me: Me::of(&viewer),
         region_name: r.name,
         region_code: r.code,
-        as_of: as_of.to_string(),
+        as_of,
         kpi: kpi.key().into(),
-        companies: kpi == domain::kpi::Kpi::CompanyPartyCoverage,
+        link,
         rows,
-        total,
+        pager,
     }))
 }
 

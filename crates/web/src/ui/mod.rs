@@ -3,13 +3,15 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, FromRequestParts, Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use db::compounds::{self as repo, BuildingSummary, Compound, Fact, UnitRow};
+use db::problems::WorkCounts;
 use db::regions::{Region, RegionSummary};
-use domain::access::Action;
+use domain::access::{Action, Role};
 use domain::{Area, CompoundInput, Paging, ServiceModel};
 use serde::Deserialize;
 
@@ -19,10 +21,12 @@ use crate::error::{AppError, FieldError};
 use crate::i18n::{Lang, Tr};
 use crate::links::{safe_next, urlencode};
 use crate::ops::compounds::{self as compound_ops, AreaIn, BuildingIn, CompoundPatchIn, NewCompound, filter_for};
+use crate::ops::problems as problem_ops;
 use crate::ops::regions::parse_code;
 
 mod account;
 mod dashboard;
+mod pick;
 mod problems;
 mod structure;
 mod users;
@@ -40,11 +44,44 @@ pub struct Me {
     pub staff: bool,
     /// Manages accounts.
     pub can_admin: bool,
+    /// The problems waiting in what they see (the header's counts).
+    pub work: WorkCounts,
+}
+
+tokio::task_local! {
+    /// The reader of the page being answered, as the header shows them; set
+    /// once a request by [`with_me`], so error pages keep the signed-in header.
+    static CURRENT: Option<Me>;
+}
+
+/// Who reads the page and what waits for them, looked up once a request for
+/// the header of whatever page answers (an error page too).
+pub async fn with_me(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let me = match Viewer::from_request_parts(&mut parts, &s).await {
+        Ok(v) if v.via_session => {
+            let work = problem_ops::work(&s, &v).await.unwrap_or_default();
+            Some(Me { work, ..Me::bare(&v) })
+        }
+        _ => None,
+    };
+    CURRENT.scope(me, next.run(Request::from_parts(parts, body))).await
 }
 
 impl Me {
+    /// The reader as looked up for this request (with the counts of their work).
     pub fn of(v: &Viewer) -> Option<Me> {
-        Some(Me {
+        CURRENT.try_with(|m| m.clone()).ok().flatten().filter(|m| m.login == v.login).or_else(|| Some(Me::bare(v)))
+    }
+
+    /// The signed-in reader, if any (for pages that do not require one).
+    fn current() -> Option<Me> {
+        CURRENT.try_with(|m| m.clone()).ok().flatten()
+    }
+
+    fn bare(v: &Viewer) -> Me {
+        Me {
+            work: WorkCounts::default(),
             login: v.login.clone(),
             display_name: v.display_name.clone(),
             can_write: v.may(Action::WriteRegistry),
@@ -52,11 +89,11 @@ impl Me {
             has_regions: v.region_roots().is_none_or(|r| !r.is_empty()),
             staff: !v.resident_only(),
             can_admin: v.is_admin(),
-        })
+        }
     }
 }
 
-pub fn router() -> Router<AppState> {
+pub fn router(s: &AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/regions", get(regions_root))
@@ -71,11 +108,55 @@ pub fn router() -> Router<AppState> {
         .route("/compounds/{id}/buildings", post(building_create))
         .route("/buildings/{id}", get(building_page))
         .route("/lang/{lang}", get(set_lang))
+        .route("/pick/compounds", get(pick::compounds))
         .merge(account::router())
         .merge(structure::router())
         .merge(dashboard::router())
         .merge(problems::router())
         .merge(users::router())
+        .route_layer(axum::middleware::from_fn_with_state(s.clone(), with_me))
+}
+
+/// The regions from the top down to `code` that the viewer may open:
+/// breadcrumbs never link to a page that would answer 404.
+async fn readable_lineage(s: &AppState, viewer: &Viewer, code: &domain::RegionCode) -> Result<Vec<Region>, AppError> {
+    Ok(db::regions::lineage(&s.db, code)
+        .await?
+        .into_iter()
+        .filter(|r| domain::RegionCode::parse(&r.code).is_ok_and(|rc| viewer.check_region(Action::Read, &rc).is_ok()))
+        .collect())
+}
+
+/// The pager every list shows: where the reader is, with links that keep
+/// the list's filters.
+pub struct Pager {
+    pub page: u64,
+    pub pages: u64,
+    pub total: u64,
+    /// The list's path with its filters, ready for `page=`.
+    base: String,
+}
+
+impl Pager {
+    /// `filters` left empty are left out of the links.
+    pub fn new(path: &str, filters: &[(&str, &str)], paging: Paging, total: u64) -> Pager {
+        let query: Vec<String> = filters
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| format!("{k}={}", urlencode(v.trim())))
+            .collect();
+        let base = if query.is_empty() { format!("{path}?") } else { format!("{path}?{}&", query.join("&")) };
+        Pager { page: paging.page, pages: paging.pages(total), total, base }
+    }
+
+    pub fn href(&self, page: impl std::borrow::Borrow<u64>) -> String {
+        format!("{}page={}", self.base, page.borrow())
+    }
+
+    /// The filters alone (for an export of the same list).
+    pub fn query(&self) -> &str {
+        self.base.split_once('?').map_or("", |(_, q)| q.trim_end_matches('&'))
+    }
 }
 
 /// An error shown as a page in the reader's language.
@@ -105,7 +186,7 @@ impl IntoResponse for UiError {
         } else {
             e.message
         };
-        let page = ErrorPage { t, me: None, message: t.get(key), detail };
+        let page = ErrorPage { t, me: Me::current(), message: t.get(key), detail };
         render(&page).status(e.status)
     }
 }

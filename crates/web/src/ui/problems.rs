@@ -5,24 +5,28 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Multipart, Path, Query, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use db::problems::{Event, Problem};
-use domain::problem::Category;
+use db::problems::{Event, Problem, WorkCounts};
+use domain::Paging;
+use domain::problem::{Category, Queue, State as ProblemState};
 use serde::Deserialize;
 
-use super::{Me, OrPage, Page, UiError, render};
+use super::{Me, OrPage, Page, Pager, UiError, pick, render};
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::i18n::Tr;
-use crate::ops::problems::{self as ops, CategoryIn, ReportIn, act, load, offered, photo_path, rate_as, save_category};
+use crate::ops::problems::{
+    self as ops, CategoryIn, ListIn, ReportIn, act, load, offered, photo_path, rate_as, save_category,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/problems", get(inbox).post(report))
         .route("/problems/categories", get(categories_page).post(category_save))
+        .route("/problems/export.xlsx", get(export))
         .route("/problems/{id}", get(detail))
         .route("/problems/{id}/steps", post(step))
         .route("/problems/{id}/rating", post(rating))
@@ -31,9 +35,44 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Deserialize)]
 struct InboxParams {
+    view: Option<String>,
+    /// The old "everything" link (`?all=1`).
     all: Option<String>,
+    state: Option<String>,
+    category: Option<String>,
+    compound: Option<String>,
+    q: Option<String>,
     page: Option<u64>,
 }
+
+impl InboxParams {
+    /// The list asked for; a value that is not one (a hand-edited link) is an error naming it.
+    fn list(&self) -> Result<ListIn, AppError> {
+        let some = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        let queue = match (some(&self.view), self.all.is_some()) {
+            (Some(v), _) => Some(Queue::parse(&v)?),
+            (None, true) => Some(Queue::All),
+            (None, false) => None,
+        };
+        let compound_id = match some(&self.compound) {
+            Some(c) => Some(c.parse::<i64>().map_err(|_| {
+                domain::Invalid::new("compound", format!("{c:?} is not a compound number"))
+                    .zh(format!("“{c}”不是小区编号"))
+            })?),
+            None => None,
+        };
+        Ok(ListIn {
+            queue,
+            state: some(&self.state).map(|s| ProblemState::parse(&s)).transpose()?,
+            category: some(&self.category),
+            compound_id,
+            text: some(&self.q),
+        })
+    }
+}
+
+/// Problems per page of the inbox.
+const INBOX_PAGE: u64 = 50;
 
 #[derive(Template)]
 #[template(path = "problems.html")]
@@ -41,11 +80,15 @@ struct InboxPage {
     t: Tr,
     me: Option<Me>,
     rows: Vec<Problem>,
-    total: u64,
-    all: bool,
-    /// Compounds the reader may report in (id, name).
-    compounds: Vec<(i64, String)>,
+    list: ListIn,
+    queue: Queue,
+    work: WorkCounts,
+    pager: Pager,
     categories: std::sync::Arc<Vec<Category>>,
+    /// Where the reader may report (a list when short, else the picker).
+    report: ReportForm,
+    /// The report form as sent, when it comes back with errors.
+    draft: Option<Draft>,
 }
 
 /// A category's name in the reader's language (its code if it is unknown).
@@ -57,6 +100,76 @@ impl InboxPage {
     fn category(&self, code: &str) -> String {
         category_name(self.t, &self.categories, code)
     }
+
+    /// The lists offered, with how many wait on each.
+    fn queues(&self) -> Vec<(Queue, Option<i64>)> {
+        let w = &self.work;
+        vec![
+            (Queue::Work, Some(w.open)),
+            (Queue::New, Some(w.new)),
+            (Queue::Overdue, Some(w.overdue)),
+            (Queue::Review, Some(w.review)),
+            (Queue::Rate, Some(w.to_rate)),
+            (Queue::Closed, None),
+            (Queue::All, None),
+        ]
+    }
+
+    fn draft(&self) -> &Draft {
+        static EMPTY: std::sync::OnceLock<Draft> = std::sync::OnceLock::new();
+        self.draft.as_ref().unwrap_or_else(|| EMPTY.get_or_init(Draft::default))
+    }
+
+    fn states(&self) -> &'static [ProblemState] {
+        ProblemState::ALL
+    }
+
+    fn state_is(&self, s: &ProblemState) -> bool {
+        self.list.state == Some(*s)
+    }
+
+    fn category_is(&self, code: &str) -> bool {
+        self.list.category.as_deref() == Some(code)
+    }
+
+    fn text(&self) -> &str {
+        self.list.text.as_deref().unwrap_or("")
+    }
+
+    /// The first line of a description, cut for a list.
+    fn excerpt(&self, p: &Problem) -> String {
+        let line = p.description.lines().next().unwrap_or("");
+        let mut out: String = line.chars().take(40).collect();
+        if line.chars().count() > 40 || p.description.lines().nth(1).is_some() {
+            out.push('…');
+        }
+        out
+    }
+}
+
+/// The report form's compound field: a list when the reader has few, a
+/// search box over all of them when they have many.
+pub(super) struct ReportForm {
+    /// (id, "name · region"), when short enough to list.
+    pub choices: Vec<(i64, String)>,
+    /// More than can be listed: the form asks for a name and the picker finds it.
+    pub search: bool,
+}
+
+/// Compounds listed in a form before it switches to searching.
+const LISTED: u64 = 30;
+
+pub(super) async fn report_form(s: &AppState, viewer: &Viewer) -> Result<ReportForm, AppError> {
+    let f = db::compounds::Filter { within: None, visible: viewer.visible(), name: None, include_retired: false };
+    let (rows, total) = db::compounds::list(&s.db, &f, Paging::new(None, Some(LISTED))).await?;
+    Ok(if total > LISTED {
+        ReportForm { choices: Vec::new(), search: true }
+    } else {
+        ReportForm {
+            choices: rows.into_iter().map(|c| (c.id, format!("{} · {}", c.name, c.region_name))).collect(),
+            search: false,
+        }
+    })
 }
 
 async fn inbox(
@@ -65,51 +178,176 @@ async fn inbox(
     t: Tr,
     Query(p): Query<InboxParams>,
 ) -> Result<Page, UiError> {
-    let all = p.all.is_some();
-    let filter = if all { Default::default() } else { db::problems::ListFilter::open() };
-    let (rows, total) =
-        db::problems::list(&s.db, &viewer.problems_visible(), &filter, domain::Paging::new(p.page, Some(100)))
-            .await
-            .page(t)?;
-    let f = db::compounds::Filter { within: None, visible: viewer.visible(), name: None, include_retired: false };
-    let compounds = db::compounds::list(&s.db, &f, domain::Paging::new(None, Some(200)))
-        .await
-        .page(t)?
-        .0
-        .into_iter()
-        .map(|c| (c.id, format!("{} · {}", c.name, c.region_name)))
-        .collect();
-    let categories = s.categories.all(&s.db).await.page(t)?;
-    Ok(render(&InboxPage { t, me: Me::of(&viewer), rows, total, all, compounds, categories }))
+    let list = p.list().page(t)?;
+    Ok(render(&inbox_page(&s, &viewer, t, list, p.page).await?))
 }
 
-/// The report form (multipart: it may carry a photo taken on the phone).
-async fn report(State(s): State<AppState>, viewer: Viewer, t: Tr, mut form: Multipart) -> Result<Redirect, UiError> {
-    let (mut compound, mut category, mut description, mut location, mut photo) =
-        (None, String::new(), String::new(), String::new(), Vec::new());
+async fn inbox_page(
+    s: &AppState,
+    viewer: &Viewer,
+    t: Tr,
+    list: ListIn,
+    page: Option<u64>,
+) -> Result<InboxPage, UiError> {
+    let paging = Paging::new(page, Some(INBOX_PAGE));
+    let (rows, total) = ops::list(s, viewer, &list, paging).await.page(t)?;
+    let queue = list.queue.unwrap_or(Queue::Work);
+    let compound = list.compound_id.map(|c| c.to_string()).unwrap_or_default();
+    let state = list.state.map(|s| s.as_str()).unwrap_or("");
+    let filters = [
+        ("view", queue.as_str()),
+        ("state", state),
+        ("category", list.category.as_deref().unwrap_or("")),
+        ("compound", compound.as_str()),
+        ("q", list.text.as_deref().unwrap_or("")),
+    ];
+    let pager = Pager::new("/problems", &filters, paging, total);
+    let me = Me::of(viewer);
+    let work = match &me {
+        Some(m) if m.work != WorkCounts::default() => m.work,
+        _ => ops::work(s, viewer).await.page(t)?,
+    };
+    let categories = s.categories.all(&s.db).await.page(t)?;
+    let report = report_form(s, viewer).await.page(t)?;
+    Ok(InboxPage { t, me, rows, list, queue, work, pager, categories, report, draft: None })
+}
+
+/// At most this many problems in one export (a filter narrows a longer list).
+const EXPORT_MAX: u64 = 10_000;
+
+/// The inbox's list, as filtered, as a workbook.
+async fn export(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Query(p): Query<InboxParams>,
+) -> Result<Response, UiError> {
+    use report::Cell;
+    let list = p.list().page(t)?;
+    let categories = s.categories.all(&s.db).await.page(t)?;
+    let mut problems = Vec::new();
+    for page in 1..=EXPORT_MAX / domain::paging::MAX_PER_PAGE {
+        let (batch, total) =
+            ops::list(&s, &viewer, &list, Paging::new(Some(page), Some(domain::paging::MAX_PER_PAGE))).await.page(t)?;
+        let done = batch.is_empty();
+        problems.extend(batch);
+        if done || problems.len() as u64 >= total {
+            break;
+        }
+    }
+    let local =
+        |at: &chrono::DateTime<chrono::Utc>| Cell::Time(at.with_timezone(&domain::clock::china()).naive_local());
+    let rows: Vec<Vec<Cell>> = problems
+        .iter()
+        .map(|p| {
+            vec![
+                Cell::Int(p.id),
+                Cell::Text(p.compound_name.clone()),
+                Cell::Text(category_name(t, &categories, &p.category)),
+                Cell::Text(t.of("pstate.", p.state.as_str()).to_owned()),
+                Cell::Text(if p.overdue { t.get("problem.overdue").to_owned() } else { String::new() }),
+                local(&p.submitted_at),
+                local(&p.resolve_by),
+                Cell::Text(p.location.clone()),
+                Cell::Text(p.description.clone()),
+            ]
+        })
+        .collect();
+    let heads = [
+        "#",
+        "compound.name",
+        "problem.category",
+        "problem.state",
+        "problem.overdue",
+        "problem.submitted",
+        "problem.due",
+        "problem.where",
+        "problem.description",
+    ]
+    .map(|k| if k == "#" { k } else { t.get(k) });
+    let bytes = report::table_xlsx(t.get("problem.list"), &heads, &rows)
+        .map_err(|e| AppError::internal(e.to_string()))
+        .page(t)?;
+    let name = format!("{}-{}.xlsx", t.get("problem.list"), domain::clock::today());
+    let disposition = format!(
+        "attachment; filename=\"problems-{}.xlsx\"; filename*=UTF-8''{}",
+        domain::clock::today(),
+        crate::links::urlencode(&name)
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// What the reader typed into the report form, kept to show it again with
+/// what was wrong.
+#[derive(Default)]
+pub(super) struct Draft {
+    compound: String,
+    category: String,
+    location: String,
+    description: String,
+    errors: Vec<FieldError>,
+}
+
+impl Draft {
+    fn error(&self, zh: bool, field: &str) -> String {
+        let field = if field == "compound" { ["compound", "compound_id"].as_slice() } else { &[field][..] };
+        self.errors
+            .iter()
+            .filter(|e| field.contains(&e.field.as_str()))
+            .map(|e| e.reason_in(zh))
+            .collect::<Vec<_>>()
+            .join("；")
+    }
+}
+
+/// The report form (multipart: it may carry a photo taken on the phone). A
+/// broken rule sends the form back filled in, the failing fields marked.
+async fn report(State(s): State<AppState>, viewer: Viewer, t: Tr, mut form: Multipart) -> Result<Response, UiError> {
+    let mut d = Draft::default();
+    let mut photo = Vec::new();
     while let Some(field) = form.next_field().await.map_err(|e| AppError::bad_request(e.to_string())).page(t)? {
         let name = field.name().unwrap_or("").to_owned();
         let bytes = field.bytes().await.map_err(|e| AppError::bad_request(e.to_string())).page(t)?;
+        let text = || String::from_utf8_lossy(&bytes).into_owned();
         match name.as_str() {
-            "compound_id" => compound = String::from_utf8_lossy(&bytes).trim().parse::<i64>().ok(),
-            "category" => category = String::from_utf8_lossy(&bytes).into_owned(),
-            "description" => description = String::from_utf8_lossy(&bytes).into_owned(),
-            "location" => location = String::from_utf8_lossy(&bytes).into_owned(),
+            "compound_id" | "compound" => d.compound = text(),
+            "category" => d.category = text(),
+            "description" => d.description = text(),
+            "location" => d.location = text(),
             "photo" => photo = bytes.to_vec(),
             _ => {}
         }
     }
-    let compound_id =
-        compound.ok_or_else(|| domain::Invalid::new("compound_id", "choose the compound").zh("请选择小区")).page(t)?;
-    let r = ReportIn {
-        compound_id,
-        category: &category,
-        description: &description,
-        location: &location,
-        photo: (!photo.is_empty()).then_some(photo.as_slice()),
+    let outcome = match pick::compound(&s, &viewer, &d.compound).await {
+        Ok(compound_id) => {
+            let r = ReportIn {
+                compound_id,
+                category: &d.category,
+                description: &d.description,
+                location: &d.location,
+                photo: (!photo.is_empty()).then_some(photo.as_slice()),
+            };
+            ops::report(&s, &viewer, r).await
+        }
+        Err(e) => Err(e),
     };
-    let p = ops::report(&s, &viewer, r).await.page(t)?.problem;
-    Ok(Redirect::to(&format!("/problems/{}", p.id)))
+    match outcome {
+        Ok(w) => Ok(Redirect::to(&format!("/problems/{}", w.problem.id)).into_response()),
+        Err(e) if e.code == "invalid_input" => {
+            d.errors = e.fields;
+            let mut page = inbox_page(&s, &viewer, t, ListIn::default(), None).await?;
+            page.draft = Some(d);
+            Ok(render(&page).status(StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(e) => Err(UiError(e, t)),
+    }
 }
 
 /// A photo of a problem the reader may see.

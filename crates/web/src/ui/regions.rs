@@ -14,8 +14,15 @@ pub(super) struct RegionPage {
 }
 
 /// Where a signed-in user starts: residents at their reports, others at their regions.
+/// Each role lands on its work: supervisors and administrators on the
+/// dashboard of what they oversee, everyone else on their problems' inbox.
 pub(super) async fn home(viewer: Viewer) -> Redirect {
-    Redirect::to(if viewer.resident_only() { "/problems" } else { "/regions" })
+    let oversees = viewer.grants.iter().any(|g| matches!(g.role, Role::Admin | Role::Supervisor));
+    Redirect::to(if oversees && viewer.region_roots().is_none_or(|r| !r.is_empty()) {
+        "/dashboard"
+    } else {
+        "/problems"
+    })
 }
 
 pub(super) async fn regions_root(State(s): State<AppState>, viewer: Viewer, t: Tr) -> Result<Response, UiError> {
@@ -46,7 +53,7 @@ pub(super) async fn region_page(
     let code = parse_code(&code).page(t)?;
     viewer.check_region(Action::Read, &code).page(t)?;
     let here = db::regions::summary(&s.db, &code).await.page(t)?;
-    let crumbs = db::regions::lineage(&s.db, &code).await.page(t)?;
+    let crumbs = readable_lineage(&s, &viewer, &code).await.page(t)?;
     let children = db::regions::children(&s.db, &code).await.page(t)?;
     // Where compounds sit directly (communities and grids), show them here.
     let compounds = if children.is_empty() || code.level() >= domain::Level::Community {

@@ -1,0 +1,187 @@
+//! The inbox as people use it every day: each reader's work on the default
+//! list (a rejection waits for the street), counts in the header, search,
+//! filters and pages that keep them, the export, the compound picker, and
+//! the report form sent back filled in when something is wrong.
+
+use serde_json::json;
+
+use crate::support::{App, dezhou, user_token};
+
+async fn signed_in(app: &App, login: &str) -> App {
+    let ok = app.form("/login", &[("login", login), ("password", "test-password-1")]).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    app.with_cookie(ok.header("set-cookie").split(';').next().unwrap())
+}
+
+/// The report form as a phone sends it (multipart, no photo).
+fn report_form(fields: &[(&str, &str)]) -> axum::http::Request<axum::body::Body> {
+    let boundary = "inboxBoundary0x7";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    axum::http::Request::post("/problems")
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(axum::body::Body::from(body))
+        .unwrap()
+}
+
+db_test! {
+    async fn each_reader_finds_their_work(db: Db) {
+        dezhou(&db).await;
+        let admin = App::new(&db).await;
+        let fh = "371402001009";
+        let r = admin.json("POST", "/api/v1/registry/compounds", json!([
+            {"community_code": fh, "name": "无物业小区"}, {"community_code": fh, "name": "东风小区"}, {"community_code": fh, "name": "东风二期"}
+        ])).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let list = admin.get(&format!("/api/v1/compounds?region={fh}")).await.json();
+        let id_of = |n: &str| list["items"].as_array().unwrap().iter().find(|c| c["name"] == n).unwrap()["id"].as_i64().unwrap();
+        let unserved = id_of("无物业小区");
+        let worker = App::anonymous(&db).with_token(&user_token(&db, "sq", "worker", fh).await);
+        user_token(&db, "jd", "supervisor", "371402001").await;
+        let street = signed_in(&App::anonymous(&db), "jd").await;
+
+        // The community handles it and rejects it: the street must review it.
+        let r = worker.json("POST", "/api/v1/problems", json!({"compound_id": unserved, "category": "environment", "description": "垃圾清运不及时\n第二行"})).await;
+        let rejected = r.json()["id"].as_i64().unwrap();
+        let r = worker.json("POST", &format!("/api/v1/problems/{rejected}/steps"), json!({"step": "reject", "note": "不属于物业范围"})).await;
+        assert_eq!(r.json()["state"], "rejected");
+        let inbox = street.get("/problems").await;
+        assert_eq!(inbox.status, 200, "{}", inbox.body);
+        assert!(inbox.body.contains(&format!("href=\"/problems/{rejected}\"")), "a rejection is on the reviewer's default list");
+        assert!(inbox.body.contains("垃圾清运不及时…"), "the list shows what is wrong, cut to a line");
+        assert!(inbox.body.contains("待复核 <b class=\"count\">1</b>"), "the list that needs them says how many");
+        let header = street.get("/compounds").await.body;
+        assert!(header.contains("<b class=\"count\" title=\"待办\">1</b>"), "every page's header counts the work");
+        let review = street.get("/problems?view=review").await.body;
+        assert!(review.contains(&format!("/problems/{rejected}")));
+        assert!(!street.get("/problems?view=new").await.body.contains(&format!("/problems/{rejected}\"")));
+        // The API's default list is the same work list.
+        let api = worker.get("/api/v1/problems").await.json();
+        assert!(api["items"].as_array().unwrap().iter().any(|p| p["id"] == rejected), "{api}");
+        assert_eq!(worker.get("/api/v1/problems?view=closed").await.json()["total"], 0);
+        assert_eq!(worker.get("/api/v1/problems?view=nope").await.status, 422);
+
+        // Search and filters; a bad value is an error naming it, in Chinese.
+        assert!(street.get("/problems?q=垃圾").await.body.contains(&format!("/problems/{rejected}\"")));
+        assert!(street.get(&format!("/problems?q=%23{rejected}")).await.body.contains(&format!("/problems/{rejected}\"")), "by number");
+        assert!(!street.get("/problems?q=电梯").await.body.contains(&format!("/problems/{rejected}\"")));
+        assert!(!street.get("/problems?state=submitted").await.body.contains(&format!("/problems/{rejected}\"")));
+        let bad = street.get("/problems?view=bogus").await;
+        assert_eq!(bad.status, 422);
+        assert!(bad.body.contains("列表") && bad.body.contains("href=\"/account\""), "named, and still signed in: {}", bad.body);
+
+        // Pages keep the filters.
+        for i in 0..55 {
+            let r = worker.json("POST", "/api/v1/problems", json!({"compound_id": unserved, "category": "repair", "description": format!("路灯不亮 {i}")})).await;
+            assert_eq!(r.status, 201);
+        }
+        let first = street.get("/problems?q=路灯").await.body;
+        assert!(first.contains("href=\"/problems?view=work&#38;q=%E8%B7%AF%E7%81%AF&#38;page=2\""), "{first}");
+        assert!(first.contains("共 55 条"));
+        let second = street.get("/problems?view=work&q=路灯&page=2").await.body;
+        assert_eq!(second.matches("路灯不亮").count(), 5, "the rest on page two");
+
+        // The export holds the filtered list, numbers as numbers.
+        let x = street.get("/problems/export.xlsx?view=review").await;
+        assert_eq!(x.status, 200);
+        assert!(x.header("content-type").contains("spreadsheetml"));
+        let book = import::read_xlsx(&x.body_bytes).unwrap();
+        let rows = &book.sheets[0].rows;
+        assert_eq!(rows.len(), 2, "a header and the one problem awaiting review: {rows:?}");
+        assert_eq!(rows[1][0], rejected.to_string());
+        assert!(rows[1].iter().any(|c| c.contains("垃圾清运不及时")));
+        let outsider = App::anonymous(&db).with_token(&user_token(&db, "far", "worker", "371428001001").await);
+        let far = outsider.get("/problems/export.xlsx?view=all").await;
+        assert_eq!(import::read_xlsx(&far.body_bytes).unwrap().sheets[0].rows.len(), 1, "others' problems are not exported");
+    }
+
+    async fn the_report_form_picks_compounds_by_name_and_keeps_what_was_typed(db: Db) {
+        dezhou(&db).await;
+        let admin = App::new(&db).await;
+        let fh = "371402001009";
+        let mut many: Vec<_> = (0..31).map(|i| json!({"community_code": fh, "name": format!("花园{i:02}号院")})).collect();
+        many.push(json!({"community_code": fh, "name": "东风小区"}));
+        many.push(json!({"community_code": "371428001001", "name": "东风远方"}));
+        let r = admin.json("POST", "/api/v1/registry/compounds", json!(many)).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let worker = App::anonymous(&db).with_token(&user_token(&db, "sq", "worker", fh).await);
+
+        // More compounds than a list can hold: the form asks for a name.
+        let page = worker.get("/problems").await.body;
+        assert!(page.contains("data-pick=\"/pick/compounds\"") && !page.contains("name=\"compound_id\""), "{page}");
+        let picked = worker.get(&format!("/pick/compounds?q={}", crate::support::enc("东风"))).await.json();
+        let labels: Vec<&str> = picked.as_array().unwrap().iter().map(|c| c["label"].as_str().unwrap()).collect();
+        assert_eq!(labels.len(), 1, "only what the reader sees: {labels:?}");
+        assert!(labels[0].starts_with("东风小区 · "));
+
+        // A picked label, and a unique name, both report.
+        let r = worker.send(report_form(&[("compound", labels[0]), ("category", "repair"), ("description", "门禁坏了")])).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let r = worker.send(report_form(&[("compound", "东风小区"), ("category", "repair"), ("description", "门禁又坏了")])).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        // An ambiguous name comes back with the candidates and the text kept.
+        let r = worker.send(report_form(&[("compound", "花园0"), ("category", "repair"), ("description", "水管漏水"), ("location", "2号楼")])).await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("个小区与“花园0”相符") && r.body.contains("花园01号院"), "{}", r.body);
+        assert!(r.body.contains(">水管漏水</textarea>") && r.body.contains("value=\"2号楼\""), "what was typed is kept");
+        // A blank description is marked on the form, not a page of its own.
+        let r = worker.send(report_form(&[("compound", "东风小区"), ("category", "repair"), ("description", " ")])).await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("class=\"field-error\"") && r.body.contains("value=\"东风小区\""), "{}", r.body);
+        // A compound out of sight is not found, whatever its name.
+        let r = worker.send(report_form(&[("compound", "东风远方"), ("category", "repair"), ("description", "看不见")])).await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("没有名为“东风远方”的小区"));
+    }
+}
+
+/// The links of a page that a GET may follow (forms and assets aside).
+fn links(body: &str) -> Vec<String> {
+    body.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|h| {
+            h.starts_with('/') && !h.starts_with("/static/") && !h.starts_with("/lang/") && !h.starts_with("/api/docs")
+        })
+        .map(|h| h.replace("&amp;", "&").replace("&#38;", "&"))
+        .collect()
+}
+
+/// Every link on `page` answers this reader with a page (2xx) or a redirect to one.
+async fn every_link_opens(app: &App, page: &str) {
+    let body = app.get(page).await;
+    assert_eq!(body.status, 200, "{page}: {}", body.body);
+    for href in links(&body.body) {
+        let r = app.get(&href).await;
+        let status = r.status.as_u16();
+        assert!((200..400).contains(&status), "{page} links to {href}, which answers {status}: {}", r.body);
+    }
+}
+
+db_test! {
+    async fn every_card_drills_down_and_no_link_leads_out_of_scope(db: Db) {
+        dezhou(&db).await;
+        let admin = App::new(&db).await;
+        let fh = "371402001009";
+        let r = admin.json("POST", "/api/v1/registry/compounds", json!([{"community_code": fh, "name": "链接小区"}])).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let id = admin.get(&format!("/api/v1/compounds?region={fh}")).await.json()["items"][0]["id"].as_i64().unwrap();
+        let county = App::anonymous(&db).with_token(&user_token(&db, "xq", "supervisor", "371402").await);
+        let dash = county.get("/dashboard?region=371402").await.body;
+        let drills: Vec<String> = links(&dash).into_iter().filter(|l| l.starts_with("/dashboard/drill")).collect();
+        assert_eq!(drills.len(), 9, "a drill-down from each of the nine cards: {drills:?}");
+        for d in &drills {
+            let r = county.get(d).await;
+            assert_eq!(r.status, 200, "{d}: {}", r.body);
+        }
+        every_link_opens(&county, "/dashboard?region=371402").await;
+        // A community worker: the compound's and the community's pages link only where they may go.
+        let worker = App::anonymous(&db).with_token(&user_token(&db, "sq", "worker", fh).await);
+        every_link_opens(&worker, &format!("/compounds/{id}")).await;
+        every_link_opens(&worker, &format!("/regions/{fh}")).await;
+        every_link_opens(&worker, "/problems").await;
+    }
+}
