@@ -51,6 +51,24 @@ pub async fn require(db: &Db, code: &RegionCode) -> Result<Region> {
     get(db, code).await?.ok_or(DbError::NotFound)
 }
 
+/// Regions whose name holds `q`, or whose code starts with it; the higher
+/// levels first. For pickers: at most `limit`.
+pub async fn search(db: &Db, q: &str, limit: u64) -> Result<Vec<Region>> {
+    let q = q.trim();
+    let digits = !q.is_empty() && q.bytes().all(|b| b.is_ascii_digit());
+    let (cond, v) = if digits {
+        ("code LIKE $1", format!("{q}%"))
+    } else {
+        ("name LIKE $1 ESCAPE '\\'", crate::sql::like_contains(q))
+    };
+    Ok(all(
+        db.conn(),
+        &format!("SELECT {COLS} FROM region WHERE {cond} ORDER BY LENGTH(code), code LIMIT $2"),
+        vec![v.into(), (limit.min(200) as i64).into()],
+    )
+    .await?)
+}
+
 /// The region and its ancestors, from the province down.
 pub async fn lineage(db: &Db, code: &RegionCode) -> Result<Vec<Region>> {
     let codes = code.lineage();

@@ -120,7 +120,10 @@ pub fn column_letters(mut col: usize) -> String {
 /// is refused before the spreadsheet reader inflates any of it.
 fn check_unzipped(bytes: &[u8], limit: u64) -> Result<(), Unreadable> {
     let not_xlsx = |e: &dyn std::fmt::Display| {
-        unreadable(format!("not a readable .xlsx file: {e}"), format!("无法读取该 Excel 文件（不是有效的 .xlsx）：{e}"))
+        unreadable(
+            format!("not a readable .xlsx file: {e}"),
+            "无法读取该文件：它不是有效的 Excel 工作簿（.xlsx）。请在 Excel 或 WPS 中另存为 .xlsx 后重试",
+        )
     };
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| not_xlsx(&e))?;
     let too_big = || {
@@ -158,7 +161,10 @@ pub fn read_xlsx_within(bytes: &[u8], limits: Limits) -> Result<Workbook, Unread
 fn read_bounded(bytes: &[u8], limits: Limits) -> Result<Workbook, Unreadable> {
     check_unzipped(bytes, limits.unzipped_bytes)?;
     let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| {
-        unreadable(format!("not a readable .xlsx file: {e}"), format!("无法读取该 Excel 文件（不是有效的 .xlsx）：{e}"))
+        unreadable(
+            format!("not a readable .xlsx file: {e}"),
+            "无法读取该文件：它不是有效的 Excel 工作簿（.xlsx）。请在 Excel 或 WPS 中另存为 .xlsx 后重试",
+        )
     })?;
     let names = wb.sheet_names().to_owned();
     if names.len() > limits.sheets {
@@ -171,16 +177,19 @@ fn read_bounded(bytes: &[u8], limits: Limits) -> Result<Workbook, Unreadable> {
     let mut rows_so_far = 0usize;
     let mut held = 0usize;
     for name in names {
-        let mut cells = wb
-            .worksheet_cells_reader(&name)
-            .map_err(|e| unreadable(format!("sheet {name}: {e}"), format!("工作表「{name}」无法读取：{e}")))?;
+        let mut cells = wb.worksheet_cells_reader(&name).map_err(|e| {
+            unreadable(format!("sheet {name}: {e}"), format!("工作表「{name}」无法读取，文件可能已损坏"))
+        })?;
         let mut rows: Vec<Vec<String>> = Vec::new();
         loop {
             let cell = match cells.next_cell() {
                 Ok(Some(c)) => c,
                 Ok(None) => break,
                 Err(e) => {
-                    return Err(unreadable(format!("sheet {name}: {e}"), format!("工作表「{name}」无法读取：{e}")));
+                    return Err(unreadable(
+                        format!("sheet {name}: {e}"),
+                        format!("工作表「{name}」无法读取，文件可能已损坏"),
+                    ));
                 }
             };
             let (r, c) = cell.get_position();

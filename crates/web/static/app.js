@@ -17,7 +17,10 @@ document.addEventListener("input", (ev) => {
   pickTimer = setTimeout(async () => {
     const q = field.value.trim();
     if (q === "" || q.includes("#")) return;
-    const res = await fetch(`${url}?q=${encodeURIComponent(q)}`, { credentials: "same-origin" });
+    // A picker whose choices depend on another field (a role's scope) sends it too.
+    const other = field.getAttribute("data-pick-role");
+    const with_ = other && field.form ? `&role=${encodeURIComponent(field.form.elements[other].value)}` : "";
+    const res = await fetch(`${url}?q=${encodeURIComponent(q)}${with_}`, { credentials: "same-origin" });
     if (!res.ok) return;
     list.replaceChildren(...(await res.json()).map((c) => Object.assign(document.createElement("option"), { value: c.label })));
   }, 250);

@@ -202,3 +202,57 @@ pub async fn set_unit_area(db: &Db, actor: &Actor, id: i64, area: Area) -> Resul
     tx.commit().await?;
     Ok(after)
 }
+
+/// A unit as a picker shows it: where it is, in words.
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct UnitPick {
+    pub id: i64,
+    pub compound: String,
+    pub building: String,
+    pub entrance: String,
+    pub number: String,
+}
+
+impl UnitPick {
+    /// "东风小区 1号楼 1单元 301".
+    pub fn words(&self) -> String {
+        format!("{} {} {} {}", self.compound, self.building, self.entrance, self.number)
+    }
+}
+
+const UNIT_PICK: &str = "SELECT u.id, c.name AS compound, b.name AS building, e.name AS entrance, u.number FROM unit u \
+     JOIN entrance e ON e.id = u.entrance_id JOIN building b ON b.id = e.building_id JOIN compound c ON c.id = b.compound_id";
+
+/// Units of compounds in `visible` whose compound name holds `compound`,
+/// building name holds `building` and number starts with `number` (blank
+/// parts match anything); at most `limit`.
+pub async fn search_units(
+    db: &Db,
+    visible: &Visible,
+    compound: &str,
+    building: &str,
+    number: &str,
+    limit: u64,
+) -> Result<Vec<UnitPick>> {
+    let f = Filter { within: None, visible: visible.clone(), name: None, include_retired: false };
+    let (mut w, mut vals) = where_clause(&f);
+    w.push_str(" AND b.retired_at IS NULL");
+    for (col, v) in [("c.name", compound), ("b.name", building)] {
+        if !v.trim().is_empty() {
+            vals.push(crate::sql::like_contains(v.trim()).into());
+            w.push_str(&format!(" AND {col} LIKE ${} ESCAPE '\\'", vals.len()));
+        }
+    }
+    if !number.trim().is_empty() {
+        vals.push(format!("{}%", number.trim().replace(['%', '_', '\\'], "")).into());
+        w.push_str(&format!(" AND u.number LIKE ${}", vals.len()));
+    }
+    vals.push((limit.min(200) as i64).into());
+    let sql = format!("{UNIT_PICK}{w} ORDER BY c.name, b.name, e.id, u.floor, u.number LIMIT ${}", vals.len());
+    Ok(all(db.conn(), &sql, vals).await?)
+}
+
+/// One unit in words, whatever its compound.
+pub async fn unit_pick(db: &Db, id: i64) -> Result<Option<UnitPick>> {
+    Ok(one(db.conn(), &format!("{UNIT_PICK} WHERE u.id = $1"), vec![id.into()]).await?)
+}

@@ -322,7 +322,7 @@ pub struct OrgFilter {
     pub paths: Vec<RegionPath>,
     /// Compounds the reader sees by compound grants: their organisations and serving companies.
     pub compound_ids: Vec<i64>,
-    pub kind: Option<String>,
+    pub kind: Option<OrgKind>,
     pub within: Option<RegionPath>,
     pub compound_id: Option<i64>,
     pub name: Option<String>,
@@ -369,8 +369,8 @@ pub(super) fn org_where(f: &OrgFilter) -> (String, Vec<Value>) {
         let b = served_in(&mut vals, p);
         conds.push(format!("({a} OR {b})"));
     }
-    if let Some(k) = &f.kind {
-        vals.push(k.clone().into());
+    if let Some(k) = f.kind {
+        vals.push(k.as_str().into());
         conds.push(format!("o.kind = ${}", vals.len()));
     }
     if let Some(cid) = f.compound_id {

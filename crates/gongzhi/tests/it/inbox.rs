@@ -185,3 +185,69 @@ db_test! {
         every_link_opens(&worker, "/problems").await;
     }
 }
+
+db_test! {
+    async fn an_administrator_makes_a_resident_account_with_the_pickers(db: Db) {
+        dezhou(&db).await;
+        let admin = App::new(&db).await;
+        let fh = "371402001009";
+        let r = admin.json("POST", "/api/v1/registry/compounds", json!([{"community_code": fh, "name": "东风小区"}, {"community_code": fh, "name": "东风二期"}])).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        for c in ["东风小区", "东风二期"] {
+            let r = admin.json("POST", "/api/v1/registry/buildings", json!([{"community_code": fh, "compound": c, "name": "1号楼", "floors": 3, "entrances": 1, "units_per_floor": 2, "unit_area": 80}])).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+        let page = admin.get("/users").await.body;
+        assert!(page.contains("<select name=\"role\" required><option value=\"\">请选择角色</option>"), "no role is chosen for the administrator");
+
+        // The picker finds homes by "compound building number".
+        let q = crate::support::enc("东风小区 1号楼 30");
+        let found = admin.get(&format!("/pick/scopes?role=resident&q={q}")).await.json();
+        let labels: Vec<&str> = found.as_array().unwrap().iter().map(|c| c["label"].as_str().unwrap()).collect();
+        assert_eq!(labels.len(), 2, "301 and 302 of that building only: {labels:?}");
+        assert!(labels[0].starts_with("东风小区 1号楼 ") && labels[0].contains(" 301 #unit:"), "{labels:?}");
+        let r = admin.form("/users", &[("login", "zhang3"), ("display_name", "张三"), ("role", "resident"), ("scope", labels[0])]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.body.contains("初始密码只显示这一次"));
+        assert!(r.body.contains("东风小区 1号楼") && r.body.contains(" 301 <span class=\"code muted\">unit:"), "the home in words: {}", r.body);
+        // Words that fit more than one home come back with the candidates, the form kept.
+        let r = admin.form("/users", &[("login", "li4"), ("display_name", "李四"), ("role", "resident"), ("scope", "东风 1号楼 301")]).await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("可能是") && r.body.contains("东风二期 1号楼"), "{}", r.body);
+        assert!(r.body.contains("value=\"李四\"") && r.body.contains("<option value=\"resident\" selected>"), "what was typed is kept");
+        // A login taken is marked on its field.
+        let r = admin.form("/users", &[("login", "zhang3"), ("display_name", "张三"), ("role", "worker"), ("scope", fh)]).await;
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert!(r.body.contains("class=\"field-error\">已被占用"), "{}", r.body);
+        // A region by name, for a worker.
+        let r = admin.form("/users", &[("login", "wang5"), ("display_name", "王五"), ("role", "worker"), ("scope", fh)]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        // Pickers are for administrators only.
+        let worker = App::anonymous(&db).with_token(&user_token(&db, "sq", "worker", fh).await);
+        assert_eq!(worker.get("/pick/scopes?role=resident&q=东风").await.status, 403);
+    }
+}
+
+db_test! {
+    async fn hand_edited_links_get_a_named_error_in_chinese_never_a_server_error(db: Db) {
+        dezhou(&db).await;
+        let admin = App::new(&db).await;
+        let bad = [
+            "/dashboard?region=abc", "/dashboard?region=371402&as_of=yesterday", "/dashboard/drill?region=abc&as_of=2024-01-01&kpi=full_coverage",
+            "/dashboard/drill?region=371402&as_of=2024-13-01&kpi=full_coverage", "/dashboard/drill?region=371402&as_of=2024-01-01&kpi=nope",
+            "/dashboard/bulletin.xlsx?region=abc&month=2024-06", "/dashboard/bulletin.docx?region=371402&month=June",
+            "/compounds?region=abc", "/organisations?region=abc", "/people?region=abc", "/regions/abc",
+            "/problems?compound=abc", "/problems?state=lost", "/problems/export.xlsx?view=x", "/compounds/abc", "/problems/abc",
+            "/cross-appointments?region=abc", "/audit?page=abc",
+        ];
+        for uri in bad {
+            let r = admin.get(uri).await;
+            assert!(r.status.is_client_error(), "{uri}: {} {}", r.status, r.body);
+            if r.header("content-type").starts_with("text/html") {
+                for english in ["no such record", "your role may not", "is not a", "Zip error"] {
+                    assert!(!r.body.contains(english), "{uri} shows English ({english}) on a Chinese page: {}", r.body);
+                }
+            }
+        }
+    }
+}

@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use chrono::NaiveDate;
 use domain::Paging;
+use domain::org::OrgKind;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -108,6 +109,7 @@ pub struct OrgDetail {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OrgQuery {
+    #[param(pattern = "^(party_org|company|owners_committee|sponsor_unit|cooperative|red_station)$")]
     pub kind: Option<String>,
     /// Region subtree (organisations there, and companies serving compounds there).
     #[param(pattern = r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3}([0-9]{3}([0-9]{3})?)?)?)?)?$")]
@@ -121,14 +123,14 @@ pub struct OrgQuery {
 
 /// Organisations of every kind in scope, filtered.
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "structure", params(OrgQuery),
-    responses((status = 200, body = Page<OrgOut>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Page<OrgOut>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_orgs(
     State(s): State<AppState>,
     viewer: Viewer,
     ApiQuery(q): ApiQuery<OrgQuery>,
 ) -> Result<Json<Page<OrgOut>>, AppError> {
     let mut f = viewer.org_filter();
-    f.kind = q.kind.filter(|k| !k.is_empty());
+    f.kind = q.kind.as_deref().filter(|k| !k.trim().is_empty()).map(OrgKind::parse).transpose()?;
     f.within = within(&s, &viewer, q.region.as_deref()).await?;
     f.name = q.q;
     let p = Paging::parse(q.page, q.per_page)?;

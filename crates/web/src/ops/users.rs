@@ -33,6 +33,22 @@ pub async fn grant_of(db: &db::Db, role: &str, scope: &str) -> Result<Grant, App
     Ok(g)
 }
 
+/// A scope in words for people ("德城区 371402", "丰华物业", "东风小区 1号楼 1单元 301");
+/// the stored text itself when what it names is gone.
+pub async fn scope_words(db: &db::Db, scope: &str) -> Result<String, AppError> {
+    let words = match Scope::parse(scope) {
+        Ok(Scope::All) => Some("*".to_owned()),
+        Ok(Scope::Region(c)) => db::regions::get(db, &c).await?.map(|r| format!("{} {}", r.name, r.code)),
+        Ok(Scope::Company(id)) => db::structure::org(db, id).await.ok().map(|o| o.name),
+        Ok(Scope::Compound(id)) => {
+            db::compounds::get(db, id).await.ok().map(|c| format!("{} · {}", c.name, c.region_name))
+        }
+        Ok(Scope::Unit(id)) => db::compounds::unit_pick(db, id).await?.map(|u| u.words()),
+        Err(_) => None,
+    };
+    Ok(words.unwrap_or_else(|| scope.to_owned()))
+}
+
 /// Create an account with its first role; returns its id and the generated password.
 pub async fn create_account(
     s: &AppState,

@@ -108,7 +108,7 @@ pub(super) async fn compound_page(
     // Companies the viewer may choose from: those registered in the compound's county.
     let county = domain::RegionCode::parse(&c.community_code[..6]).page(t)?;
     let mut cf = viewer.org_filter();
-    cf.kind = Some("company".into());
+    cf.kind = Some(domain::org::OrgKind::Company);
     cf.within = Some(county.path());
     let companies = db::structure::list_orgs(&s.db, &cf, Paging::new(None, Some(200))).await.page(t)?.0;
     let buildings = repo::buildings(&s.db, id).await.page(t)?;

@@ -109,6 +109,7 @@ pub fn router(s: &AppState) -> Router<AppState> {
         .route("/buildings/{id}", get(building_page))
         .route("/lang/{lang}", get(set_lang))
         .route("/pick/compounds", get(pick::compounds))
+        .route("/pick/scopes", get(pick::scopes))
         .merge(account::router())
         .merge(structure::router())
         .merge(dashboard::router())
@@ -174,7 +175,9 @@ impl IntoResponse for UiError {
             _ if e.status.is_client_error() => "error.bad_request",
             _ => "error.internal",
         };
-        // Broken rules in the reader's language: "field: reason; …".
+        // Broken rules in the reader's language: "field: reason; …". A
+        // Chinese page never shows the English detail of other errors: its
+        // heading already says what kind of error it is.
         let detail = if e.status.is_server_error() || e.code == "busy" {
             String::new()
         } else if !e.fields.is_empty() && t.is_zh() {
@@ -183,6 +186,8 @@ impl IntoResponse for UiError {
                 .map(|f| format!("{}：{}", t.field(&f.field), f.reason_in(true)))
                 .collect::<Vec<_>>()
                 .join("；")
+        } else if t.is_zh() {
+            String::new()
         } else {
             e.message
         };

@@ -5,6 +5,8 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
+use domain::access::{Role, Scope};
+use domain::org::OrgKind;
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
@@ -84,6 +86,106 @@ pub(super) async fn compound(s: &AppState, viewer: &Viewer, text: &str) -> Resul
                 format!("{total} compounds match {text:?}: {}{more}; choose one from the list", names.join(", ")),
             )
             .zh(format!("有 {total} 个小区与“{text}”相符：{}{more}；请从列表中选择", names.join("、")))
+            .into())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct ScopeQuery {
+    role: Option<String>,
+    q: Option<String>,
+}
+
+/// A scope a role may be given, as a picker offers it.
+#[derive(Serialize)]
+pub(super) struct ScopeChoice {
+    /// As stored: a region code, `company:ID`, `compound:ID` or `unit:ID`.
+    scope: String,
+    /// "名称 … #scope": what the field shows and sends back.
+    label: String,
+}
+
+/// Scopes for `role` matching `q`: regions, companies, compounds or units.
+pub(super) async fn scopes(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    Query(p): Query<ScopeQuery>,
+) -> Result<Json<Vec<ScopeChoice>>, AppError> {
+    crate::ops::users::admin_only(&viewer)?;
+    let role = Role::parse(p.role.as_deref().unwrap_or(""))?;
+    Ok(Json(scope_choices(&s, &viewer, role, p.q.as_deref().unwrap_or(""), SUGGEST).await?))
+}
+
+async fn scope_choices(
+    s: &AppState,
+    viewer: &Viewer,
+    role: Role,
+    q: &str,
+    n: u64,
+) -> Result<Vec<ScopeChoice>, AppError> {
+    let q: String = q.trim().chars().take(50).collect();
+    let choice = |scope: String, name: String| ScopeChoice { label: format!("{name} #{scope}"), scope };
+    Ok(match role {
+        // "东风 1号楼 301": compound, building, unit number, each optional after the first.
+        Role::Resident => {
+            let mut parts = q.split_whitespace();
+            let (c, b, u) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            db::compounds::search_units(&s.db, &viewer.visible(), c, b, u, n)
+                .await?
+                .into_iter()
+                .map(|u| choice(format!("unit:{}", u.id), u.words()))
+                .collect()
+        }
+        Role::Committee => matching(s, viewer, &q, n)
+            .await?
+            .0
+            .into_iter()
+            .map(|c| choice(format!("compound:{}", c.id), format!("{} · {}", c.name, c.region_name)))
+            .collect(),
+        Role::Company => {
+            let f =
+                db::structure::OrgFilter { kind: Some(OrgKind::Company), name: Some(q.clone()), ..viewer.org_filter() };
+            db::structure::list_orgs(&s.db, &f, domain::Paging::new(None, Some(n)))
+                .await?
+                .0
+                .into_iter()
+                .map(|o| choice(format!("company:{}", o.id), format!("{} · {}", o.name, o.region_name)))
+                .collect()
+        }
+        _ => db::regions::search(&s.db, &q, n)
+            .await?
+            .into_iter()
+            .map(|r| choice(r.code.clone(), format!("{} {}", r.name, r.code)))
+            .collect(),
+    })
+}
+
+/// The scope a form's field names: a picked label ("… #scope"), a scope as
+/// written (`unit:56`, a region code, `all`), or words that only one record
+/// fits. Whether it exists and suits the role is the operation's to check.
+pub(super) async fn scope(s: &AppState, viewer: &Viewer, role: &str, text: &str) -> Result<String, AppError> {
+    let text = text.trim();
+    if let Some((_, scope)) = text.rsplit_once('#') {
+        return Ok(scope.trim().to_owned());
+    }
+    let Ok(role) = Role::parse(role) else { return Ok(text.to_owned()) };
+    if text.is_empty() || Scope::parse(text).is_ok() {
+        return Ok(text.to_owned());
+    }
+    let found = scope_choices(s, viewer, role, text, 6).await?;
+    match found.as_slice() {
+        [one] => Ok(one.scope.clone()),
+        [] => Err(domain::Invalid::new("scope", format!("nothing a {} may be given matches {text:?}", role.as_str()))
+            .zh(format!("没有与“{text}”相符、可授予该角色的范围"))
+            .into()),
+        many => {
+            let names = many.iter().take(5).map(|c| c.label.as_str()).collect::<Vec<_>>();
+            Err(domain::Invalid::new(
+                "scope",
+                format!("{text:?} could be {}…; choose one from the list", names.join(", ")),
+            )
+            .zh(format!("“{text}”可能是：{}……请从列表中选择", names.join("、")))
             .into())
         }
     }

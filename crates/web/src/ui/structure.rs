@@ -84,7 +84,7 @@ async fn orgs_page(
     Query(p): Query<ListParams>,
 ) -> Result<Page, UiError> {
     let mut f = viewer.org_filter();
-    f.kind = p.kind.as_deref().and_then(domain::org::OrgKind::find).map(|k| k.as_str().to_owned());
+    f.kind = p.kind.as_deref().and_then(domain::org::OrgKind::find);
     f.within = within(&s, &viewer, p.region.as_deref()).await.page(t)?;
     f.name = p.q.clone();
     let paging = Paging::new(p.page, None);

@@ -5,17 +5,17 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
-use axum::response::Redirect;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use db::accounts::{GrantRow, UserSummary};
 use domain::Paging;
 use domain::access::Role;
 use serde::Deserialize;
 
-use super::{Me, OrPage, Page, UiError, render};
+use super::{Me, OrPage, Page, Pager, UiError, pick, render};
 use crate::AppState;
 use crate::auth::{self, Viewer};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::i18n::Tr;
 use crate::ops::users::{self, admin_only, create_account};
 
@@ -35,9 +35,23 @@ struct ListPage {
     t: Tr,
     me: Option<Me>,
     users: Vec<UserSummary>,
-    total: u64,
+    pager: Pager,
     q: String,
     roles: &'static [Role],
+    /// The new-user form as sent, with what was wrong (empty on first show).
+    draft: CreateForm,
+    errors: Vec<FieldError>,
+}
+
+impl ListPage {
+    fn error(&self, field: &str) -> String {
+        field_error(&self.errors, self.t, field)
+    }
+}
+
+/// The reasons given for one field, in the reader's language.
+fn field_error(errors: &[FieldError], t: Tr, field: &str) -> String {
+    errors.iter().filter(|e| e.field == field).map(|e| e.reason_in(t.is_zh())).collect::<Vec<_>>().join("；")
 }
 
 #[derive(Deserialize)]
@@ -47,12 +61,26 @@ struct ListParams {
 }
 
 async fn list(State(s): State<AppState>, viewer: Viewer, t: Tr, Query(p): Query<ListParams>) -> Result<Page, UiError> {
-    admin_only(&viewer).page(t)?;
-    let (users, total) = db::accounts::users(&s.db, p.q.as_deref(), Paging::new(p.page, Some(100))).await.page(t)?;
-    Ok(render(&ListPage { t, me: Me::of(&viewer), users, total, q: p.q.unwrap_or_default(), roles: Role::ALL }))
+    Ok(render(&list_page(&s, &viewer, t, p, CreateForm::default(), vec![]).await?))
 }
 
-#[derive(Deserialize)]
+async fn list_page(
+    s: &AppState,
+    viewer: &Viewer,
+    t: Tr,
+    p: ListParams,
+    draft: CreateForm,
+    errors: Vec<FieldError>,
+) -> Result<ListPage, UiError> {
+    admin_only(viewer).page(t)?;
+    let paging = Paging::new(p.page, Some(100));
+    let (users, total) = db::accounts::users(&s.db, p.q.as_deref(), paging).await.page(t)?;
+    let q = p.q.unwrap_or_default();
+    let pager = Pager::new("/users", &[("q", q.as_str())], paging, total);
+    Ok(ListPage { t, me: Me::of(viewer), users, pager, q, roles: Role::ALL, draft, errors })
+}
+
+#[derive(Deserialize, Default)]
 struct CreateForm {
     login: String,
     display_name: String,
@@ -60,10 +88,41 @@ struct CreateForm {
     scope: String,
 }
 
-/// Create an account; its page shows the generated password once.
-async fn create(State(s): State<AppState>, viewer: Viewer, t: Tr, Form(f): Form<CreateForm>) -> Result<Page, UiError> {
-    let (id, password) = create_account(&s, &viewer, &f.login, &f.display_name, &f.role, &f.scope).await.page(t)?;
-    detail_view(&s, &viewer, t, id, password, String::new()).await
+/// Create an account; its page shows the generated password once. A broken
+/// rule or a taken login sends the form back filled in, the fields marked.
+async fn create(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Form(f): Form<CreateForm>,
+) -> Result<Response, UiError> {
+    let made = match pick::scope(&s, &viewer, &f.role, &f.scope).await {
+        Ok(scope) => create_account(&s, &viewer, &f.login, &f.display_name, &f.role, &scope).await,
+        Err(e) => Err(e),
+    };
+    match made {
+        Ok((id, password)) => Ok(detail_view(&s, &viewer, t, id, password, String::new()).await?.into_response()),
+        Err(e) if matches!(e.code, "invalid_input" | "conflict") => {
+            let status = e.status;
+            let errors = form_fields(e, "login");
+            let page = list_page(&s, &viewer, t, ListParams { q: None, page: None }, f, errors).await?;
+            Ok(render(&page).status(status))
+        }
+        Err(e) => Err(UiError(e, t)),
+    }
+}
+
+/// A form's errors by field; a conflict (a taken key) is put on `key_field`.
+fn form_fields(e: AppError, key_field: &str) -> Vec<FieldError> {
+    if !e.fields.is_empty() {
+        e.fields
+    } else if e.code == "conflict" {
+        vec![FieldError {
+            reason_zh: Some("已被占用，请换一个".into()), ..FieldError::new(key_field, e.message)
+        }]
+    } else {
+        vec![FieldError::new(key_field, e.message)]
+    }
 }
 
 #[derive(Template)]
@@ -72,8 +131,12 @@ struct DetailPage {
     t: Tr,
     me: Option<Me>,
     user: db::accounts::User,
-    grants: Vec<GrantRow>,
+    /// Each role with its scope in words.
+    grants: Vec<(GrantRow, String)>,
     roles: &'static [Role],
+    /// The add-role form as sent, with what was wrong.
+    draft: GrantForm,
+    errors: Vec<FieldError>,
     /// A password just set, shown this once.
     password: String,
     own: bool,
@@ -106,10 +169,25 @@ async fn detail_view(
     password: String,
     notice: String,
 ) -> Result<Page, UiError> {
+    Ok(render(&detail_page(s, viewer, t, id, password, notice).await?))
+}
+
+async fn detail_page(
+    s: &AppState,
+    viewer: &Viewer,
+    t: Tr,
+    id: i64,
+    password: String,
+    notice: String,
+) -> Result<DetailPage, UiError> {
     admin_only(viewer).page(t)?;
     let user = db::accounts::user(&s.db, id).await.page(t)?.ok_or_else(AppError::not_found).page(t)?;
-    let grants = db::accounts::grant_rows(&s.db, id).await.page(t)?;
-    Ok(render(&DetailPage {
+    let mut grants = Vec::new();
+    for g in db::accounts::grant_rows(&s.db, id).await.page(t)? {
+        let words = users::scope_words(&s.db, &g.scope).await.page(t)?;
+        grants.push((g, words));
+    }
+    Ok(DetailPage {
         t,
         me: Me::of(viewer),
         own: user.id == viewer.user_id,
@@ -118,10 +196,18 @@ async fn detail_view(
         roles: Role::ALL,
         password,
         notice,
-    }))
+        draft: GrantForm::default(),
+        errors: vec![],
+    })
 }
 
-#[derive(Deserialize)]
+impl DetailPage {
+    fn error(&self, field: &str) -> String {
+        field_error(&self.errors, self.t, field)
+    }
+}
+
+#[derive(Deserialize, Default)]
 struct GrantForm {
     role: String,
     scope: String,
@@ -133,9 +219,22 @@ async fn grant_add(
     t: Tr,
     Path(id): Path<i64>,
     Form(f): Form<GrantForm>,
-) -> Result<Redirect, UiError> {
-    users::add_grant(&s, &viewer, id, &f.role, &f.scope).await.page(t)?;
-    Ok(Redirect::to(&format!("/users/{id}")))
+) -> Result<Response, UiError> {
+    let added = match pick::scope(&s, &viewer, &f.role, &f.scope).await {
+        Ok(scope) => users::add_grant(&s, &viewer, id, &f.role, &scope).await,
+        Err(e) => Err(e),
+    };
+    match added {
+        Ok(()) => Ok(Redirect::to(&format!("/users/{id}")).into_response()),
+        Err(e) if matches!(e.code, "invalid_input" | "conflict") => {
+            let status = e.status;
+            let mut page = detail_page(&s, &viewer, t, id, String::new(), String::new()).await?;
+            page.errors = form_fields(e, "scope");
+            page.draft = f;
+            Ok(render(&page).status(status))
+        }
+        Err(e) => Err(UiError(e, t)),
+    }
 }
 
 async fn grant_remove(
