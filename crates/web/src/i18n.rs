@@ -448,6 +448,7 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("problem.reason", "退回理由", "Reason for rejection"),
     ("problem.report", "我要反映问题", "Report a problem"),
     ("problem.search", "搜索（编号、描述、位置）", "Search (number, description, place)"),
+    ("problem.site_photo", "现场照片（可选，如处理后的照片）", "Photo of the site (optional, e.g. after the work)"),
     ("problem.state", "状态", "State"),
     ("problem.submit", "提交", "Submit"),
     ("problem.submitted", "反映时间", "Reported"),

@@ -15,13 +15,25 @@ async fn signed_in(app: &App, login: &str) -> App {
 
 /// The report form as a phone sends it (multipart, no photo).
 fn report_form(fields: &[(&str, &str)]) -> axum::http::Request<axum::body::Body> {
+    multipart("/problems", fields, None)
+}
+
+/// A page's form as multipart, with an optional photo.
+fn multipart(uri: &str, fields: &[(&str, &str)], photo: Option<&[u8]>) -> axum::http::Request<axum::body::Body> {
     let boundary = "inboxBoundary0x7";
-    let mut body = String::new();
+    let mut body = Vec::new();
     for (name, value) in fields {
-        body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"));
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
     }
-    body.push_str(&format!("--{boundary}--\r\n"));
-    axum::http::Request::post("/problems")
+    if let Some(p) = photo {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"after.png\"\r\nContent-Type: image/png\r\n\r\n").as_bytes());
+        body.extend(p);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    axum::http::Request::post(uri)
         .header("content-type", format!("multipart/form-data; boundary={boundary}"))
         .body(axum::body::Body::from(body))
         .unwrap()
@@ -249,5 +261,37 @@ db_test! {
                 }
             }
         }
+    }
+}
+
+db_test! {
+    async fn the_handler_resolves_with_an_after_photo_and_a_rejection_needs_its_reason_on_the_page(db: Db) {
+        dezhou(&db).await;
+        let admin = App::new(&db).await;
+        let fh = "371402001009";
+        let r = admin.json("POST", "/api/v1/registry/compounds", json!([{"community_code": fh, "name": "照片小区"}])).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let id = admin.get(&format!("/api/v1/compounds?region={fh}")).await.json()["items"][0]["id"].as_i64().unwrap();
+        let worker = App::anonymous(&db).with_token(&user_token(&db, "sq", "worker", fh).await);
+        let pid = worker.json("POST", "/api/v1/problems", json!({"compound_id": id, "category": "repair", "description": "路面塌陷"})).await.json()["id"].as_i64().unwrap();
+        let steps = format!("/problems/{pid}/steps");
+        // Without a reason: the page comes back with the note field marked, nothing changed.
+        let r = worker.send(multipart(&steps, &[("step", "reject"), ("note", " ")], None)).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("class=\"field-error\"") && r.body.contains("enctype=\"multipart/form-data\""), "{}", r.body);
+        assert_eq!(worker.get(&format!("/api/v1/problems/{pid}")).await.json()["state"], "submitted");
+        // Not a photo: refused before the step is taken.
+        let r = worker.send(multipart(&steps, &[("step", "accept")], Some(b"GIF89a not really"))).await;
+        assert_eq!(r.status, 422);
+        assert_eq!(worker.get(&format!("/api/v1/problems/{pid}")).await.json()["state"], "submitted");
+        // Accepted from a plain form, resolved with the after photo.
+        assert_eq!(worker.form(&steps, &[("step", "accept")]).await.status, 303);
+        let png = [&[0x89u8, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A][..], &[7u8; 64][..]].concat();
+        let r = worker.send(multipart(&steps, &[("step", "resolve"), ("note", "已修复")], Some(&png))).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let page = worker.get(&format!("/problems/{pid}")).await.body;
+        assert!(page.contains("已解决") || page.contains("待评价") || page.contains("/photos/"), "{page}");
+        assert_eq!(page.matches("class=\"photo\"").count(), 1, "the after photo is on the problem");
+        assert_eq!(worker.get(&format!("/api/v1/problems/{pid}")).await.json()["state"], "resolved");
     }
 }

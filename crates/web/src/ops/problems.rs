@@ -169,6 +169,26 @@ pub async fn act(s: &AppState, viewer: &Viewer, id: i64, step: &str, note: &str)
     Ok(db::problems::step(&s.db, &viewer.actor(), id, step, by, note, Utc::now()).await?)
 }
 
+/// Take a step with a photo of the site (the handler's "after" photo): the
+/// photo is checked before the step is taken, and stored once it is.
+pub async fn act_with_photo(
+    s: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    step: &str,
+    note: &str,
+    photo: Option<&[u8]>,
+) -> Result<Problem, AppError> {
+    if let Some(photo) = photo {
+        domain::problem::photo_type(photo)?;
+    }
+    let p = act(s, viewer, id, step, note).await?;
+    if let Some(photo) = photo {
+        store_photo(s, viewer, id, photo).await?;
+    }
+    Ok(p)
+}
+
 /// Rate as the reporter (shared by the API and the pages).
 pub async fn rate_as(s: &AppState, viewer: &Viewer, id: i64, rating: &str) -> Result<Problem, AppError> {
     let p = load(s, viewer, id).await?;

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{Form, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -116,6 +116,48 @@ pub fn router(s: &AppState) -> Router<AppState> {
         .merge(problems::router())
         .merge(users::router())
         .route_layer(axum::middleware::from_fn_with_state(s.clone(), with_me))
+}
+
+/// A page's form as sent, whether plain (urlencoded) or multipart (with a
+/// photo): forms that may carry a file accept both, so a page cached from
+/// before a form gained its file field still works.
+pub(crate) struct FormData(std::collections::HashMap<String, Vec<u8>>);
+
+impl FormData {
+    pub(crate) async fn read(req: Request, s: &AppState) -> Result<FormData, AppError> {
+        let multipart = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        let mut out = std::collections::HashMap::new();
+        if multipart {
+            let mut form = axum::extract::Multipart::from_request(req, s)
+                .await
+                .map_err(|e| AppError::bad_request(e.body_text()))?;
+            while let Some(field) = form.next_field().await.map_err(|e| AppError::bad_request(e.to_string()))? {
+                let name = field.name().unwrap_or("").to_owned();
+                let bytes = field.bytes().await.map_err(|e| AppError::bad_request(e.to_string()))?;
+                out.insert(name, bytes.to_vec());
+            }
+        } else {
+            let Form(pairs) = Form::<Vec<(String, String)>>::from_request(req, s)
+                .await
+                .map_err(|e| AppError::bad_request(e.body_text()))?;
+            out.extend(pairs.into_iter().map(|(k, v)| (k, v.into_bytes())));
+        }
+        Ok(FormData(out))
+    }
+
+    /// A text field (empty if absent).
+    pub(crate) fn text(&mut self, name: &str) -> String {
+        self.0.remove(name).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
+    }
+
+    /// A file field, if one was sent with content.
+    pub(crate) fn file(&mut self, name: &str) -> Option<Vec<u8>> {
+        self.0.remove(name).filter(|b| !b.is_empty())
+    }
 }
 
 /// The regions from the top down to `code` that the viewer may open:

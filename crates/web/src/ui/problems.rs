@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Multipart, Path, Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -13,13 +13,13 @@ use domain::Paging;
 use domain::problem::{Category, Queue, State as ProblemState};
 use serde::Deserialize;
 
-use super::{Me, OrPage, Page, Pager, UiError, pick, render};
+use super::{FormData, Me, OrPage, Page, Pager, UiError, pick, render};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, FieldError};
 use crate::i18n::Tr;
 use crate::ops::problems::{
-    self as ops, CategoryIn, ListIn, ReportIn, act, load, offered, photo_path, rate_as, save_category,
+    self as ops, CategoryIn, ListIn, ReportIn, load, offered, photo_path, rate_as, save_category,
 };
 
 pub fn router() -> Router<AppState> {
@@ -309,22 +309,25 @@ impl Draft {
 
 /// The report form (multipart: it may carry a photo taken on the phone). A
 /// broken rule sends the form back filled in, the failing fields marked.
-async fn report(State(s): State<AppState>, viewer: Viewer, t: Tr, mut form: Multipart) -> Result<Response, UiError> {
-    let mut d = Draft::default();
-    let mut photo = Vec::new();
-    while let Some(field) = form.next_field().await.map_err(|e| AppError::bad_request(e.to_string())).page(t)? {
-        let name = field.name().unwrap_or("").to_owned();
-        let bytes = field.bytes().await.map_err(|e| AppError::bad_request(e.to_string())).page(t)?;
-        let text = || String::from_utf8_lossy(&bytes).into_owned();
-        match name.as_str() {
-            "compound_id" | "compound" => d.compound = text(),
-            "category" => d.category = text(),
-            "description" => d.description = text(),
-            "location" => d.location = text(),
-            "photo" => photo = bytes.to_vec(),
-            _ => {}
-        }
-    }
+async fn report(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    req: axum::extract::Request,
+) -> Result<Response, UiError> {
+    let mut f = FormData::read(req, &s).await.page(t)?;
+    let compound = match f.text("compound") {
+        c if c.is_empty() => f.text("compound_id"),
+        c => c,
+    };
+    let mut d = Draft {
+        compound,
+        category: f.text("category"),
+        description: f.text("description"),
+        location: f.text("location"),
+        errors: vec![],
+    };
+    let photo = f.file("photo").unwrap_or_default();
     let outcome = match pick::compound(&s, &viewer, &d.compound).await {
         Ok(compound_id) => {
             let r = ReportIn {
@@ -395,44 +398,72 @@ struct DetailPage {
     photos: Vec<db::problems::Photo>,
     /// The category's name in the reader's language.
     category: String,
+    /// The note as sent with a step that came back, and why it did.
+    note: String,
+    error: String,
 }
 
 async fn detail(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): Path<i64>) -> Result<Page, UiError> {
-    let p = load(&s, &viewer, id).await.page(t)?;
+    Ok(render(&detail_page(&s, &viewer, t, id).await?))
+}
+
+async fn detail_page(s: &AppState, viewer: &Viewer, t: Tr, id: i64) -> Result<DetailPage, UiError> {
+    let p = load(s, viewer, id).await.page(t)?;
     let events = db::problems::events(&s.db, id).await.page(t)?;
     let steps: Vec<&'static str> =
-        offered(&viewer, &p).into_iter().filter(|s| *s != "reopen" && *s != "close").collect();
+        offered(viewer, &p).into_iter().filter(|s| *s != "reopen" && *s != "close").collect();
     let can_rate = p.state == domain::problem::State::Resolved && p.reporter_id == Some(viewer.user_id);
     // Only those the reader may open are pointed out.
     let mut duplicates = Vec::new();
     if !matches!(p.state, domain::problem::State::Closed | domain::problem::State::Rejected) {
         for d in db::problems::possible_duplicates(&s.db, &p).await.page(t)? {
-            if load(&s, &viewer, d).await.is_ok() {
+            if load(s, viewer, d).await.is_ok() {
                 duplicates.push(d);
             }
         }
     }
     let photos = db::problems::photos(&s.db, id).await.page(t)?;
     let category = category_name(t, &s.categories.all(&s.db).await.page(t)?, &p.category);
-    Ok(render(&DetailPage { t, me: Me::of(&viewer), p, events, steps, can_rate, duplicates, photos, category }))
+    let me = Me::of(viewer);
+    Ok(DetailPage {
+        t,
+        me,
+        p,
+        events,
+        steps,
+        can_rate,
+        duplicates,
+        photos,
+        category,
+        note: String::new(),
+        error: String::new(),
+    })
 }
 
-#[derive(Deserialize)]
-struct StepForm {
-    step: String,
-    #[serde(default)]
-    note: String,
-}
-
+/// A step from the page (multipart: the handler may attach a photo of the
+/// site). A broken rule — a rejection without its reason, a photo that is
+/// not one — comes back on the page, the note kept.
 async fn step(
     State(s): State<AppState>,
     viewer: Viewer,
     t: Tr,
     Path(id): Path<i64>,
-    Form(f): Form<StepForm>,
-) -> Result<Redirect, UiError> {
-    act(&s, &viewer, id, &f.step, &f.note).await.page(t)?;
-    Ok(Redirect::to(&format!("/problems/{id}")))
+    req: axum::extract::Request,
+) -> Result<Response, UiError> {
+    let mut f = FormData::read(req, &s).await.page(t)?;
+    let (step, note) = (f.text("step"), f.text("note"));
+    let photo = f.file("photo");
+    let photo = photo.as_deref();
+    match ops::act_with_photo(&s, &viewer, id, &step, &note, photo).await {
+        Ok(_) => Ok(Redirect::to(&format!("/problems/{id}")).into_response()),
+        Err(e) if e.code == "invalid_input" => {
+            let mut page = detail_page(&s, &viewer, t, id).await?;
+            page.error = e.fields.iter().map(|f| f.reason_in(t.is_zh())).collect::<Vec<_>>().join("；");
+            page.note = note;
+            Ok(render(&page).status(StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(e) => Err(UiError(e, t)),
+    }
 }
 
 #[derive(Deserialize)]
