@@ -413,3 +413,107 @@ pub async fn import(db: &Db, rows: usize) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// `gongzhi bench pages`: signs in as `login` on the database given (the
+/// demo's, say) and walks every page it can reach from the home page by
+/// links, as that reader, through the real router in process (so the times
+/// are the server's, without the network). Each page is asked for `runs`
+/// times; prints the median of each, the slowest first, and the spread.
+pub async fn pages(
+    db: &Db,
+    data: &Path,
+    login: &str,
+    password: &str,
+    max_pages: usize,
+    runs: usize,
+) -> anyhow::Result<()> {
+    use axum::body::{Body, to_bytes};
+    use axum::http::{Request, header};
+    use tower::ServiceExt;
+
+    let router = web::router(web::AppState::new(db.clone(), data.to_path_buf()));
+    let form = format!("login={}&password={}", web::links::urlencode(login), web::links::urlencode(password));
+    let res = router
+        .clone()
+        .oneshot(
+            Request::post("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form))?,
+        )
+        .await?;
+    let cookie = res
+        .headers()
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .ok_or_else(|| anyhow::anyhow!("could not sign in as {login}"))?
+        .to_owned();
+    let get = |path: String| {
+        let router = router.clone();
+        let cookie = cookie.clone();
+        async move {
+            let t0 = Instant::now();
+            let res = router.oneshot(Request::get(&path).header(header::COOKIE, cookie).body(Body::empty())?).await?;
+            let status = res.status();
+            let location = res.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let html = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+            let body = to_bytes(res.into_body(), 64 << 20).await?;
+            anyhow::Ok((t0.elapsed(), status, location, html.then(|| String::from_utf8_lossy(&body).into_owned())))
+        }
+    };
+    let mut queue = std::collections::VecDeque::from([String::from("/")]);
+    let mut seen = std::collections::HashSet::from([String::from("/")]);
+    let mut timed: Vec<(Duration, u16, String)> = Vec::new();
+    while let Some(path) = queue.pop_front() {
+        if timed.len() >= max_pages {
+            break;
+        }
+        let mut times = Vec::new();
+        let mut last = None;
+        for _ in 0..runs.max(1) {
+            let (t, status, location, body) = get(path.clone()).await?;
+            times.push(t);
+            last = Some((status, location, body));
+        }
+        let (status, location, body) = last.expect("asked at least once");
+        timed.push((median(times), status.as_u16(), path.clone()));
+        let mut follow: Vec<String> = location.into_iter().collect();
+        if let Some(html) = body {
+            follow.extend(
+                html.split("href=\"")
+                    .skip(1)
+                    .filter_map(|s| s.split('"').next())
+                    .map(|h| h.replace("&amp;", "&").replace("&#38;", "&")),
+            );
+        }
+        for h in follow {
+            // Same-site pages only; language switches and files are not pages.
+            let page = h.starts_with('/')
+                && !["/lang/", "/static/", "/api/", "/logout"].iter().any(|p| h.starts_with(p))
+                && !h.contains(".xlsx")
+                && !h.contains(".docx")
+                && !h.contains("/photos/");
+            if page && seen.insert(h.clone()) {
+                queue.push_back(h);
+            }
+        }
+    }
+    timed.sort_by_key(|x| std::cmp::Reverse(x.0));
+    println!("{} pages as {login}, median of {runs} each, slowest first:", timed.len());
+    for (t, status, path) in timed.iter().take(25) {
+        println!("  {:>9}  {status}  {path}", ms(*t));
+    }
+    let all: Vec<Duration> = timed.iter().map(|x| x.0).collect();
+    let mut sorted = all.clone();
+    sorted.sort();
+    let p95 = sorted[(sorted.len() * 95 / 100).min(sorted.len() - 1)];
+    let over = timed.iter().filter(|x| x.0 > Duration::from_millis(300)).count();
+    println!(
+        "median {}, p95 {}, max {}; {over} of {} over 300 ms",
+        ms(median(all)),
+        ms(p95),
+        ms(sorted[sorted.len() - 1]),
+        timed.len()
+    );
+    Ok(())
+}

@@ -185,6 +185,19 @@ enum BenchCmd {
         #[arg(long, default_value_t = 10_000)]
         rows: usize,
     },
+    /// Sign in to --db (the demo's) and time every page reachable by links, as that reader.
+    Pages {
+        #[arg(long, default_value = "dezhou")]
+        login: String,
+        #[arg(long, default_value = gongzhi::demo::PASSWORD)]
+        password: String,
+        /// Stop after this many pages.
+        #[arg(long, default_value_t = 300)]
+        max: usize,
+        /// Times each page is asked for (the median is shown).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// Build a province-scale registry in --db (use an empty database) and time the figures.
     Kpi {
         /// The open division files.
@@ -337,6 +350,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench { what: BenchCmd::Import { rows } } => {
             let db = Db::open(&cli.db).await?;
             gongzhi::bench::import(&db, rows.clamp(10, 1_000_000)).await?;
+        }
+        Command::Bench { what: BenchCmd::Pages { login, password, max, runs } } => {
+            let db = Db::open(&cli.db).await?;
+            gongzhi::bench::pages(&db, &cli.data, &login, &password, max.clamp(1, 10_000), runs.clamp(1, 20)).await?;
         }
         Command::Bench { what: BenchCmd::Kpi { divisions, province, city, county } } => {
             let db = Db::open(&cli.db).await?;

@@ -244,8 +244,8 @@ pub async fn trend_svg(db: &Db, region: &RegionCode, from: Month, to: Month) -> 
     let mut full = Vec::new();
     let mut committee = Vec::new();
     let mut branch = Vec::new();
-    for m in &months {
-        let b = db::kpi::base_counts(db, &r.region_path(), m.end()).await?;
+    let dates: Vec<NaiveDate> = months.iter().map(|m| m.end()).collect();
+    for b in db::kpi::base_series(db, &r.region_path(), &dates).await? {
         let rate = |x: i64| domain::kpi::Ratio::new(x, b.n).permille();
         prof.push(rate(b.prof));
         full.push(rate(b.covered));

@@ -108,6 +108,19 @@ db_test! {
         assert_eq!(k(&v, "professional_coverage"), (1, 1));
         let kids = app.get(&format!("/api/v1/kpis/children?region={street}&as_of=2021-06-30")).await.json();
         assert_eq!(kids.as_array().unwrap().len(), 19);
+        // The trend's counts, all dates at once, are the same as one date at a time (B retired today).
+        let b_id = app.get(&format!("/api/v1/compounds?region={fh}")).await.json()["items"].as_array().unwrap().iter().find(|c| c["name"] == "B").unwrap()["id"].as_i64().unwrap();
+        assert_eq!(app.json("POST", &format!("/api/v1/compounds/{b_id}/retire"), json!({})).await.status, 200);
+        let path = domain::RegionCode::parse(street).unwrap().path();
+        let today = domain::clock::today();
+        let mut dates: Vec<chrono::NaiveDate> = ["2019-12-31", "2020-01-01", "2020-05-31", "2020-06-01", "2021-02-28", "2021-06-30", "2021-07-01", "2022-01-01"]
+            .iter().map(|d| d.parse().unwrap()).collect();
+        dates.extend([today.pred_opt().unwrap(), today, today.succ_opt().unwrap()]);
+        let series = db::kpi::base_series(&db, &path, &dates).await.unwrap();
+        for (d, got) in dates.iter().zip(&series) {
+            assert_eq!(*got, db::kpi::base_counts(&db, &path, *d).await.unwrap(), "on {d}");
+        }
+        assert_eq!(series[8].n - series[9].n, 1, "retired today: counted yesterday, not today");
         let page = app.get(&format!("/dashboard?region={street}&as_of=2021-06-30")).await;
         assert_eq!(page.status, 200);
         assert!(page.body.contains("33.3%") && page.body.contains("丰华社区居委会"), "cards and ranking");

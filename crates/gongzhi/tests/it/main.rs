@@ -7,6 +7,7 @@ mod support;
 
 mod access;
 mod auth_hardening;
+mod browser;
 mod compounds;
 mod contract;
 mod hardening;
