@@ -50,20 +50,23 @@ const COMMITTEE_COVERED: &str = "EXISTS (SELECT 1 FROM organisation p WHERE p.ki
                                  AND p.covers_org_id = o.id AND (p.established IS NULL OR p.established <= $3))";
 
 /// The people holding, on `$3`, a post on the two committees (compound party
-/// branch, owners' committee) of a compound in `in_c`.
-fn two_committee_posts(in_c: &str) -> String {
+/// branch, owners' committee) of a compound of the base. Written as joins
+/// from the compounds of the subtree (by the path index) down to their
+/// organisations and posts, so every planner takes that road.
+fn two_committee_posts() -> String {
     format!(
-        "SELECT x.person_id FROM post x JOIN organisation o ON o.id = x.org_id WHERE {POST_ON} \
-         AND ((o.kind = 'party_org' AND o.party_level = 'compound_branch') OR o.kind = 'owners_committee') \
-         AND o.compound_id IN ({in_c})"
+        "SELECT x.person_id FROM compound c JOIN organisation o ON o.compound_id = c.id \
+         JOIN post x ON x.org_id = o.id WHERE {BASE} AND {POST_ON} \
+         AND ((o.kind = 'party_org' AND o.party_level = 'compound_branch') OR o.kind = 'owners_committee')"
     )
 }
 
-/// The building heads on `$3` of buildings in the compounds `in_c`.
-fn head_posts(in_c: &str) -> String {
+/// The building heads on `$3` of buildings of the base's compounds (a post
+/// lies in its building's community, so the post's path narrows it first).
+fn head_posts() -> String {
     format!(
-        "SELECT x.person_id FROM post x JOIN building b ON b.id = x.building_id WHERE {POST_ON} \
-         AND x.role = 'building_head' AND b.compound_id IN ({in_c})"
+        "SELECT x.person_id FROM post x JOIN building b ON b.id = x.building_id JOIN compound c ON c.id = b.compound_id \
+         WHERE x.region_path >= $1 AND x.region_path < $2 AND x.role = 'building_head' AND {POST_ON} AND {BASE}"
     )
 }
 
@@ -240,15 +243,14 @@ pub async fn kpis(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<KpiSe
     )
     .await?
     .expect("one row");
-    let in_c = format!("SELECT c.id FROM compound c WHERE {BASE}");
     let servants = |posts: &str| {
         format!(
             "SELECT COUNT(*) AS a, {} AS b FROM person p WHERE p.id IN ({posts})",
             sum("p.is_public_servant = TRUE")
         )
     };
-    let two_committees: Two = one(c, &servants(&two_committee_posts(&in_c)), vals()).await?.expect("one row");
-    let heads: Two = one(c, &servants(&head_posts(&in_c)), vals()).await?.expect("one row");
+    let two_committees: Two = one(c, &servants(&two_committee_posts()), vals()).await?.expect("one row");
+    let heads: Two = one(c, &servants(&head_posts()), vals()).await?.expect("one row");
     // Compounds whose party branch shares a member with their committee or serving company.
     let cross: Two = one(
         c,
@@ -330,7 +332,6 @@ pub async fn failing(
             "p.name",
         )
     };
-    let in_c = format!("SELECT c.id FROM compound c WHERE {BASE}");
     let (select, from, filter, order) = match kpi {
         Kpi::ProfessionalCoverage => compounds(format!(
             "NOT EXISTS (SELECT 1 FROM compound_fact x WHERE x.compound_id = c.id AND x.kind = 'service_model' AND {} \
@@ -354,8 +355,8 @@ pub async fn failing(
         Kpi::CommitteePartyCoverage => {
             orgs(format!("NOT {COMMITTEE_COVERED} AND o.id IN ({})", serving("owners_committee")))
         }
-        Kpi::ServantsInTwoCommittees => people(two_committee_posts(&in_c)),
-        Kpi::ServantsAmongBuildingHeads => people(head_posts(&in_c)),
+        Kpi::ServantsInTwoCommittees => people(two_committee_posts()),
+        Kpi::ServantsAmongBuildingHeads => people(head_posts()),
     };
     let select = select.replace("{POST_ON}", POST_ON);
     Ok(crate::sql::page_of(db.conn(), &select, from, &filter, order, params(within, date), page).await?)

@@ -14,6 +14,7 @@ mod m0009_org_facts;
 mod m0010_party_org_established;
 mod m0011_hardening;
 mod m0012_token_expiry;
+mod m0013_figure_indexes;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_party_org_established::Migration),
             Box::new(m0011_hardening::Migration),
             Box::new(m0012_token_expiry::Migration),
+            Box::new(m0013_figure_indexes::Migration),
         ]
     }
 }

@@ -2,9 +2,64 @@
 //! date, summary, then one section with a ranking table per KPI, and the
 //! hotline's rates per region and per company.
 
-use docx_rs::{AlignmentType, Docx, Paragraph, Run, RunFonts, Table, TableCell, TableRow};
+use docx_rs::{AlignmentType, Docx, Paragraph, Run, RunFonts, Style, StyleType, Table, TableCell, TableRow, WidthType};
 
 use crate::{Bulletin, RATE_HEADS, name_zh, pct, rate_cells, signed};
+
+/// The body width of an A4 page with the default margins, in twentieths of a point.
+const BODY: usize = 9000;
+
+/// Word's own heading styles (by their built-in names), so the document has
+/// an outline, a navigation pane and a table of contents.
+fn headings(doc: Docx) -> Docx {
+    let fonts = || RunFonts::new().east_asia("黑体").ascii("Times New Roman");
+    doc.add_style(
+        Style::new("Title", StyleType::Paragraph)
+            .name("Title")
+            .size(40)
+            .bold()
+            .fonts(fonts())
+            .align(AlignmentType::Center),
+    )
+    .add_style(
+        Style::new("Heading1", StyleType::Paragraph).name("heading 1").size(30).bold().fonts(fonts()).outline_lvl(0),
+    )
+}
+
+/// A table on a real column grid: `weights` share the body width.
+fn table(rows: Vec<TableRow>, weights: &[usize]) -> Table {
+    let total: usize = weights.iter().sum::<usize>().max(1);
+    let grid: Vec<usize> = weights.iter().map(|w| BODY * w / total).collect();
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let TableRow { cells, .. } = r;
+            let widths = grid.clone();
+            TableRow::new(
+                cells
+                    .into_iter()
+                    .zip(widths)
+                    .map(|(c, w)| match c {
+                        docx_rs::TableRowChild::TableCell(c) => c.width(w, WidthType::Dxa),
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    Table::new(rows).set_grid(grid).width(BODY, WidthType::Dxa)
+}
+
+fn heading(text: &str) -> Paragraph {
+    Paragraph::new().style("Heading1").add_run(run(text))
+}
+
+/// How far below target; "已达标" when met.
+fn gap_text(gap: Option<i64>) -> String {
+    match gap {
+        Some(0) => "已达标".into(),
+        g => pct(g).trim_end_matches('%').to_owned(),
+    }
+}
 
 /// Every text goes through here: characters XML cannot carry are dropped (see `domain::text`).
 fn run(text: &str) -> Run {
@@ -22,25 +77,25 @@ fn cell(text: &str, bold: bool) -> TableCell {
 
 /// `issuer` is the body that issues the bulletin (e.g. 德州市红色物业工作专班).
 pub fn bulletin_docx(b: &Bulletin, issuer: &str) -> Result<Vec<u8>, String> {
-    let title = Paragraph::new()
-        .add_run(run(&format!("{}红色物业工作月度调度通报", b.region_name)).bold().size(40))
-        .align(AlignmentType::Center);
-    let mut doc = Docx::new()
+    let title = Paragraph::new().style("Title").add_run(run(&format!("{}红色物业工作月度调度通报", b.region_name)));
+    let mut doc = headings(Docx::new())
         .add_paragraph(title)
         .add_paragraph(para(&format!("（{}）", b.month)).align(AlignmentType::Center))
         .add_paragraph(para(issuer).align(AlignmentType::Center))
         .add_paragraph(para(&format!("数据截至{}", b.as_of.format("%Y年%m月%d日"))).align(AlignmentType::Center))
-        .add_paragraph(Paragraph::new().add_run(run("一、总体情况").bold().size(30)));
+        .add_paragraph(heading("一、总体情况"));
     for line in b.summary() {
         doc = doc.add_paragraph(para(&line));
     }
     const NUMBERS: [&str; 10] = ["二", "三", "四", "五", "六", "七", "八", "九", "十", "十一"];
     for (i, s) in b.sections.iter().enumerate() {
-        doc = doc.add_paragraph(Paragraph::new().add_run(
-            run(&format!("{}、{}（目标 {}）", NUMBERS[i.min(9)], name_zh(s.kpi), pct(s.target))).bold().size(30),
-        ));
+        doc =
+            doc.add_paragraph(heading(&format!("{}、{}（目标 {}）", NUMBERS[i.min(9)], name_zh(s.kpi), pct(s.target))));
         let mut rows = vec![TableRow::new(
-            ["排名", "区划", "本月", "上月", "变化(百分点)", "距目标(百分点)"].iter().map(|h| cell(h, true)).collect(),
+            ["排名", "区划", "本月", "上月", "变化(百分点)", "距目标(百分点)", "分子/分母"]
+                .iter()
+                .map(|h| cell(h, true))
+                .collect(),
         )];
         for r in &s.rows {
             let name = if r.laggard { format!("{}（滞后）", r.name) } else { r.name.clone() };
@@ -50,15 +105,13 @@ pub fn bulletin_docx(b: &Bulletin, issuer: &str) -> Result<Vec<u8>, String> {
                 cell(&r.now.percent_text(), false),
                 cell(&r.before.percent_text(), false),
                 cell(&signed(r.change), false),
-                cell(&pct(r.gap), false),
+                cell(&gap_text(r.gap), false),
+                cell(&format!("{}/{}", r.now.num, r.now.den), false),
             ]));
         }
-        doc = doc.add_table(Table::new(rows));
+        doc = doc.add_table(table(rows, &[6, 22, 10, 10, 12, 12, 12]));
     }
-    doc = doc.add_paragraph(
-        Paragraph::new()
-            .add_run(run(&format!("{}、群众诉求办理情况", NUMBERS[b.sections.len().min(9)])).bold().size(30)),
-    );
+    doc = doc.add_paragraph(heading(&format!("{}、群众诉求办理情况", NUMBERS[b.sections.len().min(9)])));
     for (first, groups) in [("区划", &b.problem_regions), ("物业企业", &b.problem_companies)] {
         if groups.is_empty() {
             continue;
@@ -69,7 +122,7 @@ pub fn bulletin_docx(b: &Bulletin, issuer: &str) -> Result<Vec<u8>, String> {
             cells.extend(rate_cells(&g.rates).iter().map(|v| cell(v, false)));
             rows.push(TableRow::new(cells));
         }
-        doc = doc.add_table(Table::new(rows)).add_paragraph(para(""));
+        doc = doc.add_table(table(rows, &[30, 10, 10, 10, 12, 10])).add_paragraph(para(""));
     }
     let mut buf = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut buf).map_err(|e| e.to_string())?;

@@ -1,9 +1,68 @@
 //! The bulletin as an Excel workbook: a summary sheet and one sheet per KPI,
 //! formatted to print (A4 landscape, header row repeated, fitted to width).
 
-use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+use rust_xlsxwriter::{Chart, ChartType, Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 
-use crate::{Bulletin, RATE_HEADS, name_zh, pct, rate_cells, signed};
+use crate::{Bulletin, RATE_HEADS, name_zh, pct};
+
+/// Shares and changes are numbers with number formats, so they sort, sum
+/// and chart in Excel and WPS; where there is no base the cell says "—".
+struct Cells {
+    text: Format,
+    share: Format,
+    points: Format,
+    count: Format,
+}
+
+impl Cells {
+    fn new(base: &Format) -> Cells {
+        Cells {
+            text: base.clone(),
+            share: base.clone().set_num_format("0.0%").set_align(FormatAlign::Right),
+            points: base.clone().set_num_format("+0.0;-0.0;0.0").set_align(FormatAlign::Right),
+            count: base.clone().set_num_format("0").set_align(FormatAlign::Right),
+        }
+    }
+
+    /// A share (as shown on the page, rounded to 0.1%) or "—".
+    fn share(&self, ws: &mut Worksheet, r: u32, c: u16, x: domain::kpi::Ratio) -> Result<(), XlsxError> {
+        self.permille(ws, r, c, x.permille())
+    }
+
+    fn permille(&self, ws: &mut Worksheet, r: u32, c: u16, p: Option<i64>) -> Result<(), XlsxError> {
+        match p {
+            Some(p) => ws.write_number_with_format(r, c, p as f64 / 1000.0, &self.share)?,
+            None => ws.write_string_with_format(r, c, "—", &self.text)?,
+        };
+        Ok(())
+    }
+
+    /// A change in percentage points, or "—".
+    fn points(&self, ws: &mut Worksheet, r: u32, c: u16, p: Option<i64>) -> Result<(), XlsxError> {
+        match p {
+            Some(p) => ws.write_number_with_format(r, c, p as f64 / 10.0, &self.points)?,
+            None => ws.write_string_with_format(r, c, "—", &self.text)?,
+        };
+        Ok(())
+    }
+
+    fn count(&self, ws: &mut Worksheet, r: u32, c: u16, n: i64) -> Result<(), XlsxError> {
+        ws.write_number_with_format(r, c, n as f64, &self.count)?;
+        Ok(())
+    }
+
+    /// How far below target, in points; "已达标" when met, "—" without a target.
+    fn gap(&self, ws: &mut Worksheet, r: u32, c: u16, gap: Option<i64>) -> Result<(), XlsxError> {
+        match gap {
+            Some(0) => ws.write_string_with_format(r, c, "已达标", &self.text)?,
+            Some(g) => {
+                ws.write_number_with_format(r, c, g as f64 / 10.0, &self.points.clone().set_num_format("0.0"))?
+            }
+            None => ws.write_string_with_format(r, c, "—", &self.text)?,
+        };
+        Ok(())
+    }
+}
 
 pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
@@ -16,6 +75,7 @@ pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
     let cell = Format::new().set_border(FormatBorder::Thin);
     let num = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::Right);
     let lag = Format::new().set_border(FormatBorder::Thin).set_font_color(Color::RGB(0xB71C1C)).set_bold();
+    let (plain, lagging) = (Cells::new(&cell), Cells::new(&lag));
 
     let ws = wb.add_worksheet();
     ws.set_name("概况")?;
@@ -32,23 +92,19 @@ pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
         ws.set_row_height(r, 32)?;
     }
     let r0 = 5 + b.sections.len() as u32;
-    for (c, h) in ["指标", "本月", "上月", "变化(百分点)", "目标", "分子/分母"].iter().enumerate() {
+    for (c, h) in ["指标", "本月", "上月", "变化(百分点)", "目标", "分子", "分母"].iter().enumerate() {
         ws.write_string_with_format(r0, c as u16, *h, &head)?;
     }
     for (i, s) in b.sections.iter().enumerate() {
         let r = r0 + 1 + i as u32;
         let before = b.previous.get(s.kpi);
         ws.write_string_with_format(r, 0, name_zh(s.kpi), &cell)?;
-        ws.write_string_with_format(r, 1, s.region_value.percent_text(), &num)?;
-        ws.write_string_with_format(r, 2, before.percent_text(), &num)?;
-        ws.write_string_with_format(
-            r,
-            3,
-            signed(s.region_value.permille().zip(before.permille()).map(|(a, c)| a - c)),
-            &num,
-        )?;
-        ws.write_string_with_format(r, 4, pct(s.target), &num)?;
-        ws.write_string_with_format(r, 5, format!("{}/{}", s.region_value.num, s.region_value.den), &num)?;
+        plain.share(ws, r, 1, s.region_value)?;
+        plain.share(ws, r, 2, before)?;
+        plain.points(ws, r, 3, s.region_value.permille().zip(before.permille()).map(|(a, c)| a - c))?;
+        plain.permille(ws, r, 4, s.target)?;
+        plain.count(ws, r, 5, s.region_value.num)?;
+        plain.count(ws, r, 6, s.region_value.den)?;
     }
     let r1 = r0 + 2 + b.sections.len() as u32;
     for (i, (label, v)) in [
@@ -64,8 +120,8 @@ pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
         ws.write_number_with_format(r1 + i as u32, 1, *v as f64, &num)?;
     }
     ws.set_column_width(0, 30)?;
-    for c in 1..6 {
-        ws.set_column_width(c, 14)?;
+    for c in 1..7 {
+        ws.set_column_width(c, 12)?;
     }
 
     for s in &b.sections {
@@ -75,25 +131,47 @@ pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
         ws.set_name(&name)?;
         ws.set_landscape().set_paper_size(9).set_repeat_rows(1, 1)?;
         ws.set_print_fit_to_pages(1, 0);
-        ws.merge_range(0, 0, 0, 6, &format!("{}（{}，目标 {}）", name_zh(s.kpi), b.month, pct(s.target)), &title)?;
-        for (c, h) in ["排名", "区划", "本月", "上月", "变化(百分点)", "距目标(百分点)", "分子/分母"].iter().enumerate()
+        let title_text = format!("{}（{}，目标 {}）", name_zh(s.kpi), b.month, pct(s.target));
+        ws.merge_range(0, 0, 0, 7, &title_text, &title)?;
+        for (c, h) in
+            ["排名", "区划", "本月", "上月", "变化(百分点)", "距目标(百分点)", "分子", "分母"].iter().enumerate()
         {
             ws.write_string_with_format(1, c as u16, *h, &head)?;
         }
         for (i, row) in s.rows.iter().enumerate() {
             let r = 2 + i as u32;
-            let f = if row.laggard { &lag } else { &cell };
-            ws.write_number_with_format(r, 0, row.rank as f64, f)?;
-            ws.write_string_with_format(r, 1, cell_text(&row.name), f)?;
-            ws.write_string_with_format(r, 2, row.now.percent_text(), f)?;
-            ws.write_string_with_format(r, 3, row.before.percent_text(), f)?;
-            ws.write_string_with_format(r, 4, signed(row.change), f)?;
-            ws.write_string_with_format(r, 5, pct(row.gap), f)?;
-            ws.write_string_with_format(r, 6, format!("{}/{}", row.now.num, row.now.den), f)?;
+            let f = if row.laggard { &lagging } else { &plain };
+            f.count(ws, r, 0, row.rank as i64)?;
+            ws.write_string_with_format(r, 1, cell_text(&row.name), &f.text)?;
+            f.share(ws, r, 2, row.now)?;
+            f.share(ws, r, 3, row.before)?;
+            f.points(ws, r, 4, row.change)?;
+            f.gap(ws, r, 5, row.gap)?;
+            f.count(ws, r, 6, row.now.num)?;
+            f.count(ws, r, 7, row.now.den)?;
         }
         ws.set_column_width(1, 24)?;
-        for c in 2..7 {
-            ws.set_column_width(c, 14)?;
+        for c in 2..8 {
+            ws.set_column_width(c, 12)?;
+        }
+        // The ranking as a bar chart beside the table, this month against last.
+        if !s.rows.is_empty() {
+            let last = 1 + s.rows.len() as u32;
+            let mut chart = Chart::new(ChartType::Bar);
+            chart.title().set_name(&title_text);
+            for (col, label) in [(2u16, "本月"), (3u16, "上月")] {
+                chart.add_series().set_name(label).set_categories((name.as_str(), 2, 1, last, 1)).set_values((
+                    name.as_str(),
+                    2,
+                    col,
+                    last,
+                    col,
+                ));
+            }
+            chart.x_axis().set_num_format("0%");
+            chart.y_axis().set_reverse();
+            chart.set_height(120 + 22 * s.rows.len().min(40) as u32);
+            ws.insert_chart(1, 9, &chart)?;
         }
     }
     // The month's hotline: per child region, then per company.
@@ -115,10 +193,11 @@ pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
         }
         for g in rows.iter() {
             r += 1;
+            let x = &g.rates;
             ws.write_string_with_format(r, 0, cell_text(&g.name), &cell)?;
-            ws.write_number_with_format(r, 1, g.rates.submitted as f64, &num)?;
-            for (c, v) in rate_cells(&g.rates).iter().enumerate().skip(1) {
-                ws.write_string_with_format(r, 1 + c as u16, v, &num)?;
+            plain.count(ws, r, 1, x.submitted)?;
+            for (c, ratio) in [x.response(), x.resolution(), x.on_time(), x.satisfaction()].into_iter().enumerate() {
+                plain.share(ws, r, 2 + c as u16, ratio)?;
             }
         }
         r += 1;

@@ -148,7 +148,15 @@ db_test! {
         let june = cells(&bytes);
         let flat: Vec<&str> = june.iter().flatten().map(|s| s.as_str()).collect();
         assert!(flat.iter().any(|c| c.contains("新湖街道红色物业工作月度调度通报（2021-06）")));
-        assert!(flat.contains(&"33.3%"), "professional coverage of the street");
+        assert!(flat.contains(&"0.333"), "professional coverage of the street, as a number (shown 33.3%): {flat:?}");
+        let part = |name: &str| {
+            let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.clone())).unwrap();
+            let mut xml = String::new();
+            std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut xml).unwrap();
+            xml
+        };
+        assert!(part("xl/styles.xml").contains("formatCode=\"0.0%\""), "shares carry a percent format");
+        assert!(part("xl/charts/chart1.xml").contains("<c:barChart>"), "each ranking has its chart");
         assert!(flat.contains(&"丰华社区居委会"));
         // A later change does not alter a past month's bulletin — of a compound, or of a company.
         rows(&app, "compound_history", json!([
@@ -184,9 +192,12 @@ db_test! {
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(w.body_bytes.clone())).expect("a .docx is a zip");
         let mut xml = String::new();
         std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml).unwrap();
-        for s in ["新湖街道红色物业工作月度调度通报", "（2021-06）", "专业化物业服务覆盖率", "丰华社区居委会", "33.3%"] {
+        for s in ["新湖街道红色物业工作月度调度通报", "（2021-06）", "专业化物业服务覆盖率", "丰华社区居委会", "33.3%", "分子/分母", "0/2", "<w:pStyle w:val=\"Heading1\" />", "<w:gridCol w:w="] {
             assert!(xml.contains(s), "the Word bulletin lacks {s}");
         }
+        let mut styles = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("word/styles.xml").unwrap(), &mut styles).unwrap();
+        assert!(styles.contains("heading 1"), "Word's own heading style, so the outline works");
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_gongzhi"))
             .args(["report", "bulletin", "--region", street, "--month", "2021-6x", "--out", "/tmp/x.xlsx"])
             .output()
