@@ -317,10 +317,34 @@ pub async fn verify(db: &Db, heads: &[Head]) -> Result<Verdict> {
 /// Audit rows a reader may see, newest first: all (`None`), or those whose
 /// record lies in one of the given subtrees.
 pub async fn list(db: &Db, within: Option<&[RegionPath]>, page: Paging) -> Result<(Vec<AuditRow>, u64)> {
+    list_filtered(db, within, &AuditFilter::default(), page).await
+}
+
+/// Which rows of the log a reader looks for (empty fields: any).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// The kind of record (`compound`, `organisation`, `user`, …).
+    pub entity: Option<String>,
+    pub action: Option<String>,
+    /// Who did it (their login, or `system:…`).
+    pub actor: Option<String>,
+    /// From the start of this China day, and before the end of that one.
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// [`list`] narrowed by `f`.
+pub async fn list_filtered(
+    db: &Db,
+    within: Option<&[RegionPath]>,
+    f: &AuditFilter,
+    page: Paging,
+) -> Result<(Vec<AuditRow>, u64)> {
     let mut vals: Vec<Value> = Vec::new();
-    let filter = match within {
-        None => String::new(),
-        Some([]) => " WHERE 1 = 0".into(),
+    let mut conds: Vec<String> = Vec::new();
+    match within {
+        None => {}
+        Some([]) => conds.push("1 = 0".into()),
         Some(paths) => {
             let mut parts = Vec::new();
             for p in paths {
@@ -329,9 +353,52 @@ pub async fn list(db: &Db, within: Option<&[RegionPath]>, page: Paging) -> Resul
                 vals.push(hi.into());
                 parts.push(format!("(region_path >= ${} AND region_path < ${})", vals.len() - 1, vals.len()));
             }
-            format!(" WHERE {}", parts.join(" OR "))
+            conds.push(format!("({})", parts.join(" OR ")));
         }
-    };
+    }
+    for (col, v) in [("entity", &f.entity), ("action", &f.action), ("actor", &f.actor)] {
+        if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            vals.push(v.to_owned().into());
+            conds.push(format!("{col} = ${}", vals.len()));
+        }
+    }
+    // `at` is fixed-width RFC 3339 UTC text, so instants compare as text.
+    let stamp = |d: chrono::NaiveDate| domain::clock::start_of(d).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    if let Some(d) = f.from {
+        vals.push(stamp(d).into());
+        conds.push(format!("at >= ${}", vals.len()));
+    }
+    if let Some(d) = f.to.and_then(|d| d.succ_opt()) {
+        vals.push(stamp(d).into());
+        conds.push(format!("at < ${}", vals.len()));
+    }
+    let filter = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
     let select = format!("SELECT {COLUMNS} FROM audit_log");
     Ok(page_of(db.conn(), &select, "audit_log", &filter, "id DESC", vals, page).await?)
+}
+
+impl AuditRow {
+    /// What changed, field by field: (field, before, after) for every field
+    /// whose value differs (a created record: every field, before empty).
+    pub fn changes(&self) -> Vec<(String, String, String)> {
+        let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap_or(serde_json::Value::Null);
+        let (before, after) = (parse(&self.before), parse(&self.after));
+        let text = |v: Option<&serde_json::Value>| match v {
+            None | Some(serde_json::Value::Null) => String::new(),
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(v) => v.to_string(),
+        };
+        let mut keys: Vec<&String> = Vec::new();
+        for v in [&before, &after] {
+            if let serde_json::Value::Object(m) = v {
+                keys.extend(m.keys().filter(|k| !keys.contains(k)).collect::<Vec<_>>());
+            }
+        }
+        keys.into_iter()
+            .filter_map(|k| {
+                let (b, a) = (text(before.get(k)), text(after.get(k)));
+                (b != a).then(|| (k.clone(), b, a))
+            })
+            .collect()
+    }
 }

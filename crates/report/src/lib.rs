@@ -237,7 +237,16 @@ pub fn month_ends(from: Month, to: Month, max: usize) -> Vec<Month> {
 }
 
 /// The monthly trend of the compound-level KPIs of a region, as an SVG chart.
-pub async fn trend_svg(db: &Db, region: &RegionCode, from: Month, to: Month) -> Result<String, db::DbError> {
+/// The trend chart of four coverage KPIs, month end by month end. `name`
+/// gives each KPI's name and `title` the chart's, in the reader's language.
+pub async fn trend_svg(
+    db: &Db,
+    region: &RegionCode,
+    from: Month,
+    to: Month,
+    name: impl Fn(Kpi) -> String,
+    title: &str,
+) -> Result<String, db::DbError> {
     let r = db::regions::require(db, region).await?;
     let months = month_ends(from, to, 84);
     let mut prof = Vec::new();
@@ -254,12 +263,12 @@ pub async fn trend_svg(db: &Db, region: &RegionCode, from: Month, to: Month) -> 
     }
     let labels: Vec<String> = months.iter().map(|m| m.to_string()).collect();
     let series = vec![
-        svg::Series { label: name_zh(Kpi::ProfessionalCoverage).into(), colour: "#b71c1c", values: prof },
-        svg::Series { label: name_zh(Kpi::FullCoverage).into(), colour: "#1565c0", values: full },
-        svg::Series { label: name_zh(Kpi::CommitteeFormation).into(), colour: "#2e7d32", values: committee },
-        svg::Series { label: name_zh(Kpi::CompoundPartyCoverage).into(), colour: "#ef6c00", values: branch },
+        svg::Series { label: name(Kpi::ProfessionalCoverage), colour: "#b71c1c", values: prof },
+        svg::Series { label: name(Kpi::FullCoverage), colour: "#1565c0", values: full },
+        svg::Series { label: name(Kpi::CommitteeFormation), colour: "#2e7d32", values: committee },
+        svg::Series { label: name(Kpi::CompoundPartyCoverage), colour: "#ef6c00", values: branch },
     ];
-    Ok(svg::trend(&labels, &series, &[(800, "80%"), (600, "60%")], &format!("{} 月度趋势", r.name)))
+    Ok(svg::trend(&labels, &series, &[(800, "80%"), (600, "60%")], &format!("{} {title}", r.name)))
 }
 
 #[cfg(test)]

@@ -58,6 +58,17 @@ impl Tr {
         }
     }
 
+    /// `prefix` + `value` in the reader's language, else the value itself (for
+    /// codes that may outgrow the catalogue, like the audit log's actions).
+    pub fn or<'a>(&self, prefix: &str, value: &'a str) -> &'a str {
+        let key = format!("{prefix}{value}");
+        match CATALOGUE.binary_search_by(|(k, _, _)| (*k).cmp(key.as_str())) {
+            Ok(i) if self.is_zh() => CATALOGUE[i].1,
+            Ok(i) => CATALOGUE[i].2,
+            Err(_) => value,
+        }
+    }
+
     /// A key built from a prefix and a stored value, e.g. `level.` + `street`.
     pub fn of(&self, prefix: &str, value: &str) -> &'static str {
         self.get(&format!("{prefix}{value}"))
@@ -148,20 +159,50 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("action.set", "设置", "Set"),
     ("app.name", "共治", "gongzhi"),
     ("app.tagline", "党建引领物业管理与社区共治", "Party-led property management and community co-governance"),
+    ("audit.act.bulk_load", "批量载入", "Bulk load"),
+    ("audit.act.correct_fact", "更正历史", "Corrected history"),
+    ("audit.act.create", "新建", "Created"),
+    ("audit.act.disable", "停用账号", "Disabled"),
+    ("audit.act.enable", "启用账号", "Enabled"),
+    ("audit.act.grant", "授予角色", "Granted a role"),
+    ("audit.act.import", "导入", "Imported"),
+    ("audit.act.retire", "撤销（停用）", "Retired"),
+    ("audit.act.revoke", "吊销", "Revoked"),
+    ("audit.act.revoke_grant", "撤销角色", "Withdrew a role"),
+    ("audit.act.set_fact", "登记变化", "Recorded a change"),
+    ("audit.act.set_password", "设置密码", "Set the password"),
+    ("audit.act.set_target", "设定目标", "Set a target"),
+    ("audit.act.update", "修改", "Changed"),
     ("audit.action", "操作", "Action"),
     ("audit.actor", "操作人", "By"),
     ("audit.after", "变更后", "After"),
-    ("audit.at", "时间（UTC）", "Time (UTC)"),
+    ("audit.any", "全部", "Any"),
+    ("audit.at", "时间（北京时间）", "Time (Beijing)"),
     ("audit.before", "变更前", "Before"),
     ("audit.chain_note", "每条记录包含上一条的哈希，篡改可被发现（gongzhi audit verify）。", "Each row carries the previous row's hash, so tampering shows (gongzhi audit verify)."),
     ("audit.change", "内容", "Change"),
+    ("audit.entity.api_token", "接口令牌", "API token"),
+    ("audit.entity.building", "楼栋", "Building"),
+    ("audit.entity.compound", "小区", "Compound"),
+    ("audit.entity.grant", "角色", "Role"),
+    ("audit.entity.organisation", "组织", "Organisation"),
+    ("audit.entity.person", "人员", "Person"),
+    ("audit.entity.plan", "工作目标", "Plan"),
+    ("audit.entity.post", "职务", "Post"),
+    ("audit.entity.problem", "诉求", "Problem"),
+    ("audit.entity.problem_category", "诉求类别", "Problem category"),
+    ("audit.entity.region", "行政区划", "Region"),
+    ("audit.entity.user", "用户", "User"),
+    ("audit.from", "起始日期", "From"),
     ("audit.record", "对象", "Record"),
     ("audit.title", "操作日志", "Audit log"),
+    ("audit.to", "截止日期", "To"),
     ("building.add", "添加楼栋", "Add a building"),
     ("building.area", "建筑面积（㎡）", "Floor area (m²)"),
     ("building.entrances", "单元数", "Entrances"),
     ("building.floors", "层数", "Floors"),
     ("building.name", "楼栋名称", "Building"),
+    ("building.name_hint", "如：1号楼", "e.g. Building 1"),
     ("building.unit_area", "每户专有面积（㎡）", "Exclusive area per unit (m²)"),
     ("building.units", "户数", "Units"),
     ("building.units_per_floor", "每层户数", "Units per floor"),
@@ -292,6 +333,8 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("import.done", "导入完成", "Imported"),
     ("import.explain", "上传按模板填写的 Excel 工作簿（.xlsx）。全部行先检查，有任何错误则不写入任何数据；重复导入同一文件不会产生重复。", "Upload a workbook (.xlsx) made from the template. Every row is checked first; if any is wrong nothing is written. Importing the same file again changes nothing."),
     ("import.file", "工作簿文件", "Workbook"),
+    ("import.nothing", "没有可导入的数据", "Nothing to import"),
+    ("import.nothing_explain", "工作簿中的各工作表只有表头，没有数据行。请在模板中填写数据（说明页有每列的示例）后再上传。", "Every sheet of the workbook holds only its header. Fill in the template (its notes sheet has an example for each column) and upload it again."),
     ("import.reading", "正在读取工作簿…", "Reading the workbook…"),
     ("import.reason", "原因", "Reason"),
     ("import.rejected", "未导入：请修改以下错误后重新上传", "Nothing was imported: correct these and upload again"),

@@ -283,10 +283,10 @@ db_test! {
         let sup = App::anonymous(&db).with_token(&user_token(&db, "sup", "supervisor", "371402001").await);
         let page = sup.get("/audit").await;
         assert_eq!(page.status, 200);
-        assert!(page.body.contains(&format!("compound {id}")));
-        assert!(!page.body.contains("api_token"), "account changes are the administrator's");
+        assert!(page.body.contains(&format!("<td>小区 <a href=\"/compounds/{id}\">{id}</a>")), "{}", page.body);
+        assert!(!page.body.contains("<td>接口令牌 ") && !page.body.contains("<td>用户 "), "account changes are the administrator's");
         let other = App::anonymous(&db).with_token(&user_token(&db, "sup2", "supervisor", "371403").await);
-        assert!(!other.get("/audit").await.body.contains(&format!("compound {id}")));
+        assert!(!other.get("/audit").await.body.contains(&format!("/compounds/{id}\">")));
 
         assert!(matches!(db::audit::verify(&db, &[]).await.unwrap(), db::audit::Verdict::Intact { rows, .. } if rows == db::audit::list(&db, None, domain::Paging::new(None, None)).await.unwrap().1));
         db.execute_unprepared(&format!("UPDATE audit_log SET after = replace(after, '300', '30') WHERE id = {}", update.id)).await.unwrap();

@@ -127,6 +127,11 @@ db_test! {
         let done = finished(&officer, &location).await;
         assert_eq!(done.status, 200, "{}", done.body);
         assert!(done.body.contains("导入完成") && done.body.contains("300"), "{}", done.body);
+        // The template as downloaded, sent back unfilled: nothing to import, and it says so.
+        let r = officer.send(multipart_file(&import::template_xlsx().unwrap())).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let empty = finished(&officer, r.header("location")).await;
+        assert!(empty.body.contains("没有可导入的数据") && !empty.body.contains("导入完成"), "{}", empty.body);
         let list = officer.get("/api/v1/compounds?region=371402001009&q=%E5%90%8E%E5%8F%B0").await.json();
         assert_eq!(list["total"], 300);
     }

@@ -225,7 +225,7 @@ db_test! {
         let x = street.get(&format!("/dashboard/bulletin.xlsx?region=371402001&month={month}")).await;
         let sheet = import::read_xlsx(&x.body_bytes).unwrap().sheets.into_iter().find(|s| s.name == "诉求办理").unwrap();
         let firm = sheet.rows.iter().find(|r| r.first().is_some_and(|c| c == "丰华物业")).expect("the company's row");
-        assert_eq!(firm[1..], ["5", "60.0%", "60.0%", "100.0%", "100.0%"]);
+        assert_eq!(firm[1..], ["5", "0.6", "0.6", "1", "1"], "counts and shares as numbers (shown as 60.0% …)");
         let w = street.get(&format!("/dashboard/bulletin.docx?region=371402001&month={month}")).await;
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(w.body_bytes.clone())).expect("a .docx is a zip");
         let mut xml = String::new();

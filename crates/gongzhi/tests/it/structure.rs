@@ -431,7 +431,8 @@ db_test! {
         let wb = import::read_xlsx(&bytes).unwrap();
         let names: Vec<&str> = wb.sheets.iter().map(|s| s.name.as_str()).collect();
         for s in import::SHEETS {
-            assert!(names.contains(&s.name), "{}", s.name);
+            let named = format!("{} {}", s.zh, s.name);
+            assert!(names.contains(&named.as_str()), "{named}");
         }
         // An empty template is a valid (empty) import.
         let tx = db.begin_write().await.unwrap();

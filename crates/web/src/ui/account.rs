@@ -14,7 +14,7 @@ use db::audit::AuditRow;
 use domain::Paging;
 use serde::Deserialize;
 
-use super::{Me, OrPage, Page, UiError, render};
+use super::{Me, OrPage, Page, Pager, UiError, render};
 use crate::AppState;
 use crate::auth::{self, SESSION_COOKIE, Viewer};
 use crate::error::AppError;
@@ -375,24 +375,103 @@ struct AuditPage {
     t: Tr,
     me: Option<Me>,
     rows: Vec<AuditRow>,
-    page: u64,
-    pages: u64,
-    total: u64,
+    pager: Pager,
+    f: AuditParams,
 }
 
-#[derive(Deserialize)]
-struct PageParam {
+/// The kinds of record the log names, for the filter.
+const AUDITED: [&str; 12] = [
+    "compound",
+    "building",
+    "organisation",
+    "person",
+    "post",
+    "problem",
+    "problem_category",
+    "plan",
+    "region",
+    "user",
+    "grant",
+    "api_token",
+];
+
+impl AuditPage {
+    fn entities(&self) -> &'static [&'static str] {
+        &AUDITED
+    }
+
+    /// The record's page, where it has one the reader may open.
+    fn link(&self, r: &AuditRow) -> Option<String> {
+        let id = r.entity_id.as_str();
+        let path = match r.entity.as_str() {
+            "compound" => "/compounds/",
+            "organisation" => "/organisations/",
+            "person" => "/people/",
+            "problem" => "/problems/",
+            "region" => "/regions/",
+            "user" if self.me.as_ref().is_some_and(|m| m.can_admin) => "/users/",
+            _ => return None,
+        };
+        (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())).then(|| format!("{path}{id}"))
+    }
+
+    /// The fields that changed, for reading (the first few; all are in the JSON below).
+    fn changes(&self, r: &AuditRow) -> Vec<(String, String, String)> {
+        let cut = |s: String| if s.chars().count() > 60 { s.chars().take(60).chain(['…']).collect() } else { s };
+        r.changes().into_iter().take(8).map(|(k, b, a)| (k, cut(b), cut(a))).collect()
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct AuditParams {
+    entity: Option<String>,
+    action: Option<String>,
+    actor: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
     page: Option<u64>,
+}
+
+impl AuditParams {
+    fn get(v: &Option<String>) -> &str {
+        v.as_deref().map(str::trim).unwrap_or("")
+    }
+
+    fn date(field: &'static str, v: &Option<String>) -> Result<Option<chrono::NaiveDate>, AppError> {
+        match Self::get(v) {
+            "" => Ok(None),
+            d => d.parse().map(Some).map_err(|_| {
+                domain::Invalid::new(field, format!("{d:?} is not a date (YYYY-MM-DD)"))
+                    .zh(format!("“{d}”不是日期（格式 YYYY-MM-DD）"))
+                    .into()
+            }),
+        }
+    }
 }
 
 async fn audit_page(
     State(s): State<AppState>,
     viewer: Viewer,
     t: Tr,
-    Query(p): Query<PageParam>,
+    Query(p): Query<AuditParams>,
 ) -> Result<Page, UiError> {
     let paths = viewer.audit_paths().map_err(|e: AppError| UiError(e, t))?;
     let paging = Paging::new(p.page, Some(50));
-    let (rows, total) = db::audit::list(&s.db, paths.as_deref(), paging).await.page(t)?;
-    Ok(render(&AuditPage { t, me: Me::of(&viewer), rows, page: paging.page, pages: paging.pages(total), total }))
+    let filter = db::audit::AuditFilter {
+        entity: Some(AuditParams::get(&p.entity).to_owned()),
+        action: Some(AuditParams::get(&p.action).to_owned()),
+        actor: Some(AuditParams::get(&p.actor).to_owned()),
+        from: AuditParams::date("from", &p.from).page(t)?,
+        to: AuditParams::date("to", &p.to).page(t)?,
+    };
+    let (rows, total) = db::audit::list_filtered(&s.db, paths.as_deref(), &filter, paging).await.page(t)?;
+    let keep = [
+        ("entity", AuditParams::get(&p.entity)),
+        ("action", AuditParams::get(&p.action)),
+        ("actor", AuditParams::get(&p.actor)),
+        ("from", AuditParams::get(&p.from)),
+        ("to", AuditParams::get(&p.to)),
+    ];
+    let pager = Pager::new("/audit", &keep, paging, total);
+    Ok(render(&AuditPage { t, me: Me::of(&viewer), rows, pager, f: p }))
 }

@@ -164,7 +164,8 @@ async fn dashboard(
     let month = report::Month::of(as_of);
     // The plan's three years, or the last three years up to the chosen month.
     let from = report::Month { year: (month.year - 2).min(2020), month: 1 };
-    let chart = report::trend_svg(&s.db, &code, from, month).await.page(t)?;
+    let name = |k: domain::kpi::Kpi| t.of("kpi.", k.key()).to_owned();
+    let chart = report::trend_svg(&s.db, &code, from, month, name, t.get("dash.trend")).await.page(t)?;
     Ok(render(&DashboardPage {
         t,
         me: Me::of(&viewer),

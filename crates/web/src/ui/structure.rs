@@ -212,6 +212,11 @@ struct ImportPage {
 }
 
 impl ImportPage {
+    /// Every sheet held only its header: nothing was there to import.
+    fn nothing(&self) -> bool {
+        self.done.iter().all(|(_, a, u, n)| a + u + n == 0)
+    }
+
     fn blank(t: Tr, me: Option<Me>) -> ImportPage {
         ImportPage { t, me, running: None, done: vec![], errors: vec![], message: String::new() }
     }

@@ -1,4 +1,4 @@
-//! The inbox as people use it every day: each reader's work on the default
+//! Everyday use (issue 12): the inbox as people use it — each reader's work on the default
 //! list (a rejection waits for the street), counts in the header, search,
 //! filters and pages that keep them, the export, the compound picker, and
 //! the report form sent back filled in when something is wrong.
@@ -190,6 +190,10 @@ db_test! {
             assert_eq!(r.status, 200, "{d}: {}", r.body);
         }
         every_link_opens(&county, "/dashboard?region=371402").await;
+        // In English, the chart speaks English too.
+        let en = county.get_with("/dashboard?region=371402", "cookie", "lang=en").await.body;
+        assert!(en.contains("Monthly trend") && en.contains("Professional property service coverage"), "{en}");
+        assert!(!en.contains("月度趋势") && !en.contains("专业化物业服务覆盖率"), "no Chinese left in the English dashboard's chart");
         // A community worker: the compound's and the community's pages link only where they may go.
         let worker = App::anonymous(&db).with_token(&user_token(&db, "sq", "worker", fh).await);
         every_link_opens(&worker, &format!("/compounds/{id}")).await;
@@ -293,5 +297,31 @@ db_test! {
         assert!(page.contains("已解决") || page.contains("待评价") || page.contains("/photos/"), "{page}");
         assert_eq!(page.matches("class=\"photo\"").count(), 1, "the after photo is on the problem");
         assert_eq!(worker.get(&format!("/api/v1/problems/{pid}")).await.json()["state"], "resolved");
+    }
+}
+
+db_test! {
+    async fn the_audit_log_reads_in_words_and_filters(db: Db) {
+        dezhou(&db).await;
+        let admin = App::new(&db).await;
+        let fh = "371402001009";
+        let r = admin.json("POST", "/api/v1/registry/compounds", json!([{"community_code": fh, "name": "日志小区", "households": 120}])).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let id = admin.get(&format!("/api/v1/compounds?region={fh}")).await.json()["items"][0]["id"].as_i64().unwrap();
+        assert_eq!(admin.json("PATCH", &format!("/api/v1/compounds/{id}"), json!({"households": 150})).await.status, 200);
+        let page = admin.get("/audit?entity=compound").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains(&format!("<a href=\"/compounds/{id}\">{id}</a>")), "the record links to its page");
+        assert!(page.body.contains("<del>120</del> → 150"), "what changed, field by field: {}", page.body);
+        assert!(page.body.contains("修改") && page.body.contains("小区"), "actions and records in words");
+        assert!(!page.body.contains("Z</td>"), "times are Beijing time to the second, not raw UTC");
+        // Filters narrow it; pages keep them.
+        let none = admin.get("/audit?entity=compound&actor=nobody").await.body;
+        assert!(!none.contains(&format!("/compounds/{id}\"")));
+        let today = domain::clock::today();
+        assert!(admin.get(&format!("/audit?entity=compound&from={today}&to={today}")).await.body.contains(&format!("/compounds/{id}\"")));
+        let tomorrow = today.succ_opt().unwrap();
+        assert!(!admin.get(&format!("/audit?entity=compound&from={tomorrow}")).await.body.contains(&format!("/compounds/{id}\"")));
+        assert_eq!(admin.get("/audit?from=yesterday").await.status, 422);
     }
 }
