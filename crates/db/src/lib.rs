@@ -7,6 +7,7 @@ pub mod audit;
 pub mod compounds;
 pub mod intake;
 pub mod kpi;
+pub mod notify;
 pub mod plans;
 pub mod problems;
 pub mod regions;

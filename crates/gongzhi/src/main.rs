@@ -511,6 +511,8 @@ async fn serve(db: Db, url: &str, bind: SocketAddr, data: PathBuf, net: &Net) ->
             }
         }
     });
+    // Notices to webhooks: whatever is due, every few seconds, retried and logged.
+    web::notify::spawn(db.clone());
     let exempt = proxies.clone();
     let app = web::router(web::AppState::new(db, data).with_trusted_proxies(proxies));
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;

@@ -15,6 +15,7 @@ mod m0010_party_org_established;
 mod m0011_hardening;
 mod m0012_token_expiry;
 mod m0013_figure_indexes;
+mod m0014_notifications;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_hardening::Migration),
             Box::new(m0012_token_expiry::Migration),
             Box::new(m0013_figure_indexes::Migration),
+            Box::new(m0014_notifications::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@ mod input;
 pub mod jobs;
 pub mod links;
 mod middleware;
+pub mod notify;
 mod open311;
 pub mod ops;
 pub mod ui;

@@ -325,3 +325,114 @@ db_test! {
         assert_eq!(admin.get("/audit?from=yesterday").await.status, 422);
     }
 }
+
+/// A webhook receiver on a loopback port: records each request (headers,
+/// body) and answers with the next status in `answers` (then 200).
+async fn receiver(answers: Vec<u16>) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = got.clone();
+    tokio::spawn(async move {
+        let mut answers = answers.into_iter();
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else { return };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let (head, body) = loop {
+                let n = sock.read(&mut chunk).await.unwrap_or(0);
+                if n == 0 {
+                    break (String::new(), String::new());
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let head = text[..end].to_lowercase();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .map_or(0, |v| v.trim().parse().unwrap());
+                    if buf.len() >= end + 4 + len {
+                        break (head, String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).to_string());
+                    }
+                }
+            };
+            seen.lock().unwrap().push((head, body));
+            let status = answers.next().unwrap_or(200);
+            let _ = sock
+                .write_all(format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").as_bytes())
+                .await;
+        }
+    });
+    (port, got)
+}
+
+db_test! {
+    async fn residents_are_told_and_webhooks_carry_every_change_signed_and_retried(db: Db) {
+        dezhou(&db).await;
+        let admin = App::new(&db).await;
+        let fh = "371402001009";
+        let r = admin.json("POST", "/api/v1/registry/compounds", json!([{"community_code": fh, "name": "通知小区"}])).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = admin.json("POST", "/api/v1/registry/buildings", json!([{"community_code": fh, "compound": "通知小区", "name": "1号楼", "floors": 1, "entrances": 1, "units_per_floor": 1, "unit_area": 80}])).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let cid = admin.get(&format!("/api/v1/compounds?region={fh}")).await.json()["items"][0]["id"].as_i64().unwrap();
+        let b = admin.get(&format!("/api/v1/compounds/{cid}/buildings")).await.json()[0]["id"].as_i64().unwrap();
+        let unit = admin.get(&format!("/api/v1/buildings/{b}")).await.json()["units"][0]["id"].as_i64().unwrap();
+        user_token(&db, "r1", "resident", &format!("unit:{unit}")).await;
+        let resident = signed_in(&App::anonymous(&db), "r1").await;
+        let worker = App::anonymous(&db).with_token(&user_token(&db, "sq", "worker", fh).await);
+
+        // An administrator registers a webhook; its secret is shown once.
+        let (port, got) = receiver(vec![500]).await;
+        let page = admin.form("/webhooks", &[("url", "https://sms.example.com/hook")]).await.body;
+        assert!(page.contains("https"), "https is refused with a reason: {page}");
+        let page = admin.form("/webhooks", &[("url", &format!("http://127.0.0.1:{port}/hook"))]).await.body;
+        let secret = page.split("<code class=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+        assert!(secret.starts_with("whsec_"), "{page}");
+        assert_eq!(worker.get("/webhooks").await.status, 403, "webhooks are the administrator's");
+
+        // The resident reports; the community accepts: the resident is told, the webhook gets both.
+        let r = resident.send(report_form(&[("compound_id", &cid.to_string()), ("category", "repair"), ("description", "门禁坏了")])).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let pid: i64 = r.header("location").rsplit('/').next().unwrap().parse().unwrap();
+        assert_eq!(worker.json("POST", &format!("/api/v1/problems/{pid}/steps"), json!({"step": "accept"})).await.status, 200);
+        let home = resident.get("/problems").await.body;
+        assert!(home.contains("消息 <b class=\"count lag\">1</b>"), "one notice, not their own report: {home}");
+        let notices = resident.get("/notifications").await.body;
+        assert!(notices.contains(&format!("#{pid} 已受理")), "{notices}");
+        assert!(!resident.get("/problems").await.body.contains("消息 <b"), "seen, so no longer counted");
+
+        // First round: the receiver answers 500 to the first and 200 to the next; the failure is retried later.
+        let now = chrono::Utc::now();
+        let round = web::notify::deliver_due(&db, &web::notify::HttpWebhook::default(), now).await.unwrap();
+        assert_eq!(round, web::notify::Round { delivered: 1, failed: 1 });
+        let log = db::notify::deliveries(&db, 10).await.unwrap();
+        let failed = log.iter().find(|d| d.delivered_at.is_none()).unwrap();
+        assert_eq!((failed.attempts, failed.last_status, failed.gave_up), (1, Some(500), false));
+        let wait = (failed.next_at - now).num_milliseconds();
+        assert!((wait - web::notify::RETRY_AFTER[0] * 1000).abs() <= 1, "tried again a minute later: {wait} ms");
+        let again = web::notify::deliver_due(&db, &web::notify::HttpWebhook::default(), now).await.unwrap();
+        assert_eq!(again, web::notify::Round::default(), "nothing is due before its time");
+        let later = web::notify::deliver_due(&db, &web::notify::HttpWebhook::default(), now + chrono::Duration::minutes(2)).await.unwrap();
+        assert_eq!(later, web::notify::Round { delivered: 1, failed: 0 });
+        // Each body is signed with the secret; the events are the problem's states.
+        let got = got.lock().unwrap().clone();
+        assert_eq!(got.len(), 3);
+        for (head, body) in &got {
+            let sig = head.lines().find_map(|l| l.strip_prefix("x-gongzhi-signature:")).unwrap().trim().to_owned();
+            assert_eq!(sig, format!("sha256={}", web::notify::sign(secret.as_bytes(), body.as_bytes())));
+            let v: serde_json::Value = serde_json::from_str(body).unwrap();
+            assert_eq!(v["problem"]["id"], pid);
+        }
+        let events: std::collections::BTreeSet<String> = got.iter().map(|(_, b)| serde_json::from_str::<serde_json::Value>(b).unwrap()["event"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(events.into_iter().collect::<Vec<_>>(), ["problem.accepted", "problem.submitted"]);
+        // Stopped: nothing more is queued for it.
+        let hook = db::notify::webhooks(&db).await.unwrap()[0].id;
+        assert_eq!(admin.form(&format!("/webhooks/{hook}/active"), &[("active", "0")]).await.status, 303);
+        assert_eq!(worker.json("POST", &format!("/api/v1/problems/{pid}/steps"), json!({"step": "resolve"})).await.status, 200);
+        assert_eq!(db::notify::deliveries(&db, 10).await.unwrap().len(), 2);
+        assert!(admin.get("/webhooks").await.body.contains("problem.accepted"), "the delivery log is on the page");
+    }
+}

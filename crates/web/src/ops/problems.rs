@@ -40,6 +40,7 @@ pub async fn report(s: &AppState, viewer: &Viewer, r: ReportIn<'_>) -> Result<Wr
     if let Some(photo) = r.photo {
         store_photo(s, viewer, w.problem.id, photo).await?;
     }
+    changed(s, viewer, &w.problem).await;
     Ok(w)
 }
 
@@ -166,7 +167,9 @@ pub async fn act(s: &AppState, viewer: &Viewer, id: i64, step: &str, note: &str)
     } else {
         viewer.problem_role(&p).ok_or_else(AppError::forbidden)?
     };
-    Ok(db::problems::step(&s.db, &viewer.actor(), id, step, by, note, Utc::now()).await?)
+    let p = db::problems::step(&s.db, &viewer.actor(), id, step, by, note, Utc::now()).await?;
+    changed(s, viewer, &p).await;
+    Ok(p)
 }
 
 /// Take a step with a photo of the site (the handler's "after" photo): the
@@ -196,7 +199,18 @@ pub async fn rate_as(s: &AppState, viewer: &Viewer, id: i64, rating: &str) -> Re
         return Err(AppError::forbidden());
     }
     let r = Rating::parse(rating)?;
-    Ok(db::problems::rate(&s.db, &viewer.actor(), id, r, Utc::now()).await?)
+    let p = db::problems::rate(&s.db, &viewer.actor(), id, r, Utc::now()).await?;
+    changed(s, viewer, &p).await;
+    Ok(p)
+}
+
+/// Tell whom it concerns that `p` moved on (its reporter in the app, the
+/// webhooks). The change itself is committed already: a failure here is
+/// logged, not answered as the request's failure.
+async fn changed(s: &AppState, viewer: &Viewer, p: &Problem) {
+    if let Err(e) = db::notify::problem_changed(&s.db, p, Some(viewer.user_id), Utc::now()).await {
+        tracing::error!(problem = p.id, error = %e, "notices of a problem's change");
+    }
 }
 
 /// The steps this viewer may offer on this problem now (for the page's buttons).

@@ -26,6 +26,7 @@ use crate::ops::regions::parse_code;
 
 mod account;
 mod dashboard;
+mod notices;
 mod pick;
 mod problems;
 mod structure;
@@ -46,6 +47,8 @@ pub struct Me {
     pub can_admin: bool,
     /// The problems waiting in what they see (the header's counts).
     pub work: WorkCounts,
+    /// Notices not yet seen.
+    pub unread: i64,
 }
 
 tokio::task_local! {
@@ -61,7 +64,8 @@ pub async fn with_me(State(s): State<AppState>, req: Request, next: Next) -> Res
     let me = match Viewer::from_request_parts(&mut parts, &s).await {
         Ok(v) if v.via_session => {
             let work = problem_ops::work(&s, &v).await.unwrap_or_default();
-            Some(Me { work, ..Me::bare(&v) })
+            let unread = db::notify::unread(&s.db, v.user_id).await.unwrap_or_default();
+            Some(Me { work, unread, ..Me::bare(&v) })
         }
         _ => None,
     };
@@ -82,6 +86,7 @@ impl Me {
     fn bare(v: &Viewer) -> Me {
         Me {
             work: WorkCounts::default(),
+            unread: 0,
             login: v.login.clone(),
             display_name: v.display_name.clone(),
             can_write: v.may(Action::WriteRegistry),
@@ -115,6 +120,7 @@ pub fn router(s: &AppState) -> Router<AppState> {
         .merge(dashboard::router())
         .merge(problems::router())
         .merge(users::router())
+        .merge(notices::router())
         .route_layer(axum::middleware::from_fn_with_state(s.clone(), with_me))
 }
 
