@@ -2,7 +2,9 @@
 //! date, summary, then one section with a ranking table per KPI, and the
 //! hotline's rates per region and per company.
 
-use docx_rs::{AlignmentType, Docx, Paragraph, Run, RunFonts, Style, StyleType, Table, TableCell, TableRow, WidthType};
+use docx_rs::{
+    AlignmentType, Docx, Paragraph, Pic, Run, RunFonts, Style, StyleType, Table, TableCell, TableRow, WidthType,
+};
 
 use crate::{Bulletin, RATE_HEADS, name_zh, pct, rate_cells, signed};
 
@@ -47,6 +49,32 @@ fn table(rows: Vec<TableRow>, weights: &[usize]) -> Table {
         })
         .collect();
     Table::new(rows).set_grid(grid).width(BODY, WidthType::Dxa)
+}
+
+/// The ranking's bar chart (`png::bars`) at the body's width, with its caption.
+fn chart(s: &crate::Section) -> Vec<Paragraph> {
+    if s.rows.is_empty() {
+        return vec![];
+    }
+    let values: Vec<(Option<i64>, bool)> = s.rows.iter().map(|r| (r.now.permille(), r.laggard)).collect();
+    let (png, w, h) = crate::png::bars(&values, s.target);
+    // 6 inches wide (EMU: 914,400 an inch), the height in proportion.
+    let w_emu = 6 * 914_400u32;
+    let pic = Pic::new_with_dimensions(png, w, h).size(w_emu, (u64::from(w_emu) * u64::from(h) / u64::from(w)) as u32);
+    let more = if s.rows.len() > crate::png::MAX_BARS {
+        format!("（前 {} 名）", crate::png::MAX_BARS)
+    } else {
+        String::new()
+    };
+    let target = s.target.map(|t| format!("；红色虚线为目标 {}", pct(Some(t)))).unwrap_or_default();
+    vec![
+        Paragraph::new().add_run(Run::new().add_image(pic)),
+        para(&format!(
+            "图：{}本月排名{more}，自上而下与下表同序；绿色为达标，红色为未达目标{target}。",
+            name_zh(s.kpi)
+        ))
+        .align(AlignmentType::Center),
+    ]
 }
 
 fn heading(text: &str) -> Paragraph {
@@ -108,6 +136,9 @@ pub fn bulletin_docx(b: &Bulletin, issuer: &str) -> Result<Vec<u8>, String> {
                 cell(&gap_text(r.gap), false),
                 cell(&format!("{}/{}", r.now.num, r.now.den), false),
             ]));
+        }
+        for p in chart(s) {
+            doc = doc.add_paragraph(p);
         }
         doc = doc.add_table(table(rows, &[6, 22, 10, 10, 12, 12, 12]));
     }

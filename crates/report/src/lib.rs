@@ -4,6 +4,7 @@
 //! sets, so a past month's bulletin gives the same figures whenever it is made.
 
 mod docx;
+mod png;
 pub mod svg;
 mod table;
 mod xlsx;

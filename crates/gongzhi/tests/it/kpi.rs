@@ -198,6 +198,12 @@ db_test! {
         let mut styles = String::new();
         std::io::Read::read_to_string(&mut zip.by_name("word/styles.xml").unwrap(), &mut styles).unwrap();
         assert!(styles.contains("heading 1"), "Word's own heading style, so the outline works");
+        assert!(xml.contains("<a:blip") && xml.contains("图：专业化物业服务覆盖率本月排名"), "each ranking has its chart, captioned");
+        let media: Vec<String> = zip.file_names().filter_map(|n| n.ok().map(|n| n.into_owned())).filter(|n| n.starts_with("word/media/") && n.ends_with(".png")).collect();
+        assert!(!media.is_empty(), "the chart images are in the document");
+        let mut png = Vec::new();
+        std::io::Read::read_to_end(&mut zip.by_name(&media[0]).unwrap(), &mut png).unwrap();
+        assert_eq!(&png[..4], b"\x89PNG");
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_gongzhi"))
             .args(["report", "bulletin", "--region", street, "--month", "2021-6x", "--out", "/tmp/x.xlsx"])
             .output()
