@@ -235,3 +235,29 @@ mod tests {
         assert!(Phone::parse("12345").is_err());
     }
 }
+
+impl CommitteeStatus {
+    /// The status as of `date`: a committee recorded as in office whose term
+    /// ended before that day has in fact run out its term (届满).
+    pub fn on(self, term_end: Option<chrono::NaiveDate>, date: chrono::NaiveDate) -> CommitteeStatus {
+        match (self, term_end) {
+            (CommitteeStatus::InOffice, Some(end)) if end < date => CommitteeStatus::Expired,
+            (s, _) => s,
+        }
+    }
+}
+
+#[cfg(test)]
+mod committee_tests {
+    use super::*;
+
+    #[test]
+    fn a_term_that_ended_is_expired_whatever_was_recorded() {
+        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        let today = d("2026-11-27");
+        assert_eq!(CommitteeStatus::InOffice.on(Some(d("2025-01-01")), today), CommitteeStatus::Expired);
+        assert_eq!(CommitteeStatus::InOffice.on(Some(d("2027-01-01")), today), CommitteeStatus::InOffice);
+        assert_eq!(CommitteeStatus::InOffice.on(None, today), CommitteeStatus::InOffice);
+        assert_eq!(CommitteeStatus::Dissolved.on(Some(d("2025-01-01")), today), CommitteeStatus::Dissolved);
+    }
+}

@@ -164,6 +164,22 @@ impl Queue {
     }
 }
 
+/// Longest note on a step or a rating.
+pub const NOTE_MAX: usize = 500;
+
+/// A note as given with a step or a rating: trimmed, at most `NOTE_MAX`
+/// characters, none that cannot be stored and shown.
+pub fn note(s: &str) -> Result<&str, Invalid> {
+    let s = s.trim();
+    if s.chars().count() > NOTE_MAX {
+        return Err(
+            Invalid::new("note", format!("at most {NOTE_MAX} characters")).zh(format!("说明不超过 {NOTE_MAX} 个字"))
+        );
+    }
+    crate::text::check("note", s)?;
+    Ok(s)
+}
+
 impl State {
     pub fn is_open(self) -> bool {
         !matches!(self, State::Closed | State::Rejected)

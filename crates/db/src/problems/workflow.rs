@@ -17,15 +17,21 @@ pub async fn step(
     note: &str,
     now: DateTime<Utc>,
 ) -> Result<Problem> {
+    let note = problem::note(note)?;
     let tx = db.begin_write_in_scope().await?;
     let p = get_in(&*tx, id).await?;
     let from = p.state;
     let to = problem::next(from, step, by)?;
-    if step == Step::Reject && note.trim().is_empty() {
+    if step == Step::Reject && note.is_empty() {
         return Err(domain::Invalid::new("note", "a rejection needs a reason").zh("退回须说明理由").into());
     }
     let resolved_at = if to == State::Resolved { Some(now) } else { p.resolved_at };
-    let reason = if step == Step::Reject { Some(note.trim().to_owned()) } else { p.reason.clone() };
+    // An overturned rejection's reason no longer stands (the timeline keeps it).
+    let reason = match step {
+        Step::Reject => Some(note.to_owned()),
+        Step::OverturnRejection => None,
+        _ => p.reason.clone(),
+    };
     // Only from the state read above: of two concurrent steps one wins, the other is told.
     let n = exec(
         &*tx,
@@ -37,12 +43,12 @@ pub async fn step(
     if n != 1 {
         return Err(moved_on());
     }
-    event(&*tx, id, now, actor, step.as_str(), Some(from), to, note.trim()).await?;
+    event(&*tx, id, now, actor, step.as_str(), Some(from), to, note).await?;
     let change = problem_change(
         step.as_str(),
         &p,
         Some(serde_json::json!({"state": from.as_str()})),
-        Some(serde_json::json!({"state": to.as_str(), "note": note.trim()})),
+        Some(serde_json::json!({"state": to.as_str(), "note": note})),
     );
     crate::audit::append_in(&*tx, actor, change).await?;
     tx.commit().await?;
@@ -50,7 +56,9 @@ pub async fn step(
 }
 
 /// The resident rates a resolved problem: closed, or reopened when unsatisfied.
-pub async fn rate(db: &Db, actor: &Actor, id: i64, rating: Rating, now: DateTime<Utc>) -> Result<Problem> {
+/// Rate a resolved problem; `note` is the resident's word on it (why not satisfied, say).
+pub async fn rate(db: &Db, actor: &Actor, id: i64, rating: Rating, note: &str, now: DateTime<Utc>) -> Result<Problem> {
+    let note = problem::note(note)?;
     let tx = db.begin_write_in_scope().await?;
     let p = get_in(&*tx, id).await?;
     if p.state != State::Resolved {
@@ -69,12 +77,12 @@ pub async fn rate(db: &Db, actor: &Actor, id: i64, rating: Rating, now: DateTime
     if n != 1 {
         return Err(moved_on());
     }
-    event(&*tx, id, now, actor, &format!("rate:{}", rating.as_str()), Some(State::Resolved), to, "").await?;
+    event(&*tx, id, now, actor, &format!("rate:{}", rating.as_str()), Some(State::Resolved), to, note).await?;
     let change = problem_change(
         "rate",
         &p,
         Some(serde_json::json!({"state": State::Resolved.as_str()})),
-        Some(serde_json::json!({"state": to.as_str(), "rating": rating.as_str()})),
+        Some(serde_json::json!({"state": to.as_str(), "rating": rating.as_str(), "note": note})),
     );
     crate::audit::append_in(&*tx, actor, change).await?;
     tx.commit().await?;

@@ -127,6 +127,11 @@ impl FromQueryResult for Org {
 }
 
 impl Org {
+    /// An owners' committee's status today (a term that ended is 届满, whatever was recorded).
+    pub fn status_now(&self) -> Option<CommitteeStatus> {
+        self.status.map(|s| s.on(self.term_end, domain::clock::today()))
+    }
+
     fn same_as(&self, n: &NewOrg) -> bool {
         self.name == n.name
             && self.region_code == n.region_code

@@ -297,6 +297,24 @@ db_test! {
         assert!(page.contains("已解决") || page.contains("待评价") || page.contains("/photos/"), "{page}");
         assert_eq!(page.matches("class=\"photo\"").count(), 1, "the after photo is on the problem");
         assert_eq!(worker.get(&format!("/api/v1/problems/{pid}")).await.json()["state"], "resolved");
+        // A step is confirmed on the page it leads back to.
+        let r = worker.send(multipart(&steps, &[("step", "resolve")], None)).await;
+        assert_eq!(r.status, 422, "already resolved: {}", r.body);
+        let pid2 = worker.json("POST", "/api/v1/problems", json!({"compound_id": id, "category": "repair", "description": "井盖松动"})).await.json()["id"].as_i64().unwrap();
+        let r = worker.form(&format!("/problems/{pid2}/steps"), &[("step", "reject"), ("note", "不归物业管")]).await;
+        assert_eq!(r.header("location"), format!("/problems/{pid2}?done=1"));
+        let page = worker.get(r.header("location")).await.body;
+        assert!(page.contains("已提交，当前状态：已退回") && page.contains("不归物业管"), "{page}");
+        assert!(page.contains("value=\"reject\" class=\"danger\"") || !page.contains("value=\"reject\""), "退回 looks unlike 受理");
+        // Overturned by the street: the rejection's reason no longer stands on the page (the timeline keeps it).
+        let street = App::anonymous(&db).with_token(&user_token(&db, "jd", "officer", "371402001").await);
+        let r = street.form(&format!("/problems/{pid2}/steps"), &[("step", "overturn_rejection"), ("note", "应予处理")]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let page = street.get(&format!("/problems/{pid2}")).await.body;
+        assert!(!page.contains("<dt>退回理由</dt>") && page.contains("不归物业管"), "{page}");
+        // A resident's rating may say why.
+        let p = street.get(&format!("/api/v1/problems/{pid2}")).await.json();
+        assert_eq!(p["reason"], serde_json::Value::Null);
     }
 }
 
@@ -434,5 +452,12 @@ db_test! {
         assert_eq!(worker.json("POST", &format!("/api/v1/problems/{pid}/steps"), json!({"step": "resolve"})).await.status, 200);
         assert_eq!(db::notify::deliveries(&db, 10).await.unwrap().len(), 2);
         assert!(admin.get("/webhooks").await.body.contains("problem.accepted"), "the delivery log is on the page");
+        // Not satisfied, and the resident says why; the timeline keeps it.
+        let r = resident.form(&format!("/problems/{pid}/rating"), &[("rating", "unsatisfied"), ("note", "晚上还是打不开")]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let page = resident.get(&format!("/problems/{pid}")).await.body;
+        assert!(page.contains("重新办理") && page.contains("晚上还是打不开"), "{page}");
+        let long = "长".repeat(501);
+        assert_eq!(worker.json("POST", &format!("/api/v1/problems/{pid}/steps"), json!({"step": "accept", "note": long})).await.status, 422, "notes are bounded");
     }
 }

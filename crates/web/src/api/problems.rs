@@ -238,6 +238,10 @@ pub async fn step(
 pub struct RatingIn {
     /// satisfied, basically_satisfied, unsatisfied
     pub rating: String,
+    /// The resident's word on it (why not satisfied, say); at most 500 characters.
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub note: String,
 }
 
 /// The reporter rates the outcome of a resolved problem.
@@ -249,7 +253,7 @@ pub async fn rate(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<RatingIn>,
 ) -> Result<Json<ProblemOut>, AppError> {
-    let p = rate_as(&s, &viewer, id, &b.rating).await?;
+    let p = rate_as(&s, &viewer, id, &b.rating, &b.note).await?;
     Ok(Json(out(&p, db::problems::events(&s.db, id).await?)))
 }
 

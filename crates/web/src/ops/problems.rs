@@ -193,13 +193,13 @@ pub async fn act_with_photo(
 }
 
 /// Rate as the reporter (shared by the API and the pages).
-pub async fn rate_as(s: &AppState, viewer: &Viewer, id: i64, rating: &str) -> Result<Problem, AppError> {
+pub async fn rate_as(s: &AppState, viewer: &Viewer, id: i64, rating: &str, note: &str) -> Result<Problem, AppError> {
     let p = load(s, viewer, id).await?;
     if p.reporter_id != Some(viewer.user_id) {
         return Err(AppError::forbidden());
     }
     let r = Rating::parse(rating)?;
-    let p = db::problems::rate(&s.db, &viewer.actor(), id, r, Utc::now()).await?;
+    let p = db::problems::rate(&s.db, &viewer.actor(), id, r, note, Utc::now()).await?;
     changed(s, viewer, &p).await;
     Ok(p)
 }

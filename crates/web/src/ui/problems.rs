@@ -401,10 +401,28 @@ struct DetailPage {
     /// The note as sent with a step that came back, and why it did.
     note: String,
     error: String,
+    /// The state a step or rating just led to (confirmed at the top), or "".
+    done: &'static str,
 }
 
-async fn detail(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): Path<i64>) -> Result<Page, UiError> {
-    Ok(render(&detail_page(&s, &viewer, t, id).await?))
+#[derive(Deserialize)]
+struct DetailParams {
+    /// Set after a step or a rating: the page confirms it.
+    done: Option<String>,
+}
+
+async fn detail(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+    Query(q): Query<DetailParams>,
+) -> Result<Page, UiError> {
+    let mut page = detail_page(&s, &viewer, t, id).await?;
+    if q.done.is_some() {
+        page.done = page.p.state.as_str();
+    }
+    Ok(render(&page))
 }
 
 async fn detail_page(s: &AppState, viewer: &Viewer, t: Tr, id: i64) -> Result<DetailPage, UiError> {
@@ -437,6 +455,7 @@ async fn detail_page(s: &AppState, viewer: &Viewer, t: Tr, id: i64) -> Result<De
         category,
         note: String::new(),
         error: String::new(),
+        done: "",
     })
 }
 
@@ -455,7 +474,7 @@ async fn step(
     let photo = f.file("photo");
     let photo = photo.as_deref();
     match ops::act_with_photo(&s, &viewer, id, &step, &note, photo).await {
-        Ok(_) => Ok(Redirect::to(&format!("/problems/{id}")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/problems/{id}?done=1")).into_response()),
         Err(e) if e.code == "invalid_input" => {
             let mut page = detail_page(&s, &viewer, t, id).await?;
             page.error = e.fields.iter().map(|f| f.reason_in(t.is_zh())).collect::<Vec<_>>().join("；");
@@ -469,6 +488,8 @@ async fn step(
 #[derive(Deserialize)]
 struct RatingForm {
     rating: String,
+    #[serde(default)]
+    note: String,
 }
 
 async fn rating(
@@ -478,8 +499,8 @@ async fn rating(
     Path(id): Path<i64>,
     Form(f): Form<RatingForm>,
 ) -> Result<Redirect, UiError> {
-    rate_as(&s, &viewer, id, &f.rating).await.map_err(|e: AppError| UiError(e, t))?;
-    Ok(Redirect::to(&format!("/problems/{id}")))
+    rate_as(&s, &viewer, id, &f.rating, &f.note).await.map_err(|e: AppError| UiError(e, t))?;
+    Ok(Redirect::to(&format!("/problems/{id}?done=1")))
 }
 
 #[derive(Template)]
