@@ -2,7 +2,7 @@
 //! data by `scripts/make-demo-divisions.sh`) and a synthetic but believable
 //! set of compounds. Deterministic: the same program makes the same data.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use db::Db;
 use db::compounds::bulk::Writer;
 use domain::access::{Grant, Role, Scope};
@@ -77,10 +77,26 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).expect("valid date")
 }
 
+/// A generator for what happens after the plan's years (2023 to now), seeded
+/// by the compound's name: the 2020–2022 history stays exactly as it was.
+pub fn later_rng(name: &str) -> Rng {
+    Rng::new(name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x1000_0000_01b3)))
+}
+
+/// A first day of a month from January 2023 up to this month: the programme
+/// goes on after the plan's end, so today's dashboard still moves.
+pub fn later_date(rng: &mut Rng) -> NaiveDate {
+    let today = domain::clock::today();
+    let months = (today.year() - 2023) * 12 + today.month() as i32; // Jan 2023 … this month
+    let m = rng.range(0, i64::from(months.max(1))) as i32;
+    d(2023 + m / 12, (m % 12) as u32 + 1, 1)
+}
+
 /// A service-model history 2020–2022 in which coverage rises the way the
 /// report describes: many old compounds start without service and are taken
-/// over by party-led, cooperative or state-owned backstop companies.
-pub fn history(rng: &mut Rng, is_old: bool) -> Vec<(ServiceModel, NaiveDate)> {
+/// over by party-led, cooperative or state-owned backstop companies; after
+/// 2022 most of those still left are taken over month by month up to now.
+pub fn history(rng: &mut Rng, later: &mut Rng, is_old: bool) -> Vec<(ServiceModel, NaiveDate)> {
     use ServiceModel::*;
     let start = d(2020, 1, 1);
     let first = if !is_old && rng.chance(85) {
@@ -100,6 +116,9 @@ pub fn history(rng: &mut Rng, is_old: bool) -> Vec<(ServiceModel, NaiveDate)> {
         let when = d(year, rng.range(3, 11) as u32, 1);
         let next = *rng.pick(&[PartyLed, PartyLed, Cooperative, SoeBackstop, Professional]);
         h.push((next, when));
+    } else if later.chance(70) {
+        let next = *later.pick(&[PartyLed, Cooperative, SoeBackstop, Professional]);
+        h.push((next, later_date(later)));
     }
     h
 }
@@ -131,7 +150,7 @@ pub fn plan_compound(rng: &mut Rng, region: &RegionCode, name: String) -> Planne
         // Total floor area includes common parts: about 1.2 × exclusive area.
         floor_area: Area::from_centi(area * 6 / 5),
     };
-    let history = history(rng, is_old);
+    let history = history(rng, &mut later_rng(&draft.name), is_old);
     Planned { draft, history, buildings }
 }
 
@@ -460,9 +479,17 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
         // Party branch: about half in 2020, most by the end of 2022.
         let branch = format!("{}党支部", c.name);
         let branch_year = *rng.pick(&[2019, 2020, 2020, 2021, 2021, 2022, 2022, 0]);
-        let secretary = if branch_year > 0 {
+        let month = rng.range(1, 12) as u32;
+        // After the plan's years, most compounds still without a branch get one, month by month.
+        let mut later = later_rng(&c.name);
+        let branch_from = match branch_year {
+            0 if later.chance(60) => Some(later_date(&mut later)),
+            0 => None,
+            y => Some(d(y, month, 1)),
+        };
+        let secretary = if let Some(from) = branch_from {
             party.push(row(&[&c.community_code, &branch, "compound_branch", &c.name, ""]));
-            let from = d(branch_year, rng.range(1, 12) as u32, 1).to_string();
+            let from = from.to_string();
             history.push(row(&[&c.community_code, &c.name, "party_branch", &branch, &from]));
             let p = pick_person(&mut rng, 70, true);
             posts.push(row(&[&p, "secretary", "party_org", &branch, &c.community_code, "", "", &from]));
@@ -472,10 +499,15 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
         };
         // Owners' committee: about 40 % in 2020, about 65 % by the end of 2022.
         let committee_year = *rng.pick(&[2018, 2019, 2020, 2021, 2021, 2022, 0, 0, 0]);
-        if committee_year > 0 {
+        let committee_start = match committee_year {
+            0 if later.chance(45) => Some(later_date(&mut later)),
+            0 => None,
+            y => Some(d(y, rng.range(1, 12) as u32, 1)),
+        };
+        if let Some(start) = committee_start {
             let name = format!("{}业主委员会", c.name);
-            let start = d(committee_year, rng.range(1, 12) as u32, 1);
-            let end = d(committee_year + 5, 1, 1);
+            // A five-year term (业主委员会任期不超过五年); one that has ended shows as 届满.
+            let end = d(start.year() + 5, 1, 1);
             committees.push(row(&[
                 &c.community_code,
                 &c.name,

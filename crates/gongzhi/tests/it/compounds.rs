@@ -199,9 +199,10 @@ db_test! {
         let (ids, _) = db::compounds::list(&db, &db::compounds::Filter {
             within: Some(street.path()), visible: db::compounds::Visible { all: true, ..Default::default() }, name: None, include_retired: false,
         }, domain::Paging::new(None, Some(200))).await.unwrap();
-        let mut with_committee = [0, 0];
+        let mut with_committee = [0, 0, 0];
+        let today = domain::clock::today().to_string();
         for c in &ids {
-            for (i, date) in ["2020-06-30", "2022-12-31"].iter().enumerate() {
+            for (i, date) in ["2020-06-30", "2022-12-31", today.as_str()].iter().enumerate() {
                 let f = db::compounds::facts_as_of(&db, c.id, date.parse().unwrap()).await.unwrap();
                 if f.iter().any(|f| f.kind == "owners_committee") {
                     with_committee[i] += 1;
@@ -209,6 +210,7 @@ db_test! {
             }
         }
         assert!(with_committee[0] < with_committee[1], "committees rise: {with_committee:?}");
+        assert!(with_committee[1] < with_committee[2], "and go on rising after the plan's years, up to today: {with_committee:?}");
         let (cross, _) = db::structure::cross_appointments(&db, Some(&[street.path()]), domain::Paging::new(None, None)).await.unwrap();
         assert!(!cross.is_empty());
         // Ids continue after a bulk load (PostgreSQL sequences moved past them).
