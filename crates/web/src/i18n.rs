@@ -503,6 +503,7 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("problem.rating_note", "您的意见（可选；不满意请说明原因）", "Your comment (optional; if not satisfied, say why)"),
     ("problem.reason", "退回理由", "Reason for rejection"),
     ("problem.report", "我要反映问题", "Report a problem"),
+    ("problem.reporter", "反映人", "Reported by"),
     ("problem.search", "搜索（编号、描述、位置）", "Search (number, description, place)"),
     ("problem.site_photo", "现场照片（可选，如处理后的照片）", "Photo of the site (optional, e.g. after the work)"),
     ("problem.state", "状态", "State"),

@@ -416,6 +416,9 @@ db_test! {
         assert_eq!(r.status, 303, "{}", r.body);
         let pid: i64 = r.header("location").rsplit('/').next().unwrap().parse().unwrap();
         assert_eq!(worker.json("POST", &format!("/api/v1/problems/{pid}/steps"), json!({"step": "accept"})).await.status, 200);
+        let seen = worker.get(&format!("/problems/{pid}")).await.body;
+        assert!(seen.contains("<dt>反映人</dt><dd>r1 · 通知小区 1号楼"), "the handler sees who and where: {seen}");
+        assert!(!resident.get(&format!("/problems/{pid}")).await.body.contains("<dt>反映人</dt>"), "not shown to the reporter");
         let home = resident.get("/problems").await.body;
         assert!(home.contains("消息 <b class=\"count lag\">1</b>"), "one notice, not their own report: {home}");
         let notices = resident.get("/notifications").await.body;

@@ -213,6 +213,25 @@ async fn changed(s: &AppState, viewer: &Viewer, p: &Problem) {
     }
 }
 
+/// Who reported `p`, as those who act on it need to know them: the
+/// reporter's name and, for a resident, their home in words. `None` for the
+/// reporter themself, for readers who do not act on it, and for reports
+/// without an account (Open311 without a key).
+pub async fn reporter_for(s: &AppState, viewer: &Viewer, p: &Problem) -> Result<Option<String>, AppError> {
+    let Some(id) = p.reporter_id.filter(|r| *r != viewer.user_id) else { return Ok(None) };
+    if viewer.problem_role(p).is_none() {
+        return Ok(None);
+    }
+    let Some(u) = db::accounts::user(&s.db, id).await? else { return Ok(None) };
+    let mut homes = Vec::new();
+    for g in db::accounts::grant_rows(&s.db, id).await? {
+        if g.scope.starts_with("unit:") {
+            homes.push(crate::ops::users::scope_words(&s.db, &g.scope).await?);
+        }
+    }
+    Ok(Some(if homes.is_empty() { u.display_name } else { format!("{} · {}", u.display_name, homes.join("；")) }))
+}
+
 /// The steps this viewer may offer on this problem now (for the page's buttons).
 pub fn offered(viewer: &Viewer, p: &Problem) -> Vec<&'static str> {
     let state = p.state;

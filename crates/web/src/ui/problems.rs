@@ -403,6 +403,8 @@ struct DetailPage {
     error: String,
     /// The state a step or rating just led to (confirmed at the top), or "".
     done: &'static str,
+    /// Who reported it, for those who act on it (name and home).
+    reporter: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -443,7 +445,9 @@ async fn detail_page(s: &AppState, viewer: &Viewer, t: Tr, id: i64) -> Result<De
     let photos = db::problems::photos(&s.db, id).await.page(t)?;
     let category = category_name(t, &s.categories.all(&s.db).await.page(t)?, &p.category);
     let me = Me::of(viewer);
+    let reporter = ops::reporter_for(s, viewer, &p).await.page(t)?;
     Ok(DetailPage {
+        reporter,
         t,
         me,
         p,
