@@ -50,12 +50,7 @@ impl Tr {
 
     /// A form field's name for people (`field.<name>`), else the name itself.
     pub fn field<'a>(&self, name: &'a str) -> &'a str {
-        let key = format!("field.{name}");
-        match CATALOGUE.binary_search_by(|(k, _, _)| (*k).cmp(key.as_str())) {
-            Ok(i) if self.is_zh() => CATALOGUE[i].1,
-            Ok(i) => CATALOGUE[i].2,
-            Err(_) => name,
-        }
+        self.or("field.", name)
     }
 
     /// `prefix` + `value` in the reader's language, else the value itself (for

@@ -101,7 +101,9 @@ async fn create(
         Err(e) => Err(e),
     };
     match made {
-        Ok((id, password)) => Ok(detail_view(&s, &viewer, t, id, password, String::new()).await?.into_response()),
+        Ok((id, password)) => {
+            Ok(render(&detail_page(&s, &viewer, t, id, password, String::new()).await?).into_response())
+        }
         Err(e) if matches!(e.code, "invalid_input" | "conflict") => {
             let status = e.status;
             let errors = form_fields(e, "login");
@@ -158,18 +160,7 @@ async fn detail(
     Query(p): Query<DetailParams>,
 ) -> Result<Page, UiError> {
     let notice = p.revoked.map(|n| t.get("users.tokens_revoked").replace("{n}", &n.to_string())).unwrap_or_default();
-    detail_view(&s, &viewer, t, id, String::new(), notice).await
-}
-
-async fn detail_view(
-    s: &AppState,
-    viewer: &Viewer,
-    t: Tr,
-    id: i64,
-    password: String,
-    notice: String,
-) -> Result<Page, UiError> {
-    Ok(render(&detail_page(s, viewer, t, id, password, notice).await?))
+    Ok(render(&detail_page(&s, &viewer, t, id, String::new(), notice).await?))
 }
 
 async fn detail_page(
@@ -283,5 +274,5 @@ async fn reset_password(
     let hash = auth::hash_password(&password).await;
     let revoked = db::accounts::set_password(&s.db, &viewer.actor(), id, &hash, None, true).await.page(t)?;
     let notice = t.get("users.tokens_revoked").replace("{n}", &revoked.to_string());
-    detail_view(&s, &viewer, t, id, password, notice).await
+    Ok(render(&detail_page(&s, &viewer, t, id, password, notice).await?))
 }
