@@ -16,6 +16,8 @@ text_enum!(
         Closed = "closed",
         Rejected = "rejected",
         Reopened = "reopened",
+        /// The resident took the report back before it was resolved (撤回); not counted in the rates.
+        Withdrawn = "withdrawn",
     }
 );
 
@@ -38,6 +40,7 @@ text_enum!(
         Close = "close",
         UpholdRejection = "uphold_rejection",
         OverturnRejection = "overturn_rejection",
+        Withdraw = "withdraw",
     }
 );
 
@@ -153,7 +156,7 @@ impl Queue {
             Queue::New => &[Submitted, Reopened],
             Queue::Review => &[Rejected],
             Queue::Rate => &[Resolved],
-            Queue::Closed => &[Closed],
+            Queue::Closed => &[Closed, Withdrawn],
             Queue::All => &[],
         }
     }
@@ -182,7 +185,12 @@ pub fn note(s: &str) -> Result<&str, Invalid> {
 
 impl State {
     pub fn is_open(self) -> bool {
-        !matches!(self, State::Closed | State::Rejected)
+        !matches!(self, State::Closed | State::Rejected | State::Withdrawn)
+    }
+
+    /// Nobody has anything more to do with it: closed, or taken back.
+    pub fn is_final(self) -> bool {
+        matches!(self, State::Closed | State::Withdrawn)
     }
 
     /// Open311's two states.
@@ -212,6 +220,8 @@ pub fn next(from: State, step: Step, by: By) -> Result<State, Invalid> {
         (Resolved, Close, Resident | Supervisor) => Closed,
         (Rejected, UpholdRejection, Supervisor) => Closed,
         (Rejected, OverturnRejection, Supervisor) => Reopened,
+        // Until it is resolved, the resident may take it back.
+        (Submitted | Accepted | InProgress | Reopened | Rejected, Withdraw, Resident) => Withdrawn,
         _ => {
             return Err(Invalid::new("step", format!("cannot {} a {} problem here", step.as_str(), from.as_str()))
                 .zh(format!("此处不能对处于“{}”状态的诉求执行“{}”", step.as_str(), from.as_str())));
@@ -280,10 +290,13 @@ mod tests {
         assert_eq!(next(Resolved, Reopen, Resident).unwrap(), Reopened);
         assert_eq!(next(Reopened, Accept, Handler).unwrap(), Accepted);
         assert_eq!(next(Rejected, OverturnRejection, Supervisor).unwrap(), Reopened);
-        // Every state but closed is on the default work list: nothing waits unseen.
+        // Every state but the final ones is on the default work list: nothing waits unseen.
         for s in State::ALL {
-            assert_eq!(Queue::Work.states().contains(s), *s != Closed, "{s:?}");
+            assert_eq!(Queue::Work.states().contains(s), !s.is_final(), "{s:?}");
         }
+        assert_eq!(next(InProgress, Withdraw, Resident).unwrap(), Withdrawn);
+        assert!(next(Resolved, Withdraw, Resident).is_err(), "a resolved problem is rated, not withdrawn");
+        assert!(next(Submitted, Withdraw, Handler).is_err(), "only the resident takes it back");
         assert_eq!(next(Rejected, UpholdRejection, Supervisor).unwrap(), Closed);
         assert!(next(Submitted, Resolve, Handler).is_err(), "accept first");
         assert!(next(Submitted, Accept, Resident).is_err(), "residents do not accept");

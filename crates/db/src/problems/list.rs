@@ -70,11 +70,6 @@ fn id_list(xs: &[i64]) -> String {
     xs.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
 }
 
-/// SQL list of the states `keep` picks, generated from the domain's own predicate.
-fn states_sql(keep: impl Fn(State) -> bool) -> String {
-    State::ALL.iter().filter(|s| keep(**s)).map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ")
-}
-
 pub async fn list(db: &Db, v: &Visible, f: &ListFilter, page: domain::Paging) -> Result<(Vec<Problem>, u64)> {
     let mut vals: Vec<Value> = Vec::new();
     let mut filter = format!(" WHERE {}", visible_sql(v, &mut vals));
@@ -160,12 +155,13 @@ pub async fn work_counts(db: &Db, v: &Visible) -> Result<WorkCounts> {
     let sum = |cond: &str| format!("SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)");
     let sql = format!(
         "SELECT {} AS open, {} AS new, {} AS overdue, {} AS review, {} AS to_rate \
-         FROM problem p WHERE {scope} AND p.state <> 'closed'",
+         FROM problem p WHERE {scope} AND p.state NOT IN ({})",
         sum("1 = 1"),
         sum("p.state IN ('submitted', 'reopened')"),
         sum("p.overdue"),
         sum("p.state = 'rejected'"),
         sum("p.state = 'resolved'"),
+        states_sql(State::is_final),
     );
     let r: Option<Row> = one(db.conn(), &sql, vals).await?;
     Ok(r.map_or_else(WorkCounts::default, |r| WorkCounts {

@@ -84,7 +84,9 @@ pub(super) async fn rates_grouped(
     to: DateTime<Utc>,
 ) -> Result<Vec<(String, domain::problem::Rates)>> {
     let mut vals: Vec<Value> = vec![from.into(), to.into()];
-    let mut filter = String::from(" WHERE p.submitted_at >= $1 AND p.submitted_at < $2");
+    // A report its resident took back (撤回) is not counted.
+    let mut filter =
+        format!(" WHERE p.submitted_at >= $1 AND p.submitted_at < $2 AND p.state <> '{}'", State::Withdrawn.as_str());
     if let Some(w) = within {
         let (lo, hi) = w.subtree_range();
         vals.push(lo.into());

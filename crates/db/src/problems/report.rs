@@ -259,11 +259,12 @@ pub(super) async fn alike_in_batch(c: &impl ConnectionTrait, out: &mut [Written]
     }
     let mut parts = Vec::with_capacity(groups.len());
     let mut vals: Vec<Value> = Vec::with_capacity(groups.len() * 5);
+    let open = states_sql(State::is_open);
     for (i, g) in groups.iter().enumerate() {
         let k = vals.len();
         parts.push(format!(
             "SELECT * FROM (SELECT id, compound_id, category, submitted_at FROM problem WHERE compound_id = ${} \
-             AND category = ${} AND state NOT IN ('closed', 'rejected') AND submitted_at >= ${} AND submitted_at <= ${} \
+             AND category = ${} AND state IN ({open}) AND submitted_at >= ${} AND submitted_at <= ${} \
              ORDER BY submitted_at DESC LIMIT ${}) AS a{i}",
             k + 1,
             k + 2,
@@ -309,10 +310,13 @@ pub(super) async fn alike_in_batch(c: &impl ConnectionTrait, out: &mut [Written]
 /// same compound and category reported in the seven days up to this one,
 /// oldest first. (A report being written gets them from `write_reports`.)
 pub async fn possible_duplicates(db: &Db, p: &Problem) -> Result<Vec<i64>> {
+    let open = states_sql(State::is_open);
     let rows: Vec<Id> = all(
         db.conn(),
-        "SELECT id FROM problem WHERE compound_id = $1 AND category = $2 AND id <> $3 \
-         AND state NOT IN ('closed', 'rejected') AND submitted_at >= $4 AND submitted_at <= $5 ORDER BY submitted_at DESC LIMIT 5",
+        &format!(
+            "SELECT id FROM problem WHERE compound_id = $1 AND category = $2 AND id <> $3 \
+             AND state IN ({open}) AND submitted_at >= $4 AND submitted_at <= $5 ORDER BY submitted_at DESC LIMIT 5"
+        ),
         vec![
             p.compound_id.into(),
             p.category.clone().into(),

@@ -24,13 +24,16 @@ pub async fn supervision(db: &Db, parent: &domain::RegionCode) -> Result<Vec<Sup
         overdue: i64,
         escalated: i64,
     }
+    let open = states_sql(State::is_open);
     let rows: Vec<Row> = all(
         db.conn(),
-        "SELECT substr(region_path, 1, $3) AS k, COUNT(*) AS open, \
+        &format!(
+            "SELECT substr(region_path, 1, $3) AS k, COUNT(*) AS open, \
          CAST(COALESCE(SUM(CASE WHEN overdue = TRUE THEN 1 ELSE 0 END), 0) AS BIGINT) AS overdue, \
          CAST(COALESCE(SUM(CASE WHEN supervised_at <> 'community' THEN 1 ELSE 0 END), 0) AS BIGINT) AS escalated \
-         FROM problem WHERE region_path >= $1 AND region_path < $2 AND state NOT IN ('closed', 'rejected') \
-         GROUP BY substr(region_path, 1, $3)",
+         FROM problem WHERE region_path >= $1 AND region_path < $2 AND state IN ({open}) \
+         GROUP BY substr(region_path, 1, $3)"
+        ),
         vec![lo.into(), hi.into(), plen.into()],
     )
     .await?;

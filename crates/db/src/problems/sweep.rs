@@ -15,7 +15,7 @@ pub struct Sweep {
 pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<Sweep> {
     let actor = Actor::system("deadline");
     let open: Vec<Problem> =
-        all(db.conn(), &format!("{SELECT} WHERE p.state NOT IN ('closed', 'rejected')"), vec![]).await?;
+        all(db.conn(), &format!("{SELECT} WHERE p.state IN ({})", states_sql(State::is_open)), vec![]).await?;
     let mut s = Sweep::default();
     for p in open {
         let state = p.state;

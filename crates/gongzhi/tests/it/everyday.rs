@@ -464,3 +464,40 @@ db_test! {
         assert_eq!(worker.json("POST", &format!("/api/v1/problems/{pid}/steps"), json!({"step": "accept", "note": long})).await.status, 422, "notes are bounded");
     }
 }
+
+db_test! {
+    async fn a_resident_may_take_a_report_back_before_it_is_resolved(db: Db) {
+        dezhou(&db).await;
+        let admin = App::new(&db).await;
+        let fh = "371402001009";
+        admin.json("POST", "/api/v1/registry/compounds", json!([{"community_code": fh, "name": "撤回小区"}])).await;
+        admin.json("POST", "/api/v1/registry/buildings", json!([{"community_code": fh, "compound": "撤回小区", "name": "1号楼", "floors": 1, "entrances": 1, "units_per_floor": 1, "unit_area": 80}])).await;
+        let cid = admin.get(&format!("/api/v1/compounds?region={fh}")).await.json()["items"][0]["id"].as_i64().unwrap();
+        let b = admin.get(&format!("/api/v1/compounds/{cid}/buildings")).await.json()[0]["id"].as_i64().unwrap();
+        let unit = admin.get(&format!("/api/v1/buildings/{b}")).await.json()["units"][0]["id"].as_i64().unwrap();
+        let resident = App::anonymous(&db).with_token(&user_token(&db, "r1", "resident", &format!("unit:{unit}")).await);
+        let worker = App::anonymous(&db).with_token(&user_token(&db, "sq", "worker", fh).await);
+        let pid = resident.json("POST", "/api/v1/problems", json!({"compound_id": cid, "category": "repair", "description": "已经自己修好了"})).await.json()["id"].as_i64().unwrap();
+        let page = resident.get(&format!("/problems/{pid}")).await.body;
+        assert!(page.contains("value=\"withdraw\" class=\"danger\""), "the reporter is offered it: {page}");
+        assert!(!worker.get(&format!("/problems/{pid}")).await.body.contains("value=\"withdraw\""), "the handler is not");
+        assert_eq!(worker.json("POST", &format!("/api/v1/problems/{pid}/steps"), json!({"step": "withdraw"})).await.status, 422);
+        let r = resident.form(&format!("/problems/{pid}/steps"), &[("step", "withdraw"), ("note", "已自行解决")]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        assert!(resident.get(r.header("location")).await.body.contains("已提交，当前状态：已撤回"));
+        assert_eq!(worker.get(&format!("/api/v1/problems/{pid}")).await.json()["state"], "withdrawn");
+        // Off every work list, on the closed one; not counted in the hotline's rates.
+        assert!(!worker.get("/problems").await.body.contains(&format!("href=\"/problems/{pid}\"")));
+        assert!(worker.get("/problems?view=closed").await.body.contains(&format!("href=\"/problems/{pid}\"")));
+        let month = domain::clock::today().format("%Y-%m").to_string();
+        let b = admin.get(&format!("/api/v1/bulletin?region=371402001&month={month}")).await.json();
+        let row = b["problem_regions"].as_array().unwrap().iter().find(|g| g["key"] == fh).unwrap();
+        assert_eq!(row["rates"]["submitted"], 0, "a withdrawn report is not counted");
+        // Once resolved it is rated, not withdrawn.
+        let pid2 = resident.json("POST", "/api/v1/problems", json!({"compound_id": cid, "category": "repair", "description": "门坏了"})).await.json()["id"].as_i64().unwrap();
+        for s in ["accept", "resolve"] {
+            assert_eq!(worker.json("POST", &format!("/api/v1/problems/{pid2}/steps"), json!({"step": s})).await.status, 200);
+        }
+        assert_eq!(resident.json("POST", &format!("/api/v1/problems/{pid2}/steps"), json!({"step": "withdraw"})).await.status, 422);
+    }
+}

@@ -214,7 +214,7 @@ pub async fn get_one(
 
 #[derive(Deserialize, ToSchema)]
 pub struct StepIn {
-    /// accept, start, resolve, reject (with a reason), reopen, close, uphold_rejection, overturn_rejection
+    /// accept, start, resolve, reject (with a reason), reopen, close, uphold_rejection, overturn_rejection, withdraw (the reporter, before it is resolved)
     pub step: String,
     #[serde(default)]
     pub note: String,

@@ -162,7 +162,7 @@ pub async fn load(s: &AppState, v: &Viewer, id: i64) -> Result<Problem, AppError
 pub async fn act(s: &AppState, viewer: &Viewer, id: i64, step: &str, note: &str) -> Result<Problem, AppError> {
     let p = load(s, viewer, id).await?;
     let step = Step::parse(step)?;
-    let by = if matches!(step, Step::Reopen | Step::Close) && p.reporter_id == Some(viewer.user_id) {
+    let by = if matches!(step, Step::Reopen | Step::Close | Step::Withdraw) && p.reporter_id == Some(viewer.user_id) {
         By::Resident
     } else {
         viewer.problem_role(&p).ok_or_else(AppError::forbidden)?
