@@ -17,22 +17,7 @@ pub(super) struct CompoundsPage {
     region: String,
     q: String,
     rows: Vec<Compound>,
-    total: u64,
-    page: u64,
-    pages: u64,
-}
-
-impl CompoundsPage {
-    fn link(&self, page: u64) -> String {
-        let mut s = format!("/compounds?page={page}");
-        if !self.region.is_empty() {
-            s.push_str(&format!("&region={}", self.region));
-        }
-        if !self.q.is_empty() {
-            s.push_str(&format!("&q={}", urlencode(&self.q)));
-        }
-        s
-    }
+    pager: Pager,
 }
 
 pub(super) async fn compound_list(
@@ -44,16 +29,10 @@ pub(super) async fn compound_list(
     let f = filter_for(&s, &viewer, p.region.as_deref(), p.q.clone(), false).await.page(t)?;
     let paging = Paging::new(p.page, None);
     let (rows, total) = repo::list(&s.db, &f, paging).await.page(t)?;
-    Ok(render(&CompoundsPage {
-        t,
-        me: Me::of(&viewer),
-        region: p.region.unwrap_or_default().trim().to_owned(),
-        q: p.q.unwrap_or_default(),
-        rows,
-        total,
-        page: paging.page,
-        pages: paging.pages(total),
-    }))
+    let region = p.region.unwrap_or_default().trim().to_owned();
+    let q = p.q.unwrap_or_default();
+    let pager = Pager::new("/compounds", &[("region", &region), ("q", &q)], paging, total);
+    Ok(render(&CompoundsPage { t, me: Me::of(&viewer), region, q, rows, pager }))
 }
 
 #[derive(Template)]

@@ -10,13 +10,12 @@ use db::structure::{CrossAppointment, Org, PostRow};
 use domain::Paging;
 use serde::Deserialize;
 
-use super::{Me, OrPage, Page, UiError, render};
+use super::{Me, OrPage, Page, Pager, UiError, render};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, FieldError};
 use crate::i18n::Tr;
 use crate::jobs::Outcome;
-use crate::links::urlencode;
 use crate::ops::import::{load_workbook, may_import, read_upload};
 use crate::ops::structure::{PersonOut, cross_paths, person_out, visible_org, visible_person, within};
 
@@ -44,14 +43,11 @@ struct ListParams {
 }
 
 impl ListParams {
-    fn link(&self, page: u64, base: &str) -> String {
-        let mut s = format!("{base}?page={page}");
-        for (k, v) in [("kind", &self.kind), ("region", &self.region), ("q", &self.q)] {
-            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                s.push_str(&format!("&{k}={}", urlencode(v)));
-            }
-        }
-        s
+    /// The shared pager for `path`, keeping this list's filters.
+    fn pager(&self, path: &str, paging: Paging, total: u64) -> Pager {
+        let v = |x: &Option<String>| x.clone().unwrap_or_default();
+        let (kind, region, q) = (v(&self.kind), v(&self.region), v(&self.q));
+        Pager::new(path, &[("kind", &kind), ("region", &region), ("q", &q)], paging, total)
     }
 }
 
@@ -64,11 +60,7 @@ struct OrgsPage {
     kind: String,
     region: String,
     q: String,
-    total: u64,
-    page: u64,
-    pages: u64,
-    prev: String,
-    next: String,
+    pager: Pager,
 }
 
 impl OrgsPage {
@@ -89,7 +81,6 @@ async fn orgs_page(
     f.name = p.q.clone();
     let paging = Paging::new(p.page, None);
     let (rows, total) = db::structure::list_orgs(&s.db, &f, paging).await.page(t)?;
-    let pages = paging.pages(total);
     Ok(render(&OrgsPage {
         t,
         me: Me::of(&viewer),
@@ -97,11 +88,7 @@ async fn orgs_page(
         kind: p.kind.clone().unwrap_or_default(),
         region: p.region.clone().unwrap_or_default(),
         q: p.q.clone().unwrap_or_default(),
-        total,
-        page: paging.page,
-        pages,
-        prev: p.link(paging.page.saturating_sub(1).max(1), "/organisations"),
-        next: p.link(paging.page + 1, "/organisations"),
+        pager: p.pager("/organisations", paging, total),
     }))
 }
 
@@ -131,11 +118,7 @@ struct PeoplePage {
     rows: Vec<PersonOut>,
     region: String,
     q: String,
-    total: u64,
-    page: u64,
-    pages: u64,
-    prev: String,
-    next: String,
+    pager: Pager,
 }
 
 async fn people_page(
@@ -155,11 +138,7 @@ async fn people_page(
         rows: rows.into_iter().map(|r| person_out(&viewer, r)).collect(),
         region: p.region.clone().unwrap_or_default(),
         q: p.q.clone().unwrap_or_default(),
-        total,
-        page: paging.page,
-        pages: paging.pages(total),
-        prev: p.link(paging.page.saturating_sub(1).max(1), "/people"),
-        next: p.link(paging.page + 1, "/people"),
+        pager: p.pager("/people", paging, total),
     }))
 }
 
