@@ -476,6 +476,7 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("prating.satisfied", "满意", "Satisfied"),
     ("prating.unsatisfied", "不满意", "Unsatisfied"),
     ("problem.accept_by", "受理期限", "Accept by"),
+    ("problem.alike_hint", "该小区近 7 天已有 {n} 条同类诉求正在办理；如是同一问题，可不必重复反映（仍可提交）。", "{n} reports of this kind from this compound are being handled (last 7 days); if it is the same problem you need not report it again (you still may)."),
     ("problem.all", "查看全部", "Show all"),
     ("problem.any_category", "全部类别", "Any category"),
     ("problem.any_state", "全部状态", "Any state"),

@@ -25,3 +25,23 @@ document.addEventListener("input", (ev) => {
     list.replaceChildren(...(await res.json()).map((c) => Object.assign(document.createElement("option"), { value: c.label })));
   }, 250);
 });
+
+// The report form says, before it is sent, how many open reports of the same
+// kind its compound has (a count only; the server decides what may be seen).
+document.addEventListener("change", async (ev) => {
+  const form = ev.target.form;
+  const note = form && form.querySelector("[data-alike]");
+  if (!note || !["compound", "compound_id", "category"].includes(ev.target.name)) return;
+  const compound = (form.elements.compound || form.elements.compound_id || {}).value || "";
+  const category = (form.elements.category || {}).value || "";
+  note.hidden = true;
+  if (!compound || !category) return;
+  const q = `compound=${encodeURIComponent(compound)}&category=${encodeURIComponent(category)}`;
+  const res = await fetch(`${note.getAttribute("data-alike")}?${q}`, { credentials: "same-origin" });
+  if (!res.ok) return;
+  const { count } = await res.json();
+  if (count > 0) {
+    note.textContent = note.getAttribute("data-text").replace("{n}", count);
+    note.hidden = false;
+  }
+});

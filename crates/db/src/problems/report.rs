@@ -328,3 +328,19 @@ pub async fn possible_duplicates(db: &Db, p: &Problem) -> Result<Vec<i64>> {
     .await?;
     Ok(rows.into_iter().rev().map(|r| r.id).collect())
 }
+
+/// How many open problems of `category` were reported in `compound_id` in the
+/// seven days up to `now`: what a report about to be made may repeat (the
+/// form says so before it is sent, without naming anyone's report).
+pub async fn alike_count(db: &Db, compound_id: i64, category: &str, now: DateTime<Utc>) -> Result<i64> {
+    let open = states_sql(State::is_open);
+    Ok(crate::sql::scalar_i64(
+        db.conn(),
+        &format!(
+            "SELECT COUNT(*) FROM problem WHERE compound_id = $1 AND category = $2 AND state IN ({open}) \
+             AND submitted_at >= $3 AND submitted_at <= $4"
+        ),
+        vec![compound_id.into(), category.into(), (now - Duration::days(7)).into(), now.into()],
+    )
+    .await?)
+}

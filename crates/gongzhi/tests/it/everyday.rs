@@ -478,6 +478,12 @@ db_test! {
         let resident = App::anonymous(&db).with_token(&user_token(&db, "r1", "resident", &format!("unit:{unit}")).await);
         let worker = App::anonymous(&db).with_token(&user_token(&db, "sq", "worker", fh).await);
         let pid = resident.json("POST", "/api/v1/problems", json!({"compound_id": cid, "category": "repair", "description": "已经自己修好了"})).await.json()["id"].as_i64().unwrap();
+        // Before a second report of the same kind is sent, the form can say how many are open (a count only).
+        assert_eq!(resident.get(&format!("/pick/alike?compound={cid}&category=repair")).await.json()["count"], 1);
+        assert_eq!(resident.get(&format!("/pick/alike?compound={cid}&category=environment")).await.json()["count"], 0);
+        let far = App::anonymous(&db).with_token(&user_token(&db, "far", "worker", "371428001001").await);
+        assert_eq!(far.get(&format!("/pick/alike?compound={cid}&category=repair")).await.status, 404, "not outside scope");
+        assert!(resident.get("/problems").await.body.contains("data-alike=\"/pick/alike\""));
         let page = resident.get(&format!("/problems/{pid}")).await.body;
         assert!(page.contains("value=\"withdraw\" class=\"danger\""), "the reporter is offered it: {page}");
         assert!(!worker.get(&format!("/problems/{pid}")).await.body.contains("value=\"withdraw\""), "the handler is not");

@@ -213,6 +213,15 @@ async fn changed(s: &AppState, viewer: &Viewer, p: &Problem) {
     }
 }
 
+/// How many open reports like this one (same compound and category, last
+/// seven days) exist, for a compound the viewer may report in; a count only,
+/// so a resident learns nothing of who reported what.
+pub async fn alike(s: &AppState, viewer: &Viewer, compound_id: i64, category: &str) -> Result<i64, AppError> {
+    report_compound(s, viewer, compound_id).await?;
+    let category = s.categories.offered(&s.db, category).await?;
+    Ok(db::problems::alike_count(&s.db, compound_id, &category.code, Utc::now()).await?)
+}
+
 /// Who reported `p`, as those who act on it need to know them: the
 /// reporter's name and, for a resident, their home in words. `None` for the
 /// reporter themself, for readers who do not act on it, and for reports

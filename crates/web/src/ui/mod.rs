@@ -115,6 +115,7 @@ pub fn router(s: &AppState) -> Router<AppState> {
         .route("/lang/{lang}", get(set_lang))
         .route("/pick/compounds", get(pick::compounds))
         .route("/pick/scopes", get(pick::scopes))
+        .route("/pick/alike", get(pick::alike))
         .merge(account::router())
         .merge(structure::router())
         .merge(dashboard::router())

@@ -190,3 +190,21 @@ pub(super) async fn scope(s: &AppState, viewer: &Viewer, role: &str, text: &str)
         }
     }
 }
+
+#[derive(Deserialize)]
+pub(super) struct AlikeQuery {
+    /// The compound as the report form has it (an id, or a picked label).
+    compound: Option<String>,
+    category: Option<String>,
+}
+
+/// How many open reports like the one being written exist (a count only).
+pub(super) async fn alike(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    Query(p): Query<AlikeQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let id = compound(&s, &viewer, p.compound.as_deref().unwrap_or("")).await?;
+    let n = crate::ops::problems::alike(&s, &viewer, id, p.category.as_deref().unwrap_or("")).await?;
+    Ok(Json(serde_json::json!({ "count": n })))
+}
