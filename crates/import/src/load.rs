@@ -3,7 +3,7 @@
 //! problem is collected, and if there is any the caller's transaction is
 //! dropped (rolled back) and nothing is kept.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use db::ConnectionTrait;
@@ -49,6 +49,26 @@ struct Row<'a> {
 impl Row<'_> {
     fn get(&self, key: &str) -> &str {
         self.spec.cols.iter().position(|c| c.key == key).map(|i| self.cells[i]).unwrap_or("")
+    }
+
+    /// The columns that name one record of this sheet: the same values in two
+    /// rows are the same record written twice, and the later row would
+    /// silently overwrite the earlier one.
+    fn record_key(&self) -> Option<(&'static str, String)> {
+        let cols: &[&'static str] = match self.spec.name {
+            "compounds" => &["community_code", "name"],
+            "buildings" => &["community_code", "compound", "name"],
+            "companies" => &["credit_code"],
+            "owners_committees" => &["community_code", "compound", "name"],
+            "party_orgs" => &["region_code", "name"],
+            "other_orgs" => &["kind", "region_code", "name"],
+            "people" => &["phone"],
+            "posts" => &["phone", "role", "org_kind", "org", "region_code", "compound", "building", "start_date"],
+            "compound_history" => &["community_code", "compound", "kind", "effective_from"],
+            _ => return None,
+        };
+        let values: Vec<String> = cols.iter().map(|c| self.get(c).trim().to_uppercase()).collect();
+        values.iter().any(|v| !v.is_empty()).then(|| (cols[cols.len().min(2) - 1], values.join("\u{1f}")))
     }
 }
 
@@ -691,6 +711,25 @@ async fn load_rows<C: ConnectionTrait>(
                 (header + 2 + i, cells)
             })
             .collect();
+        // The same record twice in one sheet: said at the later row, naming the first.
+        let mut first_row: HashMap<String, usize> = HashMap::new();
+        for (number, cells) in &rows {
+            let row = Row { spec, cells: cells.clone(), number: *number };
+            if let Some((column, key)) = row.record_key() {
+                match first_row.get(&key) {
+                    Some(first) => errors.push(err(
+                        spec.name,
+                        *number,
+                        column,
+                        format!("the same record as row {first}: each record once in a workbook"),
+                        format!("与第 {first} 行是同一条记录：同一记录在一个工作簿中只能出现一次"),
+                    )),
+                    None => {
+                        first_row.insert(key, *number);
+                    }
+                }
+            }
+        }
         if spec.name == "compound_history" {
             // Dated facts go in date order per compound and kind, whatever the row order.
             rows.sort_by(|a, b| (a.1[0], a.1[1], a.1[2], a.1[4]).cmp(&(b.1[0], b.1[1], b.1[2], b.1[4])));

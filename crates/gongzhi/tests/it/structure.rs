@@ -299,6 +299,32 @@ db_test! {
         assert_eq!(total(&app, "/api/v1/organisations").await, 0);
     }
 
+    async fn the_same_record_twice_in_a_workbook_is_refused_naming_both_rows(db: Db) {
+        dezhou(&db).await;
+        let app = App::new(&db).await;
+        let fh = "371402001009";
+        let wb = Workbook { sheets: vec![
+            sheet("compounds", &["community_code", "name", "households"], vec![
+                vec![fh.into(), "重复小区".into(), "100".into()],
+                vec![fh.into(), "别的小区".into(), "80".into()],
+                vec![fh.into(), " 重复小区 ".into(), "120".into()],
+            ]),
+            sheet("people", &["phone", "name", "region_code"], vec![
+                vec!["13800000011".into(), "甲".into(), fh.into()],
+                vec!["13800000011".into(), "乙".into(), fh.into()],
+            ]),
+        ]};
+        let r = upload(&app, &wb).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        let v = r.json();
+        let fields: Vec<(String, String)> = v["error"]["fields"].as_array().unwrap().iter()
+            .map(|f| (f["field"].as_str().unwrap().to_owned(), f["reason"].as_str().unwrap().to_owned())).collect();
+        assert!(fields.iter().any(|(f, r)| f == "compounds!4:name" && r.contains("row 2") && r.contains("第 2 行")), "{fields:?}");
+        assert!(fields.iter().any(|(f, r)| f == "people!3:phone" && r.contains("row 2")), "{fields:?}");
+        assert_eq!(fields.len(), 2, "each once: {fields:?}");
+        assert_eq!(total(&app, &format!("/api/v1/compounds?region={fh}")).await, 0, "nothing written");
+    }
+
     async fn phones_are_masked_by_role(db: Db) {
         gongzhi::demo::build(&db, true).await.unwrap();
         gongzhi::demo::users(&db).await.unwrap();
