@@ -81,21 +81,21 @@ struct Fail {
     skip: bool,
 }
 
-fn bad(column: &'static str, en: impl Into<String>) -> Fail {
-    let en = en.into();
-    Fail { column, zh: format!("取值不正确：{en}"), en, skip: false }
+fn bad(column: &'static str, en: impl Into<String>, zh: impl Into<String>) -> Fail {
+    Fail { column, en: en.into(), zh: zh.into(), skip: false }
 }
 
 /// A broken rule, in its own words in both languages where it has them.
 fn invalid(column: &'static str, i: domain::Invalid) -> Fail {
     match i.reason_zh {
         Some(zh) => Fail { column, en: i.reason, zh, skip: false },
-        None => bad(column, i.reason),
+        None => Fail { column, en: i.reason, zh: "取值不正确".into(), skip: false },
     }
 }
 
-fn missing(column: &'static str, what: &str) -> Fail {
-    Fail { column, en: format!("{what} not found"), zh: format!("找不到：{what}"), skip: false }
+/// `what` is not stored (or not where this importer may look), named in both languages.
+fn missing(column: &'static str, what_en: &str, what_zh: &str) -> Fail {
+    Fail { column, en: format!("{what_en} not found"), zh: format!("找不到{what_zh}"), skip: false }
 }
 
 fn from_db(column: &'static str, e: DbError) -> Fail {
@@ -106,7 +106,7 @@ fn from_db(column: &'static str, e: DbError) -> Fail {
             invalid(own.unwrap_or(column), i)
         }
         DbError::Conflict(m) => Fail { column, zh: format!("与已有记录冲突：{m}"), en: m, skip: false },
-        DbError::NotFound => missing(column, "record"),
+        DbError::NotFound => missing(column, "record", "该记录"),
         DbError::Internal(e) => {
             Fail { column, en: format!("database error: {e}"), zh: "数据库错误".into(), skip: false }
         }
@@ -124,13 +124,15 @@ fn parse_bool(column: &'static str, s: &str) -> Result<bool, Fail> {
     match s.trim().to_lowercase().as_str() {
         "" | "否" | "no" | "n" | "false" | "0" => Ok(false),
         "是" | "yes" | "y" | "true" | "1" => Ok(true),
-        other => Err(bad(column, format!("{other:?} is not 是/否 or yes/no"))),
+        other => Err(bad(column, format!("{other:?} is not 是/否 or yes/no"), format!("“{other}”不是 是/否"))),
     }
 }
 
 fn parse_date(column: &'static str, s: &str) -> Result<NaiveDate, Fail> {
     let t = s.trim().replace(['/', '.'], "-");
-    NaiveDate::parse_from_str(&t, "%Y-%m-%d").map_err(|_| bad(column, format!("{s:?} is not a date (YYYY-MM-DD)")))
+    NaiveDate::parse_from_str(&t, "%Y-%m-%d").map_err(|_| {
+        bad(column, format!("{s:?} is not a date (YYYY-MM-DD)"), format!("“{s}”不是日期（格式 YYYY-MM-DD）"))
+    })
 }
 
 fn opt_date(column: &'static str, s: &str) -> Result<Option<NaiveDate>, Fail> {
@@ -138,7 +140,7 @@ fn opt_date(column: &'static str, s: &str) -> Result<Option<NaiveDate>, Fail> {
 }
 
 fn parse_int(column: &'static str, s: &str) -> Result<i32, Fail> {
-    s.trim().parse().map_err(|_| bad(column, format!("{s:?} is not a whole number")))
+    s.trim().parse().map_err(|_| bad(column, format!("{s:?} is not a whole number"), format!("“{s}”不是整数")))
 }
 
 /// Chinese names accepted for the enumerated columns.
@@ -216,7 +218,7 @@ fn outside(column: &'static str, what_en: &str, what_zh: &str) -> Fail {
 impl<C: ConnectionTrait> Loader<'_, C> {
     /// A stored region the importer may write in.
     async fn region(&self, column: &'static str, code: &str) -> Result<(RegionCode, String), Fail> {
-        let rc = RegionCode::parse(code).map_err(|e| bad(column, e.reason))?;
+        let rc = RegionCode::parse(code).map_err(|e| invalid(column, e))?;
         let known = self.regions.lock().expect("lock").get(rc.as_str()).cloned();
         let path = match known {
             Some(p) => p,
@@ -241,8 +243,8 @@ impl<C: ConnectionTrait> Loader<'_, C> {
     }
 
     /// A miss on `key`: silent if the row that would have made it failed.
-    fn miss(&self, column: &'static str, key: String, what: &str) -> Fail {
-        let mut f = missing(column, what);
+    fn miss(&self, column: &'static str, key: String, what_en: &str, what_zh: &str) -> Fail {
+        let mut f = missing(column, what_en, what_zh);
         f.skip = self.failed.lock().expect("lock").contains(&key);
         f
     }
@@ -264,7 +266,11 @@ impl<C: ConnectionTrait> Loader<'_, C> {
     async fn compound(&self, community: &str, name: &str) -> Result<compounds::Compound, Fail> {
         let (rc, _) = self.region("community_code", community).await?;
         if rc.as_str().len() < 12 {
-            return Err(bad("community_code", format!("{rc} is not a community or grid code")));
+            return Err(bad(
+                "community_code",
+                format!("{rc} is not a community or grid code"),
+                format!("{rc} 不是社区（村）或网格代码"),
+            ));
         }
         let key = (rc.as_str()[..12].to_owned(), name.trim().to_owned());
         if let Some(c) = self.compounds.lock().expect("lock").get(&key) {
@@ -280,6 +286,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     "compound",
                     format!("compound:{}:{}", key.0, key.1),
                     &format!("compound {} in {}", key.1, key.0),
+                    &format!("社区 {} 中的小区「{}」", key.0, key.1),
                 )
             })?;
         self.compounds.lock().expect("lock").insert(key, c.clone());
@@ -358,7 +365,11 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 if let (Some(s), Some(e)) = (start, end)
                     && e < s
                 {
-                    return Err(bad("term_end", format!("term ends ({e}) before it starts ({s})")));
+                    return Err(bad(
+                        "term_end",
+                        format!("term ends ({e}) before it starts ({s})"),
+                        format!("任期结束（{e}）早于开始（{s}）"),
+                    ));
                 }
                 let is_pmc = parse_bool("is_pmc", r.get("is_pmc"))?;
                 let comp = self.compound(r.get("community_code"), r.get("compound")).await?;
@@ -393,7 +404,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                                     .map_err(|e| from_db("covers", e))?
                             }
                         }
-                        .ok_or_else(|| self.miss("covers", format!("company:{v}"), v))?
+                        .ok_or_else(|| self.miss("covers", format!("company:{v}"), v, &format!("「{v}」")))?
                         .id,
                     ),
                 };
@@ -411,7 +422,9 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                                 break;
                             }
                         }
-                        Some(found.ok_or_else(|| self.miss("parent", format!("org:party_org:{p}"), p))?)
+                        Some(found.ok_or_else(|| {
+                            self.miss("parent", format!("org:party_org:{p}"), p, &format!("上级党组织「{p}」"))
+                        })?)
                     }
                 };
                 let established = opt_date("established", r.get("established"))?;
@@ -427,7 +440,11 @@ impl<C: ConnectionTrait> Loader<'_, C> {
             "other_orgs" => {
                 let kind = OrgKind::parse(r.get("kind"))?;
                 if !matches!(kind, OrgKind::SponsorUnit | OrgKind::Cooperative | OrgKind::RedStation) {
-                    return Err(bad("kind", "use the companies, owners_committees or party_orgs sheet for this kind"));
+                    return Err(bad(
+                        "kind",
+                        "use the companies, owners_committees or party_orgs sheet for this kind",
+                        "此类组织请填在物业企业、业委会或党组织工作表中",
+                    ));
                 }
                 let (rc, path) = self.region("region_code", r.get("region_code")).await?;
                 let compound_id = match r.get("compound").trim() {
@@ -467,7 +484,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 let start = parse_date("start_date", r.get("start_date"))?;
                 let end = opt_date("end_date", r.get("end_date"))?;
                 if end.is_some_and(|e| e < start) {
-                    return Err(bad("end_date", "the post ends before it starts"));
+                    return Err(bad("end_date", "the post ends before it starts", "任职结束早于开始"));
                 }
                 let known = self.people.lock().expect("lock").get(phone.as_str()).cloned();
                 let found = match known {
@@ -482,6 +499,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                         "phone",
                         format!("person:{}", phone.as_str()),
                         &format!("person with phone {}", phone.masked()),
+                        &format!("手机号为 {} 的人员", phone.masked()),
                     )
                 })?;
                 let (at, path) = match role {
@@ -495,7 +513,10 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                                 let b = compounds::find_building_in(self.c, comp.id, &key.1)
                                     .await
                                     .map_err(|e| from_db("building", e))?
-                                    .ok_or_else(|| missing("building", r.get("building")))?
+                                    .ok_or_else(|| {
+                                        let b = r.get("building").trim();
+                                        missing("building", &format!("building {b}"), &format!("楼栋「{b}」"))
+                                    })?
                                     .id;
                                 self.buildings.lock().expect("lock").insert(key, b);
                                 b
@@ -509,9 +530,9 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                         (PostAt::Region(rc.to_string()), path)
                     }
                     _ => {
-                        let kind = OrgKind::parse(r.get("org_kind")).map_err(|e| bad("org_kind", e.reason))?;
+                        let kind = OrgKind::parse(r.get("org_kind")).map_err(|e| invalid("org_kind", e))?;
                         let o = if kind == OrgKind::Company {
-                            let cc = CreditCode::parse(r.get("org")).map_err(|e| bad("org", e.reason))?;
+                            let cc = CreditCode::parse(r.get("org")).map_err(|e| invalid("org", e))?;
                             structure::find_company_in(self.c, cc.as_str()).await
                         } else {
                             let (rc, _) = self.region("region_code", r.get("region_code")).await?;
@@ -526,7 +547,8 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                             } else {
                                 format!("org:{}:{}", kind.as_str(), r.get("org").trim())
                             };
-                            self.miss("org", key, r.get("org"))
+                            let o = r.get("org").trim();
+                            self.miss("org", key, o, &format!("组织「{o}」"))
                         })?;
                         (PostAt::Org(o.id), o.region_path)
                     }
@@ -535,29 +557,37 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 Ok(structure::upsert_post_in(self.c, self.actor, &p).await.map_err(|e| from_db("role", e))?.1)
             }
             "compound_history" => {
-                let kind = FactKind::find(r.get("kind"))
-                    .ok_or_else(|| bad("kind", format!("{:?} is not a kind of compound fact", r.get("kind"))))?;
+                let kind = FactKind::find(r.get("kind")).ok_or_else(|| {
+                    let k = r.get("kind").trim();
+                    bad("kind", format!("{k:?} is not a kind of compound fact"), format!("“{k}”不是小区信息类别"))
+                })?;
                 let from = parse_date("effective_from", r.get("effective_from"))?;
                 let comp = self.compound(r.get("community_code"), r.get("compound")).await?;
                 let v = r.get("value").trim();
                 let (value, ref_id) = match kind {
                     FactKind::ServiceModel => {
-                        (Some(ServiceModel::parse(v).map_err(|e| bad("value", e.reason))?.as_str()), None)
+                        (Some(ServiceModel::parse(v).map_err(|e| invalid("value", e))?.as_str()), None)
                     }
                     FactKind::Company => {
-                        let cc = CreditCode::parse(v).map_err(|e| bad("value", e.reason))?;
+                        let cc = CreditCode::parse(v).map_err(|e| invalid("value", e))?;
                         let o = structure::find_company_in(self.c, cc.as_str())
                             .await
                             .map_err(|e| from_db("value", e))?
                             .filter(|o| self.reach.refers(&o.region_path))
-                            .ok_or_else(|| self.miss("value", format!("company:{cc}"), &format!("company {cc}")))?;
+                            .ok_or_else(|| {
+                                self.miss(
+                                    "value",
+                                    format!("company:{cc}"),
+                                    &format!("company {cc}"),
+                                    &format!("统一社会信用代码为 {cc} 的物业企业"),
+                                )
+                            })?;
                         (None, Some(o.id))
                     }
                     other => {
                         let okind = other.org_kind().unwrap_or(OrgKind::SponsorUnit);
                         // The organisation sits in the compound's community or above it.
-                        let rc =
-                            RegionCode::parse(&comp.community_code).map_err(|e| bad("community_code", e.reason))?;
+                        let rc = RegionCode::parse(&comp.community_code).map_err(|e| invalid("community_code", e))?;
                         let mut found = None;
                         for code in rc.lineage().iter().rev() {
                             if let Some(o) = structure::find_org_key_in(self.c, okind.as_str(), code.as_str(), v)
@@ -577,7 +607,12 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                                 break;
                             }
                         }
-                        (None, Some(found.ok_or_else(|| self.miss("value", format!("org:{}:{v}", okind.as_str()), v))?))
+                        (
+                            None,
+                            Some(found.ok_or_else(|| {
+                                self.miss("value", format!("org:{}:{v}", okind.as_str()), v, &format!("「{v}」"))
+                            })?),
+                        )
                     }
                 };
                 compounds::record_fact_in(self.c, self.actor, comp.id, kind, value, ref_id, from)
@@ -766,5 +801,9 @@ async fn load_rows<C: ConnectionTrait>(
             }
         }
     }
+    // In the workbook's order: sheet by sheet as loaded, row by row (dated
+    // facts are loaded in date order, but people read them in row order).
+    let sheet_order = |name: &str| SHEETS.iter().position(|s| s.name == name).unwrap_or(SHEETS.len());
+    errors.sort_by_key(|e| (sheet_order(&e.sheet), e.row));
     if errors.is_empty() { Ok(report) } else { Err(Rejected(errors)) }
 }

@@ -292,6 +292,22 @@ db_test! {
         }
         assert!(fields.iter().any(|f| f.starts_with("compound_history!") && f.ends_with(":effective_from")), "{fields:?}");
         assert!(reasons.iter().all(|r| r.contains(" / ")), "every reason in both languages");
+        for r in &reasons {
+            let zh = r.rsplit(" / ").next().unwrap();
+            for english in ["not found", "compound ", "term ends", " is not ", "before it starts"] {
+                assert!(!zh.contains(english), "the Chinese half carries English ({english}): {r}");
+            }
+        }
+        // Errors come in the workbook's order: sheet by sheet, row by row.
+        let order: Vec<(String, usize)> = fields.iter().filter_map(|f| {
+            let (sheet, rest) = f.split_once('!')?;
+            Some((sheet.to_owned(), rest.split(':').next()?.parse().ok()?))
+        }).collect();
+        for pair in order.windows(2) {
+            if pair[0].0 == pair[1].0 {
+                assert!(pair[0].1 <= pair[1].1, "{order:?}");
+            }
+        }
         assert!(reasons.iter().any(|r| r.contains("check character should be")));
         // Nothing at all was written.
         assert_eq!(total(&app, "/api/v1/compounds?region=371428").await, 0);
