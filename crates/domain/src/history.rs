@@ -59,6 +59,11 @@ pub fn check_plausible(field: &'static str, date: NaiveDate, today: NaiveDate) -
     Ok(())
 }
 
+/// Whether two periods `[start, end)` share a day (an open end runs on for ever).
+pub fn overlaps(a: (NaiveDate, Option<NaiveDate>), b: (NaiveDate, Option<NaiveDate>)) -> bool {
+    a.1.is_none_or(|e| b.0 < e) && b.1.is_none_or(|e| a.0 < e)
+}
+
 /// Setting a new value from `effective`: the open interval (if any) must have
 /// started before it. Rewriting the past is a separate, audited operation.
 pub fn check_succession(current_from: Option<NaiveDate>, effective: NaiveDate) -> Result<(), Invalid> {

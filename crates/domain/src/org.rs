@@ -261,3 +261,25 @@ mod committee_tests {
         assert_eq!(CommitteeStatus::Dissolved.on(Some(d("2025-01-01")), today), CommitteeStatus::Dissolved);
     }
 }
+
+impl PostRole {
+    /// Held by one person at a time in one organisation (one secretary of a
+    /// branch, one chair of a committee).
+    pub fn is_single(self) -> bool {
+        matches!(self, PostRole::Secretary | PostRole::Chair)
+    }
+}
+
+#[cfg(test)]
+mod post_tests {
+    use crate::history::overlaps;
+
+    #[test]
+    fn periods_overlap_when_they_share_a_day() {
+        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        assert!(overlaps((d("2020-01-01"), None), (d("2021-01-01"), None)));
+        assert!(overlaps((d("2020-01-01"), Some(d("2021-06-01"))), (d("2021-01-01"), None)));
+        assert!(!overlaps((d("2020-01-01"), Some(d("2021-01-01"))), (d("2021-01-01"), None)), "the end is exclusive");
+        assert!(!overlaps((d("2022-01-01"), None), (d("2020-01-01"), Some(d("2021-01-01")))));
+    }
+}

@@ -75,6 +75,62 @@ pub(super) const POST_SELECT: &str = "SELECT x.id, x.person_id, p.name AS person
      FROM post x JOIN person p ON p.id = x.person_id LEFT JOIN organisation o ON o.id = x.org_id \
      LEFT JOIN building b ON b.id = x.building_id";
 
+/// A post must not overlap the same person's same post, nor (for a post one
+/// person holds at a time) another holder's; and it starts no earlier than
+/// its organisation was set up.
+async fn check_post_rules(c: &impl ConnectionTrait, n: &NewPost, target: &str, this: Option<i64>) -> Result<()> {
+    #[derive(FromQueryResult)]
+    struct Other {
+        id: i64,
+        person_id: i64,
+        name: String,
+        start_date: NaiveDate,
+        end_date: Option<NaiveDate>,
+    }
+    let others: Vec<Other> = all(
+        c,
+        "SELECT x.id, x.person_id, p.name, x.start_date, x.end_date FROM post x JOIN person p ON p.id = x.person_id \
+         WHERE x.target = $1 AND x.role = $2",
+        vec![target.into(), n.role.as_str().into()],
+    )
+    .await?;
+    let mine = (n.start_date, n.end_date);
+    for o in others.iter().filter(|o| Some(o.id) != this && domain::history::overlaps(mine, (o.start_date, o.end_date)))
+    {
+        let until = o.end_date.map_or_else(|| "—".to_owned(), |e| e.to_string());
+        if o.person_id == n.person_id {
+            return Err(domain::Invalid::new(
+                "start_date",
+                format!("the same post is already held from {} to {until}", o.start_date),
+            )
+            .zh(format!("同一职务已在 {} 至 {until} 担任，任期不能重叠", o.start_date))
+            .into());
+        }
+        if n.role.is_single() {
+            return Err(domain::Invalid::new(
+                "role",
+                format!("{} already holds this post from {} to {until}: one at a time", o.name, o.start_date),
+            )
+            .zh(format!("{} 已于 {} 至 {until} 担任该职务，同一时间只能一人担任", o.name, o.start_date))
+            .into());
+        }
+    }
+    if let PostAt::Org(org) = &n.at {
+        #[derive(FromQueryResult)]
+        struct Founded {
+            established: Option<NaiveDate>,
+        }
+        let f: Option<Founded> =
+            one(c, "SELECT established FROM organisation WHERE id = $1", vec![(*org).into()]).await?;
+        if let Some(e) = f.and_then(|f| f.established).filter(|e| n.start_date < *e) {
+            return Err(domain::Invalid::new("start_date", format!("starts before the organisation was set up ({e})"))
+                .zh(format!("任职开始早于该组织成立日期（{e}）"))
+                .into());
+        }
+    }
+    Ok(())
+}
+
 pub async fn upsert_post_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewPost) -> Result<(i64, Upsert)> {
     let target = n.at.target();
     #[derive(FromQueryResult)]
@@ -88,6 +144,10 @@ pub async fn upsert_post_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewPost
         vec![n.person_id.into(), n.role.as_str().into(), target.clone().into(), n.start_date.into()],
     )
     .await?;
+    if n.end_date.is_some_and(|e| e <= n.start_date) {
+        return Err(domain::Invalid::new("end_date", "the post ends before it starts").zh("任职结束早于开始").into());
+    }
+    check_post_rules(c, n, &target, found.as_ref().map(|f| f.id)).await?;
     let (id, what) = match found {
         Some(f) if f.end_date == n.end_date => return Ok((f.id, Upsert::Unchanged)),
         Some(f) => {

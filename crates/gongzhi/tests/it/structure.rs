@@ -341,6 +341,53 @@ db_test! {
         assert_eq!(total(&app, &format!("/api/v1/compounds?region={fh}")).await, 0, "nothing written");
     }
 
+    async fn posts_do_not_overlap_and_start_after_their_organisation(db: Db) {
+        dezhou(&db).await;
+        let app = App::new(&db).await;
+        let fh = "371402001009";
+        let base = || vec![
+            sheet("compounds", &["community_code", "name"], vec![vec![fh.into(), "任职小区".into()]]),
+            sheet("party_orgs", &["region_code", "name", "party_level", "compound", "established"], vec![vec![fh.into(), "任职小区党支部".into(), "compound_branch".into(), "任职小区".into(), "2020-06-01".into()]]),
+            sheet("people", &["phone", "name", "region_code"], vec![
+                vec!["13800000021".into(), "甲".into(), fh.into()],
+                vec!["13800000022".into(), "乙".into(), fh.into()],
+            ]),
+        ];
+        let post = |phone: &str, role: &str, start: &str, end: &str| -> Vec<String> {
+            vec![phone.into(), role.into(), "party_org".into(), "任职小区党支部".into(), fh.into(), start.into(), end.into()]
+        };
+        let cols = ["phone", "role", "org_kind", "org", "region_code", "start_date", "end_date"];
+        let try_posts = |rows: Vec<Vec<String>>| {
+            let mut sheets = base();
+            sheets.push(sheet("posts", &cols, rows));
+            Workbook { sheets }
+        };
+        // Two secretaries at once; the same person's same post twice over; a post before the branch existed.
+        for (rows, field, zh) in [
+            (vec![post("13800000021", "secretary", "2021-01-01", ""), post("13800000022", "secretary", "2022-01-01", "")], "posts!3:role", "同一时间只能一人担任"),
+            (vec![post("13800000021", "member", "2021-01-01", ""), post("13800000021", "member", "2022-01-01", "2023-01-01")], "posts!3:start_date", "任期不能重叠"),
+            (vec![post("13800000021", "secretary", "2019-01-01", "")], "posts!2:start_date", "早于该组织成立日期"),
+        ] {
+            let r = upload(&app, &try_posts(rows)).await;
+            assert_eq!(r.status, 422, "{}", r.body);
+            let v = r.json();
+            let hit = v["error"]["fields"].as_array().unwrap().iter().find(|f| f["field"] == field);
+            assert!(hit.is_some_and(|f| f["reason"].as_str().unwrap().contains(zh)), "{field}: {v}");
+            assert_eq!(total(&app, &format!("/api/v1/compounds?region={fh}")).await, 0, "nothing written");
+        }
+        // One secretary after another, and a member's successive terms, are fine.
+        let ok = try_posts(vec![
+            post("13800000021", "secretary", "2020-06-01", "2022-01-01"),
+            post("13800000022", "secretary", "2022-01-01", ""),
+            post("13800000021", "member", "2022-01-01", "2023-01-01"),
+            post("13800000021", "member", "2023-01-01", ""),
+        ]);
+        let r = upload(&app, &ok).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let again = upload(&app, &ok).await;
+        assert_eq!(again.status, 200, "re-imports unchanged: {}", again.body);
+    }
+
     async fn phones_are_masked_by_role(db: Db) {
         gongzhi::demo::build(&db, true).await.unwrap();
         gongzhi::demo::users(&db).await.unwrap();
