@@ -199,9 +199,41 @@ pub(super) fn org_values(n: &NewOrg) -> Vec<Value> {
     ]
 }
 
+/// One owners' committee in office at a time in a compound: a second whose
+/// term overlaps one already in office is refused, naming it.
+async fn check_one_committee(c: &impl ConnectionTrait, n: &NewOrg, this: Option<i64>) -> Result<()> {
+    let (Some(compound), Some(CommitteeStatus::InOffice)) = (n.compound_id, n.status) else { return Ok(()) };
+    if n.kind != OrgKind::OwnersCommittee {
+        return Ok(());
+    }
+    let others: Vec<Org> = all(
+        c,
+        &format!("{ORG_SELECT} WHERE o.kind = $1 AND o.compound_id = $2 AND o.retired_at IS NULL"),
+        vec![OrgKind::OwnersCommittee.as_str().into(), compound.into()],
+    )
+    .await?;
+    let since = |d: Option<NaiveDate>| d.unwrap_or(NaiveDate::MIN);
+    let mine = (since(n.term_start), n.term_end);
+    if let Some(o) = others.iter().find(|o| {
+        Some(o.id) != this
+            && o.status == Some(CommitteeStatus::InOffice)
+            && domain::history::overlaps(mine, (since(o.term_start), o.term_end))
+    }) {
+        return Err(domain::Invalid::new(
+            "status",
+            format!("{} is in office in this compound for the same time", o.name),
+        )
+        .zh(format!("该小区同一时期已有在任业委会「{}」", o.name))
+        .into());
+    }
+    Ok(())
+}
+
 pub async fn upsert_org_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewOrg) -> Result<(i64, Upsert)> {
     let now = Utc::now();
-    let (id, what, before) = match find_org_in(c, n).await? {
+    let existing = find_org_in(c, n).await?;
+    check_one_committee(c, n, existing.as_ref().map(|o| o.id)).await?;
+    let (id, what, before) = match existing {
         Some(o) if o.same_as(n) => return Ok((o.id, Upsert::Unchanged)),
         Some(o) => {
             let mut vals = org_values(n);

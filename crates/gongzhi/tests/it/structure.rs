@@ -388,6 +388,26 @@ db_test! {
         assert_eq!(again.status, 200, "re-imports unchanged: {}", again.body);
     }
 
+    async fn one_owners_committee_in_office_at_a_time(db: Db) {
+        dezhou(&db).await;
+        let app = App::new(&db).await;
+        let fh = "371402001009";
+        let wb = |second: &[&str]| Workbook { sheets: vec![
+            sheet("compounds", &["community_code", "name"], vec![vec![fh.into(), "业委小区".into()]]),
+            sheet("owners_committees", &["community_code", "compound", "name", "term_start", "term_end", "status"], vec![
+                vec![fh.into(), "业委小区".into(), "第一届业委会".into(), "2018-01-01".into(), "2023-01-01".into(), "in_office".into()],
+                second.iter().map(|s| s.to_string()).collect(),
+            ]),
+        ]};
+        let r = upload(&app, &wb(&[fh, "业委小区", "第二届业委会", "2022-06-01", "2027-06-01", "in_office"])).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("owners_committees!3:status") && r.body.contains("同一时期已有在任业委会「第一届业委会」"), "{}", r.body);
+        assert_eq!(total(&app, "/api/v1/organisations").await, 0, "nothing written");
+        // The next term from the day the first ends is fine.
+        let r = upload(&app, &wb(&[fh, "业委小区", "第二届业委会", "2023-01-01", "2028-01-01", "in_office"])).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
     async fn phones_are_masked_by_role(db: Db) {
         gongzhi::demo::build(&db, true).await.unwrap();
         gongzhi::demo::users(&db).await.unwrap();
