@@ -77,25 +77,26 @@ struct Fail {
     column: &'static str,
     en: String,
     zh: String,
-    /// The row refers to a row that failed already: that error is the one to fix.
-    skip: bool,
+    /// The row refers to a row that failed already (the index of that row's
+    /// error): that error is the one to fix, and it names this row.
+    root: Option<usize>,
 }
 
 fn bad(column: &'static str, en: impl Into<String>, zh: impl Into<String>) -> Fail {
-    Fail { column, en: en.into(), zh: zh.into(), skip: false }
+    Fail { column, en: en.into(), zh: zh.into(), root: None }
 }
 
 /// A broken rule, in its own words in both languages where it has them.
 fn invalid(column: &'static str, i: domain::Invalid) -> Fail {
     match i.reason_zh {
-        Some(zh) => Fail { column, en: i.reason, zh, skip: false },
-        None => Fail { column, en: i.reason, zh: "取值不正确".into(), skip: false },
+        Some(zh) => Fail { column, en: i.reason, zh, root: None },
+        None => Fail { column, en: i.reason, zh: "取值不正确".into(), root: None },
     }
 }
 
 /// `what` is not stored (or not where this importer may look), named in both languages.
 fn missing(column: &'static str, what_en: &str, what_zh: &str) -> Fail {
-    Fail { column, en: format!("{what_en} not found"), zh: format!("找不到{what_zh}"), skip: false }
+    Fail { column, en: format!("{what_en} not found"), zh: format!("找不到{what_zh}"), root: None }
 }
 
 fn from_db(column: &'static str, e: DbError) -> Fail {
@@ -105,10 +106,10 @@ fn from_db(column: &'static str, e: DbError) -> Fail {
             let own = SHEETS.iter().flat_map(|s| s.cols).find(|c| c.key == i.field).map(|c| c.key);
             invalid(own.unwrap_or(column), i)
         }
-        DbError::Conflict(m) => Fail { column, zh: format!("与已有记录冲突：{m}"), en: m, skip: false },
+        DbError::Conflict(m) => Fail { column, zh: format!("与已有记录冲突：{m}"), en: m, root: None },
         DbError::NotFound => missing(column, "record", "该记录"),
         DbError::Internal(e) => {
-            Fail { column, en: format!("database error: {e}"), zh: "数据库错误".into(), skip: false }
+            Fail { column, en: format!("database error: {e}"), zh: "数据库错误".into(), root: None }
         }
     }
 }
@@ -191,8 +192,9 @@ impl Reach {
 }
 
 struct Loader<'a, C: ConnectionTrait> {
-    /// Natural keys of rows that failed: a miss on one of them is not reported again.
-    failed: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Natural keys of rows that failed, with the index of the error to fix:
+    /// a miss on one of them is not reported again but named under it.
+    failed: std::sync::Mutex<HashMap<String, usize>>,
     /// Regions and compounds already looked up: neither moves during an import,
     /// and a workbook names the same few many times (the import holds the
     /// write lock, so every statement saved is time others do not wait).
@@ -211,7 +213,7 @@ fn outside(column: &'static str, what_en: &str, what_zh: &str) -> Fail {
         column,
         en: format!("this {what_en} belongs to a record you may not change"),
         zh: format!("该{what_zh}所属的记录不在您的管辖范围内，无权修改"),
-        skip: false,
+        root: None,
     }
 }
 
@@ -236,16 +238,23 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 column,
                 en: format!("region {rc} not found or outside your scope"),
                 zh: format!("区划 {rc} 不存在或不在您的管辖范围内"),
-                skip: false,
+                root: None,
             });
         };
         Ok((rc, path))
     }
 
-    /// A miss on `key`: silent if the row that would have made it failed.
+    /// A miss on `key`: named under the failed row that would have made it,
+    /// if any. A compound is also found by its name alone, so a mistyped
+    /// community code on the compound's row is the one error its buildings,
+    /// posts and history rows lead back to.
     fn miss(&self, column: &'static str, key: String, what_en: &str, what_zh: &str) -> Fail {
         let mut f = missing(column, what_en, what_zh);
-        f.skip = self.failed.lock().expect("lock").contains(&key);
+        let failed = self.failed.lock().expect("lock");
+        f.root = failed.get(&key).copied().or_else(|| {
+            let name = key.strip_prefix("compound:")?.split_once(':')?.1;
+            failed.get(&format!("compound-name:{name}")).copied()
+        });
         f
     }
 
@@ -600,7 +609,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                                         column: "value",
                                         en: format!("{v} is not an organisation of this compound"),
                                         zh: format!("{v}不是本小区的组织"),
-                                        skip: false,
+                                        root: None,
                                     });
                                 }
                                 found = Some(o.id);
@@ -661,6 +670,8 @@ async fn load_rows<C: ConnectionTrait>(
     mut progress: impl FnMut(&str, usize, usize),
 ) -> Result<Report, Rejected> {
     let mut errors: Vec<RowError> = Vec::new();
+    // Rows that failed only because an earlier row did, by that row's error.
+    let mut dependents: BTreeMap<usize, Vec<(&'static SheetSpec, usize)>> = BTreeMap::new();
     let mut report = Report::default();
     let err = |sheet: &str, row: usize, column: &str, en: String, zh: String| RowError {
         sheet: sheet.into(),
@@ -779,7 +790,7 @@ async fn load_rows<C: ConnectionTrait>(
                     column: col.key,
                     en: "required value is empty".into(),
                     zh: format!("必填项「{}」为空", col.zh),
-                    skip: false,
+                    root: None,
                 }),
                 None => loader.row(spec.name, &row).await,
             };
@@ -788,11 +799,22 @@ async fn load_rows<C: ConnectionTrait>(
                 Ok(Upsert::Updated) => counts.updated += 1,
                 Ok(Upsert::Unchanged) => counts.unchanged += 1,
                 Err(f) => {
+                    let root = match f.root {
+                        Some(root) => {
+                            dependents.entry(root).or_default().push((spec, row.number));
+                            root
+                        }
+                        None => {
+                            errors.push(err(spec.name, row.number, f.column, f.en, f.zh));
+                            errors.len() - 1
+                        }
+                    };
                     if let Some(k) = Loader::<C>::key_of(spec.name, &row) {
-                        loader.failed.lock().expect("lock").insert(k);
-                    }
-                    if !f.skip {
-                        errors.push(err(spec.name, row.number, f.column, f.en, f.zh));
+                        let mut failed = loader.failed.lock().expect("lock");
+                        if let Some(name) = (spec.name == "compounds").then(|| row.get("name").trim()) {
+                            failed.entry(format!("compound-name:{name}")).or_insert(root);
+                        }
+                        failed.insert(k, root);
                     }
                 }
             }
@@ -800,6 +822,32 @@ async fn load_rows<C: ConnectionTrait>(
                 progress(spec.name, n + 1, total);
             }
         }
+    }
+    // Each root error names, in one line, the rows that failed because of it.
+    for (root, rows) in dependents {
+        let mut by_sheet: Vec<(&SheetSpec, Vec<usize>)> = Vec::new();
+        for (spec, n) in rows {
+            match by_sheet.iter_mut().find(|(s, _)| s.name == spec.name) {
+                Some((_, ns)) => ns.push(n),
+                None => by_sheet.push((spec, vec![n])),
+            }
+        }
+        let list = |zh: bool| {
+            by_sheet
+                .iter()
+                .map(|(s, ns)| {
+                    let ns = ns.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+                    if zh {
+                        format!("{} 第 {} 行", s.zh, ns.join("、"))
+                    } else {
+                        format!("{} rows {}", s.name, ns.join(", "))
+                    }
+                })
+                .collect::<Vec<_>>()
+        };
+        let e = &mut errors[root];
+        e.en.push_str(&format!("; rows that depend on it: {}", list(false).join("; ")));
+        e.zh.push_str(&format!("；因此未能导入：{}", list(true).join("；")));
     }
     // In the workbook's order: sheet by sheet as loaded, row by row (dated
     // facts are loaded in date order, but people read them in row order).

@@ -408,6 +408,29 @@ db_test! {
         assert_eq!(r.status, 200, "{}", r.body);
     }
 
+    async fn a_root_error_is_reported_once_naming_the_rows_that_depend_on_it(db: Db) {
+        dezhou(&db).await;
+        let app = App::new(&db).await;
+        let fh = "371402001009";
+        let wb = Workbook { sheets: vec![
+            // The compound's community code is mistyped; everything else names the right one.
+            sheet("compounds", &["community_code", "name"], vec![vec!["371402001099".into(), "根因小区".into()]]),
+            sheet("buildings", &["community_code", "compound", "name", "floors", "entrances", "units_per_floor", "unit_area"], (1..=3)
+                .map(|i| vec![fh.into(), "根因小区".into(), format!("{i}号楼"), "6".into(), "2".into(), "2".into(), "80".into()]).collect()),
+            sheet("compound_history", &["community_code", "compound", "kind", "value", "effective_from"], vec![
+                vec![fh.into(), "根因小区".into(), "service_model".into(), "party_led".into(), "2021-01-01".into()],
+            ]),
+        ]};
+        let r = upload(&app, &wb).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        let fields = r.json()["error"]["fields"].as_array().unwrap().clone();
+        assert_eq!(fields.len(), 1, "one root cause: {fields:?}");
+        let reason = fields[0]["reason"].as_str().unwrap();
+        assert_eq!(fields[0]["field"], "compounds!2:community_code");
+        assert!(reason.contains("buildings rows 2, 3, 4") && reason.contains("楼栋 第 2、3、4 行") && reason.contains("小区动态 第 2 行"), "{reason}");
+        assert_eq!(total(&app, &format!("/api/v1/compounds?region={fh}")).await, 0, "nothing written");
+    }
+
     async fn phones_are_masked_by_role(db: Db) {
         gongzhi::demo::build(&db, true).await.unwrap();
         gongzhi::demo::users(&db).await.unwrap();
