@@ -9,6 +9,8 @@ use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
 pub enum Cell {
     Text(String),
     Int(i64),
+    /// A measure with decimals (an area in m²), shown to two places.
+    Decimal(f64),
     /// A local time (the caller has already moved it to Beijing time).
     Time(NaiveDateTime),
 }
@@ -22,6 +24,7 @@ pub fn table_xlsx(sheet: &str, heads: &[&str], rows: &[Vec<Cell>]) -> Result<Vec
     ws.set_name(sheet)?;
     let head = Format::new().set_bold();
     let time = Format::new().set_num_format("yyyy-mm-dd hh:mm");
+    let decimal = Format::new().set_num_format("#,##0.00");
     let mut widths: Vec<usize> = heads.iter().map(|h| h.chars().count() * 2 + 2).collect();
     for (c, h) in heads.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &head)?;
@@ -39,6 +42,10 @@ pub fn table_xlsx(sheet: &str, heads: &[&str], rows: &[Vec<Cell>]) -> Result<Vec
                 Cell::Int(n) => {
                     ws.write_number(r, col, *n as f64)?;
                     n.to_string().len()
+                }
+                Cell::Decimal(x) => {
+                    ws.write_number_with_format(r, col, *x, &decimal)?;
+                    12
                 }
                 Cell::Time(t) => {
                     let d = ExcelDateTime::from_ymd(t.year() as u16, t.month() as u8, t.day() as u8)?.and_hms(

@@ -199,6 +199,14 @@ db_test! {
         every_link_opens(&worker, &format!("/compounds/{id}")).await;
         every_link_opens(&worker, &format!("/regions/{fh}")).await;
         every_link_opens(&worker, "/problems").await;
+        // The compound list exports as filtered, within scope.
+        let x = worker.get(&format!("/compounds/export.xlsx?region={fh}")).await;
+        assert_eq!(x.status, 200);
+        let rows = import::read_xlsx(&x.body_bytes).unwrap().sheets[0].rows.clone();
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert!(rows[1].iter().any(|c| c == "链接小区"));
+        let far = App::anonymous(&db).with_token(&user_token(&db, "far", "worker", "371428001001").await);
+        assert_eq!(import::read_xlsx(&far.get("/compounds/export.xlsx").await.body_bytes).unwrap().sheets[0].rows.len(), 1);
     }
 }
 

@@ -35,6 +35,76 @@ pub(super) async fn compound_list(
     Ok(render(&CompoundsPage { t, me: Me::of(&viewer), region, q, rows, pager }))
 }
 
+/// At most this many compounds in one export (a region narrows a longer list).
+const EXPORT_MAX: u64 = 20_000;
+
+/// The compound list, as filtered, as a workbook (areas and counts as numbers).
+pub(super) async fn compound_export(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Query(p): Query<ListParams>,
+) -> Result<Response, UiError> {
+    use report::Cell;
+    let f = filter_for(&s, &viewer, p.region.as_deref(), p.q.clone(), false).await.page(t)?;
+    let mut rows = Vec::new();
+    for page in 1..=EXPORT_MAX / domain::paging::MAX_PER_PAGE {
+        let (batch, total) =
+            repo::list(&s.db, &f, Paging::new(Some(page), Some(domain::paging::MAX_PER_PAGE))).await.page(t)?;
+        let done = batch.is_empty();
+        rows.extend(batch);
+        if done || rows.len() as u64 >= total {
+            break;
+        }
+    }
+    let cells: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|c| {
+            vec![
+                Cell::Int(c.id),
+                Cell::Text(c.name.clone()),
+                Cell::Text(c.region_name.clone()),
+                Cell::Text(c.region_code.clone()),
+                Cell::Text(c.address.clone()),
+                c.year_built.map_or(Cell::Text(String::new()), |y| Cell::Int(i64::from(y))),
+                Cell::Text(if c.is_old { t.get("common.yes") } else { t.get("common.no") }.to_owned()),
+                Cell::Int(i64::from(c.households)),
+                Cell::Decimal(c.floor_area_centi as f64 / 100.0),
+                Cell::Text(c.service_model.as_deref().map_or(String::new(), |m| t.or("model.", m).to_owned())),
+            ]
+        })
+        .collect();
+    let heads = [
+        "#",
+        t.get("compound.name"),
+        t.get("compound.community"),
+        t.get("region.code"),
+        t.get("compound.address"),
+        t.get("compound.year_built"),
+        t.get("compound.is_old"),
+        t.get("compound.households"),
+        t.get("compound.floor_area"),
+        t.get("compound.model"),
+    ];
+    let bytes = report::table_xlsx(t.get("compound.list"), &heads, &cells)
+        .map_err(|e| AppError::internal(e.to_string()))
+        .page(t)?;
+    let name = format!("{}-{}.xlsx", t.get("compound.list"), domain::clock::today());
+    let disposition = format!(
+        "attachment; filename=\"compounds-{}.xlsx\"; filename*=UTF-8''{}",
+        domain::clock::today(),
+        urlencode(&name)
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 #[derive(Template)]
 #[template(path = "compound.html")]
 pub(super) struct CompoundPage {

@@ -105,6 +105,7 @@ pub fn router(s: &AppState) -> Router<AppState> {
         .route("/regions/{code}", get(region_page))
         .route("/compounds", get(compound_list).post(compound_create))
         .route("/compounds/new", get(compound_new))
+        .route("/compounds/export.xlsx", get(compound_export))
         .route("/compounds/{id}", get(compound_page).post(compound_update))
         .route("/compounds/{id}/edit", get(compound_edit))
         .route("/compounds/{id}/retire", post(compound_retire))
