@@ -207,6 +207,12 @@ db_test! {
         assert!(rows[1].iter().any(|c| c == "链接小区"));
         let far = App::anonymous(&db).with_token(&user_token(&db, "far", "worker", "371428001001").await);
         assert_eq!(import::read_xlsx(&far.get("/compounds/export.xlsx").await.body_bytes).unwrap().sheets[0].rows.len(), 1);
+        for list in ["/organisations", "/people"] {
+            let x = worker.get(&format!("{list}/export.xlsx")).await;
+            assert_eq!(x.status, 200, "{list}");
+            assert!(!import::read_xlsx(&x.body_bytes).unwrap().sheets[0].rows.is_empty(), "{list}: at least its header");
+            assert!(worker.get(list).await.body.contains(&format!("href=\"{list}/export.xlsx?")), "{list} offers it");
+        }
     }
 }
 

@@ -86,23 +86,7 @@ pub(super) async fn compound_export(
         t.get("compound.floor_area"),
         t.get("compound.model"),
     ];
-    let bytes = report::table_xlsx(t.get("compound.list"), &heads, &cells)
-        .map_err(|e| AppError::internal(e.to_string()))
-        .page(t)?;
-    let name = format!("{}-{}.xlsx", t.get("compound.list"), domain::clock::today());
-    let disposition = format!(
-        "attachment; filename=\"compounds-{}.xlsx\"; filename*=UTF-8''{}",
-        domain::clock::today(),
-        urlencode(&name)
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
+    xlsx_download(t, t.get("compound.list"), "compounds", &heads, &cells)
 }
 
 #[derive(Template)]

@@ -168,6 +168,32 @@ impl FormData {
     }
 }
 
+/// A list as an Excel download: `title` names the sheet and (with today's
+/// date) the file; `stem` is the file's ASCII name for old clients.
+fn xlsx_download(
+    t: Tr,
+    title: &str,
+    stem: &str,
+    heads: &[&str],
+    rows: &[Vec<report::Cell>],
+) -> Result<Response, UiError> {
+    let bytes = report::table_xlsx(title, heads, rows).map_err(|e| AppError::internal(e.to_string())).page(t)?;
+    let today = domain::clock::today();
+    // ASCII file name plus the UTF-8 one (RFC 6266) so Excel, WPS and browsers all name it well.
+    let disposition = format!(
+        "attachment; filename=\"{stem}-{today}.xlsx\"; filename*=UTF-8''{}",
+        urlencode(&format!("{title}-{today}.xlsx"))
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 /// The regions from the top down to `code` that the viewer may open:
 /// breadcrumbs never link to a page that would answer 404.
 async fn readable_lineage(s: &AppState, viewer: &Viewer, code: &domain::RegionCode) -> Result<Vec<Region>, AppError> {

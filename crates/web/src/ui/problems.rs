@@ -265,23 +265,7 @@ async fn export(
         "problem.description",
     ]
     .map(|k| if k == "#" { k } else { t.get(k) });
-    let bytes = report::table_xlsx(t.get("problem.list"), &heads, &rows)
-        .map_err(|e| AppError::internal(e.to_string()))
-        .page(t)?;
-    let name = format!("{}-{}.xlsx", t.get("problem.list"), domain::clock::today());
-    let disposition = format!(
-        "attachment; filename=\"problems-{}.xlsx\"; filename*=UTF-8''{}",
-        domain::clock::today(),
-        crate::links::urlencode(&name)
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
+    super::xlsx_download(t, t.get("problem.list"), "problems", &heads, &rows)
 }
 
 /// What the reader typed into the report form, kept to show it again with

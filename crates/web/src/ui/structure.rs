@@ -26,7 +26,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/organisations", get(orgs_page))
         .route("/organisations/{id}", get(org_page))
+        .route("/organisations/export.xlsx", get(orgs_export))
         .route("/people", get(people_page))
+        .route("/people/export.xlsx", get(people_export))
         .route("/people/{id}", get(person_page))
         .route("/cross-appointments", get(cross_page))
         .route("/import", get(import_page).post(import_upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
@@ -90,6 +92,113 @@ async fn orgs_page(
         q: p.q.clone().unwrap_or_default(),
         pager: p.pager("/organisations", paging, total),
     }))
+}
+
+/// At most this many rows in one export of a list (a region narrows a longer one).
+const EXPORT_MAX: u64 = 20_000;
+
+/// Every page of a list, up to `EXPORT_MAX` rows.
+async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, AppError>
+where
+    F: FnMut(Paging) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, u64), db::DbError>>,
+{
+    let mut out = Vec::new();
+    for n in 1..=EXPORT_MAX / domain::paging::MAX_PER_PAGE {
+        let (batch, total) = page(Paging::new(Some(n), Some(domain::paging::MAX_PER_PAGE))).await?;
+        let done = batch.is_empty();
+        out.extend(batch);
+        if done || out.len() as u64 >= total {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// The organisation list, as filtered, as a workbook.
+async fn orgs_export(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Query(p): Query<ListParams>,
+) -> Result<Response, UiError> {
+    use report::Cell;
+    let mut f = viewer.org_filter();
+    f.kind = p.kind.as_deref().and_then(domain::org::OrgKind::find);
+    f.within = within(&s, &viewer, p.region.as_deref()).await.page(t)?;
+    f.name = p.q.clone();
+    let rows = all_pages(|pg| db::structure::list_orgs(&s.db, &f, pg)).await.page(t)?;
+    let text = |x: Option<&str>, prefix: &str| Cell::Text(x.map_or(String::new(), |v| t.or(prefix, v).to_owned()));
+    let cells: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|o| {
+            vec![
+                Cell::Int(o.id),
+                Cell::Text(o.name.clone()),
+                Cell::Text(t.of("kind.", o.kind.as_str()).to_owned()),
+                Cell::Text(o.region_name.clone()),
+                Cell::Text(o.compound_name.clone().unwrap_or_default()),
+                Cell::Text(o.credit_code.clone().unwrap_or_default()),
+                text(o.party_coverage.map(|v| v.as_str()), "coverage."),
+                text(o.party_level.map(|v| v.as_str()), "party."),
+                text(o.status_now().map(|v| v.as_str()), "status."),
+            ]
+        })
+        .collect();
+    let heads = [
+        "#",
+        t.get("person.name"),
+        t.get("org.kind"),
+        t.get("org.where"),
+        t.get("compound.name"),
+        t.get("field.credit_code"),
+        t.get("org.coverage"),
+        t.get("org.party_level"),
+        t.get("org.status"),
+    ];
+    super::xlsx_download(t, t.get("org.list"), "organisations", &heads, &cells)
+}
+
+/// The people list, as filtered, as a workbook (phones masked as on the page).
+async fn people_export(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Query(p): Query<ListParams>,
+) -> Result<Response, UiError> {
+    use report::Cell;
+    let mut f = viewer.people_filter();
+    f.within = within(&s, &viewer, p.region.as_deref()).await.page(t)?;
+    f.name = p.q.clone();
+    let rows = all_pages(|pg| db::structure::list_people(&s.db, &f, pg)).await.page(t)?;
+    let yes = |b: bool| Cell::Text(if b { t.get("common.yes") } else { t.get("common.no") }.to_owned());
+    let cells: Vec<Vec<Cell>> = rows
+        .into_iter()
+        .map(|r| person_out(&viewer, r))
+        .map(|p| {
+            vec![
+                Cell::Int(p.id),
+                Cell::Text(p.name),
+                Cell::Text(p.phone),
+                yes(p.is_party_member),
+                yes(p.is_public_servant),
+                Cell::Text(p.employer),
+                Cell::Text(p.region_name),
+                Cell::Int(p.posts),
+            ]
+        })
+        .collect();
+    let heads = [
+        "#",
+        t.get("person.name"),
+        t.get("person.phone"),
+        t.get("person.party"),
+        t.get("person.servant"),
+        t.get("person.employer"),
+        t.get("org.where"),
+        t.get("post.list"),
+    ];
+    super::xlsx_download(t, t.get("person.list"), "people", &heads, &cells)
 }
 
 #[derive(Template)]
