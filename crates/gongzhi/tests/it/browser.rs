@@ -155,6 +155,19 @@ async fn wait_path(c: &Client, ok: impl Fn(&str) -> bool) -> String {
     }
 }
 
+/// Waits until the page's text holds `needle`; returns the text.
+async fn wait_text(c: &Client, needle: &str) -> String {
+    let t0 = Instant::now();
+    loop {
+        let t = text(c).await;
+        if t.contains(needle) {
+            return t;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(30), "no {needle:?} on {}: {t}", here(c).await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn text(c: &Client) -> String {
     c.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
 }
@@ -279,7 +292,9 @@ async fn every_role_does_its_work_in_a_phone_browser() {
             c.find(Locator::Css("form[action$='/steps'] input[name=photo]")).await.unwrap().send_keys(p).await.unwrap();
         }
         c.find(Locator::Css(&format!("button[name=step][value={step}]"))).await.unwrap().click().await.unwrap();
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Done: back to the problem with ?done=1; refused: the form again, at /steps.
+        let before = format!("/problems/{id}");
+        wait_path(&c, |p| p != before).await;
         fits(&c).await;
     };
     step(first, "accept", "", None).await;
@@ -297,8 +312,8 @@ async fn every_role_does_its_work_in_a_phone_browser() {
     sign_in(&rig, &c, "fenghua_101").await;
     c.goto(&rig.url(&format!("/problems/{first}"))).await.unwrap();
     c.find(Locator::Css("button[name=rating][value=satisfied]")).await.unwrap().click().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(text(&c).await.contains("已关闭"), "{}", text(&c).await);
+    wait_path(&c, |p| p.ends_with("done=1")).await;
+    wait_text(&c, "已关闭").await;
     links_open(&c, &mut seen).await;
 
     stage("rated");
@@ -377,9 +392,8 @@ async fn every_role_does_its_work_in_a_phone_browser() {
     assert!(label.starts_with("丰华小区 1号楼") && label.contains("#unit:"), "{label}");
     c.execute("document.querySelector('input[name=scope]').value = arguments[0]", vec![json!(label)]).await.unwrap();
     c.find(Locator::Css("form[action='/users#new'] button")).await.unwrap().click().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let page = text(&c).await;
-    assert!(page.contains("初始密码只显示这一次") && page.contains("丰华小区 1号楼"), "{page}");
+    let page = wait_text(&c, "初始密码只显示这一次").await;
+    assert!(page.contains("丰华小区 1号楼"), "{page}");
     fits(&c).await;
     links_open(&c, &mut seen).await;
     stage("account made");
