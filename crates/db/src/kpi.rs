@@ -105,9 +105,7 @@ pub struct BaseCounts {
     pub branch: i64,
 }
 
-fn sum(cond: &str) -> String {
-    format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)")
-}
+use crate::sql::count_when as sum;
 
 fn has(kind: &str) -> String {
     format!("EXISTS (SELECT 1 FROM compound_fact x WHERE x.compound_id = c.id AND x.kind = '{kind}' AND {})", on("x"))

@@ -117,6 +117,12 @@ pub(crate) fn known_opt<T>(
     v.map(|v| known(row, what, v, find)).transpose()
 }
 
+/// How many rows meet `cond` (our own SQL, never user input), as a BIGINT
+/// that is 0, not NULL, when no row does.
+pub(crate) fn count_when(cond: &str) -> String {
+    format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)")
+}
+
 pub(crate) fn like_contains(q: &str) -> String {
     let mut s = String::with_capacity(q.len() + 2);
     s.push('%');

@@ -623,6 +623,7 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("webhook.secret_once", "签名密钥只显示这一次，请配置到接收方：", "The signing secret is shown this once; configure it at the receiver:"),
     ("webhook.stop", "停用", "Stop"),
     ("webhook.title", "消息推送（Webhook）", "Webhooks"),
+    ("webhook.url", "接收地址（URL）", "Address (URL)"),
 ];
 
 #[cfg(test)]

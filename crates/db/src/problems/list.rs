@@ -1,6 +1,7 @@
 //! Which problems a reader sees, and the list filtered within it.
 
 use super::*;
+use domain::problem::Queue;
 
 /// Who may see which problems: subtrees, compounds, a company's, or one reporter's own.
 #[derive(Debug, Clone, Default)]
@@ -127,7 +128,7 @@ pub async fn list(db: &Db, v: &Visible, f: &ListFilter, page: domain::Paging) ->
 
 /// The work waiting among the problems a reader sees: the counts the header
 /// and the inbox's tabs show.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, FromQueryResult)]
 pub struct WorkCounts {
     /// Not closed: everything still needing someone (including rejections awaiting review).
     pub open: i64,
@@ -142,33 +143,19 @@ pub struct WorkCounts {
 }
 
 pub async fn work_counts(db: &Db, v: &Visible) -> Result<WorkCounts> {
-    #[derive(FromQueryResult)]
-    struct Row {
-        open: Option<i64>,
-        new: Option<i64>,
-        overdue: Option<i64>,
-        review: Option<i64>,
-        to_rate: Option<i64>,
-    }
     let mut vals = Vec::new();
     let scope = visible_sql(v, &mut vals);
-    let sum = |cond: &str| format!("SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)");
+    // Each count is its list's own states (`domain::problem::Queue`).
+    let on = |q: Queue| crate::sql::count_when(&format!("p.state IN ({})", states_sql(|s| q.states().contains(&s))));
     let sql = format!(
         "SELECT {} AS open, {} AS new, {} AS overdue, {} AS review, {} AS to_rate \
          FROM problem p WHERE {scope} AND p.state NOT IN ({})",
-        sum("1 = 1"),
-        sum("p.state IN ('submitted', 'reopened')"),
-        sum("p.overdue"),
-        sum("p.state = 'rejected'"),
-        sum("p.state = 'resolved'"),
+        on(Queue::Work),
+        on(Queue::New),
+        crate::sql::count_when("p.overdue"),
+        on(Queue::Review),
+        on(Queue::Rate),
         states_sql(State::is_final),
     );
-    let r: Option<Row> = one(db.conn(), &sql, vals).await?;
-    Ok(r.map_or_else(WorkCounts::default, |r| WorkCounts {
-        open: r.open.unwrap_or(0),
-        new: r.new.unwrap_or(0),
-        overdue: r.overdue.unwrap_or(0),
-        review: r.review.unwrap_or(0),
-        to_rate: r.to_rate.unwrap_or(0),
-    }))
+    Ok(one(db.conn(), &sql, vals).await?.unwrap_or_default())
 }

@@ -99,7 +99,7 @@ pub(super) async fn rates_grouped(
     } else if group.is_some_and(|g| g.contains("handler_org_id")) {
         filter.push_str(" AND p.handler_kind = 'company'");
     }
-    let sum = |cond: &str| format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)");
+    let sum = crate::sql::count_when;
     let first =
         |step: &str| format!("(SELECT MIN(e.at) FROM problem_event e WHERE e.problem_id = p.id AND e.step = '{step}')");
     #[derive(FromQueryResult)]

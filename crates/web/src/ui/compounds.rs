@@ -35,9 +35,6 @@ pub(super) async fn compound_list(
     Ok(render(&CompoundsPage { t, me: Me::of(&viewer), region, q, rows, pager }))
 }
 
-/// At most this many compounds in one export (a region narrows a longer list).
-const EXPORT_MAX: u64 = 20_000;
-
 /// The compound list, as filtered, as a workbook (areas and counts as numbers).
 pub(super) async fn compound_export(
     State(s): State<AppState>,
@@ -47,16 +44,7 @@ pub(super) async fn compound_export(
 ) -> Result<Response, UiError> {
     use report::Cell;
     let f = filter_for(&s, &viewer, p.region.as_deref(), p.q.clone(), false).await.page(t)?;
-    let mut rows = Vec::new();
-    for page in 1..=EXPORT_MAX / domain::paging::MAX_PER_PAGE {
-        let (batch, total) =
-            repo::list(&s.db, &f, Paging::new(Some(page), Some(domain::paging::MAX_PER_PAGE))).await.page(t)?;
-        let done = batch.is_empty();
-        rows.extend(batch);
-        if done || rows.len() as u64 >= total {
-            break;
-        }
-    }
+    let rows = all_pages(|pg| repo::list(&s.db, &f, pg)).await.page(t)?;
     let cells: Vec<Vec<Cell>> = rows
         .iter()
         .map(|c| {

@@ -168,6 +168,29 @@ impl FormData {
     }
 }
 
+/// At most this many rows in one export of a list (a region or filter narrows a longer one).
+const EXPORT_MAX: u64 = 20_000;
+
+/// Every page of a list, up to `EXPORT_MAX` rows: what a list's export holds.
+async fn all_pages<T, E, F, Fut>(mut page: F) -> Result<Vec<T>, AppError>
+where
+    E: Into<AppError>,
+    F: FnMut(Paging) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, u64), E>>,
+{
+    let mut out = Vec::new();
+    for n in 1..=EXPORT_MAX / domain::paging::MAX_PER_PAGE {
+        let (batch, total) =
+            page(Paging::new(Some(n), Some(domain::paging::MAX_PER_PAGE))).await.map_err(Into::into)?;
+        let done = batch.is_empty();
+        out.extend(batch);
+        if done || out.len() as u64 >= total {
+            break;
+        }
+    }
+    Ok(out)
+}
+
 /// A list as an Excel download: `title` names the sheet and (with today's
 /// date) the file; `stem` is the file's ASCII name for old clients.
 fn xlsx_download(

@@ -212,9 +212,6 @@ async fn inbox_page(
     Ok(InboxPage { t, me, rows, list, queue, work, pager, categories, report, draft: None })
 }
 
-/// At most this many problems in one export (a filter narrows a longer list).
-const EXPORT_MAX: u64 = 10_000;
-
 /// The inbox's list, as filtered, as a workbook.
 async fn export(
     State(s): State<AppState>,
@@ -225,16 +222,7 @@ async fn export(
     use report::Cell;
     let list = p.list().page(t)?;
     let categories = s.categories.all(&s.db).await.page(t)?;
-    let mut problems = Vec::new();
-    for page in 1..=EXPORT_MAX / domain::paging::MAX_PER_PAGE {
-        let (batch, total) =
-            ops::list(&s, &viewer, &list, Paging::new(Some(page), Some(domain::paging::MAX_PER_PAGE))).await.page(t)?;
-        let done = batch.is_empty();
-        problems.extend(batch);
-        if done || problems.len() as u64 >= total {
-            break;
-        }
-    }
+    let problems = super::all_pages(|pg| ops::list(&s, &viewer, &list, pg)).await.page(t)?;
     let local =
         |at: &chrono::DateTime<chrono::Utc>| Cell::Time(at.with_timezone(&domain::clock::china()).naive_local());
     let rows: Vec<Vec<Cell>> = problems

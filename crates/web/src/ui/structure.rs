@@ -10,7 +10,7 @@ use db::structure::{CrossAppointment, Org, PostRow};
 use domain::Paging;
 use serde::Deserialize;
 
-use super::{Me, OrPage, Page, Pager, UiError, render};
+use super::{Me, OrPage, Page, Pager, UiError, all_pages, render};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, FieldError};
@@ -92,27 +92,6 @@ async fn orgs_page(
         q: p.q.clone().unwrap_or_default(),
         pager: p.pager("/organisations", paging, total),
     }))
-}
-
-/// At most this many rows in one export of a list (a region narrows a longer one).
-const EXPORT_MAX: u64 = 20_000;
-
-/// Every page of a list, up to `EXPORT_MAX` rows.
-async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, AppError>
-where
-    F: FnMut(Paging) -> Fut,
-    Fut: std::future::Future<Output = Result<(Vec<T>, u64), db::DbError>>,
-{
-    let mut out = Vec::new();
-    for n in 1..=EXPORT_MAX / domain::paging::MAX_PER_PAGE {
-        let (batch, total) = page(Paging::new(Some(n), Some(domain::paging::MAX_PER_PAGE))).await?;
-        let done = batch.is_empty();
-        out.extend(batch);
-        if done || out.len() as u64 >= total {
-            break;
-        }
-    }
-    Ok(out)
 }
 
 /// The organisation list, as filtered, as a workbook.
