@@ -21,9 +21,11 @@ pub struct User {
     #[serde(skip)]
     pub password_hash: String,
     pub disabled: bool,
+    /// A mobile number to call back on, if the person gave one.
+    pub phone: Option<String>,
 }
 
-const USER_COLS: &str = "id, login, display_name, password_hash, disabled";
+const USER_COLS: &str = "id, login, display_name, password_hash, disabled, phone";
 
 fn unique(e: DbErr, what: &str) -> DbError {
     match e.sql_err() {
@@ -48,14 +50,23 @@ pub async fn create_user(
     login: &str,
     display_name: &str,
     password_hash: &str,
+    phone: Option<&domain::org::Phone>,
     grants: &[Grant],
 ) -> Result<i64> {
     let login = check_login(login)?;
+    let phone = phone.map(|p| p.as_str().to_owned());
     let tx = db.begin_write().await?;
     let id: Id = one(
         &*tx,
-        "INSERT INTO app_user (login, display_name, password_hash, disabled, created_at) VALUES ($1,$2,$3,$4,$5) RETURNING id",
-        vec![login.clone().into(), display_name.into(), password_hash.into(), false.into(), Utc::now().into()],
+        "INSERT INTO app_user (login, display_name, password_hash, disabled, created_at, phone) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
+        vec![
+            login.clone().into(),
+            display_name.into(),
+            password_hash.into(),
+            false.into(),
+            Utc::now().into(),
+            phone.clone().into(),
+        ],
     )
     .await
     .map_err(|e| unique(e, "a user with this login already exists"))?
@@ -74,12 +85,42 @@ pub async fn create_user(
             entity_id: id.id.to_string(),
             region_path: None,
             before: None,
-            after: Some(json!({"login": login, "display_name": display_name, "grants": grants_text})),
+            after: Some(json!({"login": login, "display_name": display_name, "grants": grants_text, "phone": phone.as_deref().map(domain::access::mask_phone)})),
         },
     )
     .await?;
     tx.commit().await?;
     Ok(id.id)
+}
+
+/// Set or clear an account's phone (the audit log keeps it masked).
+pub async fn set_phone(db: &Db, actor: &Actor, user_id: i64, phone: Option<&domain::org::Phone>) -> Result<()> {
+    let tx = db.begin_write().await?;
+    let n = exec(
+        &*tx,
+        "UPDATE app_user SET phone = $1 WHERE id = $2",
+        vec![phone.map(|p| p.as_str().to_owned()).into(), user_id.into()],
+    )
+    .await?
+    .rows_affected();
+    if n != 1 {
+        return Err(DbError::NotFound);
+    }
+    append_in(
+        &*tx,
+        actor,
+        Change {
+            action: "set_phone",
+            entity: "user",
+            entity_id: user_id.to_string(),
+            region_path: None,
+            before: None,
+            after: Some(json!({"phone": phone.map(|p| p.masked())})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn insert_grant(c: &crate::WriteTx, user_id: i64, g: &Grant) -> Result<()> {

@@ -49,6 +49,18 @@ fn sql_list<'a>(values: impl Iterator<Item = &'a str>) -> String {
 const COMMITTEE_COVERED: &str = "EXISTS (SELECT 1 FROM organisation p WHERE p.kind = 'party_org' \
                                  AND p.covers_org_id = o.id AND (p.established IS NULL OR p.established <= $3))";
 
+/// An owners' committee `o` the party reaches in its work on `$3`: covered
+/// as above, or one of its members on that day also holds a party post
+/// (at any level: the compound branch, a building group, the community),
+/// or a party-building instructor sits with it.
+fn committee_worked() -> String {
+    format!(
+        "({COMMITTEE_COVERED} OR EXISTS (SELECT 1 FROM post x WHERE x.org_id = o.id AND {POST_ON} AND (x.role = 'instructor' \
+         OR EXISTS (SELECT 1 FROM post y JOIN organisation po ON po.id = y.org_id WHERE y.person_id = x.person_id \
+         AND po.kind = 'party_org' AND y.start_date <= $3 AND (y.end_date IS NULL OR y.end_date > $3)))))"
+    )
+}
+
 /// The people holding, on `$3`, a post on the two committees (compound party
 /// branch, owners' committee) of a compound of the base. Written as joins
 /// from the compounds of the subtree (by the path index) down to their
@@ -230,11 +242,12 @@ pub async fn kpis(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<KpiSe
     )
     .await?
     .expect("one row");
-    let committees: Two = one(
+    let committees: Three = one(
         c,
         &format!(
-            "SELECT COUNT(*) AS a, {} AS b FROM organisation o WHERE o.id IN ({})",
+            "SELECT COUNT(*) AS a, {} AS b, {} AS i FROM organisation o WHERE o.id IN ({})",
             sum(COMMITTEE_COVERED),
+            sum(&committee_worked()),
             serving("owners_committee")
         ),
         vals(),
@@ -264,8 +277,10 @@ pub async fn kpis(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<KpiSe
     let counts: Two = one(
         c,
         &format!(
-            "SELECT (SELECT COUNT(DISTINCT f.ref_id) FROM compound_fact f JOIN compound c ON c.id = f.compound_id \
-                     WHERE f.kind = 'red_station' AND {} AND {BASE}) AS a, \
+            "SELECT (SELECT COUNT(*) FROM organisation o WHERE o.kind = 'red_station' \
+                     AND (o.established IS NULL OR o.established <= $3) AND (o.retired_at IS NULL OR o.retired_at >= $5) \
+                     AND ((o.region_path >= $1 AND o.region_path < $2) OR o.id IN (SELECT f.ref_id FROM compound_fact f \
+                     JOIN compound c ON c.id = f.compound_id WHERE f.kind = 'red_station' AND {} AND {BASE}))) AS a, \
                     (SELECT COUNT(DISTINCT x.person_id) FROM post x WHERE x.role = 'community_worker' AND {POST_ON} \
                      AND x.region_path >= $1 AND x.region_path < $2) AS b",
             on("f")
@@ -283,6 +298,7 @@ pub async fn kpis(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<KpiSe
         company_party_coverage: Ratio::new(companies.b, companies.a),
         company_instructor_only: companies.i,
         committee_party_coverage: Ratio::new(committees.b, committees.a),
+        committee_work_coverage: Ratio::new(committees.i, committees.a),
         compound_party_coverage: Ratio::new(base.branch, base.n),
         servants_two_committees: Ratio::new(two_committees.b, two_committees.a),
         servants_building_heads: Ratio::new(heads.b, heads.a),

@@ -183,6 +183,68 @@ pub async fn create_grid(db: &Db, actor: &Actor, community: &RegionCode, name: &
     require(db, &code).await
 }
 
+/// A grid as a workbook gives it (its own 15-digit code under a stored
+/// community, and a name), inside the caller's transaction: added, renamed,
+/// or left as it is. A code that is not a grid's is refused.
+pub async fn upsert_grid_in(
+    c: &impl ConnectionTrait,
+    actor: &Actor,
+    code: &RegionCode,
+    name: &str,
+) -> Result<crate::structure::Upsert> {
+    use crate::structure::Upsert;
+    if code.level() != Level::Grid {
+        return Err(domain::Invalid::new("code", format!("{code} is not a 15-digit grid code"))
+            .zh(format!("{code} 不是 15 位网格代码"))
+            .into());
+    }
+    let name = domain::compound::check_name(name)?;
+    let parent = code.parent().expect("a grid has a community");
+    if get_in(c, parent.as_str()).await?.is_none() {
+        return Err(DbError::NotFound);
+    }
+    let path = code.path();
+    let change = |action: &'static str, before: Option<serde_json::Value>| Change {
+        action,
+        entity: "region",
+        entity_id: code.to_string(),
+        region_path: Some(path.as_str().to_owned()),
+        before,
+        after: Some(serde_json::json!({"code": code.as_str(), "name": name, "level": "grid"})),
+    };
+    match get_in(c, code.as_str()).await? {
+        Some(r) if r.name == name => Ok(Upsert::Unchanged),
+        Some(r) => {
+            exec(
+                c,
+                "UPDATE region SET name = $1, updated_at = $2 WHERE code = $3",
+                vec![name.clone().into(), Utc::now().into(), code.as_str().into()],
+            )
+            .await?;
+            append_in(c, actor, change("rename", Some(serde_json::json!({"name": r.name})))).await?;
+            Ok(Upsert::Updated)
+        }
+        None => {
+            let now = Utc::now();
+            exec(
+                c,
+                "INSERT INTO region (code, name, level, parent_code, path, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$6)",
+                vec![
+                    code.as_str().into(),
+                    name.clone().into(),
+                    Level::Grid.as_str().into(),
+                    parent.as_str().into(),
+                    path.as_str().into(),
+                    now.into(),
+                ],
+            )
+            .await?;
+            append_in(c, actor, change("create", None)).await?;
+            Ok(Upsert::Added)
+        }
+    }
+}
+
 /// What an import did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ImportStats {

@@ -215,3 +215,14 @@ mod tests {
         assert!(check_households(-1).is_err());
     }
 }
+
+text_enum!(
+    /// How a list of compounds is ordered: by place (region, then name; the
+    /// default), by name, by households (most first) or by year built (newest first).
+    CompoundOrder, "order", "order of a list", "排序" {
+        Place = "place",
+        Name = "name",
+        Households = "households",
+        Built = "built",
+    }
+);

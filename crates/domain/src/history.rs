@@ -34,9 +34,16 @@ impl FactKind {
     }
 
     /// Whether the organisation must be the compound's own (its committee,
-    /// branch, red station) rather than one from outside (a company, a sponsor).
+    /// branch) rather than one from outside (a company, a sponsor). A red
+    /// station may serve several compounds around it: it must only sit in the
+    /// compound's community or above (`serves_around`).
     pub fn compound_own(self) -> bool {
-        matches!(self, FactKind::OwnersCommittee | FactKind::PartyBranch | FactKind::RedStation)
+        matches!(self, FactKind::OwnersCommittee | FactKind::PartyBranch)
+    }
+
+    /// Whether the organisation must sit in the compound's place or above it.
+    pub fn serves_around(self) -> bool {
+        self == FactKind::RedStation
     }
 }
 

@@ -118,6 +118,11 @@ pub struct KpiSet {
     /// Companies covered only by a party-building instructor (work coverage, reported apart).
     pub company_instructor_only: i64,
     pub committee_party_coverage: Ratio,
+    /// Owners' committees the party reaches in its work (工作覆盖): a party
+    /// organisation set up in it, or a member who also holds a party post
+    /// (交叉任职), or a party-building instructor; over the same base as
+    /// `committee_party_coverage`, reported beside it.
+    pub committee_work_coverage: Ratio,
     pub compound_party_coverage: Ratio,
     pub servants_two_committees: Ratio,
     pub servants_building_heads: Ratio,

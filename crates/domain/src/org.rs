@@ -125,6 +125,10 @@ text_enum!(
         CompanyBranch = "company_branch",
         JointBranch = "joint_branch",
         CommitteeBranch = "committee_branch",
+        /// A town's party committee (镇党委), where a town stands in a street's place.
+        TownCommittee = "town_committee",
+        /// A village-level party organisation (村党组织) over compounds in a village.
+        VillageCommittee = "village_committee",
     }
 );
 
@@ -154,7 +158,20 @@ text_enum!(
         DeputySecretary = "deputy_secretary",
         Member = "member",
         Chair = "chair",
+        /// 副主任 (of an owners' committee).
+        ViceChair = "vice_chair",
         Director = "director",
+        /// 执行董事 (of a company).
+        ExecutiveDirector = "executive_director",
+        /// 总监 (a company's project or service director).
+        ServiceDirector = "service_director",
+        /// 监事 (of a company or cooperative).
+        SupervisoryOfficer = "supervisory_officer",
+        /// 组长 (of a party group).
+        GroupLeader = "group_leader",
+        /// 党建指导员: a party member the party organisation sends to guide
+        /// a committee or company (work coverage, not an organisation set up in it).
+        Instructor = "instructor",
         Manager = "manager",
         BuildingHead = "building_head",
         GridWorker = "grid_worker",

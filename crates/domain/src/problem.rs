@@ -41,6 +41,8 @@ text_enum!(
         UpholdRejection = "uphold_rejection",
         OverturnRejection = "overturn_rejection",
         Withdraw = "withdraw",
+        /// Press the handler with a note (督办), leaving the state as it is.
+        Urge = "urge",
     }
 );
 
@@ -147,6 +149,17 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// How a list of problems is ordered: overdue and nearest deadline
+    /// first (the default), newest or oldest reports first, or by deadline alone.
+    Order, "order", "order of a list", "排序" {
+        Urgent = "urgent",
+        Newest = "newest",
+        Oldest = "oldest",
+        Due = "due",
+    }
+);
+
 impl Queue {
     /// The states a problem on this list is in (empty: any).
     pub fn states(self) -> &'static [State] {
@@ -199,13 +212,16 @@ impl State {
     }
 }
 
-/// Who acts: the handler (company or community), the resident, or the level
-/// above the handler (reviewing a rejection).
+/// Who acts: the handler (company or community), the resident, the level
+/// above the handler (reviewing a rejection), or an overseer: the compound's
+/// owners' committee, or the community over a company, who may press the
+/// handler (督办) but decide nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum By {
     Handler,
     Resident,
     Supervisor,
+    Overseer,
 }
 
 /// The state after `step`, if `by` may take it from `from`.
@@ -222,6 +238,8 @@ pub fn next(from: State, step: Step, by: By) -> Result<State, Invalid> {
         (Rejected, OverturnRejection, Supervisor) => Reopened,
         // Until it is resolved, the resident may take it back.
         (Submitted | Accepted | InProgress | Reopened | Rejected, Withdraw, Resident) => Withdrawn,
+        // Pressing the handler changes nothing but the record of it.
+        (Submitted | Accepted | InProgress | Reopened, Urge, Overseer | Supervisor) => from,
         _ => {
             return Err(Invalid::new("step", format!("cannot {} a {} problem here", step.as_str(), from.as_str()))
                 .zh(format!("此处不能对处于“{}”状态的诉求执行“{}”", step.as_str(), from.as_str())));
@@ -290,6 +308,15 @@ mod tests {
         assert_eq!(next(Resolved, Reopen, Resident).unwrap(), Reopened);
         assert_eq!(next(Reopened, Accept, Handler).unwrap(), Accepted);
         assert_eq!(next(Rejected, OverturnRejection, Supervisor).unwrap(), Reopened);
+        // An overseer presses the handler and decides nothing.
+        assert_eq!(next(InProgress, Urge, Overseer).unwrap(), InProgress);
+        assert!(next(Resolved, Urge, Overseer).is_err());
+        for step in [Accept, Resolve, Reject, Close, UpholdRejection, OverturnRejection, Withdraw] {
+            for from in [Submitted, Accepted, InProgress, Resolved, Rejected, Reopened] {
+                assert!(next(from, step, Overseer).is_err(), "{step:?} from {from:?}");
+            }
+        }
+        assert!(next(Submitted, Urge, Handler).is_err());
         // Every state but the final ones is on the default work list: nothing waits unseen.
         for s in State::ALL {
             assert_eq!(Queue::Work.states().contains(s), !s.is_final(), "{s:?}");

@@ -152,6 +152,7 @@ pub async fn intake(db: &Db, total: usize, clients: usize) -> anyhow::Result<()>
         &login,
         "压测",
         &web::auth::hash_password_now("bench-password-1"),
+        None,
         &[grant],
     )
     .await?;
@@ -367,6 +368,7 @@ pub async fn import(db: &Db, rows: usize) -> anyhow::Result<()> {
                 visible: db::compounds::Visible { all: true, ..Default::default() },
                 name: None,
                 include_retired: false,
+                ..Default::default()
             };
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let t0 = Instant::now();

@@ -303,6 +303,7 @@ async fn serve_fenghua(db: &Db, actor: &Actor) -> anyhow::Result<i64> {
         visible: db::compounds::Visible { all: true, ..Default::default() },
         name: None,
         include_retired: false,
+        ..Default::default()
     };
     let (compounds, _) = db::compounds::list(db, &f, Paging::new(None, Some(200))).await?;
     for c in compounds {
@@ -366,7 +367,7 @@ pub async fn users(db: &Db) -> anyhow::Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for (login, name, role, scope, what) in accounts {
         let grant = Grant::new(role, scope)?;
-        db::accounts::create_user(db, &actor, login, name, &hash, &[grant]).await?;
+        db::accounts::create_user(db, &actor, login, name, &hash, None, &[grant]).await?;
         out.push((login.to_owned(), what.to_owned()));
     }
     Ok(out)
@@ -378,6 +379,7 @@ pub async fn fenghua(db: &Db) -> anyhow::Result<i64> {
         visible: db::compounds::Visible { all: true, ..Default::default() },
         name: Some("丰华小区".into()),
         include_retired: false,
+        ..Default::default()
     };
     let (rows, _) = db::compounds::list(db, &f, Paging::new(None, None)).await?;
     rows.first().map(|c| c.id).ok_or_else(|| anyhow::anyhow!("丰华小区 is missing"))
@@ -402,6 +404,7 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
         visible: db::compounds::Visible { all: true, ..Default::default() },
         name: None,
         include_retired: false,
+        ..Default::default()
     };
     let mut compounds = Vec::new();
     let mut page = 1;

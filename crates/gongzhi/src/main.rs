@@ -123,6 +123,9 @@ enum UserCmd {
         /// The name shown in pages (default: the login).
         #[arg(long)]
         name: Option<String>,
+        /// A mobile number to call back on (optional).
+        #[arg(long)]
+        phone: Option<String>,
     },
     /// Set a user's password: read from standard input when it is not a
     /// terminal, else generated and printed once. Their sessions end and their
@@ -267,7 +270,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = Db::open(&cli.db).await?;
             let actor = Actor::system("cli");
             match what {
-                UserCmd::Create { login, role, scope, name } => {
+                UserCmd::Create { login, role, scope, name, phone } => {
+                    let phone = phone.as_deref().map(domain::org::Phone::parse).transpose()?;
                     // The same checks as the web: the role fits the scope, and the scope exists.
                     let grant = web::ops::users::grant_of(&db, &role, &scope).await.map_err(refused)?;
                     let (password, generated) = read_or_generate_password(&login)?;
@@ -279,6 +283,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         &login,
                         name.as_deref().unwrap_or(&login),
                         &hash,
+                        phone.as_ref(),
                         &[grant],
                     )
                     .await?;

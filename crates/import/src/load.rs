@@ -56,6 +56,7 @@ impl Row<'_> {
     /// silently overwrite the earlier one.
     fn record_key(&self) -> Option<(&'static str, String)> {
         let cols: &[&'static str] = match self.spec.name {
+            "grids" => &["code"],
             "compounds" => &["community_code", "name"],
             "buildings" => &["community_code", "compound", "name"],
             "companies" => &["credit_code"],
@@ -262,6 +263,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
     fn key_of(sheet: &str, r: &Row<'_>) -> Option<String> {
         let t = |k: &str| r.get(k).trim().to_owned();
         match sheet {
+            "grids" => Some(format!("region:{}", t("code"))),
             "compounds" => Some(format!("compound:{}:{}", t("community_code").get(..12)?, t("name"))),
             "companies" => Some(format!("company:{}", t("credit_code").to_uppercase())),
             "owners_committees" => Some(format!("org:owners_committee:{}", t("name"))),
@@ -304,6 +306,26 @@ impl<C: ConnectionTrait> Loader<'_, C> {
 
     async fn row(&self, sheet: &str, r: &Row<'_>) -> Result<Upsert, Fail> {
         match sheet {
+            "grids" => {
+                let code = RegionCode::parse(r.get("code")).map_err(|e| invalid("code", e))?;
+                let Some(community) = code.parent().filter(|_| code.level() == domain::Level::Grid) else {
+                    return Err(bad(
+                        "code",
+                        format!("{code} is not a 15-digit grid code"),
+                        format!("{code} 不是 15 位网格代码"),
+                    ));
+                };
+                // The community must be stored and the importer's to change.
+                self.region("code", community.as_str()).await?;
+                let what = db::regions::upsert_grid_in(self.c, self.actor, &code, r.get("name"))
+                    .await
+                    .map_err(|e| from_db("name", e))?;
+                self.regions
+                    .lock()
+                    .expect("lock")
+                    .insert(code.as_str().to_owned(), Some(code.path().as_str().to_owned()));
+                Ok(what)
+            }
             "compounds" => {
                 let (rc, path) = self.region("community_code", r.get("community_code")).await?;
                 // The key is community + name: a compound of that name elsewhere in the
@@ -460,7 +482,11 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     "" => None,
                     name => Some(self.compound(rc.as_str(), name).await?.id),
                 };
-                let n = org(kind, r.get("name"), &rc, &path, |o| o.compound_id = compound_id)?;
+                let established = opt_date("established", r.get("established"))?;
+                let n = org(kind, r.get("name"), &rc, &path, |o| {
+                    o.compound_id = compound_id;
+                    o.established = established;
+                })?;
                 Ok(structure::upsert_org_in(self.c, self.actor, &n).await.map_err(|e| from_db("name", e))?.1)
             }
             "people" => {

@@ -22,6 +22,19 @@ const fn c(key: &'static str, zh: &'static str, required: bool, note: &'static s
 /// In load order: what a later sheet refers to comes earlier.
 pub const SHEETS: &[SheetSpec] = &[
     SheetSpec {
+        name: "grids",
+        zh: "网格",
+        cols: &[
+            c(
+                "code",
+                "网格代码",
+                true,
+                "15 digits: the community's 12-digit code and 3 more / 所属社区 12 位代码加 3 位序号",
+            ),
+            c("name", "网格名称", true, "e.g. 第一网格"),
+        ],
+    },
+    SheetSpec {
         name: "compounds",
         zh: "小区",
         cols: &[
@@ -93,7 +106,7 @@ pub const SHEETS: &[SheetSpec] = &[
                 true,
                 "street_working_committee 街道党工委 / community_committee 社区党委(总支) / compound_branch 小区党支部 / \
                  building_group 楼栋党小组 / industry_committee 物业行业党委 / company_branch 企业党支部 / joint_branch 联合党支部 / \
-                 committee_branch 业委会党支部",
+                 committee_branch 业委会党支部 / town_committee 镇党委 / village_committee 村党组织",
             ),
             c("compound", "小区名称", false, "for a compound branch or building group: the compound in region_code"),
             c(
@@ -113,7 +126,18 @@ pub const SHEETS: &[SheetSpec] = &[
             c("kind", "类型", true, "sponsor_unit 包保单位 / cooperative 合作社 / red_station 红色驿站"),
             c("region_code", "区划代码", true, ""),
             c("name", "名称", true, ""),
-            c("compound", "小区名称", false, "for a red station: its compound in region_code"),
+            c(
+                "compound",
+                "小区名称",
+                false,
+                "for a red station: the compound it stands in, if any (the compounds it serves: compound_history kind red_station)",
+            ),
+            c(
+                "established",
+                "成立日期",
+                false,
+                "YYYY-MM-DD, e.g. when a red station opened; empty: since before records / 空：早于系统记录",
+            ),
         ],
     },
     SheetSpec {
@@ -137,7 +161,8 @@ pub const SHEETS: &[SheetSpec] = &[
                 "role",
                 "职务",
                 true,
-                "secretary 书记 / deputy_secretary 副书记 / member 委员 / chair 主任 / director 理事 / manager 经理 / \
+                "secretary 书记 / deputy_secretary 副书记 / member 委员 / chair 主任 / vice_chair 副主任 / director 理事 / \
+                 executive_director 执行董事 / service_director 总监 / supervisory_officer 监事 / group_leader 组长 / manager 经理 / \
                  building_head 楼长 / grid_worker 网格员 / community_worker 社区专职工作者",
             ),
             c(
@@ -205,6 +230,7 @@ mod tests {
 
     #[test]
     fn headers_in_either_language() {
+        assert_eq!(sheet_spec("网格").unwrap().name, "grids");
         let s = sheet_spec("小区").unwrap();
         assert_eq!(s.name, "compounds");
         assert_eq!(col_index(s, "小区名称"), Some(1));

@@ -27,6 +27,8 @@ fn choices(sheet: &str, key: &str) -> Option<&'static [&'static str]> {
 /// sheets stay empty so the template imports as nothing until filled in).
 fn example(sheet: &str, key: &str) -> &'static str {
     match (sheet, key) {
+        ("grids", "code") => "371402001009001",
+        ("grids", "name") => "第一网格",
         (_, "community_code") => "371402001009",
         (_, "region_code") => "371402001009",
         ("compounds", "name") | (_, "compound") => "丰华小区",
@@ -62,6 +64,18 @@ fn example(sheet: &str, key: &str) -> &'static str {
     }
 }
 
+/// A column's note as the cell's pop-up (Excel allows 255 characters; a
+/// longer note is cut there and points to the notes sheet, which has it whole).
+fn input_message(note: &str) -> String {
+    const MAX: usize = 255;
+    if note.chars().count() <= MAX {
+        return note.to_owned();
+    }
+    let more = " …（见说明表 notes）";
+    let keep: String = note.chars().take(MAX - more.chars().count()).collect();
+    format!("{keep}{more}")
+}
+
 /// One sheet per kind with bilingual headers `中文 (key)`, an example row in
 /// the compounds sheet, and a notes sheet saying what each column holds.
 pub fn template_xlsx() -> Result<Vec<u8>, XlsxError> {
@@ -79,7 +93,7 @@ pub fn template_xlsx() -> Result<Vec<u8>, XlsxError> {
             if let Some(list) = choices(s.name, c.key) {
                 // A list longer than Excel's 255 characters is left to the notes.
                 if let Ok(dv) = DataValidation::new().allow_list_strings(list) {
-                    let dv = dv.ignore_blank(true).set_input_title(c.zh)?.set_input_message(c.note)?;
+                    let dv = dv.ignore_blank(true).set_input_title(c.zh)?.set_input_message(input_message(c.note))?;
                     ws.add_data_validation(1, i as u16, LIST_ROWS, i as u16, &dv)?;
                 }
             }
@@ -141,7 +155,8 @@ mod tests {
             assert!(crate::spec::sheet_spec(&format!("{} {}", s.zh, s.name)).is_some_and(|x| x.name == s.name));
         }
         let wb = crate::read_xlsx(&template_xlsx().unwrap()).unwrap();
-        assert_eq!(wb.sheets[0].name, "小区 compounds");
+        assert_eq!(wb.sheets[0].name, "网格 grids");
+        assert_eq!(wb.sheets[1].name, "小区 compounds");
         assert!(
             wb.sheets.iter().all(|s| s.rows.len() <= 1 || s.name.contains("说明")),
             "data sheets hold only their headers"

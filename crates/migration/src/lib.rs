@@ -16,6 +16,8 @@ mod m0011_hardening;
 mod m0012_token_expiry;
 mod m0013_figure_indexes;
 mod m0014_notifications;
+mod m0015_user_phone;
+mod m0016_post_target_index;
 
 pub struct Migrator;
 
@@ -37,6 +39,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_token_expiry::Migration),
             Box::new(m0013_figure_indexes::Migration),
             Box::new(m0014_notifications::Migration),
+            Box::new(m0015_user_phone::Migration),
+            Box::new(m0016_post_target_index::Migration),
         ]
     }
 }

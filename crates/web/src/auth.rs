@@ -355,6 +355,17 @@ impl Viewer {
             {
                 Some(By::Supervisor)
             }
+            // The community watches over the company serving its compounds,
+            // and the owners' committee over its own compound: both may press
+            // the handler, neither decides (decision 0008).
+            (Role::Worker | Role::Officer, Scope::Region(c))
+                if p.handler_kind == Handler::Company
+                    && p.region_path.starts_with(c.path().as_str())
+                    && c.level() >= domain::Level::Community =>
+            {
+                Some(By::Overseer)
+            }
+            (Role::Committee, Scope::Compound(id)) if *id == p.compound_id => Some(By::Overseer),
             _ => None,
         })
     }

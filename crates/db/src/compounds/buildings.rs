@@ -16,11 +16,16 @@ pub struct BuildingSummary {
 
 // Each unit's area counts at most domain::area::UNIT_MAX (1,000,000 hundredths
 // of m²), so no stored value, however it got there, can overflow the total.
+/// Units are counted entrance by entrance (a subquery per entrance, by the
+/// unit's entrance index), not by a join of unit and entrance: without fresh
+/// statistics — right after a bulk import, say — PostgreSQL planned the join
+/// as a scan of every unit, 12 ms per building instead of 0.2 ms.
 pub(super) const BUILDING_SELECT: &str = "SELECT b.id, b.compound_id, b.name, b.floors, b.retired_at, \
      (SELECT COUNT(*) FROM entrance e WHERE e.building_id = b.id) AS entrances, \
-     (SELECT COUNT(*) FROM unit u JOIN entrance e ON u.entrance_id = e.id WHERE e.building_id = b.id) AS units, \
-     (SELECT CAST(COALESCE(SUM(CASE WHEN u.area_centi > 1000000 THEN 1000000 WHEN u.area_centi < 0 THEN 0 ELSE u.area_centi END), 0) AS BIGINT) FROM unit u JOIN entrance e ON u.entrance_id = e.id \
-      WHERE e.building_id = b.id) AS area_centi \
+     (SELECT CAST(COALESCE(SUM((SELECT COUNT(*) FROM unit u WHERE u.entrance_id = e.id)), 0) AS BIGINT) \
+      FROM entrance e WHERE e.building_id = b.id) AS units, \
+     (SELECT CAST(COALESCE(SUM((SELECT SUM(CASE WHEN u.area_centi > 1000000 THEN 1000000 WHEN u.area_centi < 0 THEN 0 ELSE u.area_centi END) \
+      FROM unit u WHERE u.entrance_id = e.id)), 0) AS BIGINT) FROM entrance e WHERE e.building_id = b.id) AS area_centi \
      FROM building b";
 
 pub async fn buildings(db: &Db, compound_id: i64) -> Result<Vec<BuildingSummary>> {
@@ -234,7 +239,7 @@ pub async fn search_units(
     number: &str,
     limit: u64,
 ) -> Result<Vec<UnitPick>> {
-    let f = Filter { within: None, visible: visible.clone(), name: None, include_retired: false };
+    let f = Filter { visible: visible.clone(), ..Default::default() };
     let (mut w, mut vals) = where_clause(&f);
     w.push_str(" AND b.retired_at IS NULL");
     for (col, v) in [("c.name", compound), ("b.name", building)] {

@@ -57,12 +57,13 @@ pub struct Visible {
 
 /// What a list asks for: a subtree, an optional name fragment, retired or not,
 /// always inside what the reader may see.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub within: Option<RegionPath>,
     pub visible: Visible,
     pub name: Option<String>,
     pub include_retired: bool,
+    pub order: Option<domain::compound::CompoundOrder>,
 }
 
 fn where_clause(f: &Filter) -> (String, Vec<Value>) {
@@ -104,7 +105,15 @@ fn where_clause(f: &Filter) -> (String, Vec<Value>) {
 
 pub async fn list(db: &Db, f: &Filter, page: Paging) -> Result<(Vec<Compound>, u64)> {
     let (w, vals) = where_clause(f);
-    Ok(page_of(db.conn(), SELECT, "compound c", &w, "c.region_path, c.name, c.id", vals, page).await?)
+    use domain::compound::CompoundOrder as O;
+    let order = match f.order.unwrap_or(O::Place) {
+        O::Place => "c.region_path, c.name, c.id",
+        O::Name => "c.name, c.id",
+        O::Households => "c.households DESC, c.id",
+        // Unknown years last on both backends.
+        O::Built => "c.year_built IS NULL, c.year_built DESC, c.id",
+    };
+    Ok(page_of(db.conn(), SELECT, "compound c", &w, order, vals, page).await?)
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Compound> {

@@ -31,6 +31,8 @@ pub struct ListFilter {
     pub to: Option<DateTime<Utc>>,
     /// Only these ids (empty: any).
     pub ids: Vec<i64>,
+    /// Overdue and nearest deadline first unless asked otherwise.
+    pub order: Option<domain::problem::Order>,
 }
 
 impl ListFilter {
@@ -122,8 +124,14 @@ pub async fn list(db: &Db, v: &Visible, f: &ListFilter, page: domain::Paging) ->
     if !f.ids.is_empty() {
         filter.push_str(&format!(" AND p.id IN ({})", id_list(&f.ids)));
     }
-    // Overdue first, then the nearest deadline.
-    Ok(page_of(db.conn(), SELECT, "problem p", &filter, "p.overdue DESC, p.resolve_by, p.id", vals, page).await?)
+    use domain::problem::Order;
+    let order = match f.order.unwrap_or(Order::Urgent) {
+        Order::Urgent => "p.overdue DESC, p.resolve_by, p.id",
+        Order::Newest => "p.submitted_at DESC, p.id DESC",
+        Order::Oldest => "p.submitted_at, p.id",
+        Order::Due => "p.resolve_by, p.id",
+    };
+    Ok(page_of(db.conn(), SELECT, "problem p", &filter, order, vals, page).await?)
 }
 
 /// The work waiting among the problems a reader sees: the counts the header

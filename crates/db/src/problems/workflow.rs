@@ -25,6 +25,9 @@ pub async fn step(
     if step == Step::Reject && note.is_empty() {
         return Err(domain::Invalid::new("note", "a rejection needs a reason").zh("退回须说明理由").into());
     }
+    if step == Step::Urge && note.is_empty() {
+        return Err(domain::Invalid::new("note", "say what the handler should do").zh("督办须写明督办意见").into());
+    }
     let resolved_at = if to == State::Resolved { Some(now) } else { p.resolved_at };
     // An overturned rejection's reason no longer stands (the timeline keeps it).
     let reason = match step {

@@ -363,6 +363,9 @@ pub struct OrgFilter {
     pub within: Option<RegionPath>,
     pub compound_id: Option<i64>,
     pub name: Option<String>,
+    /// Only those led by this organisation (its party chain one step down),
+    /// or set up inside it (a committee's or company's party group).
+    pub under: Option<i64>,
 }
 
 pub(super) fn range(vals: &mut Vec<Value>, col: &str, p: &RegionPath) -> String {
@@ -417,6 +420,10 @@ pub(super) fn org_where(f: &OrgFilter) -> (String, Vec<Value>) {
     if let Some(q) = f.name.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         vals.push(crate::sql::like_contains(&q.to_lowercase()).into());
         conds.push(format!("LOWER(o.name) LIKE ${} ESCAPE '\\'", vals.len()));
+    }
+    if let Some(id) = f.under {
+        vals.push(id.into());
+        conds.push(format!("(o.parent_id = ${n} OR o.covers_org_id = ${n})", n = vals.len()));
     }
     (format!(" WHERE {}", conds.join(" AND ")), vals)
 }

@@ -216,8 +216,11 @@ pub async fn posts_of_org(db: &Db, org_id: i64) -> Result<Vec<PostRow>> {
     .await?)
 }
 
-/// A person holding, at the same compound, a post in its party organisation
-/// and one in its owners' committee or serving property company (交叉任职).
+/// A person holding a post in a party organisation that leads a compound
+/// and one in that compound's owners' committee or serving property company
+/// (交叉任职). The party organisation may be the compound's own (branch,
+/// building group) or one over its place at any level (community, street,
+/// town, village): `party_level` says which.
 #[derive(Debug, Clone, Serialize, FromQueryResult)]
 pub struct CrossAppointment {
     pub person_id: i64,
@@ -225,6 +228,7 @@ pub struct CrossAppointment {
     pub compound_id: i64,
     pub compound_name: String,
     pub party_org: String,
+    pub party_level: Option<String>,
     pub party_role: String,
     pub other_org: String,
     pub other_kind: String,
@@ -244,16 +248,20 @@ pub async fn cross_appointments(
             if any.is_empty() { "1 = 0".into() } else { format!("({})", any.join(" OR ")) }
         }
     };
+    // The party organisation leads the compound when it is the compound's
+    // own, or a territorial one (not set up inside another organisation, not
+    // the industry committee) whose place holds the compound's.
     let from = format!(
-        "FROM post a JOIN organisation po ON po.id = a.org_id AND po.kind = 'party_org' AND po.compound_id IS NOT NULL \
-         JOIN compound c ON c.id = po.compound_id \
+        "FROM post a JOIN organisation po ON po.id = a.org_id AND po.kind = 'party_org' \
          JOIN post b ON b.person_id = a.person_id AND b.id <> a.id AND b.end_date IS NULL \
-         JOIN organisation o2 ON o2.id = b.org_id AND ( \
-             (o2.kind = 'owners_committee' AND o2.compound_id = c.id) OR \
+         JOIN organisation o2 ON o2.id = b.org_id AND o2.kind IN ('owners_committee', 'company') \
+         JOIN compound c ON ((o2.kind = 'owners_committee' AND c.id = o2.compound_id) OR \
              (o2.kind = 'company' AND EXISTS (SELECT 1 FROM compound_fact f WHERE f.compound_id = c.id AND f.kind = 'company' \
                                              AND f.ref_id = o2.id AND f.valid_to IS NULL))) \
          JOIN person p ON p.id = a.person_id \
-         WHERE a.end_date IS NULL AND {scope}"
+         WHERE a.end_date IS NULL AND {scope} AND (po.compound_id = c.id OR (po.compound_id IS NULL \
+             AND po.covers_org_id IS NULL AND COALESCE(po.party_level, '') <> 'industry_committee' \
+             AND c.region_path LIKE po.region_path || '%'))"
     );
     let total = scalar_i64(db.conn(), &format!("SELECT COUNT(*) {from}"), vals.clone()).await? as u64;
     let n = vals.len();
@@ -263,7 +271,7 @@ pub async fn cross_appointments(
         db.conn(),
         &format!(
             "SELECT p.id AS person_id, p.name AS person_name, c.id AS compound_id, c.name AS compound_name, po.name AS party_org, \
-             a.role AS party_role, o2.name AS other_org, o2.kind AS other_kind, b.role AS other_role {from} \
+             po.party_level, a.role AS party_role, o2.name AS other_org, o2.kind AS other_kind, b.role AS other_role {from} \
              ORDER BY c.region_path, c.name, p.name LIMIT ${} OFFSET ${}",
             n + 1,
             n + 2

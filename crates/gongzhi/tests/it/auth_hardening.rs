@@ -336,7 +336,7 @@ db_test! {
         let r = me.form("/account/tokens", &[("name", "报表脚本"), ("days", "30")]).await;
         assert_eq!(r.status, 200, "{}", r.body);
         let expires = r.body.split("class=\"token-expires\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
-        let want = (chrono::Utc::now() + chrono::Duration::days(30)).format("%Y-%m-%d").to_string();
+        let want = (chrono::Utc::now() + chrono::Duration::days(30)).with_timezone(&domain::clock::china()).format("%Y-%m-%d").to_string();
         assert!(expires.starts_with(&want), "{expires} vs {want}");
         assert!(r.body.contains("报表脚本"));
         // Through the API: from a session, not from a token.

@@ -197,7 +197,7 @@ db_test! {
         let again = gongzhi::demo::structure(&db, &street, true).await.unwrap();
         assert_eq!(again.changed(), 0, "the demo structure loads idempotently");
         let (ids, _) = db::compounds::list(&db, &db::compounds::Filter {
-            within: Some(street.path()), visible: db::compounds::Visible { all: true, ..Default::default() }, name: None, include_retired: false,
+            within: Some(street.path()), visible: db::compounds::Visible { all: true, ..Default::default() }, name: None, include_retired: false, order: None,
         }, domain::Paging::new(None, Some(200))).await.unwrap();
         let mut with_committee = [0, 0, 0];
         let today = domain::clock::today().to_string();

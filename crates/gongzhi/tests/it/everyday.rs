@@ -95,6 +95,19 @@ db_test! {
         assert!(first.contains("共 55 条"));
         let second = street.get("/problems?view=work&q=路灯&page=2").await.body;
         assert_eq!(second.matches("路灯不亮").count(), 5, "the rest on page two");
+        // Ordered as asked, the order kept across pages; the API orders the same way.
+        let newest = street.get("/problems?q=路灯&order=newest").await.body;
+        assert!(newest.find("路灯不亮 54").unwrap() < newest.find("路灯不亮 53").unwrap(), "newest first");
+        assert!(newest.contains("order=newest&#38;page=2"), "the pager keeps the order");
+        assert!(newest.contains("<option value=\"newest\" selected>最新反映</option>"));
+        let oldest = worker.get("/api/v1/problems?q=路灯&order=oldest&per_page=1").await.json();
+        assert_eq!(oldest["items"][0]["description"], "路灯不亮 0");
+        let newest = worker.get("/api/v1/problems?q=路灯&order=newest&per_page=1").await.json();
+        assert_eq!(newest["items"][0]["description"], "路灯不亮 54");
+        assert_eq!(worker.get("/api/v1/problems?order=random").await.status, 422);
+        // Compounds by name, by households.
+        let by_name = street.get("/compounds?order=name").await.body;
+        assert!(by_name.find("东风二期").unwrap() < by_name.find("无物业小区").unwrap());
 
         // The export holds the filtered list, numbers as numbers.
         let x = street.get("/problems/export.xlsx?view=review").await;
@@ -236,7 +249,9 @@ db_test! {
         let labels: Vec<&str> = found.as_array().unwrap().iter().map(|c| c["label"].as_str().unwrap()).collect();
         assert_eq!(labels.len(), 2, "301 and 302 of that building only: {labels:?}");
         assert!(labels[0].starts_with("东风小区 1号楼 ") && labels[0].contains(" 301 #unit:"), "{labels:?}");
-        let r = admin.form("/users", &[("login", "zhang3"), ("display_name", "张三"), ("role", "resident"), ("scope", labels[0])]).await;
+        let r = admin.form("/users", &[("login", "wang5"), ("display_name", "王五"), ("role", "resident"), ("scope", labels[0]), ("phone", "1380000")]).await;
+        assert!(r.status == 422 && r.body.contains("不是电话号码") && r.body.contains("value=\"王五\""), "a bad phone is marked, the form kept");
+        let r = admin.form("/users", &[("login", "zhang3"), ("display_name", "张三"), ("role", "resident"), ("scope", labels[0]), ("phone", "13900002222")]).await;
         assert_eq!(r.status, 200, "{}", r.body);
         assert!(r.body.contains("初始密码只显示这一次"));
         assert!(r.body.contains("东风小区 1号楼") && r.body.contains(" 301 <span class=\"code muted\">unit:"), "the home in words: {}", r.body);
@@ -268,7 +283,7 @@ db_test! {
             "/dashboard/bulletin.xlsx?region=abc&month=2024-06", "/dashboard/bulletin.docx?region=371402&month=June",
             "/compounds?region=abc", "/organisations?region=abc", "/people?region=abc", "/regions/abc",
             "/problems?compound=abc", "/problems?state=lost", "/problems/export.xlsx?view=x", "/compounds/abc", "/problems/abc",
-            "/cross-appointments?region=abc", "/audit?page=abc",
+            "/cross-appointments?region=abc", "/audit?page=abc", "/problems?order=x", "/compounds?order=x",
         ];
         for uri in bad {
             let r = admin.get(uri).await;
@@ -415,6 +430,11 @@ db_test! {
         user_token(&db, "r1", "resident", &format!("unit:{unit}")).await;
         let resident = signed_in(&App::anonymous(&db), "r1").await;
         let worker = App::anonymous(&db).with_token(&user_token(&db, "sq", "worker", fh).await);
+        // The resident leaves a number to be called back on; a bad one is named.
+        let r = resident.form("/account/phone", &[("phone", "12345")]).await;
+        assert!(r.status == 422 && r.body.contains("不是电话号码"), "{}", r.body);
+        let r = resident.form("/account/phone", &[("phone", "138 0000 1234")]).await;
+        assert!(r.status == 200 && r.body.contains("value=\"13800001234\"") && r.body.contains("通知小区 1号楼"), "{}", r.body);
 
         // An administrator registers a webhook; its secret is shown once.
         let (port, got) = receiver(vec![500]).await;
@@ -432,6 +452,10 @@ db_test! {
         assert_eq!(worker.json("POST", &format!("/api/v1/problems/{pid}/steps"), json!({"step": "accept"})).await.status, 200);
         let seen = worker.get(&format!("/problems/{pid}")).await.body;
         assert!(seen.contains("<dt>反映人</dt><dd>r1 · 通知小区 1号楼"), "the handler sees who and where: {seen}");
+        assert!(seen.contains(" · 13800001234</dd>"), "and the number to call back on: {seen}");
+        let street = App::anonymous(&db).with_token(&user_token(&db, "jd", "officer", "371402001").await);
+        let reviewed = street.get(&format!("/problems/{pid}")).await.body;
+        assert!(reviewed.contains(" · 138****1234</dd>") && !reviewed.contains("13800001234"), "masked to the street: {reviewed}");
         assert!(!resident.get(&format!("/problems/{pid}")).await.body.contains("<dt>反映人</dt>"), "not shown to the reporter");
         let home = resident.get("/problems").await.body;
         assert!(home.contains("消息 <b class=\"count lag\">1</b>"), "one notice, not their own report: {home}");

@@ -65,6 +65,31 @@ db_test! {
             {"community_code": ws, "compound": "D", "kind": "company", "value": cc(2), "effective_from": "2020-01-01"},
         ])).await;
 
+        // A community party committee member manages the company serving A:
+        // a cross-appointment at the community's level.
+        rows(&app, "party_orgs", json!([{"region_code": fh, "name": "丰华社区党委", "party_level": "community_committee"}])).await;
+        rows(&app, "people", json!([{"phone": "13800000003", "name": "丙", "is_public_servant": false, "region_code": fh}])).await;
+        rows(&app, "posts", json!([
+            {"phone": "13800000003", "role": "member", "org_kind": "party_org", "org": "丰华社区党委", "region_code": fh, "start_date": "2021-01-01"},
+            {"phone": "13800000003", "role": "manager", "org_kind": "company", "org": cc(1), "region_code": "371402", "start_date": "2021-07-01"},
+        ])).await;
+        let cross = app.get("/api/v1/cross-appointments?region=371402001").await.json();
+        let levels: Vec<(String, String)> = cross["items"].as_array().unwrap().iter()
+            .map(|r| (r["person_name"].as_str().unwrap().to_owned(), r["party_level"].as_str().unwrap_or("").to_owned())).collect();
+        assert!(levels.contains(&("丙".to_owned(), "community_committee".to_owned())), "{cross}");
+        assert!(levels.contains(&("甲".to_owned(), "compound_branch".to_owned())), "{cross}");
+        assert!(app.get("/cross-appointments").await.body.contains("社区党委（总支）"), "the level in words");
+
+        // A red station opened in May 2021 serves A and B: one station, counted once, from its opening.
+        rows(&app, "other_orgs", json!([{"kind": "red_station", "region_code": fh, "name": "丰华红色驿站", "established": "2021-05-01"}])).await;
+        rows(&app, "compound_history", json!([
+            {"community_code": fh, "compound": "A", "kind": "red_station", "value": "丰华红色驿站", "effective_from": "2021-05-01"},
+            {"community_code": fh, "compound": "B", "kind": "red_station", "value": "丰华红色驿站", "effective_from": "2021-05-01"},
+        ])).await;
+        assert_eq!(kpis(&app, "371402001", "2021-06-30").await["red_stations"], 1);
+        assert_eq!(kpis(&app, "371402001", "2021-04-30").await["red_stations"], 0, "not yet open");
+        assert_eq!(kpis(&app, ws, "2021-06-30").await["red_stations"], 0, "not in another community");
+
         let street = "371402001";
         // The day before A's company and model change.
         let v = kpis(&app, street, "2021-06-30").await;
@@ -84,7 +109,11 @@ db_test! {
         assert_eq!(k(&v, "professional_coverage"), (2, 3));
         assert_eq!(k(&v, "company_party_coverage"), (1, 2));
         // The committee exists from January 2021, its party group from March.
-        assert_eq!(k(&kpis(&app, street, "2021-02-28").await, "committee_party_coverage"), (0, 1));
+        let v = kpis(&app, street, "2021-02-28").await;
+        assert_eq!(k(&v, "committee_party_coverage"), (0, 1));
+        // But the branch secretary sits on it: the party reaches it in its work already.
+        let work = &v["committee_work_coverage"];
+        assert_eq!((work["numerator"].as_i64(), work["denominator"].as_i64()), (Some(1), Some(1)), "{v}");
         assert_eq!(k(&kpis(&app, street, "2021-03-01").await, "committee_party_coverage"), (1, 1));
         // Before the committee and the cross-appointment existed.
         let v = kpis(&app, street, "2020-12-31").await;

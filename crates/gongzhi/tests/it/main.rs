@@ -10,6 +10,7 @@ mod auth_hardening;
 mod browser;
 mod compounds;
 mod contract;
+mod county;
 mod everyday;
 mod hardening;
 mod import;

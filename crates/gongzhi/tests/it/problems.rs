@@ -492,3 +492,53 @@ db_test! {
         assert!(r.body.contains("该小区已注销"), "{}", r.body);
     }
 }
+
+db_test! {
+    async fn the_owners_committee_and_the_community_press_the_company(db: Db) {
+        dezhou(&db).await;
+        let admin = App::new(&db).await;
+        let fh = "371402001009";
+        rows(&admin, "compounds", json!([{"community_code": fh, "name": "丰华小区"}, {"community_code": fh, "name": "邻家小区"}])).await;
+        rows(&admin, "companies", json!([{"credit_code": cc(), "name": "丰华物业", "region_code": "371402", "party_coverage": "own_branch"}])).await;
+        rows(&admin, "compound_history", json!([{"community_code": fh, "compound": "丰华小区", "kind": "company", "value": cc(), "effective_from": "2020-01-01"}])).await;
+        let list = admin.get("/api/v1/compounds?region=371402001009").await.json();
+        let id_of = |n: &str| list["items"].as_array().unwrap().iter().find(|c| c["name"] == n).unwrap()["id"].as_i64().unwrap();
+        let (served, other) = (id_of("丰华小区"), id_of("邻家小区"));
+        let company_id = admin.get("/api/v1/organisations?kind=company").await.json()["items"][0]["id"].as_i64().unwrap();
+        let company = App::anonymous(&db).with_token(&user_token(&db, "wy", "company", &format!("company:{company_id}")).await);
+        let committee = App::anonymous(&db).with_token(&user_token(&db, "ywh", "committee", &format!("compound:{served}")).await);
+        let elsewhere = App::anonymous(&db).with_token(&user_token(&db, "ywh2", "committee", &format!("compound:{other}")).await);
+        let worker = App::anonymous(&db).with_token(&user_token(&db, "sq", "worker", fh).await);
+
+        // The committee reports a problem in its compound's common parts.
+        let r = committee.json("POST", "/api/v1/problems", json!({"compound_id": served, "category": "repair", "description": "电梯停运"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.json()["id"].as_i64().unwrap();
+        let step = |app: &App, s: &str, note: &str| {
+            let (app, body) = (app.clone(), json!({"step": s, "note": note}));
+            async move { app.json("POST", &format!("/api/v1/problems/{id}/steps"), body).await }
+        };
+        assert_eq!(step(&company, "accept", "").await.status, 200);
+        // It presses the company, with a note; the state stays as it was.
+        assert_eq!(step(&committee, "urge", "").await.status, 422, "pressing needs a word on what to do");
+        let r = step(&committee, "urge", "三天了仍未修好，请尽快处理").await;
+        assert_eq!((r.status.as_u16(), r.json()["state"].as_str()), (200, Some("accepted")), "{}", r.body);
+        // The community over the company presses too; neither decides anything.
+        assert_eq!(step(&worker, "urge", "请今日内回复业委会").await.status, 200);
+        for s in ["resolve", "reject", "close", "uphold_rejection", "overturn_rejection"] {
+            assert_eq!(step(&committee, s, "x").await.status, 422, "{s}");
+        }
+        // Another compound's committee does not see it; the handler cannot press itself.
+        assert_eq!(step(&elsewhere, "urge", "x").await.status, 404);
+        assert_eq!(step(&company, "urge", "x").await.status, 422);
+        let p = company.get(&format!("/api/v1/problems/{id}")).await.json();
+        let steps: Vec<&str> = p["timeline"].as_array().unwrap().iter().map(|e| e["step"].as_str().unwrap()).collect();
+        assert_eq!(steps, ["submit", "accept", "urge", "urge"]);
+        // The page offers the committee its one button, in words.
+        let page = committee.get(&format!("/problems/{id}")).await.body;
+        assert!(page.contains("value=\"urge\"") && page.contains("督办") && !page.contains("value=\"resolve\""));
+        // Once resolved there is nothing left to press.
+        assert_eq!(step(&company, "resolve", "").await.status, 200);
+        assert_eq!(step(&committee, "urge", "x").await.status, 422);
+    }
+}

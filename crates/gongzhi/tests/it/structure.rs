@@ -408,6 +408,47 @@ db_test! {
         assert_eq!(r.status, 200, "{}", r.body);
     }
 
+    async fn grids_come_from_the_workbook_and_compounds_name_them(db: Db) {
+        dezhou(&db).await;
+        let app = App::new(&db).await;
+        let fh = "371402001009";
+        let wb = |grids: Vec<Vec<String>>| Workbook { sheets: vec![
+            sheet("网格", &["网格代码", "网格名称"], grids),
+            sheet("compounds", &["community_code", "name"], vec![vec![format!("{fh}001"), "网格小区".into()]]),
+            sheet("posts", &["phone", "role", "region_code", "start_date"], vec![]),
+        ]};
+        let good = vec![vec![format!("{fh}001"), "第一网格".into()], vec![format!("{fh}002"), "第二网格".into()]];
+        let r = upload(&app, &wb(good.clone())).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["sheets"]["grids"]["added"], 2);
+        let grid = app.get(&format!("/api/v1/regions/{fh}001")).await;
+        assert!(grid.status == 200 && grid.json()["name"] == "第一网格", "{}", grid.body);
+        assert_eq!(total(&app, &format!("/api/v1/compounds?region={fh}001")).await, 1, "the compound lies in its grid");
+        // Again: nothing changes; a new name is a rename.
+        let r = upload(&app, &wb(good)).await;
+        assert_eq!(r.json()["sheets"]["grids"]["unchanged"], 2, "{}", r.body);
+        let r = upload(&app, &wb(vec![vec![format!("{fh}001"), "东片网格".into()]])).await;
+        assert_eq!(r.json()["sheets"]["grids"]["updated"], 1, "{}", r.body);
+        // Bad codes are named by row and column, and nothing is written.
+        let bad = vec![
+            vec![fh.into(), "社区不是网格".into()],
+            vec!["371402001099001".into(), "无此社区".into()],
+            vec![format!("{fh}003"), "".into()],
+        ];
+        let r = upload(&app, &wb(bad)).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        for want in ["grids!2:code", "grids!3:code", "grids!4:name"] {
+            assert!(r.body.contains(want), "{want}: {}", r.body);
+        }
+        assert!(r.body.contains("不是 15 位网格代码"), "{}", r.body);
+        assert_eq!(app.get(&format!("/api/v1/regions/{fh}003")).await.status, 404, "nothing written");
+        // A grid worker may not draw grids in the community around them.
+        let grid_worker = App::anonymous(&db).with_token(&crate::support::user_token(&db, "wg", "worker", &format!("{fh}001")).await);
+        let r = upload(&grid_worker, &Workbook { sheets: vec![sheet("grids", &["code", "name"], vec![vec![format!("{fh}009"), "私建网格".into()]])] }).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("不在您的管辖范围内"), "{}", r.body);
+    }
+
     async fn a_root_error_is_reported_once_naming_the_rows_that_depend_on_it(db: Db) {
         dezhou(&db).await;
         let app = App::new(&db).await;

@@ -130,7 +130,7 @@ pub async fn user_token(db: &Db, login: &str, role: &str, scope: &str) -> String
     )
     .unwrap();
     let hash = web::auth::hash_password_now("test-password-1");
-    let id = db::accounts::create_user(db, &system(), login, login, &hash, &[grant]).await.unwrap();
+    let id = db::accounts::create_user(db, &system(), login, login, &hash, None, &[grant]).await.unwrap();
     token_for(db, id).await
 }
 

@@ -132,6 +132,8 @@ pub struct KpiSetData {
     pub company_party_coverage: RatioOut,
     pub company_instructor_only: i64,
     pub committee_party_coverage: RatioOut,
+    /// Committees reached by the party's work: an organisation in it, a cross-appointed member or an instructor.
+    pub committee_work_coverage: RatioOut,
     pub compound_party_coverage: RatioOut,
     pub servants_two_committees: RatioOut,
     pub servants_building_heads: RatioOut,
@@ -150,6 +152,7 @@ impl From<&KpiSet> for KpiSetData {
             company_party_coverage: k.company_party_coverage.into(),
             company_instructor_only: k.company_instructor_only,
             committee_party_coverage: k.committee_party_coverage.into(),
+            committee_work_coverage: k.committee_work_coverage.into(),
             compound_party_coverage: k.compound_party_coverage.into(),
             servants_two_committees: k.servants_two_committees.into(),
             servants_building_heads: k.servants_building_heads.into(),

@@ -169,6 +169,9 @@ pub struct ProblemQuery {
     /// Text in the description or location, or the problem's number.
     #[param(max_length = 100)]
     pub q: Option<String>,
+    /// urgent (default: overdue first, then the nearest deadline), newest, oldest, due.
+    #[param(value_type = Option<String>, pattern = "^(urgent|newest|oldest|due)$")]
+    pub order: Option<String>,
     #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     #[param(minimum = 1, maximum = 200)]
@@ -195,6 +198,7 @@ pub async fn list(
         category: q.category,
         compound_id: q.compound_id,
         text: q.q.map(|t| t.chars().take(100).collect()),
+        order: q.order.as_deref().map(domain::problem::Order::parse).transpose()?,
     };
     let (rows, total) = ops::list(&s, &viewer, &list, p).await?;
     Ok(Json(Page { items: rows.iter().map(|r| out(r, vec![])).collect(), page: p.page, per_page: p.per_page, total }))

@@ -211,6 +211,8 @@ pub struct CrossOut {
     pub compound_id: i64,
     pub compound_name: String,
     pub party_org: String,
+    /// Which level leads: compound_branch, building_group, community_committee, street_working_committee, town_committee…
+    pub party_level: Option<String>,
     pub party_role: String,
     pub other_org: String,
     pub other_kind: String,
@@ -228,7 +230,7 @@ pub struct CrossQuery {
     pub per_page: Option<u64>,
 }
 
-/// People holding posts both in a compound's party organisation and in its owners' committee or serving company (交叉任职).
+/// People holding posts both in a party organisation leading a compound (its own, or over its place at any level) and in its owners' committee or serving company (交叉任职).
 #[utoipa::path(get, path = "/api/v1/cross-appointments", tag = "structure", params(CrossQuery),
     responses((status = 200, body = Page<CrossOut>), (status = 404, body = ErrorBody)))]
 pub async fn cross(
@@ -247,6 +249,7 @@ pub async fn cross(
             compound_id: r.compound_id,
             compound_name: r.compound_name,
             party_org: r.party_org,
+            party_level: r.party_level,
             party_role: r.party_role,
             other_org: r.other_org,
             other_kind: r.other_kind,
@@ -298,7 +301,7 @@ pub async fn import_registry(
 }
 
 /// Add or update registry records of one kind — a sheet of the workbook format
-/// (compounds, buildings, companies, owners_committees, party_orgs, other_orgs,
+/// (grids, compounds, buildings, companies, owners_committees, party_orgs, other_orgs,
 /// people, posts, compound_history) — as JSON objects keyed by its columns.
 /// The same checks and natural keys as the workbook import; all or nothing.
 #[utoipa::path(post, path = "/api/v1/registry/{sheet}", tag = "structure",

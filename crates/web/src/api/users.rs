@@ -70,6 +70,9 @@ pub struct UserIn {
     pub role: String,
     /// all, a region code, company:ID, compound:ID or unit:ID
     pub scope: String,
+    /// A mobile number to call back on (optional).
+    #[serde(default)]
+    pub phone: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -88,7 +91,7 @@ pub async fn create(
     viewer: Viewer,
     ApiJson(b): ApiJson<UserIn>,
 ) -> Result<(StatusCode, Json<UserCreated>), AppError> {
-    let (id, password) = create_account(&s, &viewer, &b.login, &b.display_name, &b.role, &b.scope).await?;
+    let (id, password) = create_account(&s, &viewer, &b.login, &b.display_name, &b.role, &b.scope, &b.phone).await?;
     Ok((StatusCode::CREATED, Json(UserCreated { id, password })))
 }
 

@@ -98,7 +98,7 @@ pub async fn filter_for(
         }
         None => None,
     };
-    Ok(Filter { within, visible: viewer.visible(), name: q, include_retired })
+    Ok(Filter { within, visible: viewer.visible(), name: q, include_retired, order: None })
 }
 
 pub fn parse_model(model: Option<&str>, from: Option<NaiveDate>) -> Result<Option<(ServiceModel, NaiveDate)>, Invalid> {
@@ -161,7 +161,13 @@ pub async fn check_fact(
         )
     })?;
     let want = k.org_kind().map(|o| o.as_str()).unwrap_or_default();
-    if Some(org.kind) != k.org_kind() || (k.compound_own() && org.compound_id != Some(compound_id)) {
+    let around = if k.serves_around() {
+        let c = db::compounds::get(&s.db, compound_id).await?;
+        c.region_path.starts_with(org.region_path.as_str())
+    } else {
+        true
+    };
+    if Some(org.kind) != k.org_kind() || (k.compound_own() && org.compound_id != Some(compound_id)) || !around {
         return Err(Invalid::new("org_id", format!("{} is not a {want} of this compound", org.name))
             .zh(format!("{}不是本小区可选的组织（{want}）", org.name))
             .into());

@@ -34,8 +34,26 @@ pub struct KpiSetOut {
     pub compounds: i64,
     pub kpis: Vec<KpiOut>,
     pub company_instructor_only: i64,
+    /// Owners' committees reached by the party's work (an organisation in
+    /// it, a cross-appointed member or an instructor) over those in office.
+    pub committee_work_coverage: KpiRatioOut,
     pub red_stations: i64,
     pub community_workers: i64,
+}
+
+/// A figure with no target: how many of how many.
+#[derive(Serialize, ToSchema)]
+pub struct KpiRatioOut {
+    pub numerator: i64,
+    pub denominator: i64,
+    pub permille: Option<i64>,
+    pub text: String,
+}
+
+impl From<domain::kpi::Ratio> for KpiRatioOut {
+    fn from(r: domain::kpi::Ratio) -> Self {
+        KpiRatioOut { numerator: r.num, denominator: r.den, permille: r.permille(), text: r.percent_text() }
+    }
 }
 
 pub fn kpi_out(set: &KpiSet, targets: &[Target], year: i32, region: &str) -> Vec<KpiOut> {
@@ -66,6 +84,7 @@ pub fn set_out(code: &str, name: &str, as_of: NaiveDate, set: &KpiSet, targets: 
         compounds: set.compounds,
         kpis: kpi_out(set, targets, as_of.year(), code),
         company_instructor_only: set.company_instructor_only,
+        committee_work_coverage: set.committee_work_coverage.into(),
         red_stations: set.red_stations,
         community_workers: set.community_workers,
     }

@@ -52,6 +52,7 @@ pub struct ListIn {
     pub category: Option<String>,
     pub compound_id: Option<i64>,
     pub text: Option<String>,
+    pub order: Option<domain::problem::Order>,
 }
 
 impl ListIn {
@@ -67,6 +68,7 @@ impl ListIn {
             category: self.category.clone().filter(|c| !c.trim().is_empty()),
             compound_id: self.compound_id,
             text: self.text.clone().filter(|t| !t.trim().is_empty()),
+            order: self.order,
             ..Default::default()
         }
     }
@@ -223,12 +225,16 @@ pub async fn alike(s: &AppState, viewer: &Viewer, compound_id: i64, category: &s
 }
 
 /// Who reported `p`, as those who act on it need to know them: the
-/// reporter's name and, for a resident, their home in words. `None` for the
+/// reporter's name, for a resident their home in words, and their phone
+/// (in full to the handler, masked to the level reviewing). `None` for the
 /// reporter themself, for readers who do not act on it, and for reports
 /// without an account (Open311 without a key).
 pub async fn reporter_for(s: &AppState, viewer: &Viewer, p: &Problem) -> Result<Option<String>, AppError> {
     let Some(id) = p.reporter_id.filter(|r| *r != viewer.user_id) else { return Ok(None) };
-    if viewer.problem_role(p).is_none() {
+    // Those who handle or decide; an overseer (a neighbour on the owners'
+    // committee, say) does not learn who reported what.
+    let role = viewer.problem_role(p);
+    if !matches!(role, Some(By::Handler | By::Supervisor)) {
         return Ok(None);
     }
     let Some(u) = db::accounts::user(&s.db, id).await? else { return Ok(None) };
@@ -238,7 +244,15 @@ pub async fn reporter_for(s: &AppState, viewer: &Viewer, p: &Problem) -> Result<
             homes.push(crate::ops::users::scope_words(&s.db, &g.scope).await?);
         }
     }
-    Ok(Some(if homes.is_empty() { u.display_name } else { format!("{} · {}", u.display_name, homes.join("；")) }))
+    let mut words = vec![u.display_name];
+    if !homes.is_empty() {
+        words.push(homes.join("；"));
+    }
+    // The handler calls back; the level reviewing sees that a number exists.
+    if let Some(phone) = u.phone {
+        words.push(if role == Some(By::Handler) { phone } else { domain::access::mask_phone(&phone) });
+    }
+    Ok(Some(words.join(" · ")))
 }
 
 /// The steps this viewer may offer on this problem now (for the page's buttons).

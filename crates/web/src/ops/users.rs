@@ -57,8 +57,10 @@ pub async fn create_account(
     display_name: &str,
     role: &str,
     scope: &str,
+    phone: &str,
 ) -> Result<(i64, String), AppError> {
     admin_only(viewer)?;
+    let phone = optional_phone(phone)?;
     let name = display_name.trim();
     if name.is_empty() || name.chars().count() > 64 {
         return Err(domain::Invalid::new("display_name", "give a name of 1–64 characters")
@@ -68,8 +70,20 @@ pub async fn create_account(
     let grant = grant_of(&s.db, role, scope).await?;
     let password = auth::generate_password(login);
     let hash = auth::hash_password(&password).await;
-    let id = db::accounts::create_user(&s.db, &viewer.actor(), login, name, &hash, &[grant]).await?;
+    let id = db::accounts::create_user(&s.db, &viewer.actor(), login, name, &hash, phone.as_ref(), &[grant]).await?;
     Ok((id, password))
+}
+
+/// A phone as typed in a form: blank is none.
+pub fn optional_phone(s: &str) -> Result<Option<domain::org::Phone>, AppError> {
+    let s = s.trim();
+    Ok(if s.is_empty() { None } else { Some(domain::org::Phone::parse(s)?) })
+}
+
+/// Set or clear one's own phone (any signed-in user, on their account page).
+pub async fn set_own_phone(s: &AppState, viewer: &Viewer, phone: &str) -> Result<(), AppError> {
+    let phone = optional_phone(phone)?;
+    Ok(db::accounts::set_phone(&s.db, &viewer.actor(), viewer.user_id, phone.as_ref()).await?)
 }
 
 /// Give an account another role (administrators).

@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/tokens/{id}/revoke", post(token_revoke))
         .route("/account/logout-all", post(logout_all))
         .route("/account/password", post(password_change))
+        .route("/account/phone", post(phone_change))
         .route("/audit", get(audit_page))
 }
 
@@ -181,6 +182,8 @@ struct AccountPage {
     t: Tr,
     me: Option<Me>,
     grants: Vec<(String, String)>,
+    /// The account's own phone, in full (it is theirs).
+    phone: String,
     tokens: Vec<TokenRow>,
     /// A token just created, shown this once, and when it expires.
     new_token: String,
@@ -227,7 +230,12 @@ async fn account_with(
             expires: when(tk.expires_at),
         })
         .collect();
-    let grants = viewer.grants.iter().map(|g| (g.role.as_str().to_owned(), g.scope.to_text())).collect();
+    let mut grants = Vec::with_capacity(viewer.grants.len());
+    for g in &viewer.grants {
+        let words = crate::ops::users::scope_words(&s.db, &g.scope.to_text()).await.page(t)?;
+        grants.push((g.role.as_str().to_owned(), words));
+    }
+    let phone = db::accounts::user(&s.db, viewer.user_id).await.page(t)?.and_then(|u| u.phone).unwrap_or_default();
     let (new_token, new_token_expires) = match new_token {
         Some((secret, exp)) => (secret, when(Some(exp))),
         None => (String::new(), String::new()),
@@ -236,6 +244,7 @@ async fn account_with(
         t,
         me: Me::of(viewer),
         grants,
+        phone,
         tokens,
         new_token,
         new_token_expires,
@@ -313,6 +322,22 @@ async fn password_change(
         notice.push_str(t.get("account.tokens_kept"));
     }
     account_with(&s, &viewer, t, None, notice).await
+}
+
+#[derive(Deserialize)]
+struct PhoneForm {
+    phone: String,
+}
+
+/// Set or clear one's own phone (blank clears it).
+async fn phone_change(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Form(f): Form<PhoneForm>,
+) -> Result<Page, UiError> {
+    crate::ops::users::set_own_phone(&s, &viewer, &f.phone).await.page(t)?;
+    account_with(&s, &viewer, t, None, t.get("account.phone_saved").to_owned()).await
 }
 
 async fn account_page(State(s): State<AppState>, viewer: Viewer, t: Tr) -> Result<Page, UiError> {

@@ -6,7 +6,15 @@ use super::*;
 pub(super) struct ListParams {
     region: Option<String>,
     q: Option<String>,
+    order: Option<String>,
     page: Option<u64>,
+}
+
+impl ListParams {
+    fn order(&self) -> Result<Option<domain::compound::CompoundOrder>, AppError> {
+        let o = self.order.as_deref().map(str::trim).filter(|o| !o.is_empty());
+        Ok(o.map(domain::compound::CompoundOrder::parse).transpose()?)
+    }
 }
 
 #[derive(Template)]
@@ -16,8 +24,19 @@ pub(super) struct CompoundsPage {
     me: Option<Me>,
     region: String,
     q: String,
+    order: Option<domain::compound::CompoundOrder>,
     rows: Vec<Compound>,
     pager: Pager,
+}
+
+impl CompoundsPage {
+    fn orders(&self) -> &'static [domain::compound::CompoundOrder] {
+        domain::compound::CompoundOrder::ALL
+    }
+
+    fn order_is(&self, o: &domain::compound::CompoundOrder) -> bool {
+        self.order.unwrap_or(domain::compound::CompoundOrder::Place) == *o
+    }
 }
 
 pub(super) async fn compound_list(
@@ -26,13 +45,16 @@ pub(super) async fn compound_list(
     t: Tr,
     Query(p): Query<ListParams>,
 ) -> Result<Page, UiError> {
-    let f = filter_for(&s, &viewer, p.region.as_deref(), p.q.clone(), false).await.page(t)?;
+    let mut f = filter_for(&s, &viewer, p.region.as_deref(), p.q.clone(), false).await.page(t)?;
+    let order = p.order().page(t)?;
+    f.order = order;
     let paging = Paging::new(p.page, None);
     let (rows, total) = repo::list(&s.db, &f, paging).await.page(t)?;
     let region = p.region.unwrap_or_default().trim().to_owned();
     let q = p.q.unwrap_or_default();
-    let pager = Pager::new("/compounds", &[("region", &region), ("q", &q)], paging, total);
-    Ok(render(&CompoundsPage { t, me: Me::of(&viewer), region, q, rows, pager }))
+    let filters = [("region", region.as_str()), ("q", q.as_str()), ("order", order.map_or("", |o| o.as_str()))];
+    let pager = Pager::new("/compounds", &filters, paging, total);
+    Ok(render(&CompoundsPage { t, me: Me::of(&viewer), region, q, order, rows, pager }))
 }
 
 /// The compound list, as filtered, as a workbook (areas and counts as numbers).
@@ -43,7 +65,8 @@ pub(super) async fn compound_export(
     Query(p): Query<ListParams>,
 ) -> Result<Response, UiError> {
     use report::Cell;
-    let f = filter_for(&s, &viewer, p.region.as_deref(), p.q.clone(), false).await.page(t)?;
+    let mut f = filter_for(&s, &viewer, p.region.as_deref(), p.q.clone(), false).await.page(t)?;
+    f.order = p.order().page(t)?;
     let rows = all_pages(|pg| repo::list(&s.db, &f, pg)).await.page(t)?;
     let cells: Vec<Vec<Cell>> = rows
         .iter()

@@ -43,6 +43,7 @@ async fn matching(
         visible: viewer.visible(),
         name: Some(q.trim().chars().take(50).collect()),
         include_retired: false,
+        ..Default::default()
     };
     Ok(db::compounds::list(&s.db, &f, domain::Paging::new(None, Some(n))).await?)
 }

@@ -42,6 +42,7 @@ struct InboxParams {
     category: Option<String>,
     compound: Option<String>,
     q: Option<String>,
+    order: Option<String>,
     page: Option<u64>,
 }
 
@@ -67,6 +68,7 @@ impl InboxParams {
             category: some(&self.category),
             compound_id,
             text: some(&self.q),
+            order: some(&self.order).map(|o| domain::problem::Order::parse(&o)).transpose()?,
         })
     }
 }
@@ -115,6 +117,14 @@ impl InboxPage {
         ]
     }
 
+    fn orders(&self) -> &'static [domain::problem::Order] {
+        domain::problem::Order::ALL
+    }
+
+    fn order_is(&self, o: &domain::problem::Order) -> bool {
+        self.list.order.unwrap_or(domain::problem::Order::Urgent) == *o
+    }
+
     fn draft(&self) -> &Draft {
         static EMPTY: std::sync::OnceLock<Draft> = std::sync::OnceLock::new();
         self.draft.as_ref().unwrap_or_else(|| EMPTY.get_or_init(Draft::default))
@@ -160,7 +170,7 @@ pub(super) struct ReportForm {
 const LISTED: u64 = 30;
 
 pub(super) async fn report_form(s: &AppState, viewer: &Viewer) -> Result<ReportForm, AppError> {
-    let f = db::compounds::Filter { within: None, visible: viewer.visible(), name: None, include_retired: false };
+    let f = db::compounds::Filter { visible: viewer.visible(), ..Default::default() };
     let (rows, total) = db::compounds::list(&s.db, &f, Paging::new(None, Some(LISTED))).await?;
     Ok(if total > LISTED {
         ReportForm { choices: Vec::new(), search: true }
@@ -200,6 +210,7 @@ async fn inbox_page(
         ("category", list.category.as_deref().unwrap_or("")),
         ("compound", compound.as_str()),
         ("q", list.text.as_deref().unwrap_or("")),
+        ("order", list.order.map_or("", |o| o.as_str())),
     ];
     let pager = Pager::new("/problems", &filters, paging, total);
     let me = Me::of(viewer);

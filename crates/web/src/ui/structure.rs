@@ -189,13 +189,43 @@ struct OrgDetailPage {
     posts: Vec<PostRow>,
     /// A company's party coverage over time: (value, from, to).
     coverage: Vec<(Option<String>, chrono::NaiveDate, Option<chrono::NaiveDate>)>,
+    /// The organisation leading this one, and the one it is set up in.
+    parent: Option<Linked>,
+    covers: Option<Linked>,
+    /// The organisations it leads or that are set up in it, as far as the reader sees.
+    under: Vec<Org>,
+    /// How many more lie under it than one page shows.
+    under_more: u64,
 }
+
+/// An organisation named from another's page: a link when the reader may
+/// open it, else the name alone (the chain is walked only within scope).
+struct Linked {
+    id: i64,
+    name: String,
+    open: bool,
+}
+
+async fn linked(s: &AppState, viewer: &Viewer, id: Option<i64>) -> Result<Option<Linked>, AppError> {
+    let Some(id) = id else { return Ok(None) };
+    let open = db::structure::org_visible(&s.db, &viewer.org_filter(), id).await?;
+    let name = db::structure::org(&s.db, id).await?.name;
+    Ok(Some(Linked { id, name, open }))
+}
+
+/// Organisations listed under one on its page.
+const UNDER_SHOWN: u64 = 100;
 
 async fn org_page(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): Path<i64>) -> Result<Page, UiError> {
     let o = visible_org(&s, &viewer, id).await.page(t)?;
     let posts = db::structure::posts_of_org(&s.db, id).await.page(t)?;
     let coverage = db::structure::party_coverage_history(&s.db, id).await.page(t)?;
-    Ok(render(&OrgDetailPage { t, me: Me::of(&viewer), o, posts, coverage }))
+    let parent = linked(&s, &viewer, o.parent_id).await.page(t)?;
+    let covers = linked(&s, &viewer, o.covers_org_id).await.page(t)?;
+    let f = db::structure::OrgFilter { under: Some(id), ..viewer.org_filter() };
+    let (under, total) = db::structure::list_orgs(&s.db, &f, Paging::new(None, Some(UNDER_SHOWN))).await.page(t)?;
+    let under_more = total.saturating_sub(under.len() as u64);
+    Ok(render(&OrgDetailPage { t, me: Me::of(&viewer), o, posts, coverage, parent, covers, under, under_more }))
 }
 
 #[derive(Template)]

@@ -86,6 +86,8 @@ struct CreateForm {
     display_name: String,
     role: String,
     scope: String,
+    #[serde(default)]
+    phone: String,
 }
 
 /// Create an account; its page shows the generated password once. A broken
@@ -97,7 +99,7 @@ async fn create(
     Form(f): Form<CreateForm>,
 ) -> Result<Response, UiError> {
     let made = match pick::scope(&s, &viewer, &f.role, &f.scope).await {
-        Ok(scope) => create_account(&s, &viewer, &f.login, &f.display_name, &f.role, &scope).await,
+        Ok(scope) => create_account(&s, &viewer, &f.login, &f.display_name, &f.role, &scope, &f.phone).await,
         Err(e) => Err(e),
     };
     match made {
