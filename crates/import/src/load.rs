@@ -204,6 +204,10 @@ struct Loader<'a, C: ConnectionTrait> {
     /// People (id, region path) by phone and buildings by compound and name, as written or found.
     people: std::sync::Mutex<std::collections::HashMap<String, (i64, String)>>,
     buildings: std::sync::Mutex<std::collections::HashMap<(i64, String), i64>>,
+    /// A compound's branch or committee as its own row dates it (established,
+    /// term start): recorded as the compound's fact after every sheet, where
+    /// the compound has no fact of that kind yet — so each is entered once.
+    implied: std::sync::Mutex<Vec<(i64, FactKind, i64, NaiveDate)>>,
     c: &'a C,
     actor: &'a Actor,
     reach: &'a Reach,
@@ -412,7 +416,11 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     o.term_end = end;
                     o.is_pmc = is_pmc;
                 })?;
-                Ok(structure::upsert_org_in(self.c, self.actor, &n).await.map_err(|e| from_db("name", e))?.1)
+                let (id, what) = structure::upsert_org_in(self.c, self.actor, &n).await.map_err(|e| from_db("name", e))?;
+                if let Some(s) = start {
+                    self.implied.lock().expect("lock").push((comp.id, FactKind::OwnersCommittee, id, s));
+                }
+                Ok(what)
             }
             "party_orgs" => {
                 let (rc, path) = self.region("region_code", r.get("region_code")).await?;
@@ -466,7 +474,11 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     o.parent_id = parent;
                     o.established = established;
                 })?;
-                Ok(structure::upsert_org_in(self.c, self.actor, &n).await.map_err(|e| from_db("name", e))?.1)
+                let (id, what) = structure::upsert_org_in(self.c, self.actor, &n).await.map_err(|e| from_db("name", e))?;
+                if let (PartyLevel::CompoundBranch, Some(cid), Some(e)) = (level, compound_id, established) {
+                    self.implied.lock().expect("lock").push((cid, FactKind::PartyBranch, id, e));
+                }
+                Ok(what)
             }
             "other_orgs" => {
                 let kind = OrgKind::parse(r.get("kind"))?;
@@ -724,6 +736,7 @@ async fn load_rows<C: ConnectionTrait>(
         compounds: Default::default(),
         people: Default::default(),
         buildings: Default::default(),
+        implied: Default::default(),
         c,
         actor,
         reach,
@@ -846,6 +859,17 @@ async fn load_rows<C: ConnectionTrait>(
             }
             if (n + 1) % 500 == 0 || n + 1 == total {
                 progress(spec.name, n + 1, total);
+            }
+        }
+    }
+    // Branches and committees entered once, on their own sheet: their compounds' facts follow.
+    if errors.is_empty() {
+        let implied = std::mem::take(&mut *loader.implied.lock().expect("lock"));
+        for (compound_id, kind, org_id, from) in implied {
+            match compounds::imply_fact_in(c, actor, compound_id, kind, org_id, from).await {
+                Ok(true) => report.sheets.entry("compound_history".to_owned()).or_default().added += 1,
+                Ok(false) => {}
+                Err(e) => errors.push(err("", 0, "", format!("database error: {e}"), "数据库错误".into())),
             }
         }
     }

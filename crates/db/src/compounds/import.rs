@@ -161,6 +161,31 @@ pub async fn ensure_building_in(
     Ok((bid.id, Upsert::Added))
 }
 
+/// The fact an organisation's own row implies (a compound branch from its
+/// establishment, a committee from its term's start), recorded only when the
+/// compound has no fact of that kind at all: history rows, where given, say
+/// more and win. Whether it was recorded.
+pub async fn imply_fact_in(
+    c: &impl ConnectionTrait,
+    actor: &Actor,
+    compound_id: i64,
+    kind: FactKind,
+    org_id: i64,
+    from: NaiveDate,
+) -> Result<bool> {
+    let any = scalar_i64(
+        c,
+        "SELECT COUNT(*) FROM compound_fact WHERE compound_id = $1 AND kind = $2",
+        vec![compound_id.into(), kind.as_str().into()],
+    )
+    .await?;
+    if any > 0 {
+        return Ok(false);
+    }
+    set_fact_in(c, actor, compound_id, kind, None, Some(org_id), from).await?;
+    Ok(true)
+}
+
 /// Record a dated fact unless the same one is already recorded; otherwise as `set_fact`.
 pub async fn record_fact_in(
     c: &impl ConnectionTrait,

@@ -449,6 +449,46 @@ db_test! {
         assert!(r.body.contains("不在您的管辖范围内"), "{}", r.body);
     }
 
+    async fn a_branch_or_committee_is_entered_once(db: Db) {
+        dezhou(&db).await;
+        let app = App::new(&db).await;
+        let fh = "371402001009";
+        let wb = |history: Vec<Vec<String>>| Workbook { sheets: vec![
+            sheet("compounds", &["community_code", "name"], vec![vec![fh.into(), "一次小区".into()], vec![fh.into(), "二次小区".into()]]),
+            sheet("owners_committees", &["community_code", "compound", "name", "term_start", "term_end", "status"], vec![
+                vec![fh.into(), "一次小区".into(), "一次业委会".into(), "2021-05-01".into(), "2026-05-01".into(), "in_office".into()],
+            ]),
+            sheet("party_orgs", &["region_code", "name", "party_level", "compound", "established"], vec![
+                vec![fh.into(), "一次党支部".into(), "compound_branch".into(), "一次小区".into(), "2020-03-01".into()],
+                vec![fh.into(), "二次党支部".into(), "compound_branch".into(), "二次小区".into(), "2019-01-01".into()],
+            ]),
+            sheet("compound_history", &["community_code", "compound", "kind", "value", "effective_from"], history),
+        ]};
+        // The second compound's history says its branch began serving it later than it was set up: that wins.
+        let history = vec![vec![fh.into(), "二次小区".into(), "party_branch".into(), "二次党支部".into(), "2022-01-01".into()]];
+        let r = upload(&app, &wb(history.clone())).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["sheets"]["compound_history"]["added"], 3, "one history row and two facts implied: {}", r.body);
+        let kpi = |date: &str| {
+            let app = app.clone();
+            let uri = format!("/api/v1/kpis?region={fh}&as_of={date}");
+            async move {
+                let v = app.get(&uri).await.json();
+                let k = |key: &str| {
+                    let x = v["kpis"].as_array().unwrap().iter().find(|k| k["key"] == key).unwrap().clone();
+                    (x["numerator"].as_i64().unwrap(), x["denominator"].as_i64().unwrap())
+                };
+                (k("compound_party_coverage"), k("committee_formation"))
+            }
+        };
+        assert_eq!(kpi("2020-06-30").await, ((1, 2), (0, 2)), "the first branch from its establishment");
+        assert_eq!(kpi("2021-06-30").await, ((1, 2), (1, 2)), "its committee from the term's start");
+        assert_eq!(kpi("2022-06-30").await, ((2, 2), (1, 2)), "the second branch from its history row");
+        // Again: nothing more.
+        let r = upload(&app, &wb(history)).await;
+        assert_eq!(r.json()["sheets"]["compound_history"]["added"], 0, "{}", r.body);
+    }
+
     async fn a_root_error_is_reported_once_naming_the_rows_that_depend_on_it(db: Db) {
         dezhou(&db).await;
         let app = App::new(&db).await;
