@@ -179,6 +179,33 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// Who brought an organisation into being (组建关系): a community party
+    /// organisation forming an owners' committee (组建) or founding a
+    /// party-led company (创办), a collective-economy cooperative founding a
+    /// company, a sponsor unit helping found a compound's branch (协助组建).
+    Relation, "relation", "founding relation", "组建关系" {
+        Formed = "formed",
+        Founded = "founded",
+        HelpedFound = "helped_found",
+    }
+);
+
+impl Relation {
+    /// Whether `from` can stand in this relation to `to`; what the programme
+    /// records, nothing wider.
+    pub fn allows(self, from: OrgKind, to: OrgKind) -> bool {
+        use OrgKind::*;
+        match self {
+            Relation::Formed => from == PartyOrg && matches!(to, OwnersCommittee | RedStation),
+            Relation::Founded => matches!(from, PartyOrg | Cooperative) && to == Company,
+            Relation::HelpedFound => {
+                matches!(from, SponsorUnit | PartyOrg | Company) && matches!(to, PartyOrg | RedStation)
+            }
+        }
+    }
+}
+
 impl PartyCoverage {
     /// Own or joint branch counts as organisational coverage; an instructor
     /// alone is work coverage, reported apart.
@@ -284,6 +311,25 @@ impl PostRole {
     /// branch, one chair of a committee).
     pub fn is_single(self) -> bool {
         matches!(self, PostRole::Secretary | PostRole::Chair)
+    }
+}
+
+#[cfg(test)]
+mod relation_tests {
+    use super::{OrgKind::*, Relation};
+
+    #[test]
+    fn relations_join_what_the_programme_records() {
+        assert!(Relation::Formed.allows(PartyOrg, OwnersCommittee));
+        assert!(Relation::Founded.allows(Cooperative, Company));
+        assert!(Relation::Founded.allows(PartyOrg, Company));
+        assert!(Relation::HelpedFound.allows(SponsorUnit, PartyOrg));
+        assert!(
+            !Relation::Formed.allows(Company, OwnersCommittee),
+            "a company does not form the committee that oversees it"
+        );
+        assert!(!Relation::Founded.allows(SponsorUnit, OwnersCommittee));
+        assert!(!Relation::HelpedFound.allows(SponsorUnit, Company));
     }
 }
 

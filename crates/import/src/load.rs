@@ -63,6 +63,7 @@ impl Row<'_> {
             "owners_committees" => &["community_code", "compound", "name"],
             "party_orgs" => &["region_code", "name"],
             "other_orgs" => &["kind", "region_code", "name"],
+            "relations" => &["relation", "from_org", "to_kind", "to_org"],
             "people" => &["phone"],
             "posts" => &["phone", "role", "org_kind", "org", "region_code", "compound", "building", "start_date"],
             "compound_history" => &["community_code", "compound", "kind", "effective_from"],
@@ -249,6 +250,42 @@ impl<C: ConnectionTrait> Loader<'_, C> {
         Ok((rc, path))
     }
 
+    /// An organisation a row names by its kind, region and name (a company by
+    /// its credit code) in the given columns; one the importer may write when
+    /// `write`, else one it may refer to.
+    async fn org_ref(
+        &self,
+        r: &Row<'_>,
+        (kind_col, region_col, org_col): (&'static str, &'static str, &'static str),
+        write: bool,
+    ) -> Result<structure::Org, Fail> {
+        let kind = OrgKind::parse(r.get(kind_col)).map_err(|e| invalid(kind_col, e))?;
+        let name = r.get(org_col).trim();
+        let o = if kind == OrgKind::Company {
+            let cc = CreditCode::parse(name).map_err(|e| invalid(org_col, e))?;
+            structure::find_company_in(self.c, cc.as_str()).await
+        } else {
+            let rc = RegionCode::parse(r.get(region_col)).map_err(|e| invalid(region_col, e))?;
+            let found = structure::find_org_key_in(self.c, kind.as_str(), rc.as_str(), name).await;
+            // Referring reaches wider than writing: check the region only when writing.
+            if write {
+                self.region(region_col, r.get(region_col)).await?;
+            }
+            found
+        }
+        .map_err(|e| from_db(org_col, e))?
+        .filter(|o| if write { self.reach.writes(&o.region_path) } else { self.reach.refers(&o.region_path) })
+        .ok_or_else(|| {
+            let key = if kind == OrgKind::Company {
+                format!("company:{}", name.to_uppercase())
+            } else {
+                format!("org:{}:{}", kind.as_str(), name)
+            };
+            self.miss(org_col, key, name, &format!("组织「{name}」"))
+        })?;
+        Ok(o)
+    }
+
     /// A miss on `key`: named under the failed row that would have made it,
     /// if any. A compound is also found by its name alone, so a mistyped
     /// community code on the compound's row is the one error its buildings,
@@ -416,7 +453,8 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     o.term_end = end;
                     o.is_pmc = is_pmc;
                 })?;
-                let (id, what) = structure::upsert_org_in(self.c, self.actor, &n).await.map_err(|e| from_db("name", e))?;
+                let (id, what) =
+                    structure::upsert_org_in(self.c, self.actor, &n).await.map_err(|e| from_db("name", e))?;
                 if let Some(s) = start {
                     self.implied.lock().expect("lock").push((comp.id, FactKind::OwnersCommittee, id, s));
                 }
@@ -474,7 +512,8 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     o.parent_id = parent;
                     o.established = established;
                 })?;
-                let (id, what) = structure::upsert_org_in(self.c, self.actor, &n).await.map_err(|e| from_db("name", e))?;
+                let (id, what) =
+                    structure::upsert_org_in(self.c, self.actor, &n).await.map_err(|e| from_db("name", e))?;
                 if let (PartyLevel::CompoundBranch, Some(cid), Some(e)) = (level, compound_id, established) {
                     self.implied.lock().expect("lock").push((cid, FactKind::PartyBranch, id, e));
                 }
@@ -500,6 +539,16 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     o.established = established;
                 })?;
                 Ok(structure::upsert_org_in(self.c, self.actor, &n).await.map_err(|e| from_db("name", e))?.1)
+            }
+            "relations" => {
+                let kind = domain::org::Relation::parse(r.get("relation")).map_err(|e| invalid("relation", e))?;
+                let from = self.org_ref(r, ("from_kind", "from_region", "from_org"), false).await?;
+                // The relation is recorded on the organisation formed: it must be the importer's.
+                let to = self.org_ref(r, ("to_kind", "to_region", "to_org"), true).await?;
+                let on = opt_date("date", r.get("date"))?;
+                Ok(structure::upsert_relation_in(self.c, self.actor, kind, &from, &to, on)
+                    .await
+                    .map_err(|e| from_db("relation", e))?)
             }
             "people" => {
                 let phone = Phone::parse(r.get("phone"))?;
@@ -577,26 +626,8 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                         (PostAt::Region(rc.to_string()), path)
                     }
                     _ => {
-                        let kind = OrgKind::parse(r.get("org_kind")).map_err(|e| invalid("org_kind", e))?;
-                        let o = if kind == OrgKind::Company {
-                            let cc = CreditCode::parse(r.get("org")).map_err(|e| invalid("org", e))?;
-                            structure::find_company_in(self.c, cc.as_str()).await
-                        } else {
-                            let (rc, _) = self.region("region_code", r.get("region_code")).await?;
-                            structure::find_org_key_in(self.c, kind.as_str(), rc.as_str(), r.get("org").trim()).await
-                        }
-                        .map_err(|e| from_db("org", e))?
                         // A post changes the organisation's roster: it must be one the importer may write.
-                        .filter(|o| self.reach.writes(&o.region_path))
-                        .ok_or_else(|| {
-                            let key = if kind == OrgKind::Company {
-                                format!("company:{}", r.get("org").trim().to_uppercase())
-                            } else {
-                                format!("org:{}:{}", kind.as_str(), r.get("org").trim())
-                            };
-                            let o = r.get("org").trim();
-                            self.miss("org", key, o, &format!("组织「{o}」"))
-                        })?;
+                        let o = self.org_ref(r, ("org_kind", "region_code", "org"), true).await?;
                         (PostAt::Org(o.id), o.region_path)
                     }
                 };

@@ -141,6 +141,26 @@ pub const SHEETS: &[SheetSpec] = &[
         ],
     },
     SheetSpec {
+        name: "relations",
+        zh: "组建关系",
+        cols: &[
+            c(
+                "relation",
+                "关系",
+                true,
+                "formed 组建 (party organisation → owners' committee) / founded 创办 (party organisation or cooperative → \
+                 company) / helped_found 协助组建 (sponsor unit → party organisation)",
+            ),
+            c("from_kind", "发起方类型", true, "party_org / cooperative / sponsor_unit / company"),
+            c("from_region", "发起方区划代码", false, "where it sits (not for a company)"),
+            c("from_org", "发起方", true, "its name; a company's credit code"),
+            c("to_kind", "对象类型", true, "owners_committee / company / party_org / red_station"),
+            c("to_region", "对象区划代码", false, "where it sits (not for a company)"),
+            c("to_org", "对象", true, "its name; a company's credit code"),
+            c("date", "日期", false, "YYYY-MM-DD"),
+        ],
+    },
+    SheetSpec {
         name: "people",
         zh: "人员",
         cols: &[

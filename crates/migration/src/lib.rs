@@ -18,6 +18,7 @@ mod m0013_figure_indexes;
 mod m0014_notifications;
 mod m0015_user_phone;
 mod m0016_post_target_index;
+mod m0017_org_relation;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_notifications::Migration),
             Box::new(m0015_user_phone::Migration),
             Box::new(m0016_post_target_index::Migration),
+            Box::new(m0017_org_relation::Migration),
         ]
     }
 }

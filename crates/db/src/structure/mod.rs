@@ -27,7 +27,9 @@ pub enum Upsert {
 mod orgs;
 mod people;
 mod posts;
+mod relations;
 
 pub use orgs::*;
 pub use people::*;
 pub use posts::*;
+pub use relations::*;

@@ -261,7 +261,8 @@ pub async fn cross_appointments(
          JOIN person p ON p.id = a.person_id \
          WHERE a.end_date IS NULL AND {scope} AND (po.compound_id = c.id OR (po.compound_id IS NULL \
              AND po.covers_org_id IS NULL AND COALESCE(po.party_level, '') <> 'industry_committee' \
-             AND c.region_path LIKE po.region_path || '%'))"
+             AND c.region_path >= po.region_path \
+             AND c.region_path < (SUBSTR(po.region_path, 1, LENGTH(po.region_path) - 1) || '0')))"
     );
     let total = scalar_i64(db.conn(), &format!("SELECT COUNT(*) {from}"), vals.clone()).await? as u64;
     let n = vals.len();

@@ -489,6 +489,54 @@ db_test! {
         assert_eq!(r.json()["sheets"]["compound_history"]["added"], 0, "{}", r.body);
     }
 
+    async fn who_formed_or_founded_what_is_recorded_and_shown(db: Db) {
+        dezhou(&db).await;
+        let app = App::new(&db).await;
+        let fh = "371402001009";
+        let company = cc(77);
+        let wb = |bad: Option<Vec<String>>| {
+            let mut relations = vec![
+                vec!["formed".into(), "party_org".into(), fh.into(), "丰华社区党委".into(), "owners_committee".into(), fh.into(), "关系业委会".into(), "2021-04-20".into()],
+                vec!["founded".into(), "cooperative".into(), fh.into(), "丰华股份经济合作社".into(), "company".into(), "".into(), company.clone(), "2020-09-01".into()],
+                vec!["helped_found".into(), "sponsor_unit".into(), fh.into(), "市住建局".into(), "party_org".into(), fh.into(), "关系小区党支部".into(), "".into()],
+            ];
+            relations.extend(bad);
+            Workbook { sheets: vec![
+                sheet("compounds", &["community_code", "name"], vec![vec![fh.into(), "关系小区".into()]]),
+                sheet("companies", &["credit_code", "name", "region_code", "party_coverage"], vec![vec![company.clone(), "丰华惠民物业".into(), "371402".into(), "own_branch".into()]]),
+                sheet("owners_committees", &["community_code", "compound", "name", "status"], vec![vec![fh.into(), "关系小区".into(), "关系业委会".into(), "in_office".into()]]),
+                sheet("party_orgs", &["region_code", "name", "party_level", "compound"], vec![
+                    vec![fh.into(), "丰华社区党委".into(), "community_committee".into(), "".into()],
+                    vec![fh.into(), "关系小区党支部".into(), "compound_branch".into(), "关系小区".into()],
+                ]),
+                sheet("other_orgs", &["kind", "region_code", "name"], vec![
+                    vec!["cooperative".into(), fh.into(), "丰华股份经济合作社".into()],
+                    vec!["sponsor_unit".into(), fh.into(), "市住建局".into()],
+                ]),
+                sheet("组建关系", &["关系", "发起方类型", "发起方区划代码", "发起方", "对象类型", "对象区划代码", "对象", "日期"], relations),
+            ]}
+        };
+        // A company cannot form the committee that oversees it: refused, naming the row, nothing written.
+        let bad = vec!["formed".into(), "company".into(), "".into(), company.clone(), "owners_committee".into(), fh.into(), "关系业委会".into(), "".into()];
+        let r = upload(&app, &wb(Some(bad))).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("relations!5:relation") && r.body.contains("不能是这种组建关系"), "{}", r.body);
+        assert_eq!(total(&app, "/api/v1/organisations").await, 0, "nothing written");
+        let r = upload(&app, &wb(None)).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["sheets"]["relations"]["added"], 3);
+        let orgs = app.get("/api/v1/organisations?kind=owners_committee").await.json();
+        let committee = orgs["items"][0]["id"].as_i64().unwrap();
+        let page = app.get(&format!("/organisations/{committee}")).await.body;
+        assert!(page.contains("组建关系") && page.contains("组建方：<a href=\"/organisations/") && page.contains("丰华社区党委</a> · 2021-04-20"), "{page}");
+        let companies = app.get("/api/v1/organisations?kind=company").await.json();
+        let page = app.get(&format!("/organisations/{}", companies["items"][0]["id"])).await.body;
+        assert!(page.contains("创办方：") && page.contains("丰华股份经济合作社"), "{page}");
+        // Again: nothing changes.
+        let r = upload(&app, &wb(None)).await;
+        assert_eq!(r.json()["sheets"]["relations"]["unchanged"], 3, "{}", r.body);
+    }
+
     async fn a_root_error_is_reported_once_naming_the_rows_that_depend_on_it(db: Db) {
         dezhou(&db).await;
         let app = App::new(&db).await;

@@ -196,6 +196,9 @@ struct OrgDetailPage {
     under: Vec<Org>,
     /// How many more lie under it than one page shows.
     under_more: u64,
+    /// Who formed or founded it, and what it formed or founded: (relation,
+    /// whether the other one is the founder, the other one, since).
+    relations: Vec<(String, bool, Linked, Option<chrono::NaiveDate>)>,
 }
 
 /// An organisation named from another's page: a link when the reader may
@@ -225,7 +228,26 @@ async fn org_page(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): Pa
     let f = db::structure::OrgFilter { under: Some(id), ..viewer.org_filter() };
     let (under, total) = db::structure::list_orgs(&s.db, &f, Paging::new(None, Some(UNDER_SHOWN))).await.page(t)?;
     let under_more = total.saturating_sub(under.len() as u64);
-    Ok(render(&OrgDetailPage { t, me: Me::of(&viewer), o, posts, coverage, parent, covers, under, under_more }))
+    let mut relations = Vec::new();
+    for r in db::structure::relations_of(&s.db, id).await.page(t)? {
+        let by_other = r.to_id == id;
+        let other = if by_other { r.from_id } else { r.to_id };
+        if let Some(l) = linked(&s, &viewer, Some(other)).await.page(t)? {
+            relations.push((r.kind, by_other, l, r.on_date));
+        }
+    }
+    Ok(render(&OrgDetailPage {
+        t,
+        me: Me::of(&viewer),
+        o,
+        posts,
+        coverage,
+        parent,
+        covers,
+        under,
+        under_more,
+        relations,
+    }))
 }
 
 #[derive(Template)]
