@@ -65,7 +65,9 @@ impl Row<'_> {
             "other_orgs" => &["kind", "region_code", "name"],
             "relations" => &["relation", "from_org", "to_kind", "to_org"],
             "people" => &["phone"],
-            "posts" => &["phone", "role", "org_kind", "org", "region_code", "compound", "building", "start_date"],
+            "posts" => {
+                &["phone", "role", "org_kind", "org", "region_code", "compound", "building", "entrance", "start_date"]
+            }
             "compound_history" => &["community_code", "compound", "kind", "effective_from"],
             _ => return None,
         };
@@ -505,7 +507,28 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     }
                 };
                 let established = opt_date("established", r.get("established"))?;
+                let building = match (r.get("building").trim(), compound_id) {
+                    ("", _) => None,
+                    (_, _) if level != PartyLevel::BuildingGroup => {
+                        return Err(bad(
+                            "building",
+                            "only a building party group is set up in a building",
+                            "只有楼栋党小组填写所在楼栋",
+                        ));
+                    }
+                    (_, None) => {
+                        return Err(bad("compound", "name the compound the building is in", "请填写楼栋所在小区"));
+                    }
+                    (b, Some(cid)) => Some(
+                        compounds::find_building_in(self.c, cid, b)
+                            .await
+                            .map_err(|e| from_db("building", e))?
+                            .ok_or_else(|| missing("building", &format!("building {b}"), &format!("楼栋「{b}」")))?
+                            .id,
+                    ),
+                };
                 let n = org(OrgKind::PartyOrg, r.get("name"), &rc, &path, |o| {
+                    o.building_id = building;
                     o.party_level = Some(level);
                     o.compound_id = compound_id;
                     o.covers_org_id = covers;
@@ -619,7 +642,18 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                             }
                         };
                         let path = self.region("region_code", &comp.region_code).await?.1;
-                        (PostAt::Building(b), path)
+                        match r.get("entrance").trim() {
+                            "" => (PostAt::Building(b), path),
+                            e => {
+                                let id = compounds::find_entrance_in(self.c, b, e)
+                                    .await
+                                    .map_err(|err| from_db("entrance", err))?
+                                    .ok_or_else(|| {
+                                        missing("entrance", &format!("entrance {e}"), &format!("单元「{e}」"))
+                                    })?;
+                                (PostAt::Entrance(b, id), path)
+                            }
+                        }
                     }
                     PostRole::GridWorker | PostRole::CommunityWorker => {
                         let (rc, path) = self.region("region_code", r.get("region_code")).await?;

@@ -109,6 +109,7 @@ pub const SHEETS: &[SheetSpec] = &[
                  committee_branch 业委会党支部 / town_committee 镇党委 / village_committee 村党组织",
             ),
             c("compound", "小区名称", false, "for a compound branch or building group: the compound in region_code"),
+            c("building", "楼栋", false, "for a building party group: the building it is set up in"),
             c(
                 "covers",
                 "所在组织",
@@ -200,6 +201,12 @@ pub const SHEETS: &[SheetSpec] = &[
             ),
             c("compound", "小区名称", false, "building head: the compound"),
             c("building", "楼栋", false, "building head: the building"),
+            c(
+                "entrance",
+                "单元",
+                false,
+                "building head of one entrance (楼道长): e.g. 2 or 2单元; empty: the whole building",
+            ),
             c("start_date", "任职开始", true, "YYYY-MM-DD"),
             c("end_date", "任职结束", false, "YYYY-MM-DD; empty while in post"),
         ],

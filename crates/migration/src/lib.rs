@@ -19,6 +19,7 @@ mod m0014_notifications;
 mod m0015_user_phone;
 mod m0016_post_target_index;
 mod m0017_org_relation;
+mod m0018_entrance_posts;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_user_phone::Migration),
             Box::new(m0016_post_target_index::Migration),
             Box::new(m0017_org_relation::Migration),
+            Box::new(m0018_entrance_posts::Migration),
         ]
     }
 }

@@ -95,6 +95,21 @@ pub async fn upsert_in(
     }
 }
 
+/// An entrance (单元) of a building by its name; a bare number `2` is the
+/// entrance `2单元`, as buildings are laid out.
+pub async fn find_entrance_in(c: &impl ConnectionTrait, building_id: i64, name: &str) -> Result<Option<i64>> {
+    let name = name.trim();
+    let name = if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{}单元", name.trim_start_matches('0'))
+    } else {
+        name.to_owned()
+    };
+    let found: Option<Id> =
+        one(c, "SELECT id FROM entrance WHERE building_id = $1 AND name = $2", vec![building_id.into(), name.into()])
+            .await?;
+    Ok(found.map(|f| f.id))
+}
+
 /// A building of a compound by name.
 pub async fn find_building_in(
     c: &impl ConnectionTrait,

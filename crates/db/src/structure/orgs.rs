@@ -25,6 +25,8 @@ pub struct NewOrg {
     pub is_pmc: bool,
     /// When a party organisation was set up (None: since before records).
     pub established: Option<NaiveDate>,
+    /// The building a building party group is set up in.
+    pub building_id: Option<i64>,
 }
 
 impl NewOrg {
@@ -47,6 +49,7 @@ impl NewOrg {
             status: None,
             is_pmc: false,
             established: None,
+            building_id: None,
         }
     }
 }
@@ -72,6 +75,8 @@ pub struct Org {
     pub is_pmc: bool,
     pub established: Option<NaiveDate>,
     pub retired_at: Option<DateTime<Utc>>,
+    pub building_id: Option<i64>,
+    pub building_name: Option<String>,
 }
 
 /// An organisation as stored: its kind as text.
@@ -96,6 +101,8 @@ struct OrgRow {
     is_pmc: bool,
     established: Option<NaiveDate>,
     retired_at: Option<DateTime<Utc>>,
+    building_id: Option<i64>,
+    building_name: Option<String>,
 }
 
 impl FromQueryResult for Org {
@@ -122,6 +129,8 @@ impl FromQueryResult for Org {
             is_pmc: r.is_pmc,
             established: r.established,
             retired_at: r.retired_at,
+            building_id: r.building_id,
+            building_name: r.building_name,
         })
     }
 }
@@ -146,13 +155,15 @@ impl Org {
             && self.status == n.status
             && self.is_pmc == n.is_pmc
             && self.established == n.established
+            && self.building_id == n.building_id
     }
 }
 
 pub(super) const ORG_SELECT: &str = "SELECT o.id, o.kind, o.name, o.region_code, o.region_path, r.name AS region_name, o.compound_id, \
      c.name AS compound_name, o.parent_id, o.party_level, o.covers_org_id, o.credit_code, o.party_coverage, o.term_start, \
-     o.term_end, o.status, o.is_pmc, o.established, o.retired_at \
-     FROM organisation o JOIN region r ON r.code = o.region_code LEFT JOIN compound c ON c.id = o.compound_id";
+     o.term_end, o.status, o.is_pmc, o.established, o.retired_at, o.building_id, bd.name AS building_name \
+     FROM organisation o JOIN region r ON r.code = o.region_code LEFT JOIN compound c ON c.id = o.compound_id \
+     LEFT JOIN building bd ON bd.id = o.building_id";
 
 pub async fn org(db: &Db, id: i64) -> Result<Org> {
     org_in(db.conn(), id).await
@@ -196,6 +207,7 @@ pub(super) fn org_values(n: &NewOrg) -> Vec<Value> {
         n.status.map(|v| v.as_str()).into(),
         n.is_pmc.into(),
         n.established.into(),
+        n.building_id.into(),
     ]
 }
 
@@ -243,7 +255,7 @@ pub async fn upsert_org_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewOrg) 
                 c,
                 "UPDATE organisation SET kind=$1, name=$2, region_code=$3, region_path=$4, compound_id=$5, parent_id=$6, \
                  party_level=$7, covers_org_id=$8, credit_code=$9, party_coverage=$10, term_start=$11, term_end=$12, \
-                 status=$13, is_pmc=$14, established=$15, updated_at=$16 WHERE id=$17",
+                 status=$13, is_pmc=$14, established=$15, building_id=$16, updated_at=$17 WHERE id=$18",
                 vals,
             )
             .await?;
@@ -255,8 +267,8 @@ pub async fn upsert_org_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewOrg) 
             let id: Id = one(
                 c,
                 "INSERT INTO organisation (kind, name, region_code, region_path, compound_id, parent_id, party_level, \
-                 covers_org_id, credit_code, party_coverage, term_start, term_end, status, is_pmc, established, created_at, \
-                 updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$16) RETURNING id",
+                 covers_org_id, credit_code, party_coverage, term_start, term_end, status, is_pmc, established, building_id, \
+                 created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$17) RETURNING id",
                 vals,
             )
             .await?

@@ -8,6 +8,8 @@ use domain::org::{OrgKind, PostRole};
 pub enum PostAt {
     Org(i64),
     Building(i64),
+    /// An entrance (单元) of a building: (building, entrance).
+    Entrance(i64, i64),
     Region(String),
 }
 
@@ -16,6 +18,7 @@ impl PostAt {
         match self {
             PostAt::Org(i) => format!("org:{i}"),
             PostAt::Building(i) => format!("building:{i}"),
+            PostAt::Entrance(_, e) => format!("entrance:{e}"),
             PostAt::Region(c) => format!("region:{c}"),
         }
     }
@@ -71,9 +74,10 @@ impl FromQueryResult for PostRow {
 }
 
 pub(super) const POST_SELECT: &str = "SELECT x.id, x.person_id, p.name AS person_name, x.role, x.org_id, o.name AS org_name, \
-     o.kind AS org_kind, x.building_id, b.name AS building_name, x.region_code, x.start_date, x.end_date \
+     o.kind AS org_kind, x.building_id, CASE WHEN e.name IS NULL THEN b.name ELSE b.name || ' ' || e.name END AS building_name, \
+     x.region_code, x.start_date, x.end_date \
      FROM post x JOIN person p ON p.id = x.person_id LEFT JOIN organisation o ON o.id = x.org_id \
-     LEFT JOIN building b ON b.id = x.building_id";
+     LEFT JOIN building b ON b.id = x.building_id LEFT JOIN entrance e ON e.id = x.entrance_id";
 
 /// A post must not overlap the same person's same post, nor (for a post one
 /// person holds at a time) another holder's; and it starts no earlier than
@@ -155,15 +159,16 @@ pub async fn upsert_post_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewPost
             (f.id, Upsert::Updated)
         }
         None => {
-            let (org, building, region) = match &n.at {
-                PostAt::Org(i) => (Some(*i), None, None),
-                PostAt::Building(i) => (None, Some(*i), None),
-                PostAt::Region(r) => (None, None, Some(r.clone())),
+            let (org, building, entrance, region) = match &n.at {
+                PostAt::Org(i) => (Some(*i), None, None, None),
+                PostAt::Building(i) => (None, Some(*i), None, None),
+                PostAt::Entrance(b, e) => (None, Some(*b), Some(*e), None),
+                PostAt::Region(r) => (None, None, None, Some(r.clone())),
             };
             let id: Id = one(
                 c,
                 "INSERT INTO post (person_id, role, org_id, building_id, region_code, region_path, target, start_date, end_date, \
-                 created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id",
+                 created_at, entrance_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING id",
                 vec![
                     n.person_id.into(),
                     n.role.as_str().into(),
@@ -175,6 +180,7 @@ pub async fn upsert_post_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewPost
                     n.start_date.into(),
                     n.end_date.into(),
                     Utc::now().into(),
+                    entrance.into(),
                 ],
             )
             .await?

@@ -43,17 +43,40 @@ fn wucheng() -> Workbook {
     let mut streets: Vec<String> = communities.iter().map(|c| c.as_str()[..9].to_owned()).collect();
     streets.dedup();
     for st in &streets {
-        party.push(vec![s(st), format!("{st}街道党工委"), s("street_working_committee"), s(""), s("")]);
+        party.push(vec![s(st), format!("{st}街道党工委"), s("street_working_committee"), s(""), s(""), s("")]);
     }
     for c in &communities {
         let st = &c.as_str()[..9];
-        party.push(vec![s(c), format!("{c}社区党委"), s("community_committee"), s(""), format!("{st}街道党工委")]);
+        party.push(vec![
+            s(c),
+            format!("{c}社区党委"),
+            s("community_committee"),
+            s(""),
+            format!("{st}街道党工委"),
+            s(""),
+        ]);
     }
     let compound = |i: usize| (communities[i / 4].clone(), format!("武城{}号小区", i + 1));
     for i in 0..COMPOUNDS {
         let (c, name) = compound(i);
         compounds.push(vec![s(&c), name.clone()]);
-        party.push(vec![s(&c), format!("{name}党支部"), s("compound_branch"), name.clone(), format!("{c}社区党委")]);
+        party.push(vec![
+            s(&c),
+            format!("{name}党支部"),
+            s("compound_branch"),
+            name.clone(),
+            format!("{c}社区党委"),
+            s(""),
+        ]);
+        // The fourth level: a party group in the first building, led by the branch.
+        party.push(vec![
+            s(&c),
+            format!("{name}1号楼党小组"),
+            s("building_group"),
+            name.clone(),
+            format!("{name}党支部"),
+            s("1号楼"),
+        ]);
         committees.push(vec![
             s(&c),
             name.clone(),
@@ -135,7 +158,7 @@ fn wucheng() -> Workbook {
                 &["community_code", "compound", "name", "term_start", "term_end", "status"],
                 committees,
             ),
-            sheet("party_orgs", &["region_code", "name", "party_level", "compound", "parent"], party),
+            sheet("party_orgs", &["region_code", "name", "party_level", "compound", "parent", "building"], party),
             sheet("people", &["phone", "name", "is_public_servant", "region_code"], people),
             sheet(
                 "posts",
@@ -202,6 +225,7 @@ db_test! {
         let up = app.get(&format!("/organisations/{parent_id}")).await.body;
         assert!(up.contains("下属组织") && up.contains("武城1号小区党支部") && up.contains("武城4号小区党支部"), "{up}");
         assert!(up.contains("街道党工委</a>"), "and its own parent, up the chain: {up}");
+        assert!(page.contains("武城1号小区1号楼党小组") && page.contains("下属组织"), "and down to the building: {page}");
 
         // Again: nothing changes.
         let again = load(&db, &wb).await;

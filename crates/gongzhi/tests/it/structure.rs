@@ -537,6 +537,42 @@ db_test! {
         assert_eq!(r.json()["sheets"]["relations"]["unchanged"], 3, "{}", r.body);
     }
 
+    async fn building_heads_by_entrance_and_party_groups_by_building(db: Db) {
+        dezhou(&db).await;
+        let app = App::new(&db).await;
+        let fh = "371402001009";
+        let wb = |entrance: &str, group_building: &str| Workbook { sheets: vec![
+            sheet("compounds", &["community_code", "name"], vec![vec![fh.into(), "单元小区".into()]]),
+            sheet("buildings", &["community_code", "compound", "name", "floors", "entrances", "units_per_floor", "unit_area"],
+                vec![vec![fh.into(), "单元小区".into(), "1号楼".into(), "6".into(), "3".into(), "2".into(), "80".into()]]),
+            sheet("party_orgs", &["region_code", "name", "party_level", "compound", "building"], vec![
+                vec![fh.into(), "1号楼党小组".into(), "building_group".into(), "单元小区".into(), group_building.into()],
+            ]),
+            sheet("people", &["phone", "name", "region_code"], vec![vec!["13911112222".into(), "楼道长甲".into(), fh.into()]]),
+            sheet("posts", &["phone", "role", "region_code", "compound", "building", "entrance", "start_date"], vec![
+                vec!["13911112222".into(), "building_head".into(), fh.into(), "单元小区".into(), "1号楼".into(), entrance.into(), "2022-01-01".into()],
+            ]),
+        ]};
+        let r = upload(&app, &wb("4", "9号楼")).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("posts!2:entrance") && r.body.contains("单元「4」"), "{}", r.body);
+        assert!(r.body.contains("party_orgs!2:building") && r.body.contains("楼栋「9号楼」"), "{}", r.body);
+        let r = upload(&app, &wb("2", "1号楼")).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let people = app.get("/api/v1/people?q=%E6%A5%BC%E9%81%93%E9%95%BF%E7%94%B2").await.json();
+        let page = app.get(&format!("/people/{}", people["items"][0]["id"])).await.body;
+        assert!(page.contains("1号楼 2单元"), "the head's entrance: {page}");
+        let v = app.get(&format!("/api/v1/kpis?region={fh}&as_of=2023-01-01")).await.json();
+        let heads = v["kpis"].as_array().unwrap().iter().find(|k| k["key"] == "servants_building_heads").unwrap().clone();
+        assert_eq!(heads["denominator"], 1, "an entrance's head is a building head in the figures");
+        let orgs = app.get("/api/v1/organisations?kind=party_org").await.json();
+        let page = app.get(&format!("/organisations/{}", orgs["items"][0]["id"])).await.body;
+        assert!(page.contains("单元小区</a> · 1号楼"), "the group's building: {page}");
+        // "2单元" is the same entrance as "2": re-importing changes nothing.
+        let r = upload(&app, &wb("2单元", "1号楼")).await;
+        assert_eq!(r.json()["sheets"]["posts"]["unchanged"], 1, "{}", r.body);
+    }
+
     async fn a_root_error_is_reported_once_naming_the_rows_that_depend_on_it(db: Db) {
         dezhou(&db).await;
         let app = App::new(&db).await;
