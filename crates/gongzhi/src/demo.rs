@@ -392,6 +392,23 @@ async fn company_id(db: &Db) -> anyhow::Result<i64> {
         .id)
 }
 
+/// A community's party committee named as people say it: 丰华社区居委会 →
+/// 丰华社区党委, 李庄村民委员会 → 李庄村党委.
+fn party_committee(community: &str) -> String {
+    let base = community
+        .strip_suffix("居民委员会")
+        .or_else(|| community.strip_suffix("居委会"))
+        .map(str::to_owned)
+        .or_else(|| {
+            community.strip_suffix("村民委员会").or_else(|| community.strip_suffix("村委会")).map(|v| format!("{v}村"))
+        })
+        .unwrap_or_else(|| community.to_owned());
+    format!("{base}党委")
+}
+
+/// The sponsor unit (包保单位) helping found compound branches in the demo.
+const SPONSOR: &str = "德州市住房和城乡建设局";
+
 /// The governance structure of the demo compounds under `within` (the whole
 /// city by default): property companies, owners' committees, compound party
 /// branches, red stations, people and posts, and their dated history. Made as
@@ -428,6 +445,20 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
     let coverages =
         ["own_branch", "own_branch", "joint_branch", "joint_branch", "joint_branch", "own_branch", "instructor_only"];
     let mut person_no = 0usize;
+    // For the party chain and the relations drawn after the loop (without
+    // touching the loop's own draws, so the figures stay as the report tells):
+    // each branch (community, compound, branch, since, first building) and
+    // each committee (community, name, since).
+    let mut branches: Vec<(String, String, String, String, Option<String>)> = Vec::new();
+    let mut formed: Vec<(String, String, String)> = Vec::new();
+    let mut own_station: std::collections::HashSet<i64> = Default::default();
+    // Communities by name (a compound in a grid names its grid, not its community).
+    let mut communities: Vec<(String, String)> = Vec::new();
+    for code in compounds.iter().map(|c| c.community_code.clone()).collect::<std::collections::BTreeSet<_>>() {
+        let name = db::regions::get(db, &RegionCode::parse(&code)?).await?.map(|r| r.name).unwrap_or_default();
+        communities.push((code, name));
+    }
+    let name_of = |code: &str| communities.iter().find(|(c, _)| c == code).map(|(_, n)| n.clone()).unwrap_or_default();
     for c in &compounds {
         let county = &c.community_code[..6];
         // Four companies per county, 丰华物业 among them in 德城区.
@@ -491,8 +522,11 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
             y => Some(d(y, month, 1)),
         };
         let secretary = if let Some(from) = branch_from {
-            party.push(row(&[&c.community_code, &branch, "compound_branch", &c.name, ""]));
+            let parent = party_committee(&name_of(&c.community_code));
+            party.push(row(&[&c.community_code, &branch, "compound_branch", &c.name, "", &parent, ""]));
             let from = from.to_string();
+            let first = db::compounds::buildings(db, c.id).await?.first().map(|b| b.name.clone());
+            branches.push((c.community_code.clone(), c.name.clone(), branch.clone(), from.clone(), first));
             history.push(row(&[&c.community_code, &c.name, "party_branch", &branch, &from]));
             let p = pick_person(&mut rng, 70, true);
             posts.push(row(&[&p, "secretary", "party_org", &branch, &c.community_code, "", "", &from]));
@@ -521,11 +555,12 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
                 "否",
             ]));
             history.push(row(&[&c.community_code, &c.name, "owners_committee", &name, &start.to_string()]));
+            formed.push((c.community_code.clone(), name.clone(), start.to_string()));
             let member = rng.chance(50);
             let chair = pick_person(&mut rng, 40, member);
             // A party group set up inside most committees (业委会党组织覆盖).
             if rng.chance(72) {
-                party.push(row(&[&c.community_code, &format!("{name}党小组"), "committee_branch", "", &name]));
+                party.push(row(&[&c.community_code, &format!("{name}党小组"), "committee_branch", "", &name, "", ""]));
             }
             posts.push(row(&[
                 &chair,
@@ -552,6 +587,7 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
             posts.push(row(&[&head, "building_head", "", "", &c.community_code, &c.name, &b.name, "2021-01-01"]));
         }
         if rng.chance(30) {
+            own_station.insert(c.id);
             other.push(row(&["red_station", &c.community_code, &format!("{}红色驿站", c.name), &c.name]));
             history.push(row(&[
                 &c.community_code,
@@ -560,6 +596,100 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
                 &format!("{}红色驿站", c.name),
                 &d(*rng.pick(&[2020, 2021, 2022]), 7, 1).to_string(),
             ]));
+        }
+    }
+    // The four-level chain (street → community → compound → building), who
+    // formed what, red stations serving several compounds, and the
+    // communities' rosters of full-time workers (社区专职工作者).
+    let mut rng = Rng::new(2026);
+    let mut relations = Vec::new();
+    let mut chain = Vec::new();
+    let mut streets: Vec<String> = compounds.iter().map(|c| c.community_code[..9].to_owned()).collect();
+    streets.sort();
+    streets.dedup();
+    for st in &streets {
+        let name = db::regions::get(db, &RegionCode::parse(st)?).await?.map(|r| r.name).unwrap_or_default();
+        // A town (镇, 乡) has a party committee of its own; a street office a working committee.
+        let name = name.strip_suffix("办事处").unwrap_or(&name);
+        let (title, level) = if name.ends_with('镇') || name.ends_with('乡') {
+            (format!("{name}党委"), "town_committee")
+        } else {
+            (format!("{name}党工委"), "street_working_committee")
+        };
+        chain.push(row(&[st, &title, level, "", "", "", ""]));
+    }
+    let street_committee =
+        |code: &str| chain.iter().find(|r| r[0] == code[..9]).map(|r| r[1].clone()).unwrap_or_default();
+    let community_rows: Vec<Vec<String>> = communities
+        .iter()
+        .map(|(code, name)| {
+            row(&[code, &party_committee(name), "community_committee", "", "", &street_committee(code), ""])
+        })
+        .collect();
+    chain.extend(community_rows);
+    party.splice(0..0, chain);
+    for (community, compound, branch, from, first) in &branches {
+        if let Some(b) = first.as_ref().filter(|_| rng.chance(50)) {
+            let group = format!("{compound}{b}党小组");
+            party.push(row(&[community, &group, "building_group", compound, "", branch, b]));
+        }
+        // The city's housing bureau, as sponsor unit, helped found a third of the branches.
+        if rng.chance(33) {
+            relations.push(row(&[
+                "helped_found",
+                "sponsor_unit",
+                "3714",
+                SPONSOR,
+                "party_org",
+                community,
+                branch,
+                from,
+            ]));
+        }
+    }
+    other.push(row(&["sponsor_unit", "3714", SPONSOR, ""]));
+    for (community, committee, since) in &formed {
+        relations.push(row(&[
+            "formed",
+            "party_org",
+            community,
+            &party_committee(&name_of(community)),
+            "owners_committee",
+            community,
+            committee,
+            since,
+        ]));
+    }
+    if communities.iter().any(|(c, _)| c == FENGHUA_COMMUNITY) {
+        relations.push(row(&[
+            "founded",
+            "party_org",
+            FENGHUA_COMMUNITY,
+            &party_committee(&name_of(FENGHUA_COMMUNITY)),
+            "company",
+            "",
+            FENGHUA_CREDIT_CODE,
+            "2020-09-01",
+        ]));
+    }
+    for (code, name) in &communities {
+        // A community station serving up to three of its compounds.
+        let here: Vec<&db::compounds::Compound> =
+            compounds.iter().filter(|c| &c.community_code == code && !own_station.contains(&c.id)).take(3).collect();
+        if !here.is_empty() && rng.chance(40) {
+            let station = format!("{name}红色驿站");
+            let opened = d(*rng.pick(&[2021, 2022, 2023, 2024]), rng.range(1, 12) as u32, 1).to_string();
+            other.push(row(&["red_station", code, &station, ""]));
+            for c in &here {
+                history.push(row(&[code, &c.name, "red_station", &station, &opened]));
+            }
+        }
+        for _ in 0..2 {
+            person_no += 1;
+            let phone = format!("13{:09}", 500_000_000 + person_no);
+            let given = rng.pick(&["晓燕", "卫东", "玉梅", "建军", "丽娜", "国庆"]);
+            people.push(row(&[&phone, &format!("社工{given}"), "是", "否", "", code]));
+            posts.push(row(&[&phone, "community_worker", "", "", code, "", "", "2021-01-01"]));
         }
     }
     let sheet = RawSheet::new;
@@ -571,7 +701,11 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
                 &["community_code", "compound", "name", "term_start", "term_end", "status", "is_pmc"],
                 committees,
             ),
-            sheet("party_orgs", &["region_code", "name", "party_level", "compound", "covers"], party),
+            sheet(
+                "party_orgs",
+                &["region_code", "name", "party_level", "compound", "covers", "parent", "building"],
+                party,
+            ),
             sheet("other_orgs", &["kind", "region_code", "name", "compound"], other),
             sheet(
                 "people",
@@ -584,6 +718,11 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
                 posts,
             ),
             sheet("compound_history", &["community_code", "compound", "kind", "value", "effective_from"], history),
+            sheet(
+                "relations",
+                &["relation", "from_kind", "from_region", "from_org", "to_kind", "to_region", "to_org", "date"],
+                relations,
+            ),
         ],
     };
     let tx = db.begin_write().await?;

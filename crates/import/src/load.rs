@@ -63,7 +63,7 @@ impl Row<'_> {
             "owners_committees" => &["community_code", "compound", "name"],
             "party_orgs" => &["region_code", "name"],
             "other_orgs" => &["kind", "region_code", "name"],
-            "relations" => &["relation", "from_org", "to_kind", "to_org"],
+            "relations" => &["relation", "from_region", "from_org", "to_kind", "to_region", "to_org"],
             "people" => &["phone"],
             "posts" => {
                 &["phone", "role", "org_kind", "org", "region_code", "compound", "building", "entrance", "start_date"]

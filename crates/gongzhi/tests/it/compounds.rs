@@ -213,6 +213,26 @@ db_test! {
         assert!(with_committee[1] < with_committee[2], "and go on rising after the plan's years, up to today: {with_committee:?}");
         let (cross, _) = db::structure::cross_appointments(&db, Some(&[street.path()]), domain::Paging::new(None, None)).await.unwrap();
         assert!(!cross.is_empty());
+        // The chain street → community → compound → building, who formed what, and the rosters.
+        let levels = |level: &str| {
+            let app = app.clone();
+            let uri = "/api/v1/organisations?kind=party_org&region=371402001&per_page=200".to_owned();
+            let level = level.to_owned();
+            async move {
+                let v = app.get(&uri).await.json();
+                v["items"].as_array().unwrap().iter().filter(|o| o["party_level"] == level.as_str()).count()
+            }
+        };
+        assert_eq!(levels("street_working_committee").await, 1);
+        assert!(levels("community_committee").await > 1 && levels("building_group").await > 0);
+        let fenghua = app.get("/api/v1/organisations?kind=company&q=%E4%B8%B0%E5%8D%8E").await.json();
+        let page = app.get(&format!("/organisations/{}", fenghua["items"][0]["id"])).await.body;
+        assert!(page.contains("创办方：") && page.contains("社区党委"), "丰华物业 founded by its community's party committee: {page}");
+        let committees = app.get("/api/v1/organisations?kind=owners_committee&region=371402001").await.json();
+        let page = app.get(&format!("/organisations/{}", committees["items"][0]["id"])).await.body;
+        assert!(page.contains("组建方："), "a committee formed by its community's party committee: {page}");
+        let v = app.get("/api/v1/kpis?region=371402001").await.json();
+        assert!(v["community_workers"].as_i64().unwrap() >= 2 && v["red_stations"].as_i64().unwrap() > 0, "{v}");
         // Ids continue after a bulk load (PostgreSQL sequences moved past them).
         let r = app.json("POST", "/api/v1/compounds", serde_json::json!({"region": "371402001001", "name": "新建小区"})).await;
         assert_eq!(r.status, 201, "{}", r.body);
