@@ -104,6 +104,10 @@ fn serving(kind: &str) -> String {
     )
 }
 
+/// Person `p` was a public servant on `$3` (their dated status).
+const SERVANT_ON: &str = "EXISTS (SELECT 1 FROM person_fact sv WHERE sv.person_id = p.id AND sv.kind = 'public_servant' \
+                          AND sv.value = TRUE AND sv.valid_from <= $3 AND (sv.valid_to IS NULL OR sv.valid_to > $3))";
+
 const POST_ON: &str = "x.start_date <= $3 AND (x.end_date IS NULL OR x.end_date > $3)";
 
 /// The compound-level counts of one date: C and how many are professionally
@@ -254,12 +258,8 @@ pub async fn kpis(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<KpiSe
     )
     .await?
     .expect("one row");
-    let servants = |posts: &str| {
-        format!(
-            "SELECT COUNT(*) AS a, {} AS b FROM person p WHERE p.id IN ({posts})",
-            sum("p.is_public_servant = TRUE")
-        )
-    };
+    let servants =
+        |posts: &str| format!("SELECT COUNT(*) AS a, {} AS b FROM person p WHERE p.id IN ({posts})", sum(SERVANT_ON));
     let two_committees: Two = one(c, &servants(&two_committee_posts()), vals()).await?.expect("one row");
     let heads: Two = one(c, &servants(&head_posts()), vals()).await?.expect("one row");
     // Compounds whose party branch shares a member with their committee or serving company.
@@ -342,7 +342,7 @@ pub async fn failing(
              (SELECT MIN(c.name) FROM post x JOIN building b ON b.id = x.building_id JOIN compound c ON c.id = b.compound_id \
              WHERE x.person_id = p.id AND {POST_ON}), '') AS place FROM person p",
             "person p",
-            format!(" WHERE p.is_public_servant = FALSE AND p.id IN ({posts})"),
+            format!(" WHERE NOT {SERVANT_ON} AND p.id IN ({posts})"),
             "p.name",
         )
     };

@@ -591,9 +591,16 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     employer: r.get("employer").trim().into(),
                     region_code: rc.to_string(),
                     region_path: path,
+                    servant_from: opt_date("servant_from", r.get("servant_from"))?,
                 };
-                let (id, what) =
-                    structure::upsert_person_in(self.c, self.actor, &p).await.map_err(|e| from_db("phone", e))?;
+                let (id, what) = structure::upsert_person_in(self.c, self.actor, &p).await.map_err(|e| {
+                    let column = if matches!(&e, DbError::Invalid(i) if i.field == "servant_from") {
+                        "servant_from"
+                    } else {
+                        "phone"
+                    };
+                    from_db(column, e)
+                })?;
                 self.people.lock().expect("lock").insert(p.phone.clone(), (id, p.region_path.clone()));
                 Ok(what)
             }

@@ -169,6 +169,12 @@ pub const SHEETS: &[SheetSpec] = &[
             c("name", "姓名", true, ""),
             c("is_party_member", "党员", false, "是/否"),
             c("is_public_servant", "公职人员", false, "是/否"),
+            c(
+                "servant_from",
+                "公职身份起始日期",
+                false,
+                "YYYY-MM-DD: when the status given took effect; empty: since before records, or today for a change",
+            ),
             c("employer", "工作单位", false, ""),
             c("region_code", "所属区划", true, "community (or higher) the person belongs to"),
         ],

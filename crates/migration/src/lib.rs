@@ -20,6 +20,7 @@ mod m0015_user_phone;
 mod m0016_post_target_index;
 mod m0017_org_relation;
 mod m0018_entrance_posts;
+mod m0019_person_facts;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_post_target_index::Migration),
             Box::new(m0017_org_relation::Migration),
             Box::new(m0018_entrance_posts::Migration),
+            Box::new(m0019_person_facts::Migration),
         ]
     }
 }

@@ -11,6 +11,10 @@ pub struct NewPerson {
     pub employer: String,
     pub region_code: String,
     pub region_path: String,
+    /// When the public-servant status as given took effect (a change
+    /// without a date takes effect today; a first record without one holds
+    /// since before records).
+    pub servant_from: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Serialize, FromQueryResult)]
@@ -62,6 +66,9 @@ pub async fn upsert_person_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewPe
                 && p.employer == n.employer
                 && p.region_code == n.region_code =>
         {
+            if sync_servant(c, p.id, n.is_public_servant, n.servant_from).await? {
+                return Ok((p.id, Upsert::Updated));
+            }
             return Ok((p.id, Upsert::Unchanged));
         }
         Some(p) => {
@@ -86,6 +93,7 @@ pub async fn upsert_person_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewPe
             (id.id, Upsert::Added, None)
         }
     };
+    sync_servant(c, id, n.is_public_servant, n.servant_from).await?;
     append_in(
         c,
         actor,
@@ -101,6 +109,54 @@ pub async fn upsert_person_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewPe
     )
     .await?;
     Ok((id, what))
+}
+
+/// Keep a person's dated public-servant status in step with the value given:
+/// a change closes the open interval where the new one opens (`from`, else
+/// today); a first value holds from `from`, else since before records. A
+/// first value dated later than before-records is extended back only by an
+/// explicit earlier date. Whether anything was written.
+async fn sync_servant(c: &impl ConnectionTrait, person_id: i64, value: bool, from: Option<NaiveDate>) -> Result<bool> {
+    #[derive(FromQueryResult)]
+    struct Open {
+        id: i64,
+        value: bool,
+        valid_from: NaiveDate,
+    }
+    let open: Option<Open> = one(
+        c,
+        "SELECT id, value, valid_from FROM person_fact WHERE person_id = $1 AND kind = 'public_servant' AND valid_to IS NULL",
+        vec![person_id.into()],
+    )
+    .await?;
+    let insert = |from: NaiveDate| {
+        exec(
+            c,
+            "INSERT INTO person_fact (person_id, kind, value, valid_from) VALUES ($1, 'public_servant', $2, $3)",
+            vec![person_id.into(), value.into(), from.into()],
+        )
+    };
+    match open {
+        None => {
+            insert(from.unwrap_or(super::SINCE_BEFORE_RECORDS)).await?;
+            Ok(true)
+        }
+        Some(o) if o.value == value => Ok(false),
+        Some(o) => {
+            let at = from.unwrap_or_else(domain::clock::today);
+            if at <= o.valid_from {
+                return Err(domain::Invalid::new(
+                    "servant_from",
+                    format!("the status changes on {at}, not after the current one began ({})", o.valid_from),
+                )
+                .zh(format!("公职身份变更日期 {at} 须晚于现有身份的起始日期 {}", o.valid_from))
+                .into());
+            }
+            exec(c, "UPDATE person_fact SET valid_to = $1 WHERE id = $2", vec![at.into(), o.id.into()]).await?;
+            insert(at).await?;
+            Ok(true)
+        }
+    }
 }
 
 pub(super) fn person_audit(name: &str, party: bool, servant: bool, employer: &str) -> serde_json::Value {

@@ -127,6 +127,16 @@ db_test! {
         let v = kpis(&app, street, "2022-06-30").await;
         assert_eq!(v["compounds"], 4);
         assert_eq!(k(&v, "professional_coverage"), (2, 4));
+        // 甲 leaves public service at the start of 2022: past months keep the status of their time.
+        rows(&app, "people", json!([{"phone": "13800000001", "name": "甲", "is_public_servant": false, "region_code": fh, "servant_from": "2022-01-01"}])).await;
+        assert_eq!(k(&kpis(&app, street, "2021-06-30").await, "servants_two_committees"), (1, 1));
+        assert_eq!(k(&kpis(&app, street, "2022-06-30").await, "servants_two_committees"), (0, 1));
+        let drill = app.get(&format!("/dashboard/drill?region={street}&as_of=2021-06-30&kpi=servants_two_committees")).await.body;
+        assert!(!drill.contains(">甲<"), "not failing in 2021: {drill}");
+        // A change dated before the status it replaces began is refused, naming the column.
+        let r = app.json("POST", "/api/v1/registry/people", json!([{"phone": "13800000001", "name": "甲", "is_public_servant": true, "region_code": fh, "servant_from": "2021-01-01"}])).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("people!2:servant_from") && r.body.contains("须晚于"), "{}", r.body);
         // A region without compounds: no division by zero, shown as "—".
         let v = kpis(&app, "371402001002", "2022-06-30").await;
         assert_eq!(v["compounds"], 0);
