@@ -64,10 +64,21 @@ impl Row<'_> {
             "party_orgs" => &["region_code", "name"],
             "other_orgs" => &["kind", "region_code", "name"],
             "relations" => &["relation", "from_region", "from_org", "to_kind", "to_region", "to_org"],
+            // Without a phone, a person is their name in their region.
+            "people" if self.get("phone").trim().is_empty() => &["region_code", "name"],
             "people" => &["phone"],
-            "posts" => {
-                &["phone", "role", "org_kind", "org", "region_code", "compound", "building", "entrance", "start_date"]
-            }
+            "posts" => &[
+                "phone",
+                "role",
+                "org_kind",
+                "org",
+                "region_code",
+                "compound",
+                "building",
+                "entrance",
+                "start_date",
+                "name",
+            ],
             "compound_history" => &["community_code", "compound", "kind", "effective_from"],
             _ => return None,
         };
@@ -252,6 +263,33 @@ impl<C: ConnectionTrait> Loader<'_, C> {
         Ok((rc, path))
     }
 
+    /// The person a post row names without a phone: by `name`, among those
+    /// recorded without one whose place holds the post's region or lies under
+    /// it. None or several is an error that says so.
+    async fn unphoned_person(&self, r: &Row<'_>) -> Result<i64, Fail> {
+        let name = r.get("name").trim();
+        if name.is_empty() {
+            return Err(bad("phone", "give the person's phone, or their name", "请填写人员的手机号或姓名"));
+        }
+        let rc = RegionCode::parse(r.get("region_code")).map_err(|e| invalid("region_code", e))?;
+        let found = structure::unphoned_by_name_in(self.c, name, &rc.path()).await.map_err(|e| from_db("name", e))?;
+        let found: Vec<_> = found.into_iter().filter(|p| self.reach.refers(&p.region_path)).collect();
+        match found.as_slice() {
+            [p] => Ok(p.id),
+            [] => Err(self.miss(
+                "name",
+                format!("person:{}", structure::unphoned_key(rc.as_str(), name)),
+                &format!("person {name} without a phone near {rc}"),
+                &format!("{rc} 一带未登记手机号的人员「{name}」"),
+            )),
+            many => Err(bad(
+                "name",
+                format!("{} people named {name} without a phone near {rc}: give the phone", many.len()),
+                format!("{rc} 一带有 {} 位未登记手机号的「{name}」，请填写手机号以区分", many.len()),
+            )),
+        }
+    }
+
     /// An organisation a row names by its kind, region and name (a company by
     /// its credit code) in the given columns; one the importer may write when
     /// `write`, else one it may refer to.
@@ -312,6 +350,9 @@ impl<C: ConnectionTrait> Loader<'_, C> {
             "owners_committees" => Some(format!("org:owners_committee:{}", t("name"))),
             "party_orgs" => Some(format!("org:party_org:{}", t("name"))),
             "other_orgs" => Some(format!("org:{}:{}", t("kind"), t("name"))),
+            "people" if t("phone").is_empty() => {
+                Some(format!("person:{}", structure::unphoned_key(&t("region_code"), &t("name"))))
+            }
             "people" => Phone::parse(&t("phone")).ok().map(|p| format!("person:{}", p.as_str())),
             _ => None,
         }
@@ -574,18 +615,21 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     .map_err(|e| from_db("relation", e))?)
             }
             "people" => {
-                let phone = Phone::parse(r.get("phone"))?;
                 let (rc, path) = self.region("region_code", r.get("region_code")).await?;
                 let name = domain::compound::check_name(r.get("name"))?;
-                if let Some(p) =
-                    structure::find_person_in(self.c, phone.as_str()).await.map_err(|e| from_db("phone", e))?
+                // Real rosters often lack a phone: the person is then their name in their region.
+                let key = match r.get("phone").trim() {
+                    "" => structure::unphoned_key(rc.as_str(), &name),
+                    p => Phone::parse(p)?.as_str().to_owned(),
+                };
+                if let Some(p) = structure::find_person_in(self.c, &key).await.map_err(|e| from_db("phone", e))?
                     && !self.reach.writes(&p.region_path)
                 {
                     return Err(outside("phone", "phone number", "手机号"));
                 }
                 let p = NewPerson {
                     name,
-                    phone: phone.as_str().into(),
+                    phone: key,
                     is_party_member: parse_bool("is_party_member", r.get("is_party_member"))?,
                     is_public_servant: parse_bool("is_public_servant", r.get("is_public_servant"))?,
                     employer: r.get("employer").trim().into(),
@@ -605,29 +649,37 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 Ok(what)
             }
             "posts" => {
-                let phone = Phone::parse(r.get("phone"))?;
                 let role = PostRole::parse(r.get("role"))?;
                 let start = parse_date("start_date", r.get("start_date"))?;
                 let end = opt_date("end_date", r.get("end_date"))?;
                 if end.is_some_and(|e| e < start) {
                     return Err(bad("end_date", "the post ends before it starts", "任职结束早于开始"));
                 }
-                let known = self.people.lock().expect("lock").get(phone.as_str()).cloned();
-                let found = match known {
-                    Some(p) => Some(p),
-                    None => structure::find_person_in(self.c, phone.as_str())
-                        .await
-                        .map_err(|e| from_db("phone", e))?
-                        .map(|p| (p.id, p.region_path)),
+                let person_id = match r.get("phone").trim() {
+                    "" => self.unphoned_person(r).await?,
+                    phone => {
+                        let phone = Phone::parse(phone)?;
+                        let known = self.people.lock().expect("lock").get(phone.as_str()).cloned();
+                        let found = match known {
+                            Some(p) => Some(p),
+                            None => structure::find_person_in(self.c, phone.as_str())
+                                .await
+                                .map_err(|e| from_db("phone", e))?
+                                .map(|p| (p.id, p.region_path)),
+                        };
+                        found
+                            .filter(|(_, path)| self.reach.refers(path))
+                            .ok_or_else(|| {
+                                self.miss(
+                                    "phone",
+                                    format!("person:{}", phone.as_str()),
+                                    &format!("person with phone {}", phone.masked()),
+                                    &format!("手机号为 {} 的人员", phone.masked()),
+                                )
+                            })?
+                            .0
+                    }
                 };
-                let (person_id, _) = found.filter(|(_, path)| self.reach.refers(path)).ok_or_else(|| {
-                    self.miss(
-                        "phone",
-                        format!("person:{}", phone.as_str()),
-                        &format!("person with phone {}", phone.masked()),
-                        &format!("手机号为 {} 的人员", phone.masked()),
-                    )
-                })?;
                 let (at, path) = match role {
                     PostRole::BuildingHead => {
                         let comp = self.compound(r.get("region_code"), r.get("compound")).await?;

@@ -165,7 +165,12 @@ pub const SHEETS: &[SheetSpec] = &[
         name: "people",
         zh: "人员",
         cols: &[
-            c("phone", "手机号", true, "the person's key / 人员唯一标识"),
+            c(
+                "phone",
+                "手机号",
+                false,
+                "the person's key; empty: the person is their name in this region (give a phone to tell namesakes apart)",
+            ),
             c("name", "姓名", true, ""),
             c("is_party_member", "党员", false, "是/否"),
             c("is_public_servant", "公职人员", false, "是/否"),
@@ -183,7 +188,8 @@ pub const SHEETS: &[SheetSpec] = &[
         name: "posts",
         zh: "任职",
         cols: &[
-            c("phone", "手机号", true, "a person of the people sheet or already stored"),
+            c("phone", "手机号", false, "a person of the people sheet or already stored; empty: give the name"),
+            c("name", "姓名", false, "for a person without a phone: found by name near region_code"),
             c(
                 "role",
                 "职务",

@@ -467,6 +467,7 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("person.employer", "工作单位", "Employer"),
     ("person.list", "人员", "People"),
     ("person.name", "姓名", "Name"),
+    ("person.no_phone", "未登记", "not recorded"),
     ("person.party", "党员", "Party member"),
     ("person.phone", "电话", "Phone"),
     ("person.servant", "公职人员", "Public servant"),

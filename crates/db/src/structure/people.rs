@@ -31,7 +31,15 @@ pub struct Person {
     pub posts: i64,
 }
 
-pub(super) const PERSON_SELECT: &str = "SELECT p.id, p.name, p.phone, p.is_party_member, p.is_public_servant, p.employer, \
+/// The key of a person recorded without a phone: their name in their region.
+/// Kept in the phone column (unique, as phones are) behind a `~`, which no
+/// phone number starts with; read back as an empty phone.
+pub fn unphoned_key(region_code: &str, name: &str) -> String {
+    format!("~{region_code}:{name}")
+}
+
+pub(super) const PERSON_SELECT: &str = "SELECT p.id, p.name, \
+     CASE WHEN SUBSTR(p.phone, 1, 1) = '~' THEN '' ELSE p.phone END AS phone, p.is_party_member, p.is_public_servant, p.employer, \
      p.region_code, p.region_path, r.name AS region_name, \
      (SELECT COUNT(*) FROM post x WHERE x.person_id = p.id AND x.end_date IS NULL) AS posts \
      FROM person p JOIN region r ON r.code = p.region_code";
@@ -43,6 +51,8 @@ pub async fn person(db: &Db, id: i64) -> Result<Person> {
 pub async fn upsert_person_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewPerson) -> Result<(i64, Upsert)> {
     let found: Option<Person> =
         one(c, &format!("{PERSON_SELECT} WHERE p.phone = $1"), vec![n.phone.clone().into()]).await?;
+    // A key without a phone has its phone read back empty: compare what was read.
+    let shown_phone = if n.phone.starts_with('~') { "" } else { n.phone.as_str() };
     let now = Utc::now();
     let vals = |extra: Vec<Value>| {
         let mut v: Vec<Value> = vec![
@@ -61,6 +71,7 @@ pub async fn upsert_person_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewPe
     let (id, what, before) = match found {
         Some(p)
             if p.name == n.name
+                && p.phone == shown_phone
                 && p.is_party_member == n.is_party_member
                 && p.is_public_servant == n.is_public_servant
                 && p.employer == n.employer
@@ -212,6 +223,21 @@ pub async fn person_visible(db: &Db, f: &PeopleFilter, id: i64) -> Result<bool> 
     let (w, mut vals) = people_where(f);
     vals.push(id.into());
     Ok(scalar_i64(db.conn(), &format!("SELECT COUNT(*) FROM person p{w} AND p.id = ${}", vals.len()), vals).await? > 0)
+}
+
+/// People recorded without a phone, by name, whose region holds `path` or
+/// lies under it (a post is held at their place or above or below it).
+pub async fn unphoned_by_name_in(c: &impl ConnectionTrait, name: &str, path: &RegionPath) -> Result<Vec<Person>> {
+    let (lo, hi) = path.subtree_range();
+    Ok(all(
+        c,
+        &format!(
+            "{PERSON_SELECT} WHERE p.name = $1 AND SUBSTR(p.phone, 1, 1) = '~' AND ((p.region_path >= $2 AND p.region_path < $3) \
+             OR ($4 >= p.region_path AND $4 < (SUBSTR(p.region_path, 1, LENGTH(p.region_path) - 1) || '0')))"
+        ),
+        vec![name.into(), lo.into(), hi.into(), path.as_str().into()],
+    )
+    .await?)
 }
 
 pub async fn find_person_in(c: &impl ConnectionTrait, phone: &str) -> Result<Option<Person>> {

@@ -573,6 +573,52 @@ db_test! {
         assert_eq!(r.json()["sheets"]["posts"]["unchanged"], 1, "{}", r.body);
     }
 
+    async fn a_roster_without_phones_is_matched_by_name(db: Db) {
+        dezhou(&db).await;
+        let app = App::new(&db).await;
+        let fh = "371402001009";
+        let wb = |people: Vec<Vec<String>>, posts: Vec<Vec<String>>| Workbook { sheets: vec![
+            sheet("people", &["phone", "name", "region_code", "is_public_servant"], people),
+            sheet("posts", &["phone", "name", "role", "region_code", "start_date"], posts),
+        ]};
+        let roster = vec![
+            vec!["".into(), "王社工".into(), fh.into(), "否".into()],
+            vec!["".into(), "李社工".into(), fh.into(), "是".into()],
+            vec!["13900001111".into(), "张社工".into(), fh.into(), "否".into()],
+        ];
+        let posts = vec![
+            vec!["".into(), "王社工".into(), "community_worker".into(), fh.into(), "2022-01-01".into()],
+            vec!["".into(), "李社工".into(), "community_worker".into(), fh.into(), "2022-01-01".into()],
+            vec!["13900001111".into(), "".into(), "community_worker".into(), fh.into(), "2022-01-01".into()],
+        ];
+        let r = upload(&app, &wb(roster.clone(), posts.clone())).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["sheets"]["people"]["added"], 3);
+        let v = app.get(&format!("/api/v1/kpis?region={fh}&as_of=2023-01-01")).await.json();
+        assert_eq!(v["community_workers"], 3, "all three counted: {v}");
+        let page = app.get(&format!("/people?region={fh}")).await.body;
+        assert!(page.contains("王社工") && page.contains("未登记"), "{page}");
+        assert!(!page.contains("~371402"), "the key is not shown as a phone: {page}");
+        // Again: the same people, not new ones.
+        let r = upload(&app, &wb(roster.clone(), posts)).await;
+        assert_eq!((r.json()["sheets"]["people"]["unchanged"].as_i64(), r.json()["sheets"]["posts"]["unchanged"].as_i64()), (Some(3), Some(3)), "{}", r.body);
+        // A post naming nobody, or nobody known, is an error that says so.
+        let r = upload(&app, &wb(vec![], vec![
+            vec!["".into(), "".into(), "community_worker".into(), fh.into(), "2022-01-01".into()],
+            vec!["".into(), "赵社工".into(), "community_worker".into(), fh.into(), "2022-01-01".into()],
+        ])).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("posts!2:phone") && r.body.contains("请填写人员的手机号或姓名"), "{}", r.body);
+        assert!(r.body.contains("posts!3:name") && r.body.contains("赵社工"), "{}", r.body);
+        // Two namesakes without phones in the street cannot be told apart: the import says so.
+        let ws = "371402001001";
+        let r = upload(&app, &wb(vec![vec!["".into(), "王社工".into(), ws.into(), "否".into()]], vec![
+            vec!["".into(), "王社工".into(), "grid_worker".into(), "371402001".into(), "2022-01-01".into()],
+        ])).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("2 位未登记手机号的「王社工」"), "{}", r.body);
+    }
+
     async fn a_root_error_is_reported_once_naming_the_rows_that_depend_on_it(db: Db) {
         dezhou(&db).await;
         let app = App::new(&db).await;

@@ -34,7 +34,7 @@ pub async fn visible_org(s: &AppState, viewer: &Viewer, id: i64) -> Result<db::s
 pub struct PersonOut {
     pub id: i64,
     pub name: String,
-    /// Masked (138****1234) unless the caller's role needs it in this region.
+    /// Masked (138****1234) unless the caller's role needs it in this region; empty when not recorded.
     pub phone: String,
     pub is_party_member: bool,
     pub is_public_servant: bool,
