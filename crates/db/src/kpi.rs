@@ -290,7 +290,36 @@ pub async fn kpis(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<KpiSe
     .await?
     .expect("one row");
 
+    let unrecorded: domain::kpi::Unrecorded = {
+        #[derive(FromQueryResult)]
+        struct U {
+            year_built: i64,
+            is_old: i64,
+            households: i64,
+            floor_area: i64,
+        }
+        let u: U = one(
+            c,
+            &format!(
+                "SELECT {} AS year_built, {} AS is_old, {} AS households, {} AS floor_area FROM compound c WHERE {BASE}",
+                sum("c.year_built IS NULL"),
+                sum("c.unrecorded LIKE '%is_old%'"),
+                sum("c.unrecorded LIKE '%households%'"),
+                sum("c.unrecorded LIKE '%floor_area%'"),
+            ),
+            vals(),
+        )
+        .await?
+        .expect("one row");
+        domain::kpi::Unrecorded {
+            year_built: u.year_built,
+            is_old: u.is_old,
+            households: u.households,
+            floor_area: u.floor_area,
+        }
+    };
     Ok(KpiSet {
+        unrecorded,
         compounds: base.n,
         professional_coverage: Ratio::new(base.prof, base.n),
         full_coverage: Ratio::new(base.covered, base.n),

@@ -30,26 +30,49 @@ impl ServiceModel {
 }
 
 /// A new compound, parsed and checked. The region must be a community or a grid.
+/// A fact not given is not recorded (`None`), never zero or "no": unknown is
+/// a value the model holds and the figures count apart.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompoundDraft {
     pub region: RegionCode,
     pub name: String,
     pub address: String,
     pub year_built: Option<i32>,
-    pub is_old: bool,
-    pub households: i32,
-    pub floor_area: Area,
+    pub is_old: Option<bool>,
+    pub households: Option<i32>,
+    pub floor_area: Option<Area>,
 }
 
-/// Changes to a compound; `None` leaves a field as it is.
+/// The facts of a compound that may be not recorded, by the keys the store
+/// lists them under (see `CompoundDraft`).
+pub const UNRECORDABLE: [&str; 3] = ["is_old", "households", "floor_area"];
+
+impl CompoundDraft {
+    /// The keys of the facts not recorded, comma-separated (`None` when all are).
+    pub fn unrecorded(&self) -> Option<String> {
+        let missing: Vec<&str> = [
+            ("is_old", self.is_old.is_none()),
+            ("households", self.households.is_none()),
+            ("floor_area", self.floor_area.is_none()),
+        ]
+        .iter()
+        .filter(|(_, m)| *m)
+        .map(|(k, _)| *k)
+        .collect();
+        (!missing.is_empty()).then(|| missing.join(","))
+    }
+}
+
+/// Changes to a compound; `None` leaves a field as it is, `Some(None)`
+/// makes it not recorded.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CompoundPatch {
     pub name: Option<String>,
     pub address: Option<String>,
     pub year_built: Option<Option<i32>>,
-    pub is_old: Option<bool>,
-    pub households: Option<i32>,
-    pub floor_area: Option<Area>,
+    pub is_old: Option<Option<bool>>,
+    pub households: Option<Option<i32>>,
+    pub floor_area: Option<Option<Area>>,
 }
 
 pub fn check_region(region: &RegionCode) -> Result<(), Invalid> {
@@ -107,7 +130,8 @@ pub struct CompoundInput {
     pub name: String,
     pub address: String,
     pub year_built: String,
-    pub is_old: bool,
+    /// Not given: not recorded.
+    pub is_old: Option<bool>,
     pub households: String,
     pub floor_area: String,
 }
@@ -139,14 +163,15 @@ impl CompoundInput {
             .ok()
             .flatten();
         let households = opt_int("households", &self.households)
-            .and_then(|h| check_households(h.unwrap_or(0)))
+            .and_then(|h| h.map(check_households).transpose())
             .map_err(|e| errs.push(e))
             .ok();
         let floor_area = if self.floor_area.trim().is_empty() {
-            Some(Area::ZERO)
+            Some(None)
         } else {
             Area::parse("floor_area", &self.floor_area)
                 .and_then(|a| a.compound("floor_area"))
+                .map(Some)
                 .map_err(|e| errs.push(e))
                 .ok()
         };
@@ -200,7 +225,13 @@ mod tests {
             ..Default::default()
         };
         let d = ok.parse(2026).unwrap();
-        assert_eq!((d.households, d.floor_area.centi(), d.year_built), (320, 2_800_050, None));
+        assert_eq!((d.households, d.floor_area.map(|a| a.centi()), d.year_built), (Some(320), Some(2_800_050), None));
+        // What is not given is not recorded, never zero or "no".
+        assert_eq!((d.is_old, d.unrecorded().as_deref()), (None, Some("is_old")));
+        let blank = CompoundInput { region: "371402001001".into(), name: "新小区".into(), ..Default::default() };
+        let d = blank.parse(2026).unwrap();
+        assert_eq!((d.households, d.floor_area), (None, None));
+        assert_eq!(d.unrecorded().as_deref(), Some("is_old,households,floor_area"));
     }
 
     #[test]

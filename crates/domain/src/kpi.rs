@@ -129,6 +129,17 @@ pub struct KpiSet {
     pub cross_appointment: Ratio,
     pub red_stations: i64,
     pub community_workers: i64,
+    /// Of the base, how many compounds have each fact not recorded (unknown is not zero).
+    pub unrecorded: Unrecorded,
+}
+
+/// Compounds of the base whose facts are not recorded, by fact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub struct Unrecorded {
+    pub year_built: i64,
+    pub is_old: i64,
+    pub households: i64,
+    pub floor_area: i64,
 }
 
 impl KpiSet {

@@ -145,10 +145,10 @@ pub fn plan_compound(rng: &mut Rng, region: &RegionCode, name: String) -> Planne
         address: format!("{road}{}号", rng.range(1, 399)),
         name,
         year_built: Some(year),
-        is_old,
-        households,
+        is_old: Some(is_old),
+        households: Some(households),
         // Total floor area includes common parts: about 1.2 × exclusive area.
-        floor_area: Area::from_centi(area * 6 / 5),
+        floor_area: Some(Area::from_centi(area * 6 / 5)),
     };
     let history = history(rng, &mut later_rng(&draft.name), is_old);
     Planned { draft, history, buildings }

@@ -144,6 +144,11 @@ fn parse_bool(column: &'static str, s: &str) -> Result<bool, Fail> {
     }
 }
 
+/// 是/否 where a blank is not recorded (unknown), not 否.
+fn opt_bool(column: &'static str, s: &str) -> Result<Option<bool>, Fail> {
+    if s.trim().is_empty() { Ok(None) } else { parse_bool(column, s).map(Some) }
+}
+
 fn parse_date(column: &'static str, s: &str) -> Result<NaiveDate, Fail> {
     let t = s.trim().replace(['/', '.'], "-");
     NaiveDate::parse_from_str(&t, "%Y-%m-%d").map_err(|_| {
@@ -427,7 +432,7 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     name: r.get("name").into(),
                     address: r.get("address").into(),
                     year_built: r.get("year_built").into(),
-                    is_old: parse_bool("is_old", r.get("is_old"))?,
+                    is_old: opt_bool("is_old", r.get("is_old"))?,
                     households: r.get("households").into(),
                     floor_area: r.get("floor_area").into(),
                 };

@@ -21,6 +21,7 @@ mod m0016_post_target_index;
 mod m0017_org_relation;
 mod m0018_entrance_posts;
 mod m0019_person_facts;
+mod m0020_compound_unrecorded;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_org_relation::Migration),
             Box::new(m0018_entrance_posts::Migration),
             Box::new(m0019_person_facts::Migration),
+            Box::new(m0020_compound_unrecorded::Migration),
         ]
     }
 }

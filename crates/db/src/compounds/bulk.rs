@@ -78,6 +78,7 @@ impl Writer {
                     "is_old",
                     "households",
                     "floor_area_centi",
+                    "unrecorded",
                     "created_at",
                     "updated_at",
                 ],

@@ -2,7 +2,7 @@
 
 use super::*;
 
-/// A compound's columns from `region_code` to `floor_area_centi`, in table order.
+/// A compound's columns from `region_code` to `unrecorded`, in table order.
 pub(super) fn compound_values(d: &CompoundDraft, region_path: &str) -> Vec<Value> {
     vec![
         d.region.as_str().into(),
@@ -11,9 +11,10 @@ pub(super) fn compound_values(d: &CompoundDraft, region_path: &str) -> Vec<Value
         d.name.clone().into(),
         d.address.clone().into(),
         d.year_built.into(),
-        d.is_old.into(),
-        d.households.into(),
-        d.floor_area.centi().into(),
+        d.is_old.unwrap_or(false).into(),
+        d.households.unwrap_or(0).into(),
+        d.floor_area.map_or(0, |a| a.centi()).into(),
+        d.unrecorded().into(),
     ]
 }
 
@@ -23,7 +24,7 @@ pub(super) async fn insert_in(c: &impl ConnectionTrait, d: &CompoundDraft, regio
     let id: Option<Id> = one(
         c,
         "INSERT INTO compound (region_code, community_code, region_path, name, address, year_built, is_old, households, \
-         floor_area_centi, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10) RETURNING id",
+         floor_area_centi, unrecorded, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11) RETURNING id",
         {
             let mut v = compound_values(d, region_path);
             v.push(now.into());
@@ -60,7 +61,7 @@ pub async fn upsert_in(
                 && x.year_built == d.year_built
                 && x.is_old == d.is_old
                 && x.households == d.households
-                && x.floor_area_centi == d.floor_area.centi() =>
+                && x.floor_area_centi == d.floor_area.map(|a| a.centi()) =>
         {
             Ok((x.id, Upsert::Unchanged))
         }
@@ -68,15 +69,16 @@ pub async fn upsert_in(
             exec(
                 c,
                 "UPDATE compound SET region_code=$1, region_path=$2, address=$3, year_built=$4, is_old=$5, households=$6, \
-                 floor_area_centi=$7, updated_at=$8 WHERE id=$9",
+                 floor_area_centi=$7, unrecorded=$8, updated_at=$9 WHERE id=$10",
                 vec![
                     d.region.as_str().into(),
                     region_path.into(),
                     d.address.clone().into(),
                     d.year_built.into(),
-                    d.is_old.into(),
-                    d.households.into(),
-                    d.floor_area.centi().into(),
+                    d.is_old.unwrap_or(false).into(),
+                    d.households.unwrap_or(0).into(),
+                    d.floor_area.map_or(0, |a| a.centi()).into(),
+                    d.unrecorded().into(),
                     Utc::now().into(),
                     x.id.into(),
                 ],

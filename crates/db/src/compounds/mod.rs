@@ -24,9 +24,10 @@ pub struct Compound {
     pub name: String,
     pub address: String,
     pub year_built: Option<i32>,
-    pub is_old: bool,
-    pub households: i32,
-    pub floor_area_centi: i64,
+    /// Not recorded: `None` (never read as "no" or 0).
+    pub is_old: Option<bool>,
+    pub households: Option<i32>,
+    pub floor_area_centi: Option<i64>,
     /// The service model in force now (the open interval), if any was set.
     pub service_model: Option<String>,
     pub retired_at: Option<DateTime<Utc>>,
@@ -35,13 +36,30 @@ pub struct Compound {
 }
 
 impl Compound {
-    pub fn floor_area(&self) -> Area {
-        Area::from_centi(self.floor_area_centi)
+    /// The keys of the facts not recorded (as the store lists them).
+    fn unrecorded(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.is_old.is_none() {
+            v.push("is_old");
+        }
+        if self.households.is_none() {
+            v.push("households");
+        }
+        if self.floor_area_centi.is_none() {
+            v.push("floor_area");
+        }
+        v
+    }
+
+    pub fn floor_area(&self) -> Option<Area> {
+        self.floor_area_centi.map(Area::from_centi)
     }
 }
 
 const SELECT: &str = "SELECT c.id, c.region_code, c.community_code, c.region_path, r.name AS region_name, c.name, c.address, \
-     c.year_built, c.is_old, c.households, c.floor_area_centi, \
+     c.year_built, CASE WHEN c.unrecorded LIKE '%is_old%' THEN NULL ELSE c.is_old END AS is_old, \
+     CASE WHEN c.unrecorded LIKE '%households%' THEN NULL ELSE c.households END AS households, \
+     CASE WHEN c.unrecorded LIKE '%floor_area%' THEN NULL ELSE c.floor_area_centi END AS floor_area_centi, \
      (SELECT f.value FROM compound_fact f WHERE f.compound_id = c.id AND f.kind = 'service_model' AND f.valid_to IS NULL) AS service_model, \
      c.retired_at, c.created_at, c.updated_at \
      FROM compound c JOIN region r ON r.code = c.region_code";
@@ -213,15 +231,28 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, p: &CompoundPatch) -> Resul
     if let Some(y) = p.year_built {
         set("year_built", y.into());
     }
+    // A fact made unknown keeps a placeholder in its column and is listed as not recorded.
+    let mut unrecorded: Vec<&str> = before.unrecorded();
+    let mut mark = |key: &'static str, known: bool| {
+        unrecorded.retain(|k| *k != key);
+        if !known {
+            unrecorded.push(key);
+        }
+    };
     if let Some(o) = p.is_old {
-        set("is_old", o.into());
+        set("is_old", o.unwrap_or(false).into());
+        mark("is_old", o.is_some());
     }
     if let Some(h) = p.households {
-        set("households", h.into());
+        set("households", h.unwrap_or(0).into());
+        mark("households", h.is_some());
     }
     if let Some(a) = p.floor_area {
-        set("floor_area_centi", a.centi().into());
+        set("floor_area_centi", a.map_or(0, |a| a.centi()).into());
+        mark("floor_area", a.is_some());
     }
+    let unrecorded = (!unrecorded.is_empty()).then(|| unrecorded.join(","));
+    set("unrecorded", unrecorded.into());
     set("updated_at", Utc::now().into());
     vals.push(id.into());
     let sql = format!("UPDATE compound SET {} WHERE id = ${}", sets.join(", "), vals.len());

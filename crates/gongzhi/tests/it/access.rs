@@ -276,7 +276,7 @@ db_test! {
         assert!(total >= 4, "import, user, token, create, update");
         let update = rows.iter().find(|r| r.action == "update" && r.entity == "compound").unwrap();
         assert_eq!(update.actor, "test_admin");
-        assert!(update.before.contains("\"households\":0") && update.after.contains("\"households\":300"));
+        assert!(update.before.contains("\"households\":null") && update.after.contains("\"households\":300"), "not recorded, then 300: {}", update.before);
         assert_eq!(update.region_path.as_deref(), Some("/37/3714/371402/371402001/371402001001/"));
 
         // Supervisors read only the changes inside their scope.

@@ -1,7 +1,7 @@
 //! Organisations, people, posts and the registry workbook.
 
 use import::{RawSheet, Workbook};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::{App, dezhou, user_token};
 
@@ -617,6 +617,51 @@ db_test! {
         ])).await;
         assert_eq!(r.status, 422, "{}", r.body);
         assert!(r.body.contains("2 位未登记手机号的「王社工」"), "{}", r.body);
+    }
+
+    async fn unknown_is_not_zero(db: Db) {
+        dezhou(&db).await;
+        let app = App::new(&db).await;
+        let fh = "371402001009";
+        let r = upload(&app, &Workbook { sheets: vec![
+            sheet("compounds", &["community_code", "name", "is_old", "households", "floor_area"], vec![
+                vec![fh.into(), "未知小区".into(), "".into(), "".into(), "".into()],
+                vec![fh.into(), "零户小区".into(), "否".into(), "0".into(), "0".into()],
+            ]),
+        ]}).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let list = app.get(&format!("/api/v1/compounds?region={fh}")).await.json();
+        let get = |n: &str| list["items"].as_array().unwrap().iter().find(|c| c["name"] == n).unwrap().clone();
+        let (unknown, zero) = (get("未知小区"), get("零户小区"));
+        assert_eq!((unknown["is_old"].clone(), unknown["households"].clone(), unknown["floor_area_m2"].clone()), (json!(null), json!(null), json!(null)));
+        assert_eq!((zero["is_old"].clone(), zero["households"].clone(), zero["floor_area_m2"].clone()), (json!(false), json!(0), json!("0.00")));
+        // The figures count what is not recorded.
+        let v = app.get(&format!("/api/v1/kpis?region={fh}")).await.json();
+        assert_eq!(v["unrecorded"], json!({"year_built": 2, "is_old": 1, "households": 1, "floor_area": 1}), "{v}");
+        assert!(app.get(&format!("/dashboard?region={fh}")).await.body.contains("未登记的小区数"));
+        let page = app.get(&format!("/compounds/{}", unknown["id"])).await.body;
+        assert!(page.matches("未登记").count() >= 3, "{page}");
+        // Recorded on the page, then made unknown again by leaving it blank.
+        let id = unknown["id"].as_i64().unwrap();
+        let form = |households: &str, is_old: &str| vec![("name", "未知小区".to_owned()), ("households", households.to_owned()), ("is_old", is_old.to_owned()), ("floor_area", String::new())];
+        let send = |pairs: Vec<(&'static str, String)>| {
+            let app = app.clone();
+            async move {
+                let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                app.form(&format!("/compounds/{id}"), &pairs).await
+            }
+        };
+        assert_eq!(send(form("120", "yes")).await.status, 303);
+        let c = app.get(&format!("/api/v1/compounds/{id}")).await.json();
+        assert_eq!((c["households"].clone(), c["is_old"].clone()), (json!(120), json!(true)));
+        assert_eq!(send(form("", "")).await.status, 303);
+        let c = app.get(&format!("/api/v1/compounds/{id}")).await.json();
+        assert_eq!((c["households"].clone(), c["is_old"].clone()), (json!(null), json!(null)), "{c}");
+        // Through the API: a fact marked not recorded, a bad key named.
+        let r = app.json("PATCH", &format!("/api/v1/compounds/{}", zero["id"]), json!({"unrecord": ["households"]})).await;
+        assert_eq!((r.status.as_u16(), r.json()["households"].clone()), (200, json!(null)), "{}", r.body);
+        let r = app.json("PATCH", &format!("/api/v1/compounds/{}", zero["id"]), json!({"unrecord": ["name"]})).await;
+        assert_eq!(r.status, 422, "{}", r.body);
     }
 
     async fn a_root_error_is_reported_once_naming_the_rows_that_depend_on_it(db: Db) {

@@ -74,7 +74,7 @@ db_test! {
         assert!(bad.body.contains("value=\"1.234\""), "what was typed is kept");
 
         let ok = app.form("/compounds", &[("region", "371402001001"), ("name", "丰华小区"), ("households", "300"),
-            ("floor_area", "25000"), ("is_old", "on"), ("service_model", "professional"), ("service_model_from", "2020-01-01")]).await;
+            ("floor_area", "25000"), ("is_old", "yes"), ("service_model", "professional"), ("service_model_from", "2020-01-01")]).await;
         assert_eq!(ok.status, 303, "{}", ok.body);
         let loc = ok.header("location").to_owned();
         let id: i64 = loc.rsplit('/').next().unwrap().parse().unwrap();
@@ -86,7 +86,7 @@ db_test! {
         assert!(dup.body.contains("本社区已有同名小区"));
 
         let e = app.form(&format!("/compounds/{id}"), &[("name", "丰华小区"), ("address", "新湖大街9号"), ("households", "310"),
-            ("floor_area", "25000.00"), ("year_built", "1999")]).await;
+            ("floor_area", "25000.00"), ("year_built", "1999"), ("is_old", "no")]).await;
         assert_eq!(e.status, 303, "{}", e.body);
         let c = app.get(&format!("/api/v1/compounds/{id}")).await.json();
         assert_eq!((c["address"].as_str(), c["is_old"].as_bool(), c["year_built"].as_i64()), (Some("新湖大街9号"), Some(false), Some(1999)));

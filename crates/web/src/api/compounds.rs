@@ -25,10 +25,12 @@ pub struct CompoundOut {
     pub name: String,
     pub address: String,
     pub year_built: Option<i32>,
-    pub is_old: bool,
-    pub households: i32,
-    /// Exact decimal string, e.g. "28000.50".
-    pub floor_area_m2: String,
+    /// null: not recorded (unknown is not "no").
+    pub is_old: Option<bool>,
+    /// null: not recorded (unknown is not 0).
+    pub households: Option<i32>,
+    /// Exact decimal string, e.g. "28000.50"; null: not recorded.
+    pub floor_area_m2: Option<String>,
     /// Service model in force today, if recorded.
     pub service_model: Option<String>,
     pub retired: bool,
@@ -40,7 +42,7 @@ pub struct CompoundOut {
 impl From<repo::Compound> for CompoundOut {
     fn from(c: repo::Compound) -> Self {
         CompoundOut {
-            floor_area_m2: c.floor_area().to_string(),
+            floor_area_m2: c.floor_area().map(|a| a.to_string()),
             retired: c.retired_at.is_some(),
             id: c.id,
             region_code: c.region_code,
@@ -67,8 +69,9 @@ pub struct CompoundIn {
     #[serde(default)]
     pub address: String,
     pub year_built: Option<i32>,
-    #[serde(default)]
-    pub is_old: bool,
+    /// Omitted or null: not recorded.
+    pub is_old: Option<bool>,
+    /// Omitted or null: not recorded.
     pub households: Option<i32>,
     pub floor_area_m2: Option<AreaIn>,
     /// professional, party_led, cooperative, soe_backstop, self_managed or none.

@@ -140,6 +140,7 @@ pub struct KpiSetData {
     pub cross_appointment: RatioOut,
     pub red_stations: i64,
     pub community_workers: i64,
+    pub unrecorded: crate::ops::kpi::UnrecordedOut,
 }
 
 impl From<&KpiSet> for KpiSetData {
@@ -159,6 +160,7 @@ impl From<&KpiSet> for KpiSetData {
             cross_appointment: k.cross_appointment.into(),
             red_stations: k.red_stations,
             community_workers: k.community_workers,
+            unrecorded: k.unrecorded.into(),
         }
     }
 }

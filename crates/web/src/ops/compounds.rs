@@ -79,6 +79,9 @@ pub struct CompoundPatchIn {
     pub is_old: Option<bool>,
     pub households: Option<i32>,
     pub floor_area_m2: Option<AreaIn>,
+    /// Facts to mark as not recorded: any of is_old, households, floor_area.
+    #[serde(default)]
+    pub unrecord: Vec<String>,
 }
 
 /// Build the list filter the viewer is allowed: the requested subtree if it
@@ -121,12 +124,24 @@ pub fn check_patch(b: &CompoundPatchIn) -> Result<CompoundPatch, AppError> {
         p.year_built =
             domain::compound::check_year_built(Some(y), domain::clock::today().year()).map_err(|e| errs.push(e)).ok();
     }
-    p.is_old = b.is_old;
+    p.is_old = b.is_old.map(Some);
     if let Some(h) = b.households {
-        p.households = domain::compound::check_households(h).map_err(|e| errs.push(e)).ok();
+        p.households = domain::compound::check_households(h).map(Some).map_err(|e| errs.push(e)).ok();
     }
     if let Some(a) = &b.floor_area_m2 {
-        p.floor_area = a.parse("floor_area").and_then(|a| a.compound("floor_area")).map_err(|e| errs.push(e)).ok();
+        p.floor_area =
+            a.parse("floor_area").and_then(|a| a.compound("floor_area")).map(Some).map_err(|e| errs.push(e)).ok();
+    }
+    for key in &b.unrecord {
+        match key.trim() {
+            "is_old" => p.is_old = Some(None),
+            "households" => p.households = Some(None),
+            "floor_area" => p.floor_area = Some(None),
+            other => errs.push(
+                Invalid::new("unrecord", format!("{other:?} is not a fact that may be not recorded"))
+                    .zh(format!("“{other}”不能标为未登记")),
+            ),
+        }
     }
     if errs.is_empty() { Ok(p) } else { Err(AppError::invalid(errs)) }
 }

@@ -39,6 +39,23 @@ pub struct KpiSetOut {
     pub committee_work_coverage: KpiRatioOut,
     pub red_stations: i64,
     pub community_workers: i64,
+    /// Compounds of the base with each fact not recorded (unknown, not zero).
+    pub unrecorded: UnrecordedOut,
+}
+
+/// Compounds of the base whose year built, old-compound flag, households or floor area is not recorded.
+#[derive(Serialize, ToSchema)]
+pub struct UnrecordedOut {
+    pub year_built: i64,
+    pub is_old: i64,
+    pub households: i64,
+    pub floor_area: i64,
+}
+
+impl From<domain::kpi::Unrecorded> for UnrecordedOut {
+    fn from(u: domain::kpi::Unrecorded) -> Self {
+        UnrecordedOut { year_built: u.year_built, is_old: u.is_old, households: u.households, floor_area: u.floor_area }
+    }
 }
 
 /// A figure with no target: how many of how many.
@@ -85,6 +102,7 @@ pub fn set_out(code: &str, name: &str, as_of: NaiveDate, set: &KpiSet, targets: 
         kpis: kpi_out(set, targets, as_of.year(), code),
         company_instructor_only: set.company_instructor_only,
         committee_work_coverage: set.committee_work_coverage.into(),
+        unrecorded: set.unrecorded.into(),
         red_stations: set.red_stations,
         community_workers: set.community_workers,
     }

@@ -78,9 +78,16 @@ pub(super) async fn compound_export(
                 Cell::Text(c.region_code.clone()),
                 Cell::Text(c.address.clone()),
                 c.year_built.map_or(Cell::Text(String::new()), |y| Cell::Int(i64::from(y))),
-                Cell::Text(if c.is_old { t.get("common.yes") } else { t.get("common.no") }.to_owned()),
-                Cell::Int(i64::from(c.households)),
-                Cell::Decimal(c.floor_area_centi as f64 / 100.0),
+                Cell::Text(
+                    match c.is_old {
+                        Some(true) => t.get("common.yes"),
+                        Some(false) => t.get("common.no"),
+                        None => t.get("common.unrecorded"),
+                    }
+                    .to_owned(),
+                ),
+                c.households.map_or(Cell::Text(String::new()), |h| Cell::Int(i64::from(h))),
+                c.floor_area_centi.map_or(Cell::Text(String::new()), |a| Cell::Decimal(a as f64 / 100.0)),
                 Cell::Text(c.service_model.as_deref().map_or(String::new(), |m| t.or("model.", m).to_owned())),
             ]
         })
@@ -256,7 +263,7 @@ pub(super) async fn compound_create(
             name: f.name.clone(),
             address: f.address.clone(),
             year_built: f.year_built.clone(),
-            is_old: f.is_old.is_some(),
+            is_old: yes_no(f.is_old.as_deref()),
             households: f.households.clone(),
             floor_area: f.floor_area.clone(),
         },
@@ -283,13 +290,22 @@ pub(super) async fn compound_edit(
         name: c.name.clone(),
         address: c.address.clone(),
         year_built: c.year_built.map(|y| y.to_string()).unwrap_or_default(),
-        is_old: c.is_old.then(|| "on".into()),
-        households: c.households.to_string(),
-        floor_area: c.floor_area().to_string(),
+        is_old: c.is_old.map(|o| if o { "yes".into() } else { "no".into() }),
+        households: c.households.map(|h| h.to_string()).unwrap_or_default(),
+        floor_area: c.floor_area().map(|a| a.to_string()).unwrap_or_default(),
         service_model: String::new(),
         service_model_from: String::new(),
     };
     Ok(render(&CompoundFormPage { t, me: Me::of(&viewer), id: Some(id), f, errors: vec![], models: ServiceModel::ALL }))
+}
+
+/// The page's 是/否/未登记 choice.
+fn yes_no(v: Option<&str>) -> Option<bool> {
+    match v.map(str::trim) {
+        Some("yes") => Some(true),
+        Some("no") => Some(false),
+        _ => None,
+    }
 }
 
 pub(super) async fn compound_update(
@@ -320,17 +336,31 @@ pub(super) async fn compound_update(
                 })
                 .ok()
         },
-        is_old: Some(f.is_old.is_some()),
-        households: households
-            .parse()
-            .map_err(|_| {
-                errs.push(
-                    domain::Invalid::new("households", format!("{households:?} is not a whole number"))
-                        .zh(format!("“{households}”不是整数")),
-                )
-            })
-            .ok(),
-        floor_area_m2: Some(AreaIn::Text(f.floor_area.clone())),
+        is_old: yes_no(f.is_old.as_deref()),
+        households: if households.is_empty() {
+            None
+        } else {
+            households
+                .parse()
+                .map_err(|_| {
+                    errs.push(
+                        domain::Invalid::new("households", format!("{households:?} is not a whole number"))
+                            .zh(format!("“{households}”不是整数")),
+                    )
+                })
+                .ok()
+        },
+        floor_area_m2: (!f.floor_area.trim().is_empty()).then(|| AreaIn::Text(f.floor_area.clone())),
+        // A field left blank on the page is not recorded.
+        unrecord: [
+            ("is_old", yes_no(f.is_old.as_deref()).is_none()),
+            ("households", households.is_empty()),
+            ("floor_area", f.floor_area.trim().is_empty()),
+        ]
+        .iter()
+        .filter(|(_, blank)| *blank)
+        .map(|(k, _)| (*k).to_owned())
+        .collect(),
     };
     if !errs.is_empty() {
         return form_errors(t, Me::of(&viewer), Some(id), f, AppError::invalid(errs));
