@@ -69,7 +69,8 @@ fn two_committee_posts() -> String {
     format!(
         "SELECT x.person_id FROM compound c JOIN organisation o ON o.compound_id = c.id \
          JOIN post x ON x.org_id = o.id WHERE {BASE} AND {POST_ON} \
-         AND ((o.kind = 'party_org' AND o.party_level = 'compound_branch') OR o.kind = 'owners_committee')"
+         AND ((o.kind = 'party_org' AND o.party_level = 'compound_branch') \
+              OR (o.kind = 'owners_committee' AND (o.term_end IS NULL OR o.term_end > $3)))"
     )
 }
 
@@ -89,7 +90,8 @@ fn cross_appointed() -> String {
          JOIN post y ON y.person_id = x.person_id AND y.id <> x.id JOIN organisation oo ON oo.id = y.org_id \
          WHERE po.kind = 'party_org' AND po.compound_id = c.id AND {POST_ON} \
          AND y.start_date <= $3 AND (y.end_date IS NULL OR y.end_date > $3) \
-         AND ((oo.kind = 'owners_committee' AND oo.compound_id = c.id) OR (oo.kind = 'company' AND EXISTS ( \
+         AND ((oo.kind = 'owners_committee' AND oo.compound_id = c.id AND (oo.term_end IS NULL OR oo.term_end > $3)) \
+              OR (oo.kind = 'company' AND EXISTS ( \
              SELECT 1 FROM compound_fact g WHERE g.compound_id = c.id AND g.kind = 'company' AND g.ref_id = oo.id AND {}))))",
         on("g")
     )
@@ -97,9 +99,11 @@ fn cross_appointed() -> String {
 
 /// The organisations serving, on `$3`, a compound of the base as `kind` (a fact kind).
 fn serving(kind: &str) -> String {
+    let in_office =
+        if kind == "owners_committee" { format!(" AND f.ref_id IN ({COMMITTEES_IN_OFFICE})") } else { String::new() };
     format!(
         "SELECT f.ref_id FROM compound_fact f JOIN compound c ON c.id = f.compound_id \
-         WHERE f.kind = '{kind}' AND {} AND {BASE}",
+         WHERE f.kind = '{kind}' AND {} AND {BASE}{in_office}",
         on("f")
     )
 }
@@ -124,8 +128,19 @@ pub struct BaseCounts {
 use crate::sql::count_when as sum;
 
 fn has(kind: &str) -> String {
-    format!("EXISTS (SELECT 1 FROM compound_fact x WHERE x.compound_id = c.id AND x.kind = '{kind}' AND {})", on("x"))
+    // An owners' committee counts while its term runs: one whose term has
+    // ended (届满) is no longer in office, whatever the history says.
+    let in_office =
+        if kind == "owners_committee" { format!(" AND x.ref_id IN ({COMMITTEES_IN_OFFICE})") } else { String::new() };
+    format!(
+        "EXISTS (SELECT 1 FROM compound_fact x WHERE x.compound_id = c.id AND x.kind = '{kind}' AND {}{in_office})",
+        on("x")
+    )
 }
+
+/// The owners' committees whose term has not ended by `$3`.
+const COMMITTEES_IN_OFFICE: &str =
+    "SELECT t.id FROM organisation t WHERE t.kind = 'owners_committee' AND (t.term_end IS NULL OR t.term_end > $3)";
 
 fn params(within: &RegionPath, date: NaiveDate) -> Vec<Value> {
     let (lo, hi) = within.subtree_range();
@@ -171,6 +186,8 @@ pub async fn base_series(db: &Db, within: &RegionPath, dates: &[NaiveDate]) -> R
         value: Option<String>,
         valid_from: NaiveDate,
         valid_to: Option<NaiveDate>,
+        /// An owners' committee's term end (it leaves office that day).
+        term_end: Option<NaiveDate>,
     }
     let (lo, hi) = within.subtree_range();
     let range = || vec![Value::from(lo.clone()), Value::from(hi.clone())];
@@ -182,8 +199,10 @@ pub async fn base_series(db: &Db, within: &RegionPath, dates: &[NaiveDate]) -> R
     .await?;
     let facts: Vec<F> = crate::sql::all(
         db.conn(),
-        "SELECT x.compound_id, x.kind, x.value, x.valid_from, x.valid_to FROM compound_fact x \
-         JOIN compound c ON c.id = x.compound_id WHERE c.region_path >= $1 AND c.region_path < $2 \
+        "SELECT x.compound_id, x.kind, x.value, x.valid_from, x.valid_to, \
+         CASE WHEN x.kind = 'owners_committee' THEN o.term_end END AS term_end FROM compound_fact x \
+         JOIN compound c ON c.id = x.compound_id LEFT JOIN organisation o ON o.id = x.ref_id \
+         WHERE c.region_path >= $1 AND c.region_path < $2 \
          AND x.kind IN ('service_model', 'owners_committee', 'party_branch')",
         range(),
     )
@@ -210,7 +229,8 @@ pub async fn base_series(db: &Db, within: &RegionPath, dates: &[NaiveDate]) -> R
             let model = on.iter().find(|f| f.kind == "service_model").and_then(|f| f.value.as_deref());
             b.prof += i64::from(model.is_some_and(|m| professional.contains(&m)));
             b.covered += i64::from(model.is_some_and(|m| m != "none"));
-            b.committee += i64::from(on.iter().any(|f| f.kind == "owners_committee"));
+            b.committee +=
+                i64::from(on.iter().any(|f| f.kind == "owners_committee" && f.term_end.is_none_or(|t| t > d)));
             b.branch += i64::from(on.iter().any(|f| f.kind == "party_branch"));
         }
         out.push(b);

@@ -450,8 +450,10 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
     // each branch (community, compound, branch, since, first building) and
     // each committee (community, name, since).
     let mut branches: Vec<(String, String, String, String, Option<String>)> = Vec::new();
-    let mut formed: Vec<(String, String, String)> = Vec::new();
+    let mut formed: Vec<(String, String, String, String)> = Vec::new();
     let mut own_station: std::collections::HashSet<i64> = Default::default();
+    // Each compound's branch secretary (phone), to sit on the next committee too.
+    let mut secretaries: std::collections::HashMap<String, String> = Default::default();
     // Communities by name (a compound in a grid names its grid, not its community).
     let mut communities: Vec<(String, String)> = Vec::new();
     for code in compounds.iter().map(|c| c.community_code.clone()).collect::<std::collections::BTreeSet<_>>() {
@@ -530,6 +532,7 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
             history.push(row(&[&c.community_code, &c.name, "party_branch", &branch, &from]));
             let p = pick_person(&mut rng, 70, true);
             posts.push(row(&[&p, "secretary", "party_org", &branch, &c.community_code, "", "", &from]));
+            secretaries.insert(format!("{}/{}", c.community_code, c.name), p.clone());
             Some((p, from))
         } else {
             None
@@ -555,7 +558,7 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
                 "否",
             ]));
             history.push(row(&[&c.community_code, &c.name, "owners_committee", &name, &start.to_string()]));
-            formed.push((c.community_code.clone(), name.clone(), start.to_string()));
+            formed.push((c.community_code.clone(), c.name.clone(), name.clone(), start.to_string()));
             let member = rng.chance(50);
             let chair = pick_person(&mut rng, 40, member);
             // A party group set up inside most committees (业委会党组织覆盖).
@@ -648,7 +651,33 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
         }
     }
     other.push(row(&["sponsor_unit", "3714", SPONSOR, ""]));
-    for (community, committee, since) in &formed {
+    // A committee's five-year term ends; most compounds elect the next one
+    // from that day (第二届), formed again by the community's party committee.
+    let today = domain::clock::today();
+    let mut next_terms = Vec::new();
+    for (community, compound, _, since) in &formed {
+        let Ok(start) = since.parse::<NaiveDate>() else { continue };
+        let end = d(start.year() + 5, 1, 1);
+        if end <= today && rng.chance(85) {
+            let name = format!("{compound}第二届业主委员会");
+            committees.push(row(&[
+                community,
+                compound,
+                &name,
+                &end.to_string(),
+                &d(end.year() + 5, 1, 1).to_string(),
+                "in_office",
+                "否",
+            ]));
+            history.push(row(&[community, compound, "owners_committee", &name, &end.to_string()]));
+            if let Some(sec) = secretaries.get(&format!("{community}/{compound}")).filter(|_| rng.chance(70)) {
+                posts.push(row(&[sec, "member", "owners_committee", &name, community, "", "", &end.to_string()]));
+            }
+            next_terms.push((community.clone(), compound.clone(), name, end.to_string()));
+        }
+    }
+    formed.extend(next_terms);
+    for (community, _, committee, since) in &formed {
         relations.push(row(&[
             "formed",
             "party_org",

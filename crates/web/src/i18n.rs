@@ -365,7 +365,7 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("kpi.professional_coverage", "专业化物业服务覆盖率", "Professional property service coverage"),
     ("kpi.servants_building_heads", "楼长中公职人员占比", "Public servants among building heads"),
     ("kpi.servants_two_committees", "“两委”成员中公职人员占比", "Public servants among the two committees"),
-    ("kpidef.committee_formation", "当日有业主委员会（或物业管理委员会）的小区数 ÷ C。目标 ≥ 60%。", "Compounds with an owners' committee (or property management committee) that day ÷ C. Target ≥ 60%."),
+    ("kpidef.committee_formation", "当日有在任业主委员会（或物业管理委员会）的小区数 ÷ C；任期届满之日起不再计入。目标 ≥ 60%。", "Compounds with an owners' committee (or property management committee) in office that day ÷ C; a committee leaves office the day its term ends. Target ≥ 60%."),
     ("kpidef.committee_party_coverage", "组织覆盖：当日在任的业委会中，建有党组织的业委会数 ÷ 在任业委会数。目标 ≥ 70%。另列工作覆盖：建有党组织，或有委员同时在党组织任职（交叉任职，任一层级），或派有党建指导员的业委会数 ÷ 在任业委会数。", "Organisational coverage: owners' committees in office that day with a party organisation set up in them ÷ committees in office. Target ≥ 70%. Work coverage is shown beside it: committees with a party organisation, or a member who also holds a party post (cross-appointed, at any level), or a party-building instructor ÷ committees in office."),
     ("kpidef.company_party_coverage", "当日为本区划小区服务的物业企业中，单独或联合建立党组织的企业数 ÷ 这些企业数。仅选派党建指导员的另行列出。目标 ≥ 90%。", "Of the companies serving the region's compounds that day, those with their own or a joint party organisation ÷ those companies. Instructor-only companies are listed apart. Target ≥ 90%."),
     ("kpidef.compound_party_coverage", "当日有小区党支部的小区数 ÷ C。", "Compounds covered by a compound party branch that day ÷ C."),

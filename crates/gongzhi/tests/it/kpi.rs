@@ -254,6 +254,17 @@ db_test! {
         assert_eq!(other.get(&format!("/api/v1/kpis?region={street}")).await.status, 404);
         assert_eq!(other.get(&format!("/dashboard?region={street}")).await.status, 404);
         assert_eq!(other.get(&format!("/dashboard/bulletin.xlsx?region={street}&month=2021-06")).await.status, 404);
+        // A committee whose term has ended (届满) is no longer in office: it leaves the figures that day,
+        // its members leave the two committees, the trend agrees.
+        rows(&app, "owners_committees", json!([{"community_code": fh, "compound": "A", "name": "A业委会", "status": "in_office", "term_start": "2021-01-01", "term_end": "2024-01-01"}])).await;
+        let before = kpis(&app, street, "2023-12-31").await;
+        let after = kpis(&app, street, "2024-01-01").await;
+        assert_eq!((k(&before, "committee_formation").0, k(&after, "committee_formation").0), (1, 0));
+        assert_eq!((k(&before, "committee_party_coverage").1, k(&after, "committee_party_coverage").1), (1, 0));
+        assert_eq!((k(&before, "cross_appointment").0, k(&after, "cross_appointment").0), (1, 0));
+        let dates: Vec<chrono::NaiveDate> = ["2023-12-31", "2024-01-01"].iter().map(|d| d.parse().unwrap()).collect();
+        let series = db::kpi::base_series(&db, &path, &dates).await.unwrap();
+        assert_eq!((series[0].committee, series[1].committee), (1, 0));
     }
 }
 
