@@ -32,6 +32,7 @@ enum Command {
         net: Net,
     },
     /// Make a fresh demo database (Dezhou's divisions and a synthetic registry) and serve it.
+    /// With `--db postgres://…` it is built there instead (the database must be empty).
     Demo {
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
@@ -412,12 +413,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo { bind, file, no_serve, net } => {
             net.proxies()?;
-            for suffix in ["", "-wal", "-shm"] {
-                let mut p = file.clone().into_os_string();
-                p.push(suffix);
-                let _ = std::fs::remove_file(&p);
-            }
-            let url = format!("sqlite://{}?mode=rwc", file.display());
+            let url = if cli.db.starts_with("postgres") {
+                // A PostgreSQL demo (for measuring the same data on both backends) goes
+                // into the database named, which must hold nothing yet.
+                let db = Db::open(&cli.db).await?;
+                if db::regions::get(&db, &RegionCode::parse("37")?).await?.is_some() {
+                    anyhow::bail!("{} is not empty: the demo builds into an empty database", db::redact(&cli.db));
+                }
+                cli.db.clone()
+            } else {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = file.clone().into_os_string();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(&p);
+                }
+                format!("sqlite://{}?mode=rwc", file.display())
+            };
             gongzhi::audit_head::forget(&cli.data, &url);
             let db = Db::open(&url).await?;
             let t0 = std::time::Instant::now();
@@ -427,10 +438,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let st = gongzhi::demo::structure(&db, &RegionCode::parse("3714")?, false).await?;
             eprintln!("  {} rows loaded", st.changed());
             let users = gongzhi::demo::users(&db).await?;
-            let shown = std::fs::canonicalize(&file).unwrap_or(file.clone());
+            let shown = if url.starts_with("postgres") {
+                db::redact(&url)
+            } else {
+                std::fs::canonicalize(&file).unwrap_or(file.clone()).display().to_string()
+            };
             println!(
                 "demo database: {} — {} urban communities, {} compounds, {} buildings, {} units ({:.1} s)",
-                shown.display(),
+                shown,
                 s.communities,
                 s.compounds,
                 s.buildings,

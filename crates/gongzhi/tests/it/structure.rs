@@ -664,6 +664,64 @@ db_test! {
         assert_eq!(r.status, 422, "{}", r.body);
     }
 
+    async fn a_workbook_with_every_bad_case_is_refused_whole_each_error_once(db: Db) {
+        dezhou(&db).await;
+        let app = App::new(&db).await;
+        let fh = "371402001009";
+        let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+        let wb = |bad: bool| {
+            let mut compounds = vec![v(&[fh, "坏例小区"]), v(&[if bad { "371402001099" } else { fh }, "错码小区"])];
+            if bad {
+                compounds.push(v(&[fh, "坏例小区"]));
+            }
+            let mut committees = vec![v(&[fh, "坏例小区", "第一届", "2018-01-01", "2023-01-01", "in_office"])];
+            committees.push(v(&[fh, "坏例小区", "第二届", if bad { "2022-06-01" } else { "2023-01-01" }, "2028-01-01", "in_office"]));
+            let posts = vec![
+                v(&["13800000031", "secretary", "party_org", "坏例党支部", fh, "2020-06-01", "2022-01-01"]),
+                v(&["13800000032", "secretary", "party_org", "坏例党支部", fh, if bad { "2021-06-01" } else { "2022-01-01" }, ""]),
+                v(&["13800000031", "member", "party_org", "坏例党支部", fh, "2022-01-01", "2023-01-01"]),
+                v(&["13800000031", "member", "party_org", "坏例党支部", fh, if bad { "2022-06-01" } else { "2023-01-01" }, ""]),
+                v(&["13800000032", "member", "party_org", "坏例党支部", fh, if bad { "2019-01-01" } else { "2020-06-01" }, "2021-01-01"]),
+            ];
+            Workbook { sheets: vec![
+                sheet("compounds", &["community_code", "name"], compounds),
+                sheet("buildings", &["community_code", "compound", "name", "floors", "entrances", "units_per_floor", "unit_area"], vec![
+                    v(&[fh, "错码小区", "1号楼", "6", "2", "2", "80"]), v(&[fh, "错码小区", "2号楼", "6", "2", "2", "80"]),
+                ]),
+                sheet("owners_committees", &["community_code", "compound", "name", "term_start", "term_end", "status"], committees),
+                sheet("party_orgs", &["region_code", "name", "party_level", "compound", "established"], vec![v(&[fh, "坏例党支部", "compound_branch", "坏例小区", "2020-06-01"])]),
+                sheet("people", &["phone", "name", "region_code"], vec![v(&["13800000031", "甲", fh]), v(&["13800000032", "乙", fh])]),
+                sheet("posts", &["phone", "role", "org_kind", "org", "region_code", "start_date", "end_date"], posts),
+            ]}
+        };
+        let r = upload(&app, &wb(true)).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        let fields: Vec<(String, String)> = r.json()["error"]["fields"].as_array().unwrap().iter()
+            .map(|f| (f["field"].as_str().unwrap().to_owned(), f["reason_zh"].as_str().unwrap_or("").to_owned())).collect();
+        let names: Vec<&str> = fields.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(names, [
+            "compounds!3:community_code",      // the mistyped code, once, naming the buildings that depend on it
+            "compounds!4:name",                // the same compound twice
+            "owners_committees!3:status",      // two committees in office at once
+            "posts!3:role",                    // two secretaries at once
+            "posts!5:start_date",              // the same person's same post twice over
+            "posts!6:start_date",              // a post before its branch was set up
+        ], "{fields:?}");
+        for (f, zh) in &fields {
+            assert!(!zh.is_empty() && !zh.contains("compound ") && !zh.contains("term "), "{f}: in Chinese: {zh}");
+        }
+        assert!(fields[0].1.contains("楼栋 第 2、3 行"), "{fields:?}");
+        assert_eq!(total(&app, "/api/v1/organisations").await, 0, "nothing written");
+        assert_eq!(total(&app, &format!("/api/v1/compounds?region={fh}")).await, 0);
+        // Fixed, it imports, and again changes nothing.
+        let r = upload(&app, &wb(false)).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = upload(&app, &wb(false)).await;
+        for (sheet, c) in r.json()["sheets"].as_object().unwrap() {
+            assert_eq!((c["added"].as_i64(), c["updated"].as_i64()), (Some(0), Some(0)), "{sheet} changed on re-import");
+        }
+    }
+
     async fn a_root_error_is_reported_once_naming_the_rows_that_depend_on_it(db: Db) {
         dezhou(&db).await;
         let app = App::new(&db).await;
