@@ -24,18 +24,7 @@ fn s(x: impl ToString) -> String {
 }
 
 fn wucheng() -> Workbook {
-    let communities: Vec<domain::RegionCode> = gongzhi::import::read_divisions(
-        &gongzhi::import::Source::Embedded(gongzhi::demo::DEZHOU),
-        Some(&domain::RegionCode::parse("371428").unwrap()),
-        |_, _| {},
-    )
-    .unwrap()
-    .rows
-    .iter()
-    .filter(|d| d.code.level() == domain::Level::Community)
-    .map(|d| d.code.clone())
-    .take(COMPOUNDS / 4)
-    .collect();
+    let communities = crate::support::communities("371428", COMPOUNDS / 4);
     assert_eq!(communities.len(), COMPOUNDS / 4, "enough communities in the open data");
     let (mut compounds, mut buildings, mut committees, mut party, mut people, mut posts, mut history) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);

@@ -17,18 +17,7 @@ fn cc(i: usize) -> String {
 /// compounds, their buildings, 5 companies, committees, party branches,
 /// red stations, 12 people per compound with posts, and three years of history.
 pub fn county_workbook() -> Workbook {
-    let communities: Vec<String> = gongzhi::import::read_divisions(
-        &gongzhi::import::Source::Embedded(gongzhi::demo::DEZHOU),
-        Some(&domain::RegionCode::parse("371428").unwrap()),
-        |_, _| {},
-    )
-    .unwrap()
-    .rows
-    .iter()
-    .filter(|d| d.code.level() == domain::Level::Community)
-    .take(20)
-    .map(|d| d.code.to_string())
-    .collect();
+    let communities: Vec<String> = crate::support::communities("371428", 20).iter().map(|c| c.to_string()).collect();
     let (mut compounds, mut buildings, mut committees, mut party, mut other, mut people, mut posts, mut history) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
     let companies: Vec<Vec<String>> = (0..5)

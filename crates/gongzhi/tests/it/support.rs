@@ -93,6 +93,22 @@ where
     let _ = admin.close().await;
 }
 
+/// The first `n` communities of a county in the demo's open division data.
+pub fn communities(county: &str, n: usize) -> Vec<domain::RegionCode> {
+    gongzhi::import::read_divisions(
+        &gongzhi::import::Source::Embedded(gongzhi::demo::DEZHOU),
+        Some(&domain::RegionCode::parse(county).unwrap()),
+        |_, _| {},
+    )
+    .unwrap()
+    .rows
+    .iter()
+    .filter(|d| d.code.level() == domain::Level::Community)
+    .map(|d| d.code.clone())
+    .take(n)
+    .collect()
+}
+
 /// Dezhou's divisions (the demo's subset) without the synthetic registry.
 pub async fn dezhou(db: &Db) {
     use gongzhi::import::{Source, import_divisions};
