@@ -99,10 +99,13 @@ fn cross_appointed() -> String {
 
 /// The organisations serving, on `$3`, a compound of the base as `kind` (a fact kind).
 fn serving(kind: &str) -> String {
-    let in_office =
-        if kind == "owners_committee" { format!(" AND f.ref_id IN ({COMMITTEES_IN_OFFICE})") } else { String::new() };
+    let (join, in_office) = if kind == "owners_committee" {
+        (" JOIN organisation t ON t.id = f.ref_id", format!(" AND {IN_OFFICE}"))
+    } else {
+        ("", String::new())
+    };
     format!(
-        "SELECT f.ref_id FROM compound_fact f JOIN compound c ON c.id = f.compound_id \
+        "SELECT f.ref_id FROM compound_fact f JOIN compound c ON c.id = f.compound_id{join} \
          WHERE f.kind = '{kind}' AND {} AND {BASE}{in_office}",
         on("f")
     )
@@ -129,18 +132,21 @@ use crate::sql::count_when as sum;
 
 fn has(kind: &str) -> String {
     // An owners' committee counts while its term runs: one whose term has
-    // ended (届满) is no longer in office, whatever the history says.
-    let in_office =
-        if kind == "owners_committee" { format!(" AND x.ref_id IN ({COMMITTEES_IN_OFFICE})") } else { String::new() };
-    format!(
-        "EXISTS (SELECT 1 FROM compound_fact x WHERE x.compound_id = c.id AND x.kind = '{kind}' AND {}{in_office})",
-        on("x")
-    )
+    // ended (届满) is no longer in office, whatever the history says. (A join
+    // by the committee's id, not `IN (subquery)`, which cost the city's count
+    // 80 ms more on SQLite.)
+    if kind == "owners_committee" {
+        return format!(
+            "EXISTS (SELECT 1 FROM compound_fact x JOIN organisation t ON t.id = x.ref_id WHERE x.compound_id = c.id \
+             AND x.kind = '{kind}' AND {} AND {IN_OFFICE})",
+            on("x")
+        );
+    }
+    format!("EXISTS (SELECT 1 FROM compound_fact x WHERE x.compound_id = c.id AND x.kind = '{kind}' AND {})", on("x"))
 }
 
-/// The owners' committees whose term has not ended by `$3`.
-const COMMITTEES_IN_OFFICE: &str =
-    "SELECT t.id FROM organisation t WHERE t.kind = 'owners_committee' AND (t.term_end IS NULL OR t.term_end > $3)";
+/// Committee `t`'s term has not ended by `$3`.
+const IN_OFFICE: &str = "(t.term_end IS NULL OR t.term_end > $3)";
 
 fn params(within: &RegionPath, date: NaiveDate) -> Vec<Value> {
     let (lo, hi) = within.subtree_range();
