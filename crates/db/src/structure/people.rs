@@ -77,9 +77,7 @@ pub async fn upsert_person_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewPe
                 && p.employer == n.employer
                 && p.region_code == n.region_code =>
         {
-            if sync_servant(c, p.id, n.is_public_servant, n.servant_from).await? {
-                return Ok((p.id, Upsert::Updated));
-            }
+            // Every stored person has their dated status (m0019, and every write below).
             return Ok((p.id, Upsert::Unchanged));
         }
         Some(p) => {
