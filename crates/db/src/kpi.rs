@@ -137,7 +137,7 @@ fn has(kind: &str) -> String {
     // 80 ms more on SQLite.)
     if kind == "owners_committee" {
         return format!(
-            "EXISTS (SELECT 1 FROM compound_fact x JOIN organisation t ON t.id = x.ref_id WHERE x.compound_id = c.id \
+            "EXISTS (SELECT 1 FROM compound_fact x LEFT JOIN organisation t ON t.id = x.ref_id WHERE x.compound_id = c.id \
              AND x.kind = '{kind}' AND {} AND {IN_OFFICE})",
             on("x")
         );
@@ -155,7 +155,23 @@ fn params(within: &RegionPath, date: NaiveDate) -> Vec<Value> {
     vec![lo.into(), hi.into(), date.into(), date.year().into(), next.into()]
 }
 
+/// The compound-level counts of a region on a date: kept (decision 0010) for
+/// the country down to streets, counted from the facts below.
 pub async fn base_counts(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<BaseCounts> {
+    match crate::figures::base_series(db, domain::figures::code_of_path(within.as_str()), &[date]).await? {
+        Some(v) => Ok(BaseCounts::from(v[0])),
+        None => base_counts_from_facts(db, within, date).await,
+    }
+}
+
+impl From<[i64; 5]> for BaseCounts {
+    fn from([n, prof, covered, committee, branch]: [i64; 5]) -> Self {
+        BaseCounts { n, prof, covered, committee, branch }
+    }
+}
+
+/// [`base_counts`] counted from the facts.
+pub async fn base_counts_from_facts(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<BaseCounts> {
     Ok(one(
         db.conn(),
         &format!(
@@ -178,6 +194,14 @@ pub async fn base_counts(db: &Db, within: &RegionPath, date: NaiveDate) -> Resul
 /// and their dated facts are read once and counted for every date here,
 /// instead of one query a date. The rules are those of `BASE` and `on`.
 pub async fn base_series(db: &Db, within: &RegionPath, dates: &[NaiveDate]) -> Result<Vec<BaseCounts>> {
+    if let Some(v) = crate::figures::base_series(db, domain::figures::code_of_path(within.as_str()), dates).await? {
+        return Ok(v.into_iter().map(BaseCounts::from).collect());
+    }
+    base_series_from_facts(db, within, dates).await
+}
+
+/// [`base_series`] counted from the facts.
+pub async fn base_series_from_facts(db: &Db, within: &RegionPath, dates: &[NaiveDate]) -> Result<Vec<BaseCounts>> {
     use std::collections::HashMap;
     #[derive(FromQueryResult)]
     struct C {
@@ -250,10 +274,36 @@ struct Two {
     b: i64,
 }
 
+/// The KPI set of a region on a date: read from the kept figures (decision
+/// 0010) for the country down to streets, counted from the facts below.
 pub async fn kpis(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<KpiSet> {
+    let code = domain::figures::code_of_path(within.as_str());
+    match crate::figures::kpis_of(db, &[code], date).await?.remove(code) {
+        Some(set) => Ok(set),
+        None => count_from_facts(db, within, date).await,
+    }
+}
+
+/// The KPI sets of many regions on one date (one read for the kept ones).
+pub async fn kpis_many(db: &Db, within: &[RegionPath], date: NaiveDate) -> Result<Vec<KpiSet>> {
+    let codes: Vec<&str> = within.iter().map(|p| domain::figures::code_of_path(p.as_str())).collect();
+    let mut kept = crate::figures::kpis_of(db, &codes, date).await?;
+    let mut out = Vec::with_capacity(within.len());
+    for (p, code) in within.iter().zip(&codes) {
+        out.push(match kept.remove(*code) {
+            Some(set) => set,
+            None => count_from_facts(db, p, date).await?,
+        });
+    }
+    Ok(out)
+}
+
+/// The KPI set counted from scratch from the dated facts: the definition the
+/// kept figures are checked against, and the count below streets.
+pub async fn count_from_facts(db: &Db, within: &RegionPath, date: NaiveDate) -> Result<KpiSet> {
     let vals = || params(within, date);
     let c = db.conn();
-    let base = base_counts(db, within, date).await?;
+    let base = base_counts_from_facts(db, within, date).await?;
     #[derive(FromQueryResult)]
     struct Three {
         a: i64,

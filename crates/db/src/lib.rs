@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod compounds;
+pub mod figures;
 pub mod intake;
 pub mod kpi;
 pub mod notify;

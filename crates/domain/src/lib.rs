@@ -46,6 +46,7 @@ pub mod audit;
 pub mod clock;
 pub mod compound;
 pub mod divisions;
+pub mod figures;
 pub mod history;
 pub mod kpi;
 pub mod org;

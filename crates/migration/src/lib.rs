@@ -22,6 +22,7 @@ mod m0017_org_relation;
 mod m0018_entrance_posts;
 mod m0019_person_facts;
 mod m0020_compound_unrecorded;
+mod m0021_figures;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_entrance_posts::Migration),
             Box::new(m0019_person_facts::Migration),
             Box::new(m0020_compound_unrecorded::Migration),
+            Box::new(m0021_figures::Migration),
         ]
     }
 }

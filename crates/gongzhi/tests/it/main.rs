@@ -12,6 +12,7 @@ mod compounds;
 mod contract;
 mod county;
 mod everyday;
+mod figures;
 mod hardening;
 mod import;
 mod kpi;
