@@ -393,6 +393,40 @@ pub async fn count(db: &Db) -> Result<Vec<(String, i64)>> {
     Ok(out)
 }
 
+/// The children of a region, or the provinces under the country (`None`),
+/// without counts: what the figures and the bulletin rank.
+pub async fn kids(db: &Db, parent: Option<&RegionCode>) -> Result<Vec<Region>> {
+    Ok(match parent {
+        Some(code) => {
+            all(
+                db.conn(),
+                &format!("SELECT {COLS} FROM region WHERE parent_code = $1 ORDER BY code"),
+                vec![code.as_str().into()],
+            )
+            .await?
+        }
+        None => {
+            all(db.conn(), &format!("SELECT {COLS} FROM region WHERE parent_code IS NULL ORDER BY code"), vec![])
+                .await?
+        }
+    })
+}
+
+/// The regions that hold compounds directly (communities and grids), for sampling.
+pub async fn with_compounds(db: &Db) -> Result<Vec<String>> {
+    #[derive(FromQueryResult)]
+    struct C {
+        region_code: String,
+    }
+    let rows: Vec<C> = all(db.conn(), "SELECT DISTINCT region_code FROM compound ORDER BY region_code", vec![]).await?;
+    Ok(rows.into_iter().map(|c| c.region_code).collect())
+}
+
+/// The path of a region, or the country's (`/`, which holds every path).
+pub fn path_or_country(r: Option<&Region>) -> RegionPath {
+    r.map_or_else(|| RegionPath::from_stored("/".into()), Region::region_path)
+}
+
 /// Regions without a parent (the provinces), with their counts.
 pub async fn roots(db: &Db) -> Result<Vec<RegionSummary>> {
     let tops: Vec<Region> =

@@ -176,25 +176,31 @@ pub fn name_zh(k: Kpi) -> &'static str {
     }
 }
 
-/// Make the bulletin of `region` for `month`.
-pub async fn bulletin(db: &Db, region: &RegionCode, month: Month) -> Result<Bulletin, db::DbError> {
-    let r = db::regions::require(db, region).await?;
+/// What the country is called where a region's name would stand.
+pub const COUNTRY: &str = "全国";
+
+/// Make the bulletin of `region` (`None`: the whole country, by province) for `month`.
+pub async fn bulletin(db: &Db, region: Option<&RegionCode>, month: Month) -> Result<Bulletin, db::DbError> {
+    let r = match region {
+        Some(code) => Some(db::regions::require(db, code).await?),
+        None => None,
+    };
+    let path = db::regions::path_or_country(r.as_ref());
     let targets = db::plans::current(db).await?.map(|(_, t)| t).unwrap_or_default();
     let (now, before) = (month.end(), month.previous().end());
-    let totals = db::kpi::kpis(db, &r.region_path(), now).await?;
-    let previous = db::kpi::kpis(db, &r.region_path(), before).await?;
-    let mut children = Vec::new();
-    for c in db::regions::children(db, region).await? {
-        let path = c.region.region_path();
-        let a = db::kpi::kpis(db, &path, now).await?;
-        let b = db::kpi::kpis(db, &path, before).await?;
-        children.push((c.region.code, c.region.name, a, b));
-    }
+    let totals = db::kpi::kpis(db, &path, now).await?;
+    let previous = db::kpi::kpis(db, &path, before).await?;
+    let kids = db::regions::kids(db, region).await?;
+    let paths: Vec<_> = kids.iter().map(|c| c.region_path()).collect();
+    let (a, b) = (db::kpi::kpis_many(db, &paths, now).await?, db::kpi::kpis_many(db, &paths, before).await?);
+    let children: Vec<_> =
+        kids.into_iter().zip(a.into_iter().zip(b)).map(|(c, (a, b))| (c.code, c.name, a, b)).collect();
+    let (code, name) = r.map_or_else(|| (String::new(), COUNTRY.to_owned()), |r| (r.code, r.name));
     let sections = Kpi::ALL
         .into_iter()
         .map(|k| Section {
             kpi: k,
-            target: domain::kpi::target_for(&targets, k, month.year, &r.code),
+            target: domain::kpi::target_for(&targets, k, month.year, &code),
             region_value: totals.get(k),
             rows: rank(
                 children
@@ -208,12 +214,12 @@ pub async fn bulletin(db: &Db, region: &RegionCode, month: Month) -> Result<Bull
         })
         .collect();
     let (from, to) = month.utc_range();
-    let problems = db::problems::rates(db, Some(&r.region_path()), None, from, to).await?;
+    let problems = db::problems::rates(db, region.map(|_| &path), None, from, to).await?;
     let problem_regions = db::problems::rates_by_child(db, region, from, to).await?;
-    let problem_companies = db::problems::rates_by_company(db, &r.region_path(), from, to).await?;
+    let problem_companies = db::problems::rates_by_company(db, &path, from, to).await?;
     Ok(Bulletin {
-        region_code: r.code,
-        region_name: r.name,
+        region_code: code,
+        region_name: name,
         month,
         as_of: now,
         totals,
@@ -242,20 +248,25 @@ pub fn month_ends(from: Month, to: Month, max: usize) -> Vec<Month> {
 /// gives each KPI's name and `title` the chart's, in the reader's language.
 pub async fn trend_svg(
     db: &Db,
-    region: &RegionCode,
+    region: Option<&RegionCode>,
     from: Month,
     to: Month,
     name: impl Fn(Kpi) -> String,
     title: &str,
 ) -> Result<String, db::DbError> {
-    let r = db::regions::require(db, region).await?;
+    let r = match region {
+        Some(code) => Some(db::regions::require(db, code).await?),
+        None => None,
+    };
+    let path = db::regions::path_or_country(r.as_ref());
+    let shown = r.map_or_else(|| COUNTRY.to_owned(), |r| r.name);
     let months = month_ends(from, to, 84);
     let mut prof = Vec::new();
     let mut full = Vec::new();
     let mut committee = Vec::new();
     let mut branch = Vec::new();
     let dates: Vec<NaiveDate> = months.iter().map(|m| m.end()).collect();
-    for b in db::kpi::base_series(db, &r.region_path(), &dates).await? {
+    for b in db::kpi::base_series(db, &path, &dates).await? {
         let rate = |x: i64| domain::kpi::Ratio::new(x, b.n).permille();
         prof.push(rate(b.prof));
         full.push(rate(b.covered));
@@ -269,7 +280,7 @@ pub async fn trend_svg(
         svg::Series { label: name(Kpi::CommitteeFormation), colour: "#2e7d32", values: committee },
         svg::Series { label: name(Kpi::CompoundPartyCoverage), colour: "#ef6c00", values: branch },
     ];
-    Ok(svg::trend(&labels, &series, &[(800, "80%"), (600, "60%")], &format!("{} {title}", r.name)))
+    Ok(svg::trend(&labels, &series, &[(800, "80%"), (600, "60%")], &format!("{shown} {title}")))
 }
 
 #[cfg(test)]

@@ -164,6 +164,16 @@ impl Viewer {
         self.grants.iter().any(|g| g.role == Role::Admin)
     }
 
+    /// A region the viewer may act on, or — `None`, the whole country — only
+    /// with a grant over everything; else 404 / 403.
+    pub fn check_place(&self, action: Action, code: Option<&RegionCode>) -> Result<(), AppError> {
+        match code {
+            Some(code) => self.check_region(action, code),
+            None if self.region_roots().is_none() && self.may(action) => Ok(()),
+            None => Err(AppError::not_found()),
+        }
+    }
+
     /// A region the viewer may act on, or 404 / 403.
     pub fn check_region(&self, action: Action, code: &RegionCode) -> Result<(), AppError> {
         self.decide(action, &Target::Region(code))

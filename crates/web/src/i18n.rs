@@ -571,6 +571,7 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("region.children", "下级区划", "Subdivisions"),
     ("region.code", "代码", "Code"),
     ("region.compounds_here", "辖区小区", "Compounds in this area"),
+    ("region.country", "全国", "Whole country"),
     ("region.level", "层级", "Level"),
     ("region.name", "名称", "Name"),
     ("region.no_children", "没有下级区划。", "No subdivisions."),

@@ -51,23 +51,20 @@ pub async fn rates_by_company(
 /// `[from, to)`, every child listed (those without problems show zeros).
 pub async fn rates_by_child(
     db: &Db,
-    parent: &domain::RegionCode,
+    parent: Option<&domain::RegionCode>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<GroupRates>> {
-    let children = crate::regions::children(db, parent).await?;
+    let children = crate::regions::kids(db, parent).await?;
     let Some(first) = children.first() else { return Ok(vec![]) };
     // Every child's path has the same length: its code's length is fixed by level.
-    let key = format!("substr(p.region_path, 1, {})", first.region.path.len());
-    let rows = rates_grouped(db, Some(&parent.path()), None, Some(&key), from, to).await?;
+    let key = format!("substr(p.region_path, 1, {})", first.path.len());
+    let within = parent.map(|p| p.path());
+    let rows = rates_grouped(db, within.as_ref(), None, Some(&key), from, to).await?;
     let by: std::collections::HashMap<String, domain::problem::Rates> = rows.into_iter().collect();
     Ok(children
         .into_iter()
-        .map(|c| GroupRates {
-            rates: by.get(&c.region.path).copied().unwrap_or_default(),
-            key: c.region.code,
-            name: c.region.name,
-        })
+        .map(|c| GroupRates { rates: by.get(&c.path).copied().unwrap_or_default(), key: c.code, name: c.name })
         .collect())
 }
 

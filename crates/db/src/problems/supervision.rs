@@ -12,11 +12,12 @@ pub struct Supervision {
     pub escalated: i64,
 }
 
-pub async fn supervision(db: &Db, parent: &domain::RegionCode) -> Result<Vec<Supervision>> {
-    let children = crate::regions::children(db, parent).await?;
+/// `parent` `None` is the country (its children the provinces).
+pub async fn supervision(db: &Db, parent: Option<&domain::RegionCode>) -> Result<Vec<Supervision>> {
+    let children = crate::regions::kids(db, parent).await?;
     let Some(first) = children.first() else { return Ok(vec![]) };
-    let plen = first.region.path.len() as i32;
-    let (lo, hi) = parent.path().subtree_range();
+    let plen = first.path.len() as i32;
+    let (lo, hi) = parent.map_or_else(|| domain::RegionPath::from_stored("/".into()), |p| p.path()).subtree_range();
     #[derive(FromQueryResult)]
     struct Row {
         k: String,
@@ -41,10 +42,10 @@ pub async fn supervision(db: &Db, parent: &domain::RegionCode) -> Result<Vec<Sup
     let mut out: Vec<Supervision> = children
         .into_iter()
         .map(|c| {
-            let r = by.get(&c.region.path);
+            let r = by.get(&c.path);
             Supervision {
-                code: c.region.code,
-                name: c.region.name,
+                code: c.code,
+                name: c.name,
                 open: r.map_or(0, |r| r.open),
                 overdue: r.map_or(0, |r| r.overdue),
                 escalated: r.map_or(0, |r| r.escalated),

@@ -177,7 +177,7 @@ db_test! {
         let p = db::problems::get(&db, id3).await.unwrap();
         assert!(p.overdue);
         assert_eq!(p.supervised_at, "street");
-        let sup = db::problems::supervision(&db, &domain::RegionCode::parse("371402001").unwrap()).await.unwrap();
+        let sup = db::problems::supervision(&db, Some(&domain::RegionCode::parse("371402001").unwrap())).await.unwrap();
         let row = sup.iter().find(|x| x.code == "371402001009").unwrap();
         assert_eq!((row.overdue, row.escalated), (2, 2), "both open problems of 丰华社区 (the reopened one too) are late");
         assert!(row.open >= 2);

@@ -36,7 +36,7 @@ pub async fn bulletin(
     let code = parse_code(&q.region)?;
     viewer.check_region(Action::Read, &code)?;
     let month = report::Month::parse(&q.month)?;
-    let b = report::bulletin(&s.db, &code, month).await?;
+    let b = report::bulletin(&s.db, Some(&code), month).await?;
     Ok(Json(BulletinOut::from(&b)))
 }
 
@@ -77,7 +77,7 @@ pub async fn children_kpis(
     let code = parse_code(&q.region)?;
     viewer.check_region(Action::Read, &code)?;
     let as_of = q.as_of.unwrap_or_else(domain::clock::today);
-    Ok(Json(children_sets(&s, &code, as_of).await?))
+    Ok(Json(children_sets(&s, Some(&code), as_of).await?))
 }
 
 /// The monthly bulletin as data.

@@ -115,14 +115,12 @@ pub async fn targets(s: &AppState) -> Result<Vec<Target>, AppError> {
 
 pub async fn children_sets(
     s: &AppState,
-    code: &domain::RegionCode,
+    code: Option<&domain::RegionCode>,
     as_of: NaiveDate,
 ) -> Result<Vec<KpiSetOut>, AppError> {
     let targets = targets(s).await?;
-    let mut out = Vec::new();
-    for child in db::regions::children(&s.db, code).await? {
-        let set = db::kpi::kpis(&s.db, &child.region.region_path(), as_of).await?;
-        out.push(set_out(&child.region.code, &child.region.name, as_of, &set, &targets));
-    }
-    Ok(out)
+    let children = db::regions::kids(&s.db, code).await?;
+    let paths: Vec<_> = children.iter().map(|c| c.region_path()).collect();
+    let sets = db::kpi::kpis_many(&s.db, &paths, as_of).await?;
+    Ok(children.iter().zip(sets).map(|(child, set)| set_out(&child.code, &child.name, as_of, &set, &targets)).collect())
 }

@@ -52,6 +52,8 @@ struct DashboardPage {
     rate_companies: Vec<(String, String, [String; 5])>,
     /// Open, overdue and escalated problems by child region, worst first.
     supervision: Vec<db::problems::Supervision>,
+    /// The viewer may see the whole country's figures (and is not looking at them).
+    country: bool,
 }
 
 /// The KPIs shown in the ranking (those with plan targets first).
@@ -98,7 +100,7 @@ async fn dashboard(
     Query(p): Query<Params>,
 ) -> Result<Response, UiError> {
     let code = match p.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-        Some(r) => crate::ops::regions::parse_code(r).page(t)?,
+        Some(r) => crate::ops::regions::parse_place(r).page(t)?,
         None => {
             let first = match viewer.region_roots() {
                 Some(codes) => codes.into_iter().next(),
@@ -109,10 +111,10 @@ async fn dashboard(
                     .and_then(|r| domain::RegionCode::parse(&r.region.code).ok()),
             };
             let Some(c) = first else { return Ok(Redirect::to("/compounds").into_response()) };
-            c
+            Some(c)
         }
     };
-    viewer.check_region(Action::Read, &code).page(t)?;
+    viewer.check_place(Action::Read, code.as_ref()).page(t)?;
     let as_of: NaiveDate = match p.as_of.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         Some(d) => d
             .parse()
@@ -123,15 +125,24 @@ async fn dashboard(
             .page(t)?,
         None => domain::clock::today(),
     };
-    let r = db::regions::require(&s.db, &code).await.page(t)?;
-    let set = db::kpi::kpis(&s.db, &r.region_path(), as_of).await.page(t)?;
-    let mut children = children_sets(&s, &code, as_of).await.page(t)?;
+    // `None`: the whole country, its children the provinces.
+    let r = match &code {
+        Some(c) => Some(db::regions::require(&s.db, c).await.page(t)?),
+        None => None,
+    };
+    let path = db::regions::path_or_country(r.as_ref());
+    let set = db::kpi::kpis(&s.db, &path, as_of).await.page(t)?;
+    let mut children = children_sets(&s, code.as_ref(), as_of).await.page(t)?;
     // Ranked by professional coverage, best first; regions without compounds last.
     children.sort_by_key(|c| std::cmp::Reverse(c.kpis[0].permille.unwrap_or(-1)));
-    let here = set_out(&r.code, &r.name, as_of, &set, &targets(&s).await.page(t)?);
+    let (here_code, here_name) = match &r {
+        Some(r) => (r.code.clone(), r.name.clone()),
+        None => (crate::ops::regions::COUNTRY.to_owned(), t.get("region.country").to_owned()),
+    };
+    let here = set_out(&here_code, &here_name, as_of, &set, &targets(&s).await.page(t)?);
     // The month's hotline rates.
     let (from, to) = report::Month::of(as_of).utc_range();
-    let pr = db::problems::rates(&s.db, Some(&r.region_path()), None, from, to).await.page(t)?;
+    let pr = db::problems::rates(&s.db, code.as_ref().map(|_| &path), None, from, to).await.page(t)?;
     let frac = |x: domain::kpi::Ratio| format!("{} / {}", x.num, x.den);
     let rates = vec![
         ("rate.response", pr.response().percent_text(), frac(pr.response())),
@@ -140,23 +151,23 @@ async fn dashboard(
         ("rate.satisfaction", pr.satisfaction().percent_text(), frac(pr.satisfaction())),
     ];
     // Children with reports this month, most first (the bulletin lists them all).
-    let mut by_child = db::problems::rates_by_child(&s.db, &code, from, to).await.page(t)?;
+    let mut by_child = db::problems::rates_by_child(&s.db, code.as_ref(), from, to).await.page(t)?;
     by_child.retain(|g| g.rates.submitted > 0);
     by_child.sort_by_key(|g| std::cmp::Reverse(g.rates.submitted));
     let rate_regions = by_child
         .into_iter()
         .map(|g| (g.name, format!("/dashboard?region={}&as_of={as_of}", g.key), report::rate_cells(&g.rates)))
         .collect();
-    let rate_companies = db::problems::rates_by_company(&s.db, &r.region_path(), from, to)
+    let rate_companies = db::problems::rates_by_company(&s.db, &path, from, to)
         .await
         .page(t)?
         .into_iter()
         .map(|g| (g.name, format!("/organisations/{}", g.key), report::rate_cells(&g.rates)))
         .collect();
-    let supervision = db::problems::supervision(&s.db, &code).await.page(t)?;
+    let supervision = db::problems::supervision(&s.db, code.as_ref()).await.page(t)?;
     // Change since the end of the month before.
     let before = report::Month::of(as_of).previous().end();
-    let prev = db::kpi::kpis(&s.db, &r.region_path(), before).await.page(t)?;
+    let prev = db::kpi::kpis(&s.db, &path, before).await.page(t)?;
     let changes: Vec<String> = domain::kpi::Kpi::ALL
         .iter()
         .map(|k| report::signed(set.get(*k).permille().zip(prev.get(*k).permille()).map(|(a, b)| a - b)))
@@ -165,7 +176,7 @@ async fn dashboard(
     // The plan's three years, or the last three years up to the chosen month.
     let from = report::Month { year: (month.year - 2).min(2020), month: 1 };
     let name = |k: domain::kpi::Kpi| t.of("kpi.", k.key()).to_owned();
-    let chart = report::trend_svg(&s.db, &code, from, month, name, t.get("dash.trend")).await.page(t)?;
+    let chart = report::trend_svg(&s.db, code.as_ref(), from, month, name, t.get("dash.trend")).await.page(t)?;
     Ok(render(&DashboardPage {
         t,
         me: Me::of(&viewer),
@@ -180,6 +191,7 @@ async fn dashboard(
         rate_regions,
         rate_companies,
         supervision,
+        country: code.is_some() && viewer.check_place(Action::Read, None).is_ok(),
     })
     .into_response())
 }
@@ -215,10 +227,10 @@ async fn bulletin_file(
     p: &BulletinParams,
     ext: &str,
 ) -> Result<Response, UiError> {
-    let code = crate::ops::regions::parse_code(&p.region).page(t)?;
-    viewer.check_region(Action::Read, &code).page(t)?;
+    let code = crate::ops::regions::parse_place(&p.region).page(t)?;
+    viewer.check_place(Action::Read, code.as_ref()).page(t)?;
     let month = report::Month::parse(&p.month).page(t)?;
-    let b = report::bulletin(&s.db, &code, month).await.page(t)?;
+    let b = report::bulletin(&s.db, code.as_ref(), month).await.page(t)?;
     let internal = |e: String| crate::error::AppError::internal(e);
     let (bytes, mime) = if ext == "xlsx" {
         (
@@ -234,7 +246,7 @@ async fn bulletin_file(
     // ASCII file name plus the UTF-8 one (RFC 6266) so Excel, WPS and browsers all name it well.
     let disposition = format!(
         "attachment; filename=\"bulletin-{}-{}.{ext}\"; filename*=UTF-8''{}",
-        b.region_code,
+        if b.region_code.is_empty() { crate::ops::regions::COUNTRY } else { &b.region_code },
         b.month,
         crate::links::urlencode(&format!("{}月度调度通报-{}.{ext}", b.region_name, b.month))
     );
@@ -275,8 +287,8 @@ async fn drill(
     t: Tr,
     Query(p): Query<DrillParams>,
 ) -> Result<Page, UiError> {
-    let code = crate::ops::regions::parse_code(&p.region).page(t)?;
-    viewer.check_region(Action::Read, &code).page(t)?;
+    let code = crate::ops::regions::parse_place(&p.region).page(t)?;
+    viewer.check_place(Action::Read, code.as_ref()).page(t)?;
     let kpi = domain::kpi::Kpi::parse(&p.kpi).ok_or_else(crate::error::AppError::not_found).page(t)?;
     let as_of: NaiveDate = p
         .as_of
@@ -287,9 +299,17 @@ async fn drill(
                 .zh(format!("“{:?}”不是日期（格式 YYYY-MM-DD）", p.as_of))
         })
         .page(t)?;
-    let r = db::regions::require(&s.db, &code).await.page(t)?;
+    let r = match &code {
+        Some(c) => Some(db::regions::require(&s.db, c).await.page(t)?),
+        None => None,
+    };
     let paging = domain::Paging::new(p.page, Some(100));
-    let (rows, total) = db::kpi::failing(&s.db, &r.region_path(), as_of, kpi, paging).await.page(t)?;
+    let path = db::regions::path_or_country(r.as_ref());
+    let (rows, total) = db::kpi::failing(&s.db, &path, as_of, kpi, paging).await.page(t)?;
+    let (r_code, r_name) = match r {
+        Some(r) => (r.code, r.name),
+        None => (crate::ops::regions::COUNTRY.to_owned(), t.get("region.country").to_owned()),
+    };
     use domain::kpi::Kpi;
     let link = match kpi {
         Kpi::CompanyPartyCoverage | Kpi::CommitteePartyCoverage => "/organisations/",
@@ -299,15 +319,15 @@ async fn drill(
     let as_of = as_of.to_string();
     let pager = Pager::new(
         "/dashboard/drill",
-        &[("region", r.code.as_str()), ("as_of", as_of.as_str()), ("kpi", kpi.key())],
+        &[("region", r_code.as_str()), ("as_of", as_of.as_str()), ("kpi", kpi.key())],
         paging,
         total,
     );
     Ok(render(&DrillPage {
         t,
         me: Me::of(&viewer),
-        region_name: r.name,
-        region_code: r.code,
+        region_name: r_name,
+        region_code: r_code,
         as_of,
         kpi: kpi.key().into(),
         link,
