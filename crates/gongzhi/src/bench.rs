@@ -82,8 +82,12 @@ pub async fn kpi(
         }
     }
     tx.commit().await?;
-    let stats =
-        crate::demo::registry(db, province, &crate::demo::Options { units: false, companies: Some(companies) }).await?;
+    let stats = crate::demo::registry(
+        db,
+        province,
+        &crate::demo::Options { units: false, companies: Some(companies), per_community: 0 },
+    )
+    .await?;
     println!(
         "registry: {} compounds in {} urban communities, {} companies, built in {:.1} s",
         stats.compounds,
@@ -115,9 +119,9 @@ pub async fn kpi(
     .await?;
     println!("  ranking of the province's children: {}", ms(t));
     let month = report::Month::parse("2022-12")?;
-    let t = time(3, || async { Ok(report::bulletin(db, province, month).await?) }).await?;
+    let t = time(3, || async { Ok(report::bulletin(db, Some(province), month).await?) }).await?;
     println!("  whole bulletin of the province (two month ends, all children): {}", ms(t));
-    let b = report::bulletin(db, province, month).await?;
+    let b = report::bulletin(db, Some(province), month).await?;
     let t = time(3, || async { Ok(report::bulletin_xlsx(&b)?) }).await?;
     println!("  … its XLSX: {}", ms(t));
     Ok(())
@@ -413,6 +417,10 @@ pub async fn import(db: &Db, rows: usize) -> anyhow::Result<()> {
         ms(median(reads.clone())),
         ms(worst(&reads))
     );
+    // What the next figure read (or serve's one-second settle) pays for the import.
+    let t = Instant::now();
+    let n = db::figures::settle(db).await?;
+    println!("figures of {n} entities counted after it in {}", ms(t.elapsed()));
     Ok(())
 }
 
@@ -434,22 +442,7 @@ pub async fn pages(
     use tower::ServiceExt;
 
     let router = web::router(web::AppState::new(db.clone(), data.to_path_buf()));
-    let form = format!("login={}&password={}", web::links::urlencode(login), web::links::urlencode(password));
-    let res = router
-        .clone()
-        .oneshot(
-            Request::post("/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(form))?,
-        )
-        .await?;
-    let cookie = res
-        .headers()
-        .get(header::SET_COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .ok_or_else(|| anyhow::anyhow!("could not sign in as {login}"))?
-        .to_owned();
+    let cookie = sign_in(&router, login, password).await?;
     let get = |path: String| {
         let router = router.clone();
         let cookie = cookie.clone();
@@ -517,5 +510,213 @@ pub async fn pages(
         ms(sorted[sorted.len() - 1]),
         timed.len()
     );
+    Ok(())
+}
+
+/// p50 and p95 of a sample, as text.
+fn p50_p95(mut v: Vec<Duration>) -> String {
+    v.sort();
+    let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
+    format!("p50 {:>8}  p95 {:>8}  (n={})", ms(at(0.5)), ms(at(0.95)), v.len())
+}
+
+/// Sign in through the router in process; the session cookie (`name=value`).
+async fn sign_in(router: &axum::Router, login: &str, password: &str) -> anyhow::Result<String> {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use tower::ServiceExt;
+    let form = format!("login={}&password={}", web::links::urlencode(login), web::links::urlencode(password));
+    let res = router
+        .clone()
+        .oneshot(
+            Request::post("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form))?,
+        )
+        .await?;
+    Ok(res
+        .headers()
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .ok_or_else(|| anyhow::anyhow!("could not sign in as {login}"))?
+        .to_owned())
+}
+
+/// A region sampled for timing (`None`: the country) and its path.
+type Sampled = (Option<RegionCode>, String);
+
+/// `gongzhi bench national`: build the national synthetic registry from the
+/// open division files — every province's divisions, five compounds per urban
+/// community with three years of dated facts, four companies per county — in
+/// the (empty) database given; count the kept figures; then time, per level
+/// from the country to the community, the KPI set of sampled regions on
+/// sampled dates and the dashboard page, and the bulletin of the country and
+/// of a province. `scale` multiplies the compounds per community (the
+/// simulation of docs/scaling.md). Prints the figures; asserts nothing.
+pub async fn national(db: &Db, divisions: &Path, data: &Path, samples: usize, scale: usize) -> anyhow::Result<()> {
+    let per_community = crate::demo::PER_COMMUNITY * scale;
+    use axum::body::{Body, to_bytes};
+    use axum::http::{Request, header};
+    use tower::ServiceExt;
+
+    let actor = Actor::system("bench");
+    let t0 = Instant::now();
+    import_divisions(db, &actor, &Source::Dir(divisions), None, true).await?;
+    let provinces = db::regions::kids(db, None).await?;
+    println!("divisions of {} provinces imported in {:.1} s", provinces.len(), t0.elapsed().as_secs_f64());
+
+    let t0 = Instant::now();
+    let mut total = crate::demo::DemoStats::default();
+    let mut companies_made = 0;
+    for p in &provinces {
+        let code = RegionCode::parse(&p.code)?;
+        let mut companies: HashMap<String, Vec<i64>> = HashMap::new();
+        let tx = db.begin_write().await?;
+        for city in db::regions::kids(db, Some(&code)).await? {
+            for county in db::regions::kids(db, Some(&RegionCode::parse(&city.code)?)).await? {
+                for j in 0..4 {
+                    let cc =
+                        domain::org::CreditCode::complete(&format!("91{}MB{:06}{j}", county.code, companies_made))?;
+                    use domain::org::PartyCoverage::*;
+                    let n = db::structure::NewOrg {
+                        credit_code: Some(cc.to_string()),
+                        party_coverage: Some([OwnBranch, JointBranch, OwnBranch, InstructorOnly][j]),
+                        ..db::structure::NewOrg::new(
+                            domain::org::OrgKind::Company,
+                            &format!("{}第{}物业公司", county.name, j + 1),
+                            &county.code,
+                            &county.path,
+                        )
+                    };
+                    let (id, _) = db::structure::upsert_org_in(&*tx, &actor, &n).await?;
+                    companies.entry(county.code.clone()).or_default().push(id);
+                    companies_made += 1;
+                }
+            }
+        }
+        tx.commit().await?;
+        let stats = crate::demo::registry(
+            db,
+            &code,
+            &crate::demo::Options { units: false, companies: Some(companies), per_community },
+        )
+        .await?;
+        total.compounds += stats.compounds;
+        total.communities += stats.communities;
+        println!(
+            "  {} {}: {} compounds in {} urban communities ({:.0} s so far)",
+            p.code,
+            p.name,
+            stats.compounds,
+            stats.communities,
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    println!(
+        "registry: {} compounds in {} urban communities, {companies_made} companies, built in {:.1} s",
+        total.compounds,
+        total.communities,
+        t0.elapsed().as_secs_f64()
+    );
+    let t0 = Instant::now();
+    let n = db::figures::settle(db).await?;
+    println!("figures of {n} entities counted in {:.1} s", t0.elapsed().as_secs_f64());
+
+    // Sample regions per level: the country, then, for each level, distinct
+    // regions over communities drawn at random among those with compounds.
+    let mut rng = crate::demo::Rng::new(2026);
+    let mut levels: Vec<(&str, Vec<Sampled>)> = vec![("country", vec![(None, "/".into())])];
+    let holding = db::regions::with_compounds(db).await?;
+    for (label, len) in [("province", 2), ("city", 4), ("county", 6), ("street", 9), ("community", 12)] {
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..samples * 20 {
+            if seen.len() >= samples {
+                break;
+            }
+            seen.insert(holding[rng.range(0, holding.len() as i64 - 1) as usize][..len].to_owned());
+        }
+        let mut pick = Vec::new();
+        for code in seen {
+            let code = RegionCode::parse(&code)?;
+            let path = db::regions::require(db, &code).await?.path;
+            pick.push((Some(code), path));
+        }
+        levels.push((label, pick));
+    }
+    let dates: Vec<chrono::NaiveDate> = (0..12)
+        .map(|i| chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::Duration::days(97 * i))
+        .collect();
+
+    println!("\nKPI set of one region on one date ({}; {} dates from 2020 to 2023):", db.backend_name(), dates.len());
+    for (label, regions) in &levels {
+        let mut v = Vec::new();
+        let mut sizes = Vec::new();
+        for (_, path) in regions {
+            let path = domain::RegionPath::from_stored(path.clone());
+            for d in &dates {
+                let t = Instant::now();
+                let set = db::kpi::kpis(db, &path, *d).await?;
+                v.push(t.elapsed());
+                if d == &dates[dates.len() - 1] {
+                    sizes.push(set.compounds);
+                }
+            }
+        }
+        sizes.sort();
+        println!(
+            "  {label:<10} {}   ({} regions of {}–{} compounds)",
+            p50_p95(v),
+            sizes.len(),
+            sizes[0],
+            sizes[sizes.len() - 1]
+        );
+    }
+
+    // The dashboard page, as an administrator over the whole country.
+    let login = format!("national{}", std::process::id());
+    let password = "bench-password-1";
+    let grant = domain::access::Grant::new(domain::access::Role::Admin, domain::access::Scope::All)?;
+    db::accounts::create_user(db, &actor, &login, "压测", &web::auth::hash_password_now(password), None, &[grant])
+        .await?;
+    let router = web::router(web::AppState::new(db.clone(), data.to_path_buf()));
+    let cookie = sign_in(&router, &login, password).await?;
+    println!("\nDashboard page (cards, trend, ranking of the children, problem rates, supervision) on the server:");
+    for (label, regions) in &levels {
+        let mut v = Vec::new();
+        for (code, _) in regions.iter().take(samples.min(10)) {
+            let region = code.as_ref().map_or("all".to_owned(), |c| c.to_string());
+            for _ in 0..3 {
+                let t = Instant::now();
+                let res = router
+                    .clone()
+                    .oneshot(
+                        Request::get(format!("/dashboard?region={region}&as_of=2023-06-30"))
+                            .header(header::COOKIE, &cookie)
+                            .body(Body::empty())?,
+                    )
+                    .await?;
+                let status = res.status();
+                to_bytes(res.into_body(), 64 << 20).await?;
+                v.push(t.elapsed());
+                anyhow::ensure!(status.is_success(), "dashboard of {region}: {status}");
+            }
+        }
+        println!("  {label:<10} {}", p50_p95(v));
+    }
+
+    let month = report::Month::parse("2023-06")?;
+    let t = time(3, || async { Ok(report::bulletin(db, None, month).await?) }).await?;
+    let b = report::bulletin(db, None, month).await?;
+    let x = time(3, || async { Ok(report::bulletin_xlsx(&b)?) }).await?;
+    println!(
+        "\nbulletin of the whole country ({} provinces, both month ends): {}; its XLSX {}",
+        b.sections[0].rows.len(),
+        ms(t),
+        ms(x)
+    );
+    let biggest = Some(RegionCode::parse("51")?); // 四川, the most compounds
+    let t = time(3, || async { Ok(report::bulletin(db, biggest.as_ref(), month).await?) }).await?;
+    println!("bulletin of province {}: {}", biggest.map(|c| c.to_string()).unwrap_or_default(), ms(t));
     Ok(())
 }

@@ -170,6 +170,8 @@ pub struct Options {
     pub units: bool,
     /// Company ids per county code: add company, committee and party-branch facts.
     pub companies: Option<std::collections::HashMap<String, Vec<i64>>>,
+    /// Compounds per urban community (0: `PER_COMMUNITY`); the scaling simulation asks for more.
+    pub per_community: usize,
 }
 
 /// The synthetic registry of every urban community under `within`.
@@ -182,7 +184,8 @@ pub async fn registry(db: &Db, within: &RegionCode, opts: &Options) -> anyhow::R
         let mut names = std::collections::HashSet::new();
         let mut wanted: Vec<String> =
             NAMED.iter().filter(|(_, at)| *at == code.as_str()).map(|(n, _)| n.to_string()).collect();
-        while wanted.len() < PER_COMMUNITY {
+        let per = if opts.per_community == 0 { PER_COMMUNITY } else { opts.per_community.min(250) };
+        while wanted.len() < per {
             let n = format!("{}{}", rng.pick(FIRST), rng.pick(LAST));
             if !wanted.contains(&n) {
                 wanted.push(n);
@@ -253,11 +256,11 @@ async fn urban_communities(db: &Db, within: &RegionCode) -> anyhow::Result<Vec<(
     let mut out = Vec::new();
     let mut stack = vec![within.clone()];
     while let Some(code) = stack.pop() {
-        for child in db::regions::children(db, &code).await? {
-            let c = RegionCode::parse(&child.region.code)?;
+        for child in db::regions::kids(db, Some(&code)).await? {
+            let c = RegionCode::parse(&child.code)?;
             if c.level() == domain::Level::Community {
-                if child.region.name.contains("社区") {
-                    out.push((c, child.region.path.clone()));
+                if child.name.contains("社区") {
+                    out.push((c, child.path.clone()));
                 }
             } else {
                 stack.push(c);

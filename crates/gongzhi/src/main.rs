@@ -79,6 +79,19 @@ enum Command {
         #[command(subcommand)]
         what: AuditCmd,
     },
+    /// The kept figures behind the KPIs (decision 0010).
+    Figures {
+        #[command(subcommand)]
+        what: FiguresCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum FiguresCmd {
+    /// Count every kept figure again from the dated facts.
+    Rebuild,
+    /// Compare the kept figures with a count from the facts; exits 1 on any difference.
+    Check,
 }
 
 /// How the server meets the network.
@@ -214,6 +227,19 @@ enum BenchCmd {
         #[arg(long, default_value = "371402")]
         county: String,
     },
+    /// Build the national synthetic registry in --db (use an empty database)
+    /// and time the KPI sets, dashboards and bulletins at every level.
+    National {
+        /// The open division files.
+        #[arg(long, default_value = "../shared/data/divisions")]
+        divisions: PathBuf,
+        /// Regions sampled per level.
+        #[arg(long, default_value_t = 30)]
+        samples: usize,
+        /// Compounds per urban community, as a multiple of the demo's five (10: the 10× simulation).
+        #[arg(long, default_value_t = 1)]
+        scale: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -339,7 +365,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("--out {}: name a .xlsx or .docx file", out.display());
             }
             let db = Db::open(&cli.db).await?;
-            let b = report::bulletin(&db, &region, month).await?;
+            let b = report::bulletin(&db, Some(&region), month).await?;
             let bytes = if ext == "xlsx" {
                 report::bulletin_xlsx(&b)?
             } else {
@@ -372,6 +398,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await?;
         }
+        Command::Bench { what: BenchCmd::National { divisions, samples, scale } } => {
+            let db = Db::open(&cli.db).await?;
+            gongzhi::bench::national(&db, &divisions, &cli.data, samples.clamp(1, 1000), scale.clamp(1, 50)).await?;
+        }
         Command::Audit { what: AuditCmd::Verify { head } } => {
             let db = Db::open(&cli.db).await?;
             let mut heads = head
@@ -400,6 +430,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             match db::audit::head(&db).await? {
                 Some(h) => println!("{h}"),
                 None => println!("the audit log is empty"),
+            }
+        }
+        Command::Figures { what } => {
+            let db = Db::open(&cli.db).await?;
+            let t0 = std::time::Instant::now();
+            match what {
+                FiguresCmd::Rebuild => {
+                    let n = db::figures::rebuild(&db).await?;
+                    println!("figures rebuilt from the facts of {n} entities in {:.1} s", t0.elapsed().as_secs_f64());
+                }
+                FiguresCmd::Check => {
+                    let c = db::figures::check(&db).await?;
+                    println!("checked {} entities in {:.1} s", c.entities, t0.elapsed().as_secs_f64());
+                    if c.ok() {
+                        println!("the kept figures agree with the facts");
+                    } else {
+                        println!(
+                            "{} contributions and {} step sums differ from the facts (run `gongzhi figures rebuild`)",
+                            c.parts.differing, c.steps_differing
+                        );
+                        for e in c.parts.examples.iter().chain(&c.step_examples) {
+                            println!("  {e}");
+                        }
+                        std::process::exit(1);
+                    }
+                }
             }
         }
         Command::Migrate => {
@@ -528,6 +584,17 @@ async fn serve(db: Db, url: &str, bind: SocketAddr, data: PathBuf, net: &Net) ->
                 Ok(s) if s.escalated + s.auto_closed > 0 => tracing::info!(?s, "problem deadlines swept"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "problem sweep failed"),
+            }
+        }
+    });
+    // The figures follow writes within a second, so readers seldom count (a read settles anyway).
+    let settler = db.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if let Err(e) = db::figures::settle(&settler).await {
+                tracing::warn!(error = %e, "settling the figures failed");
             }
         }
     });
