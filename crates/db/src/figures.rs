@@ -83,13 +83,30 @@ pub async fn settle(db: &Db) -> Result<usize> {
     Ok(n)
 }
 
+/// How long a read waits for the registry lock to settle before it counts
+/// from the facts instead (an import holds the lock for seconds).
+const READ_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
+
 /// Settle before a read; whether the kept figures are current. When they
-/// cannot be (a read-only replica, a kept value that no longer reads), the
-/// caller counts from the facts instead: slower, never wrong, never an
-/// error page. The cause is logged.
+/// cannot be made so — a long write holds the lock, a read-only replica, a
+/// kept value that no longer reads — the caller counts from the facts
+/// instead: slower, never stale, never an error page. Failures are logged.
 async fn current(db: &Db) -> bool {
-    match settle(db).await {
-        Ok(_) => true,
+    let settled = async {
+        if !pending(db).await? {
+            return Ok(true);
+        }
+        let Some(tx) = db.try_begin_write(READ_WAIT).await? else { return Ok(false) };
+        settle_in(&*tx).await?;
+        tx.commit().await?;
+        Ok::<_, crate::DbError>(true)
+    };
+    match settled.await {
+        Ok(true) => true,
+        Ok(false) => {
+            tracing::info!("a write holds the registry lock; counting these figures from the facts");
+            false
+        }
         Err(e) => {
             tracing::warn!(error = %e, "kept figures could not be settled; counting from the facts");
             false
@@ -131,6 +148,10 @@ pub async fn settle_in(c: &impl ConnectionTrait) -> Result<usize> {
 /// reaches the people posted on it.
 async fn expand(c: &impl ConnectionTrait, e: &mut Entities) -> Result<()> {
     let changed_orgs = e.orgs.clone();
+    // An organisation that changed itself (its kind, say) changes what its
+    // members' posts elsewhere count for: take in their people first.
+    let members = ids_of(c, "SELECT DISTINCT person_id AS id FROM post WHERE org_id IN ({ids})", &changed_orgs).await?;
+    e.persons.extend(members);
     let of_people = ids_of(
         c,
         "SELECT DISTINCT org_id AS id FROM post WHERE org_id IS NOT NULL AND person_id IN ({ids})",
@@ -613,15 +634,17 @@ async fn load_persons(c: &impl ConnectionTrait, ids: &[i64]) -> Result<HashMap<i
     )
     .await?;
     for q in posts {
-        let mut span = Spans::dates(q.start_date, q.end_date);
+        let span = Spans::dates(q.start_date, q.end_date);
+        // On a committee the post counts while its term runs: cut from the
+        // place's days, not the post's, which other roles' counts read whole.
         let two = match (q.org_kind.as_deref(), q.party_level.as_deref(), q.oc_region) {
             (Some("party_org"), Some("compound_branch"), Some(r)) => Some((r, Spans::always())),
             (Some("owners_committee"), _, Some(r)) => Some((r, Spans::until(q.term_end))),
             _ => None,
         }
-        .map(|(region, term)| {
-            span = span.intersect(&term);
-            Place { region, base: CompoundIn::base(q.oc_year, retired(q.oc_retired)) }
+        .map(|(region, term)| Place {
+            region,
+            base: CompoundIn::base(q.oc_year, retired(q.oc_retired)).intersect(&term),
         });
         let building =
             q.bc_region.map(|region| Place { region, base: CompoundIn::base(q.bc_year, retired(q.bc_retired)) });
@@ -777,8 +800,17 @@ impl Check {
 /// facts and compare with what is kept; and sum every kept contribution into
 /// steps and compare with the kept steps. Writes nothing.
 pub async fn check(db: &Db) -> Result<Check> {
+    use sea_orm::TransactionTrait;
     settle(db).await?;
-    let c = db.conn();
+    // One snapshot for every read, so `serve` settling meanwhile cannot look like a difference.
+    let tx = if db.backend() == sea_orm::DbBackend::Postgres {
+        db.conn()
+            .begin_with_config(Some(sea_orm::IsolationLevel::RepeatableRead), Some(sea_orm::AccessMode::ReadOnly))
+            .await?
+    } else {
+        db.conn().begin().await?
+    };
+    let c = &tx;
     let e = everything(c).await?;
     let parts = recount(c, &e, false).await?;
     // The steps all kept contributions add up to.
@@ -789,24 +821,25 @@ pub async fn check(db: &Db) -> Result<Check> {
         id: i64,
         parts: String,
     }
-    let mut after = 0i64;
-    loop {
-        // Paged by (kind, id) so the national set is never all in memory as text.
-        let rows: Vec<R> = all(
-            c,
-            &format!(
-                "SELECT kind, id, parts FROM figure_part WHERE kind * 1000000000000 + id > {after} \
-                 ORDER BY kind, id LIMIT 5000"
-            ),
-            vec![],
-        )
-        .await?;
-        let Some(last) = rows.last() else { break };
-        after = i64::from(last.kind) * 1_000_000_000_000 + last.id;
-        for r in rows {
-            let p: Parts = serde_json::from_str(&r.parts)
-                .map_err(|e| sea_orm::DbErr::Type(format!("figure_part {}:{}: {e}", r.kind, r.id)))?;
-            f::steps(&Vec::new(), &p, &mut expected);
+    for kind in [COMPOUND, ORG, PERSON] {
+        let mut after = i64::MIN;
+        loop {
+            // Paged along the key, so the national set is never all in memory as text.
+            let rows: Vec<R> = all(
+                c,
+                &format!(
+                    "SELECT kind, id, parts FROM figure_part WHERE kind = {kind} AND id > {after} ORDER BY id LIMIT 5000"
+                ),
+                vec![],
+            )
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.id;
+            for r in rows {
+                let p: Parts = serde_json::from_str(&r.parts)
+                    .map_err(|e| sea_orm::DbErr::Type(format!("figure_part {}:{}: {e}", r.kind, r.id)))?;
+                f::steps(&Vec::new(), &p, &mut expected);
+            }
         }
     }
     let want = graded(&expected);
@@ -834,5 +867,6 @@ pub async fn check(db: &Db) -> Result<Check> {
         }
     }
     out.steps_differing += want.len() - seen.min(want.len());
+    tx.commit().await?;
     Ok(out)
 }

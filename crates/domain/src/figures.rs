@@ -214,11 +214,14 @@ pub fn kpi_set(v: &HashMap<Counter, i64>) -> KpiSet {
 pub const KEPT_LEN: [usize; 6] = [0, 2, 4, 6, 9, 12];
 
 /// The key of a region code at a kept level (the code's digits; 0 for the country).
+/// A code with a leading zero (no real division has one) is not kept: as a
+/// number it would lose its zero and its level.
 pub fn key_of(code: &str) -> Option<i64> {
     if code.is_empty() {
         return Some(0);
     }
-    (KEPT_LEN.contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit())).then(|| code.parse().ok())?
+    let kept = KEPT_LEN.contains(&code.len()) && !code.starts_with('0') && code.bytes().all(|b| b.is_ascii_digit());
+    kept.then(|| code.parse().ok())?
 }
 
 /// The kept regions holding a region code (itself, if kept, and its ancestors), widest first.
@@ -326,8 +329,9 @@ pub struct CrossIn {
     pub term_end: Option<NaiveDate>,
 }
 
+/// Exactly as stored (the SQL compares exactly; `find` would trim).
 fn is_professional(value: Option<&str>) -> bool {
-    value.and_then(crate::ServiceModel::find).is_some_and(|m| m.is_professional())
+    value.is_some_and(|v| crate::ServiceModel::ALL.iter().any(|m| m.as_str() == v && m.is_professional()))
 }
 
 /// The lowest kept region over `code`, with `up` (counts in all above).
@@ -453,7 +457,7 @@ pub fn org_parts(o: &OrgIn) -> Parts {
         let cov = |keep: &dyn Fn(crate::org::PartyCoverage) -> bool| -> Spans {
             o.coverage
                 .iter()
-                .filter(|(v, _)| crate::org::PartyCoverage::find(v).is_some_and(keep))
+                .filter(|(v, _)| crate::org::PartyCoverage::ALL.iter().any(|c| c.as_str() == v && keep(*c)))
                 .map(|(_, s)| s.clone())
                 .collect()
         };
@@ -572,6 +576,8 @@ mod tests {
         assert_eq!(kept_over("371402001001003"), vec![0, 37, 3714, 371402, 371402001, 371402001001]);
         assert_eq!(kept_over("3714"), vec![0, 37, 3714]);
         assert_eq!(key_of("371402001001003"), None);
+        assert_eq!(key_of("0101"), None, "a leading zero would be lost");
+        assert_eq!(kept_over("010101001001"), vec![0]);
         assert_eq!(code_of_path("/37/3714/371402/"), "371402");
         assert_eq!(code_of_path("/"), "");
     }

@@ -29,7 +29,12 @@ const MARKS: [(&str, &[(i16, &str)]); 7] = [
 ];
 
 fn mark(sqlite: bool, kind: i16, row: &str, col: &str) -> String {
-    let (or_ignore, on_conflict) = if sqlite { (" OR IGNORE", "") } else { ("", " ON CONFLICT DO NOTHING") };
+    // On PostgreSQL a mark already there is updated, not skipped: the row
+    // lock makes a settle that is taking it wait for this writer's commit, so
+    // the settle then recounts from what this writer wrote (a writer outside
+    // the registry lock, a hand-made fix, cannot lose its mark).
+    let (or_ignore, on_conflict) =
+        if sqlite { (" OR IGNORE", "") } else { ("", " ON CONFLICT (kind, id) DO UPDATE SET id = EXCLUDED.id") };
     format!(
         "INSERT{or_ignore} INTO figure_dirty (kind, id) SELECT {kind}, {row}.{col} WHERE {row}.{col} IS NOT NULL{on_conflict};"
     )

@@ -257,18 +257,34 @@ pub async fn cross_appointments(
     // The party organisation leads the compound when it is the compound's
     // own, or a territorial one (not set up inside another organisation, not
     // the industry committee) whose place holds the compound's.
+    // The other post's compound: the committee's own, or one the company
+    // serves now. Two joins in a UNION ALL, not one join on an OR, so each
+    // side walks its index (the OR made the city's list take 0.6 s).
+    let branch = |reach: &str| {
+        format!(
+            "SELECT p.id AS person_id, p.name AS person_name, c.id AS compound_id, c.name AS compound_name, \
+             c.region_path AS place, po.name AS party_org, po.party_level, a.role AS party_role, o2.name AS other_org, \
+             o2.kind AS other_kind, b.role AS other_role \
+             FROM post a JOIN organisation po ON po.id = a.org_id AND po.kind = 'party_org' \
+             JOIN post b ON b.person_id = a.person_id AND b.id <> a.id AND b.end_date IS NULL \
+             {reach} JOIN person p ON p.id = a.person_id \
+             WHERE a.end_date IS NULL AND {scope} AND (po.compound_id = c.id OR (po.compound_id IS NULL \
+                 AND po.covers_org_id IS NULL AND COALESCE(po.party_level, '') <> 'industry_committee' \
+                 AND c.region_path >= po.region_path \
+                 AND c.region_path < (SUBSTR(po.region_path, 1, LENGTH(po.region_path) - 1) || '0')))"
+        )
+    };
     let from = format!(
-        "FROM post a JOIN organisation po ON po.id = a.org_id AND po.kind = 'party_org' \
-         JOIN post b ON b.person_id = a.person_id AND b.id <> a.id AND b.end_date IS NULL \
-         JOIN organisation o2 ON o2.id = b.org_id AND o2.kind IN ('owners_committee', 'company') \
-         JOIN compound c ON ((o2.kind = 'owners_committee' AND c.id = o2.compound_id) OR \
-             (o2.kind = 'company' AND EXISTS (SELECT 1 FROM compound_fact f WHERE f.compound_id = c.id AND f.kind = 'company' \
-                                             AND f.ref_id = o2.id AND f.valid_to IS NULL))) \
-         JOIN person p ON p.id = a.person_id \
-         WHERE a.end_date IS NULL AND {scope} AND (po.compound_id = c.id OR (po.compound_id IS NULL \
-             AND po.covers_org_id IS NULL AND COALESCE(po.party_level, '') <> 'industry_committee' \
-             AND c.region_path >= po.region_path \
-             AND c.region_path < (SUBSTR(po.region_path, 1, LENGTH(po.region_path) - 1) || '0')))"
+        "FROM ({} UNION ALL {}) x",
+        branch(
+            "JOIN organisation o2 ON o2.id = b.org_id AND o2.kind = 'owners_committee' \
+             JOIN compound c ON c.id = o2.compound_id"
+        ),
+        branch(
+            "JOIN organisation o2 ON o2.id = b.org_id AND o2.kind = 'company' \
+             JOIN compound_fact f ON f.ref_id = o2.id AND f.kind = 'company' AND f.valid_to IS NULL \
+             JOIN compound c ON c.id = f.compound_id"
+        )
     );
     let total = scalar_i64(db.conn(), &format!("SELECT COUNT(*) {from}"), vals.clone()).await? as u64;
     let n = vals.len();
@@ -277,9 +293,8 @@ pub async fn cross_appointments(
     let rows = all(
         db.conn(),
         &format!(
-            "SELECT p.id AS person_id, p.name AS person_name, c.id AS compound_id, c.name AS compound_name, po.name AS party_org, \
-             po.party_level, a.role AS party_role, o2.name AS other_org, o2.kind AS other_kind, b.role AS other_role {from} \
-             ORDER BY c.region_path, c.name, p.name LIMIT ${} OFFSET ${}",
+            "SELECT person_id, person_name, compound_id, compound_name, party_org, party_level, party_role, other_org, \
+             other_kind, other_role {from} ORDER BY place, compound_name, person_name LIMIT ${} OFFSET ${}",
             n + 1,
             n + 2
         ),

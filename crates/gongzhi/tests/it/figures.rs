@@ -124,7 +124,7 @@ db_test! {
                 4 | 5 => {
                     let kind = *rng.pick(&["party_org", "owners_committee", "company", "company"]);
                     let (org, region) = org_of(kind, rng.below(compounds.len()));
-                    let role = match kind { "party_org" => *rng.pick(&["secretary", "member"]), "company" => "manager", _ => *rng.pick(&["member", "instructor"]) };
+                    let role = match kind { "party_org" => *rng.pick(&["secretary", "member"]), "company" => "manager", _ => *rng.pick(&["member", "instructor", "community_worker"]) };
                     let end = if rng.below(3) == 0 { json!((d + chrono::Duration::days(400)).to_string()) } else { json!(null) };
                     rows(&app, "posts", json!([{"phone": rng.pick(&phones), "role": role, "org_kind": kind, "org": org, "region_code": region, "start_date": d.to_string(), "end_date": end}])).await
                 }
