@@ -160,6 +160,7 @@ pub async fn build(db: &Db, quiet: bool) -> anyhow::Result<DemoStats> {
     import_divisions(db, &actor, &Source::Embedded(DEZHOU), None, quiet).await?;
     let stats = registry(db, &RegionCode::parse("3714")?, &Options { units: true, ..Default::default() }).await?;
     serve_fenghua(db, &actor).await?;
+    db.refresh_statistics().await?;
     Ok(stats)
 }
 
