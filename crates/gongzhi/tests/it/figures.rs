@@ -201,3 +201,32 @@ db_test! {
         assert_eq!(db::kpi::kpis(&db, &path, day).await.unwrap().compounds, 1);
     }
 }
+
+db_test! {
+    async fn the_whole_country_is_a_place_for_those_over_everything(db: Db) {
+        dezhou(&db).await;
+        let app = App::new(&db).await;
+        let place = communities("371402", 1)[0].to_string();
+        assert!(rows(&app, "compounds", json!([{"community_code": place, "name": "甲小区", "year_built": 2001}])).await);
+        let all = app.get("/api/v1/kpis?region=all&as_of=2025-01-01").await;
+        assert_eq!(all.status, 200, "{}", all.body);
+        let v = all.json();
+        assert_eq!((v["region_code"].as_str(), v["compounds"].as_i64()), (Some("all"), Some(1)), "{v}");
+        let kids = app.get("/api/v1/kpis/children?region=all&as_of=2025-01-01").await.json();
+        assert!(kids.as_array().unwrap().iter().any(|k| k["region_code"] == "37" && k["compounds"] == 1), "{kids}");
+        let b = app.get("/api/v1/bulletin?region=all&month=2025-01").await;
+        assert_eq!(b.status, 200, "{}", b.body);
+        assert_eq!(b.json()["region_code"], "all");
+        let page = app.get("/dashboard?region=all&as_of=2025-01-01").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("全国") || page.body.contains("Whole country"));
+        assert_eq!(app.get("/dashboard/bulletin.xlsx?region=all&month=2025-01").await.status, 200);
+        // A city's supervisor neither sees the country nor learns more than "not found".
+        let sup = App::anonymous(&db).with_token(&crate::support::user_token(&db, "sup3714", "supervisor", "3714").await);
+        assert_eq!(sup.get("/api/v1/kpis?region=all").await.status, 404);
+        assert_eq!(sup.get("/api/v1/kpis/children?region=all").await.status, 404);
+        assert_eq!(sup.get("/api/v1/bulletin?region=all&month=2025-01").await.status, 404);
+        assert_eq!(sup.get("/dashboard?region=all").await.status, 404);
+        assert_eq!(sup.get("/api/v1/kpis?region=3714").await.status, 200);
+    }
+}

@@ -14,12 +14,13 @@ use crate::auth::Viewer;
 use crate::error::{ApiQuery, AppError, ErrorBody};
 pub use crate::ops::kpi::KpiSetOut;
 use crate::ops::kpi::{children_sets, set_out, targets};
-use crate::ops::regions::parse_code;
+use crate::ops::regions::{COUNTRY, parse_place};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BulletinQuery {
-    #[param(pattern = r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3}([0-9]{3}([0-9]{3})?)?)?)?)?$")]
+    /// Region code, or `all` for the whole country by province (a grant over everything).
+    #[param(pattern = r"^(all|[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3}([0-9]{3}([0-9]{3})?)?)?)?)?)$")]
     pub region: String,
     /// YYYY-MM
     pub month: String,
@@ -33,18 +34,18 @@ pub async fn bulletin(
     viewer: Viewer,
     ApiQuery(q): ApiQuery<BulletinQuery>,
 ) -> Result<Json<BulletinOut>, AppError> {
-    let code = parse_code(&q.region)?;
-    viewer.check_region(Action::Read, &code)?;
+    let code = parse_place(&q.region)?;
+    viewer.check_place(Action::Read, code.as_ref())?;
     let month = report::Month::parse(&q.month)?;
-    let b = report::bulletin(&s.db, Some(&code), month).await?;
+    let b = report::bulletin(&s.db, code.as_ref(), month).await?;
     Ok(Json(BulletinOut::from(&b)))
 }
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct KpiQuery {
-    /// Region code.
-    #[param(pattern = r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3}([0-9]{3}([0-9]{3})?)?)?)?)?$")]
+    /// Region code, or `all` for the whole country (a grant over everything).
+    #[param(pattern = r"^(all|[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3}([0-9]{3}([0-9]{3})?)?)?)?)?)$")]
     pub region: String,
     /// Date (YYYY-MM-DD); default today.
     pub as_of: Option<NaiveDate>,
@@ -58,12 +59,16 @@ pub async fn region_kpis(
     viewer: Viewer,
     ApiQuery(q): ApiQuery<KpiQuery>,
 ) -> Result<Json<KpiSetOut>, AppError> {
-    let code = parse_code(&q.region)?;
-    viewer.check_region(Action::Read, &code)?;
-    let r = db::regions::require(&s.db, &code).await?;
+    let code = parse_place(&q.region)?;
+    viewer.check_place(Action::Read, code.as_ref())?;
+    let r = match &code {
+        Some(c) => Some(db::regions::require(&s.db, c).await?),
+        None => None,
+    };
     let as_of = q.as_of.unwrap_or_else(domain::clock::today);
-    let set = db::kpi::kpis(&s.db, &r.region_path(), as_of).await?;
-    Ok(Json(set_out(&r.code, &r.name, as_of, &set, &targets(&s).await?)))
+    let set = db::kpi::kpis(&s.db, &db::regions::path_or_country(r.as_ref()), as_of).await?;
+    let (code, name) = r.map_or_else(|| (COUNTRY.to_owned(), report::COUNTRY.to_owned()), |r| (r.code, r.name));
+    Ok(Json(set_out(&code, &name, as_of, &set, &targets(&s).await?)))
 }
 
 /// The KPI sets of a region's children (for ranking), as of a date.
@@ -74,10 +79,10 @@ pub async fn children_kpis(
     viewer: Viewer,
     ApiQuery(q): ApiQuery<KpiQuery>,
 ) -> Result<Json<Vec<KpiSetOut>>, AppError> {
-    let code = parse_code(&q.region)?;
-    viewer.check_region(Action::Read, &code)?;
+    let code = parse_place(&q.region)?;
+    viewer.check_place(Action::Read, code.as_ref())?;
     let as_of = q.as_of.unwrap_or_else(domain::clock::today);
-    Ok(Json(children_sets(&s, Some(&code), as_of).await?))
+    Ok(Json(children_sets(&s, code.as_ref(), as_of).await?))
 }
 
 /// The monthly bulletin as data.
@@ -205,7 +210,7 @@ impl From<&report::Bulletin> for BulletinOut {
                 .collect()
         };
         BulletinOut {
-            region_code: b.region_code.clone(),
+            region_code: if b.region_code.is_empty() { COUNTRY.to_owned() } else { b.region_code.clone() },
             region_name: b.region_name.clone(),
             month: MonthOut { year: b.month.year, month: b.month.month },
             as_of: b.as_of,
