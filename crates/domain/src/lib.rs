@@ -47,6 +47,7 @@ pub mod clock;
 pub mod compound;
 pub mod divisions;
 pub mod figures;
+pub mod grading;
 pub mod history;
 pub mod kpi;
 pub mod org;

@@ -1,0 +1,352 @@
+//! Grading property companies (四色管理 / 信用评价 / 综合评价), issue 15's
+//! first step: a scheme is data — items with points, deductions per recorded
+//! fault, capped bonuses, veto items, the period, and how scores become
+//! grades — and this module computes a score and a grade from counted facts,
+//! every point explained. Points are integers in tenths (95.5 is 955), so a
+//! score computed by hand and by the system agree exactly.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// How often companies are graded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cadence {
+    Quarter,
+    HalfYear,
+    Year,
+}
+
+/// One grading period: its first day and the first day after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+impl Cadence {
+    /// The period of this cadence holding `d`.
+    pub fn period_of(self, d: NaiveDate) -> Period {
+        let months = match self {
+            Cadence::Quarter => 3,
+            Cadence::HalfYear => 6,
+            Cadence::Year => 12,
+        };
+        let first = d.month0() / months * months;
+        let start = NaiveDate::from_ymd_opt(d.year(), first + 1, 1).expect("a month's first day");
+        let end = start.checked_add_months(chrono::Months::new(months)).expect("a later date");
+        Period { start, end }
+    }
+}
+
+/// What a scheme item does to the score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Effect {
+    /// `points` off per recorded fault, at most `cap` off in a period.
+    Deduct { points: i64, cap: i64 },
+    /// `points` on per recorded merit, at most `cap` on in a period.
+    Bonus { points: i64, cap: i64 },
+    /// Any one recorded fault gives the lowest grade whatever the points (一票否决).
+    Veto,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    /// Stable key the counted facts name (`problem_overdue`, `notice_missed`, …).
+    pub key: String,
+    pub label: String,
+    pub effect: Effect,
+}
+
+/// How scores become grades.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Bands {
+    /// Fixed cut-offs, best first: a score at or above `min` takes that grade;
+    /// below every cut-off, or vetoed, the last (`lowest`).
+    Fixed { cuts: Vec<(String, i64)>, lowest: String },
+    /// Shandong's credit grades: fixed cut-offs down to B; under the last
+    /// cut-off a company with a bad record is `with_bad`, one without stays at
+    /// the last grade (B).
+    Credit { cuts: Vec<(String, i64)>, with_bad: String },
+    /// By ranking: the best `share` (per mille of the companies graded) take
+    /// each grade in turn, the rest the last; vetoed companies go last.
+    Ranked { shares: Vec<(String, i64)>, rest: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scheme {
+    pub key: String,
+    pub name: String,
+    pub cadence: Cadence,
+    /// The score before items (tenths): 100 points is 1000.
+    pub base: i64,
+    pub items: Vec<Item>,
+    pub bands: Bands,
+}
+
+/// One line of a score: an item, how many facts it counted, the points it moved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Line {
+    pub key: String,
+    pub label: String,
+    pub count: i64,
+    /// Signed tenths: negative for a deduction.
+    pub points: i64,
+    /// The cap stopped it.
+    pub capped: bool,
+    pub veto: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Score {
+    pub base: i64,
+    pub lines: Vec<Line>,
+    /// Base plus lines, never below 0 (tenths).
+    pub total: i64,
+    pub vetoed: bool,
+    /// Any deduction or veto counted (Shandong's "bad record").
+    pub bad_record: bool,
+}
+
+impl Scheme {
+    /// The score from counted facts `(item key, count)`. Items with no facts
+    /// are listed with 0 so the page shows what could move the score; keys
+    /// the scheme does not know are ignored.
+    pub fn score(&self, counts: &[(&str, i64)]) -> Score {
+        let count = |k: &str| counts.iter().filter(|(c, _)| *c == k).map(|(_, n)| (*n).max(0)).sum::<i64>();
+        let mut lines = Vec::with_capacity(self.items.len());
+        for it in &self.items {
+            let n = count(&it.key);
+            let (points, capped, veto) = match it.effect {
+                Effect::Deduct { points, cap } => {
+                    let raw = points.saturating_mul(n);
+                    (-raw.min(cap), raw > cap, false)
+                }
+                Effect::Bonus { points, cap } => {
+                    let raw = points.saturating_mul(n);
+                    (raw.min(cap), raw > cap, false)
+                }
+                Effect::Veto => (0, false, n > 0),
+            };
+            lines.push(Line { key: it.key.clone(), label: it.label.clone(), count: n, points, capped, veto });
+        }
+        let total = (self.base + lines.iter().map(|l| l.points).sum::<i64>()).max(0);
+        let vetoed = lines.iter().any(|l| l.veto);
+        let bad_record = vetoed || lines.iter().any(|l| l.points < 0);
+        Score { base: self.base, lines, total, vetoed, bad_record }
+    }
+
+    /// The grade of one score under fixed or credit bands; `None` for
+    /// ranked bands, which need every company's score ([`Scheme::rank`]).
+    pub fn grade(&self, s: &Score) -> Option<String> {
+        match &self.bands {
+            Bands::Fixed { cuts, lowest } => Some(if s.vetoed {
+                lowest.clone()
+            } else {
+                cuts.iter().find(|(_, min)| s.total >= *min).map_or_else(|| lowest.clone(), |(g, _)| g.clone())
+            }),
+            Bands::Credit { cuts, with_bad } => {
+                if s.vetoed {
+                    return Some(with_bad.clone());
+                }
+                match cuts.iter().find(|(_, min)| s.total >= *min) {
+                    Some((g, _)) => Some(g.clone()),
+                    None if s.bad_record => Some(with_bad.clone()),
+                    None => cuts.last().map(|(g, _)| g.clone()),
+                }
+            }
+            Bands::Ranked { .. } => None,
+        }
+    }
+
+    /// Grades by ranking: `scores` as `(company, score)`; best first (ties by
+    /// company id), vetoed last. Returns `(company, grade)` in rank order.
+    pub fn rank(&self, scores: &[(i64, &Score)]) -> Vec<(i64, String)> {
+        let mut order: Vec<&(i64, &Score)> = scores.iter().collect();
+        order.sort_by_key(|(id, s)| (s.vetoed, std::cmp::Reverse(s.total), *id));
+        let n = order.len() as i64;
+        match &self.bands {
+            Bands::Ranked { shares, rest } => {
+                let mut out = Vec::with_capacity(order.len());
+                let mut taken = 0i64;
+                let mut bounds = Vec::new();
+                for (g, share) in shares {
+                    // Each grade takes its share of the whole, rounded half up.
+                    taken += (share * n * 2 + 1000) / 2000;
+                    bounds.push((g.clone(), taken.min(n)));
+                }
+                for (i, (id, s)) in order.into_iter().enumerate() {
+                    let g = if s.vetoed {
+                        rest.clone()
+                    } else {
+                        bounds.iter().find(|(_, b)| (i as i64) < *b).map_or_else(|| rest.clone(), |(g, _)| g.clone())
+                    };
+                    out.push((*id, g));
+                }
+                out
+            }
+            _ => order.into_iter().map(|(id, s)| (*id, self.grade(s).unwrap_or_default())).collect(),
+        }
+    }
+}
+
+/// A company's score over the compounds it serves: the average of the
+/// compounds' scores weighted by households (a compound without a recorded
+/// household count weighs 1), rounded half up; `None` without compounds.
+pub fn weighted(scores: &[(i64, Option<i64>)]) -> Option<i64> {
+    let w: Vec<(i64, i64)> = scores.iter().map(|(s, h)| (*s, h.filter(|h| *h > 0).unwrap_or(1))).collect();
+    let total: i64 = w.iter().map(|(_, h)| h).sum();
+    (total > 0).then(|| (w.iter().map(|(s, h)| s * h).sum::<i64>() * 2 + total) / (total * 2))
+}
+
+fn item(key: &str, label: &str, effect: Effect) -> Item {
+    Item { key: key.into(), label: label.into(), effect }
+}
+
+/// The faults and merits the system records, shared by the presets.
+fn common_items() -> Vec<Item> {
+    use Effect::*;
+    vec![
+        item("problem_overdue", "诉求超期办结", Deduct { points: 10, cap: 200 }),
+        item("problem_reopened", "诉求重办（群众不满意）", Deduct { points: 10, cap: 100 }),
+        item("notice_missed", "整改通知逾期未整改", Deduct { points: 50, cap: 200 }),
+        item("notice_returned", "整改不到位被退回", Deduct { points: 20, cap: 100 }),
+        item("inspection_finding", "现场督导发现问题", Deduct { points: 10, cap: 200 }),
+        item("party_building", "党建引领（成立党组织、交叉任职）", Bonus { points: 30, cap: 50 }),
+        item("honour", "获评表彰", Bonus { points: 20, cap: 50 }),
+        item("fund_misuse", "挪用维修资金", Veto),
+        item("refused_to_leave", "拒不退出项目", Veto),
+        item("major_accident", "重大安全责任事故", Veto),
+    ]
+}
+
+/// The brief's four colours: green ≥ 90, blue 80–89, yellow 60–79, red < 60 or any veto.
+pub fn four_colour() -> Scheme {
+    Scheme {
+        key: "four_colour".into(),
+        name: "物业企业“四色”管理".into(),
+        cadence: Cadence::Quarter,
+        base: 1000,
+        items: common_items(),
+        bands: Bands::Fixed {
+            cuts: vec![("green".into(), 900), ("blue".into(), 800), ("yellow".into(), 600)],
+            lowest: "red".into(),
+        },
+    }
+}
+
+/// Shandong's credit grades: AAA ≥ 85, AA ≥ 80, A ≥ 70, B ≥ 60 (or below 60
+/// with no bad record), C below 60 with a bad record.
+pub fn shandong_credit() -> Scheme {
+    Scheme {
+        key: "shandong_credit".into(),
+        name: "山东省物业服务企业信用评价".into(),
+        cadence: Cadence::Year,
+        base: 1000,
+        items: common_items(),
+        bands: Bands::Credit {
+            cuts: vec![("AAA".into(), 850), ("AA".into(), 800), ("A".into(), 700), ("B".into(), 600)],
+            with_bad: "C".into(),
+        },
+    }
+}
+
+/// Grades by ranking proportion, every half-year (as Beijing publishes):
+/// the best 20% A, the next 50% B, the next 20% C, the rest D.
+pub fn ranked() -> Scheme {
+    Scheme {
+        key: "ranked".into(),
+        name: "物业服务综合评价（按比例分级）".into(),
+        cadence: Cadence::HalfYear,
+        base: 1000,
+        items: common_items(),
+        bands: Bands::Ranked {
+            shares: vec![("A".into(), 200), ("B".into(), 500), ("C".into(), 200)],
+            rest: "D".into(),
+        },
+    }
+}
+
+/// The presets, in the order a supervisor is offered them.
+pub fn presets() -> Vec<Scheme> {
+    vec![four_colour(), shandong_credit(), ranked()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_score_by_hand_equals_the_schemes_item_by_item() {
+        // 3 overdue problems (−1 each), 1 missed notice (−5), 25 findings
+        // (−1 each, capped at −20), party building twice (+3 each, capped at +5).
+        let s = four_colour().score(&[
+            ("problem_overdue", 3),
+            ("notice_missed", 1),
+            ("inspection_finding", 25),
+            ("party_building", 2),
+            ("unknown_item", 9),
+        ]);
+        let line = |k: &str| s.lines.iter().find(|l| l.key == k).unwrap();
+        assert_eq!(line("problem_overdue").points, -30);
+        assert_eq!(line("notice_missed").points, -50);
+        assert_eq!((line("inspection_finding").points, line("inspection_finding").capped), (-200, true));
+        assert_eq!((line("party_building").points, line("party_building").capped), (50, true));
+        assert_eq!(line("honour").points, 0, "an item with no facts is listed at 0");
+        assert_eq!(s.total, 1000 - 30 - 50 - 200 + 50);
+        assert_eq!(four_colour().grade(&s).as_deref(), Some("yellow"), "77.0 lies in 60–79");
+    }
+
+    #[test]
+    fn bands_and_vetoes() {
+        let fc = four_colour();
+        let grade = |counts: &[(&str, i64)]| fc.grade(&fc.score(counts)).unwrap();
+        assert_eq!(grade(&[]), "green");
+        assert_eq!(grade(&[("problem_overdue", 10)]), "green", "90.0 is green");
+        assert_eq!(grade(&[("problem_overdue", 11)]), "blue");
+        assert_eq!(grade(&[("problem_overdue", 20), ("notice_missed", 4)]), "yellow", "100 − 20 − 20 = 60");
+        assert_eq!(grade(&[("problem_overdue", 20), ("notice_missed", 4), ("inspection_finding", 5)]), "red", "55");
+        assert_eq!(grade(&[("party_building", 1), ("fund_misuse", 1)]), "red", "a veto whatever the points");
+
+        let sd = shandong_credit();
+        let g = |counts: &[(&str, i64)]| sd.grade(&sd.score(counts)).unwrap();
+        assert_eq!(g(&[]), "AAA");
+        assert_eq!(g(&[("notice_missed", 4)]), "AA");
+        assert_eq!(g(&[("major_accident", 1)]), "C");
+        let low = Scheme { base: 550, ..shandong_credit() };
+        assert_eq!(low.grade(&low.score(&[])).unwrap(), "B", "under 60 without a bad record stays B");
+        assert_eq!(low.grade(&low.score(&[("problem_overdue", 1)])).unwrap(), "C");
+    }
+
+    #[test]
+    fn ranked_grades_follow_shares_and_vetoes_go_last() {
+        let r = ranked();
+        let scores: Vec<Score> = (0..10).map(|i| r.score(&[("problem_overdue", i)])).collect();
+        let mut with: Vec<(i64, &Score)> = scores.iter().enumerate().map(|(i, s)| (i as i64, s)).collect();
+        let vetoed = r.score(&[("fund_misuse", 1)]);
+        with.push((99, &vetoed));
+        let g = r.rank(&with);
+        let grades: Vec<&str> = g.iter().map(|(_, g)| g.as_str()).collect();
+        // 11 companies: A round(2.2)=2, B round(5.5)=6 more (to 8), C round(2.2)=2 more (to 10), the rest D.
+        assert_eq!(grades, ["A", "A", "B", "B", "B", "B", "B", "B", "C", "C", "D"]);
+        assert_eq!(g.last().unwrap(), &(99, "D".to_owned()));
+        assert_eq!(r.grade(&vetoed), None, "ranked grades need every company");
+    }
+
+    #[test]
+    fn periods_and_weights() {
+        let d: NaiveDate = "2021-08-17".parse().unwrap();
+        let q = Cadence::Quarter.period_of(d);
+        assert_eq!((q.start.to_string(), q.end.to_string()), ("2021-07-01".into(), "2021-10-01".into()));
+        let h = Cadence::HalfYear.period_of(d);
+        assert_eq!((h.start.to_string(), h.end.to_string()), ("2021-07-01".into(), "2022-01-01".into()));
+        assert_eq!(Cadence::Year.period_of(d).start.to_string(), "2021-01-01");
+        // 900 over 300 households and 600 over 100: (270000 + 60000) / 400 = 825.
+        assert_eq!(weighted(&[(900, Some(300)), (600, Some(100))]), Some(825));
+        assert_eq!(weighted(&[(901, None), (900, Some(0))]), Some(901), "unknown households weigh 1; half up");
+        assert_eq!(weighted(&[]), None);
+        assert_eq!(presets().len(), 3);
+    }
+}
