@@ -168,8 +168,17 @@ async fn wait_text(c: &Client, needle: &str) -> String {
     }
 }
 
+/// The page's rendered text, read in one script call: finding `body` and then
+/// asking its text could straddle a navigation (a stale element).
 async fn text(c: &Client) -> String {
-    c.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
+    let t0 = Instant::now();
+    loop {
+        match c.execute("return document.body ? document.body.innerText : '';", vec![]).await {
+            Ok(v) => return v.as_str().unwrap_or_default().to_owned(),
+            Err(e) => assert!(t0.elapsed() < Duration::from_secs(30), "cannot read the page's text: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Every same-site link on the page answers this reader 2xx (after
