@@ -62,24 +62,8 @@ pub async fn kpi(
         }
     }
     for (i, (code, path)) in all_counties.iter().enumerate() {
-        for j in 0..4 {
-            let cc = domain::org::CreditCode::complete(&format!("91{code}MB{:06}{j}", i))?;
-            let n = db::structure::NewOrg {
-                credit_code: Some(cc.to_string()),
-                party_coverage: Some({
-                    use domain::org::PartyCoverage::*;
-                    [OwnBranch, JointBranch, OwnBranch, InstructorOnly][j]
-                }),
-                ..db::structure::NewOrg::new(
-                    domain::org::OrgKind::Company,
-                    &format!("{code}第{}物业公司", j + 1),
-                    code,
-                    path,
-                )
-            };
-            let (id, _) = db::structure::upsert_org_in(&*tx, &actor, &n).await?;
-            companies.entry(code.clone()).or_default().push(id);
-        }
+        let ids = four_companies(&*tx, &actor, code, code, path, i).await?;
+        companies.insert(code.clone(), ids);
     }
     tx.commit().await?;
     let stats = crate::demo::registry(
@@ -513,6 +497,35 @@ pub async fn pages(
     Ok(())
 }
 
+/// Four companies registered in a county for the figures benchmarks, most
+/// with a party organisation (credit codes made unique by `seq`).
+async fn four_companies(
+    tx: &impl db::ConnectionTrait,
+    actor: &Actor,
+    label: &str,
+    code: &str,
+    path: &str,
+    seq: usize,
+) -> anyhow::Result<Vec<i64>> {
+    use domain::org::PartyCoverage::*;
+    let mut ids = Vec::with_capacity(4);
+    for (j, coverage) in [OwnBranch, JointBranch, OwnBranch, InstructorOnly].into_iter().enumerate() {
+        let cc = domain::org::CreditCode::complete(&format!("91{code}MB{seq:06}{j}"))?;
+        let n = db::structure::NewOrg {
+            credit_code: Some(cc.to_string()),
+            party_coverage: Some(coverage),
+            ..db::structure::NewOrg::new(
+                domain::org::OrgKind::Company,
+                &format!("{label}第{}物业公司", j + 1),
+                code,
+                path,
+            )
+        };
+        ids.push(db::structure::upsert_org_in(tx, actor, &n).await?.0);
+    }
+    Ok(ids)
+}
+
 /// p50 and p95 of a sample, as text.
 fn p50_p95(mut v: Vec<Duration>) -> String {
     v.sort();
@@ -575,24 +588,10 @@ pub async fn national(db: &Db, divisions: &Path, data: &Path, samples: usize, sc
         let tx = db.begin_write().await?;
         for city in db::regions::kids(db, Some(&code)).await? {
             for county in db::regions::kids(db, Some(&RegionCode::parse(&city.code)?)).await? {
-                for j in 0..4 {
-                    let cc =
-                        domain::org::CreditCode::complete(&format!("91{}MB{:06}{j}", county.code, companies_made))?;
-                    use domain::org::PartyCoverage::*;
-                    let n = db::structure::NewOrg {
-                        credit_code: Some(cc.to_string()),
-                        party_coverage: Some([OwnBranch, JointBranch, OwnBranch, InstructorOnly][j]),
-                        ..db::structure::NewOrg::new(
-                            domain::org::OrgKind::Company,
-                            &format!("{}第{}物业公司", county.name, j + 1),
-                            &county.code,
-                            &county.path,
-                        )
-                    };
-                    let (id, _) = db::structure::upsert_org_in(&*tx, &actor, &n).await?;
-                    companies.entry(county.code.clone()).or_default().push(id);
-                    companies_made += 1;
-                }
+                let ids =
+                    four_companies(&*tx, &actor, &county.name, &county.code, &county.path, companies_made).await?;
+                companies_made += ids.len();
+                companies.insert(county.code.clone(), ids);
             }
         }
         tx.commit().await?;
