@@ -25,8 +25,9 @@ impl Role {
         match self {
             Role::Admin => true,
             // City-level supervision reads figures, not individuals' numbers.
-            Role::Supervisor => matches!(action, Read | ReadAudit | ManagePlans),
-            Role::Officer | Role::Worker => matches!(action, Read | WriteRegistry | SeePhones),
+            Role::Supervisor => matches!(action, Read | ReadAudit | ManagePlans | Grade),
+            Role::Officer => matches!(action, Read | WriteRegistry | SeePhones | Supervise),
+            Role::Worker => matches!(action, Read | WriteRegistry | SeePhones),
             Role::Company | Role::Committee | Role::Resident => matches!(action, Read),
         }
     }
@@ -47,6 +48,11 @@ pub enum Action {
     Administer,
     /// Set the plan's targets (a region's stricter ones inside the scope).
     ManagePlans,
+    /// Supervise companies on site: issue and verify rectification notices,
+    /// inspect, run campaigns, record talks and graded facts.
+    Supervise,
+    /// Choose the grading scheme of a region, publish grades, rule on objections.
+    Grade,
 }
 
 /// What a grant covers.
@@ -178,6 +184,9 @@ mod tests {
         assert!(!Role::Resident.may(Action::WriteRegistry));
         assert!(Role::Admin.may(Action::Administer));
         assert!(!Role::Supervisor.may(Action::Administer));
+        assert!(Role::Officer.may(Action::Supervise) && !Role::Worker.may(Action::Supervise));
+        assert!(Role::Supervisor.may(Action::Grade) && !Role::Officer.may(Action::Grade));
+        assert!(!Role::Company.may(Action::Supervise));
     }
 
     #[test]

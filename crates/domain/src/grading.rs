@@ -84,7 +84,21 @@ pub struct Scheme {
     pub base: i64,
     pub items: Vec<Item>,
     pub bands: Bands,
+    /// How often a company of each grade is inspected, in months (a grade
+    /// not listed: every 3 months).
+    #[serde(default)]
+    pub inspect_months: Vec<(String, u32)>,
+    /// Days after publication within which a company may object to an item.
+    #[serde(default = "objection_days")]
+    pub objection_days: i64,
 }
+
+fn objection_days() -> i64 {
+    10
+}
+
+/// The longest a company may be given to object.
+pub const OBJECTION_DAYS_MAX: i64 = 60;
 
 /// One line of a score: an item, how many facts it counted, the points it moved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -111,6 +125,98 @@ pub struct Score {
 }
 
 impl Scheme {
+    /// Months between inspections of a company of `grade`.
+    pub fn inspect_every(&self, grade: &str) -> u32 {
+        self.inspect_months.iter().find(|(g, _)| g == grade).map_or(3, |(_, m)| *m)
+    }
+
+    /// The grades, best first.
+    pub fn grades(&self) -> Vec<String> {
+        match &self.bands {
+            Bands::Fixed { cuts, lowest } => cuts.iter().map(|(g, _)| g.clone()).chain([lowest.clone()]).collect(),
+            Bands::Credit { cuts, with_bad } => cuts.iter().map(|(g, _)| g.clone()).chain([with_bad.clone()]).collect(),
+            Bands::Ranked { shares, rest } => shares.iter().map(|(g, _)| g.clone()).chain([rest.clone()]).collect(),
+        }
+    }
+
+    /// The lowest grade (a veto's).
+    pub fn lowest(&self) -> String {
+        self.grades().pop().unwrap_or_default()
+    }
+
+    /// Check a scheme as a supervisor sends it: a key, a name, 1–50 items
+    /// with distinct keys and sane points, bands in order.
+    pub fn check(&self) -> Result<(), crate::Invalid> {
+        use crate::Invalid;
+        let bad = |field: &'static str, en: String, zh: String| Err(Invalid::new(field, en).zh(zh));
+        crate::rectify::text("name", &self.name, 100, true)?;
+        if self.key.is_empty()
+            || self.key.len() > 40
+            || !self.key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return bad(
+                "key",
+                "a key of 1–40 letters, digits or _".into(),
+                "方案代码须为 1–40 个字母、数字或下划线".into(),
+            );
+        }
+        if !(0..=2000).contains(&self.base) {
+            return bad("base", "the base score is 0–200 points".into(), "基础分须为 0–200 分".into());
+        }
+        if self.items.is_empty() || self.items.len() > 50 {
+            return bad("items", "1–50 items".into(), "评分项须为 1–50 项".into());
+        }
+        let mut keys = std::collections::HashSet::new();
+        for it in &self.items {
+            crate::rectify::text("items", &it.label, 100, true)?;
+            if !keys.insert(it.key.as_str()) || it.key.is_empty() || it.key.len() > 40 {
+                return bad(
+                    "items",
+                    format!("item key {:?} is empty, too long or repeated", it.key),
+                    format!("评分项代码“{}”为空、过长或重复", it.key),
+                );
+            }
+            if let Effect::Deduct { points, cap } | Effect::Bonus { points, cap } = it.effect
+                && (!(1..=1000).contains(&points) || !(points..=1000).contains(&cap))
+            {
+                return bad(
+                    "items",
+                    format!("{:?}: points 0.1–100 and a cap at least the points", it.key),
+                    format!("“{}”：分值须为 0.1–100，上限不低于分值", it.label),
+                );
+            }
+        }
+        let ordered = |cuts: &[(String, i64)]| {
+            cuts.windows(2).all(|w| w[0].1 > w[1].1) && cuts.iter().all(|(_, m)| (0..=2000).contains(m))
+        };
+        let ok = match &self.bands {
+            Bands::Fixed { cuts, .. } | Bands::Credit { cuts, .. } => !cuts.is_empty() && ordered(cuts),
+            Bands::Ranked { shares, .. } => {
+                !shares.is_empty()
+                    && shares.iter().all(|(_, s)| (1..=1000).contains(s))
+                    && shares.iter().map(|(_, s)| s).sum::<i64>() <= 1000
+            }
+        };
+        if !ok {
+            return bad(
+                "bands",
+                "cut-offs from high to low, shares adding up to at most 100%".into(),
+                "分档须从高到低，比例合计不超过 100%".into(),
+            );
+        }
+        if !(1..=OBJECTION_DAYS_MAX).contains(&self.objection_days) {
+            return bad(
+                "objection_days",
+                format!("1–{OBJECTION_DAYS_MAX} days"),
+                format!("异议期须为 1–{OBJECTION_DAYS_MAX} 天"),
+            );
+        }
+        if self.inspect_months.iter().any(|(_, m)| !(1..=24).contains(m)) {
+            return bad("inspect_months", "every 1–24 months".into(), "督导频次须为每 1–24 个月".into());
+        }
+        Ok(())
+    }
+
     /// The score from counted facts `(item key, count)`. Items with no facts
     /// are listed with 0 so the page shows what could move the score; keys
     /// the scheme does not know are ignored.
@@ -201,6 +307,15 @@ pub fn weighted(scores: &[(i64, Option<i64>)]) -> Option<i64> {
     (total > 0).then(|| (w.iter().map(|(s, h)| s * h).sum::<i64>() * 2 + total) / (total * 2))
 }
 
+fn months(m: &[(&str, u32)]) -> Vec<(String, u32)> {
+    m.iter().map(|(g, n)| (g.to_string(), *n)).collect()
+}
+
+/// A preset by its key.
+pub fn preset(key: &str) -> Option<Scheme> {
+    presets().into_iter().find(|s| s.key == key)
+}
+
 fn item(key: &str, label: &str, effect: Effect) -> Item {
     Item { key: key.into(), label: label.into(), effect }
 }
@@ -209,11 +324,13 @@ fn item(key: &str, label: &str, effect: Effect) -> Item {
 fn common_items() -> Vec<Item> {
     use Effect::*;
     vec![
-        item("problem_overdue", "诉求超期办结", Deduct { points: 10, cap: 200 }),
+        item("problem_overdue", "诉求超期办结", Deduct { points: 20, cap: 200 }),
         item("problem_reopened", "诉求重办（群众不满意）", Deduct { points: 10, cap: 100 }),
-        item("notice_missed", "整改通知逾期未整改", Deduct { points: 50, cap: 200 }),
-        item("notice_returned", "整改不到位被退回", Deduct { points: 20, cap: 100 }),
-        item("inspection_finding", "现场督导发现问题", Deduct { points: 10, cap: 200 }),
+        item("notice_missed", "整改通知逾期未整改", Deduct { points: 100, cap: 300 }),
+        item("notice_returned", "整改不到位被退回", Deduct { points: 30, cap: 150 }),
+        // Counted in checklist points lost (a finding that cost 4 of 15 counts
+        // 4), uncapped: the on-site score carries into the grade point for point.
+        item("inspection_finding", "现场督导失分（检查表每失 1 分）", Deduct { points: 10, cap: 1000 }),
         item("party_building", "党建引领（成立党组织、交叉任职）", Bonus { points: 30, cap: 50 }),
         item("honour", "获评表彰", Bonus { points: 20, cap: 50 }),
         item("fund_misuse", "挪用维修资金", Veto),
@@ -234,6 +351,8 @@ pub fn four_colour() -> Scheme {
             cuts: vec![("green".into(), 900), ("blue".into(), 800), ("yellow".into(), 600)],
             lowest: "red".into(),
         },
+        inspect_months: months(&[("green", 12), ("blue", 6), ("yellow", 3), ("red", 1)]),
+        objection_days: 10,
     }
 }
 
@@ -250,6 +369,8 @@ pub fn shandong_credit() -> Scheme {
             cuts: vec![("AAA".into(), 850), ("AA".into(), 800), ("A".into(), 700), ("B".into(), 600)],
             with_bad: "C".into(),
         },
+        inspect_months: months(&[("AAA", 12), ("AA", 6), ("A", 6), ("B", 3), ("C", 1)]),
+        objection_days: 15,
     }
 }
 
@@ -266,6 +387,8 @@ pub fn ranked() -> Scheme {
             shares: vec![("A".into(), 200), ("B".into(), 500), ("C".into(), 200)],
             rest: "D".into(),
         },
+        inspect_months: months(&[("A", 12), ("B", 6), ("C", 3), ("D", 1)]),
+        objection_days: 10,
     }
 }
 
@@ -280,23 +403,25 @@ mod tests {
 
     #[test]
     fn a_score_by_hand_equals_the_schemes_item_by_item() {
-        // 3 overdue problems (−1 each), 1 missed notice (−5), 25 findings
-        // (−1 each, capped at −20), party building twice (+3 each, capped at +5).
+        // 3 overdue problems (−2 each), 45 checklist points lost on site
+        // (−1 each), party building twice (+3 each, capped at +5).
         let s = four_colour().score(&[
             ("problem_overdue", 3),
-            ("notice_missed", 1),
-            ("inspection_finding", 25),
+            ("inspection_finding", 45),
             ("party_building", 2),
             ("unknown_item", 9),
         ]);
         let line = |k: &str| s.lines.iter().find(|l| l.key == k).unwrap();
-        assert_eq!(line("problem_overdue").points, -30);
-        assert_eq!(line("notice_missed").points, -50);
-        assert_eq!((line("inspection_finding").points, line("inspection_finding").capped), (-200, true));
+        assert_eq!(line("problem_overdue").points, -60);
+        assert_eq!((line("inspection_finding").points, line("inspection_finding").capped), (-450, false));
         assert_eq!((line("party_building").points, line("party_building").capped), (50, true));
-        assert_eq!(line("honour").points, 0, "an item with no facts is listed at 0");
-        assert_eq!(s.total, 1000 - 30 - 50 - 200 + 50);
-        assert_eq!(four_colour().grade(&s).as_deref(), Some("yellow"), "77.0 lies in 60–79");
+        assert_eq!(line("notice_missed").points, 0, "an item with no facts is listed at 0");
+        assert_eq!(s.total, 1000 - 60 - 450 + 50);
+        assert_eq!(four_colour().grade(&s).as_deref(), Some("red"), "54.0 is under 60");
+        let capped = four_colour().score(&[("problem_overdue", 30)]);
+        assert_eq!((capped.lines[0].points, capped.lines[0].capped), (-200, true), "at most 20 points off");
+        let s = four_colour().score(&[("problem_overdue", 3), ("inspection_finding", 20)]);
+        assert_eq!((s.total, four_colour().grade(&s).as_deref()), (740, Some("yellow")), "74.0 lies in 60–79");
     }
 
     #[test]
@@ -304,16 +429,16 @@ mod tests {
         let fc = four_colour();
         let grade = |counts: &[(&str, i64)]| fc.grade(&fc.score(counts)).unwrap();
         assert_eq!(grade(&[]), "green");
-        assert_eq!(grade(&[("problem_overdue", 10)]), "green", "90.0 is green");
-        assert_eq!(grade(&[("problem_overdue", 11)]), "blue");
-        assert_eq!(grade(&[("problem_overdue", 20), ("notice_missed", 4)]), "yellow", "100 − 20 − 20 = 60");
-        assert_eq!(grade(&[("problem_overdue", 20), ("notice_missed", 4), ("inspection_finding", 5)]), "red", "55");
+        assert_eq!(grade(&[("problem_overdue", 5)]), "green", "90.0 is green");
+        assert_eq!(grade(&[("problem_overdue", 6)]), "blue");
+        assert_eq!(grade(&[("problem_overdue", 20), ("notice_missed", 2)]), "yellow", "100 − 20 − 20 = 60");
+        assert_eq!(grade(&[("problem_overdue", 20), ("notice_missed", 2), ("inspection_finding", 3)]), "red", "57");
         assert_eq!(grade(&[("party_building", 1), ("fund_misuse", 1)]), "red", "a veto whatever the points");
 
         let sd = shandong_credit();
         let g = |counts: &[(&str, i64)]| sd.grade(&sd.score(counts)).unwrap();
         assert_eq!(g(&[]), "AAA");
-        assert_eq!(g(&[("notice_missed", 4)]), "AA");
+        assert_eq!(g(&[("notice_missed", 2)]), "AA");
         assert_eq!(g(&[("major_accident", 1)]), "C");
         let low = Scheme { base: 550, ..shandong_credit() };
         assert_eq!(low.grade(&low.score(&[])).unwrap(), "B", "under 60 without a bad record stays B");
@@ -348,5 +473,97 @@ mod tests {
         assert_eq!(weighted(&[(901, None), (900, Some(0))]), Some(901), "unknown households weigh 1; half up");
         assert_eq!(weighted(&[]), None);
         assert_eq!(presets().len(), 3);
+        for p in presets() {
+            p.check().unwrap();
+            assert_eq!(preset(&p.key).unwrap(), p);
+        }
+        assert_eq!(four_colour().inspect_every("red"), 1);
+        assert_eq!(four_colour().inspect_every("green"), 12);
+        assert_eq!(four_colour().grades(), ["green", "blue", "yellow", "red"]);
+        assert_eq!(shandong_credit().lowest(), "C");
+        let mut bad = four_colour();
+        bad.bands = Bands::Fixed { cuts: vec![("a".into(), 600), ("b".into(), 900)], lowest: "c".into() };
+        assert_eq!(bad.check().unwrap_err().field, "bands");
+        let mut bad = four_colour();
+        bad.items.push(bad.items[0].clone());
+        assert_eq!(bad.check().unwrap_err().field, "items");
+    }
+}
+
+/// A period as people write it: `2021Q3`, `2021H2`, `2021`, or any date in
+/// it (`2021-08-17`); the first day it names (the scheme's cadence then
+/// finds the period holding that day).
+pub fn period_day(s: &str) -> Result<NaiveDate, crate::Invalid> {
+    let t = s.trim();
+    let bad = || {
+        crate::Invalid::new("period", format!("{t:?} is not a period (2021Q3, 2021H2, 2021 or a date)"))
+            .zh(format!("“{t}”不是评价周期（如 2021Q3、2021H2、2021 或日期）"))
+    };
+    if let Ok(d) = t.parse::<NaiveDate>() {
+        return Ok(d);
+    }
+    let (year, rest) = t.split_at(t.len().min(4));
+    let year: i32 = year.parse().map_err(|_| bad())?;
+    if !(2000..=2100).contains(&year) {
+        return Err(bad());
+    }
+    let month = match rest.to_ascii_uppercase().as_str() {
+        "" => 1,
+        "Q1" => 1,
+        "Q2" => 4,
+        "Q3" => 7,
+        "Q4" => 10,
+        "H1" => 1,
+        "H2" => 7,
+        _ => return Err(bad()),
+    };
+    NaiveDate::from_ymd_opt(year, month, 1).ok_or_else(bad)
+}
+
+impl Period {
+    /// `2021Q3`, `2021H2` or `2021`: the period's own short name.
+    pub fn name(&self) -> String {
+        let months = (self.end.year() - self.start.year()) * 12 + self.end.month() as i32 - self.start.month() as i32;
+        let y = self.start.year();
+        match months {
+            3 => format!("{y}Q{}", self.start.month0() / 3 + 1),
+            6 => format!("{y}H{}", self.start.month0() / 6 + 1),
+            _ => format!("{y}"),
+        }
+    }
+
+    /// In words: 2021年第3季度 / 2021年下半年 / 2021年度, or Q3 2021 …
+    pub fn words(&self, zh: bool) -> String {
+        let n = self.name();
+        let y = self.start.year();
+        match (n.get(4..5), zh) {
+            (Some("Q"), true) => format!("{y}年第{}季度", &n[5..]),
+            (Some("H"), true) => format!("{y}年{}半年", if &n[5..] == "1" { "上" } else { "下" }),
+            (_, true) => format!("{y}年度"),
+            (Some("Q"), false) => format!("Q{} {y}", &n[5..]),
+            (Some("H"), false) => format!("H{} {y}", &n[5..]),
+            (_, false) => format!("{y}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod period_tests {
+    use super::*;
+
+    #[test]
+    fn periods_by_name() {
+        assert_eq!(period_day("2021Q3").unwrap().to_string(), "2021-07-01");
+        assert_eq!(period_day("2021h2").unwrap().to_string(), "2021-07-01");
+        assert_eq!(period_day("2021").unwrap().to_string(), "2021-01-01");
+        assert_eq!(period_day("2021-08-17").unwrap().to_string(), "2021-08-17");
+        for bad in ["2021Q5", "x", "", "1999", "2021-13-01", "20211"] {
+            assert!(period_day(bad).is_err(), "{bad}");
+        }
+        let q = Cadence::Quarter.period_of(period_day("2021Q3").unwrap());
+        assert_eq!((q.name(), q.words(true)), ("2021Q3".into(), "2021年第3季度".into()));
+        let h = Cadence::HalfYear.period_of(period_day("2021Q3").unwrap());
+        assert_eq!((h.name(), h.words(true)), ("2021H2".into(), "2021年下半年".into()));
+        assert_eq!(Cadence::Year.period_of(period_day("2021Q3").unwrap()).words(false), "2021");
     }
 }

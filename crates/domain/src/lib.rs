@@ -54,6 +54,7 @@ pub mod org;
 pub mod paging;
 pub mod password;
 pub mod problem;
+pub mod rectify;
 pub mod region;
 pub mod text;
 
