@@ -4,11 +4,13 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod backfill;
 pub mod compounds;
 pub mod figures;
 pub mod intake;
 pub mod kpi;
 pub mod notify;
+pub mod oversight;
 pub mod plans;
 pub mod problems;
 pub mod regions;

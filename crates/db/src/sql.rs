@@ -136,6 +136,69 @@ pub(crate) fn like_contains(q: &str) -> String {
     s
 }
 
+/// Rows of one table written in bulk with ids assigned here (multi-row
+/// INSERTs inside the caller's transaction), so parents and children can
+/// be linked before anything is written: the registry's bulk loader and
+/// the backfill of past records share it.
+pub(crate) struct BulkTable {
+    pub name: &'static str,
+    cols: &'static [&'static str],
+    next_id: i64,
+    vals: Vec<Value>,
+    pub rows: usize,
+}
+
+impl BulkTable {
+    pub async fn start(
+        tx: &crate::WriteTx,
+        name: &'static str,
+        cols: &'static [&'static str],
+    ) -> Result<BulkTable, DbErr> {
+        let max = scalar_i64(&**tx, &format!("SELECT MAX(id) FROM {name}"), vec![]).await?;
+        Ok(BulkTable { name, cols, next_id: max + 1, vals: Vec::new(), rows: 0 })
+    }
+
+    pub fn push(&mut self, vals: Vec<Value>) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.vals.push(id.into());
+        self.vals.extend(vals);
+        self.rows += 1;
+        id
+    }
+
+    pub async fn flush(&mut self, tx: &crate::WriteTx) -> Result<(), DbErr> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO {} (id, {}) VALUES {}",
+            self.name,
+            self.cols.join(", "),
+            placeholders(tx.get_database_backend(), self.rows, self.cols.len() + 1)
+        );
+        exec(&**tx, &sql, std::mem::take(&mut self.vals)).await?;
+        self.rows = 0;
+        Ok(())
+    }
+
+    /// PostgreSQL: ids were given explicitly, so move the table's sequence past them.
+    pub async fn follow_sequence(&self, tx: &crate::WriteTx) -> Result<(), DbErr> {
+        if tx.get_database_backend() == DbBackend::Postgres {
+            exec(
+                &**tx,
+                &format!(
+                    "SELECT setval(pg_get_serial_sequence('{0}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {0}))",
+                    self.name
+                ),
+                vec![],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

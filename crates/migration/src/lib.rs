@@ -23,6 +23,7 @@ mod m0018_entrance_posts;
 mod m0019_person_facts;
 mod m0020_compound_unrecorded;
 mod m0021_figures;
+mod m0022_oversight;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_person_facts::Migration),
             Box::new(m0020_compound_unrecorded::Migration),
             Box::new(m0021_figures::Migration),
+            Box::new(m0022_oversight::Migration),
         ]
     }
 }

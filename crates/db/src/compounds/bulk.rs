@@ -7,44 +7,7 @@ use crate::WriteTx;
 
 const ROWS: usize = 500;
 
-struct Table {
-    name: &'static str,
-    cols: &'static [&'static str],
-    next_id: i64,
-    vals: Vec<Value>,
-    rows: usize,
-}
-
-impl Table {
-    async fn start(tx: &WriteTx, name: &'static str, cols: &'static [&'static str]) -> Result<Table> {
-        let max = scalar_i64(&**tx, &format!("SELECT MAX(id) FROM {name}"), vec![]).await?;
-        Ok(Table { name, cols, next_id: max + 1, vals: Vec::new(), rows: 0 })
-    }
-
-    fn push(&mut self, vals: Vec<Value>) -> i64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.vals.push(id.into());
-        self.vals.extend(vals);
-        self.rows += 1;
-        id
-    }
-
-    async fn flush(&mut self, tx: &WriteTx) -> Result<()> {
-        if self.rows == 0 {
-            return Ok(());
-        }
-        let sql = format!(
-            "INSERT INTO {} (id, {}) VALUES {}",
-            self.name,
-            self.cols.join(", "),
-            placeholders(tx.get_database_backend(), self.rows, self.cols.len() + 1)
-        );
-        exec(&**tx, &sql, std::mem::take(&mut self.vals)).await?;
-        self.rows = 0;
-        Ok(())
-    }
-}
+use crate::sql::BulkTable as Table;
 
 pub struct Writer {
     tx: WriteTx,
@@ -190,18 +153,7 @@ impl Writer {
             audit(&*self.tx, &self.actor, action, entity, id, compound_id, None, Some(after)).await?;
         }
         for t in [&self.compounds, &self.facts, &self.buildings, &self.entrances, &self.units] {
-            if self.postgres {
-                // Ids were given explicitly: move the sequence past them.
-                exec(
-                    &*self.tx,
-                    &format!(
-                        "SELECT setval(pg_get_serial_sequence('{0}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {0}))",
-                        t.name
-                    ),
-                    vec![],
-                )
-                .await?;
-            }
+            t.follow_sequence(&self.tx).await?;
         }
         self.tx.commit().await?;
         if self.postgres {
