@@ -155,6 +155,68 @@ pub fn bulletin_docx(b: &Bulletin, issuer: &str) -> Result<Vec<u8>, String> {
         }
         doc = doc.add_table(table(rows, &[30, 10, 10, 10, 12, 10])).add_paragraph(para(""));
     }
+    doc = doc.add_paragraph(heading(&format!("{}、整改通知单与四色管理", NUMBERS[(b.sections.len() + 1).min(9)])));
+    let mut rows =
+        vec![TableRow::new(std::iter::once("区划").chain(crate::OVERSIGHT_HEADS).map(|h| cell(h, true)).collect())];
+    for (name, f) in &b.oversight {
+        let mut cells = vec![cell(name, false)];
+        cells.extend(crate::oversight_cells(f).iter().map(|v| cell(v, false)));
+        rows.push(TableRow::new(cells));
+    }
+    doc = doc.add_table(table(rows, &[24, 12, 10, 12, 12, 10, 14])).add_paragraph(para(""));
+    if !b.red.is_empty() {
+        let names: Vec<String> = b
+            .red
+            .iter()
+            .map(|r| format!("{}（{}，{}.{}分）", r.company_name, r.grade, r.score / 10, r.score % 10))
+            .collect();
+        doc = doc.add_paragraph(para(&format!("{}评价为最低等级的物业企业：{}。", b.red_period, names.join("、"))));
+    }
+    let mut buf = std::io::Cursor::new(Vec::new());
+    doc.build().pack(&mut buf).map_err(|e| e.to_string())?;
+    Ok(buf.into_inner())
+}
+
+/// A rectification notice as printed (整改通知单): what `notice_docx` needs.
+pub struct NoticeDoc {
+    pub number: String,
+    /// The issuing region's name (德城区新湖街道办事处 …).
+    pub issuer: String,
+    pub company: String,
+    pub compounds: Vec<String>,
+    pub items: Vec<String>,
+    pub requirement: String,
+    pub issued_on: chrono::NaiveDate,
+    pub deadline: chrono::NaiveDate,
+}
+
+/// The notice in the usual printed form: title, number, addressee, the
+/// faults as numbered items, the requirement and deadline, the issuer and
+/// date, and a receipt line for the company to sign (签收).
+pub fn notice_docx(n: &NoticeDoc) -> Result<Vec<u8>, String> {
+    let date = |d: chrono::NaiveDate| d.format("%Y年%m月%d日").to_string();
+    let mut doc = headings(Docx::new())
+        .add_paragraph(Paragraph::new().style("Title").add_run(run("物业服务整改通知单")))
+        .add_paragraph(para(&format!("编号：{}", n.number)).align(AlignmentType::Right))
+        .add_paragraph(para(&format!("{}：", n.company)))
+        .add_paragraph(para(&format!("经检查，你单位服务的{}存在以下问题，现通知如下：", n.compounds.join("、"))));
+    let mut rows = vec![TableRow::new(vec![cell("序号", true), cell("存在问题", true), cell("销号", true)])];
+    for (i, it) in n.items.iter().enumerate() {
+        rows.push(TableRow::new(vec![cell(&(i + 1).to_string(), false), cell(it, false), cell("", false)]));
+    }
+    doc = doc
+        .add_table(table(rows, &[8, 76, 16]))
+        .add_paragraph(para(""))
+        .add_paragraph(para(&format!("整改要求：{}", n.requirement)))
+        .add_paragraph(para(&format!(
+            "请于{}前完成整改，并将整改情况（附整改前后照片）书面报送。逾期未整改的，将提级督办，并计入物业服务企业信用评价。",
+            date(n.deadline)
+        )))
+        .add_paragraph(para(""))
+        .add_paragraph(para(&n.issuer).align(AlignmentType::Right))
+        .add_paragraph(para(&date(n.issued_on)).align(AlignmentType::Right))
+        .add_paragraph(para(""))
+        .add_paragraph(para("签收人：________________    签收日期：________________"));
     let mut buf = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut buf).map_err(|e| e.to_string())?;
     Ok(buf.into_inner())

@@ -15,7 +15,7 @@ use domain::RegionCode;
 use domain::kpi::{Kpi, KpiSet, RankedRow, rank};
 use serde::Serialize;
 
-pub use docx::bulletin_docx;
+pub use docx::{NoticeDoc, bulletin_docx, notice_docx};
 pub use table::{Cell, table_xlsx};
 pub use xlsx::bulletin_xlsx;
 
@@ -95,6 +95,69 @@ pub struct Bulletin {
     pub problem_regions: Vec<db::problems::GroupRates>,
     /// ... and per property company that handled any, most problems first.
     pub problem_companies: Vec<db::problems::GroupRates>,
+    /// Rectification notices and inspections: the region first, then each child.
+    pub oversight: Vec<(String, db::oversight::OversightFigures)>,
+    /// Companies at the lowest grade in the latest publication over the region
+    /// (the red list), with the period's name; empty when none is published.
+    pub red: Vec<db::oversight::Published>,
+    pub red_period: String,
+}
+
+/// The column heads of the oversight section after its first column.
+pub const OVERSIGHT_HEADS: [&str; 6] =
+    ["下发整改通知单", "已销号", "逾期未整改", "按期整改率", "本年督导", "专项整治解决诉求"];
+
+/// A row of the oversight section under `OVERSIGHT_HEADS`.
+pub fn oversight_cells(f: &db::oversight::OversightFigures) -> [String; 6] {
+    [
+        f.notices_issued.to_string(),
+        f.notices_closed.to_string(),
+        f.notices_overdue.to_string(),
+        pct(f.on_time_permille()),
+        f.inspections.to_string(),
+        f.campaign_problems_solved.to_string(),
+    ]
+}
+
+/// A period's grades as a table (heads, rows) for a workbook: rank, company,
+/// grade, score, compounds, then each compound's score and the facts counted.
+pub fn grades_table(g: &db::oversight::Grading, zh: bool) -> (Vec<String>, Vec<Vec<Cell>>) {
+    let heads: Vec<String> = if zh {
+        ["排名", "物业企业", "等级", "得分", "服务小区", "一票否决", "扣分事实", "加分事实", "评价方案", "周期"]
+    } else {
+        ["Rank", "Company", "Grade", "Score", "Compounds", "Vetoed", "Faults", "Merits", "Scheme", "Period"]
+    }
+    .iter()
+    .map(|h| h.to_string())
+    .collect();
+    let rows = g
+        .companies
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let facts: Vec<&db::oversight::Fact> = g.facts.iter().filter(|f| f.company_id == c.company_id).collect();
+            let bad = |f: &db::oversight::Fact| {
+                g.scheme
+                    .scheme
+                    .items
+                    .iter()
+                    .any(|it| it.key == f.key && !matches!(it.effect, domain::grading::Effect::Bonus { .. }))
+            };
+            vec![
+                Cell::Int(i as i64 + 1),
+                Cell::Text(c.name.clone()),
+                Cell::Text(c.grade.clone()),
+                Cell::Text(format!("{}.{}", c.score / 10, c.score % 10)),
+                Cell::Int(c.compounds.len() as i64),
+                Cell::Text(if c.vetoed { "是".into() } else { String::new() }),
+                Cell::Int(facts.iter().filter(|f| bad(f)).map(|f| f.count).sum()),
+                Cell::Int(facts.iter().filter(|f| !bad(f)).map(|f| f.count).sum()),
+                Cell::Text(g.scheme.scheme.name.clone()),
+                Cell::Text(g.period.words(zh)),
+            ]
+        })
+        .collect();
+    (heads, rows)
 }
 
 impl Bulletin {
@@ -128,6 +191,27 @@ impl Bulletin {
             }
             line.push('。');
             out.push(line);
+        }
+        if let Some((_, f)) = self.oversight.first()
+            && f.notices_issued > 0
+        {
+            out.push(format!(
+                "累计下发整改通知单{}张，已销号{}张，逾期未整改{}张，按期整改率{}；本年开展现场督导{}次。",
+                f.notices_issued,
+                f.notices_closed,
+                f.notices_overdue,
+                pct(f.on_time_permille()),
+                f.inspections
+            ));
+        }
+        if !self.red.is_empty() {
+            let names: Vec<&str> = self.red.iter().take(20).map(|r| r.company_name.as_str()).collect();
+            out.push(format!(
+                "{}评价为最低等级的物业企业{}家：{}。",
+                self.red_period,
+                self.red.len(),
+                names.join("、")
+            ));
         }
         out
     }
@@ -217,6 +301,18 @@ pub async fn bulletin(db: &Db, region: Option<&RegionCode>, month: Month) -> Res
     let problems = db::problems::rates(db, region.map(|_| &path), None, from, to).await?;
     let problem_regions = db::problems::rates_by_child(db, region, from, to).await?;
     let problem_companies = db::problems::rates_by_company(db, &path, from, to).await?;
+    let mut oversight = vec![(name.clone(), db::oversight::oversight_figures(db, region.map(|_| &path), now).await?)];
+    for ((_, child, _, _), p) in children.iter().zip(&paths) {
+        oversight.push((child.clone(), db::oversight::oversight_figures(db, Some(p), now).await?));
+    }
+    let (mut red, mut red_period) = (Vec::new(), String::new());
+    if let Some(code) = region
+        && let Some(p) = db::oversight::latest_publication(db, code, now).await?
+    {
+        let lowest = p.scheme()?.lowest();
+        red = db::oversight::results(db, p.id).await?.into_iter().filter(|r| r.grade == lowest).collect();
+        red_period = domain::grading::Period { start: p.period_start, end: p.period_end }.words(true);
+    }
     Ok(Bulletin {
         region_code: code,
         region_name: name,
@@ -228,6 +324,9 @@ pub async fn bulletin(db: &Db, region: Option<&RegionCode>, month: Month) -> Res
         problems,
         problem_regions,
         problem_companies,
+        oversight,
+        red,
+        red_period,
     })
 }
 

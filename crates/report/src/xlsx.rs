@@ -206,6 +206,43 @@ pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
     for c in 1..6 {
         ws.set_column_width(c, 14)?;
     }
+    // Rectification and grading: the region, then each child; the red list.
+    let ws = wb.add_worksheet();
+    ws.set_name("整改与四色管理")?;
+    ws.set_landscape().set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.merge_range(0, 0, 0, 6, &format!("整改通知单与现场督导（截至 {}）", b.as_of), &title)?;
+    ws.write_string_with_format(2, 0, "区划", &head)?;
+    for (c, h) in crate::OVERSIGHT_HEADS.iter().enumerate() {
+        ws.write_string_with_format(2, 1 + c as u16, *h, &head)?;
+    }
+    let mut r = 2u32;
+    for (name, f) in &b.oversight {
+        r += 1;
+        ws.write_string_with_format(r, 0, cell_text(name), &cell)?;
+        for (c, v) in crate::oversight_cells(f).iter().enumerate() {
+            ws.write_string_with_format(r, 1 + c as u16, v, &num)?;
+        }
+    }
+    if !b.red.is_empty() {
+        r += 2;
+        ws.merge_range(r, 0, r, 3, &cell_text(&format!("{}最低等级物业企业", b.red_period)), &head)?;
+        for (c, h) in ["物业企业", "等级", "得分", "服务小区"].iter().enumerate() {
+            ws.write_string_with_format(r + 1, c as u16, *h, &head)?;
+        }
+        r += 1;
+        for x in &b.red {
+            r += 1;
+            ws.write_string_with_format(r, 0, cell_text(&x.company_name), &lag)?;
+            ws.write_string_with_format(r, 1, cell_text(&x.grade), &cell)?;
+            ws.write_string_with_format(r, 2, format!("{}.{}", x.score / 10, x.score % 10), &num)?;
+            ws.write_number_with_format(r, 3, f64::from(x.compounds), &num)?;
+        }
+    }
+    ws.set_column_width(0, 36)?;
+    for c in 1..7 {
+        ws.set_column_width(c, 14)?;
+    }
     wb.save_to_buffer()
 }
 

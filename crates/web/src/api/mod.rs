@@ -4,6 +4,7 @@
 pub(crate) mod account;
 pub(crate) mod compounds;
 pub(crate) mod kpi;
+pub(crate) mod oversight;
 pub(crate) mod plans;
 pub(crate) mod problems;
 pub(crate) mod regions;
@@ -30,6 +31,7 @@ use crate::AppState;
          (name = "structure", description = "组织、人员、任职 organisations, people, posts; registry import"),
          (name = "kpis", description = "覆盖率指标 coverage KPIs as of any date"),
          (name = "problems", description = "群众诉求 residents' problems"),
+         (name = "oversight", description = "四色管理、整改通知单、专项整治、现场督导 grading, rectification notices, campaigns, inspections"),
          (name = "users", description = "账号 accounts (administrators)"),
          (name = "account", description = "我的账户 one's own account: API tokens")),
     modifiers(&BearerAuth),
@@ -89,6 +91,26 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(problems::rate))
         .routes(routes!(problems::add_photo))
         .routes(routes!(plans::set_target))
+        .routes(routes!(oversight::list_notices, oversight::issue_notice))
+        .routes(routes!(oversight::get_notice))
+        .routes(routes!(oversight::notice_step))
+        .routes(routes!(oversight::close_item))
+        .routes(routes!(oversight::list_inspections, oversight::inspect))
+        .routes(routes!(oversight::get_inspection))
+        .routes(routes!(oversight::checklist))
+        .routes(routes!(oversight::list_campaigns, oversight::open_campaign))
+        .routes(routes!(oversight::get_campaign))
+        .routes(routes!(oversight::presets))
+        .routes(routes!(oversight::get_scheme, oversight::put_scheme))
+        .routes(routes!(oversight::grades))
+        .routes(routes!(oversight::company_grade))
+        .routes(routes!(oversight::publish))
+        .routes(routes!(oversight::get_publication))
+        .routes(routes!(oversight::object))
+        .routes(routes!(oversight::rule))
+        .routes(routes!(oversight::record_entry))
+        .routes(routes!(oversight::list_talks, oversight::record_talk))
+        .routes(routes!(oversight::inspections_due))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::add_grant))
         .routes(routes!(users::set_disabled))

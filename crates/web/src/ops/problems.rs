@@ -281,6 +281,15 @@ pub async fn store_photo(
     bytes: &[u8],
 ) -> Result<(String, &'static str), AppError> {
     load(s, viewer, id).await?;
+    let (sha, mime) = keep_photo(s, bytes).await?;
+    db::problems::add_photo(&s.db, &viewer.actor(), id, &sha, mime, bytes.len() as i64, Utc::now()).await?;
+    Ok((sha, mime))
+}
+
+/// Check a photo by its content and keep it under the data directory by its
+/// hash (written then renamed, so a reader never sees half a file): for
+/// problems and for rectification notices alike.
+pub async fn keep_photo(s: &AppState, bytes: &[u8]) -> Result<(String, &'static str), AppError> {
     let mime = domain::problem::photo_type(bytes)?;
     let sha: String = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(bytes))
         .iter()
@@ -290,12 +299,10 @@ pub async fn store_photo(
     if !path.exists() {
         let dir = path.parent().expect("photo paths have a parent");
         tokio::fs::create_dir_all(dir).await.map_err(|e| AppError::internal(e.to_string()))?;
-        // Write then rename, so a reader never sees half a file.
         let tmp = dir.join(format!(".{sha}.tmp"));
         tokio::fs::write(&tmp, bytes).await.map_err(|e| AppError::internal(e.to_string()))?;
         tokio::fs::rename(&tmp, &path).await.map_err(|e| AppError::internal(e.to_string()))?;
     }
-    db::problems::add_photo(&s.db, &viewer.actor(), id, &sha, mime, bytes.len() as i64, Utc::now()).await?;
     Ok((sha, mime))
 }
 

@@ -27,6 +27,7 @@ use crate::ops::regions::parse_code;
 mod account;
 mod dashboard;
 mod notices;
+mod oversight;
 mod pick;
 mod problems;
 mod structure;
@@ -123,6 +124,7 @@ pub fn router(s: &AppState) -> Router<AppState> {
         .merge(problems::router())
         .merge(users::router())
         .merge(notices::router())
+        .merge(oversight::router())
         .route_layer(axum::middleware::from_fn_with_state(s.clone(), with_me))
 }
 
