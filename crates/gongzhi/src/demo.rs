@@ -389,6 +389,11 @@ pub async fn fenghua(db: &Db) -> anyhow::Result<i64> {
     rows.first().map(|c| c.id).ok_or_else(|| anyhow::anyhow!("丰华小区 is missing"))
 }
 
+/// 德州丰华物业服务有限公司's id (the demo company's).
+pub async fn fenghua_company(db: &Db) -> anyhow::Result<i64> {
+    company_id(db).await
+}
+
 async fn company_id(db: &Db) -> anyhow::Result<i64> {
     Ok(db::structure::org_by_name(db, "company", FENGHUA_COMPANY)
         .await?

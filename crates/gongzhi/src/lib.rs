@@ -6,3 +6,4 @@ pub mod bench;
 pub mod demo;
 pub mod import;
 pub mod net;
+pub mod story;

@@ -185,6 +185,17 @@ enum ReportCmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// A period's grades of the property companies serving a region (四色评价), as a workbook.
+    Grades {
+        #[arg(long)]
+        region: String,
+        /// 2021Q3, 2021H2, 2021, or a day in the period.
+        #[arg(long)]
+        period: String,
+        /// FILE.xlsx
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -375,6 +386,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             std::fs::write(&out, bytes).with_context(|| format!("writing {}", out.display()))?;
             println!("wrote {} ({} {}, as of {})", out.display(), b.region_name, b.month, b.as_of);
         }
+        Command::Report { what: ReportCmd::Grades { region, period, out } } => {
+            let region = RegionCode::parse(&region).context("--region")?;
+            let on = domain::grading::period_day(&period).map_err(|e| anyhow::anyhow!("--period: {}", e.reason))?;
+            if out.extension().map(|e| e.to_string_lossy().to_lowercase()).as_deref() != Some("xlsx") {
+                anyhow::bail!("--out {}: name a .xlsx file", out.display());
+            }
+            let db = Db::open(&cli.db).await?;
+            db::regions::require(&db, &region).await?;
+            let g = db::oversight::grade(&db, &region, on, chrono::Utc::now()).await?;
+            let (heads, rows) = report::grades_table(&g, true);
+            let heads: Vec<&str> = heads.iter().map(String::as_str).collect();
+            let bytes = report::table_xlsx(&format!("物业企业评价{}", g.period.name()), &heads, &rows)?;
+            std::fs::write(&out, bytes).with_context(|| format!("writing {}", out.display()))?;
+            let published = db::oversight::publication_of(&db, &region, g.period.start).await?.is_some();
+            println!(
+                "wrote {} ({} companies, {}, {}{})",
+                out.display(),
+                g.companies.len(),
+                g.scheme.scheme.name,
+                g.period.name(),
+                if published { ", published" } else { ", not published: computed now" }
+            );
+        }
         Command::Bench { what: BenchCmd::Intake { requests, clients } } => {
             let db = Db::open(&cli.db).await?;
             gongzhi::bench::intake(&db, requests.clamp(1, 100_000), clients.clamp(1, 64)).await?;
@@ -493,6 +527,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("adding companies, committees, party branches, people and posts (2020–2022)…");
             let st = gongzhi::demo::structure(&db, &RegionCode::parse("3714")?, false).await?;
             eprintln!("  {} rows loaded", st.changed());
+            eprintln!("adding three years of problems, inspections, campaigns, notices and grades (2020–2022)…");
+            let story = gongzhi::story::build(&db, false).await?;
+            eprintln!(
+                "  {} problems, {} inspections, {} notices, {} quarters published, {} talks",
+                story.problems, story.inspections, story.notices, story.publications, story.talks
+            );
             let users = gongzhi::demo::users(&db).await?;
             let shown = if url.starts_with("postgres") {
                 db::redact(&url)
@@ -584,6 +624,11 @@ async fn serve(db: Db, url: &str, bind: SocketAddr, data: PathBuf, net: &Net) ->
                 Ok(s) if s.escalated + s.auto_closed > 0 => tracing::info!(?s, "problem deadlines swept"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "problem sweep failed"),
+            }
+            match db::oversight::sweep(&sweeper, chrono::Utc::now()).await {
+                Ok(s) if s.escalated > 0 => tracing::info!(?s, "rectification notices escalated"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "notice sweep failed"),
             }
         }
     });
