@@ -214,6 +214,22 @@ impl Scheme {
         if self.inspect_months.iter().any(|(_, m)| !(1..=24).contains(m)) {
             return bad("inspect_months", "every 1–24 months".into(), "督导频次须为每 1–24 个月".into());
         }
+        let grades = self.grades();
+        if let Some((g, _)) = self.inspect_months.iter().find(|(g, _)| !grades.contains(g)) {
+            return bad(
+                "inspect_months",
+                format!("{g:?} is not a grade of the scheme"),
+                format!("“{g}”不是本方案的等级"),
+            );
+        }
+        let mut seen = std::collections::HashSet::new();
+        if let Some(g) = grades.iter().find(|g| g.is_empty() || g.len() > 20 || !seen.insert(g.as_str())) {
+            return bad(
+                "bands",
+                format!("grade {g:?} is empty, too long or repeated"),
+                format!("等级“{g}”为空、过长或重复"),
+            );
+        }
         Ok(())
     }
 

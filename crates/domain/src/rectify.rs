@@ -157,14 +157,14 @@ pub struct Check {
 /// The quarterly on-site checklist (100 marks), used where a campaign sets none.
 pub fn default_checklist() -> Vec<Check> {
     [
-        ("环境卫生 Cleanliness", 15),
-        ("绿化养护 Green areas", 10),
-        ("秩序维护 Order and security", 15),
-        ("设施设备 Facilities and equipment", 20),
-        ("消防安全 Fire safety", 15),
-        ("党建引领 Party building", 10),
-        ("服务公开 Disclosure of services and fees", 5),
-        ("诉求办理 Handling residents' problems", 10),
+        ("环境卫生", 15),
+        ("绿化养护", 10),
+        ("秩序维护", 15),
+        ("设施设备", 20),
+        ("消防安全", 15),
+        ("党建引领", 10),
+        ("服务公开", 5),
+        ("诉求办理", 10),
     ]
     .into_iter()
     .map(|(l, m)| Check { label: l.into(), max: m })
@@ -178,6 +178,11 @@ pub fn checklist(items: &[Check]) -> Result<Vec<Check>, Invalid> {
         return Err(
             Invalid::new("checklist", format!("1–{ITEMS_MAX} lines")).zh(format!("检查表须有 1–{ITEMS_MAX} 项"))
         );
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(c) = items.iter().find(|c| !seen.insert(c.label.trim())) {
+        return Err(Invalid::new("checklist", format!("{:?} is listed twice", c.label.trim()))
+            .zh(format!("检查项“{}”重复", c.label.trim())));
     }
     items
         .iter()

@@ -244,7 +244,9 @@ impl MigrationTrait for Migration {
                 .col(date(a("period_end")))
                 .col(text(a("scheme")))
                 .col(string(a("published_by")))
+                // First published (the objection window runs from here); revised after a ruling.
                 .col(timestamp_with_time_zone(a("published_at")))
+                .col(timestamp_with_time_zone_null(a("revised_at")))
                 .to_owned(),
         )
         .await?;

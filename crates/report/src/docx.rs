@@ -158,7 +158,7 @@ pub fn bulletin_docx(b: &Bulletin, issuer: &str) -> Result<Vec<u8>, String> {
     doc = doc.add_paragraph(heading(&format!("{}、整改通知单与四色管理", NUMBERS[(b.sections.len() + 1).min(9)])));
     let mut rows =
         vec![TableRow::new(std::iter::once("区划").chain(crate::OVERSIGHT_HEADS).map(|h| cell(h, true)).collect())];
-    for (name, f) in &b.oversight {
+    for crate::OversightRow { name, figures: f } in &b.oversight {
         let mut cells = vec![cell(name, false)];
         cells.extend(crate::oversight_cells(f).iter().map(|v| cell(v, false)));
         rows.push(TableRow::new(cells));
@@ -184,7 +184,8 @@ pub struct NoticeDoc {
     pub issuer: String,
     pub company: String,
     pub compounds: Vec<String>,
-    pub items: Vec<String>,
+    /// Each item and the day it was closed (销号), if it was.
+    pub items: Vec<(String, Option<chrono::NaiveDate>)>,
     pub requirement: String,
     pub issued_on: chrono::NaiveDate,
     pub deadline: chrono::NaiveDate,
@@ -201,8 +202,9 @@ pub fn notice_docx(n: &NoticeDoc) -> Result<Vec<u8>, String> {
         .add_paragraph(para(&format!("{}：", n.company)))
         .add_paragraph(para(&format!("经检查，你单位服务的{}存在以下问题，现通知如下：", n.compounds.join("、"))));
     let mut rows = vec![TableRow::new(vec![cell("序号", true), cell("存在问题", true), cell("销号", true)])];
-    for (i, it) in n.items.iter().enumerate() {
-        rows.push(TableRow::new(vec![cell(&(i + 1).to_string(), false), cell(it, false), cell("", false)]));
+    for (i, (it, closed)) in n.items.iter().enumerate() {
+        let closed = closed.map(|d| d.format("%m月%d日").to_string()).unwrap_or_default();
+        rows.push(TableRow::new(vec![cell(&(i + 1).to_string(), false), cell(it, false), cell(&closed, false)]));
     }
     doc = doc
         .add_table(table(rows, &[8, 76, 16]))

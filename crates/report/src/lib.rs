@@ -96,11 +96,19 @@ pub struct Bulletin {
     /// ... and per property company that handled any, most problems first.
     pub problem_companies: Vec<db::problems::GroupRates>,
     /// Rectification notices and inspections: the region first, then each child.
-    pub oversight: Vec<(String, db::oversight::OversightFigures)>,
+    pub oversight: Vec<OversightRow>,
     /// Companies at the lowest grade in the latest publication over the region
     /// (the red list), with the period's name; empty when none is published.
     pub red: Vec<db::oversight::Published>,
     pub red_period: String,
+}
+
+/// One row of the oversight section: a region and its figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct OversightRow {
+    pub name: String,
+    #[serde(flatten)]
+    pub figures: db::oversight::OversightFigures,
 }
 
 /// The column heads of the oversight section after its first column.
@@ -192,7 +200,7 @@ impl Bulletin {
             line.push('。');
             out.push(line);
         }
-        if let Some((_, f)) = self.oversight.first()
+        if let Some(f) = self.oversight.first().map(|r| &r.figures)
             && f.notices_issued > 0
         {
             out.push(format!(
@@ -301,9 +309,15 @@ pub async fn bulletin(db: &Db, region: Option<&RegionCode>, month: Month) -> Res
     let problems = db::problems::rates(db, region.map(|_| &path), None, from, to).await?;
     let problem_regions = db::problems::rates_by_child(db, region, from, to).await?;
     let problem_companies = db::problems::rates_by_company(db, &path, from, to).await?;
-    let mut oversight = vec![(name.clone(), db::oversight::oversight_figures(db, region.map(|_| &path), now).await?)];
+    let mut oversight = vec![OversightRow {
+        name: name.clone(),
+        figures: db::oversight::oversight_figures(db, region.map(|_| &path), now).await?,
+    }];
     for ((_, child, _, _), p) in children.iter().zip(&paths) {
-        oversight.push((child.clone(), db::oversight::oversight_figures(db, Some(p), now).await?));
+        oversight.push(OversightRow {
+            name: child.clone(),
+            figures: db::oversight::oversight_figures(db, Some(p), now).await?,
+        });
     }
     let (mut red, mut red_period) = (Vec::new(), String::new());
     if let Some(code) = region

@@ -217,7 +217,7 @@ pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
         ws.write_string_with_format(2, 1 + c as u16, *h, &head)?;
     }
     let mut r = 2u32;
-    for (name, f) in &b.oversight {
+    for crate::OversightRow { name, figures: f } in &b.oversight {
         r += 1;
         ws.write_string_with_format(r, 0, cell_text(name), &cell)?;
         for (c, v) in crate::oversight_cells(f).iter().enumerate() {

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{DateTime, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use domain::audit::Actor;
 use domain::grading::{Period, Scheme, Score};
 use domain::{RegionCode, RegionPath};
@@ -58,7 +58,32 @@ pub async fn set_scheme(
     now: DateTime<Utc>,
 ) -> Result<()> {
     s.check()?;
+    if s.cadence.period_of(valid_from).start != valid_from || !(2000..=2100).contains(&valid_from.year()) {
+        let first = s.cadence.period_of(valid_from).start;
+        return Err(domain::Invalid::new(
+            "valid_from",
+            format!("a scheme starts with one of its periods: {first}, not {valid_from}"),
+        )
+        .zh(format!("评价方案须从评价周期的第一天起施行（如 {first}），不能是 {valid_from}"))
+        .into());
+    }
     let tx = db.begin_write().await?;
+    // Periods already published keep the scheme they were graded by.
+    let (lo, hi) = match region {
+        Some(r) => range(&r.path()),
+        None => ("/".to_owned().into(), "0".to_owned().into()),
+    };
+    let published = scalar_i64(
+        &*tx,
+        "SELECT COUNT(*) FROM grade_publication WHERE region_path >= $1 AND region_path < $2 AND period_end > $3",
+        vec![lo, hi, valid_from.into()],
+    )
+    .await?;
+    if published > 0 {
+        return Err(DbError::Conflict(format!(
+            "{published} published period(s) end after {valid_from}; a new scheme starts after the last published period"
+        )));
+    }
     let code = region.map(|r| r.as_str().to_owned());
     exec(
         &*tx,
@@ -537,6 +562,8 @@ pub struct Publication {
     pub scheme: String,
     pub published_by: String,
     pub published_at: DateTime<Utc>,
+    /// Published again after a ruling struck a fact out.
+    pub revised_at: Option<DateTime<Utc>>,
 }
 
 impl Publication {
@@ -562,27 +589,47 @@ pub struct Published {
     pub compounds: i32,
 }
 
-const PUB_COLS: &str = "id, region_code, region_path, period_start, period_end, scheme, published_by, published_at";
+const PUB_COLS: &str =
+    "id, region_code, region_path, period_start, period_end, scheme, published_by, published_at, revised_at";
 
-/// Publish a grading (again, replacing the earlier results of the same
-/// region and period: after a ruling, say), all or nothing.
+/// Publish a grading, all or nothing. A period is published once it has
+/// ended; it is published again only after a ruling upheld an objection to
+/// it (the results are replaced, the objection window keeps running from the
+/// first publication), else the answer is a conflict.
 pub async fn publish(db: &Db, actor: &Actor, g: &Grading, now: DateTime<Utc>) -> Result<Publication> {
     let region = RegionCode::parse(&g.region_code)?;
     let path = region.path();
+    if g.period.end > domain::clock::china_date(now) {
+        return Err(domain::Invalid::new("period", format!("{} has not ended yet", g.period.name()))
+            .zh(format!("{}尚未结束，不能发布", g.period.words(true)))
+            .into());
+    }
     let tx = db.begin_write().await?;
-    let existing: Option<Id> = one(
+    let existing: Option<Publication> = one(
         &*tx,
-        "SELECT id FROM grade_publication WHERE region_code = $1 AND period_start = $2",
+        &format!("SELECT {PUB_COLS} FROM grade_publication WHERE region_code = $1 AND period_start = $2"),
         vec![g.region_code.clone().into(), g.period.start.into()],
     )
     .await?;
     let scheme = serde_json::to_string(&g.scheme.scheme).expect("a scheme serialises");
     let id = match existing {
         Some(e) => {
+            let since = e.revised_at.unwrap_or(e.published_at);
+            let ruled = scalar_i64(
+                &*tx,
+                "SELECT COUNT(*) FROM grade_objection WHERE publication_id = $1 AND state = 'upheld' AND ruled_at > $2",
+                vec![e.id.into(), since.into()],
+            )
+            .await?;
+            if ruled == 0 {
+                return Err(DbError::Conflict(
+                    "published already; it is published again only after a ruling upholds an objection".into(),
+                ));
+            }
             exec(
                 &*tx,
-                "UPDATE grade_publication SET scheme = $1, published_by = $2, published_at = $3, period_end = $4 WHERE id = $5",
-                vec![scheme.into(), actor.login.clone().into(), now.into(), g.period.end.into(), e.id.into()],
+                "UPDATE grade_publication SET revised_at = $1 WHERE id = $2",
+                vec![now.into(), e.id.into()],
             )
             .await?;
             exec(&*tx, "DELETE FROM grade_result WHERE publication_id = $1", vec![e.id.into()]).await?;
@@ -902,6 +949,7 @@ pub async fn record_entry(db: &Db, actor: &Actor, e: &NewEntry, now: DateTime<Ut
     if !(1..=100).contains(&e.count) {
         return Err(domain::Invalid::new("count", "1–100").zh("次数须为 1–100").into());
     }
+    past_day("on_date", e.on_date, now)?;
     let scheme = scheme_on(db, Some(&e.region), e.on_date).await?.scheme;
     if !scheme.items.iter().any(|i| i.key == e.item_key) {
         let keys: Vec<&str> = scheme.items.iter().map(|i| i.key.as_str()).collect();
@@ -953,6 +1001,28 @@ pub async fn record_entry(db: &Db, actor: &Actor, e: &NewEntry, now: DateTime<Ut
     entry(db, id.id).await
 }
 
+/// A day something happened: from 2000 to today.
+fn past_day(field: &'static str, d: NaiveDate, now: DateTime<Utc>) -> Result<()> {
+    if d.year() < 2000 || d > domain::clock::china_date(now) {
+        return Err(domain::Invalid::new(field, "a day from 2000 to today").zh("日期须在 2000 年至今天之间").into());
+    }
+    Ok(())
+}
+
+/// Whether `company` served a compound under `path` at any time (for
+/// facts and talks recorded over a region: only about companies in it).
+pub async fn serves_within(db: &Db, company: i64, path: &RegionPath) -> Result<bool> {
+    let (lo, hi) = range(path);
+    Ok(scalar_i64(
+        db.conn(),
+        "SELECT COUNT(*) FROM compound_fact f JOIN compound c ON c.id = f.compound_id WHERE f.kind = 'company' \
+         AND f.ref_id = $1 AND c.region_path >= $2 AND c.region_path < $3",
+        vec![company.into(), lo, hi],
+    )
+    .await?
+        > 0)
+}
+
 const ENTRY_COLS: &str = "id, company_id, compound_id, region_code, region_path, on_date, item_key, count, reason, evidence, recorded_by, recorded_at";
 
 pub async fn entry(db: &Db, id: i64) -> Result<Entry> {
@@ -989,6 +1059,7 @@ pub struct Talk {
 pub async fn record_talk(db: &Db, actor: &Actor, t: &NewTalk, now: DateTime<Utc>) -> Result<Talk> {
     let people = domain::rectify::text("people", &t.people, domain::rectify::TEXT_MAX, true)?;
     let outcome = domain::rectify::text("outcome", &t.outcome, domain::rectify::TEXT_MAX, true)?;
+    past_day("held_on", t.held_on, now)?;
     let path = t.region.path();
     let tx = db.begin_write().await?;
     let id: Id = one(

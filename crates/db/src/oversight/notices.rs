@@ -465,14 +465,14 @@ pub async fn step(
     let n = get_in(&*tx, id).await?;
     let from = n.state;
     let to = rectify::next(from, step, by)?;
-    let (col, also) = match step {
-        NoticeStep::Receive => ("received_at", ""),
-        NoticeStep::Answer => ("answered_at", ", received_at = COALESCE(received_at, $1)"),
-        NoticeStep::Return => ("updated_at", ""),
-        NoticeStep::Close => ("closed_at", ""),
+    // The moment each step stamps (a return stamps only the update itself).
+    let stamp = match step {
+        NoticeStep::Receive => ", received_at = $1",
+        NoticeStep::Answer => ", answered_at = $1, received_at = COALESCE(received_at, $1)",
+        NoticeStep::Return => "",
+        NoticeStep::Close => ", closed_at = $1",
     };
-    let sql =
-        format!("UPDATE rect_notice SET state = $2, {col} = $1, updated_at = $1{also} WHERE id = $3 AND state = $4");
+    let sql = format!("UPDATE rect_notice SET state = $2, updated_at = $1{stamp} WHERE id = $3 AND state = $4");
     let n_rows =
         exec(&*tx, &sql, vec![now.into(), to.as_str().into(), id.into(), from.as_str().into()]).await?.rows_affected();
     if n_rows != 1 {
@@ -521,6 +521,9 @@ async fn audit_step(
 pub async fn close_item(db: &Db, actor: &Actor, id: i64, item_id: i64, now: DateTime<Utc>) -> Result<Notice> {
     let tx = db.begin_write_in_scope().await?;
     let n = get_in(&*tx, id).await?;
+    if n.state == NoticeState::Closed {
+        return Err(DbError::Conflict("the notice is closed already".into()));
+    }
     if n.state != NoticeState::Answered {
         return Err(domain::Invalid::new("item", "items are closed when the company's answer is verified")
             .zh("须在企业回复整改情况后逐项销号")

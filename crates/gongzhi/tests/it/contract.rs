@@ -51,6 +51,26 @@ db_test! {
         let person = admin.get("/api/v1/people").await.json()["items"][0]["id"].as_i64().unwrap();
         let fact = admin.json("POST", &format!("/api/v1/compounds/{compound}/facts"), json!({"kind": "service_model", "value": "none", "effective_from": "2024-01-01"})).await.json()[0]["id"].as_i64().unwrap();
         let problem = admin.json("POST", "/api/v1/problems", json!({"compound_id": compound, "category": "repair", "description": "契约"})).await.json()["id"].as_i64().unwrap();
+        // Oversight records: a company serving the compound, a notice, an inspection, a campaign, a publication, an objection.
+        let cc = domain::org::CreditCode::complete("91371402MA0000991").unwrap().to_string();
+        admin.json("POST", "/api/v1/registry/companies", json!([{"credit_code": cc, "name": "契约物业", "region_code": "371402", "party_coverage": "own_branch"}])).await;
+        let r = admin.json("POST", "/api/v1/registry/compound_history", json!([{"community_code": fh, "compound": "契约小区", "kind": "company", "value": cc, "effective_from": "2020-01-01"}])).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let company = db::oversight::company_on(&db, compound, chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()).await.unwrap().unwrap();
+        let deadline = (domain::clock::today() + chrono::Duration::days(10)).to_string();
+        let r = admin.json("POST", "/api/v1/rectification-notices", json!({"company_id": company, "compound_ids": [compound], "requirement": "整改", "deadline": deadline, "items": [{"text": "堆物"}]})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let notice = r.json()["id"].as_i64().unwrap();
+        let item = r.json()["items"][0]["id"].as_i64().unwrap();
+        let lines: Vec<Value> = domain::rectify::default_checklist().iter().map(|c| json!({"score": c.max})).collect();
+        let r = admin.json("POST", "/api/v1/inspections", json!({"compound_id": compound, "kind": "quarterly", "lines": lines})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let inspection = r.json()["id"].as_i64().unwrap();
+        let r = admin.json("POST", "/api/v1/campaigns", json!({"region": "371402", "name": "契约整治", "starts_on": "2024-01-01", "ends_on": "2024-03-31"})).await;
+        let campaign = r.json()["id"].as_i64().unwrap();
+        let r = admin.json("POST", "/api/v1/grade-publications", json!({"region": "371402", "period": "2024Q1"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let publication = r.json()["id"].as_i64().unwrap();
         let user = db::accounts::user_by_login(&db, "test_admin").await.unwrap().unwrap().id;
         let outsider = App::anonymous(&db).with_token(&user_token(&db, "elsewhere", "worker", "371428001001").await);
         let nobody = App::anonymous(&db);
@@ -63,16 +83,24 @@ db_test! {
                 else if path.starts_with("/api/v1/people/") { person }
                 else if path.starts_with("/api/v1/problems/") { problem }
                 else if path.starts_with("/api/v1/users/") { user }
+                else if path.starts_with("/api/v1/rectification-notices/") { notice }
+                else if path.starts_with("/api/v1/inspections/") { inspection }
+                else if path.starts_with("/api/v1/campaigns/") { campaign }
+                else if path.starts_with("/api/v1/grade-publications/") { publication }
+                else if path.starts_with("/api/v1/grades/companies/") { company }
                 else { 1 };
             let id = if malformed { "x".to_owned() } else { id.to_string() };
             path.replace("{id}", &id)
                 .replace("{fact_id}", &if malformed { "x".to_owned() } else { fact.to_string() })
+                .replace("{item_id}", &if malformed { "x".to_owned() } else { item.to_string() })
                 .replace("{code}", if path.contains("problem-categories") { "repair" } else if malformed { "abc" } else { fh })
                 .replace("{sheet}", "compounds")
         };
         let query = |path: &str| match path {
             "/api/v1/kpis" | "/api/v1/kpis/children" => "?region=371402",
             "/api/v1/bulletin" => "?region=371402&month=2024-06",
+            "/api/v1/grades" | "/api/v1/grades/companies/{id}" => "?region=371402&period=2024Q1",
+            "/api/v1/grading/scheme" | "/api/v1/inspections-due" => "?region=371402",
             _ => "",
         };
         let doc: Value = serde_json::from_str(&web::api::openapi().to_json().unwrap()).unwrap();

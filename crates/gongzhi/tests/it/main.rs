@@ -16,6 +16,7 @@ mod figures;
 mod hardening;
 mod import;
 mod kpi;
+mod oversight;
 mod problems;
 mod regions;
 mod structure;

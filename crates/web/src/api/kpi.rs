@@ -104,8 +104,37 @@ pub struct BulletinOut {
     pub problem_regions: Vec<GroupRatesOut>,
     /// …and per property company that handled any, most problems first.
     pub problem_companies: Vec<GroupRatesOut>,
+    /// Rectification notices and inspections as of the month's end: the region first, then each child.
+    pub oversight: Vec<OversightRowOut>,
+    /// Companies at the lowest grade in the latest publication over the region.
+    pub red: Vec<RedOut>,
+    /// The period of that publication, in words (empty when none).
+    pub red_period: String,
     /// The bulletin's summary lines (Chinese).
     pub summary: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OversightRowOut {
+    pub name: String,
+    pub notices_issued: i64,
+    pub notices_closed: i64,
+    pub notices_overdue: i64,
+    pub notices_closed_on_time: i64,
+    pub inspections: i64,
+    pub campaign_problems_solved: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RedOut {
+    pub publication_id: i64,
+    pub company_id: i64,
+    pub company_name: String,
+    pub grade: String,
+    /// Tenths of a point.
+    pub score: i64,
+    pub vetoed: bool,
+    pub compounds: i32,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -246,6 +275,33 @@ impl From<&report::Bulletin> for BulletinOut {
             problems: b.problems.into(),
             problem_regions: groups(&b.problem_regions),
             problem_companies: groups(&b.problem_companies),
+            oversight: b
+                .oversight
+                .iter()
+                .map(|report::OversightRow { name, figures: f }| OversightRowOut {
+                    name: name.clone(),
+                    notices_issued: f.notices_issued,
+                    notices_closed: f.notices_closed,
+                    notices_overdue: f.notices_overdue,
+                    notices_closed_on_time: f.notices_closed_on_time,
+                    inspections: f.inspections,
+                    campaign_problems_solved: f.campaign_problems_solved,
+                })
+                .collect(),
+            red: b
+                .red
+                .iter()
+                .map(|r| RedOut {
+                    publication_id: r.publication_id,
+                    company_id: r.company_id,
+                    company_name: r.company_name.clone(),
+                    grade: r.grade.clone(),
+                    score: r.score,
+                    vetoed: r.vetoed,
+                    compounds: r.compounds,
+                })
+                .collect(),
+            red_period: b.red_period.clone(),
             summary: b.summary(),
         }
     }

@@ -152,7 +152,8 @@ pub async fn notice_step(
 
 /// Close one item, verified (逐项销号); the last closes the notice.
 #[utoipa::path(post, path = "/api/v1/rectification-notices/{id}/items/{item_id}/close", tag = "oversight",
-    params(("id" = i64, Path), ("item_id" = i64, Path)), responses((status = 200, body = NoticeOut)))]
+    params(("id" = i64, Path), ("item_id" = i64, Path)),
+    responses((status = 200, body = NoticeOut), (status = 422, body = ErrorBody)))]
 pub async fn close_item(
     AxState(s): AxState<AppState>,
     viewer: Viewer,
@@ -367,7 +368,7 @@ pub async fn list_campaigns(AxState(s): AxState<AppState>, viewer: Viewer) -> Re
     Ok(Json(rows.into_iter().map(|c| campaign_out(c, vec![])).collect()))
 }
 
-/// Open a campaign (专项整治) over a region the caller supervises.
+/// Open a campaign (专项整治) over a region the caller supervises (officers).
 #[utoipa::path(post, path = "/api/v1/campaigns", tag = "oversight", request_body = CampaignIn,
     responses((status = 201, body = CampaignOut), (status = 404, body = ErrorBody)))]
 pub async fn open_campaign(
@@ -730,7 +731,7 @@ fn publication_out(
     })
 }
 
-/// Publish a region's grades for a period (again, after a ruling): supervisors.
+/// Publish a region's grades for a period that has ended (supervisors); again only after a ruling upheld an objection (else 409).
 #[utoipa::path(post, path = "/api/v1/grade-publications", tag = "oversight", request_body = PublishIn,
     responses((status = 201, body = PublicationOut), (status = 404, body = ErrorBody)))]
 pub async fn publish(
@@ -739,7 +740,7 @@ pub async fn publish(
     ApiJson(b): ApiJson<PublishIn>,
 ) -> Result<(StatusCode, Json<PublicationOut>), AppError> {
     let region = parse_code(&b.region)?;
-    let p = grading_ops::publish(&s, &viewer, &region, period_on(Some(&b.period))?).await?;
+    let p = grading_ops::publish(&s, &viewer, &region, domain::grading::period_day(&b.period)?).await?;
     let (p, rows) = grading_ops::publication(&s, &viewer, p.id).await?;
     Ok((StatusCode::CREATED, Json(publication_out(p, rows)?)))
 }

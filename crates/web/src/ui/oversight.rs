@@ -132,7 +132,8 @@ struct HubPage {
     due_total: usize,
     today: NaiveDate,
     can_supervise: bool,
-    company_grades: Vec<(Publication, Published)>,
+    /// The company's own published grades, with the region's name.
+    company_grades: Vec<(Publication, Published, String)>,
     red: Vec<Published>,
 }
 
@@ -212,7 +213,13 @@ async fn hub(State(s): State<AppState>, viewer: Viewer, t: Tr, Query(p): Query<H
     let campaigns = inspection_ops::campaigns(&s, &viewer).await.page(t)?;
     let mut company_grades = Vec::new();
     for c in own_companies(&viewer) {
-        company_grades.extend(db::oversight::company_results(&s.db, c).await.page(t)?);
+        for (p, r) in db::oversight::company_results(&s.db, c).await.page(t)? {
+            let name = match RegionCode::parse(&p.region_code) {
+                Ok(code) => db::regions::get(&s.db, &code).await.page(t)?.map(|r| r.name).unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            company_grades.push((p, r, name));
+        }
     }
     let due_total = due.len();
     due.retain(|d| d.due_on <= today + chrono::Duration::days(31));
@@ -461,7 +468,7 @@ async fn notice_docx(
         issuer: n.region_name.clone(),
         company: n.company_name.clone(),
         compounds: compounds.into_iter().map(|c| c.name).collect(),
-        items: items.into_iter().map(|i| i.text).collect(),
+        items: items.into_iter().map(|i| (i.text, i.closed_at.map(domain::clock::china_date))).collect(),
         requirement: n.requirement.clone(),
         issued_on: n.issued_on,
         deadline: n.deadline,
@@ -687,6 +694,12 @@ struct CampaignForm {
     t: Tr,
     me: Option<Me>,
     region: String,
+    name: String,
+    starts_on: String,
+    ends_on: String,
+    checklist: String,
+    note: String,
+    error: String,
 }
 
 async fn campaign_form(State(s): State<AppState>, viewer: Viewer, t: Tr) -> Result<Page, UiError> {
@@ -694,7 +707,17 @@ async fn campaign_form(State(s): State<AppState>, viewer: Viewer, t: Tr) -> Resu
         return Err(UiError(AppError::forbidden(), t));
     }
     let region = region_of(&s, &viewer, None).await.page(t)?.map(|c| c.as_str().to_owned()).unwrap_or_default();
-    Ok(render(&CampaignForm { t, me: Me::of(&viewer), region }))
+    Ok(render(&CampaignForm {
+        t,
+        me: Me::of(&viewer),
+        region,
+        name: String::new(),
+        starts_on: String::new(),
+        ends_on: String::new(),
+        checklist: String::new(),
+        note: String::new(),
+        error: String::new(),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -732,17 +755,46 @@ async fn campaign_create(
     viewer: Viewer,
     t: Tr,
     Form(f): Form<CampaignFormIn>,
-) -> Result<Redirect, UiError> {
-    let b = CampaignIn {
-        region: f.region,
-        name: f.name,
-        starts_on: date("starts_on", &f.starts_on).page(t)?,
-        ends_on: date("ends_on", &f.ends_on).page(t)?,
-        checklist: checklist_lines(&f.checklist).page(t)?,
-        note: f.note,
-    };
-    let c = inspection_ops::open_campaign(&s, &viewer, &b).await.page(t)?;
-    Ok(Redirect::to(&format!("/oversight/campaigns/{}", c.id)))
+) -> Result<Response, UiError> {
+    let outcome: Result<_, AppError> = async {
+        let b = CampaignIn {
+            region: f.region.clone(),
+            name: f.name.clone(),
+            starts_on: date("starts_on", &f.starts_on)?,
+            ends_on: date("ends_on", &f.ends_on)?,
+            checklist: checklist_lines(&f.checklist)?,
+            note: f.note.clone(),
+        };
+        inspection_ops::open_campaign(&s, &viewer, &b).await
+    }
+    .await;
+    match outcome {
+        Ok(c) => Ok(Redirect::to(&format!("/oversight/campaigns/{}", c.id)).into_response()),
+        Err(e) if e.code == "invalid_input" || e.code == "bad_request" => {
+            let error = if e.fields.is_empty() {
+                e.message.clone()
+            } else {
+                e.fields
+                    .iter()
+                    .map(|x| format!("{}：{}", t.field(&x.field), x.reason_in(t.is_zh())))
+                    .collect::<Vec<_>>()
+                    .join("；")
+            };
+            let page = CampaignForm {
+                t,
+                me: Me::of(&viewer),
+                region: f.region,
+                name: f.name,
+                starts_on: f.starts_on,
+                ends_on: f.ends_on,
+                checklist: f.checklist,
+                note: f.note,
+                error,
+            };
+            Ok(render(&page).status(StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(e) => Err(UiError(e, t)),
+    }
 }
 
 #[derive(Template)]
@@ -781,6 +833,8 @@ struct GradesPage {
     g: Grading,
     period: String,
     publication: Option<Publication>,
+    /// The published results, best first (empty until published).
+    published: Vec<Published>,
     history: Vec<SchemeRow>,
     publications: Vec<Publication>,
     can_grade: bool,
@@ -826,6 +880,10 @@ async fn grades_page(
     let r = db::regions::require(&s.db, &code).await.page(t)?;
     let publication = db::oversight::publication_of(&s.db, &code, g.period.start).await.page(t)?;
     let reads = viewer.check_region(Action::Read, &code).is_ok();
+    let published = match &publication {
+        Some(p) => grading_ops::publication(&s, &viewer, p.id).await.page(t)?.1,
+        None => vec![],
+    };
     let (history, publications) = if reads {
         (
             db::oversight::scheme_history(&s.db, Some(&code)).await.page(t)?,
@@ -843,6 +901,7 @@ async fn grades_page(
         period: g.period.name(),
         g,
         publication,
+        published,
         history,
         publications,
         can_grade: viewer.check_region(Action::Grade, &code).is_ok(),
@@ -926,6 +985,9 @@ struct CompanyPage {
     open: bool,
     can_supervise: bool,
     today: NaiveDate,
+    /// A talk or fact sent back with what was wrong, and what was typed.
+    error: String,
+    draft: std::collections::HashMap<String, String>,
 }
 
 impl CompanyPage {
@@ -978,6 +1040,29 @@ impl CompanyPage {
     fn items(&self) -> &[domain::grading::Item] {
         &self.p.grading.scheme.scheme.items
     }
+    /// Where a fact came from, in words.
+    fn source(&self, f: &Fact) -> String {
+        let t = self.t;
+        let (kind, id) = f.source.split_once(':').unwrap_or(("", ""));
+        match kind {
+            "problem" => format!("{} #{id}", t.get("grade.src_problem")),
+            "notice" => format!("{} {}", t.get("grade.src_notice"), f.note),
+            "finding" => format!("{} · {}", t.get("grade.src_finding"), f.note),
+            "entry" => format!("{} #{id} · {}", t.get("grade.src_entry"), f.note),
+            "party" => t.get("grade.src_party").to_owned(),
+            _ => f.source.clone(),
+        }
+    }
+    /// The compounds whose score moved (the others scored the base and are counted, not listed).
+    fn moved(&self) -> Vec<&db::oversight::CompoundScore> {
+        self.p.company.compounds.iter().filter(|c| c.score.lines.iter().any(|l| l.points != 0 || l.veto)).collect()
+    }
+    fn unmoved(&self) -> usize {
+        self.p.company.compounds.len() - self.moved().len()
+    }
+    fn draft(&self, field: &str) -> &str {
+        self.draft.get(field).map_or("", String::as_str)
+    }
 }
 
 async fn company_page(
@@ -992,26 +1077,65 @@ async fn company_page(
         Some(p) => domain::grading::period_day(p).page(t)?,
         None => domain::clock::today(),
     };
-    let p = grading_ops::company(&s, &viewer, &code, on, id).await.page(t)?;
-    let r = db::regions::require(&s.db, &code).await.page(t)?;
-    let talks = grading_ops::talks(&s, &viewer, Some(id)).await.page(t)?;
+    Ok(render(&company_page_of(&s, &viewer, t, &code, on, id).await?))
+}
+
+async fn company_page_of(
+    s: &AppState,
+    viewer: &Viewer,
+    t: Tr,
+    code: &RegionCode,
+    on: NaiveDate,
+    id: i64,
+) -> Result<CompanyPage, UiError> {
+    let p = grading_ops::company(s, viewer, code, on, id).await.page(t)?;
+    let r = db::regions::require(&s.db, code).await.page(t)?;
+    let talks = grading_ops::talks(s, viewer, Some(id)).await.page(t)?;
     let until = match &p.publication {
         Some(x) => Some(x.objections_until().page(t)?),
         None => None,
     };
     let open = until.is_some_and(|u| chrono::Utc::now() <= u);
-    Ok(render(&CompanyPage {
+    Ok(CompanyPage {
         t,
-        me: Me::of(&viewer),
+        me: Me::of(viewer),
         region: (r.code, r.name),
         period: p.grading.period.name(),
         p,
         talks,
         until,
         open,
-        can_supervise: viewer.check_region(Action::Supervise, &code).is_ok(),
+        can_supervise: viewer.check_region(Action::Supervise, code).is_ok(),
         today: domain::clock::today(),
-    }))
+        error: String::new(),
+        draft: Default::default(),
+    })
+}
+
+/// A talk or fact that broke a rule: the company's page again, the form filled in and the error named.
+async fn company_again(
+    s: &AppState,
+    viewer: &Viewer,
+    t: Tr,
+    e: AppError,
+    form: &std::collections::HashMap<String, String>,
+) -> Result<Response, UiError> {
+    if e.code != "invalid_input" {
+        return Err(UiError(e, t));
+    }
+    let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    let code = parse_code(get("region")).page(t)?;
+    let on = domain::grading::period_day(get("period")).page(t)?;
+    let company = int("company", get("company")).page(t)?;
+    let mut page = company_page_of(s, viewer, t, &code, on, company).await?;
+    page.error = e
+        .fields
+        .iter()
+        .map(|x| format!("{}：{}", t.field(&x.field), x.reason_in(t.is_zh())))
+        .collect::<Vec<_>>()
+        .join("；");
+    page.draft = form.clone();
+    Ok(render(&page).status(StatusCode::UNPROCESSABLE_ENTITY))
 }
 
 #[derive(Deserialize)]
@@ -1053,60 +1177,56 @@ async fn rule(
     Ok(Redirect::to(&crate::links::safe_next(Some(&f.back))))
 }
 
-#[derive(Deserialize)]
-struct TalkForm {
-    company: i64,
-    region: String,
-    held_on: String,
-    people: String,
-    outcome: String,
-    back: String,
-}
-
-async fn talk(State(s): State<AppState>, viewer: Viewer, t: Tr, Form(f): Form<TalkForm>) -> Result<Redirect, UiError> {
-    let b = TalkIn {
-        company_id: f.company,
-        region: f.region,
-        held_on: date("held_on", &f.held_on).page(t)?,
-        people: f.people,
-        outcome: f.outcome,
-        notice_id: None,
-    };
-    grading_ops::record_talk(&s, &viewer, &b).await.page(t)?;
-    Ok(Redirect::to(&crate::links::safe_next(Some(&f.back))))
-}
-
-#[derive(Deserialize)]
-struct EntryForm {
-    company: i64,
-    region: String,
-    on_date: String,
-    item_key: String,
-    count: String,
-    reason: String,
-    #[serde(default)]
-    evidence: String,
-    back: String,
+async fn talk(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Form(f): Form<std::collections::HashMap<String, String>>,
+) -> Result<Response, UiError> {
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let outcome: Result<_, AppError> = async {
+        let b = TalkIn {
+            company_id: int("company", &get("company"))?,
+            region: get("region"),
+            held_on: date("held_on", &get("held_on"))?,
+            people: get("people"),
+            outcome: get("outcome"),
+            notice_id: None,
+        };
+        grading_ops::record_talk(&s, &viewer, &b).await
+    }
+    .await;
+    match outcome {
+        Ok(_) => Ok(Redirect::to(&crate::links::safe_next(Some(&get("back")))).into_response()),
+        Err(e) => company_again(&s, &viewer, t, e, &f).await,
+    }
 }
 
 async fn entry_record(
     State(s): State<AppState>,
     viewer: Viewer,
     t: Tr,
-    Form(f): Form<EntryForm>,
-) -> Result<Redirect, UiError> {
-    let b = grading_ops::EntryIn {
-        company_id: f.company,
-        compound_id: None,
-        region: f.region,
-        on_date: date("on_date", &f.on_date).page(t)?,
-        item_key: f.item_key,
-        count: int("count", &f.count).page(t)?,
-        reason: f.reason,
-        evidence: f.evidence,
-    };
-    grading_ops::record_entry(&s, &viewer, &b).await.page(t)?;
-    Ok(Redirect::to(&crate::links::safe_next(Some(&f.back))))
+    Form(f): Form<std::collections::HashMap<String, String>>,
+) -> Result<Response, UiError> {
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let outcome: Result<_, AppError> = async {
+        let b = grading_ops::EntryIn {
+            company_id: int("company", &get("company"))?,
+            compound_id: None,
+            region: get("region"),
+            on_date: date("on_date", &get("on_date"))?,
+            item_key: get("item_key"),
+            count: int("count", &get("count"))?,
+            reason: get("reason"),
+            evidence: get("evidence"),
+        };
+        grading_ops::record_entry(&s, &viewer, &b).await
+    }
+    .await;
+    match outcome {
+        Ok(_) => Ok(Redirect::to(&crate::links::safe_next(Some(&get("back")))).into_response()),
+        Err(e) => company_again(&s, &viewer, t, e, &f).await,
+    }
 }
 
 #[derive(Template)]

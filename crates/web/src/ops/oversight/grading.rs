@@ -68,6 +68,8 @@ pub struct CompanyPage {
     pub of: usize,
     pub facts: Vec<Fact>,
     pub publication: Option<Publication>,
+    /// The published place and result, when the period is published.
+    pub published: Option<(usize, Published)>,
     pub objections: Vec<Objection>,
     /// The viewer acts for this company (may object).
     pub own: bool,
@@ -82,37 +84,52 @@ pub async fn company(
     on: NaiveDate,
     company_id: i64,
 ) -> Result<CompanyPage, AppError> {
-    let g = grading(s, v, region, on).await?;
-    let full = if v.check_region(Action::Read, region).is_ok() {
-        g.companies.len()
-    } else {
-        db::oversight::grade(&s.db, region, on, Utc::now()).await?.companies.len()
-    };
+    let reads = v.check_region(Action::Read, region).is_ok();
+    let own = own_companies(v).contains(&company_id);
+    if !reads && !own {
+        return Err(AppError::not_found());
+    }
+    let mut g = db::oversight::grade(&s.db, region, on, Utc::now()).await?;
+    // The rank is among all companies graded; a company learns its place, never the others' names.
     let Some(rank) = g.companies.iter().position(|c| c.company_id == company_id) else {
         return Err(AppError::not_found());
     };
+    let of = g.companies.len();
     let company = g.companies[rank].clone();
-    let facts: Vec<Fact> = g.facts.iter().filter(|f| f.company_id == company_id).cloned().collect();
+    g.facts.retain(|f| f.company_id == company_id);
+    g.companies.retain(|c| c.company_id == company_id);
+    let facts = g.facts.clone();
     let publication = db::oversight::publication_of(&s.db, region, g.period.start).await?;
-    let objections = match &publication {
-        Some(p) => db::oversight::objections(&s.db, p.id, Some(company_id)).await?,
-        None => vec![],
+    let (objections, published) = match &publication {
+        Some(p) => (
+            db::oversight::objections(&s.db, p.id, Some(company_id)).await?,
+            db::oversight::results(&s.db, p.id)
+                .await?
+                .into_iter()
+                .enumerate()
+                .find(|(_, r)| r.company_id == company_id),
+        ),
+        None => (vec![], None),
     };
-    let own = own_companies(v).contains(&company_id);
     let grades = v.check_region(Action::Grade, region).is_ok();
-    // A company's own rank among all is shown as a number, never the others' names.
-    Ok(CompanyPage { rank: rank + 1, of: full, grading: g, company, facts, publication, objections, own, grades })
+    Ok(CompanyPage {
+        rank: rank + 1,
+        of,
+        grading: g,
+        company,
+        facts,
+        publication,
+        published: published.map(|(i, r)| (i + 1, r)),
+        objections,
+        own,
+        grades,
+    })
 }
 
 /// Publish the grading of a region's period (again, after a ruling).
 pub async fn publish(s: &AppState, v: &Viewer, region: &RegionCode, on: NaiveDate) -> Result<Publication, AppError> {
     v.check_region(Action::Grade, region)?;
     let g = db::oversight::grade(&s.db, region, on, Utc::now()).await?;
-    if g.period.start > domain::clock::today() {
-        return Err(domain::Invalid::new("period", "a period not yet begun cannot be published")
-            .zh("评价周期尚未开始，不能发布")
-            .into());
-    }
     Ok(db::oversight::publish(&s.db, &v.actor(), &g, Utc::now()).await?)
 }
 
@@ -213,6 +230,7 @@ fn one() -> i64 {
 pub async fn record_entry(s: &AppState, v: &Viewer, b: &EntryIn) -> Result<Entry, AppError> {
     let region = crate::ops::regions::parse_code(&b.region)?;
     v.check_region(Action::Supervise, &region)?;
+    company_in(s, b.company_id, &region).await?;
     if let Some(c) = b.compound_id {
         let c = v.compound(&s.db, c, Action::Supervise).await?;
         if !c.region_path.starts_with(region.path().as_str()) {
@@ -220,10 +238,11 @@ pub async fn record_entry(s: &AppState, v: &Viewer, b: &EntryIn) -> Result<Entry
                 .zh("该小区不在所填区划内")
                 .into());
         }
-    }
-    let org = db::structure::org(&s.db, b.company_id).await?;
-    if org.kind != domain::org::OrgKind::Company {
-        return Err(domain::Invalid::new("company_id", "not a property company").zh("不是物业企业").into());
+        if db::oversight::company_on(&s.db, c.id, b.on_date).await? != Some(b.company_id) {
+            return Err(domain::Invalid::new("compound_id", "the company did not serve the compound that day")
+                .zh("该企业当日未服务此小区")
+                .into());
+        }
     }
     let e = NewEntry {
         company_id: b.company_id,
@@ -263,10 +282,7 @@ pub struct TalkIn {
 pub async fn record_talk(s: &AppState, v: &Viewer, b: &TalkIn) -> Result<Talk, AppError> {
     let region = crate::ops::regions::parse_code(&b.region)?;
     v.check_region(Action::Supervise, &region)?;
-    let org = db::structure::org(&s.db, b.company_id).await?;
-    if org.kind != domain::org::OrgKind::Company {
-        return Err(domain::Invalid::new("company_id", "not a property company").zh("不是物业企业").into());
-    }
+    company_in(s, b.company_id, &region).await?;
     if let Some(n) = b.notice_id {
         let (n, _) = super::notices::load(s, v, n).await?;
         if n.company_id != b.company_id {
@@ -287,6 +303,16 @@ pub async fn record_talk(s: &AppState, v: &Viewer, b: &TalkIn) -> Result<Talk, A
         notice_id: b.notice_id,
     };
     Ok(db::oversight::record_talk(&s.db, &v.actor(), &t, Utc::now()).await?)
+}
+
+/// A company that has served a compound in `region` (404 otherwise: an
+/// officer records facts and talks about the companies of their own region).
+async fn company_in(s: &AppState, company_id: i64, region: &RegionCode) -> Result<(), AppError> {
+    if db::oversight::serves_within(&s.db, company_id, &region.path()).await? {
+        Ok(())
+    } else {
+        Err(AppError::not_found())
+    }
 }
 
 pub async fn talks(s: &AppState, v: &Viewer, company_id: Option<i64>) -> Result<Vec<Talk>, AppError> {

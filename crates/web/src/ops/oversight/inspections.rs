@@ -86,6 +86,36 @@ pub async fn inspect(s: &AppState, v: &Viewer, b: &InspectIn) -> Result<(i64, Op
                 .zh("回头看须复查同一小区的督导")
                 .into());
         }
+        if visited_on < first.visited_on {
+            return Err(domain::Invalid::new("visited_on", "a re-inspection comes after the inspection it follows")
+                .zh("回头看日期不能早于所复查的督导")
+                .into());
+        }
+    }
+    // A campaign check belongs to a campaign and falls within its dates; a quarterly visit to none.
+    match (kind, b.campaign_id) {
+        (InspectionKind::Campaign, None) => {
+            return Err(domain::Invalid::new("campaign_id", "a campaign check names its campaign")
+                .zh("专项整治检查须注明所属专项整治")
+                .into());
+        }
+        (InspectionKind::Quarterly, Some(_)) => {
+            return Err(domain::Invalid::new(
+                "campaign_id",
+                "a quarterly visit belongs to no campaign (use kind campaign)",
+            )
+            .zh("季度督导不属于专项整治（请选择专项整治检查）")
+            .into());
+        }
+        (_, Some(id)) => {
+            let g = campaign_for(s, v, id).await?;
+            if visited_on < g.starts_on || visited_on > g.ends_on || !c.region_path.starts_with(&g.region_path) {
+                return Err(domain::Invalid::new("campaign_id", "the visit is outside the campaign's region or dates")
+                    .zh("督导日期或小区不在该专项整治的范围内")
+                    .into());
+            }
+        }
+        _ => {}
     }
     let lines: Vec<(Check, i64, String)> =
         list.into_iter().zip(&b.lines).map(|(c, l)| (c, l.score, l.finding.clone())).collect();

@@ -38,6 +38,11 @@ pub struct ItemIn {
 /// Issue a notice to a company for compounds the officer supervises.
 pub async fn issue(s: &AppState, v: &Viewer, b: &IssueIn, photo: Option<&[u8]>) -> Result<Notice, AppError> {
     let today = domain::clock::today();
+    if b.compound_ids.len() > domain::rectify::COMPOUNDS_MAX {
+        return Err(domain::Invalid::new("compound_ids", format!("1–{} compounds", domain::rectify::COMPOUNDS_MAX))
+            .zh(format!("须指定 1–{} 个小区", domain::rectify::COMPOUNDS_MAX))
+            .into());
+    }
     let mut ids = b.compound_ids.clone();
     ids.sort_unstable();
     ids.dedup();
@@ -167,6 +172,14 @@ pub async fn act(
     let (n, _) = load(s, v, id).await?;
     let step = NoticeStep::parse(step)?;
     let by = role(v, &n).ok_or_else(AppError::forbidden)?;
+    // A step the caller's side never takes is refused as such, whatever the state.
+    let theirs = match by {
+        NoticeBy::Company => matches!(step, NoticeStep::Receive | NoticeStep::Answer),
+        NoticeBy::Issuer => matches!(step, NoticeStep::Return | NoticeStep::Close),
+    };
+    if !theirs {
+        return Err(AppError::forbidden());
+    }
     if let Some(p) = photo {
         domain::problem::photo_type(p)?;
     }
