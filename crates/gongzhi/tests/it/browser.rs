@@ -377,7 +377,58 @@ async fn every_role_does_its_work_in_a_phone_browser() {
         assert!(ct.contains(mime), "{href}: {ct}");
     }
 
+    stage("bulletins fetched");
+    // Oversight of companies: the hub, a quarter's grades, the lowest company's
+    // score with every fact, a campaign and a notice — all at phone width.
+    visit(&c, &rig, "/oversight?region=3714", &mut seen).await;
+    visit(&c, &rig, "/oversight/grades?region=3714&period=2020Q4", &mut seen).await;
+    let companies: Vec<String> = c
+        .execute(
+            "return [...document.querySelectorAll('a[href^=\"/oversight/grades/companies/\"]')].map(a => a.getAttribute('href'))",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_owned())
+        .collect();
+    let lowest = companies.last().expect("the quarter's companies are listed");
+    visit(&c, &rig, lowest, &mut seen).await;
+    let score = text(&c).await;
+    assert!(score.contains("计分依据") && score.contains("现场督导"), "{score}");
+    visit(&c, &rig, "/oversight/campaigns/1", &mut seen).await;
+    assert!(text(&c).await.contains("第一轮物业领域突出问题专项整治"));
+    visit(&c, &rig, "/grades/public?region=3714", &mut seen).await;
+
     stage("supervisor done");
+    // The street's officer inspects 丰华小区 and issues a notice from what was found.
+    seen.clear();
+    sign_in(&rig, &c, "xinhu").await;
+    visit(&c, &rig, "/oversight/inspections/new", &mut seen).await;
+    c.find(Locator::Css("form[action='/oversight/inspections'] input[name=compound]"))
+        .await
+        .unwrap()
+        .send_keys("丰华小区")
+        .await
+        .unwrap();
+    c.execute(
+        "const f = document.querySelector('form[action=\"/oversight/inspections\"]');
+         f.score_0.value = '10'; f.finding_0.value = '楼道杂物堆放'; f.issue.checked = true;
+         f.requirement.value = '十日内清理完毕';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Css("form[action='/oversight/inspections'] button")).await.unwrap().click().await.unwrap();
+    wait_path(&c, |p| p.starts_with("/oversight/notices/")).await;
+    let notice = wait_text(&c, "楼道杂物堆放").await;
+    assert!(notice.contains("已下发") && notice.contains("打印通知单"), "{notice}");
+    fits(&c).await;
+    links_open(&c, &mut seen).await;
+
+    stage("inspected");
     // The administrator makes a resident's account with the pickers.
     seen.clear();
     sign_in(&rig, &c, "admin").await;

@@ -435,7 +435,17 @@ db_test! {
         assert_eq!((f.notices_issued, f.notices_closed, f.notices_overdue, f.notices_closed_on_time), (1, 1, 0, 1));
         let docx = officer.get(&format!("/oversight/notices/{id}/notice.docx")).await;
         assert_eq!(docx.status, 200);
-        assert!(docx.body_bytes.starts_with(b"PK"), "a DOCX is a zip");
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(docx.body_bytes.clone())).expect("a .docx is a zip");
+        let mut xml = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml).unwrap();
+        let number = format!("371402001-{year}-0001");
+        assert!(xml.contains(&number) && xml.contains("甲物业") && xml.contains("门禁损坏") && xml.contains("新湖街道"), "{xml}");
+        // The bulletin's section and sheet count it.
+        let month = report::Month::of(domain::clock::today()).to_string();
+        let x = officer.get(&format!("/dashboard/bulletin.xlsx?region=371402001&month={month}")).await;
+        let sheet = import::read_xlsx(&x.body_bytes).unwrap().sheets.into_iter().find(|s| s.name == "整改与四色管理").unwrap();
+        let street = sheet.rows.iter().find(|r| r.first().is_some_and(|c| c == "新湖街道")).expect("the street's row");
+        assert_eq!(street[1..4], ["1", "1", "0"], "issued, closed, overdue");
         let page = firm.get(&format!("/oversight/notices/{id}")).await;
         assert_eq!(page.status, 200);
         assert!(page.body.contains("已销号"), "{}", page.body);

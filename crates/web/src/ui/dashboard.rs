@@ -54,6 +54,11 @@ struct DashboardPage {
     supervision: Vec<db::problems::Supervision>,
     /// The viewer may see the whole country's figures (and is not looking at them).
     country: bool,
+    /// Rectification notices and inspections as of the date (none for the country).
+    oversight: Option<db::oversight::OversightFigures>,
+    /// Companies by grade in the latest publication over the region, and those at the lowest grade.
+    by_grade: Vec<(String, i64)>,
+    red: Vec<db::oversight::Published>,
 }
 
 /// The KPIs shown in the ranking (those with plan targets first).
@@ -77,6 +82,12 @@ impl DashboardPage {
         .into_iter()
         .filter(|(_, _, rows)| rows.iter().any(|(_, _, c)| c[0] != "0"))
         .collect()
+    }
+    fn on_time(&self) -> String {
+        report::pct(self.oversight.as_ref().and_then(|f| f.on_time_permille()))
+    }
+    fn grade_class(&self, g: &str) -> &'static str {
+        super::oversight::grade_class(g)
     }
     fn any_open(&self) -> bool {
         self.supervision.iter().any(|x| x.open > 0)
@@ -177,6 +188,25 @@ async fn dashboard(
     let from = report::Month { year: (month.year - 2).min(2020), month: 1 };
     let name = |k: domain::kpi::Kpi| t.of("kpi.", k.key()).to_owned();
     let chart = report::trend_svg(&s.db, code.as_ref(), from, month, name, t.get("dash.trend")).await.page(t)?;
+    // Oversight of companies: notices, inspections, the latest grades and the red list.
+    let (mut oversight, mut by_grade, mut red) = (None, Vec::new(), Vec::new());
+    if let Some(c) = &code {
+        oversight = Some(db::oversight::oversight_figures(&s.db, Some(&path), as_of).await.page(t)?);
+        if let Some(p) = db::oversight::latest_publication(&s.db, c, as_of).await.page(t)? {
+            let scheme = p.scheme().page(t)?;
+            let results = db::oversight::results(&s.db, p.id).await.page(t)?;
+            by_grade = scheme
+                .grades()
+                .into_iter()
+                .map(|g| {
+                    let n = results.iter().filter(|r| r.grade == g).count() as i64;
+                    (g, n)
+                })
+                .collect();
+            let lowest = scheme.lowest();
+            red = results.into_iter().filter(|r| r.grade == lowest).collect();
+        }
+    }
     Ok(render(&DashboardPage {
         t,
         me: Me::of(&viewer),
@@ -192,6 +222,9 @@ async fn dashboard(
         rate_companies,
         supervision,
         country: code.is_some() && viewer.check_place(Action::Read, None).is_ok(),
+        oversight,
+        by_grade,
+        red,
     })
     .into_response())
 }

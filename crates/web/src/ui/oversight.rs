@@ -92,7 +92,7 @@ async fn region_of(s: &AppState, v: &Viewer, asked: Option<&str>) -> Result<Opti
 }
 
 /// A grade's colour class on a page (the four colours; other grades by rank).
-fn grade_class(g: &str) -> &'static str {
+pub(super) fn grade_class(g: &str) -> &'static str {
     match g {
         "green" | "AAA" | "A" => "grade-green",
         "blue" | "AA" | "B" => "grade-blue",
