@@ -214,6 +214,23 @@ struct Raw {
     at: DateTime<Utc>,
 }
 
+/// Facts of problems handled by a company, one per row.
+fn problem_facts(rows: Vec<Raw>, key: &str, out: &mut Vec<Fact>) {
+    for r in rows {
+        let Some(company_id) = r.company_id else { continue };
+        out.push(Fact {
+            company_id,
+            compound_id: Some(r.compound_id),
+            key: key.to_owned(),
+            source: format!("problem:{}", r.id),
+            link: format!("/problems/{}", r.id),
+            on: domain::clock::china_date(r.at),
+            count: 1,
+            note: String::new(),
+        });
+    }
+}
+
 /// Every fact counted for companies serving `path` in `p`, as known at `now`.
 pub async fn facts(db: &Db, path: &RegionPath, p: Period, now: DateTime<Utc>) -> Result<Vec<Fact>> {
     let (lo, hi) = range(path);
@@ -231,19 +248,7 @@ pub async fn facts(db: &Db, path: &RegionPath, p: Period, now: DateTime<Utc>) ->
         vec![lo.clone(), hi.clone(), t0.into(), t1.into(), now.into()],
     )
     .await?;
-    for r in late {
-        let Some(company_id) = r.company_id else { continue };
-        out.push(Fact {
-            company_id,
-            compound_id: Some(r.compound_id),
-            key: "problem_overdue".into(),
-            source: format!("problem:{}", r.id),
-            link: format!("/problems/{}", r.id),
-            on: day(r.at),
-            count: 1,
-            note: String::new(),
-        });
-    }
+    problem_facts(late, "problem_overdue", &mut out);
     // Problems the resident reopened, not satisfied.
     let reopened: Vec<Raw> = all(
         db.conn(),
@@ -253,19 +258,7 @@ pub async fn facts(db: &Db, path: &RegionPath, p: Period, now: DateTime<Utc>) ->
         vec![lo.clone(), hi.clone(), t0.into(), t1.into()],
     )
     .await?;
-    for r in reopened {
-        let Some(company_id) = r.company_id else { continue };
-        out.push(Fact {
-            company_id,
-            compound_id: Some(r.compound_id),
-            key: "problem_reopened".into(),
-            source: format!("problem:{}", r.id),
-            link: format!("/problems/{}", r.id),
-            on: day(r.at),
-            count: 1,
-            note: String::new(),
-        });
-    }
+    problem_facts(reopened, "problem_reopened", &mut out);
     // Notices due in the period that missed their deadline.
     #[derive(FromQueryResult)]
     struct N {

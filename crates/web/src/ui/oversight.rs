@@ -102,6 +102,11 @@ pub(super) fn grade_class(g: &str) -> &'static str {
     }
 }
 
+/// A refused form's broken rules in the reader's language: "field: reason; …".
+fn fields_text(t: Tr, e: &AppError) -> String {
+    e.fields.iter().map(|x| format!("{}：{}", t.field(&x.field), x.reason_in(t.is_zh()))).collect::<Vec<_>>().join("；")
+}
+
 fn tenths(n: i64) -> String {
     format!("{}{}.{}", if n < 0 { "−" } else { "" }, n.abs() / 10, n.abs() % 10)
 }
@@ -343,12 +348,7 @@ async fn issue(
     match outcome {
         Ok(n) => Ok(Redirect::to(&format!("/oversight/notices/{}", n.id)).into_response()),
         Err(e) if e.code == "invalid_input" => {
-            form.error = e
-                .fields
-                .iter()
-                .map(|x| format!("{}：{}", t.field(&x.field), x.reason_in(t.is_zh())))
-                .collect::<Vec<_>>()
-                .join("；");
+            form.error = fields_text(t, &e);
             form.campaigns = inspection_ops::campaigns(&s, &viewer).await.page(t)?;
             Ok(render(&form).status(StatusCode::UNPROCESSABLE_ENTITY))
         }
@@ -501,12 +501,7 @@ async fn notice_photo(
     notice_ops::load(&s, &viewer, id).await.page(t)?;
     let photos = db::oversight::photos(&s.db, id).await.page(t)?;
     let p = photos.into_iter().find(|p| p.sha256 == sha).ok_or_else(AppError::not_found).page(t)?;
-    let bytes = tokio::fs::read(crate::ops::problems::photo_path(&s, &p.sha256))
-        .await
-        .map_err(|e| AppError::internal(e.to_string()))
-        .page(t)?;
-    Ok(([(header::CONTENT_TYPE, p.mime), (header::CACHE_CONTROL, "private, max-age=86400".to_owned())], bytes)
-        .into_response())
+    super::problems::photo_file(&s, t, &p.sha256, p.mime).await
 }
 
 // ---- inspections -----------------------------------------------------------------
@@ -646,12 +641,7 @@ async fn inspect(
         Ok((_, Some(notice))) => Ok(Redirect::to(&format!("/oversight/notices/{notice}")).into_response()),
         Ok((id, None)) => Ok(Redirect::to(&format!("/oversight/inspections/{id}")).into_response()),
         Err(e) if e.code == "invalid_input" => {
-            form.error = e
-                .fields
-                .iter()
-                .map(|x| format!("{}：{}", t.field(&x.field), x.reason_in(t.is_zh())))
-                .collect::<Vec<_>>()
-                .join("；");
+            form.error = fields_text(t, &e);
             form.campaigns = inspection_ops::campaigns(&s, &viewer).await.page(t)?;
             Ok(render(&form).status(StatusCode::UNPROCESSABLE_ENTITY))
         }
@@ -771,15 +761,7 @@ async fn campaign_create(
     match outcome {
         Ok(c) => Ok(Redirect::to(&format!("/oversight/campaigns/{}", c.id)).into_response()),
         Err(e) if e.code == "invalid_input" || e.code == "bad_request" => {
-            let error = if e.fields.is_empty() {
-                e.message.clone()
-            } else {
-                e.fields
-                    .iter()
-                    .map(|x| format!("{}：{}", t.field(&x.field), x.reason_in(t.is_zh())))
-                    .collect::<Vec<_>>()
-                    .join("；")
-            };
+            let error = if e.fields.is_empty() { e.message.clone() } else { fields_text(t, &e) };
             let page = CampaignForm {
                 t,
                 me: Me::of(&viewer),
@@ -1128,12 +1110,7 @@ async fn company_again(
     let on = domain::grading::period_day(get("period")).page(t)?;
     let company = int("company", get("company")).page(t)?;
     let mut page = company_page_of(s, viewer, t, &code, on, company).await?;
-    page.error = e
-        .fields
-        .iter()
-        .map(|x| format!("{}：{}", t.field(&x.field), x.reason_in(t.is_zh())))
-        .collect::<Vec<_>>()
-        .join("；");
+    page.error = fields_text(t, &e);
     page.draft = form.clone();
     Ok(render(&page).status(StatusCode::UNPROCESSABLE_ENTITY))
 }

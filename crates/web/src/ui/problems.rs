@@ -346,9 +346,13 @@ async fn photo(
     load(&s, &viewer, id).await.page(t)?;
     let photos = db::problems::photos(&s.db, id).await.page(t)?;
     let p = photos.into_iter().find(|p| p.sha256 == sha).ok_or_else(AppError::not_found).page(t)?;
-    let bytes =
-        tokio::fs::read(photo_path(&s, &p.sha256)).await.map_err(|e| AppError::internal(e.to_string())).page(t)?;
-    Ok(([(header::CONTENT_TYPE, p.mime), (header::CACHE_CONTROL, "private, max-age=86400".to_owned())], bytes)
+    photo_file(&s, t, &p.sha256, p.mime).await
+}
+
+/// A stored photo's bytes, for a reader already found to may see it.
+pub(super) async fn photo_file(s: &AppState, t: Tr, sha: &str, mime: String) -> Result<Response, UiError> {
+    let bytes = tokio::fs::read(photo_path(s, sha)).await.map_err(|e| AppError::internal(e.to_string())).page(t)?;
+    Ok(([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "private, max-age=86400".to_owned())], bytes)
         .into_response())
 }
 
