@@ -236,6 +236,8 @@ pub async fn build(db: &Db, quiet: bool) -> anyhow::Result<StoryStats> {
         }
     }
     let (problems, inspections) = back.finish().await?;
+    // PostgreSQL plans the grading's queries over these tables: fresh statistics first.
+    db.refresh_statistics().await?;
 
     // 169 notices: in each round, to the compounds found most wanting.
     if !quiet {

@@ -35,7 +35,7 @@ async fn index(m: &SchemaManager<'_>, name: &str, table: &str, cols: &[&str], un
     m.create_index(i.to_owned()).await
 }
 
-const TABLES: [&str; 13] = [
+const TABLES: [&str; 14] = [
     "talk",
     "grade_objection",
     "grade_result",
@@ -46,6 +46,7 @@ const TABLES: [&str; 13] = [
     "rect_item",
     "rect_compound",
     "rect_notice",
+    "inspection_photo",
     "inspection_item",
     "inspection",
     "campaign",
@@ -125,6 +126,21 @@ impl MigrationTrait for Migration {
         )
         .await?;
         index(m, "ix_inspection_item", "inspection_item", &["inspection_id", "position"], true).await?;
+        m.create_table(
+            Table::create()
+                .table(a("inspection_photo"))
+                .col(big_pk_auto(a("id")))
+                .col(big_integer(a("inspection_id")))
+                // The checklist line it shows (from 1).
+                .col(integer(a("position")))
+                .col(string(a("sha256")))
+                .col(string(a("mime")))
+                .col(big_integer(a("bytes")))
+                .col(timestamp_with_time_zone(a("at")))
+                .to_owned(),
+        )
+        .await?;
+        index(m, "ix_inspection_photo", "inspection_photo", &["inspection_id", "position"], false).await?;
 
         m.create_table(
             Table::create()

@@ -311,3 +311,51 @@ pub async fn company_on(db: &Db, compound_id: i64, on: NaiveDate) -> Result<Opti
     .await?;
     Ok(row.map(|r| r.id))
 }
+
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct InspectionPhoto {
+    pub position: i32,
+    pub sha256: String,
+    pub mime: String,
+}
+
+/// Photos one inspection may carry.
+pub const INSPECTION_PHOTOS_MAX: i64 = 30;
+
+/// Record a photo (stored by hash by the caller) of one line of an inspection.
+pub async fn add_inspection_photo(
+    db: &Db,
+    id: i64,
+    position: i32,
+    sha256: &str,
+    mime: &str,
+    bytes: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let tx = db.begin_write_in_scope().await?;
+    let n =
+        crate::sql::scalar_i64(&*tx, "SELECT COUNT(*) FROM inspection_photo WHERE inspection_id = $1", vec![id.into()])
+            .await?;
+    if n >= INSPECTION_PHOTOS_MAX {
+        return Err(domain::Invalid::new("photo", format!("at most {INSPECTION_PHOTOS_MAX} photos on an inspection"))
+            .zh(format!("每次督导最多 {INSPECTION_PHOTOS_MAX} 张照片"))
+            .into());
+    }
+    exec(
+        &*tx,
+        "INSERT INTO inspection_photo (inspection_id, position, sha256, mime, bytes, at) VALUES ($1,$2,$3,$4,$5,$6)",
+        vec![id.into(), position.into(), sha256.into(), mime.into(), bytes.into(), now.into()],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn inspection_photos(db: &Db, id: i64) -> Result<Vec<InspectionPhoto>> {
+    Ok(all(
+        db.conn(),
+        "SELECT position, sha256, mime FROM inspection_photo WHERE inspection_id = $1 ORDER BY position, id",
+        vec![id.into()],
+    )
+    .await?)
+}

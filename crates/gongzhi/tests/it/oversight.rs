@@ -532,3 +532,64 @@ db_test! {
         assert_eq!(officer.json("POST", "/api/v1/inspections", json!({"compound_id": w.c, "kind": "quarterly", "lines": full})).await.status, 404);
     }
 }
+
+/// A page's form as a phone sends it with files: multipart.
+fn multipart(uri: &str, fields: &[(String, String)], files: &[(&str, &[u8])]) -> axum::http::Request<axum::body::Body> {
+    let boundary = "gongzhiOversight7MA4";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    for (name, bytes) in files {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend(*bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    axum::http::Request::post(uri)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(axum::body::Body::from(body))
+        .unwrap()
+}
+
+db_test! {
+    async fn the_inspection_form_keeps_photos_of_its_findings(db: Db) {
+        let w = world(&db).await;
+        let officer = App::anonymous(&db).with_token(&user_token(&db, "xinhu", "officer", "371402001").await);
+        let checklist = domain::rectify::default_checklist();
+        let mut fields: Vec<(String, String)> = vec![
+            ("compound".into(), format!("#{}", w.a)),
+            ("visited_on".into(), domain::clock::today().to_string()),
+        ];
+        for (i, c) in checklist.iter().enumerate() {
+            fields.push((format!("score_{i}"), if i == 0 { c.max - 3 } else { c.max }.to_string()));
+        }
+        fields.push(("finding_0".into(), "垃圾桶满溢".into()));
+        let png = [&[0x89u8, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A][..], &[7u8; 64][..]].concat();
+        // Not a photo: refused before anything is stored.
+        let r = officer.send(multipart("/oversight/inspections", &fields, &[("photo_0", b"%PDF-1.4 not a photo")])).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert_eq!(officer.get("/api/v1/inspections").await.json()["total"], 0);
+        let r = officer.send(multipart("/oversight/inspections", &fields, &[("photo_0", &png)])).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let page = r.header("location").to_owned();
+        let html = officer.get(&page).await.body;
+        let src = html
+            .split("src=\"")
+            .filter_map(|s| s.split('"').next())
+            .find(|s| s.contains("/photos/"))
+            .expect("the photo is shown")
+            .to_owned();
+        assert!(src.starts_with(&format!("{page}/photos/")), "{src}");
+        let photo = officer.get(&src).await;
+        assert_eq!((photo.status.as_u16(), photo.header("content-type")), (200, "image/png"));
+        // Only those who may see the inspection see its photos.
+        let far = App::anonymous(&db).with_token(&user_token(&db, "far", "officer", "371428").await);
+        assert_eq!(far.get(&src).await.status, 404);
+    }
+}

@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/oversight/inspections", post(inspect))
         .route("/oversight/inspections/new", get(inspection_form))
         .route("/oversight/inspections/{id}", get(inspection_page))
+        .route("/oversight/inspections/{id}/photos/{sha}", get(inspection_photo))
         .route("/oversight/campaigns", post(campaign_create))
         .route("/oversight/campaigns/new", get(campaign_form))
         .route("/oversight/campaigns/{id}", get(campaign_page))
@@ -586,6 +587,9 @@ async fn inspect(
     let checklist = inspection_ops::checklist(&s, &viewer, campaign_id).await.page(t)?;
     let lines: Vec<(String, String)> =
         (0..checklist.len()).map(|i| (f.text(&format!("score_{i}")), f.text(&format!("finding_{i}")))).collect();
+    let photos: Vec<(usize, Vec<u8>)> = (0..checklist.len())
+        .filter_map(|i| f.file(&format!("photo_{i}")).filter(|p| !p.is_empty()).map(|p| (i, p)))
+        .collect();
     let mut form = InspectionForm {
         t,
         me: Me::of(&viewer),
@@ -634,7 +638,7 @@ async fn inspect(
                 None
             },
         };
-        inspection_ops::inspect(&s, &viewer, &b).await
+        inspection_ops::inspect_with_photos(&s, &viewer, &b, &photos).await
     }
     .await;
     match outcome {
@@ -656,6 +660,7 @@ struct InspectionPage {
     me: Option<Me>,
     i: Inspection,
     items: Vec<InspectionItem>,
+    photos: Vec<db::oversight::InspectionPhoto>,
     follow_ups: Vec<i64>,
     notices: Vec<Notice>,
     can_supervise: bool,
@@ -669,11 +674,24 @@ async fn inspection_page(
 ) -> Result<Page, UiError> {
     let (i, items) = inspection_ops::load(&s, &viewer, id).await.page(t)?;
     let follow_ups = db::oversight::follow_ups(&s.db, id).await.page(t)?;
+    let photos = db::oversight::inspection_photos(&s.db, id).await.page(t)?;
     let f = NoticeFilter { compound_id: Some(i.compound_id), ..Default::default() };
     let (notices, _) = notice_ops::list(&s, &viewer, &f, Paging::new(None, Some(200))).await.page(t)?;
     let notices = notices.into_iter().filter(|n| n.inspection_id == Some(id)).collect();
     let can_supervise = viewer.compound(&s.db, i.compound_id, Action::Supervise).await.is_ok();
-    Ok(render(&InspectionPage { t, me: Me::of(&viewer), i, items, follow_ups, notices, can_supervise }))
+    Ok(render(&InspectionPage { t, me: Me::of(&viewer), i, items, photos, follow_ups, notices, can_supervise }))
+}
+
+async fn inspection_photo(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path((id, sha)): Path<(i64, String)>,
+) -> Result<Response, UiError> {
+    inspection_ops::load(&s, &viewer, id).await.page(t)?;
+    let photos = db::oversight::inspection_photos(&s.db, id).await.page(t)?;
+    let p = photos.into_iter().find(|p| p.sha256 == sha).ok_or_else(AppError::not_found).page(t)?;
+    super::problems::photo_file(&s, t, &p.sha256, p.mime).await
 }
 
 // ---- campaigns -------------------------------------------------------------------

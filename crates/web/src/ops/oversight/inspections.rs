@@ -61,6 +61,40 @@ pub async fn checklist(s: &AppState, v: &Viewer, campaign_id: Option<i64>) -> Re
 
 /// Record an inspection of a compound the officer supervises.
 pub async fn inspect(s: &AppState, v: &Viewer, b: &InspectIn) -> Result<(i64, Option<i64>), AppError> {
+    inspect_with_photos(s, v, b, &[]).await
+}
+
+/// The same with photos of the findings, `(line index, bytes)`: every photo is
+/// checked by its content before anything is written, and kept once the
+/// inspection is.
+pub async fn inspect_with_photos(
+    s: &AppState,
+    v: &Viewer,
+    b: &InspectIn,
+    photos: &[(usize, Vec<u8>)],
+) -> Result<(i64, Option<i64>), AppError> {
+    if photos.len() as i64 > db::oversight::INSPECTION_PHOTOS_MAX {
+        return Err(domain::Invalid::new("photo", format!("at most {} photos", db::oversight::INSPECTION_PHOTOS_MAX))
+            .zh(format!("最多 {} 张照片", db::oversight::INSPECTION_PHOTOS_MAX))
+            .into());
+    }
+    for (i, p) in photos {
+        if *i >= b.lines.len() {
+            return Err(domain::Invalid::new("photo", "a photo of a line the checklist does not have")
+                .zh("照片对应的检查项不存在")
+                .into());
+        }
+        domain::problem::photo_type(p)?;
+    }
+    let (id, notice) = record(s, v, b).await?;
+    for (i, p) in photos {
+        let (sha, mime) = crate::ops::problems::keep_photo(s, p).await?;
+        db::oversight::add_inspection_photo(&s.db, id, *i as i32 + 1, &sha, mime, p.len() as i64, Utc::now()).await?;
+    }
+    Ok((id, notice))
+}
+
+async fn record(s: &AppState, v: &Viewer, b: &InspectIn) -> Result<(i64, Option<i64>), AppError> {
     let c = v.compound(&s.db, b.compound_id, Action::Supervise).await?;
     let kind = InspectionKind::parse(&b.kind)?;
     let today = domain::clock::today();
