@@ -1123,7 +1123,8 @@ pub struct Due {
     pub due_on: NaiveDate,
 }
 
-/// The compounds of `region` served today by a company graded in the
+/// The compounds of `region` served on `today` (any day: the figures ask as
+/// of a date) by a company graded in the
 /// latest publication over it, each with when its next inspection is due
 /// (the last one plus the grade's interval; never inspected: the end of the
 /// graded period), soonest first.
@@ -1142,8 +1143,9 @@ pub async fn due(db: &Db, region: &RegionCode, today: NaiveDate) -> Result<Vec<D
     let (lo, hi) = range(&path);
     let last: HashMap<i64, Option<NaiveDate>> = all::<L>(
         db.conn(),
-        "SELECT compound_id, MAX(visited_on) AS last FROM inspection WHERE region_path >= $1 AND region_path < $2 GROUP BY compound_id",
-        vec![lo, hi],
+        "SELECT compound_id, MAX(visited_on) AS last FROM inspection WHERE region_path >= $1 AND region_path < $2 \
+         AND visited_on <= $3 GROUP BY compound_id",
+        vec![lo, hi, today.into()],
     )
     .await?
     .into_iter()

@@ -593,3 +593,58 @@ db_test! {
         assert_eq!(far.get(&src).await.status, 404);
     }
 }
+
+db_test! {
+    async fn inspections_fall_due_by_grade_and_items_name_problems(db: Db) {
+        let w = world(&db).await;
+        q2_history(&db, &w).await;
+        let city = App::anonymous(&db).with_token(&user_token(&db, "dezhou", "supervisor", "3714").await);
+        assert_eq!(city.json("POST", "/api/v1/grade-publications", json!({"region": "371402", "period": "2021Q2"})).await.status, 201);
+        // 甲物业 blue: every 6 months from 甲苑's visit of 10 May; 乙苑 never visited: due when the period ended.
+        let county = domain::RegionCode::parse("371402").unwrap();
+        assert!(db::oversight::due(&db, &county, day("2021-08-01")).await.unwrap().is_empty(), "nothing was published by then");
+        let due = db::oversight::due(&db, &county, domain::clock::today()).await.unwrap();
+        let of = |c: i64| due.iter().find(|d| d.compound_id == c).unwrap().clone();
+        assert_eq!((of(w.a).grade.as_str(), of(w.a).every_months, of(w.a).due_on), ("blue", 6, day("2021-11-10")));
+        assert_eq!((of(w.b).last, of(w.b).due_on), (None, day("2021-07-01")));
+        assert_eq!((of(w.c).grade.as_str(), of(w.c).every_months), ("red", 1), "a veto's red is inspected monthly");
+        assert_eq!(due.first().map(|d| d.due_on), Some(day("2021-07-01")), "soonest first");
+
+        // The page's notice form links an item to a problem by its number.
+        let problem = db::problems::list(&db, &db::problems::Visible { all: true, ..Default::default() }, &Default::default(), domain::Paging::new(None, Some(200)))
+            .await
+            .unwrap()
+            .0
+            .into_iter()
+            .find(|p| p.compound_id == w.a)
+            .unwrap()
+            .id;
+        let officer = App::anonymous(&db).with_token(&user_token(&db, "xinhu", "officer", "371402001").await);
+        let deadline = (domain::clock::today() + Duration::days(5)).to_string();
+        let form = |items: String| {
+            vec![
+                ("compound".to_owned(), format!("#{}", w.a)),
+                ("items".to_owned(), items),
+                ("requirement".to_owned(), "限期整改".to_owned()),
+                ("deadline".to_owned(), deadline.clone()),
+            ]
+        };
+        let r = officer.send(multipart("/oversight/notices", &form(format!("楼道灯不亮 #{problem}\n门禁损坏")), &[])).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let id = r.header("location").rsplit('/').next().unwrap().to_owned();
+        let n = officer.get(&format!("/api/v1/rectification-notices/{id}")).await.json();
+        assert_eq!((n["items"][0]["problem_id"].as_i64(), n["items"][0]["text"].as_str()), (Some(problem), Some("楼道灯不亮")));
+        assert!(n["items"][1]["problem_id"].is_null());
+        let b_problem = db::problems::list(&db, &db::problems::Visible { all: true, ..Default::default() }, &Default::default(), domain::Paging::new(None, Some(200)))
+            .await
+            .unwrap()
+            .0
+            .into_iter()
+            .find(|p| p.compound_id == w.b)
+            .unwrap()
+            .id;
+        let r = officer.send(multipart("/oversight/notices", &form(format!("别处的诉求 #{b_problem}")), &[])).await;
+        assert_eq!(r.status, 422, "a problem of another compound: {}", r.body);
+        assert!(r.body.contains("不在所列小区内"), "{}", r.body);
+    }
+}

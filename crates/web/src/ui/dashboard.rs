@@ -59,6 +59,8 @@ struct DashboardPage {
     /// Companies by grade in the latest publication over the region, and those at the lowest grade.
     by_grade: Vec<(String, i64)>,
     red: Vec<db::oversight::Published>,
+    /// Compounds whose inspection (by their company's grade) was due by the date, and how many were not done.
+    due: (usize, usize),
 }
 
 /// The KPIs shown in the ranking (those with plan targets first).
@@ -189,9 +191,11 @@ async fn dashboard(
     let name = |k: domain::kpi::Kpi| t.of("kpi.", k.key()).to_owned();
     let chart = report::trend_svg(&s.db, code.as_ref(), from, month, name, t.get("dash.trend")).await.page(t)?;
     // Oversight of companies: notices, inspections, the latest grades and the red list.
-    let (mut oversight, mut by_grade, mut red) = (None, Vec::new(), Vec::new());
+    let (mut oversight, mut by_grade, mut red, mut due) = (None, Vec::new(), Vec::new(), (0, 0));
     if let Some(c) = &code {
         oversight = Some(db::oversight::oversight_figures(&s.db, Some(&path), as_of).await.page(t)?);
+        let list = db::oversight::due(&s.db, c, as_of).await.page(t)?;
+        due = (list.len(), list.iter().filter(|d| d.due_on < as_of).count());
         if let Some(p) = db::oversight::latest_publication(&s.db, c, as_of).await.page(t)? {
             let scheme = p.scheme().page(t)?;
             let results = db::oversight::results(&s.db, p.id).await.page(t)?;
@@ -225,6 +229,7 @@ async fn dashboard(
         oversight,
         by_grade,
         red,
+        due,
     })
     .into_response())
 }

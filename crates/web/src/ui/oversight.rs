@@ -340,7 +340,13 @@ async fn issue(
                 .items
                 .lines()
                 .filter(|l| !l.trim().is_empty())
-                .map(|l| ItemIn { text: l.trim().to_owned(), problem_id: None })
+                .map(|l| match l.trim().rsplit_once('#') {
+                    // "… #123" names the residents' problem the item is about.
+                    Some((text, n)) if !text.trim().is_empty() && n.trim().parse::<i64>().is_ok() => {
+                        ItemIn { text: text.trim().to_owned(), problem_id: n.trim().parse().ok() }
+                    }
+                    _ => ItemIn { text: l.trim().to_owned(), problem_id: None },
+                })
                 .collect(),
         };
         notice_ops::issue(&s, &viewer, &b, photo.as_deref()).await
