@@ -133,6 +133,18 @@ async fn sign_in(rig: &Rig, c: &Client, login: &str) {
     wait_path(c, |p| p != "/login").await;
 }
 
+/// The links on the page whose address starts with `prefix`.
+async fn hrefs(c: &Client, prefix: &str) -> Vec<String> {
+    c.execute("return [...document.querySelectorAll('a')].map(a => a.getAttribute('href')).filter(h => h && h.startsWith(arguments[0]))", vec![json!(prefix)])
+        .await
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// The browser's location as a path with its query.
 async fn here(c: &Client) -> String {
     let u = c.current_url().await.unwrap();
@@ -350,18 +362,7 @@ async fn every_role_does_its_work_in_a_phone_browser() {
     let dash = wait_path(&c, |p| p.starts_with("/dashboard")).await;
     fits(&c).await;
     links_open(&c, &mut seen).await;
-    let drills: Vec<String> = c
-        .execute(
-            "return [...document.querySelectorAll('a[href^=\"/dashboard/drill\"]')].map(a => a.getAttribute('href'))",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h.as_str().unwrap().to_owned())
-        .collect();
+    let drills: Vec<String> = hrefs(&c, "/dashboard/drill").await;
     assert_eq!(drills.len(), 9, "a drill-down from every card on {dash}: {drills:?}");
     stage("dashboard seen");
     for d in &drills {
@@ -382,18 +383,7 @@ async fn every_role_does_its_work_in_a_phone_browser() {
     // score with every fact, a campaign and a notice — all at phone width.
     visit(&c, &rig, "/oversight?region=3714", &mut seen).await;
     visit(&c, &rig, "/oversight/grades?region=3714&period=2020Q4", &mut seen).await;
-    let companies: Vec<String> = c
-        .execute(
-            "return [...document.querySelectorAll('a[href^=\"/oversight/grades/companies/\"]')].map(a => a.getAttribute('href'))",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h.as_str().unwrap().to_owned())
-        .collect();
+    let companies: Vec<String> = hrefs(&c, "/oversight/grades/companies/").await;
     let lowest = companies.last().expect("the quarter's companies are listed");
     visit(&c, &rig, lowest, &mut seen).await;
     let score = text(&c).await;

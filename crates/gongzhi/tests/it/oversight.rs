@@ -533,6 +533,14 @@ db_test! {
     }
 }
 
+/// The first problem recorded at a compound.
+async fn problem_at(db: &Db, compound: i64) -> i64 {
+    let all = db::problems::Visible { all: true, ..Default::default() };
+    let (rows, _) =
+        db::problems::list(db, &all, &Default::default(), domain::Paging::new(None, Some(200))).await.unwrap();
+    rows.into_iter().find(|p| p.compound_id == compound).unwrap().id
+}
+
 /// A page's form as a phone sends it with files: multipart.
 fn multipart(uri: &str, fields: &[(String, String)], files: &[(&str, &[u8])]) -> axum::http::Request<axum::body::Body> {
     let boundary = "gongzhiOversight7MA4";
@@ -611,14 +619,7 @@ db_test! {
         assert_eq!(due.first().map(|d| d.due_on), Some(day("2021-07-01")), "soonest first");
 
         // The page's notice form links an item to a problem by its number.
-        let problem = db::problems::list(&db, &db::problems::Visible { all: true, ..Default::default() }, &Default::default(), domain::Paging::new(None, Some(200)))
-            .await
-            .unwrap()
-            .0
-            .into_iter()
-            .find(|p| p.compound_id == w.a)
-            .unwrap()
-            .id;
+        let problem = problem_at(&db, w.a).await;
         let officer = App::anonymous(&db).with_token(&user_token(&db, "xinhu", "officer", "371402001").await);
         let deadline = (domain::clock::today() + Duration::days(5)).to_string();
         let form = |items: String| {
@@ -635,14 +636,7 @@ db_test! {
         let n = officer.get(&format!("/api/v1/rectification-notices/{id}")).await.json();
         assert_eq!((n["items"][0]["problem_id"].as_i64(), n["items"][0]["text"].as_str()), (Some(problem), Some("楼道灯不亮")));
         assert!(n["items"][1]["problem_id"].is_null());
-        let b_problem = db::problems::list(&db, &db::problems::Visible { all: true, ..Default::default() }, &Default::default(), domain::Paging::new(None, Some(200)))
-            .await
-            .unwrap()
-            .0
-            .into_iter()
-            .find(|p| p.compound_id == w.b)
-            .unwrap()
-            .id;
+        let b_problem = problem_at(&db, w.b).await;
         let r = officer.send(multipart("/oversight/notices", &form(format!("别处的诉求 #{b_problem}")), &[])).await;
         assert_eq!(r.status, 422, "a problem of another compound: {}", r.body);
         assert!(r.body.contains("不在所列小区内"), "{}", r.body);
