@@ -57,6 +57,7 @@ pub mod problem;
 pub mod rectify;
 pub mod region;
 pub mod text;
+pub mod vote;
 
 pub use area::Area;
 pub use compound::{CompoundDraft, CompoundInput, CompoundPatch, ServiceModel};
