@@ -32,6 +32,43 @@ text_enum!(
 );
 
 text_enum!(
+    /// The matters art. 278 reserves to the owners; the convener confirms the
+    /// category the matter proposes.
+    Matter, "matter", "matter for the owners", "表决事项" {
+        /// 制定和修改业主大会议事规则
+        RulesOfProcedure = "rules_of_procedure",
+        /// 制定和修改管理规约
+        Covenant = "covenant",
+        /// 选举业主委员会或者更换业主委员会成员
+        ElectCommittee = "elect_committee",
+        /// 选聘和解聘物业服务企业或者其他管理人
+        HireOrDismissManager = "hire_or_dismiss_manager",
+        /// 使用建筑物及其附属设施的维修资金
+        UseFund = "use_fund",
+        /// 筹集建筑物及其附属设施的维修资金
+        RaiseFund = "raise_fund",
+        /// 改建、重建建筑物及其附属设施
+        Rebuild = "rebuild",
+        /// 改变共有部分的用途
+        ChangeUse = "change_use",
+        /// 利用共有部分从事经营活动
+        BusinessUse = "business_use",
+        /// 有关共有和共同管理权利的其他重大事项
+        OtherMajor = "other_major",
+    }
+);
+
+impl Matter {
+    /// The category the law gives the matter (art. 278, para. 2).
+    pub fn category(self) -> Category {
+        match self {
+            Matter::RaiseFund | Matter::Rebuild | Matter::ChangeUse | Matter::BusinessUse => Category::Special,
+            _ => Category::Ordinary,
+        }
+    }
+}
+
+text_enum!(
     /// Where an exclusive part's area comes from, in the order the law prefers it.
     AreaSource, "area_source", "source of an area", "面积来源" {
         /// 不动产登记簿记载的面积
@@ -322,6 +359,17 @@ mod tests {
         let none = count(Category::Ordinary, &e, &[]).unwrap();
         assert!(!none.quorum && !none.majority && !none.passed);
         assert!(!count(Category::Ordinary, &BTreeMap::new(), &[]).unwrap().passed);
+    }
+
+    #[test]
+    fn matters_propose_their_category() {
+        let special: Vec<Matter> = Matter::ALL.iter().copied().filter(|m| m.category() == Category::Special).collect();
+        assert_eq!(special, [Matter::RaiseFund, Matter::Rebuild, Matter::ChangeUse, Matter::BusinessUse]);
+        assert_eq!(
+            Matter::UseFund.category(),
+            Category::Ordinary,
+            "using the fund is an ordinary question; raising it is not"
+        );
     }
 
     #[test]
