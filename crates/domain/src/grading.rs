@@ -318,9 +318,41 @@ impl Scheme {
 /// compounds' scores weighted by households (a compound without a recorded
 /// household count weighs 1), rounded half up; `None` without compounds.
 pub fn weighted(scores: &[(i64, Option<i64>)]) -> Option<i64> {
-    let w: Vec<(i64, i64)> = scores.iter().map(|(s, h)| (*s, h.filter(|h| *h > 0).unwrap_or(1))).collect();
+    let w: Vec<(i64, i64)> = scores.iter().map(|(s, h)| (*s, weight(*h))).collect();
     let total: i64 = w.iter().map(|(_, h)| h).sum();
     (total > 0).then(|| (w.iter().map(|(s, h)| s * h).sum::<i64>() * 2 + total) / (total * 2))
+}
+
+/// A compound's weight in its company's score: its households, or 1 when not recorded.
+pub fn weight(households: Option<i64>) -> i64 {
+    households.filter(|h| *h > 0).unwrap_or(1)
+}
+
+/// What each item moved the company's weighted score by, over its compounds'
+/// scores `(score, households)`: `(label, tenths)`, the largest deduction
+/// first, items that moved nothing left out. (Rounded per item, so the
+/// lines need not add up to the score to the last tenth.)
+pub fn weighted_lines(compounds: &[(&Score, Option<i64>)]) -> Vec<(String, i64)> {
+    let total: i64 = compounds.iter().map(|(_, h)| weight(*h)).sum();
+    if total == 0 {
+        return vec![];
+    }
+    let mut by: Vec<(String, i64)> = Vec::new();
+    for (score, h) in compounds {
+        for l in &score.lines {
+            match by.iter_mut().find(|(k, _)| *k == l.label) {
+                Some((_, p)) => *p += l.points * weight(*h),
+                None => by.push((l.label.clone(), l.points * weight(*h))),
+            }
+        }
+    }
+    let mut out: Vec<(String, i64)> = by
+        .into_iter()
+        .map(|(k, p)| (k, if p < 0 { -((-p * 2 + total) / (total * 2)) } else { (p * 2 + total) / (total * 2) }))
+        .filter(|(_, p)| *p != 0)
+        .collect();
+    out.sort_by_key(|(_, p)| *p);
+    out
 }
 
 fn months(m: &[(&str, u32)]) -> Vec<(String, u32)> {
@@ -488,6 +520,12 @@ mod tests {
         assert_eq!(weighted(&[(900, Some(300)), (600, Some(100))]), Some(825));
         assert_eq!(weighted(&[(901, None), (900, Some(0))]), Some(901), "unknown households weigh 1; half up");
         assert_eq!(weighted(&[]), None);
+        // A 300-household compound lost 8 points on site, a 100-household one nothing:
+        // the company loses 6.0 for it; a bonus of 2 at both adds 2.0.
+        let s = four_colour();
+        let (a, b) = (s.score(&[("inspection_finding", 8), ("honour", 1)]), s.score(&[("honour", 1)]));
+        let lines = weighted_lines(&[(&a, Some(300)), (&b, Some(100))]);
+        assert_eq!(lines, [("现场督导失分（检查表每失 1 分）".to_owned(), -60), ("获评表彰".to_owned(), 20)]);
         assert_eq!(presets().len(), 3);
         for p in presets() {
             p.check().unwrap();

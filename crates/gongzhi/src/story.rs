@@ -268,7 +268,8 @@ pub async fn build(db: &Db, quiet: bool) -> anyhow::Result<StoryStats> {
                     .collect(),
             };
             let officer = Actor { id: None, login: format!("督导组-{street}") };
-            let firm = Actor { id: None, login: format!("company-{company}") };
+            // The company's steps read as its name on the timeline.
+            let firm = Actor { id: None, login: db::structure::org(db, *company).await?.name };
             let notice = db::oversight::issue(db, &officer, &n, at(issued_on, 10)).await?;
             notices += 1;
             let std = standard_in(standard.get(company).copied().unwrap_or(2), issued_on.year()).min(4);

@@ -737,19 +737,30 @@ pub async fn results(db: &Db, publication_id: i64) -> Result<Vec<Published>> {
 
 /// A company's published grades, latest first, with the region and period.
 pub async fn company_results(db: &Db, company_id: i64) -> Result<Vec<(Publication, Published)>> {
-    let rows: Vec<Published> = all(
+    // Two queries, not one a publication.
+    let publications: Vec<Publication> = all(
+        db.conn(),
+        &format!(
+            "SELECT {PUB_COLS} FROM grade_publication WHERE id IN (SELECT publication_id FROM grade_result WHERE company_id = $1) \
+             ORDER BY period_start DESC, region_code"
+        ),
+        vec![company_id.into()],
+    )
+    .await?;
+    let results: Vec<Published> = all(
         db.conn(),
         "SELECT g.publication_id, g.company_id, o.name AS company_name, g.score, g.grade, g.vetoed, g.compounds \
          FROM grade_result g JOIN organisation o ON o.id = g.company_id WHERE g.company_id = $1",
         vec![company_id.into()],
     )
     .await?;
-    let mut out = Vec::new();
-    for r in rows {
-        out.push((publication(db, r.publication_id).await?, r));
-    }
-    out.sort_by(|a, b| b.0.period_start.cmp(&a.0.period_start).then(a.0.region_code.cmp(&b.0.region_code)));
-    Ok(out)
+    Ok(publications
+        .into_iter()
+        .filter_map(|p| {
+            let r = results.iter().find(|r| r.publication_id == p.id)?.clone();
+            Some((p, r))
+        })
+        .collect())
 }
 
 // ---- objections ----------------------------------------------------------------

@@ -271,7 +271,6 @@ pub struct InspectionFilter {
     pub compound_id: Option<i64>,
     pub company_id: Option<i64>,
     pub campaign_id: Option<i64>,
-    pub within: Option<domain::RegionPath>,
 }
 
 /// A page of inspections the reader may see, latest first.
@@ -290,12 +289,6 @@ pub async fn inspections(
             vals.push(x.into());
             filter.push_str(&format!(" AND {col} = ${}", vals.len()));
         }
-    }
-    if let Some(p) = &f.within {
-        let (lo, hi) = p.subtree_range();
-        vals.push(lo.into());
-        vals.push(hi.into());
-        filter.push_str(&format!(" AND i.region_path >= ${} AND i.region_path < ${}", vals.len() - 1, vals.len()));
     }
     Ok(page_of(db.conn(), SELECT, "inspection i", &filter, "i.visited_on DESC, i.id DESC", vals, page).await?)
 }

@@ -371,6 +371,8 @@ pub struct NoticeFilter {
     pub overdue: bool,
     pub company_id: Option<i64>,
     pub campaign_id: Option<i64>,
+    /// Issued from this inspection's findings.
+    pub inspection_id: Option<i64>,
     pub compound_id: Option<i64>,
     /// Only notices naming a compound in this subtree.
     pub within: Option<domain::RegionPath>,
@@ -400,9 +402,11 @@ pub async fn list(
         vals.push(c.into());
         filter.push_str(&format!(" AND n.company_id = ${}", vals.len()));
     }
-    if let Some(c) = f.campaign_id {
-        vals.push(c.into());
-        filter.push_str(&format!(" AND n.campaign_id = ${}", vals.len()));
+    for (col, val) in [("n.campaign_id", f.campaign_id), ("n.inspection_id", f.inspection_id)] {
+        if let Some(x) = val {
+            vals.push(x.into());
+            filter.push_str(&format!(" AND {col} = ${}", vals.len()));
+        }
     }
     if let Some(c) = f.compound_id {
         vals.push(c.into());

@@ -32,6 +32,8 @@ pub struct NoticeQuery {
     pub overdue: Option<bool>,
     pub company_id: Option<i64>,
     pub campaign_id: Option<i64>,
+    /// Issued from this inspection's findings.
+    pub inspection_id: Option<i64>,
     pub compound_id: Option<i64>,
     /// Only notices naming a compound within this region.
     pub region: Option<String>,
@@ -78,6 +80,7 @@ pub async fn list_notices(
         overdue: q.overdue.unwrap_or(false),
         company_id: q.company_id,
         campaign_id: q.campaign_id,
+        inspection_id: q.inspection_id,
         compound_id: q.compound_id,
         within,
     };
@@ -242,7 +245,6 @@ pub async fn list_inspections(
         compound_id: q.compound_id,
         company_id: q.company_id,
         campaign_id: q.campaign_id,
-        within: None,
     };
     let (rows, total) = inspection_ops::list(&s, &viewer, &f, paging).await?;
     Ok(Json(Page {

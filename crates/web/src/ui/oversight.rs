@@ -681,9 +681,8 @@ async fn inspection_page(
     let (i, items) = inspection_ops::load(&s, &viewer, id).await.page(t)?;
     let follow_ups = db::oversight::follow_ups(&s.db, id).await.page(t)?;
     let photos = db::oversight::inspection_photos(&s.db, id).await.page(t)?;
-    let f = NoticeFilter { compound_id: Some(i.compound_id), ..Default::default() };
-    let (notices, _) = notice_ops::list(&s, &viewer, &f, Paging::new(None, Some(200))).await.page(t)?;
-    let notices = notices.into_iter().filter(|n| n.inspection_id == Some(id)).collect();
+    let f = NoticeFilter { inspection_id: Some(id), ..Default::default() };
+    let (notices, _) = notice_ops::list(&s, &viewer, &f, Paging::new(None, Some(50))).await.page(t)?;
     let can_supervise = viewer.compound(&s.db, i.compound_id, Action::Supervise).await.is_ok();
     Ok(render(&InspectionPage { t, me: Me::of(&viewer), i, items, photos, follow_ups, notices, can_supervise }))
 }
@@ -869,6 +868,19 @@ impl GradesPage {
     fn period_words(&self) -> String {
         self.g.period.words(self.t.is_zh())
     }
+    /// How many companies took each grade in what was published, best first.
+    fn published_by_grade(&self) -> Vec<(String, usize)> {
+        self.g
+            .scheme
+            .scheme
+            .grades()
+            .into_iter()
+            .map(|g| {
+                let n = self.published.iter().filter(|r| r.grade == g).count();
+                (g, n)
+            })
+            .collect()
+    }
 }
 
 async fn grades_page(
@@ -1029,19 +1041,19 @@ impl CompanyPage {
     fn objected(&self, f: &Fact) -> Option<&Objection> {
         self.p.objections.iter().find(|o| o.source == f.source && o.item_key == f.key)
     }
-    /// What would lift the score: the deductions, largest first.
+    /// What would lift the score: what each deduction cost the company's weighted score, largest first.
     fn lift(&self) -> Vec<(String, i64)> {
-        let mut by: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
-        for c in &self.p.company.compounds {
-            for l in &c.score.lines {
-                if l.points < 0 {
-                    *by.entry(l.label.clone()).or_default() += -l.points;
-                }
-            }
-        }
-        let mut v: Vec<(String, i64)> = by.into_iter().collect();
-        v.sort_by_key(|(_, p)| std::cmp::Reverse(*p));
-        v
+        let compounds: Vec<(&domain::grading::Score, Option<i64>)> =
+            self.p.company.compounds.iter().map(|c| (&c.score, c.households)).collect();
+        domain::grading::weighted_lines(&compounds).into_iter().filter(|(_, p)| *p < 0).map(|(l, p)| (l, -p)).collect()
+    }
+    /// The facts by item, the items in the scheme's order.
+    fn fact_groups(&self) -> Vec<(String, Vec<&Fact>)> {
+        self.items()
+            .iter()
+            .map(|it| (it.label.clone(), self.p.facts.iter().filter(|f| f.key == it.key).collect::<Vec<_>>()))
+            .filter(|(_, fs)| !fs.is_empty())
+            .collect()
     }
     fn items(&self) -> &[domain::grading::Item] {
         &self.p.grading.scheme.scheme.items
