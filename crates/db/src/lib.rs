@@ -11,11 +11,13 @@ pub mod intake;
 pub mod kpi;
 pub mod notify;
 pub mod oversight;
+pub mod owners;
 pub mod plans;
 pub mod problems;
 pub mod regions;
 mod sql;
 pub mod structure;
+pub mod votes;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -45,6 +45,7 @@ pub mod area;
 pub mod audit;
 pub mod clock;
 pub mod compound;
+pub mod consult;
 pub mod divisions;
 pub mod figures;
 pub mod grading;

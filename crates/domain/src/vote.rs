@@ -80,6 +80,48 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// Who an owner record is.
+    OwnerKind, "kind", "kind of owner", "业主类型" {
+        Person = "person",
+        Organisation = "organisation",
+        /// The developer (建设单位), holding what is unsold or undelivered.
+        Developer = "developer",
+    }
+);
+
+text_enum!(
+    /// What kind of exclusive part a unit is.
+    UnitKind, "kind", "kind of unit", "房屋类型" {
+        Dwelling = "dwelling",
+        /// A parking space registered as an exclusive part (规划车位).
+        Parking = "parking",
+        Shop = "shop",
+    }
+);
+
+/// An owner's name: trimmed, 1–50 characters, printable.
+pub fn owner_name(s: &str) -> Result<&str, Invalid> {
+    let s = s.trim();
+    if s.is_empty() || s.chars().count() > 50 {
+        return Err(Invalid::new("name", "an owner's name has 1–50 characters").zh("业主姓名须为 1–50 个字"));
+    }
+    crate::text::check("name", s)?;
+    Ok(s)
+}
+
+/// The last four characters of an identity document (digits, or X last).
+pub fn id_tail(s: &str) -> Result<String, Invalid> {
+    let t = s.trim().to_uppercase();
+    let ok = t.len() == 4 && t.chars().enumerate().all(|(i, c)| c.is_ascii_digit() || (i == 3 && c == 'X'));
+    if ok {
+        Ok(t)
+    } else {
+        Err(Invalid::new("id_tail", "the last four characters of the identity document (digits, or X last)")
+            .zh("须为证件号码后四位（数字，末位可为 X）"))
+    }
+}
+
 /// The area that counts for a part (SPC art. 8): the registered area, else the
 /// surveyed one, else the contract's; in hundredths of a square metre, with
 /// where it came from. `None` when none is known (the part cannot be counted).
@@ -164,7 +206,7 @@ text_enum!(
 );
 
 /// What a count found, every figure kept so the result can be shown and checked.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     pub total_area: i64,
     pub total_owners: i64,
@@ -235,6 +277,59 @@ pub fn count(
     })
 }
 
+/// One of the four conditions a tally decides, as a fraction and its bound.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Condition {
+    /// `quorum_area`, `quorum_owners`, `agree_area` or `agree_owners`.
+    pub key: &'static str,
+    pub num: i64,
+    pub den: i64,
+    /// `≥ 2/3`, `≥ 3/4` or `> 1/2`.
+    pub bound: &'static str,
+    pub met: bool,
+}
+
+impl Tally {
+    /// The four ratios, each decided exactly (what the published result shows).
+    pub fn conditions(&self, category: Category) -> [Condition; 4] {
+        let two_thirds = |n: i64, d: i64| d > 0 && 3 * n >= 2 * d;
+        let (bound, agree): (&'static str, fn(i64, i64) -> bool) = match category {
+            Category::Special => ("≥ 3/4", |n, d| d > 0 && 4 * n >= 3 * d),
+            Category::Ordinary => ("> 1/2", |n, d| d > 0 && 2 * n > d),
+        };
+        [
+            Condition {
+                key: "quorum_area",
+                num: self.participating_area,
+                den: self.total_area,
+                bound: "≥ 2/3",
+                met: two_thirds(self.participating_area, self.total_area),
+            },
+            Condition {
+                key: "quorum_owners",
+                num: self.participating_owners,
+                den: self.total_owners,
+                bound: "≥ 2/3",
+                met: two_thirds(self.participating_owners, self.total_owners),
+            },
+            Condition {
+                key: "agree_area",
+                num: self.agree_area,
+                den: self.participating_area,
+                bound,
+                met: agree(self.agree_area, self.participating_area),
+            },
+            Condition {
+                key: "agree_owners",
+                num: self.agree_owners,
+                den: self.participating_owners,
+                bound,
+                met: agree(self.agree_owners, self.participating_owners),
+            },
+        ]
+    }
+}
+
 /// The shortest notice before voting opens (物业管理条例: 15 days before a meeting).
 pub const NOTICE_DAYS_MIN: i64 = 15;
 
@@ -257,6 +352,149 @@ pub fn schedule(
     }
     Ok(())
 }
+
+text_enum!(
+    /// Where a vote stands as stored; [`phase`] adds what the calendar says.
+    VoteState, "state", "state of a vote", "表决状态" {
+        /// Announced: waiting to open, open, or closed and awaiting its count.
+        Announced = "announced",
+        /// Counted: the preliminary result is published, objections may be filed.
+        Preliminary = "preliminary",
+        /// The final result is published and kept.
+        Final = "final",
+        /// Called off before it opened (the reason is recorded).
+        Cancelled = "cancelled",
+    }
+);
+
+text_enum!(
+    /// Where a vote stands on a given day.
+    Phase, "phase", "phase of a vote", "表决阶段" {
+        /// Announced; voting has not opened yet (公告期).
+        Notice = "notice",
+        /// Ballots may be cast and changed (投票期).
+        Open = "open",
+        /// Voting has closed; the count is owed (待计票).
+        Closed = "closed",
+        /// Preliminary result out; objections within the window (异议期).
+        Objection = "objection",
+        /// The objection window has passed; the final result is owed.
+        Finalising = "finalising",
+        Final = "final",
+        Cancelled = "cancelled",
+    }
+);
+
+/// The phase of a vote on `today` (dates are China's; both ends of the
+/// voting window are whole days).
+pub fn phase(
+    state: VoteState,
+    opens: chrono::NaiveDate,
+    closes: chrono::NaiveDate,
+    counted_on: Option<chrono::NaiveDate>,
+    objection_days: i64,
+    today: chrono::NaiveDate,
+) -> Phase {
+    match state {
+        VoteState::Cancelled => Phase::Cancelled,
+        VoteState::Final => Phase::Final,
+        VoteState::Preliminary => match counted_on {
+            Some(c) if (today - c).num_days() < objection_days => Phase::Objection,
+            _ => Phase::Finalising,
+        },
+        VoteState::Announced if today < opens => Phase::Notice,
+        VoteState::Announced if today <= closes => Phase::Open,
+        VoteState::Announced => Phase::Closed,
+    }
+}
+
+/// The default objection window after the preliminary result, in days.
+pub const OBJECTION_DAYS: i64 = 3;
+
+/// The last day an owner may ask a court to revoke a decision (SPC
+/// interpretation on building ownership, art. 12: within one year of the day
+/// they knew or should have known of it, taken as the day it was published).
+pub fn revocable_until(published: chrono::NaiveDate) -> chrono::NaiveDate {
+    published.checked_add_months(chrono::Months::new(12)).unwrap_or(published)
+}
+
+impl Voter {
+    /// The voter as stored with a ballot: `developer`, or `owners:1,2` (sorted ids).
+    pub fn key(&self) -> String {
+        match self {
+            Voter::Developer => "developer".into(),
+            Voter::Owners(ids) => {
+                format!("owners:{}", ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","))
+            }
+        }
+    }
+
+    pub fn from_key(s: &str) -> Option<Voter> {
+        if s == "developer" {
+            return Some(Voter::Developer);
+        }
+        let ids: Option<Vec<i64>> = s.strip_prefix("owners:")?.split(',').map(|t| t.parse().ok()).collect();
+        let ids = ids?;
+        (!ids.is_empty() && ids.windows(2).all(|w| w[0] < w[1])).then_some(Voter::Owners(ids))
+    }
+
+    /// Whether owner `id` may cast this voter's ballot.
+    pub fn includes(&self, id: i64) -> bool {
+        matches!(self, Voter::Owners(ids) if ids.contains(&id))
+    }
+}
+
+/// A hash of a question's ballot set (sha-256, hex), independent of the
+/// order the ballots are given in: anyone holding the ballots can check the
+/// published tally was counted from exactly them.
+pub fn ballots_hash(question_id: i64, ballots: &[(Voter, Choice)]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut lines: Vec<String> =
+        ballots.iter().map(|(v, c)| format!("{question_id}\t{}\t{}\n", v.key(), c.as_str())).collect();
+    lines.sort();
+    let mut h = Sha256::new();
+    for l in &lines {
+        h.update(l.as_bytes());
+    }
+    format!("{:x}", h.finalize())
+}
+
+/// The receipt an owner keeps for a ballot: a short code over the ballot's
+/// identity, choice and revision, so the owner can check later that what is
+/// stored is what they cast, and nobody else learns the choice from it.
+pub fn receipt(ballot_id: i64, revision: i32, voter: &Voter, choice: Choice, secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(format!("{secret}\t{ballot_id}\t{revision}\t{}\t{}", voter.key(), choice.as_str()).as_bytes());
+    let hex = format!("{:x}", h.finalize());
+    format!("{}-{}-{}", &hex[0..4], &hex[4..8], &hex[8..12]).to_uppercase()
+}
+
+/// What a covenant's "deemed consent" (未投票视为同意) would make of a
+/// count: every owner who returned nothing counted as agreeing. Reported
+/// apart and labelled; the legal result is [`count`]'s alone.
+pub fn deemed(t: &Tally, category: Category) -> Tally {
+    let (na, nn) = (t.total_area - t.participating_area, t.total_owners - t.participating_owners);
+    let mut d = t.clone();
+    d.participating_area = t.total_area;
+    d.participating_owners = t.total_owners;
+    d.agree_area += na;
+    d.agree_owners += nn;
+    d.quorum = t.total_owners > 0;
+    d.majority = match category {
+        Category::Special => {
+            4 * d.agree_area >= 3 * d.participating_area && 4 * d.agree_owners >= 3 * d.participating_owners
+        }
+        Category::Ordinary => 2 * d.agree_area > d.participating_area && 2 * d.agree_owners > d.participating_owners,
+    } && d.participating_owners > 0;
+    d.passed = d.quorum && d.majority;
+    d
+}
+
+/// Bounds on what a vote may hold.
+pub const QUESTIONS_MAX: usize = 20;
+pub const TITLE_MAX: usize = 200;
+pub const TEXT_MAX: usize = 4000;
 
 #[cfg(test)]
 mod tests {
@@ -384,5 +622,82 @@ mod tests {
         assert!(schedule(d("2022-03-01"), d("2022-03-21"), d("2022-03-31"), 20).is_ok());
         assert!(schedule(d("2022-03-01"), d("2022-03-16"), d("2022-03-20"), 15).is_err(), "4 days' window");
         assert!(schedule(d("2022-03-01"), d("2022-03-16"), d("2022-05-16"), 15).is_err(), "61 days' window");
+    }
+
+    #[test]
+    fn phases_follow_the_calendar() {
+        let d = |m, dd| chrono::NaiveDate::from_ymd_opt(2022, m, dd).unwrap();
+        let (o, c) = (d(3, 1), d(3, 10));
+        assert_eq!(phase(VoteState::Announced, o, c, None, 3, d(2, 28)), Phase::Notice);
+        assert_eq!(phase(VoteState::Announced, o, c, None, 3, d(3, 1)), Phase::Open);
+        assert_eq!(phase(VoteState::Announced, o, c, None, 3, d(3, 10)), Phase::Open, "the last day is whole");
+        assert_eq!(phase(VoteState::Announced, o, c, None, 3, d(3, 11)), Phase::Closed);
+        assert_eq!(phase(VoteState::Preliminary, o, c, Some(d(3, 11)), 3, d(3, 13)), Phase::Objection);
+        assert_eq!(phase(VoteState::Preliminary, o, c, Some(d(3, 11)), 3, d(3, 14)), Phase::Finalising);
+        assert_eq!(revocable_until(d(3, 20)), chrono::NaiveDate::from_ymd_opt(2023, 3, 20).unwrap());
+    }
+
+    #[test]
+    fn voter_keys_round_trip_and_refuse_junk() {
+        for v in [Voter::Developer, Voter::Owners(vec![3]), Voter::Owners(vec![1, 9, 12])] {
+            assert_eq!(Voter::from_key(&v.key()), Some(v));
+        }
+        for junk in ["", "owners:", "owners:2,1", "owners:1,1", "owners:x", "dev"] {
+            assert_eq!(Voter::from_key(junk), None, "{junk}");
+        }
+        assert!(v(&[1, 2]).includes(2) && !Voter::Developer.includes(1));
+    }
+
+    /// A small deterministic generator (no dependency for one test).
+    fn lcg(seed: &mut u64) -> u64 {
+        *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        *seed >> 33
+    }
+
+    #[test]
+    fn the_tally_ignores_ballot_order_and_one_more_agree_never_fails_a_pass() {
+        let mut seed = 7u64;
+        for round in 0..400 {
+            let n = 2 + (lcg(&mut seed) % 12) as usize;
+            let parts: Vec<Part> = (0..n)
+                .map(|i| {
+                    let owner = if lcg(&mut seed).is_multiple_of(5) { vec![] } else { vec![1 + (lcg(&mut seed) % 8) as i64] };
+                    part(i as i64, 1 + (lcg(&mut seed) % 20_000) as i64, &owner)
+                })
+                .collect();
+            let el = electorate(&parts).unwrap();
+            let voters: Vec<Voter> = el.keys().cloned().collect();
+            let choices = [Choice::Agree, Choice::Disagree, Choice::Abstain];
+            let mut ballots: Vec<(Voter, Choice)> = Vec::new();
+            for v in &voters {
+                if !lcg(&mut seed).is_multiple_of(4) {
+                    ballots.push((v.clone(), choices[(lcg(&mut seed) % 3) as usize]));
+                }
+            }
+            let cat = if round % 2 == 0 { Category::Ordinary } else { Category::Special };
+            let t = count(cat, &el, &ballots).unwrap();
+            let h = ballots_hash(1, &ballots);
+            ballots.reverse();
+            let len = ballots.len();
+            if len > 1 {
+                ballots.swap(0, (lcg(&mut seed) as usize) % len);
+            }
+            assert_eq!(count(cat, &el, &ballots).unwrap(), t, "order changed the tally");
+            assert_eq!(ballots_hash(1, &ballots), h, "order changed the hash");
+            // One more agreeing ballot: a returned non-agree turned to agree, or a new one.
+            let mut more = ballots.clone();
+            if let Some(b) = more.iter_mut().find(|b| b.1 != Choice::Agree) {
+                b.1 = Choice::Agree;
+            } else if let Some(v) = voters.iter().find(|v| !ballots.iter().any(|b| &b.0 == *v)) {
+                more.push((v.clone(), Choice::Agree));
+            }
+            let t2 = count(cat, &el, &more).unwrap();
+            assert!(!t.passed || t2.passed, "an extra agree turned a pass into a fail: {t:?} → {t2:?}");
+            let conds = t.conditions(cat);
+            assert_eq!(conds[0].met && conds[1].met, t.quorum, "the conditions decide the quorum as count does");
+            assert_eq!(conds[2].met && conds[3].met, t.majority, "…and the majority");
+            let d = deemed(&t, cat);
+            assert!(d.agree_owners >= t.agree_owners && d.participating_owners == d.total_owners);
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod audit_head;
 pub mod bench;
+pub mod council;
 pub mod demo;
 pub mod import;
 pub mod net;

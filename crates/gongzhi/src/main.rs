@@ -84,6 +84,19 @@ enum Command {
         #[command(subcommand)]
         what: FiguresCmd,
     },
+    /// Owners' votes (decision 0012).
+    Vote {
+        #[command(subcommand)]
+        what: VoteCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum VoteCmd {
+    /// Count a vote again from its stored ballots and print each question's
+    /// tally with the hash of its ballot set, beside what was published;
+    /// exits 1 if a published result differs.
+    Tally { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -466,6 +479,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => println!("the audit log is empty"),
             }
         }
+        Command::Vote { what: VoteCmd::Tally { id } } => {
+            let db = Db::open(&cli.db).await?;
+            if !print_tally(&db, id).await? {
+                std::process::exit(1);
+            }
+        }
         Command::Figures { what } => {
             let db = Db::open(&cli.db).await?;
             let t0 = std::time::Instant::now();
@@ -537,6 +556,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // planned the city's cross-appointments at 2 s without them, 0.1 s with.
             db.refresh_statistics().await?;
             let users = gongzhi::demo::users(&db).await?;
+            eprintln!("adding owners, consultation topics and owners' votes (2021–today)…");
+            let c = gongzhi::council::build(&db, domain::clock::today()).await?;
+            gongzhi::council::bind_resident(&db, "fenghua_101").await?;
+            eprintln!("  {} units' owners, {} topics, {} votes, {} ballots", c.owners, c.topics, c.votes, c.ballots);
             let shown = if url.starts_with("postgres") {
                 db::redact(&url)
             } else {
@@ -681,4 +704,54 @@ fn read_or_generate_password(login: &str) -> anyhow::Result<(String, bool)> {
     stdin.read_to_string(&mut s)?;
     let p = s.trim_end_matches(['\r', '\n']).to_owned();
     if p.is_empty() { Ok((web::auth::generate_password(login), true)) } else { Ok((p, false)) }
+}
+
+/// Print a vote's count from its ballots beside its published results; false
+/// when a published result differs from the count.
+async fn print_tally(db: &Db, id: i64) -> anyhow::Result<bool> {
+    let v = db::votes::get(db, id).await.map_err(|e| anyhow::anyhow!("vote {id}: {e}"))?;
+    let counts = db::votes::recount(db, &v).await?;
+    let published = db::votes::results(db, id).await?;
+    let questions = db::votes::questions(db, id).await?;
+    println!("vote {id} · {} · {} · {} – {} · {}", v.compound_name, v.title, v.opens_on, v.closes_on, v.state.as_str());
+    let m2 = |c: i64| format!("{}.{:02}", c / 100, c % 100);
+    let mut same = true;
+    for c in &counts {
+        let q = questions.iter().find(|q| q.id == c.question_id);
+        println!();
+        println!("question {} ({}): {}", c.position, c.category.as_str(), q.map(|q| q.text.as_str()).unwrap_or(""));
+        for k in c.tally.conditions(c.category) {
+            let (n, d) = if k.key.ends_with("area") {
+                (m2(k.num), format!("{} m²", m2(k.den)))
+            } else {
+                (k.num.to_string(), k.den.to_string())
+            };
+            println!("  {:<14} {n} / {d}  {}  {}", k.key, k.bound, if k.met { "met" } else { "NOT met" });
+        }
+        println!(
+            "  agree {} · disagree {} · abstain {} → {}",
+            c.tally.agree_owners,
+            c.tally.disagree_owners,
+            c.tally.abstain_owners,
+            if c.tally.passed { "PASSED" } else { "NOT PASSED" }
+        );
+        println!("  ballots sha256 {}", c.ballots_sha256);
+        if let Some(d) = &c.deemed {
+            println!(
+                "  (covenant's deemed consent, not the legal count: {})",
+                if d.passed { "would pass" } else { "would fail" }
+            );
+        }
+        for p in published.iter().filter(|p| p.question_id == c.question_id) {
+            let agrees = p.tally == c.tally && p.ballots_sha256 == c.ballots_sha256;
+            same &= agrees;
+            println!(
+                "  published {} on {}: {}",
+                p.kind,
+                p.published_on,
+                if agrees { "matches this count" } else { "DIFFERS from this count" }
+            );
+        }
+    }
+    Ok(same)
 }

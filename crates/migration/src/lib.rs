@@ -24,6 +24,7 @@ mod m0019_person_facts;
 mod m0020_compound_unrecorded;
 mod m0021_figures;
 mod m0022_oversight;
+mod m0023_votes;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0020_compound_unrecorded::Migration),
             Box::new(m0021_figures::Migration),
             Box::new(m0022_oversight::Migration),
+            Box::new(m0023_votes::Migration),
         ]
     }
 }

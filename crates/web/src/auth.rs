@@ -204,6 +204,26 @@ impl Viewer {
         Ok(b)
     }
 
+    /// Whether the viewer holds `role` for the compound through a company,
+    /// committee or resident grant.
+    pub fn holds_in(&self, compound_id: i64, role: Role) -> bool {
+        self.compounds.iter().any(|(c, r)| *c == compound_id && *r == role)
+    }
+
+    /// Whether a region grant (or one over everything) lets the viewer do
+    /// `action` on the compound: the community, street and above.
+    pub fn region_may(&self, c: &db::compounds::Compound, action: Action) -> bool {
+        let Ok(region) = RegionCode::parse(&c.region_code) else { return false };
+        self.grants.iter().any(|g| {
+            g.role.may(action)
+                && match &g.scope {
+                    Scope::All => true,
+                    Scope::Region(s) => region.is_within(s),
+                    _ => false,
+                }
+        })
+    }
+
     /// The compounds lists may show this viewer.
     pub fn visible(&self) -> Visible {
         let mut v = Visible::default();

@@ -10,6 +10,7 @@ pub(crate) mod problems;
 pub(crate) mod regions;
 pub(crate) mod structure;
 pub(crate) mod users;
+pub(crate) mod votes;
 
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
@@ -32,6 +33,7 @@ use crate::AppState;
          (name = "kpis", description = "覆盖率指标 coverage KPIs as of any date"),
          (name = "problems", description = "群众诉求 residents' problems"),
          (name = "oversight", description = "四色管理、整改通知单、专项整治、现场督导 grading, rectification notices, campaigns, inspections"),
+         (name = "votes", description = "议事协商与业主表决 owners, consultation topics and owners' votes (Civil Code art. 278)"),
          (name = "users", description = "账号 accounts (administrators)"),
          (name = "account", description = "我的账户 one's own account: API tokens")),
     modifiers(&BearerAuth),
@@ -111,6 +113,20 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(oversight::record_entry))
         .routes(routes!(oversight::list_talks, oversight::record_talk))
         .routes(routes!(oversight::inspections_due))
+        .routes(routes!(votes::list_votes, votes::announce))
+        .routes(routes!(votes::get_vote))
+        .routes(routes!(votes::cast))
+        .routes(routes!(votes::publish))
+        .routes(routes!(votes::cancel))
+        .routes(routes!(votes::object))
+        .routes(routes!(votes::rule))
+        .routes(routes!(votes::list_topics, votes::propose))
+        .routes(routes!(votes::get_topic))
+        .routes(routes!(votes::topic_step))
+        .routes(routes!(votes::rate))
+        .routes(routes!(votes::owners, votes::record))
+        .routes(routes!(votes::claims, votes::claim))
+        .routes(routes!(votes::decide))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::add_grant))
         .routes(routes!(users::set_disabled))

@@ -14,3 +14,4 @@ pub mod problems;
 pub mod regions;
 pub mod structure;
 pub mod users;
+pub mod votes;

@@ -32,6 +32,7 @@ mod pick;
 mod problems;
 mod structure;
 mod users;
+mod votes;
 
 /// The signed-in user as the layout shows them (name, links they may use).
 #[derive(Clone)]
@@ -125,6 +126,7 @@ pub fn router(s: &AppState) -> Router<AppState> {
         .merge(users::router())
         .merge(notices::router())
         .merge(oversight::router())
+        .merge(votes::router())
         .route_layer(axum::middleware::from_fn_with_state(s.clone(), with_me))
 }
 

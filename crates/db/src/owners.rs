@@ -1,0 +1,592 @@
+//! Owners of units, dated: who holds each exclusive part on a day (one or
+//! several co-owners, or the developer), the parts a vote is counted over,
+//! and residents' claims to be an owner, verified by a community worker.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::audit::Actor;
+use domain::vote::{AreaSource, Holder, OwnerKind, Part, UnitKind};
+use sea_orm::{ConnectionTrait, FromQueryResult};
+use serde::Serialize;
+
+use crate::audit::{Change, append_in};
+use crate::sql::{Id, all, exec, known, one, scalar_i64};
+use crate::{Db, DbError, Result};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Owner {
+    pub id: i64,
+    pub compound_id: i64,
+    pub name: String,
+    pub kind: OwnerKind,
+    pub phone: Option<String>,
+    pub id_tail: Option<String>,
+    pub user_id: Option<i64>,
+}
+
+#[derive(FromQueryResult)]
+struct OwnerRow {
+    id: i64,
+    compound_id: i64,
+    name: String,
+    kind: String,
+    phone: Option<String>,
+    id_tail: Option<String>,
+    user_id: Option<i64>,
+}
+
+impl FromQueryResult for Owner {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> std::result::Result<Self, sea_orm::DbErr> {
+        let r = OwnerRow::from_query_result(res, pre)?;
+        Ok(Owner {
+            kind: known(&format!("owner {}", r.id), "kind", &r.kind, OwnerKind::find)?,
+            id: r.id,
+            compound_id: r.compound_id,
+            name: r.name,
+            phone: r.phone,
+            id_tail: r.id_tail,
+            user_id: r.user_id,
+        })
+    }
+}
+
+const OWNER_SELECT: &str = "SELECT id, compound_id, name, kind, phone, id_tail, user_id FROM owner";
+
+pub async fn owner(db: &Db, id: i64) -> Result<Owner> {
+    one(db.conn(), &format!("{OWNER_SELECT} WHERE id = $1"), vec![id.into()]).await?.ok_or(DbError::NotFound)
+}
+
+/// The owner records an account is bound to, in one compound.
+pub async fn owners_of_user(db: &Db, user_id: i64, compound_id: i64) -> Result<Vec<Owner>> {
+    Ok(all(
+        db.conn(),
+        &format!("{OWNER_SELECT} WHERE user_id = $1 AND compound_id = $2 ORDER BY id"),
+        vec![user_id.into(), compound_id.into()],
+    )
+    .await?)
+}
+
+/// The compounds where an account is bound to an owner record.
+pub async fn compounds_of_user(db: &Db, user_id: i64) -> Result<Vec<i64>> {
+    #[derive(FromQueryResult)]
+    struct R {
+        compound_id: i64,
+    }
+    let rows: Vec<R> = all(
+        db.conn(),
+        "SELECT DISTINCT compound_id FROM owner WHERE user_id = $1 ORDER BY compound_id",
+        vec![user_id.into()],
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| r.compound_id).collect())
+}
+
+/// One exclusive part and who holds it on a day.
+#[derive(Debug, Clone, Serialize)]
+pub struct Holding {
+    pub unit_id: i64,
+    pub building_id: i64,
+    pub building: String,
+    pub entrance: String,
+    pub number: String,
+    pub kind: UnitKind,
+    pub area_centi: i64,
+    pub area_source: AreaSource,
+    /// The owners on the day; empty when none is recorded (counted as the developer's).
+    pub owners: Vec<(i64, String, OwnerKind)>,
+}
+
+impl Holding {
+    /// `1号楼 1单元 301`
+    pub fn label(&self) -> String {
+        format!("{} {} {}", self.building, self.entrance, self.number)
+    }
+
+    /// Who holds it for a count: a part with no recorded owner, or the
+    /// developer's, is the developer's (unsold or undelivered).
+    pub fn holder(&self) -> Holder {
+        if self.owners.is_empty() || self.owners.iter().any(|o| o.2 == OwnerKind::Developer) {
+            Holder::Developer
+        } else {
+            Holder::Owners(self.owners.iter().map(|o| o.0).collect())
+        }
+    }
+
+    pub fn part(&self) -> Part {
+        Part { id: self.unit_id, area: self.area_centi, holder: self.holder() }
+    }
+}
+
+/// The parts of a compound (or of some of its buildings) on `on`, with their
+/// owners; retired buildings are left out.
+pub async fn holdings(db: &Db, compound_id: i64, buildings: &[i64], on: NaiveDate) -> Result<Vec<Holding>> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        unit_id: i64,
+        building_id: i64,
+        building: String,
+        entrance: String,
+        number: String,
+        kind: String,
+        area_centi: i64,
+        area_source: String,
+        owner_id: Option<i64>,
+        owner_name: Option<String>,
+        owner_kind: Option<String>,
+    }
+    let within = if buildings.is_empty() {
+        String::new()
+    } else {
+        format!(" AND b.id IN ({})", buildings.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(","))
+    };
+    let rows: Vec<Row> = all(
+        db.conn(),
+        &format!(
+            "SELECT u.id AS unit_id, b.id AS building_id, b.name AS building, e.name AS entrance, u.number, u.kind, \
+             u.area_centi, u.area_source, o.id AS owner_id, o.name AS owner_name, o.kind AS owner_kind \
+             FROM unit u JOIN entrance e ON e.id = u.entrance_id JOIN building b ON b.id = e.building_id \
+             LEFT JOIN ownership w ON w.unit_id = u.id AND w.valid_from <= $2 AND (w.valid_to IS NULL OR w.valid_to > $2) \
+             LEFT JOIN owner o ON o.id = w.owner_id \
+             WHERE b.compound_id = $1 AND b.retired_at IS NULL{within} \
+             ORDER BY b.id, e.id, u.floor, u.number, u.id, o.id"
+        ),
+        vec![compound_id.into(), on.into()],
+    )
+    .await?;
+    let mut out: Vec<Holding> = Vec::new();
+    for r in rows {
+        let label = format!("unit {}", r.unit_id);
+        if out.last().is_none_or(|h| h.unit_id != r.unit_id) {
+            out.push(Holding {
+                unit_id: r.unit_id,
+                building_id: r.building_id,
+                building: r.building,
+                entrance: r.entrance,
+                number: r.number,
+                kind: known(&label, "kind", &r.kind, UnitKind::find)?,
+                area_centi: r.area_centi,
+                area_source: known(&label, "area_source", &r.area_source, AreaSource::find)?,
+                owners: Vec::new(),
+            });
+        }
+        if let (Some(id), Some(name), Some(kind)) = (r.owner_id, r.owner_name, r.owner_kind) {
+            let kind = known(&label, "owner kind", &kind, OwnerKind::find)?;
+            out.last_mut().expect("pushed above").owners.push((id, name, kind));
+        }
+    }
+    Ok(out)
+}
+
+/// An owner as recorded for a unit.
+#[derive(Debug, Clone)]
+pub struct NewOwner {
+    pub name: String,
+    pub kind: OwnerKind,
+    pub phone: Option<String>,
+    pub id_tail: Option<String>,
+}
+
+/// The owner record to use for `o` in a compound: the same name and
+/// document tail (or the compound's developer) if recorded, else a new one.
+async fn owner_for(c: &impl ConnectionTrait, compound_id: i64, o: &NewOwner, now: DateTime<Utc>) -> Result<i64> {
+    let name = domain::vote::owner_name(&o.name)?;
+    let tail = o.id_tail.as_deref().map(domain::vote::id_tail).transpose()?;
+    #[derive(FromQueryResult)]
+    struct R {
+        id: i64,
+    }
+    let found: Option<R> = if o.kind == OwnerKind::Developer {
+        one(
+            c,
+            "SELECT id FROM owner WHERE compound_id = $1 AND kind = 'developer' ORDER BY id LIMIT 1",
+            vec![compound_id.into()],
+        )
+        .await?
+    } else {
+        one(
+            c,
+            "SELECT id FROM owner WHERE compound_id = $1 AND name = $2 AND kind <> 'developer' \
+             AND (id_tail = $3 OR (id_tail IS NULL AND $3 IS NULL)) ORDER BY id LIMIT 1",
+            vec![compound_id.into(), name.into(), tail.clone().into()],
+        )
+        .await?
+    };
+    if let Some(r) = found {
+        if let Some(p) = &o.phone {
+            exec(c, "UPDATE owner SET phone = $1 WHERE id = $2 AND phone IS NULL", vec![p.clone().into(), r.id.into()])
+                .await?;
+        }
+        return Ok(r.id);
+    }
+    let id: Id = one(
+        c,
+        "INSERT INTO owner (compound_id, name, kind, phone, id_tail, created_at) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
+        vec![compound_id.into(), name.into(), o.kind.as_str().into(), o.phone.clone().into(), tail.into(), now.into()],
+    )
+    .await?
+    .ok_or(DbError::NotFound)?;
+    Ok(id.id)
+}
+
+/// Record who owns a unit from `since`: the previous owners' holding ends
+/// that day, the new owners' begins (co-owners together). A record dated
+/// before the unit's latest change is refused: history is added in order.
+pub async fn record_in(
+    c: &impl ConnectionTrait,
+    actor: &Actor,
+    compound_id: i64,
+    unit_id: i64,
+    owners: &[NewOwner],
+    since: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>> {
+    if owners.is_empty() || owners.len() > 20 {
+        return Err(domain::Invalid::new("owners", "1–20 owners per unit").zh("每户业主 1–20 人").into());
+    }
+    if owners.iter().any(|o| o.kind == OwnerKind::Developer) && owners.len() > 1 {
+        return Err(domain::Invalid::new("owners", "the developer holds a unit alone")
+            .zh("开发建设单位持有的房屋不能与他人共有")
+            .into());
+    }
+    let in_compound = scalar_i64(
+        c,
+        "SELECT COUNT(*) FROM unit u JOIN entrance e ON e.id = u.entrance_id JOIN building b ON b.id = e.building_id \
+         WHERE u.id = $1 AND b.compound_id = $2",
+        vec![unit_id.into(), compound_id.into()],
+    )
+    .await?;
+    if in_compound == 0 {
+        return Err(DbError::NotFound);
+    }
+    let later = scalar_i64(
+        c,
+        "SELECT COUNT(*) FROM ownership WHERE unit_id = $1 AND valid_from > $2",
+        vec![unit_id.into(), since.into()],
+    )
+    .await?;
+    if later > 0 {
+        return Err(domain::Invalid::new("since", "the unit's ownership changed after this date already")
+            .zh("该房屋在此日期之后已有产权变更记录")
+            .into());
+    }
+    // The owners a vote counts are those of the day it opened: history up to
+    // that day is fixed once it has opened, so a published count stays true.
+    let frozen = scalar_i64(
+        c,
+        "SELECT COUNT(*) FROM vote WHERE compound_id = $1 AND state <> 'cancelled' AND opens_on >= $2 AND opens_on <= $3",
+        vec![compound_id.into(), since.into(), domain::clock::china_date(now).into()],
+    )
+    .await?;
+    if frozen > 0 {
+        return Err(domain::Invalid::new("since", "a vote has opened since that day: its owners are fixed")
+            .zh("该日期之后已有业主表决开始投票，表决时的业主名册不能再改动")
+            .into());
+    }
+    let mut ids = Vec::new();
+    for o in owners {
+        let id = owner_for(c, compound_id, o, now).await?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    exec(
+        c,
+        "UPDATE ownership SET valid_to = $1 WHERE unit_id = $2 AND valid_to IS NULL AND valid_from < $1",
+        vec![since.into(), unit_id.into()],
+    )
+    .await?;
+    // Owners recorded on the same day replace that day's record.
+    exec(c, "DELETE FROM ownership WHERE unit_id = $1 AND valid_from = $2", vec![unit_id.into(), since.into()]).await?;
+    for id in &ids {
+        exec(
+            c,
+            "INSERT INTO ownership (unit_id, owner_id, valid_from) VALUES ($1,$2,$3)",
+            vec![unit_id.into(), (*id).into(), since.into()],
+        )
+        .await?;
+    }
+    let path = compound_path(c, compound_id).await?;
+    append_in(
+        c,
+        actor,
+        Change {
+            action: "record",
+            entity: "ownership",
+            entity_id: unit_id.to_string(),
+            region_path: Some(path),
+            before: None,
+            after: Some(serde_json::json!({"owners": ids, "since": since})),
+        },
+    )
+    .await?;
+    Ok(ids)
+}
+
+pub async fn record(
+    db: &Db,
+    actor: &Actor,
+    compound_id: i64,
+    unit_id: i64,
+    owners: &[NewOwner],
+    since: NaiveDate,
+) -> Result<Vec<i64>> {
+    let tx = db.begin_write().await?;
+    let ids = record_in(&*tx, actor, compound_id, unit_id, owners, since, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// Set where a unit's area comes from, and its kind; an area from a weaker
+/// source never replaces one from a stronger (SPC art. 8's order).
+pub async fn set_unit_area_in(
+    c: &impl ConnectionTrait,
+    unit_id: i64,
+    area_centi: i64,
+    source: AreaSource,
+    kind: UnitKind,
+) -> Result<()> {
+    if !(1..=100_000_000).contains(&area_centi) {
+        return Err(domain::Invalid::new("area", "an area between 0.01 and 1,000,000 m²")
+            .zh("面积须在 0.01–1000000 平方米之间")
+            .into());
+    }
+    #[derive(FromQueryResult)]
+    struct R {
+        area_source: String,
+    }
+    let r: R =
+        one(c, "SELECT area_source FROM unit WHERE id = $1", vec![unit_id.into()]).await?.ok_or(DbError::NotFound)?;
+    let was = AreaSource::find(&r.area_source).unwrap_or(AreaSource::Contract);
+    // AreaSource::ALL is in the order the law prefers: a lower index is stronger.
+    let rank = |s: AreaSource| AreaSource::ALL.iter().position(|x| *x == s).unwrap_or(usize::MAX);
+    if rank(source) <= rank(was) {
+        exec(
+            c,
+            "UPDATE unit SET area_centi = $1, area_source = $2 WHERE id = $3",
+            vec![area_centi.into(), source.as_str().into(), unit_id.into()],
+        )
+        .await?;
+    }
+    exec(c, "UPDATE unit SET kind = $1 WHERE id = $2", vec![kind.as_str().into(), unit_id.into()]).await?;
+    Ok(())
+}
+
+pub(crate) async fn compound_path(c: &impl ConnectionTrait, compound_id: i64) -> Result<String> {
+    #[derive(FromQueryResult)]
+    struct R {
+        region_path: String,
+    }
+    let r: R = one(c, "SELECT region_path FROM compound WHERE id = $1", vec![compound_id.into()])
+        .await?
+        .ok_or(DbError::NotFound)?;
+    Ok(r.region_path)
+}
+
+/// A compound's owners with the units they hold today, for its owners page.
+#[derive(Debug, Clone, Serialize)]
+pub struct OwnerUnits {
+    pub owner: Owner,
+    pub units: Vec<String>,
+    pub area_centi: i64,
+}
+
+pub async fn roll(db: &Db, compound_id: i64, on: NaiveDate) -> Result<(Vec<OwnerUnits>, Vec<Holding>)> {
+    let holdings = holdings(db, compound_id, &[], on).await?;
+    let owners: Vec<Owner> =
+        all(db.conn(), &format!("{OWNER_SELECT} WHERE compound_id = $1 ORDER BY name, id"), vec![compound_id.into()])
+            .await?;
+    let mut by: BTreeMap<i64, (Vec<String>, i64)> = BTreeMap::new();
+    for h in &holdings {
+        for o in &h.owners {
+            let e = by.entry(o.0).or_default();
+            e.0.push(h.label());
+            e.1 += h.area_centi;
+        }
+    }
+    let roll = owners
+        .into_iter()
+        .filter_map(|o| by.remove(&o.id).map(|(units, area_centi)| OwnerUnits { owner: o, units, area_centi }))
+        .collect();
+    Ok((roll, holdings))
+}
+
+/// A resident's claim to be an owner of their unit.
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+pub struct Claim {
+    pub id: i64,
+    pub user_id: i64,
+    pub login: String,
+    pub unit_id: i64,
+    pub compound_id: i64,
+    pub compound_name: String,
+    pub region_path: String,
+    pub name: String,
+    pub id_tail: String,
+    pub note: String,
+    pub state: String,
+    pub owner_id: Option<i64>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+}
+
+const CLAIM_SELECT: &str = "SELECT k.id, k.user_id, a.login, k.unit_id, k.compound_id, c.name AS compound_name, \
+     k.region_path, k.name, k.id_tail, k.note, k.state, k.owner_id, k.decided_by, k.decided_at, k.reason, k.created_at \
+     FROM owner_claim k JOIN app_user a ON a.id = k.user_id JOIN compound c ON c.id = k.compound_id";
+
+/// File a claim (one pending per account and unit).
+#[allow(clippy::too_many_arguments)]
+pub async fn claim(
+    db: &Db,
+    actor: &Actor,
+    user_id: i64,
+    unit_id: i64,
+    compound_id: i64,
+    name: &str,
+    id_tail: &str,
+    note: &str,
+) -> Result<Claim> {
+    let name = domain::vote::owner_name(name)?;
+    let tail = domain::vote::id_tail(id_tail)?;
+    let note = domain::rectify::text("note", note, 500, false)?;
+    let tx = db.begin_write_in_scope().await?;
+    let pending = scalar_i64(
+        &*tx,
+        "SELECT COUNT(*) FROM owner_claim WHERE user_id = $1 AND unit_id = $2 AND state = 'pending'",
+        vec![user_id.into(), unit_id.into()],
+    )
+    .await?;
+    if pending > 0 {
+        return Err(DbError::Conflict("a claim for this unit is already waiting to be verified".into()));
+    }
+    let path = compound_path(&*tx, compound_id).await?;
+    let id: Id = one(
+        &*tx,
+        "INSERT INTO owner_claim (user_id, unit_id, compound_id, region_path, name, id_tail, note, state, created_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,'pending',$8) RETURNING id",
+        vec![
+            user_id.into(),
+            unit_id.into(),
+            compound_id.into(),
+            path.clone().into(),
+            name.into(),
+            tail.into(),
+            note.into(),
+            Utc::now().into(),
+        ],
+    )
+    .await?
+    .ok_or(DbError::NotFound)?;
+    append_in(
+        &*tx,
+        actor,
+        Change {
+            action: "claim",
+            entity: "owner_claim",
+            entity_id: id.id.to_string(),
+            region_path: Some(path),
+            before: None,
+            after: Some(serde_json::json!({"unit_id": unit_id})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    get_claim(db, id.id).await
+}
+
+pub async fn get_claim(db: &Db, id: i64) -> Result<Claim> {
+    one(db.conn(), &format!("{CLAIM_SELECT} WHERE k.id = $1"), vec![id.into()]).await?.ok_or(DbError::NotFound)
+}
+
+/// Claims within the subtrees (None: all), pending first; or an account's own.
+pub async fn claims(db: &Db, paths: Option<&[String]>, user_id: Option<i64>) -> Result<Vec<Claim>> {
+    let mut conds = Vec::new();
+    let mut vals: Vec<sea_orm::Value> = Vec::new();
+    if let Some(paths) = paths {
+        let mut ors = Vec::new();
+        for p in paths {
+            vals.push(format!("{p}%").into());
+            ors.push(format!("k.region_path LIKE ${}", vals.len()));
+        }
+        if ors.is_empty() {
+            return Ok(Vec::new());
+        }
+        conds.push(format!("({})", ors.join(" OR ")));
+    }
+    if let Some(u) = user_id {
+        vals.push(u.into());
+        conds.push(format!("k.user_id = ${}", vals.len()));
+    }
+    let filter = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
+    Ok(all(
+        db.conn(),
+        &format!(
+            "{CLAIM_SELECT}{filter} ORDER BY CASE WHEN k.state = 'pending' THEN 0 ELSE 1 END, k.id DESC LIMIT 200"
+        ),
+        vals,
+    )
+    .await?)
+}
+
+/// Verify a claim by binding the account to an owner record of the unit, or
+/// reject it with a reason.
+pub async fn decide_claim(db: &Db, actor: &Actor, id: i64, owner_id: Option<i64>, reason: &str) -> Result<Claim> {
+    let reason = domain::rectify::text("reason", reason, 500, false)?;
+    if owner_id.is_none() && reason.is_empty() {
+        return Err(domain::Invalid::new("reason", "a rejection needs its reason").zh("驳回须说明理由").into());
+    }
+    let tx = db.begin_write().await?;
+    let k: Claim =
+        one(&*tx, &format!("{CLAIM_SELECT} WHERE k.id = $1"), vec![id.into()]).await?.ok_or(DbError::NotFound)?;
+    if k.state != "pending" {
+        return Err(DbError::Conflict("the claim was decided already".into()));
+    }
+    if let Some(oid) = owner_id {
+        let today = domain::clock::today();
+        let holds = scalar_i64(
+            &*tx,
+            "SELECT COUNT(*) FROM ownership w JOIN owner o ON o.id = w.owner_id WHERE w.unit_id = $1 AND w.owner_id = $2 \
+             AND o.kind <> 'developer' AND w.valid_from <= $3 AND (w.valid_to IS NULL OR w.valid_to > $3)",
+            vec![k.unit_id.into(), oid.into(), today.into()],
+        )
+        .await?;
+        if holds == 0 {
+            return Err(domain::Invalid::new("owner_id", "that owner does not hold the claimed unit today")
+                .zh("该业主目前不持有所申报的房屋")
+                .into());
+        }
+        let bound = exec(
+            &*tx,
+            "UPDATE owner SET user_id = $1 WHERE id = $2 AND (user_id IS NULL OR user_id = $1)",
+            vec![k.user_id.into(), oid.into()],
+        )
+        .await?;
+        if bound.rows_affected() != 1 {
+            return Err(DbError::Conflict("that owner record is bound to another account already".into()));
+        }
+    }
+    let state = if owner_id.is_some() { "verified" } else { "rejected" };
+    exec(
+        &*tx,
+        "UPDATE owner_claim SET state = $1, owner_id = $2, decided_by = $3, decided_at = $4, reason = $5 WHERE id = $6",
+        vec![state.into(), owner_id.into(), actor.login.clone().into(), Utc::now().into(), reason.into(), id.into()],
+    )
+    .await?;
+    append_in(
+        &*tx,
+        actor,
+        Change {
+            action: state,
+            entity: "owner_claim",
+            entity_id: id.to_string(),
+            region_path: Some(k.region_path.clone()),
+            before: Some(serde_json::json!({"state": "pending"})),
+            after: Some(serde_json::json!({"state": state, "owner_id": owner_id, "reason": reason})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    get_claim(db, id).await
+}
