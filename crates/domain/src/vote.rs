@@ -661,7 +661,8 @@ mod tests {
             let n = 2 + (lcg(&mut seed) % 12) as usize;
             let parts: Vec<Part> = (0..n)
                 .map(|i| {
-                    let owner = if lcg(&mut seed).is_multiple_of(5) { vec![] } else { vec![1 + (lcg(&mut seed) % 8) as i64] };
+                    let owner =
+                        if lcg(&mut seed).is_multiple_of(5) { vec![] } else { vec![1 + (lcg(&mut seed) % 8) as i64] };
                     part(i as i64, 1 + (lcg(&mut seed) % 20_000) as i64, &owner)
                 })
                 .collect();

@@ -294,6 +294,20 @@ pub async fn step_in(
         return Err(domain::Invalid::new("vote_id", "name the vote").zh("须指定表决").into());
     }
     let t = get_in(c, id).await?;
+    if let (TopicStep::PutToVote, Some(v)) = (step, vote_id) {
+        // The vote must be the topic's compound's; it names the topic it decides.
+        let linked = exec(
+            c,
+            "UPDATE vote SET topic_id = $1 WHERE id = $2 AND compound_id = $3 AND (topic_id IS NULL OR topic_id = $1)",
+            vec![id.into(), v.into(), t.compound_id.into()],
+        )
+        .await?;
+        if linked.rows_affected() != 1 {
+            return Err(domain::Invalid::new("vote_id", "a vote of the topic's compound not deciding another topic")
+                .zh("须为本小区、且未关联其他议题的表决")
+                .into());
+        }
+    }
     let from = t.state;
     let to = consult::next(from, step, by, t.major, t.owners_matter())?;
     let today = domain::clock::china_date(now);

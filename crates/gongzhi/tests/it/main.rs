@@ -20,4 +20,5 @@ mod oversight;
 mod problems;
 mod regions;
 mod structure;
+mod votes;
 mod web;

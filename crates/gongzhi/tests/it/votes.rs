@@ -1,0 +1,373 @@
+//! Owners, consultation and owners' votes (issue 16), on the stored path:
+//! a count at the two-thirds and one-half boundaries with a buyer of two
+//! parts, co-owners and the developer's parts; changed ballots, proxies,
+//! some-buildings votes, concurrent ballots; results kept and recounted;
+//! scope and secrecy through the API; topics through the party's review to
+//! a decision by the owners.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use db::Db;
+use db::owners::NewOwner;
+use db::votes::{Channel, NewQuestion, NewVote};
+use domain::consult::{TopicBy, TopicStep};
+use domain::vote::{AreaSource, Category, Choice, Matter, OwnerKind, UnitKind, Voter};
+use serde_json::{Value, json};
+
+use crate::support::{App, dezhou, system, user_token};
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn at(d: NaiveDate, h: i64) -> DateTime<Utc> {
+    domain::clock::start_of(d) + Duration::hours(h)
+}
+
+fn owner(name: &str, tail: &str) -> NewOwner {
+    NewOwner { name: name.into(), kind: OwnerKind::Person, phone: None, id_tail: Some(tail.into()) }
+}
+
+fn developer() -> NewOwner {
+    NewOwner { name: "某置业公司".into(), kind: OwnerKind::Developer, phone: None, id_tail: None }
+}
+
+/// 议苑 in 丰华社区: building 1 with five units of 50, 50, 100, 60, 40 m²
+/// (甲 holds the first two, 乙 and 丙 co-own the third, the developer holds
+/// the fourth, nobody is recorded for the fifth) and building 2 with one
+/// unit of 丁's. Returns (compound, building 1's unit ids, building 2, its unit).
+struct World {
+    compound: i64,
+    units: Vec<i64>,
+    b2: i64,
+    u2: i64,
+}
+
+async fn world(db: &Db) -> World {
+    dezhou(db).await;
+    let admin = App::new(db).await;
+    let fh = "371402001009";
+    let r = admin.json("POST", "/api/v1/registry/compounds", json!([{"community_code": fh, "name": "议苑"}])).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = admin
+        .json(
+            "POST",
+            "/api/v1/registry/buildings",
+            json!([
+                {"community_code": fh, "compound": "议苑", "name": "1号楼", "floors": 5, "entrances": 1, "units_per_floor": 1, "unit_area": 80},
+                {"community_code": fh, "compound": "议苑", "name": "2号楼", "floors": 1, "entrances": 1, "units_per_floor": 1, "unit_area": 90},
+            ]),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let compound = admin.get(&format!("/api/v1/compounds?region={fh}")).await.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "议苑")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let buildings = admin.get(&format!("/api/v1/compounds/{compound}/buildings")).await.json();
+    let bid = |n: &str| buildings.as_array().unwrap().iter().find(|b| b["name"] == n).unwrap()["id"].as_i64().unwrap();
+    let units =
+        |b: Value| -> Vec<i64> { b["units"].as_array().unwrap().iter().map(|u| u["id"].as_i64().unwrap()).collect() };
+    let b1 = bid("1号楼");
+    let b2 = bid("2号楼");
+    let mut u1 = units(admin.get(&format!("/api/v1/buildings/{b1}")).await.json());
+    u1.sort_unstable();
+    let u2 = units(admin.get(&format!("/api/v1/buildings/{b2}")).await.json())[0];
+    let tx = db.begin_write().await.unwrap();
+    for (u, area) in u1.iter().zip([5000, 5000, 10000, 6000, 4000]) {
+        db::owners::set_unit_area_in(&*tx, *u, area, AreaSource::Registered, UnitKind::Dwelling).await.unwrap();
+    }
+    let since = day("2020-01-01");
+    let now = Utc::now();
+    let a = system();
+    db::owners::record_in(&*tx, &a, compound, u1[0], &[owner("甲", "1111")], since, now).await.unwrap();
+    db::owners::record_in(&*tx, &a, compound, u1[1], &[owner("甲", "1111")], since, now).await.unwrap();
+    db::owners::record_in(&*tx, &a, compound, u1[2], &[owner("乙", "2222"), owner("丙", "3333")], since, now)
+        .await
+        .unwrap();
+    db::owners::record_in(&*tx, &a, compound, u1[3], &[developer()], since, now).await.unwrap();
+    db::owners::record_in(&*tx, &a, compound, u2, &[owner("丁", "4444")], since, now).await.unwrap();
+    tx.commit().await.unwrap();
+    World { compound, units: u1, b2, u2 }
+}
+
+fn new_vote(w: &World, questions: &[(Matter, Category)], buildings: Vec<i64>, opens: NaiveDate) -> NewVote {
+    NewVote {
+        compound_id: w.compound,
+        topic_id: None,
+        title: "测试表决".into(),
+        body: String::new(),
+        building_ids: buildings,
+        questions: questions
+            .iter()
+            .map(|(m, c)| NewQuestion { text: format!("{} 事项", m.as_str()), matter: *m, category: *c })
+            .collect(),
+        announced_on: opens - Duration::days(15),
+        opens_on: opens,
+        closes_on: opens + Duration::days(7),
+        notice_days: 15,
+        objection_days: 3,
+        deemed_consent: true,
+        salt: "test".into(),
+    }
+}
+
+db_test! {
+    async fn a_stored_vote_is_counted_exactly_at_its_boundaries(db: Db) {
+        let w = world(&db).await;
+        let a = system();
+        let opens = day("2022-03-01");
+        let v = db::votes::create(&db, &a, &new_vote(&w, &[(Matter::Covenant, Category::Ordinary), (Matter::RaiseFund, Category::Special)], vec![], opens), at(opens - Duration::days(15), 9)).await.unwrap();
+        let qs = db::votes::questions(&db, v.id).await.unwrap();
+        let (q1, q2) = (qs[0].id, qs[1].id);
+        // The electorate: 甲 (two parts, 100 m²), 乙+丙 (100 m²), the developer
+        // (its part and the unrecorded one, 100 m²); 丁 in building 2 (90 m²).
+        let el = db::votes::electorate(&db, &v).await.unwrap();
+        let holdings = db::owners::holdings(&db, w.compound, &[], opens).await.unwrap();
+        let key = |unit: i64| holdings.iter().find(|h| h.unit_id == unit).unwrap().holder().voter();
+        let (jia, yibing, dev, ding) = (key(w.units[0]), key(w.units[2]), key(w.units[3]), key(w.u2));
+        assert_eq!(key(w.units[1]), jia, "a buyer of two parts is one owner");
+        assert_eq!(key(w.units[4]), Voter::Developer, "a part with no owner recorded is the developer's");
+        assert_eq!(el.len(), 4);
+        assert_eq!((el[&jia], el[&yibing], el[&dev], el[&ding]), (10000, 10000, 10000, 9000));
+
+        let cast = |voter: Voter, choices: Vec<(i64, Choice)>, d: &str| {
+            let db = db.clone();
+            let a = a.clone();
+            let d = day(d);
+            async move { db::votes::cast(&db, &a, v.id, &voter, None, &choices, &Channel::Online, at(d, 10)).await }
+        };
+        // Before it opens, and after it closes, nothing is taken.
+        assert!(matches!(cast(jia.clone(), vec![(q1, Choice::Agree)], "2022-02-28").await, Err(db::DbError::Conflict(_))));
+        assert!(matches!(cast(jia.clone(), vec![(q1, Choice::Agree)], "2022-03-09").await, Err(db::DbError::Conflict(_))));
+        // A question of another vote is refused.
+        assert!(matches!(cast(jia.clone(), vec![(q1 + 1000, Choice::Agree)], "2022-03-02").await, Err(db::DbError::Invalid(_))));
+        cast(jia.clone(), vec![(q1, Choice::Agree), (q2, Choice::Agree)], "2022-03-01").await.unwrap();
+        cast(yibing.clone(), vec![(q1, Choice::Disagree), (q2, Choice::Agree)], "2022-03-02").await.unwrap();
+        cast(ding.clone(), vec![(q1, Choice::Disagree), (q2, Choice::Agree)], "2022-03-03").await.unwrap();
+        // Participation 3 of 4 owners, 290 of 390 m²: quorum. q1: 100 of 290 m² agree → fails.
+        let c = db::votes::recount(&db, &v).await.unwrap();
+        assert!(c[0].tally.quorum && !c[0].tally.passed);
+        // 丁 changes their ballot on q1 to agree (the last day counts whole): 190 of 290 m², 2 of 3 owners.
+        let b = cast(ding.clone(), vec![(q1, Choice::Agree)], "2022-03-08").await.unwrap();
+        assert_eq!(b[0].revision, 2, "a changed ballot replaces the first");
+        assert_eq!(db::votes::ballots(&db, v.id, Some(&ding)).await.unwrap().len(), 2, "one ballot per owner per question");
+        let c = db::votes::recount(&db, &v).await.unwrap();
+        assert!(c[0].tally.passed, "{:?}", c[0].tally);
+        // 乙丙 abstain on q1: they still take part (quorum unchanged), and do not agree.
+        cast(yibing.clone(), vec![(q1, Choice::Abstain)], "2022-03-08").await.unwrap();
+        let c = db::votes::recount(&db, &v).await.unwrap();
+        assert_eq!((c[0].tally.participating_owners, c[0].tally.abstain_owners, c[0].tally.agree_owners), (3, 1, 2));
+        // q2 (special): all three agree → passes; the covenant's deemed consent is reported apart.
+        assert!(c[1].tally.passed);
+        assert_eq!(c[1].deemed.as_ref().unwrap().participating_owners, 4);
+        // Publishing waits for the close; then the preliminary result, then (after the window) the final one.
+        assert!(db::votes::publish(&db, &a, v.id, at(day("2022-03-08"), 20)).await.is_err());
+        db::votes::publish(&db, &a, v.id, at(day("2022-03-09"), 9)).await.unwrap();
+        assert!(db::votes::publish(&db, &a, v.id, at(day("2022-03-10"), 9)).await.is_err(), "objections are still open");
+        db::votes::object(&db, &a, v.id, None, "丁的选票有误", at(day("2022-03-10"), 9)).await.unwrap();
+        assert!(db::votes::object(&db, &a, v.id, None, "晚了", at(day("2022-03-12"), 9)).await.is_err());
+        let fin = db::votes::publish(&db, &a, v.id, at(day("2022-03-12"), 9)).await.unwrap();
+        assert_eq!(fin.state, domain::vote::VoteState::Final);
+        let results = db::votes::results(&db, v.id).await.unwrap();
+        let c = db::votes::recount(&db, &v).await.unwrap();
+        for r in &results {
+            let mine = c.iter().find(|x| x.question_id == r.question_id).unwrap();
+            assert_eq!((&r.tally, &r.ballots_sha256), (&mine.tally, &mine.ballots_sha256), "the kept result is the recount");
+        }
+        assert_eq!(results.len(), 4);
+        // Ownership before an opened vote is fixed.
+        let tx = db.begin_write().await.unwrap();
+        let e = db::owners::record_in(&*tx, &a, w.compound, w.units[4], &[owner("戊", "5555")], day("2022-02-01"), Utc::now()).await;
+        assert!(matches!(e, Err(db::DbError::Invalid(_))), "{e:?}");
+    }
+}
+
+db_test! {
+    async fn proxies_buildings_and_concurrent_ballots(db: Db) {
+        let w = world(&db).await;
+        let a = system();
+        let opens = day("2022-06-01");
+        // A vote for building 2 alone: only 丁 counts.
+        let v = db::votes::create(&db, &a, &new_vote(&w, &[(Matter::UseFund, Category::Ordinary)], vec![w.b2], opens), at(opens - Duration::days(15), 9)).await.unwrap();
+        let el = db::votes::electorate(&db, &v).await.unwrap();
+        assert_eq!(el.len(), 1);
+        let q = db::votes::questions(&db, v.id).await.unwrap()[0].id;
+        let ding = el.keys().next().unwrap().clone();
+        // A ballot from an owner of building 1 is stored but never counted.
+        let jia = db::owners::holdings(&db, w.compound, &[], opens).await.unwrap()[0].holder().voter();
+        db::votes::cast(&db, &a, v.id, &jia, None, &[(q, Choice::Agree)], &Channel::Online, at(opens, 9)).await.unwrap();
+        // 丁 votes by proxy with a written authority; then twelve changes at once.
+        let proxy = Channel::Proxy { name: "丁某代理人".into(), sha256: "ab".repeat(32), mime: "image/png".into() };
+        db::votes::cast(&db, &a, v.id, &ding, None, &[(q, Choice::Disagree)], &proxy, at(opens, 10)).await.unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..12 {
+            let (db, a, ding) = (db.clone(), a.clone(), ding.clone());
+            let choice = if i % 2 == 0 { Choice::Agree } else { Choice::Disagree };
+            tasks.push(tokio::spawn(async move {
+                db::votes::cast(&db, &a, v.id, &ding, None, &[(q, choice)], &Channel::Online, at(opens, 11)).await
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let mine = db::votes::ballots(&db, v.id, Some(&ding)).await.unwrap();
+        assert_eq!(mine.len(), 1, "one ballot however many writers");
+        assert_eq!(mine[0].revision, 13, "every change counted once");
+        let c = db::votes::recount(&db, &v).await.unwrap();
+        assert_eq!((c[0].tally.total_owners, c[0].tally.participating_owners), (1, 1), "building 1's ballot is not counted");
+    }
+}
+
+/// Create an account bound to a unit and verify it as the owner through the
+/// API, as a community worker would; returns its token.
+async fn verified_owner(db: &Db, worker: &App, login: &str, unit: i64, name: &str, tail: &str) -> App {
+    let token = user_token(db, login, "resident", &format!("unit:{unit}")).await;
+    let me = App::anonymous(db).with_token(&token);
+    let r = me.json("POST", "/api/v1/owner-claims", json!({"unit_id": unit, "name": name, "id_tail": tail})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let claim = r.json()["id"].as_i64().unwrap();
+    // The worker sees the unit's owners and binds the account to the right record.
+    let owners = worker.get("/api/v1/owner-claims").await;
+    assert_eq!(owners.status, 200, "{}", owners.body);
+    let compound = db::owners::get_claim(db, claim).await.unwrap().compound_id;
+    let roll = worker.get(&format!("/api/v1/compounds/{compound}/owners")).await.json();
+    let record = roll["owners"].as_array().unwrap().iter().find(|o| o["owner"]["name"] == name).unwrap()["owner"]["id"]
+        .as_i64()
+        .unwrap();
+    let r = worker.json("POST", &format!("/api/v1/owner-claims/{claim}/decision"), json!({"owner_id": record})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    me
+}
+
+db_test! {
+    async fn only_owners_vote_and_nobody_sees_how_they_voted(db: Db) {
+        let w = world(&db).await;
+        let worker = App::anonymous(&db).with_token(&user_token(&db, "sq", "worker", "371402001009").await);
+        let committee = App::anonymous(&db).with_token(&user_token(&db, "ywh", "committee", &format!("compound:{}", w.compound)).await);
+        let jia = verified_owner(&db, &worker, "jia", w.units[0], "甲", "1111").await;
+        // A claim that names the wrong owner cannot be verified against another unit's record.
+        let tenant = App::anonymous(&db).with_token(&user_token(&db, "zuhu", "resident", &format!("unit:{}", w.units[4])).await);
+        let elsewhere = App::anonymous(&db).with_token(&user_token(&db, "other", "worker", "371402001001").await);
+        // The committee announces; owners may not, and the law's notice and categories hold.
+        let today = domain::clock::today();
+        let body = |opens: NaiveDate, matter: &str, category: &str| json!({
+            "compound_id": w.compound, "title": "更换门禁", "opens_on": opens, "closes_on": opens + Duration::days(10),
+            "questions": [{"text": "更换单元门禁", "matter": matter, "category": category}]});
+        let r = committee.json("POST", "/api/v1/votes", body(today + Duration::days(10), "use_fund", "ordinary")).await;
+        assert_eq!(r.status, 422, "ten days' notice is too short: {}", r.body);
+        let r = committee.json("POST", "/api/v1/votes", body(today + Duration::days(15), "raise_fund", "ordinary")).await;
+        assert_eq!(r.status, 422, "raising the fund is special by law: {}", r.body);
+        let r = jia.json("POST", "/api/v1/votes", body(today + Duration::days(15), "use_fund", "ordinary")).await;
+        assert_eq!(r.status, 403, "{}", r.body);
+        let r = committee.json("POST", "/api/v1/votes", body(today + Duration::days(15), "use_fund", "ordinary")).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let future = r.json()["vote"]["id"].as_i64().unwrap();
+        let r = jia.json("POST", &format!("/api/v1/votes/{future}/ballot"), json!({"choices": [{"question_id": 1, "choice": "agree"}]})).await;
+        assert_eq!(r.status, 409, "not open yet: {}", r.body);
+        // A vote open today (announced earlier, straight in the storage).
+        let a = system();
+        let mut n = new_vote(&w, &[(Matter::UseFund, Category::Ordinary)], vec![], today - Duration::days(2));
+        n.deemed_consent = false;
+        let v = db::votes::create(&db, &a, &n, at(today - Duration::days(17), 9)).await.unwrap();
+        let q = db::votes::questions(&db, v.id).await.unwrap()[0].id;
+        let url = format!("/api/v1/votes/{}", v.id);
+        let seen = jia.get(&url).await;
+        assert_eq!(seen.status, 200, "{}", seen.body);
+        let mine = seen.json()["mine"].clone();
+        assert_eq!(mine.as_array().unwrap().len(), 1);
+        assert_eq!(mine[0]["units"].as_array().unwrap().len(), 2, "甲's two parts count as one owner");
+        let r = jia.json("POST", &format!("{url}/ballot"), json!({"choices": [{"question_id": q, "choice": "disagree"}]})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let first = r.json()[0]["receipt"].as_str().unwrap().to_owned();
+        let r = jia.json("POST", &format!("{url}/ballot"), json!({"choices": [{"question_id": q, "choice": "agree"}]})).await;
+        let second = r.json()[0]["receipt"].as_str().unwrap().to_owned();
+        assert_ne!(first, second, "a changed ballot has a new receipt");
+        assert_eq!(jia.get(&url).await.json()["mine"][0]["ballots"][0]["receipt"], second, "the receipt is the stored ballot's");
+        // Casting for someone else's voter is refused.
+        let r = jia.json("POST", &format!("{url}/ballot"), json!({"voter": "owners:999", "choices": [{"question_id": q, "choice": "agree"}]})).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        // Those who manage or oversee see the process, not the choices.
+        for who in [&worker, &committee] {
+            let r = who.get(&url).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            assert_eq!(r.json()["returned"], 1);
+            assert!(r.json()["mine"].as_array().unwrap().is_empty());
+            assert!(!r.body.contains("\"choice\"") && r.json()["count"].is_null(), "no choice while open: {}", r.body);
+        }
+        // A resident who is not an owner, the company, another community: no such vote.
+        for who in [&tenant, &elsewhere] {
+            assert_eq!(who.get(&url).await.status, 404);
+            assert_eq!(who.get(&format!("/api/v1/compounds/{}/owners", w.compound)).await.status, 404);
+        }
+        assert_eq!(jia.get(&format!("/api/v1/compounds/{}/owners", w.compound)).await.status, 403, "owners do not read the roll");
+        let listed = tenant.get("/api/v1/votes").await.json();
+        assert_eq!(listed["total"], 0, "{listed}");
+        // The claim flow refuses a claim for a unit the account is not granted.
+        let r = tenant.json("POST", "/api/v1/owner-claims", json!({"unit_id": w.units[0], "name": "甲", "id_tail": "1111"})).await;
+        assert_eq!(r.status, 404, "{}", r.body);
+        let r = tenant.json("POST", "/api/v1/owner-claims", json!({"unit_id": w.units[4], "name": "x", "id_tail": "12"})).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+    }
+}
+
+db_test! {
+    async fn a_major_topic_passes_the_party_review_and_the_owners_decide(db: Db) {
+        let w = world(&db).await;
+        let worker = App::anonymous(&db).with_token(&user_token(&db, "sq", "worker", "371402001009").await);
+        let committee = App::anonymous(&db).with_token(&user_token(&db, "ywh", "committee", &format!("compound:{}", w.compound)).await);
+        let jia = verified_owner(&db, &worker, "jia", w.units[0], "甲", "1111").await;
+        let r = jia.json("POST", "/api/v1/topics", json!({"compound_id": w.compound, "title": "维修资金更换电梯", "matter": "use_fund"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let t = r.json()["topic"]["id"].as_i64().unwrap();
+        assert_eq!(r.json()["topic"]["major"], true, "an owners' matter is major");
+        let step = |who: &App, s: &str| {
+            let url = format!("/api/v1/topics/{t}/steps");
+            let body = json!({"step": s, "note": "理由"});
+            let who = who.clone();
+            async move { who.json("POST", &url, body).await }
+        };
+        assert_eq!(step(&committee, "accept").await.json()["topic"]["state"], "review");
+        let r = step(&committee, "approve").await;
+        assert_eq!(r.status, 422, "the committee does not review for the party: {}", r.body);
+        assert_eq!(step(&worker, "return").await.json()["topic"]["state"], "returned");
+        assert_eq!(step(&jia, "resubmit").await.json()["topic"]["state"], "review");
+        assert_eq!(step(&worker, "approve").await.json()["topic"]["state"], "deliberation");
+        let r = committee.json("POST", &format!("/api/v1/topics/{t}/steps"), json!({"step": "meeting", "note": "联席会议", "meeting_kind": "joint", "meeting_on": domain::clock::today(), "attendance": 12})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = step(&committee, "decide").await;
+        assert_eq!(r.status, 422, "an owners' matter is not decided by a meeting: {}", r.body);
+        // Put to a vote (held in the past, straight in the storage), counted and final: the topic is decided.
+        let a = system();
+        let opens = day("2022-09-01");
+        let v = db::votes::create(&db, &a, &new_vote(&w, &[(Matter::UseFund, Category::Ordinary)], vec![], opens), at(opens - Duration::days(15), 9)).await.unwrap();
+        db::votes::topics::step(&db, &a, t, TopicStep::PutToVote, TopicBy::Committee, "", None, Some(v.id), None, at(opens - Duration::days(15), 10)).await.unwrap();
+        let q = db::votes::questions(&db, v.id).await.unwrap()[0].id;
+        for h in db::owners::holdings(&db, w.compound, &[], opens).await.unwrap().iter().take(3) {
+            db::votes::cast(&db, &a, v.id, &h.holder().voter(), None, &[(q, Choice::Agree)], &Channel::Online, at(opens, 10)).await.unwrap();
+        }
+        db::votes::publish(&db, &a, v.id, at(day("2022-09-09"), 9)).await.unwrap();
+        db::votes::publish(&db, &a, v.id, at(day("2022-09-12"), 9)).await.unwrap();
+        let got = committee.get(&format!("/api/v1/topics/{t}")).await.json();
+        assert_eq!(got["topic"]["state"], "decided", "{got}");
+        assert!(got["topic"]["decision"].as_str().unwrap().contains("passed"));
+        assert_eq!(step(&committee, "publish").await.json()["topic"]["state"], "implementing");
+        assert_eq!(step(&committee, "complete").await.json()["topic"]["state"], "done");
+        let r = jia.json("POST", &format!("/api/v1/topics/{t}/rating"), json!({"stars": 9})).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        let r = jia.json("POST", &format!("/api/v1/topics/{t}/rating"), json!({"stars": 4})).await;
+        assert_eq!((r.status.as_u16(), r.json()["ratings"].as_i64(), r.json()["stars"].as_i64()), (200, Some(1), Some(4)), "{}", r.body);
+        let r = worker.json("POST", &format!("/api/v1/topics/{t}/rating"), json!({"stars": 1})).await;
+        assert_eq!(r.status, 403, "{}", r.body);
+        // The page shows the timeline with the meeting.
+        let page = App::new(&db).await.get(&format!("/topics/{t}")).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("联席会议"), "{}", page.body);
+        let page = App::new(&db).await.get(&format!("/votes/{}", v.id)).await;
+        let gt = page.body.contains("&#62; 1/2") || page.body.contains("&gt; 1/2");
+        assert!(page.body.contains("≥ 2/3") && gt, "the four fractions are shown: {}", page.body);
+    }
+}
