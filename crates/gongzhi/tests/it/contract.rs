@@ -71,6 +71,20 @@ db_test! {
         let r = admin.json("POST", "/api/v1/grade-publications", json!({"region": "371402", "period": "2024Q1"})).await;
         assert_eq!(r.status, 201, "{}", r.body);
         let publication = r.json()["id"].as_i64().unwrap();
+        // Owners' votes: an owner of the unit, a vote, a topic, a claim.
+        let r = admin.json("POST", &format!("/api/v1/compounds/{compound}/owners"), json!({"unit_id": unit, "owners": [{"name": "契约业主", "id_tail": "1234"}], "since": "2020-01-01"})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let opens = domain::clock::today() + chrono::Duration::days(20);
+        let r = admin.json("POST", "/api/v1/votes", json!({"compound_id": compound, "title": "契约表决", "opens_on": opens, "closes_on": opens + chrono::Duration::days(7), "questions": [{"text": "契约", "matter": "covenant"}]})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let vote = r.json()["vote"]["id"].as_i64().unwrap();
+        let r = admin.json("POST", "/api/v1/topics", json!({"compound_id": compound, "title": "契约议题"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let topic = r.json()["topic"]["id"].as_i64().unwrap();
+        let owner_token = user_token(&db, "contract_owner", "resident", &format!("unit:{unit}")).await;
+        let r = App::anonymous(&db).with_token(&owner_token).json("POST", "/api/v1/owner-claims", json!({"unit_id": unit, "name": "契约业主", "id_tail": "1234"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let claim = r.json()["id"].as_i64().unwrap();
         let user = db::accounts::user_by_login(&db, "test_admin").await.unwrap().unwrap().id;
         let outsider = App::anonymous(&db).with_token(&user_token(&db, "elsewhere", "worker", "371428001001").await);
         let nobody = App::anonymous(&db);
@@ -88,6 +102,9 @@ db_test! {
                 else if path.starts_with("/api/v1/campaigns/") { campaign }
                 else if path.starts_with("/api/v1/grade-publications/") { publication }
                 else if path.starts_with("/api/v1/grades/companies/") { company }
+                else if path.starts_with("/api/v1/votes/") { vote }
+                else if path.starts_with("/api/v1/topics/") { topic }
+                else if path.starts_with("/api/v1/owner-claims/") { claim }
                 else { 1 };
             let id = if malformed { "x".to_owned() } else { id.to_string() };
             path.replace("{id}", &id)
