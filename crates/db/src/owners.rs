@@ -57,12 +57,21 @@ pub async fn owner(db: &Db, id: i64) -> Result<Owner> {
     one(db.conn(), &format!("{OWNER_SELECT} WHERE id = $1"), vec![id.into()]).await?.ok_or(DbError::NotFound)
 }
 
-/// The owner records an account is bound to, in one compound.
+/// An owner holding a part on `$N` (the day), as SQL over `owner`'s `id`.
+fn holds_on(n: usize) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM ownership w WHERE w.owner_id = owner.id AND w.valid_from <= ${n} \
+         AND (w.valid_to IS NULL OR w.valid_to > ${n}))"
+    )
+}
+
+/// The owner records an account is bound to in one compound that hold a
+/// part today (an owner who sold is an owner no more).
 pub async fn owners_of_user(db: &Db, user_id: i64, compound_id: i64) -> Result<Vec<Owner>> {
     Ok(all(
         db.conn(),
-        &format!("{OWNER_SELECT} WHERE user_id = $1 AND compound_id = $2 ORDER BY id"),
-        vec![user_id.into(), compound_id.into()],
+        &format!("{OWNER_SELECT} WHERE user_id = $1 AND compound_id = $2 AND {} ORDER BY id", holds_on(3)),
+        vec![user_id.into(), compound_id.into(), domain::clock::today().into()],
     )
     .await?)
 }
@@ -75,8 +84,8 @@ pub async fn compounds_of_user(db: &Db, user_id: i64) -> Result<Vec<i64>> {
     }
     let rows: Vec<R> = all(
         db.conn(),
-        "SELECT DISTINCT compound_id FROM owner WHERE user_id = $1 ORDER BY compound_id",
-        vec![user_id.into()],
+        &format!("SELECT DISTINCT compound_id FROM owner WHERE user_id = $1 AND {} ORDER BY compound_id", holds_on(2)),
+        vec![user_id.into(), domain::clock::today().into()],
     )
     .await?;
     Ok(rows.into_iter().map(|r| r.compound_id).collect())

@@ -2,14 +2,18 @@
 //! than tab, line feed and carriage return) and the non-characters U+FFFE and
 //! U+FFFF cannot appear in XML 1.0, so one of them in a stored name would make
 //! every Open311 XML answer, bulletin DOCX and XLSX that carries it unreadable;
-//! PostgreSQL refuses NUL in text outright. They are refused at input and
-//! dropped at output (for values stored before the rule).
+//! PostgreSQL refuses NUL in text outright. DEL and the C1 controls
+//! (U+007F–U+009F) are refused too, and so are the bidirectional overrides,
+//! embeddings and isolates (U+202A–U+202E, U+2066–U+2069): one in a name or a
+//! question can make it read reversed on every page that shows it. They are
+//! refused at input and dropped at output (for values stored before the rule).
 
 use std::borrow::Cow;
 
 /// Whether `c` may not appear in stored text.
 pub fn forbidden(c: char) -> bool {
-    (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+    (c < ' ' && !matches!(c, '\t' | '\n' | '\r'))
+        || matches!(c, '\u{7F}'..='\u{9F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FFFE}' | '\u{FFFF}')
 }
 
 /// The first forbidden character and its position (in characters), if any.
@@ -41,7 +45,7 @@ mod tests {
     #[test]
     fn refuses_and_drops_control_characters() {
         assert!(check("name", "蕙泽嘉园\t1号楼\r\n").is_ok());
-        for bad in ["a\u{0}b", "\u{1b}[31m", "x\u{FFFE}", "\u{FFFF}", "\u{7}"] {
+        for bad in ["a\u{0}b", "\u{1b}[31m", "x\u{FFFE}", "\u{FFFF}", "\u{7}", "a\u{202E}b", "\u{85}", "\u{2067}x"] {
             assert!(check("name", bad).is_err(), "{bad:?}");
             assert!(!printable(bad).chars().any(forbidden));
         }

@@ -343,12 +343,17 @@ pub fn schedule(
 ) -> Result<(), Invalid> {
     let notice = notice_days.max(NOTICE_DAYS_MIN);
     if (opens - announced).num_days() < notice {
-        return Err(Invalid::new("opens", format!("voting opens at least {notice} days after it is announced"))
+        return Err(Invalid::new("opens_on", format!("voting opens at least {notice} days after it is announced"))
             .zh(format!("表决须在公告 {notice} 日后开始")));
+    }
+    if (opens - announced).num_days() > 365 {
+        return Err(
+            Invalid::new("opens_on", "voting opens within a year of the announcement").zh("投票开始日须在公告后一年内")
+        );
     }
     let window = (closes - opens).num_days();
     if !(5..=60).contains(&window) {
-        return Err(Invalid::new("closes", "voting stays open 5–60 days").zh("表决期须为 5–60 日"));
+        return Err(Invalid::new("closes_on", "voting stays open 5–60 days").zh("表决期须为 5–60 日"));
     }
     Ok(())
 }
@@ -445,14 +450,19 @@ impl Voter {
 }
 
 /// A hash of a question's ballot set (sha-256, hex), independent of the
-/// order the ballots are given in: anyone holding the ballots can check the
-/// published tally was counted from exactly them.
-pub fn ballots_hash(question_id: i64, ballots: &[(Voter, Choice)]) -> String {
+/// order the ballots are given in: anyone holding the database (the ballots
+/// and the vote's secret) can check the published tally was counted from
+/// exactly them. The secret keys it: without it, an owner who knows the
+/// tally and the voters could try every assignment of choices on a small
+/// vote until the hash matched, and so learn how each neighbour voted.
+pub fn ballots_hash(question_id: i64, secret: &str, ballots: &[(Voter, Choice)]) -> String {
     use sha2::{Digest, Sha256};
     let mut lines: Vec<String> =
         ballots.iter().map(|(v, c)| format!("{question_id}\t{}\t{}\n", v.key(), c.as_str())).collect();
     lines.sort();
     let mut h = Sha256::new();
+    h.update(secret.as_bytes());
+    h.update(b"\n");
     for l in &lines {
         h.update(l.as_bytes());
     }
@@ -677,14 +687,17 @@ mod tests {
             }
             let cat = if round % 2 == 0 { Category::Ordinary } else { Category::Special };
             let t = count(cat, &el, &ballots).unwrap();
-            let h = ballots_hash(1, &ballots);
+            let h = ballots_hash(1, "k", &ballots);
             ballots.reverse();
             let len = ballots.len();
             if len > 1 {
                 ballots.swap(0, (lcg(&mut seed) as usize) % len);
             }
             assert_eq!(count(cat, &el, &ballots).unwrap(), t, "order changed the tally");
-            assert_eq!(ballots_hash(1, &ballots), h, "order changed the hash");
+            assert_eq!(ballots_hash(1, "k", &ballots), h, "order changed the hash");
+            if !ballots.is_empty() {
+                assert_ne!(ballots_hash(1, "other", &ballots), h, "the secret keys the hash");
+            }
             // One more agreeing ballot: a returned non-agree turned to agree, or a new one.
             let mut more = ballots.clone();
             if let Some(b) = more.iter_mut().find(|b| b.1 != Choice::Agree) {

@@ -171,7 +171,7 @@ fn new_vote(
         notice_days: domain::vote::NOTICE_DAYS_MIN,
         objection_days: domain::vote::OBJECTION_DAYS,
         deemed_consent: false,
-        salt: format!("demo-{compound}-{opens}"),
+        salt: web::auth::new_secret(""),
     }
 }
 
@@ -196,11 +196,6 @@ async fn step(
     on: NaiveDate,
 ) -> anyhow::Result<()> {
     db::votes::topics::step(db, actor, topic, s, by, note, meeting.as_ref(), None, None, at(on, 15)).await?;
-    Ok(())
-}
-
-async fn put_to_vote(db: &Db, actor: &Actor, topic: i64, by: TopicBy, vote: i64, on: NaiveDate) -> anyhow::Result<()> {
-    db::votes::topics::step(db, actor, topic, TopicStep::PutToVote, by, "", None, Some(vote), None, at(on, 10)).await?;
     Ok(())
 }
 
@@ -278,10 +273,10 @@ pub async fn build(db: &Db, today: NaiveDate) -> anyhow::Result<CouncilStats> {
             day(2021, 3, 25),
             day(2021, 4, 8),
         ),
+        Some(TopicBy::Community),
         at(day(2021, 3, 8), 9),
     )
     .await?;
-    put_to_vote(db, &community, t1.id, TopicBy::Community, v1.id, day(2021, 3, 8)).await?;
     st.ballots += ballots(db, &mut rng, &v1, &Turnout { take_part: 86, agree: vec![92, 90, 88] }, &[], today).await?;
     count(db, &community, &v1).await?;
     step(db, &community, t1.id, TopicStep::Publish, TopicBy::Community, "", None, day(2021, 4, 16)).await?;
@@ -328,10 +323,10 @@ pub async fn build(db: &Db, today: NaiveDate) -> anyhow::Result<CouncilStats> {
             day(2021, 6, 10),
             day(2021, 6, 24),
         ),
+        Some(TopicBy::Committee),
         at(day(2021, 5, 24), 9),
     )
     .await?;
-    put_to_vote(db, &committee, t2.id, TopicBy::Committee, v2.id, day(2021, 5, 24)).await?;
     st.ballots += ballots(db, &mut rng, &v2, &Turnout { take_part: 81, agree: vec![87] }, &[], today).await?;
     count(db, &committee, &v2).await?;
     step(db, &committee, t2.id, TopicStep::Publish, TopicBy::Committee, "", None, day(2021, 7, 2)).await?;
@@ -392,10 +387,10 @@ pub async fn build(db: &Db, today: NaiveDate) -> anyhow::Result<CouncilStats> {
             day(2022, 4, 18),
             day(2022, 5, 8),
         ),
+        Some(TopicBy::Committee),
         at(day(2022, 4, 1), 9),
     )
     .await?;
-    put_to_vote(db, &committee, t3.id, TopicBy::Committee, v3.id, day(2022, 4, 1)).await?;
     st.ballots += ballots(db, &mut rng, &v3, &Turnout { take_part: 90, agree: vec![84, 80] }, &[], today).await?;
     count(db, &committee, &v3).await?;
     step(db, &committee, t3.id, TopicStep::Publish, TopicBy::Committee, "", None, day(2022, 5, 16)).await?;
@@ -426,6 +421,7 @@ pub async fn build(db: &Db, today: NaiveDate) -> anyhow::Result<CouncilStats> {
                 day(2022, 8, 20),
                 day(2022, 9, 3),
             ),
+            None,
             at(day(2022, 8, 1), 9),
         )
         .await?;
@@ -475,10 +471,10 @@ pub async fn build(db: &Db, today: NaiveDate) -> anyhow::Result<CouncilStats> {
             today - Duration::days(3),
             today + Duration::days(11),
         ),
+        Some(TopicBy::Committee),
         at(today - Duration::days(20), 9),
     )
     .await?;
-    put_to_vote(db, &committee, t5.id, TopicBy::Committee, v5.id, today - Duration::days(20)).await?;
     // The demo's resident (1号楼 1单元 101) has not voted yet.
     let first = db::owners::holdings(db, fenghua, &[], today).await?.into_iter().next();
     let skip: Vec<Voter> = first.iter().map(|h| h.holder().voter()).collect();

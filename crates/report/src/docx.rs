@@ -172,6 +172,15 @@ pub fn bulletin_docx(b: &Bulletin, issuer: &str) -> Result<Vec<u8>, String> {
             .collect();
         doc = doc.add_paragraph(para(&format!("{}评价为最低等级的物业企业：{}。", b.red_period, names.join("、"))));
     }
+    doc = doc.add_paragraph(heading(&format!("{}、议事协商与业主表决", NUMBERS[(b.sections.len() + 2).min(9)])));
+    let mut rows =
+        vec![TableRow::new(std::iter::once("区划").chain(crate::CONSULT_HEADS).map(|h| cell(h, true)).collect())];
+    for crate::ConsultRow { name, figures: f } in &b.consultation {
+        let mut cells = vec![cell(name, false)];
+        cells.extend(crate::consult_cells(f).iter().map(|v| cell(v, false)));
+        rows.push(TableRow::new(cells));
+    }
+    doc = doc.add_table(table(rows, &[24, 12, 12, 10, 12, 14, 12])).add_paragraph(para(""));
     let mut buf = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut buf).map_err(|e| e.to_string())?;
     Ok(buf.into_inner())

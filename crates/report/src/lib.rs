@@ -101,6 +101,32 @@ pub struct Bulletin {
     /// (the red list), with the period's name; empty when none is published.
     pub red: Vec<db::oversight::Published>,
     pub red_period: String,
+    /// Consultation topics and owners' votes in the month: the region first, then each child.
+    pub consultation: Vec<ConsultRow>,
+}
+
+/// One row of the consultation section: a region and its month's figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsultRow {
+    pub name: String,
+    #[serde(flatten)]
+    pub figures: db::votes::Figures,
+}
+
+/// The column heads of the consultation section after its first column.
+pub const CONSULT_HEADS: [&str; 6] =
+    ["新提议题", "已作出决定", "已办结", "完成业主表决", "通过事项/表决事项", "业主参与率"];
+
+/// A row of the consultation section under `CONSULT_HEADS`.
+pub fn consult_cells(f: &db::votes::Figures) -> [String; 6] {
+    [
+        f.topics_raised.to_string(),
+        f.topics_decided.to_string(),
+        f.topics_done.to_string(),
+        f.votes_final.to_string(),
+        format!("{}/{}", f.questions_passed, f.questions_final),
+        pct(f.participation_permille()),
+    ]
 }
 
 /// One row of the oversight section: a region and its figures.
@@ -210,6 +236,20 @@ impl Bulletin {
                 f.notices_overdue,
                 pct(f.on_time_permille()),
                 f.inspections
+            ));
+        }
+        if let Some(f) = self.consultation.first().map(|r| &r.figures)
+            && (f.topics_raised > 0 || f.votes_final > 0)
+        {
+            out.push(format!(
+                "本月新提议题{}个、作出决定{}个、办结{}个；完成业主表决{}次，{}项表决事项中通过{}项，业主参与率{}。",
+                f.topics_raised,
+                f.topics_decided,
+                f.topics_done,
+                f.votes_final,
+                f.questions_final,
+                f.questions_passed,
+                pct(f.participation_permille())
             ));
         }
         if !self.red.is_empty() {
@@ -327,7 +367,15 @@ pub async fn bulletin(db: &Db, region: Option<&RegionCode>, month: Month) -> Res
         red = db::oversight::results(db, p.id).await?.into_iter().filter(|r| r.grade == lowest).collect();
         red_period = domain::grading::Period { start: p.period_start, end: p.period_end }.words(true);
     }
+    let first = NaiveDate::from_ymd_opt(month.year, month.month, 1).unwrap_or(now);
+    let mut consultation =
+        vec![ConsultRow { name: name.clone(), figures: db::votes::figures(db, path.as_str(), first, now).await? }];
+    for ((_, child, _, _), p) in children.iter().zip(&paths) {
+        consultation
+            .push(ConsultRow { name: child.clone(), figures: db::votes::figures(db, p.as_str(), first, now).await? });
+    }
     Ok(Bulletin {
+        consultation,
         region_code: code,
         region_name: name,
         month,

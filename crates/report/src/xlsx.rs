@@ -243,6 +243,27 @@ pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
     for c in 1..7 {
         ws.set_column_width(c, 14)?;
     }
+    let ws = wb.add_worksheet();
+    ws.set_name("议事协商与业主表决")?;
+    ws.set_landscape().set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.merge_range(0, 0, 0, 6, &format!("议事协商与业主表决（{}年{}月）", b.month.year, b.month.month), &title)?;
+    ws.write_string_with_format(2, 0, "区划", &head)?;
+    for (c, h) in crate::CONSULT_HEADS.iter().enumerate() {
+        ws.write_string_with_format(2, 1 + c as u16, *h, &head)?;
+    }
+    let mut r = 2u32;
+    for crate::ConsultRow { name, figures: f } in &b.consultation {
+        r += 1;
+        ws.write_string_with_format(r, 0, cell_text(name), &cell)?;
+        for (c, v) in crate::consult_cells(f).iter().enumerate() {
+            ws.write_string_with_format(r, 1 + c as u16, v, &num)?;
+        }
+    }
+    ws.set_column_width(0, 24)?;
+    for c in 1..=6 {
+        ws.set_column_width(c, 14)?;
+    }
     wb.save_to_buffer()
 }
 

@@ -200,11 +200,26 @@ impl NewVote {
     }
 }
 
-/// Announce a vote; its buildings must be the compound's.
-pub async fn create(db: &Db, actor: &Actor, n: &NewVote, now: DateTime<Utc>) -> Result<Vote> {
+/// Announce a vote; its buildings must be the compound's. A vote that
+/// decides a topic moves the topic to voting in the same transaction (`by`
+/// is who puts it to the owners), so neither happens without the other.
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    n: &NewVote,
+    by: Option<domain::consult::TopicBy>,
+    now: DateTime<Utc>,
+) -> Result<Vote> {
     n.check()?;
     let tx = db.begin_write_in_scope().await?;
     let id = create_in(&*tx, actor, n, now).await?;
+    if let Some(t) = n.topic_id {
+        let by = by.ok_or_else(|| {
+            domain::Invalid::new("topic_id", "who puts the topic to the owners").zh("须说明由谁提交表决")
+        })?;
+        topics::step_in(&*tx, actor, t, domain::consult::TopicStep::PutToVote, by, "", None, Some(id), None, now)
+            .await?;
+    }
     tx.commit().await?;
     get(db, id).await
 }
@@ -464,6 +479,20 @@ pub async fn cast(
         }
     };
     let key = voter.key();
+    if ch != "online" {
+        // An owner's own ballot stands: nobody enters paper over it.
+        let online = scalar_i64(
+            &*tx,
+            "SELECT COUNT(*) FROM ballot WHERE vote_id = $1 AND voter_key = $2 AND channel = 'online'",
+            vec![vote_id.into(), key.clone().into()],
+        )
+        .await?;
+        if online > 0 {
+            return Err(DbError::Conflict(
+                "this owner has voted online; their own ballot stands and cannot be replaced by a paper one".into(),
+            ));
+        }
+    }
     let mut out = Vec::new();
     let mut seen = Vec::new();
     for (q, choice) in choices {
@@ -595,7 +624,7 @@ pub async fn recount(db: &Db, v: &Vote) -> Result<Vec<Count>> {
             question_id: q.id,
             position: q.position,
             category: q.category,
-            ballots_sha256: domain::vote::ballots_hash(q.id, &bs),
+            ballots_sha256: domain::vote::ballots_hash(q.id, &v.salt, &bs),
             tally,
             deemed,
         });
@@ -661,6 +690,17 @@ pub async fn publish(db: &Db, actor: &Actor, vote_id: i64, now: DateTime<Utc>) -
             return Err(DbError::Conflict(format!("a result cannot be published while the vote is {}", p.as_str())));
         }
     };
+    if to == VoteState::Final {
+        let open = scalar_i64(
+            db.conn(),
+            "SELECT COUNT(*) FROM vote_objection WHERE vote_id = $1 AND ruled_at IS NULL",
+            vec![vote_id.into()],
+        )
+        .await?;
+        if open > 0 {
+            return Err(DbError::Conflict(format!("{open} objection(s) await a ruling before the final result")));
+        }
+    }
     let tx = db.begin_write_in_scope().await?;
     // Move the vote on first: on PostgreSQL this waits for a ballot being
     // cast (which holds the vote's row) to commit, so the count below sees it.
@@ -713,7 +753,7 @@ pub async fn publish(db: &Db, actor: &Actor, vote_id: i64, now: DateTime<Utc>) -
     {
         let passed = counts.iter().all(|c| c.tally.passed);
         let decision = format!("{} · {}", v.title, if passed { "表决通过 passed" } else { "表决未通过 not passed" });
-        topics::vote_final_in(&*tx, actor, t, &decision, now).await?;
+        topics::vote_final_in(&*tx, actor, t, vote_id, &decision, now).await?;
     }
     tx.commit().await?;
     get(db, vote_id).await
@@ -721,7 +761,7 @@ pub async fn publish(db: &Db, actor: &Actor, vote_id: i64, now: DateTime<Utc>) -
 
 /// Call a vote off before it opens, with the reason.
 pub async fn cancel(db: &Db, actor: &Actor, vote_id: i64, reason: &str, now: DateTime<Utc>) -> Result<Vote> {
-    let reason = domain::rectify::text("reason", reason, 500, true)?;
+    let reason = domain::rectify::text("text", reason, 500, true)?;
     let v = get(db, vote_id).await?;
     if v.phase(domain::clock::china_date(now)) != vote::Phase::Notice {
         return Err(DbError::Conflict("only a vote that has not opened yet can be called off".into()));
@@ -828,8 +868,14 @@ pub async fn objections(db: &Db, vote_id: i64) -> Result<Vec<Objection>> {
 
 /// The committee rules on an objection (once).
 pub async fn rule(db: &Db, actor: &Actor, vote_id: i64, objection_id: i64, ruling: &str) -> Result<Objection> {
-    let ruling = domain::rectify::text("ruling", ruling, 2000, true)?;
+    let ruling = domain::rectify::text("text", ruling, 2000, true)?;
     let v = get(db, vote_id).await?;
+    if !objections(db, vote_id).await?.iter().any(|o| o.id == objection_id) {
+        return Err(DbError::NotFound);
+    }
+    if v.state != VoteState::Preliminary {
+        return Err(DbError::Conflict("objections are ruled on before the final result".into()));
+    }
     let tx = db.begin_write_in_scope().await?;
     let n = exec(
         &*tx,
@@ -872,6 +918,15 @@ pub struct Figures {
     pub electorate_owners: i64,
 }
 
+impl Figures {
+    /// Owners taking part per mille of the owners counted (None without a final vote).
+    pub fn participation_permille(&self) -> Option<i64> {
+        (self.electorate_owners > 0).then(|| self.participating_owners * 1000 / self.electorate_owners)
+    }
+}
+
+/// A region's topics and votes with a day in `from..=to` (raised, decided,
+/// done; votes made final and their questions).
 pub async fn figures(db: &Db, path: &str, from: NaiveDate, to: NaiveDate) -> Result<Figures> {
     let like = format!("{path}%");
     let c = db.conn();

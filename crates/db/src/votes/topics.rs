@@ -355,11 +355,13 @@ pub(crate) async fn vote_final_in(
     c: &impl ConnectionTrait,
     actor: &Actor,
     id: i64,
+    vote_id: i64,
     decision: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let t = get_in(c, id).await?;
-    if t.state != TopicState::Voting {
+    // Only the vote the topic was put to decides it.
+    if t.state != TopicState::Voting || t.vote_id != Some(vote_id) {
         return Ok(());
     }
     step_in(c, actor, id, TopicStep::VoteFinal, TopicBy::System, decision, None, None, None, now).await

@@ -120,7 +120,7 @@ db_test! {
         let w = world(&db).await;
         let a = system();
         let opens = day("2022-03-01");
-        let v = db::votes::create(&db, &a, &new_vote(&w, &[(Matter::Covenant, Category::Ordinary), (Matter::RaiseFund, Category::Special)], vec![], opens), at(opens - Duration::days(15), 9)).await.unwrap();
+        let v = db::votes::create(&db, &a, &new_vote(&w, &[(Matter::Covenant, Category::Ordinary), (Matter::RaiseFund, Category::Special)], vec![], opens), None, at(opens - Duration::days(15), 9)).await.unwrap();
         let qs = db::votes::questions(&db, v.id).await.unwrap();
         let (q1, q2) = (qs[0].id, qs[1].id);
         // The electorate: 甲 (two parts, 100 m²), 乙+丙 (100 m²), the developer
@@ -168,8 +168,12 @@ db_test! {
         assert!(db::votes::publish(&db, &a, v.id, at(day("2022-03-08"), 20)).await.is_err());
         db::votes::publish(&db, &a, v.id, at(day("2022-03-09"), 9)).await.unwrap();
         assert!(db::votes::publish(&db, &a, v.id, at(day("2022-03-10"), 9)).await.is_err(), "objections are still open");
-        db::votes::object(&db, &a, v.id, None, "丁的选票有误", at(day("2022-03-10"), 9)).await.unwrap();
+        let o = db::votes::object(&db, &a, v.id, None, "丁的选票有误", at(day("2022-03-10"), 9)).await.unwrap();
         assert!(db::votes::object(&db, &a, v.id, None, "晚了", at(day("2022-03-12"), 9)).await.is_err());
+        // The final result waits for every objection's ruling.
+        assert!(matches!(db::votes::publish(&db, &a, v.id, at(day("2022-03-12"), 9)).await, Err(db::DbError::Conflict(_))));
+        db::votes::rule(&db, &a, v.id, o.id, "经核对，丁的选票有效").await.unwrap();
+        assert!(matches!(db::votes::rule(&db, &a, v.id, o.id + 100, "无").await, Err(db::DbError::NotFound)));
         let fin = db::votes::publish(&db, &a, v.id, at(day("2022-03-12"), 9)).await.unwrap();
         assert_eq!(fin.state, domain::vote::VoteState::Final);
         let results = db::votes::results(&db, v.id).await.unwrap();
@@ -192,7 +196,7 @@ db_test! {
         let a = system();
         let opens = day("2022-06-01");
         // A vote for building 2 alone: only 丁 counts.
-        let v = db::votes::create(&db, &a, &new_vote(&w, &[(Matter::UseFund, Category::Ordinary)], vec![w.b2], opens), at(opens - Duration::days(15), 9)).await.unwrap();
+        let v = db::votes::create(&db, &a, &new_vote(&w, &[(Matter::UseFund, Category::Ordinary)], vec![w.b2], opens), None, at(opens - Duration::days(15), 9)).await.unwrap();
         let el = db::votes::electorate(&db, &v).await.unwrap();
         assert_eq!(el.len(), 1);
         let q = db::votes::questions(&db, v.id).await.unwrap()[0].id;
@@ -200,6 +204,10 @@ db_test! {
         // A ballot from an owner of building 1 is stored but never counted.
         let jia = db::owners::holdings(&db, w.compound, &[], opens).await.unwrap()[0].holder().voter();
         db::votes::cast(&db, &a, v.id, &jia, None, &[(q, Choice::Agree)], &Channel::Online, at(opens, 9)).await.unwrap();
+        // An owner's own ballot stands: no paper ballot is entered over it.
+        let paper = Channel::Paper { sha256: "cd".repeat(32), mime: "image/png".into() };
+        let r = db::votes::cast(&db, &a, v.id, &jia, None, &[(q, Choice::Disagree)], &paper, at(opens, 9)).await;
+        assert!(matches!(r, Err(db::DbError::Conflict(_))), "{r:?}");
         // 丁 votes by proxy with a written authority; then twelve changes at once.
         let proxy = Channel::Proxy { name: "丁某代理人".into(), sha256: "ab".repeat(32), mime: "image/png".into() };
         db::votes::cast(&db, &a, v.id, &ding, None, &[(q, Choice::Disagree)], &proxy, at(opens, 10)).await.unwrap();
@@ -272,7 +280,7 @@ db_test! {
         let a = system();
         let mut n = new_vote(&w, &[(Matter::UseFund, Category::Ordinary)], vec![], today - Duration::days(2));
         n.deemed_consent = false;
-        let v = db::votes::create(&db, &a, &n, at(today - Duration::days(17), 9)).await.unwrap();
+        let v = db::votes::create(&db, &a, &n, None, at(today - Duration::days(17), 9)).await.unwrap();
         let q = db::votes::questions(&db, v.id).await.unwrap()[0].id;
         let url = format!("/api/v1/votes/{}", v.id);
         let seen = jia.get(&url).await;
@@ -311,6 +319,13 @@ db_test! {
         assert_eq!(r.status, 404, "{}", r.body);
         let r = tenant.json("POST", "/api/v1/owner-claims", json!({"unit_id": w.units[4], "name": "x", "id_tail": "12"})).await;
         assert_eq!(r.status, 422, "{}", r.body);
+        // Once 甲 has sold both flats, the account is an owner here no more.
+        let admin = App::new(&db).await;
+        for u in &w.units[..2] {
+            let r = admin.json("POST", &format!("/api/v1/compounds/{}/owners", w.compound), json!({"unit_id": u, "since": today, "owners": [{"name": "新业主", "id_tail": "9999"}]})).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+        assert_eq!(jia.get(&url).await.status, 404, "a former owner reads no vote");
     }
 }
 
@@ -332,7 +347,7 @@ db_test! {
         };
         assert_eq!(step(&committee, "accept").await.json()["topic"]["state"], "review");
         let r = step(&committee, "approve").await;
-        assert_eq!(r.status, 422, "the committee does not review for the party: {}", r.body);
+        assert_eq!(r.status, 403, "the committee does not review for the party: {}", r.body);
         assert_eq!(step(&worker, "return").await.json()["topic"]["state"], "returned");
         assert_eq!(step(&jia, "resubmit").await.json()["topic"]["state"], "review");
         assert_eq!(step(&worker, "approve").await.json()["topic"]["state"], "deliberation");
@@ -343,7 +358,7 @@ db_test! {
         // Put to a vote (held in the past, straight in the storage), counted and final: the topic is decided.
         let a = system();
         let opens = day("2022-09-01");
-        let v = db::votes::create(&db, &a, &new_vote(&w, &[(Matter::UseFund, Category::Ordinary)], vec![], opens), at(opens - Duration::days(15), 9)).await.unwrap();
+        let v = db::votes::create(&db, &a, &new_vote(&w, &[(Matter::UseFund, Category::Ordinary)], vec![], opens), None, at(opens - Duration::days(15), 9)).await.unwrap();
         db::votes::topics::step(&db, &a, t, TopicStep::PutToVote, TopicBy::Committee, "", None, Some(v.id), None, at(opens - Duration::days(15), 10)).await.unwrap();
         let q = db::votes::questions(&db, v.id).await.unwrap()[0].id;
         for h in db::owners::holdings(&db, w.compound, &[], opens).await.unwrap().iter().take(3) {

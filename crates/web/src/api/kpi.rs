@@ -110,8 +110,25 @@ pub struct BulletinOut {
     pub red: Vec<RedOut>,
     /// The period of that publication, in words (empty when none).
     pub red_period: String,
+    /// Consultation topics and owners' votes in the month: the region first, then each child.
+    pub consultation: Vec<ConsultRowOut>,
     /// The bulletin's summary lines (Chinese).
     pub summary: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConsultRowOut {
+    pub name: String,
+    pub topics_raised: i64,
+    pub topics_decided: i64,
+    pub topics_done: i64,
+    /// Votes whose final result was published in the month.
+    pub votes_final: i64,
+    pub questions_final: i64,
+    pub questions_passed: i64,
+    /// Over those final questions: owners who took part, and owners counted.
+    pub participating_owners: i64,
+    pub electorate_owners: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -286,6 +303,21 @@ impl From<&report::Bulletin> for BulletinOut {
                     notices_closed_on_time: f.notices_closed_on_time,
                     inspections: f.inspections,
                     campaign_problems_solved: f.campaign_problems_solved,
+                })
+                .collect(),
+            consultation: b
+                .consultation
+                .iter()
+                .map(|report::ConsultRow { name, figures: f }| ConsultRowOut {
+                    name: name.clone(),
+                    topics_raised: f.topics_raised,
+                    topics_decided: f.topics_decided,
+                    topics_done: f.topics_done,
+                    votes_final: f.votes_final,
+                    questions_final: f.questions_final,
+                    questions_passed: f.questions_passed,
+                    participating_owners: f.participating_owners,
+                    electorate_owners: f.electorate_owners,
                 })
                 .collect(),
             red: b

@@ -186,15 +186,12 @@ pub struct TopicOut {
 }
 
 async fn topic_out(s: &AppState, v: &Viewer, id: i64) -> Result<TopicOut, AppError> {
-    let (t, st) = topic_ops::load(s, v, id).await?;
+    let (mut t, st) = topic_ops::load(s, v, id).await?;
     let (ratings, stars) = db::votes::topics::ratings(&s.db, id).await?;
-    Ok(TopicOut {
-        steps: topic_ops::offered(&st, &t).into_iter().map(|s| s.as_str().to_owned()).collect(),
-        events: topic_ops::events(s, id).await?,
-        topic: t,
-        ratings,
-        stars,
-    })
+    let mut events = topic_ops::events(s, id).await?;
+    let steps = topic_ops::offered(&st, &t).into_iter().map(|s| s.as_str().to_owned()).collect();
+    topic_ops::redact(&st, &mut t, &mut events);
+    Ok(TopicOut { steps, events, topic: t, ratings, stars })
 }
 
 /// The consultation topics the caller reads (the company reads its compounds').

@@ -673,9 +673,10 @@ impl TopicPage {
 }
 
 async fn topic_page_of(s: &AppState, v: &Viewer, t: Tr, id: i64) -> Result<TopicPage, UiError> {
-    let (tp, st) = topic_ops::load(s, v, id).await.page(t)?;
-    let events = topic_ops::events(s, id).await.page(t)?;
+    let (mut tp, st) = topic_ops::load(s, v, id).await.page(t)?;
+    let mut events = topic_ops::events(s, id).await.page(t)?;
     let steps = topic_ops::offered(&st, &tp).into_iter().map(|s| s.as_str()).collect();
+    topic_ops::redact(&st, &mut tp, &mut events);
     let party = db::votes::topics::leading_party(&s.db, tp.compound_id).await.page(t)?.unwrap_or_default();
     let rated = db::votes::topics::ratings(&s.db, id).await.page(t)?;
     Ok(TopicPage {

@@ -161,23 +161,8 @@ pub async fn announce(s: &AppState, v: &Viewer, b: &VoteIn) -> Result<Vote, AppE
         deemed_consent: b.deemed_consent,
         salt: crate::auth::new_secret(""),
     };
-    let vote = db::votes::create(&s.db, &v.actor(), &n, Utc::now()).await?;
-    if let Some(t) = b.topic_id {
-        let by = if st.community { domain::consult::TopicBy::Community } else { domain::consult::TopicBy::Committee };
-        db::votes::topics::step(
-            &s.db,
-            &v.actor(),
-            t,
-            domain::consult::TopicStep::PutToVote,
-            by,
-            "",
-            None,
-            Some(vote.id),
-            None,
-            Utc::now(),
-        )
-        .await?;
-    }
+    let by = if st.community { domain::consult::TopicBy::Community } else { domain::consult::TopicBy::Committee };
+    let vote = db::votes::create(&s.db, &v.actor(), &n, Some(by), Utc::now()).await?;
     Ok(vote)
 }
 
@@ -274,7 +259,8 @@ pub async fn view(s: &AppState, v: &Viewer, id: i64) -> Result<VoteOut, AppError
     let counted: Vec<_> = parts.iter().filter(|h| h.area_centi > 0).collect();
     let el = domain::vote::electorate(&counted.iter().map(|h| h.part()).collect::<Vec<_>>())?;
     let ballots = db::votes::ballots(&s.db, id, None).await?;
-    let mut returned: Vec<&str> = ballots.iter().map(|b| b.voter_key.as_str()).collect();
+    let keys: std::collections::BTreeSet<String> = el.keys().map(|k| k.key()).collect();
+    let mut returned: Vec<&str> = ballots.iter().map(|b| b.voter_key.as_str()).filter(|k| keys.contains(*k)).collect();
     returned.sort_unstable();
     returned.dedup();
     let mine_keys = my_voters(&st.owners, &el);
@@ -305,7 +291,18 @@ pub async fn view(s: &AppState, v: &Viewer, id: i64) -> Result<VoteOut, AppError
         unrecorded_parts: counted.iter().filter(|h| h.owners.is_empty()).count() as i64,
         returned: returned.len() as i64,
         results: db::votes::results(&s.db, id).await?,
-        objections: db::votes::objections(&s.db, id).await?,
+        // Who objected is the managers' to know: owners see the objection and its ruling.
+        objections: db::votes::objections(&s.db, id)
+            .await?
+            .into_iter()
+            .map(|mut o| {
+                if !st.manage {
+                    o.owner_id = None;
+                    o.filed_by = String::new();
+                }
+                o
+            })
+            .collect(),
         mine,
         revocable_until: vote.final_on.map(domain::vote::revocable_until),
         manage: st.manage,
@@ -445,7 +442,12 @@ pub async fn cancel(s: &AppState, v: &Viewer, id: i64, reason: &str) -> Result<V
 
 /// An owner objects to the preliminary result.
 pub async fn object(s: &AppState, v: &Viewer, id: i64, text: &str) -> Result<Objection, AppError> {
-    let (_, st) = load(s, v, id).await?;
+    let (vote, st) = load(s, v, id).await?;
+    // Those the vote counted object; an owner elsewhere in the compound does not.
+    let el = db::votes::electorate(&s.db, &vote).await?;
+    if my_voters(&st.owners, &el).is_empty() {
+        return Err(AppError::forbidden());
+    }
     let Some(o) = st.owners.first() else { return Err(AppError::forbidden()) };
     Ok(db::votes::object(&s.db, &v.actor(), id, Some(o.id), text, Utc::now()).await?)
 }

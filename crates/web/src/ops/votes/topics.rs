@@ -143,13 +143,19 @@ impl ProposedBy for Topic {
 pub async fn step(s: &AppState, v: &Viewer, id: i64, b: &StepIn, photo: Option<&[u8]>) -> Result<Topic, AppError> {
     let (t, st) = load(s, v, id).await?;
     if !offered(&st, &t).contains(&b.step) {
-        return Err(if by(&st).is_none() {
-            AppError::forbidden()
-        } else {
-            domain::consult::next(t.state, b.step, by(&st).unwrap_or(TopicBy::Owner), t.major, t.owners_matter())
-                .err()
-                .map(AppError::from)
-                .unwrap_or_else(AppError::forbidden)
+        // A step someone else may take now is not this viewer's (403); one
+        // nobody may take is against the rules (422).
+        let someone = [TopicBy::Community, TopicBy::Committee, TopicBy::Company, TopicBy::Owner]
+            .into_iter()
+            .any(|by| domain::consult::next(t.state, b.step, by, t.major, t.owners_matter()).is_ok());
+        return Err(match by(&st) {
+            Some(_) if !someone => {
+                domain::consult::next(t.state, b.step, TopicBy::Community, t.major, t.owners_matter())
+                    .err()
+                    .map(AppError::from)
+                    .unwrap_or_else(AppError::forbidden)
+            }
+            _ => AppError::forbidden(),
         });
     }
     let meeting = match b.step {
@@ -209,4 +215,16 @@ pub async fn rate(s: &AppState, v: &Viewer, id: i64, stars: i32, comment: &str) 
 
 pub async fn events(s: &AppState, id: i64) -> Result<Vec<TopicEvent>, AppError> {
     Ok(db::votes::topics::events(&s.db, id).await?)
+}
+
+/// Who raised a topic and who took each step are the managers' to know: a
+/// resident's login is not shown to the company or the other owners.
+pub fn redact(st: &Standing, t: &mut Topic, events: &mut [TopicEvent]) {
+    if st.manage {
+        return;
+    }
+    t.proposed_by = String::new();
+    for e in events {
+        e.actor = String::new();
+    }
 }
