@@ -361,14 +361,21 @@ db_test! {
         let v = db::votes::create(&db, &a, &new_vote(&w, &[(Matter::UseFund, Category::Ordinary)], vec![], opens), None, at(opens - Duration::days(15), 9)).await.unwrap();
         db::votes::topics::step(&db, &a, t, TopicStep::PutToVote, TopicBy::Committee, "", None, Some(v.id), None, at(opens - Duration::days(15), 10)).await.unwrap();
         let q = db::votes::questions(&db, v.id).await.unwrap()[0].id;
-        for h in db::owners::holdings(&db, w.compound, &[], opens).await.unwrap().iter().take(3) {
-            db::votes::cast(&db, &a, v.id, &h.holder().voter(), None, &[(q, Choice::Agree)], &Channel::Online, at(opens, 10)).await.unwrap();
+        // Three of the four owners agree (甲, 乙丙, 丁; the developer does not vote).
+        let el = db::votes::electorate(&db, &v).await.unwrap();
+        for voter in el.keys().filter(|k| **k != Voter::Developer) {
+            db::votes::cast(&db, &a, v.id, voter, None, &[(q, Choice::Agree)], &Channel::Online, at(opens, 10)).await.unwrap();
         }
         db::votes::publish(&db, &a, v.id, at(day("2022-09-09"), 9)).await.unwrap();
         db::votes::publish(&db, &a, v.id, at(day("2022-09-12"), 9)).await.unwrap();
+        // The month's bulletin counts the vote and its participation.
+        let b = report::bulletin(&db, Some(&domain::RegionCode::parse("371402").unwrap()), report::Month::parse("2022-09").unwrap()).await.unwrap();
+        let f = &b.consultation[0].figures;
+        assert_eq!((f.votes_final, f.questions_final, f.questions_passed, f.participating_owners, f.electorate_owners), (1, 1, 1, 3, 4), "{f:?}");
+        assert!(b.summary().iter().any(|l| l.contains("完成业主表决1次")), "{:?}", b.summary());
         let got = committee.get(&format!("/api/v1/topics/{t}")).await.json();
         assert_eq!(got["topic"]["state"], "decided", "{got}");
-        assert!(got["topic"]["decision"].as_str().unwrap().contains("passed"));
+        assert!(got["topic"]["decision"].as_str().unwrap().contains("表决通过"), "{got}");
         assert_eq!(step(&committee, "publish").await.json()["topic"]["state"], "implementing");
         assert_eq!(step(&committee, "complete").await.json()["topic"]["state"], "done");
         let r = jia.json("POST", &format!("/api/v1/topics/{t}/rating"), json!({"stars": 9})).await;
