@@ -381,6 +381,36 @@ pub async fn set_unit_area_in(
     Ok(())
 }
 
+/// A unit of a building by its entrance (`1`, `1单元`; empty when the number
+/// is unique in the building) and number.
+pub async fn find_unit_in(c: &impl ConnectionTrait, building_id: i64, entrance: &str, number: &str) -> Result<i64> {
+    let number = number.trim();
+    let entrance = entrance.trim();
+    let mut vals: Vec<sea_orm::Value> = vec![building_id.into(), number.into()];
+    let mut sql =
+        "SELECT u.id FROM unit u JOIN entrance e ON e.id = u.entrance_id WHERE e.building_id = $1 AND u.number = $2"
+            .to_owned();
+    if !entrance.is_empty() {
+        let name = if entrance.bytes().all(|b| b.is_ascii_digit()) {
+            format!("{}单元", entrance.trim_start_matches('0'))
+        } else {
+            entrance.to_owned()
+        };
+        vals.push(name.into());
+        sql.push_str(" AND e.name = $3");
+    }
+    let found: Vec<Id> = all(c, &format!("{sql} LIMIT 2"), vals).await?;
+    match found.as_slice() {
+        [one] => Ok(one.id),
+        [] => Err(domain::Invalid::new("number", format!("no unit {number} in that building or entrance"))
+            .zh(format!("该楼栋（单元）没有房号 {number}"))
+            .into()),
+        _ => Err(domain::Invalid::new("number", format!("several entrances have a unit {number}: name the entrance"))
+            .zh(format!("多个单元都有房号 {number}，请填写单元"))
+            .into()),
+    }
+}
+
 pub(crate) async fn compound_path(c: &impl ConnectionTrait, compound_id: i64) -> Result<String> {
     #[derive(FromQueryResult)]
     struct R {

@@ -80,6 +80,7 @@ impl Row<'_> {
                 "name",
             ],
             "compound_history" => &["community_code", "compound", "kind", "effective_from"],
+            "owners" => &["community_code", "compound", "building", "entrance", "number", "since"],
             _ => return None,
         };
         let values: Vec<String> = cols.iter().map(|c| self.get(c).trim().to_uppercase()).collect();
@@ -794,6 +795,107 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                 compounds::record_fact_in(self.c, self.actor, comp.id, kind, value, ref_id, from)
                     .await
                     .map_err(|e| from_db("effective_from", e))
+            }
+            "owners" => {
+                use domain::vote::{AreaSource, OwnerKind, UnitKind};
+                let comp = self.compound(r.get("community_code"), r.get("compound")).await?;
+                let bname = r.get("building").trim();
+                let b = compounds::find_building_in(self.c, comp.id, bname)
+                    .await
+                    .map_err(|e| from_db("building", e))?
+                    .ok_or_else(|| missing("building", &format!("building {bname}"), &format!("楼栋「{bname}」")))?;
+                let unit = db::owners::find_unit_in(self.c, b.id, r.get("entrance"), r.get("number"))
+                    .await
+                    .map_err(|e| from_db("number", e))?;
+                let since = parse_date("since", r.get("since"))?;
+                let developer = parse_bool("developer", r.get("developer"))?;
+                let split = |s: &str| -> Vec<String> {
+                    s.split(['、', ',', '，', ';', '；'])
+                        .map(str::trim)
+                        .filter(|x| !x.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                };
+                let (names, tails) = (split(r.get("owners")), split(r.get("id_tails")));
+                if !tails.is_empty() && tails.len() != names.len() {
+                    return Err(bad(
+                        "id_tails",
+                        format!("{} tails for {} owners", tails.len(), names.len()),
+                        format!("证件号后四位 {} 个，与业主 {} 人不符", tails.len(), names.len()),
+                    ));
+                }
+                let phone = match r.get("phone").trim() {
+                    "" => None,
+                    p => Some(Phone::parse(p).map_err(|e| invalid("phone", e))?.as_str().to_owned()),
+                };
+                let owners: Vec<db::owners::NewOwner> = match (developer, names.is_empty()) {
+                    (true, true) => vec![db::owners::NewOwner {
+                        name: "开发建设单位".into(),
+                        kind: OwnerKind::Developer,
+                        phone: None,
+                        id_tail: None,
+                    }],
+                    (true, false) => {
+                        return Err(bad(
+                            "owners",
+                            "a unit the developer holds has no other owner",
+                            "开发建设单位持有的房屋不应再填写业主",
+                        ));
+                    }
+                    (false, true) => {
+                        return Err(bad(
+                            "owners",
+                            "name the owners, or mark it the developer's",
+                            "请填写业主姓名，或注明开发建设单位持有",
+                        ));
+                    }
+                    (false, false) => names
+                        .iter()
+                        .enumerate()
+                        .map(|(i, n)| db::owners::NewOwner {
+                            name: n.clone(),
+                            kind: OwnerKind::Person,
+                            phone: if i == 0 { phone.clone() } else { None },
+                            id_tail: tails.get(i).cloned(),
+                        })
+                        .collect(),
+                };
+                let source = match r.get("area_source").trim() {
+                    "" => None,
+                    "登记" | "登记面积" => Some(AreaSource::Registered),
+                    "实测" | "实测面积" => Some(AreaSource::Surveyed),
+                    "合同" | "合同面积" => Some(AreaSource::Contract),
+                    other => Some(AreaSource::parse(other).map_err(|e| invalid("area_source", e))?),
+                };
+                let kind = match r.get("kind").trim() {
+                    "" | "住宅" => UnitKind::Dwelling,
+                    "车位" => UnitKind::Parking,
+                    "商铺" => UnitKind::Shop,
+                    other => UnitKind::parse(other).map_err(|e| invalid("kind", e))?,
+                };
+                match (r.get("area").trim(), source) {
+                    ("", None) => {}
+                    ("", Some(_)) => {
+                        return Err(bad("area", "give the area its source describes", "填写了面积来源，请填写面积"));
+                    }
+                    (_, None) => {
+                        return Err(bad(
+                            "area_source",
+                            "say where the area comes from",
+                            "请注明面积来源（登记/实测/合同）",
+                        ));
+                    }
+                    (a, Some(src)) => {
+                        let area = Area::parse("area", a)?.unit("area")?;
+                        db::owners::set_unit_area_in(self.c, unit, area.centi(), src, kind)
+                            .await
+                            .map_err(|e| from_db("area", e))?;
+                    }
+                }
+                db::owners::record_in(self.c, self.actor, comp.id, unit, &owners, since, chrono::Utc::now())
+                    .await
+                    .map_err(|e| from_db("owners", e))?;
+                Ok(Upsert::Updated)
             }
             _ => unreachable!("sheet names come from SHEETS"),
         }

@@ -245,6 +245,35 @@ pub const SHEETS: &[SheetSpec] = &[
             c("effective_from", "生效日期", true, "YYYY-MM-DD"),
         ],
     },
+    SheetSpec {
+        name: "owners",
+        zh: "业主",
+        cols: &[
+            c("community_code", "社区代码", true, ""),
+            c("compound", "小区名称", true, ""),
+            c("building", "楼栋", true, "e.g. 1号楼"),
+            c("entrance", "单元", false, "e.g. 1 or 1单元; empty when the number is unique in the building"),
+            c("number", "房号", true, "e.g. 301"),
+            c(
+                "owners",
+                "业主姓名",
+                false,
+                "one owner, or co-owners separated by 、 (they count as one owner); empty for the developer's",
+            ),
+            c("id_tails", "证件号后四位", false, "for each owner in the same order, separated by 、 (verifies claims)"),
+            c("phone", "手机号", false, "the first owner's"),
+            c("developer", "开发建设单位持有", false, "是: unsold or undelivered, held by the developer"),
+            c("area", "专有部分面积", false, "m², at most 2 decimals; empty: keep the building's"),
+            c(
+                "area_source",
+                "面积来源",
+                false,
+                "registered 登记 / surveyed 实测 / contract 合同 (the law prefers them in this order)",
+            ),
+            c("kind", "房屋类型", false, "dwelling 住宅 / parking 车位 / shop 商铺"),
+            c("since", "产权起始日", true, "YYYY-MM-DD: the day they became owners"),
+        ],
+    },
 ];
 
 /// Which spec a sheet name means (English or Chinese, case-insensitive).

@@ -20,6 +20,9 @@ fn choices(sheet: &str, key: &str) -> Option<&'static [&'static str]> {
         (_, "relation") => domain::org::Relation::NAMES,
         ("other_orgs", "kind") => &["sponsor_unit", "cooperative", "red_station"],
         ("compound_history", "kind") => domain::history::FactKind::NAMES,
+        ("owners", "developer") => &["是", "否"],
+        ("owners", "area_source") => &["登记", "实测", "合同"],
+        ("owners", "kind") => &["住宅", "车位", "商铺"],
         _ => return None,
     })
 }
@@ -68,6 +71,17 @@ fn example(sheet: &str, key: &str) -> &'static str {
         (_, "start_date") | (_, "effective_from") | (_, "established") => "2021-06-01",
         ("compound_history", "kind") => "service_model",
         ("compound_history", "value") => "party_led",
+        ("owners", "building") => "1号楼",
+        ("owners", "entrance") => "1",
+        ("owners", "number") => "301",
+        ("owners", "owners") => "张三、李四",
+        ("owners", "id_tails") => "1234、567X",
+        ("owners", "phone") => "13800000000",
+        ("owners", "developer") => "否",
+        ("owners", "area") => "86.52",
+        ("owners", "area_source") => "登记",
+        ("owners", "kind") => "住宅",
+        ("owners", "since") => "2016-06-01",
         _ => "",
     }
 }

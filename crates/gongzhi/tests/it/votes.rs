@@ -393,3 +393,50 @@ db_test! {
         assert!(page.body.contains("≥ 2/3") && gt, "the four fractions are shown: {}", page.body);
     }
 }
+
+db_test! {
+    async fn owners_import_from_the_registry_sheet_all_or_nothing(db: Db) {
+        let w = world(&db).await;
+        let admin = App::new(&db).await;
+        let fh = "371402001009";
+        let row = |number: &str, owners: &str, tails: &str, developer: &str, area: &str, source: &str| json!({
+            "community_code": fh, "compound": "议苑", "building": "1号楼", "number": number, "owners": owners,
+            "id_tails": tails, "developer": developer, "area": area, "area_source": source, "since": "2021-01-01"});
+        // One bad row (no unit 999): nothing is stored, and the row and column are named.
+        let r = admin
+            .json("POST", "/api/v1/registry/owners", json!([row("101", "赵、钱", "1234、567X", "", "88.5", "实测"), row("999", "孙", "", "", "", "")]))
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("owners!3:number"), "{}", r.body);
+        let unit = db::compounds::unit(&db, w.units[0]).await.unwrap().0;
+        assert_eq!(unit.area_centi, 5000, "nothing written");
+        // Good rows: co-owners with their document tails; the developer's; an area from the survey.
+        let r = admin
+            .json("POST", "/api/v1/registry/owners", json!([row("101", "赵、钱", "1234、567x", "", "88.5", "登记"), row("401", "", "", "是", "", ""),
+                {"community_code": fh, "compound": "议苑", "building": "2号楼", "number": "101", "owners": "丁", "id_tails": "4444", "area": "91.25", "area_source": "surveyed", "since": "2021-01-01"}]))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let h = db::owners::holdings(&db, w.compound, &[], day("2021-06-01")).await.unwrap();
+        let second = h.iter().find(|h| h.unit_id == w.u2).unwrap();
+        assert_eq!((second.area_centi, second.area_source), (9125, AreaSource::Surveyed), "a survey replaces the contract's area");
+        let h = db::owners::holdings(&db, w.compound, &[], day("2021-06-01")).await.unwrap();
+        let first = h.iter().find(|h| h.unit_id == w.units[0]).unwrap();
+        assert_eq!(first.owners.iter().map(|o| o.1.as_str()).collect::<Vec<_>>(), ["赵", "钱"]);
+        assert_eq!((first.area_centi, first.area_source), (8850, AreaSource::Registered));
+        // A registered area stays: a contract figure given later does not replace it.
+        let r = admin.json("POST", "/api/v1/registry/owners", json!([row("101", "赵、钱", "1234、567X", "", "70", "合同")])).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let h = db::owners::holdings(&db, w.compound, &[], day("2021-06-01")).await.unwrap();
+        assert_eq!(h.iter().find(|h| h.unit_id == w.units[0]).unwrap().area_centi, 8850);
+        assert!(h.iter().find(|h| h.unit_id == w.units[3]).unwrap().owners.iter().all(|o| o.2 == OwnerKind::Developer));
+        // The developer with a name, and tails that do not match the owners, are refused.
+        let r = admin.json("POST", "/api/v1/registry/owners", json!([row("201", "周", "1、2", "", "", "")])).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("owners!2:id_tails"), "{}", r.body);
+        // Another community's worker may not import here.
+        let other = App::anonymous(&db).with_token(&user_token(&db, "other", "worker", "371402001001").await);
+        let r = other.json("POST", "/api/v1/registry/owners", json!([row("201", "周", "", "", "", "")])).await;
+        assert_ne!(r.status, 200, "{}", r.body);
+        assert!(!r.body.contains("议苑") || r.body.contains("找不到") || r.body.contains("not found"), "{}", r.body);
+    }
+}
