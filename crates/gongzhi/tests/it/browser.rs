@@ -338,6 +338,40 @@ async fn every_role_does_its_work_in_a_phone_browser() {
     links_open(&c, &mut seen).await;
 
     stage("rated");
+    // The same resident, an owner, reads the vote open today, votes, keeps the
+    // receipt, and reads a final result with its four fractions.
+    seen.clear();
+    c.goto(&rig.url("/votes")).await.unwrap();
+    fits(&c).await;
+    c.find(Locator::LinkText("增设电动自行车集中充电棚"))
+        .await
+        .expect("the open vote is listed")
+        .click()
+        .await
+        .unwrap();
+    let open = wait_path(&c, |p| p.starts_with("/votes/")).await;
+    assert!(text(&c).await.contains("投票中"), "{}", text(&c).await);
+    fits(&c).await;
+    c.find(Locator::Css("form[action$='/ballot'] input[value=agree]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("form[action$='/ballot'] button")).await.unwrap().click().await.unwrap();
+    let receipt = wait_text(&c, "投票回执").await;
+    assert!(receipt.contains("同意") && receipt.contains("修改我的投票"), "{receipt}");
+    assert_eq!(here(&c).await, open, "back on the vote");
+    fits(&c).await;
+    links_open(&c, &mut seen).await;
+    c.goto(&rig.url("/votes")).await.unwrap();
+    c.find(Locator::LinkText("丰华小区首次业主大会"))
+        .await
+        .expect("the first assembly is listed")
+        .click()
+        .await
+        .unwrap();
+    let result = wait_text(&c, "最终结果").await;
+    assert!(result.contains("≥ 2/3") && result.contains("可诉请撤销至"), "{result}");
+    fits(&c).await;
+    links_open(&c, &mut seen).await;
+
+    stage("owner voted");
     // The street finds the rejection in its default inbox and reviews it.
     seen.clear();
     sign_in(&rig, &c, "xinhu").await;

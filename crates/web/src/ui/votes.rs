@@ -97,6 +97,7 @@ struct ListPage {
     me: Option<Me>,
     compound: Option<(i64, String)>,
     manage: bool,
+    propose: bool,
     votes: Vec<Vote>,
     topics: Vec<Topic>,
     pager: Pager,
@@ -113,12 +114,12 @@ async fn list(State(s): State<AppState>, viewer: Viewer, t: Tr, Query(q): Query<
     let paging = Paging::new(q.page, Some(20));
     let (votes, total) = vote_ops::list(&s, &viewer, q.compound, paging).await.page(t)?;
     let (topics, _) = topic_ops::list(&s, &viewer, q.compound, Paging::new(None, Some(50))).await.page(t)?;
-    let (compound, manage) = match q.compound {
+    let (compound, manage, propose) = match q.compound {
         Some(id) => {
             let (c, st) = vote_ops::standing(&s, &viewer, id).await.page(t)?;
-            (Some((c.id, c.name)), st.manage)
+            (Some((c.id, c.name)), st.manage, topic_ops::proposer(&st).is_some())
         }
-        None => (None, false),
+        None => (None, false, false),
     };
     let cs = q.compound.map(|c| c.to_string()).unwrap_or_default();
     Ok(render(&ListPage {
@@ -126,6 +127,7 @@ async fn list(State(s): State<AppState>, viewer: Viewer, t: Tr, Query(q): Query<
         me: Me::of(&viewer),
         compound,
         manage,
+        propose,
         votes,
         topics,
         pager: Pager::new("/votes", &[("compound", &cs)], paging, total),
@@ -566,8 +568,8 @@ async fn topic_form(
     Query(q): Query<NewQuery>,
 ) -> Result<Page, UiError> {
     let (c, st) = vote_ops::standing(&s, &viewer, q.compound).await.page(t)?;
-    if !st.reads_topics() {
-        return Err(UiError(AppError::not_found(), t));
+    if topic_ops::proposer(&st).is_none() {
+        return Err(UiError(if st.reads_topics() { AppError::forbidden() } else { AppError::not_found() }, t));
     }
     Ok(render(&TopicForm {
         t,

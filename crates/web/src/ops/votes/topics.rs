@@ -31,7 +31,7 @@ pub struct TopicIn {
 }
 
 /// Who the viewer proposes as, in this compound.
-fn proposer(st: &Standing) -> Option<Proposer> {
+pub fn proposer(st: &Standing) -> Option<Proposer> {
     if st.community {
         Some(Proposer::Community)
     } else if st.committee {
