@@ -36,7 +36,8 @@ async fn index(m: &SchemaManager<'_>, name: &str, table: &str, cols: &[&str], un
     m.create_index(i.to_owned()).await
 }
 
-const TABLES: [&str; 12] = [
+const TABLES: [&str; 13] = [
+    "vote_rule",
     "topic_rating",
     "topic_event",
     "topic",
@@ -292,6 +293,18 @@ impl MigrationTrait for Migration {
         )
         .await?;
         index(m, "ux_topic_rating", "topic_rating", &["topic_id", "user_id"], true).await?;
+        // A region's own notice period and objection window (never below the law's).
+        m.create_table(
+            Table::create()
+                .table(a("vote_rule"))
+                .col(string(a("region_code")).primary_key())
+                .col(integer(a("notice_days")))
+                .col(integer(a("objection_days")))
+                .col(string(a("set_by")))
+                .col(timestamp_with_time_zone(a("set_at")))
+                .to_owned(),
+        )
+        .await?;
         Ok(())
     }
 

@@ -1008,6 +1008,8 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("vt.returned", "已投票业主", "Owners who have voted"),
     ("vt.revocable", "可诉请撤销至", "Court may be asked to revoke until"),
     ("vt.rule", "答复", "Rule"),
+    ("vt.rules", "本地区表决规则", "This region's vote rules"),
+    ("vt.rules_hint", "设置本地区业主表决的公告期（不少于法定15日）和异议期，下级区划未另行设置的沿用。", "Set the notice before voting opens (at least the law's 15 days) and the objection window for your region; regions below use them unless they set their own."),
     ("vt.ruling", "答复", "Ruling"),
     ("vt.scope", "表决范围", "Who votes"),
     ("vt.scope_hint", "仅涉及部分楼栋时勾选；不勾选为全体业主。", "Tick buildings only when the matter concerns just their owners; none ticked: the whole compound."),

@@ -979,3 +979,80 @@ pub async fn figures(db: &Db, path: &str, from: NaiveDate, to: NaiveDate) -> Res
     }
     Ok(f)
 }
+
+/// A region's rules for its votes: the notice before voting opens and the
+/// objection window, with the region that set them (None: the law's defaults).
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    pub notice_days: i64,
+    pub objection_days: i64,
+    pub region_code: Option<String>,
+}
+
+/// The rules in force for `code`: its own, else the nearest region above's.
+pub async fn rule_for(db: &Db, code: &domain::RegionCode) -> Result<Rule> {
+    #[derive(FromQueryResult)]
+    struct R {
+        region_code: String,
+        notice_days: i32,
+        objection_days: i32,
+    }
+    let lineage: Vec<String> = code.lineage().iter().map(|c| c.as_str().to_owned()).collect();
+    let marks = (1..=lineage.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(",");
+    let rows: Vec<R> = all(
+        db.conn(),
+        &format!("SELECT region_code, notice_days, objection_days FROM vote_rule WHERE region_code IN ({marks})"),
+        lineage.iter().map(|c| c.clone().into()).collect(),
+    )
+    .await?;
+    let nearest = rows.into_iter().max_by_key(|r| r.region_code.len());
+    Ok(match nearest {
+        Some(r) => Rule {
+            notice_days: r.notice_days.into(),
+            objection_days: r.objection_days.into(),
+            region_code: Some(r.region_code),
+        },
+        None => Rule { notice_days: vote::NOTICE_DAYS_MIN, objection_days: vote::OBJECTION_DAYS, region_code: None },
+    })
+}
+
+/// Set a region's rules (15–90 days' notice, 1–30 days for objections).
+pub async fn set_rule(db: &Db, actor: &Actor, code: &domain::RegionCode, notice: i64, objection: i64) -> Result<Rule> {
+    if !(vote::NOTICE_DAYS_MIN..=90).contains(&notice) {
+        return Err(domain::Invalid::new("notice_days", "15–90 days (the law's 15 at least)")
+            .zh("公告期须为 15–90 日")
+            .into());
+    }
+    if !(1..=30).contains(&objection) {
+        return Err(domain::Invalid::new("objection_days", "1–30 days").zh("异议期须为 1–30 日").into());
+    }
+    let tx = db.begin_write_in_scope().await?;
+    exec(&*tx, "DELETE FROM vote_rule WHERE region_code = $1", vec![code.as_str().into()]).await?;
+    exec(
+        &*tx,
+        "INSERT INTO vote_rule (region_code, notice_days, objection_days, set_by, set_at) VALUES ($1,$2,$3,$4,$5)",
+        vec![
+            code.as_str().into(),
+            (notice as i32).into(),
+            (objection as i32).into(),
+            actor.login.clone().into(),
+            Utc::now().into(),
+        ],
+    )
+    .await?;
+    append_in(
+        &*tx,
+        actor,
+        Change {
+            action: "set",
+            entity: "vote_rule",
+            entity_id: code.as_str().to_owned(),
+            region_path: Some(code.path().as_str().to_owned()),
+            before: None,
+            after: Some(serde_json::json!({"notice_days": notice, "objection_days": objection})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    rule_for(db, code).await
+}

@@ -117,7 +117,7 @@ db_test! {
             "/api/v1/kpis" | "/api/v1/kpis/children" => "?region=371402",
             "/api/v1/bulletin" => "?region=371402&month=2024-06",
             "/api/v1/grades" | "/api/v1/grades/companies/{id}" => "?region=371402&period=2024Q1",
-            "/api/v1/grading/scheme" | "/api/v1/inspections-due" => "?region=371402",
+            "/api/v1/grading/scheme" | "/api/v1/inspections-due" | "/api/v1/vote-rules" => "?region=371402",
             _ => "",
         };
         let doc: Value = serde_json::from_str(&web::api::openapi().to_json().unwrap()).unwrap();

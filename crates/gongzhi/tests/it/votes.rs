@@ -271,8 +271,21 @@ db_test! {
         assert_eq!(r.status, 422, "raising the fund is special by law: {}", r.body);
         let r = jia.json("POST", "/api/v1/votes", body(today + Duration::days(15), "use_fund", "ordinary")).await;
         assert_eq!(r.status, 403, "{}", r.body);
+        // The county asks for 20 days' notice: 15 no longer do, and a committee may not change the rule.
+        let sup = App::anonymous(&db).with_token(&user_token(&db, "sup", "supervisor", "371402").await);
+        let rule = json!({"region": "371402", "notice_days": 20, "objection_days": 5});
+        assert_eq!(committee.json("PUT", "/api/v1/vote-rules", rule.clone()).await.status, 404);
+        let r = sup.json("PUT", "/api/v1/vote-rules", json!({"region": "371402", "notice_days": 14, "objection_days": 5})).await;
+        assert_eq!(r.status, 422, "never below the law's 15 days: {}", r.body);
+        let r = sup.json("PUT", "/api/v1/vote-rules", rule).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let got = worker.get("/api/v1/vote-rules?region=371402001009").await.json();
+        assert_eq!((got["notice_days"].as_i64(), got["region_code"].as_str()), (Some(20), Some("371402")), "{got}");
         let r = committee.json("POST", "/api/v1/votes", body(today + Duration::days(15), "use_fund", "ordinary")).await;
+        assert_eq!(r.status, 422, "the county's 20 days: {}", r.body);
+        let r = committee.json("POST", "/api/v1/votes", body(today + Duration::days(20), "use_fund", "ordinary")).await;
         assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.json()["vote"]["objection_days"], 5, "the county's objection window");
         let future = r.json()["vote"]["id"].as_i64().unwrap();
         let r = jia.json("POST", &format!("/api/v1/votes/{future}/ballot"), json!({"choices": [{"question_id": 1, "choice": "agree"}]})).await;
         assert_eq!(r.status, 409, "not open yet: {}", r.body);

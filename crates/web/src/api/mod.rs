@@ -127,6 +127,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(votes::owners, votes::record))
         .routes(routes!(votes::claims, votes::claim))
         .routes(routes!(votes::decide))
+        .routes(routes!(votes::get_rule, votes::put_rule))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::add_grant))
         .routes(routes!(users::set_disabled))

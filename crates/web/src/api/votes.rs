@@ -345,3 +345,44 @@ pub async fn decide(
 ) -> Result<Json<db::owners::Claim>, AppError> {
     Ok(Json(owner_ops::decide(&s, &viewer, id, b.owner_id, &b.reason).await?))
 }
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RuleQuery {
+    /// A region code.
+    pub region: String,
+}
+
+/// The vote rules in force for a region: its own or the nearest above's
+/// (`region_code` null: the law's 15 days' notice and 3 days for objections).
+#[utoipa::path(get, path = "/api/v1/vote-rules", tag = "votes", params(RuleQuery),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+pub async fn get_rule(
+    AxState(s): AxState<AppState>,
+    viewer: Viewer,
+    ApiQuery(q): ApiQuery<RuleQuery>,
+) -> Result<Json<db::votes::Rule>, AppError> {
+    let code = crate::ops::regions::parse_code(&q.region)?;
+    Ok(Json(vote_ops::rules(&s, &viewer, &code).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RuleIn {
+    pub region: String,
+    /// 15–90: days of notice before voting opens.
+    pub notice_days: i64,
+    /// 1–30: days for objections after the preliminary result.
+    pub objection_days: i64,
+}
+
+/// Set a region's notice period and objection window (its supervisors).
+#[utoipa::path(put, path = "/api/v1/vote-rules", tag = "votes", request_body = RuleIn,
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+pub async fn put_rule(
+    AxState(s): AxState<AppState>,
+    viewer: Viewer,
+    ApiJson(b): ApiJson<RuleIn>,
+) -> Result<Json<db::votes::Rule>, AppError> {
+    let code = crate::ops::regions::parse_code(&b.region)?;
+    Ok(Json(vote_ops::set_rule(&s, &viewer, &code, b.notice_days, b.objection_days).await?))
+}

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/votes", get(list).post(announce))
         .route("/votes/new", get(vote_form))
+        .route("/votes/rules", post(set_rule))
         .route("/votes/{id}", get(vote_page))
         .route("/votes/{id}/ballot", post(cast))
         .route("/votes/{id}/paper", post(paper))
@@ -98,6 +99,9 @@ struct ListPage {
     compound: Option<(i64, String)>,
     manage: bool,
     propose: bool,
+    /// Supervisors set their regions' notice period and objection window here.
+    rule_form: bool,
+    error: String,
     votes: Vec<Vote>,
     topics: Vec<Topic>,
     pager: Pager,
@@ -128,11 +132,69 @@ async fn list(State(s): State<AppState>, viewer: Viewer, t: Tr, Query(q): Query<
         compound,
         manage,
         propose,
+        rule_form: viewer.may(domain::access::Action::ManagePlans),
+        error: String::new(),
         votes,
         topics,
         pager: Pager::new("/votes", &[("compound", &cs)], paging, total),
         today: domain::clock::today(),
     }))
+}
+
+#[derive(Deserialize)]
+struct RuleForm {
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    notice_days: String,
+    #[serde(default)]
+    objection_days: String,
+}
+
+async fn set_rule(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    axum::extract::Form(f): axum::extract::Form<RuleForm>,
+) -> Result<Response, UiError> {
+    let r: Result<db::votes::Rule, AppError> = async {
+        let code = crate::ops::regions::parse_code(&f.region)?;
+        let num = |field: &'static str, v: &str| -> Result<i64, AppError> {
+            v.trim().parse().map_err(|_| domain::Invalid::new(field, "a whole number").zh("须为整数").into())
+        };
+        vote_ops::set_rule(
+            &s,
+            &viewer,
+            &code,
+            num("notice_days", &f.notice_days)?,
+            num("objection_days", &f.objection_days)?,
+        )
+        .await
+    }
+    .await;
+    match r {
+        Ok(_) => Ok(Redirect::to("/votes").into_response()),
+        Err(e) if to_form(&e) => {
+            let paging = Paging::new(None, Some(20));
+            let (votes, total) = vote_ops::list(&s, &viewer, None, paging).await.page(t)?;
+            let (topics, _) = topic_ops::list(&s, &viewer, None, Paging::new(None, Some(50))).await.page(t)?;
+            let page = ListPage {
+                t,
+                me: Me::of(&viewer),
+                compound: None,
+                manage: false,
+                propose: false,
+                rule_form: true,
+                error: error_text(t, &e),
+                votes,
+                topics,
+                pager: Pager::new("/votes", &[], paging, total),
+                today: domain::clock::today(),
+            };
+            Ok(render(&page).status(StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(e) => Err(UiError(e, t)),
+    }
 }
 
 // ---- a vote ------------------------------------------------------------------------

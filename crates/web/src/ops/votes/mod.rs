@@ -138,6 +138,17 @@ pub async fn announce(s: &AppState, v: &Viewer, b: &VoteIn) -> Result<Vote, AppE
                 .into());
         }
     }
+    let region = crate::ops::regions::parse_code(&c.region_code)?;
+    let rule = db::votes::rule_for(&s.db, &region).await?;
+    let notice_days = b.notice_days.unwrap_or(rule.notice_days);
+    if notice_days < rule.notice_days {
+        return Err(domain::Invalid::new(
+            "notice_days",
+            format!("this region gives at least {} days' notice", rule.notice_days),
+        )
+        .zh(format!("本地区规定公告期不少于 {} 日", rule.notice_days))
+        .into());
+    }
     let n = NewVote {
         compound_id: c.id,
         topic_id: b.topic_id,
@@ -156,8 +167,8 @@ pub async fn announce(s: &AppState, v: &Viewer, b: &VoteIn) -> Result<Vote, AppE
         announced_on: clock::today(),
         opens_on: b.opens_on,
         closes_on: b.closes_on,
-        notice_days: b.notice_days.unwrap_or(domain::vote::NOTICE_DAYS_MIN),
-        objection_days: b.objection_days.unwrap_or(domain::vote::OBJECTION_DAYS),
+        notice_days,
+        objection_days: b.objection_days.unwrap_or(rule.objection_days),
         deemed_consent: b.deemed_consent,
         salt: crate::auth::new_secret(""),
     };
@@ -467,4 +478,22 @@ pub async fn ballot_photo(s: &AppState, v: &Viewer, id: i64, sha: &str) -> Resul
         return Err(AppError::not_found());
     }
     db::votes::ballot_photo(&s.db, id, sha).await?.ok_or_else(AppError::not_found)
+}
+
+/// The rules in force for a region the viewer reads.
+pub async fn rules(s: &AppState, v: &Viewer, region: &domain::RegionCode) -> Result<db::votes::Rule, AppError> {
+    v.check_region(Action::Read, region)?;
+    Ok(db::votes::rule_for(&s.db, region).await?)
+}
+
+/// Set a region's notice period and objection window: its supervisors (who set the plan's targets).
+pub async fn set_rule(
+    s: &AppState,
+    v: &Viewer,
+    region: &domain::RegionCode,
+    notice_days: i64,
+    objection_days: i64,
+) -> Result<db::votes::Rule, AppError> {
+    v.check_region(Action::ManagePlans, region)?;
+    Ok(db::votes::set_rule(&s.db, &v.actor(), region, notice_days, objection_days).await?)
 }
