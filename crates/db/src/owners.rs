@@ -457,6 +457,8 @@ pub struct Claim {
     pub user_id: i64,
     pub login: String,
     pub unit_id: i64,
+    /// `1号楼 1单元 101`
+    pub unit_label: String,
     pub compound_id: i64,
     pub compound_name: String,
     pub region_path: String,
@@ -471,9 +473,11 @@ pub struct Claim {
     pub created_at: DateTime<Utc>,
 }
 
-const CLAIM_SELECT: &str = "SELECT k.id, k.user_id, a.login, k.unit_id, k.compound_id, c.name AS compound_name, \
+const CLAIM_SELECT: &str = "SELECT k.id, k.user_id, a.login, k.unit_id, \
+     b.name || ' ' || e.name || ' ' || u.number AS unit_label, k.compound_id, c.name AS compound_name, \
      k.region_path, k.name, k.id_tail, k.note, k.state, k.owner_id, k.decided_by, k.decided_at, k.reason, k.created_at \
-     FROM owner_claim k JOIN app_user a ON a.id = k.user_id JOIN compound c ON c.id = k.compound_id";
+     FROM owner_claim k JOIN app_user a ON a.id = k.user_id JOIN compound c ON c.id = k.compound_id \
+     JOIN unit u ON u.id = k.unit_id JOIN entrance e ON e.id = u.entrance_id JOIN building b ON b.id = e.building_id";
 
 /// File a claim (one pending per account and unit).
 #[allow(clippy::too_many_arguments)]
@@ -499,6 +503,16 @@ pub async fn claim(
     .await?;
     if pending > 0 {
         return Err(DbError::Conflict("a claim for this unit is already waiting to be verified".into()));
+    }
+    let bound = scalar_i64(
+        &*tx,
+        "SELECT COUNT(*) FROM owner o JOIN ownership w ON w.owner_id = o.id WHERE o.user_id = $1 AND w.unit_id = $2 \
+         AND w.valid_to IS NULL",
+        vec![user_id.into(), unit_id.into()],
+    )
+    .await?;
+    if bound > 0 {
+        return Err(DbError::Conflict("you are a verified owner of this unit already".into()));
     }
     let path = compound_path(&*tx, compound_id).await?;
     let id: Id = one(

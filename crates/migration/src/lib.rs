@@ -25,6 +25,7 @@ mod m0020_compound_unrecorded;
 mod m0021_figures;
 mod m0022_oversight;
 mod m0023_votes;
+mod util;
 
 pub struct Migrator;
 

@@ -4,37 +4,12 @@
 //! questions, ballots, objections and kept results; consultation topics with
 //! their timeline and residents' ratings.
 
+use crate::util::{a, index, path};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
-use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn a(s: &str) -> Alias {
-    Alias::new(s)
-}
-
-/// A region path column, compared byte-wise on PostgreSQL as on SQLite.
-fn path(m: &SchemaManager, name: &str) -> ColumnDef {
-    let mut c = string(a(name));
-    if m.get_database_backend() == DbBackend::Postgres {
-        c.extra("COLLATE \"C\"");
-    }
-    c
-}
-
-async fn index(m: &SchemaManager<'_>, name: &str, table: &str, cols: &[&str], unique: bool) -> Result<(), DbErr> {
-    let mut i = Index::create();
-    i.name(name).table(a(table));
-    for c in cols {
-        i.col(a(c));
-    }
-    if unique {
-        i.unique();
-    }
-    m.create_index(i.to_owned()).await
-}
 
 const TABLES: [&str; 13] = [
     "vote_rule",

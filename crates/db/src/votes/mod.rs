@@ -359,33 +359,40 @@ pub struct VoteFilter {
     pub compound_id: Option<i64>,
 }
 
+impl VoteFilter {
+    /// ` WHERE …` over a table aliased `t` with `region_path` and
+    /// `compound_id`, and its values; None when the viewer reads nothing.
+    pub(crate) fn sql(&self, t: &str) -> Option<(String, Vec<Value>)> {
+        let mut vals: Vec<Value> = Vec::new();
+        let mut ors = Vec::new();
+        if !self.all {
+            for p in &self.paths {
+                vals.push(format!("{p}%").into());
+                ors.push(format!("{t}.region_path LIKE ${}", vals.len()));
+            }
+            if !self.compound_ids.is_empty() {
+                let ids = self.compound_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+                ors.push(format!("{t}.compound_id IN ({ids})"));
+            }
+            if ors.is_empty() {
+                return None;
+            }
+        }
+        let mut conds = Vec::new();
+        if !ors.is_empty() {
+            conds.push(format!("({})", ors.join(" OR ")));
+        }
+        if let Some(c) = self.compound_id {
+            vals.push(c.into());
+            conds.push(format!("{t}.compound_id = ${}", vals.len()));
+        }
+        let filter = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
+        Some((filter, vals))
+    }
+}
+
 pub async fn list(db: &Db, f: &VoteFilter, page: domain::Paging) -> Result<(Vec<Vote>, u64)> {
-    let mut vals: Vec<Value> = Vec::new();
-    let mut ors = Vec::new();
-    if !f.all {
-        for p in &f.paths {
-            vals.push(format!("{p}%").into());
-            ors.push(format!("v.region_path LIKE ${}", vals.len()));
-        }
-        if !f.compound_ids.is_empty() {
-            ors.push(format!(
-                "v.compound_id IN ({})",
-                f.compound_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
-            ));
-        }
-        if ors.is_empty() {
-            return Ok((Vec::new(), 0));
-        }
-    }
-    let mut conds = Vec::new();
-    if !ors.is_empty() {
-        conds.push(format!("({})", ors.join(" OR ")));
-    }
-    if let Some(c) = f.compound_id {
-        vals.push(c.into());
-        conds.push(format!("v.compound_id = ${}", vals.len()));
-    }
-    let filter = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
+    let Some((filter, vals)) = f.sql("v") else { return Ok((Vec::new(), 0)) };
     Ok(page_of(db.conn(), SELECT, "vote v", &filter, "v.opens_on DESC, v.id DESC", vals, page).await?)
 }
 
@@ -752,7 +759,7 @@ pub async fn publish(db: &Db, actor: &Actor, vote_id: i64, now: DateTime<Utc>) -
         && let Some(t) = v.topic_id
     {
         let passed = counts.iter().all(|c| c.tally.passed);
-        let decision = format!("{} · {}", v.title, if passed { "表决通过 passed" } else { "表决未通过 not passed" });
+        let decision = format!("{} · {}", v.title, if passed { "表决通过" } else { "表决未通过" });
         topics::vote_final_in(&*tx, actor, t, vote_id, &decision, now).await?;
     }
     tx.commit().await?;

@@ -369,32 +369,7 @@ pub(crate) async fn vote_final_in(
 
 /// Which topics a list shows (as for votes).
 pub async fn list(db: &Db, f: &super::VoteFilter, page: domain::Paging) -> Result<(Vec<Topic>, u64)> {
-    let mut vals: Vec<Value> = Vec::new();
-    let mut ors = Vec::new();
-    if !f.all {
-        for p in &f.paths {
-            vals.push(format!("{p}%").into());
-            ors.push(format!("t.region_path LIKE ${}", vals.len()));
-        }
-        if !f.compound_ids.is_empty() {
-            ors.push(format!(
-                "t.compound_id IN ({})",
-                f.compound_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
-            ));
-        }
-        if ors.is_empty() {
-            return Ok((Vec::new(), 0));
-        }
-    }
-    let mut conds = Vec::new();
-    if !ors.is_empty() {
-        conds.push(format!("({})", ors.join(" OR ")));
-    }
-    if let Some(c) = f.compound_id {
-        vals.push(c.into());
-        conds.push(format!("t.compound_id = ${}", vals.len()));
-    }
-    let filter = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
+    let Some((filter, vals)) = f.sql("t") else { return Ok((Vec::new(), 0)) };
     Ok(page_of(db.conn(), SELECT, "topic t", &filter, "t.updated_at DESC, t.id DESC", vals, page).await?)
 }
 

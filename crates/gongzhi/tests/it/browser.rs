@@ -354,9 +354,9 @@ async fn every_role_does_its_work_in_a_phone_browser() {
     fits(&c).await;
     c.find(Locator::Css("form[action$='/ballot'] input[value=agree]")).await.unwrap().click().await.unwrap();
     c.find(Locator::Css("form[action$='/ballot'] button")).await.unwrap().click().await.unwrap();
-    let receipt = wait_text(&c, "投票回执").await;
+    let receipt = wait_text(&c, "已投票。").await;
     assert!(receipt.contains("同意") && receipt.contains("修改我的投票"), "{receipt}");
-    assert_eq!(here(&c).await, open, "back on the vote");
+    assert_eq!(here(&c).await, format!("{open}?cast=1"), "back on the vote, told it is in");
     fits(&c).await;
     links_open(&c, &mut seen).await;
     c.goto(&rig.url("/votes")).await.unwrap();
@@ -367,7 +367,7 @@ async fn every_role_does_its_work_in_a_phone_browser() {
         .await
         .unwrap();
     let result = wait_text(&c, "最终结果").await;
-    assert!(result.contains("≥ 2/3") && result.contains("可诉请撤销至"), "{result}");
+    assert!(result.contains("≥ 2/3") && result.contains("可请求法院撤销"), "{result}");
     fits(&c).await;
     links_open(&c, &mut seen).await;
 

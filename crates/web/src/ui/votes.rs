@@ -116,7 +116,12 @@ impl ListPage {
 
 async fn list(State(s): State<AppState>, viewer: Viewer, t: Tr, Query(q): Query<ListQuery>) -> Result<Page, UiError> {
     let paging = Paging::new(q.page, Some(20));
-    let (votes, total) = vote_ops::list(&s, &viewer, q.compound, paging).await.page(t)?;
+    let reads_votes = match q.compound {
+        Some(id) => vote_ops::standing(&s, &viewer, id).await.page(t)?.1.reads_votes(),
+        None => true,
+    };
+    let (votes, total) =
+        if reads_votes { vote_ops::list(&s, &viewer, q.compound, paging).await.page(t)? } else { (Vec::new(), 0) };
     let (topics, _) = topic_ops::list(&s, &viewer, q.compound, Paging::new(None, Some(50))).await.page(t)?;
     let (compound, manage, propose) = match q.compound {
         Some(id) => {
@@ -226,6 +231,8 @@ struct VotePage {
     o: VoteOut,
     questions: Vec<QuestionView>,
     error: String,
+    /// Just cast: say so at the top.
+    cast: bool,
 }
 
 impl VotePage {
@@ -264,6 +271,15 @@ impl VotePage {
     fn is_area(&self, key: &str) -> bool {
         key.ends_with("area")
     }
+    /// A fraction as a percentage to one decimal, for reading against the bound.
+    fn percent(&self, num: impl std::borrow::Borrow<i64>, den: impl std::borrow::Borrow<i64>) -> String {
+        let (n, d) = (*num.borrow(), *den.borrow());
+        if d <= 0 { "—".into() } else { format!("{}.{}%", n * 100 / d, (n * 1000 / d) % 10) }
+    }
+    /// A question's number on the ballot, from its id.
+    fn position(&self, id: impl std::borrow::Borrow<i64>) -> i32 {
+        self.questions.iter().find(|q| q.id == *id.borrow()).map(|q| q.position).unwrap_or(0)
+    }
 }
 
 async fn vote_page_of(s: &AppState, v: &Viewer, t: Tr, id: i64) -> Result<VotePage, UiError> {
@@ -288,11 +304,24 @@ async fn vote_page_of(s: &AppState, v: &Viewer, t: Tr, id: i64) -> Result<VotePa
             }
         })
         .collect();
-    Ok(VotePage { t, me: Me::of(v), o, questions, error: String::new() })
+    Ok(VotePage { t, me: Me::of(v), o, questions, error: String::new(), cast: false })
 }
 
-async fn vote_page(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): Path<i64>) -> Result<Page, UiError> {
-    Ok(render(&vote_page_of(&s, &viewer, t, id).await?))
+#[derive(Deserialize, Default)]
+struct VoteQuery {
+    cast: Option<u8>,
+}
+
+async fn vote_page(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+    Query(q): Query<VoteQuery>,
+) -> Result<Page, UiError> {
+    let mut page = vote_page_of(&s, &viewer, t, id).await?;
+    page.cast = q.cast.is_some() && !page.o.mine.iter().all(|m| m.ballots.is_empty());
+    Ok(render(&page))
 }
 
 /// Run an action and come back to the vote, or show the vote with the error.
@@ -335,7 +364,10 @@ async fn cast(
         vote_ops::cast(&s, &viewer, id, &CastIn { voter, choices }).await.map(|_| ())
     }
     .await;
-    back_to_vote(&s, &viewer, t, id, r).await
+    match r {
+        Ok(()) => Ok(Redirect::to(&format!("/votes/{id}?cast=1")).into_response()),
+        r => back_to_vote(&s, &viewer, t, id, r).await,
+    }
 }
 
 async fn paper(
@@ -708,6 +740,8 @@ struct TopicPage {
     steps: Vec<&'static str>,
     manage: bool,
     owner: bool,
+    /// Reads the compound's votes (the company does not).
+    sees_votes: bool,
     /// The leading party organisation's name, as the review acts for it.
     party: String,
     rated: (i64, i64),
@@ -751,6 +785,7 @@ async fn topic_page_of(s: &AppState, v: &Viewer, t: Tr, id: i64) -> Result<Topic
         steps,
         manage: st.manage,
         owner: !st.owners.is_empty(),
+        sees_votes: st.reads_votes(),
         party,
         rated,
         error: String::new(),
@@ -985,10 +1020,18 @@ async fn claims_page_of(s: &AppState, v: &Viewer, t: Tr) -> Result<ClaimsPage, U
     let mut candidates = Vec::new();
     for k in claims.iter().filter(|k| k.state == "pending") {
         if let Ok((_, hs)) = owner_ops::claim_for(s, v, k.id).await {
-            let owners = hs
+            // Each record with its document tail, to compare with the claim's.
+            let people: Vec<(i64, String)> = hs
                 .iter()
-                .flat_map(|h| h.owners.iter().filter(|o| o.2 != OwnerKind::Developer).map(|o| (o.0, o.1.clone())))
+                .flat_map(|h| h.owners.iter())
+                .filter(|o| o.2 != OwnerKind::Developer)
+                .map(|o| (o.0, o.1.clone()))
                 .collect();
+            let mut owners = Vec::new();
+            for (id, name) in people {
+                let tail = db::owners::owner(&s.db, id).await.page(t)?.id_tail.unwrap_or_default();
+                owners.push((id, format!("{name} ****{tail}")));
+            }
             candidates.push((k.id, owners));
         }
     }
