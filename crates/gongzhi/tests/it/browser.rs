@@ -343,7 +343,7 @@ async fn every_role_does_its_work_in_a_phone_browser() {
     seen.clear();
     c.goto(&rig.url("/votes")).await.unwrap();
     fits(&c).await;
-    c.find(Locator::LinkText("增设电动自行车集中充电棚"))
+    c.find(Locator::XPath("//a[contains(., '增设电动自行车集中充电棚')]"))
         .await
         .expect("the open vote is listed")
         .click()
@@ -360,7 +360,7 @@ async fn every_role_does_its_work_in_a_phone_browser() {
     fits(&c).await;
     links_open(&c, &mut seen).await;
     c.goto(&rig.url("/votes")).await.unwrap();
-    c.find(Locator::LinkText("丰华小区首次业主大会"))
+    c.find(Locator::XPath("//a[contains(., '丰华小区首次业主大会')]"))
         .await
         .expect("the first assembly is listed")
         .click()
