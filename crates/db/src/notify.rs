@@ -18,7 +18,9 @@ use crate::{Db, DbError, Result};
 pub struct Notification {
     pub id: i64,
     pub problem_id: Option<i64>,
-    /// The state the problem moved to.
+    /// An owners' vote announced or counted (`vote_announced`, `vote_preliminary`, `vote_final`).
+    pub vote_id: Option<i64>,
+    /// The state the problem moved to, or what happened to the vote.
     pub state: String,
     pub at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
@@ -65,11 +67,35 @@ pub async fn problem_changed(db: &Db, p: &Problem, by_user: Option<i64>, now: Da
     Ok(())
 }
 
+/// Tell the owners a vote counts (accounts bound to an owner holding one of
+/// its parts today) that it was announced or counted: `what` is
+/// `vote_announced`, `vote_preliminary` or `vote_final`. In the caller's transaction.
+pub async fn vote_changed_in(
+    c: &impl sea_orm::ConnectionTrait,
+    vote_id: i64,
+    what: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    exec(
+        c,
+        "INSERT INTO notification (user_id, vote_id, state, at) \
+         SELECT DISTINCT o.user_id, v.id, $2, $3 FROM vote v \
+         JOIN owner o ON o.compound_id = v.compound_id AND o.user_id IS NOT NULL \
+         JOIN ownership w ON w.owner_id = o.id AND w.valid_from <= $4 AND (w.valid_to IS NULL OR w.valid_to > $4) \
+         JOIN unit u ON u.id = w.unit_id JOIN entrance e ON e.id = u.entrance_id \
+         WHERE v.id = $1 AND (NOT EXISTS (SELECT 1 FROM vote_building vb WHERE vb.vote_id = v.id) \
+           OR EXISTS (SELECT 1 FROM vote_building vb WHERE vb.vote_id = v.id AND vb.building_id = e.building_id))",
+        vec![vote_id.into(), what.into(), now.into(), domain::clock::china_date(now).into()],
+    )
+    .await?;
+    Ok(())
+}
+
 /// A reader's notices, newest first.
 pub async fn notifications(db: &Db, user_id: i64, limit: u64) -> Result<Vec<Notification>> {
     Ok(all(
         db.conn(),
-        "SELECT id, problem_id, state, at, read_at FROM notification WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
+        "SELECT id, problem_id, vote_id, state, at, read_at FROM notification WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
         vec![user_id.into(), (limit.min(500) as i64).into()],
     )
     .await?)

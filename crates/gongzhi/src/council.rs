@@ -225,6 +225,8 @@ pub async fn build(db: &Db, today: NaiveDate) -> anyhow::Result<CouncilStats> {
     if let Some(n) = neighbour {
         st.owners += owners(db, &community, &mut rng, n, day(2012, 9, 1)).await?;
     }
+    // The demo's resident is a verified owner from the start: the votes' notices reach them.
+    bind_resident(db, "fenghua_101").await?;
 
     // 1. Forming the owners' committee: raised by the community, reviewed by
     //    its party committee, deliberated at a joint meeting, decided by the

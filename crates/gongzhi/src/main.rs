@@ -558,7 +558,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let users = gongzhi::demo::users(&db).await?;
             eprintln!("adding owners, consultation topics and owners' votes (2021–today)…");
             let c = gongzhi::council::build(&db, domain::clock::today()).await?;
-            gongzhi::council::bind_resident(&db, "fenghua_101").await?;
             eprintln!("  {} units' owners, {} topics, {} votes, {} ballots", c.owners, c.topics, c.votes, c.ballots);
             let shown = if url.starts_with("postgres") {
                 db::redact(&url)

@@ -37,6 +37,9 @@ impl MigrationTrait for Migration {
             Table::alter().table(a("unit")).add_column(string(a("area_source")).default("contract")).to_owned(),
         )
         .await?;
+        // An owner is told in the app when a vote they take part in is announced or counted.
+        m.alter_table(Table::alter().table(a("notification")).add_column(big_integer_null(a("vote_id"))).to_owned())
+            .await?;
         // dwelling, parking (a registered space) or shop.
         m.alter_table(Table::alter().table(a("unit")).add_column(string(a("kind")).default("dwelling")).to_owned())
             .await?;
@@ -287,6 +290,7 @@ impl MigrationTrait for Migration {
         for t in TABLES {
             m.drop_table(Table::drop().table(a(t)).to_owned()).await?;
         }
+        m.alter_table(Table::alter().table(a("notification")).drop_column(a("vote_id")).to_owned()).await?;
         m.alter_table(Table::alter().table(a("unit")).drop_column(a("kind")).to_owned()).await?;
         m.alter_table(Table::alter().table(a("unit")).drop_column(a("area_source")).to_owned()).await
     }

@@ -287,6 +287,7 @@ pub async fn create_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewVote, now
         )
         .await?;
     }
+    crate::notify::vote_changed_in(c, id.id, "vote_announced", now).await?;
     append_in(
         c,
         actor,
@@ -738,6 +739,7 @@ pub async fn publish(db: &Db, actor: &Actor, vote_id: i64, now: DateTime<Utc>) -
         )
         .await?;
     }
+    crate::notify::vote_changed_in(&*tx, vote_id, &format!("vote_{kind}"), now).await?;
     append_in(
         &*tx,
         actor,

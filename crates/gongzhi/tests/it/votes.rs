@@ -287,6 +287,17 @@ db_test! {
         assert_eq!(r.status, 201, "{}", r.body);
         assert_eq!(r.json()["vote"]["objection_days"], 5, "the county's objection window");
         let future = r.json()["vote"]["id"].as_i64().unwrap();
+        // 甲 is told in the app; the tenant (no owner) is not.
+        let uid = |login: &str| {
+            let db = db.clone();
+            let login = login.to_owned();
+            async move { db::accounts::user_by_login(&db, &login).await.unwrap().unwrap().id }
+        };
+        let told = db::notify::notifications(&db, uid("jia").await, 10).await.unwrap();
+        assert!(told.iter().any(|n| n.vote_id == Some(future) && n.state == "vote_announced"), "{told:?}");
+        assert!(db::notify::notifications(&db, uid("zuhu").await, 10).await.unwrap().is_empty());
+        let page = jia.get("/notifications").await;
+        assert!(page.body.contains(&format!("/votes/{future}")) && page.body.contains("业主表决公告"), "{}", page.body);
         let r = jia.json("POST", &format!("/api/v1/votes/{future}/ballot"), json!({"choices": [{"question_id": 1, "choice": "agree"}]})).await;
         assert_eq!(r.status, 409, "not open yet: {}", r.body);
         // A vote open today (announced earlier, straight in the storage).
