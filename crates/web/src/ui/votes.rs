@@ -752,6 +752,10 @@ impl TopicPage {
     fn needs_meeting(&self) -> bool {
         self.steps.contains(&"meeting")
     }
+    /// The steps taken with a note alone (a meeting has its own form).
+    fn plain_steps(&self) -> Vec<&'static str> {
+        self.steps.iter().copied().filter(|s| *s != "meeting").collect()
+    }
     fn kinds(&self) -> &'static [MeetingKind] {
         MeetingKind::ALL
     }
