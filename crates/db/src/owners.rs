@@ -106,6 +106,22 @@ pub struct Holding {
     pub owners: Vec<(i64, String, OwnerKind)>,
 }
 
+/// The part named as on a ballot or the roll (`1号楼 1单元 301`, or `301`
+/// when only one part has that number), among `parts`.
+pub fn pick<'a>(parts: &'a [Holding], label: &str) -> std::result::Result<&'a Holding, domain::Invalid> {
+    let want: String = label.split_whitespace().collect::<Vec<_>>().join(" ");
+    let exact: Vec<&Holding> = parts.iter().filter(|h| h.label() == want).collect();
+    let by_number: Vec<&Holding> = parts.iter().filter(|h| h.number == want).collect();
+    match (exact.as_slice(), by_number.as_slice()) {
+        ([h], _) | ([], [h]) => Ok(h),
+        ([], []) => {
+            Err(domain::Invalid::new("unit", format!("no unit {want:?} here")).zh(format!("此处没有房屋“{want}”")))
+        }
+        _ => Err(domain::Invalid::new("unit", "several units have that number: give building and entrance too")
+            .zh("多个房屋同号，请写明楼栋和单元，如“1号楼 1单元 301”")),
+    }
+}
+
 impl Holding {
     /// `1号楼 1单元 301`
     pub fn label(&self) -> String {

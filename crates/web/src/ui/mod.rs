@@ -339,6 +339,25 @@ impl IntoResponse for Page {
     }
 }
 
+/// A date field of a form, or the field's error.
+fn date(field: &'static str, v: &str) -> Result<chrono::NaiveDate, AppError> {
+    v.trim().parse().map_err(|_| {
+        AppError::from(
+            domain::Invalid::new(field, format!("{v:?} is not a date (YYYY-MM-DD)"))
+                .zh(format!("“{v}”不是日期（格式 YYYY-MM-DD）")),
+        )
+    })
+}
+
+/// A refused form's broken rules in the reader's language ("field: reason; …"),
+/// or the error's message when it names no field.
+fn error_text(t: Tr, e: &AppError) -> String {
+    if e.fields.is_empty() {
+        return e.message.clone();
+    }
+    e.fields.iter().map(|x| format!("{}：{}", t.field(&x.field), x.reason_in(t.is_zh()))).collect::<Vec<_>>().join("；")
+}
+
 fn render(t: &impl Template) -> Page {
     Page(t.render().map_err(|e| e.to_string()))
 }

@@ -20,7 +20,7 @@ use domain::rectify::{Check, NoticeState};
 use domain::{Paging, RegionCode};
 use serde::Deserialize;
 
-use super::{FormData, Me, OrPage, Page, Pager, UiError, pick, render};
+use super::{FormData, Me, OrPage, Page, Pager, UiError, date, error_text, pick, render};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;
@@ -65,15 +65,6 @@ fn some(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn date(field: &'static str, v: &str) -> Result<NaiveDate, AppError> {
-    v.trim().parse().map_err(|_| {
-        AppError::from(
-            domain::Invalid::new(field, format!("{v:?} is not a date (YYYY-MM-DD)"))
-                .zh(format!("“{v}”不是日期（格式 YYYY-MM-DD）")),
-        )
-    })
-}
-
 fn int(field: &'static str, v: &str) -> Result<i64, AppError> {
     v.trim().parse().map_err(|_| {
         AppError::from(domain::Invalid::new(field, format!("{v:?} is not a whole number")).zh(format!("“{v}”不是整数")))
@@ -101,11 +92,6 @@ pub(super) fn grade_class(g: &str) -> &'static str {
         "red" | "D" => "grade-red",
         _ => "",
     }
-}
-
-/// A refused form's broken rules in the reader's language: "field: reason; …".
-fn fields_text(t: Tr, e: &AppError) -> String {
-    e.fields.iter().map(|x| format!("{}：{}", t.field(&x.field), x.reason_in(t.is_zh()))).collect::<Vec<_>>().join("；")
 }
 
 fn tenths(n: i64) -> String {
@@ -355,7 +341,7 @@ async fn issue(
     match outcome {
         Ok(n) => Ok(Redirect::to(&format!("/oversight/notices/{}", n.id)).into_response()),
         Err(e) if e.code == "invalid_input" => {
-            form.error = fields_text(t, &e);
+            form.error = error_text(t, &e);
             form.campaigns = inspection_ops::campaigns(&s, &viewer).await.page(t)?;
             Ok(render(&form).status(StatusCode::UNPROCESSABLE_ENTITY))
         }
@@ -651,7 +637,7 @@ async fn inspect(
         Ok((_, Some(notice))) => Ok(Redirect::to(&format!("/oversight/notices/{notice}")).into_response()),
         Ok((id, None)) => Ok(Redirect::to(&format!("/oversight/inspections/{id}")).into_response()),
         Err(e) if e.code == "invalid_input" => {
-            form.error = fields_text(t, &e);
+            form.error = error_text(t, &e);
             form.campaigns = inspection_ops::campaigns(&s, &viewer).await.page(t)?;
             Ok(render(&form).status(StatusCode::UNPROCESSABLE_ENTITY))
         }
@@ -784,7 +770,7 @@ async fn campaign_create(
     match outcome {
         Ok(c) => Ok(Redirect::to(&format!("/oversight/campaigns/{}", c.id)).into_response()),
         Err(e) if e.code == "invalid_input" || e.code == "bad_request" => {
-            let error = if e.fields.is_empty() { e.message.clone() } else { fields_text(t, &e) };
+            let error = error_text(t, &e);
             let page = CampaignForm {
                 t,
                 me: Me::of(&viewer),
@@ -1146,7 +1132,7 @@ async fn company_again(
     let on = domain::grading::period_day(get("period")).page(t)?;
     let company = int("company", get("company")).page(t)?;
     let mut page = company_page_of(s, viewer, t, &code, on, company).await?;
-    page.error = fields_text(t, &e);
+    page.error = error_text(t, &e);
     page.draft = form.clone();
     Ok(render(&page).status(StatusCode::UNPROCESSABLE_ENTITY))
 }

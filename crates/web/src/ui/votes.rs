@@ -19,7 +19,7 @@ use domain::consult::{MeetingKind, TopicStep};
 use domain::vote::{Category, Choice, Condition, Matter, OwnerKind, Phase, Tally};
 use serde::Deserialize;
 
-use super::{FormData, Me, OrPage, Page, Pager, UiError, render};
+use super::{FormData, Me, OrPage, Page, Pager, UiError, date, error_text, render};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;
@@ -52,30 +52,9 @@ pub fn router() -> Router<AppState> {
         .route("/owners/claims/{id}", post(decide))
 }
 
-fn error_text(t: Tr, e: &AppError) -> String {
-    if e.fields.is_empty() {
-        e.message.clone()
-    } else {
-        e.fields
-            .iter()
-            .map(|x| format!("{}：{}", t.field(&x.field), x.reason_in(t.is_zh())))
-            .collect::<Vec<_>>()
-            .join("；")
-    }
-}
-
 /// Whether an error goes back to the form (rather than to an error page).
 fn to_form(e: &AppError) -> bool {
     matches!(e.code, "invalid_input" | "bad_request" | "conflict")
-}
-
-fn date(field: &'static str, v: &str) -> Result<NaiveDate, AppError> {
-    v.trim().parse().map_err(|_| {
-        AppError::from(
-            domain::Invalid::new(field, format!("{v:?} is not a date (YYYY-MM-DD)"))
-                .zh(format!("“{v}”不是日期（格式 YYYY-MM-DD）")),
-        )
-    })
 }
 
 /// Hundredths of a square metre as `1234.56`.
@@ -399,18 +378,7 @@ async fn find_unit(s: &AppState, v: &Viewer, id: i64, label: &str) -> Result<i64
         return Err(AppError::forbidden());
     }
     let parts = db::votes::parts(&s.db, &vote).await?;
-    let want: String = label.split_whitespace().collect::<Vec<_>>().join(" ");
-    let exact: Vec<&Holding> = parts.iter().filter(|h| h.label() == want).collect();
-    let by_number: Vec<&Holding> = parts.iter().filter(|h| h.number == want).collect();
-    match (exact.as_slice(), by_number.as_slice()) {
-        ([h], _) | ([], [h]) => Ok(h.unit_id),
-        ([], []) => Err(domain::Invalid::new("unit", format!("no unit {want:?} in this vote"))
-            .zh(format!("本次表决范围内没有房屋“{want}”"))
-            .into()),
-        _ => Err(domain::Invalid::new("unit", "several units have that number: give building and entrance too")
-            .zh("多个房屋同号，请写明楼栋和单元，如“1号楼 1单元 301”")
-            .into()),
-    }
+    Ok(db::owners::pick(&parts, label)?.unit_id)
 }
 
 async fn publish(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): Path<i64>) -> Result<Response, UiError> {
@@ -949,24 +917,7 @@ async fn owners_record(
             return Err(AppError::forbidden());
         }
         let holdings = db::owners::holdings(&s.db, id, &[], domain::clock::today()).await?;
-        let want: String = f.unit.split_whitespace().collect::<Vec<_>>().join(" ");
-        let hits: Vec<&Holding> = holdings.iter().filter(|h| h.label() == want || h.number == want).collect();
-        let unit_id = match hits.as_slice() {
-            [h] => h.unit_id,
-            [] => {
-                return Err(domain::Invalid::new("unit", format!("no unit {want:?} here"))
-                    .zh(format!("本小区没有房屋“{want}”"))
-                    .into());
-            }
-            _ => {
-                return Err(domain::Invalid::new(
-                    "unit",
-                    "several units have that number: give building and entrance too",
-                )
-                .zh("多个房屋同号，请写明楼栋和单元，如“1号楼 1单元 301”")
-                .into());
-            }
-        };
+        let unit_id = db::owners::pick(&holdings, &f.unit)?.unit_id;
         let owners: Vec<OwnerIn> = if f.developer.is_some() {
             vec![OwnerIn { name: "开发建设单位".into(), kind: OwnerKind::Developer, phone: None, id_tail: None }]
         } else {
