@@ -401,6 +401,27 @@ async fn load_compounds(c: &impl ConnectionTrait, ids: &[i64]) -> Result<HashMap
             });
         }
     }
+    #[derive(FromQueryResult)]
+    struct A {
+        compound_id: i64,
+        model: String,
+        opened_on: NaiveDate,
+        closed_on: Option<NaiveDate>,
+    }
+    let accounts: Vec<A> = all(
+        c,
+        &format!(
+            "SELECT compound_id, model, opened_on, closed_on FROM ledger_account \
+             WHERE compound_id IN ({ids}) AND kind = 'common'"
+        ),
+        vec![],
+    )
+    .await?;
+    for r in accounts {
+        if let (Some(x), Some(m)) = (out.get_mut(&r.compound_id), domain::ledger::Model::find(&r.model)) {
+            x.accounts.push((m, Spans::dates(r.opened_on, r.closed_on)));
+        }
+    }
     let pairs: Vec<X> = all(
         c,
         &format!(
@@ -708,6 +729,40 @@ pub async fn kpis_of(db: &Db, codes: &[&str], date: NaiveDate) -> Result<HashMap
     let v = counters(db, &keys, date).await?;
     let empty = HashMap::new();
     Ok(keyed.into_iter().map(|(c, k)| (c.to_owned(), f::kpi_set(v.get(&k).unwrap_or(&empty)))).collect())
+}
+
+/// The counters of one region (`code`, subtree `path`) on `date`: kept
+/// figures where the region is kept and current; otherwise counted from the
+/// facts of its compounds by the same rule (`compound_parts`), which is as
+/// fast for a grid's handful of compounds. Compound counters only.
+pub async fn counted(db: &Db, code: &str, path: &str, date: NaiveDate) -> Result<HashMap<Counter, i64>> {
+    if let Some(key) = f::key_of(code)
+        && current(db).await
+    {
+        return Ok(counters(db, &[key], date).await?.remove(&key).unwrap_or_default());
+    }
+    let (lo, hi) = domain::RegionPath::from_stored(path.to_owned()).subtree_range();
+    let ids: Vec<crate::sql::Id> = all(
+        db.conn(),
+        "SELECT id FROM compound WHERE region_path >= $1 AND region_path < $2",
+        vec![lo.into(), hi.into()],
+    )
+    .await?;
+    let mut out: HashMap<Counter, i64> = HashMap::new();
+    let d = f::day(date);
+    for chunk in ids.chunks(500) {
+        let ids: Vec<i64> = chunk.iter().map(|r| r.id).collect();
+        for c in load_compounds(db.conn(), &ids).await?.values() {
+            for f::Part(_, _, k, spans) in f::compound_parts(c) {
+                if let Some(k) = Counter::from_code(k)
+                    && spans.holds(d)
+                {
+                    *out.entry(k).or_default() += 1;
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The compound-level counters `[n, professional, served, committee, branch]`

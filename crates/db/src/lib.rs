@@ -9,6 +9,7 @@ pub mod compounds;
 pub mod figures;
 pub mod intake;
 pub mod kpi;
+pub mod ledger;
 pub mod notify;
 pub mod oversight;
 pub mod owners;

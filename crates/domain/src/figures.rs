@@ -141,10 +141,17 @@ pub enum Counter {
     Heads = 20,
     HeadsServants = 21,
     CommunityWorkers = 22,
+    /// Compounds with an owners' committee in office and a common-funds
+    /// account open (应开 is `Committee`); and compounds whose open common
+    /// account follows each model (包干制 / 酬金制 / 信托制).
+    LedgerOpen = 23,
+    ModelLump = 24,
+    ModelFee = 25,
+    ModelTrust = 26,
 }
 
 impl Counter {
-    pub const ALL: [Counter; 22] = [
+    pub const ALL: [Counter; 26] = [
         Counter::Compounds,
         Counter::Professional,
         Counter::Served,
@@ -167,6 +174,10 @@ impl Counter {
         Counter::Heads,
         Counter::HeadsServants,
         Counter::CommunityWorkers,
+        Counter::LedgerOpen,
+        Counter::ModelLump,
+        Counter::ModelFee,
+        Counter::ModelTrust,
     ];
 
     pub fn code(self) -> i16 {
@@ -298,6 +309,8 @@ pub struct CompoundIn {
     /// Pairs of posts of one person: one on a party organisation of the
     /// compound, one on its committee or on a company.
     pub cross: Vec<CrossIn>,
+    /// Its common-funds accounts: the model and the days each is open.
+    pub accounts: Vec<(crate::ledger::Model, Spans)>,
 }
 
 impl CompoundIn {
@@ -367,8 +380,16 @@ pub fn compound_parts(c: &CompoundIn) -> Parts {
             }
         })
         .collect();
+    let open: Spans = c.accounts.iter().map(|(_, s)| s.clone()).collect();
+    let model = |m: crate::ledger::Model| -> Spans {
+        base.intersect(&c.accounts.iter().filter(|(k, _)| *k == m).map(|(_, s)| s.clone()).collect())
+    };
     let at = home(&c.region);
     let mut parts = vec![
+        (Counter::LedgerOpen, base.intersect(&committee).intersect(&open)),
+        (Counter::ModelLump, model(crate::ledger::Model::Lump)),
+        (Counter::ModelFee, model(crate::ledger::Model::Fee)),
+        (Counter::ModelTrust, model(crate::ledger::Model::Trust)),
         (Counter::Compounds, base.clone()),
         (Counter::Professional, base.intersect(&professional)),
         (Counter::Served, base.intersect(&served)),

@@ -51,6 +51,7 @@ pub mod figures;
 pub mod grading;
 pub mod history;
 pub mod kpi;
+pub mod ledger;
 pub mod org;
 pub mod paging;
 pub mod password;

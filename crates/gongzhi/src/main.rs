@@ -89,6 +89,37 @@ enum Command {
         #[command(subcommand)]
         what: VoteCmd,
     },
+    /// The owners' money: trust ledgers chained by hash (decision 0013).
+    Ledger {
+        #[command(subcommand)]
+        what: LedgerCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCmd {
+    /// Walk each compound's chain of entries (or one compound's) and check
+    /// it against the heads its published statements recorded and any given;
+    /// exit 1 and name the first broken entry if any.
+    Verify {
+        #[arg(long)]
+        compound: Option<i64>,
+        /// A head published earlier (COMPOUND:SEQ:HASH, as `ledger head` prints); may be repeated.
+        #[arg(long)]
+        head: Vec<String>,
+    },
+    /// Print every compound's head (COMPOUND:SEQ:HASH) to write down or publish.
+    Head,
+    /// Load a compound's existing ledger from a workbook (accounts with their
+    /// opening balances, then entries): all or nothing.
+    Import {
+        #[arg(long)]
+        compound: i64,
+        file: PathBuf,
+        /// The login the entries are recorded under.
+        #[arg(long, default_value = "import")]
+        by: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -477,6 +508,57 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             match db::audit::head(&db).await? {
                 Some(h) => println!("{h}"),
                 None => println!("the audit log is empty"),
+            }
+        }
+        Command::Ledger { what: LedgerCmd::Verify { compound, head } } => {
+            let db = Db::open(&cli.db).await?;
+            let mut given = Vec::new();
+            for h in &head {
+                let (c, rest) = h.split_once(':').ok_or_else(|| anyhow::anyhow!("--head {h}: COMPOUND:SEQ:HASH"))?;
+                let c: i64 = c.parse().map_err(|_| anyhow::anyhow!("--head {h}: COMPOUND:SEQ:HASH"))?;
+                given.push((c, rest.parse::<domain::ledger::Head>().map_err(|e| anyhow::anyhow!("--head {h}: {e}"))?));
+            }
+            let checked = db::ledger::verify(&db, compound, &given).await?;
+            let mut broken = false;
+            for c in &checked {
+                match &c.broken {
+                    None => println!(
+                        "compound {}: {} entries intact{}",
+                        c.compound_id,
+                        c.entries,
+                        c.head.as_ref().map(|h| format!(", head {}:{}", h.seq, h.hash)).unwrap_or_default()
+                    ),
+                    Some((seq, why)) => {
+                        broken = true;
+                        println!("compound {}: BROKEN at entry {seq}: {why}", c.compound_id);
+                    }
+                }
+            }
+            if checked.is_empty() {
+                println!("no ledger entries");
+            }
+            if broken {
+                std::process::exit(1);
+            }
+        }
+        Command::Ledger { what: LedgerCmd::Head } => {
+            let db = Db::open(&cli.db).await?;
+            for (c, h) in db::ledger::heads(&db).await? {
+                println!("{c}:{}:{}", h.seq, h.hash);
+            }
+        }
+        Command::Ledger { what: LedgerCmd::Import { compound, file, by } } => {
+            let db = Db::open(&cli.db).await?;
+            let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let actor = domain::audit::Actor { id: None, login: by };
+            match import::ledger::load(&db, &actor, compound, &bytes, domain::clock::today()).await? {
+                Ok(r) => println!("{} accounts opened, {} entries loaded", r.accounts, r.entries),
+                Err(errors) => {
+                    for e in &errors {
+                        println!("{e}");
+                    }
+                    std::process::exit(1);
+                }
             }
         }
         Command::Vote { what: VoteCmd::Tally { id } } => {

@@ -5,6 +5,7 @@
 //! without errors is written, in one transaction. Natural keys make a
 //! re-import change nothing. See docs/import-format.md.
 
+pub mod ledger;
 mod load;
 mod read;
 mod spec;

@@ -25,6 +25,7 @@ mod m0020_compound_unrecorded;
 mod m0021_figures;
 mod m0022_oversight;
 mod m0023_votes;
+mod m0024_ledger;
 mod util;
 
 pub struct Migrator;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0021_figures::Migration),
             Box::new(m0022_oversight::Migration),
             Box::new(m0023_votes::Migration),
+            Box::new(m0024_ledger::Migration),
         ]
     }
 }

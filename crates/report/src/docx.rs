@@ -232,3 +232,51 @@ pub fn notice_docx(n: &NoticeDoc) -> Result<Vec<u8>, String> {
     doc.build().pack(&mut buf).map_err(|e| e.to_string())?;
     Ok(buf.into_inner())
 }
+
+/// A compound account's monthly statement as printed for the notice board.
+pub fn statement_docx(d: &crate::ledger::StatementDoc) -> Result<Vec<u8>, String> {
+    use domain::ledger::{Side, yuan};
+    let s = &d.statement.summary;
+    let mut doc = headings(Docx::new())
+        .add_paragraph(Paragraph::new().style("Title").add_run(run(&d.title())))
+        .add_paragraph(para(&format!("{}（{}）  {}", d.kind_zh, d.model_zh, d.bank)))
+        .add_paragraph(para(&crate::ledger::totals_line(d.statement)));
+    let mut rows = vec![TableRow::new(vec![cell("收支", true), cell("科目", true), cell("金额（元）", true), cell("笔数", true)])];
+    for l in &s.lines {
+        rows.push(TableRow::new(vec![
+            cell(if l.side == Side::Income { "收入" } else { "支出" }, false),
+            cell(&d.category(&l.category), false),
+            cell(&yuan(l.amount_fen), false),
+            cell(&l.entries.to_string(), false),
+        ]));
+    }
+    doc = doc.add_table(table(rows, &[12, 48, 26, 14]));
+    if !d.entries.is_empty() {
+        doc = doc.add_paragraph(para("")).add_paragraph(heading("收支明细"));
+        let mut rows = vec![TableRow::new(
+            ["序号", "日期", "科目", "收入", "支出", "摘要", "凭证"].iter().map(|h| cell(h, true)).collect(),
+        )];
+        for e in d.entries {
+            let (i, o) = d.in_out(e);
+            let f = |x: Option<f64>| x.map(|v| yuan((v * 100.0).round() as i64)).unwrap_or_default();
+            let what = if e.counterparty.is_empty() { e.description.clone() } else { format!("{}（{}）", e.description, e.counterparty) };
+            rows.push(TableRow::new(vec![
+                cell(&e.seq.to_string(), false),
+                cell(&e.entry_date.format("%m-%d").to_string(), false),
+                cell(&d.category(&e.category), false),
+                cell(&f(i), false),
+                cell(&f(o), false),
+                cell(&what, false),
+                cell(&e.vouchers.len().to_string(), false),
+            ]));
+        }
+        doc = doc.add_table(table(rows, &[7, 9, 16, 13, 13, 34, 8]));
+    }
+    doc = doc
+        .add_paragraph(para(""))
+        .add_paragraph(para(&d.footer()))
+        .add_paragraph(para("业主可登录共治系统查阅每一笔收支及凭证；如有疑问，请向业主委员会反映。"));
+    let mut buf = std::io::Cursor::new(Vec::new());
+    doc.build().pack(&mut buf).map_err(|e| e.to_string())?;
+    Ok(buf.into_inner())
+}

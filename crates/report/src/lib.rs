@@ -4,6 +4,8 @@
 //! sets, so a past month's bulletin gives the same figures whenever it is made.
 
 mod docx;
+pub mod ledger;
+pub use ledger::{StatementDoc, statement_xlsx};
 mod png;
 pub mod svg;
 mod table;
@@ -15,7 +17,7 @@ use domain::RegionCode;
 use domain::kpi::{Kpi, KpiSet, RankedRow, rank};
 use serde::Serialize;
 
-pub use docx::{NoticeDoc, bulletin_docx, notice_docx};
+pub use docx::{NoticeDoc, bulletin_docx, notice_docx, statement_docx};
 pub use table::{Cell, table_xlsx};
 pub use xlsx::bulletin_xlsx;
 

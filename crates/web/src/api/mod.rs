@@ -10,6 +10,7 @@ pub(crate) mod problems;
 pub(crate) mod regions;
 pub(crate) mod structure;
 pub(crate) mod users;
+pub(crate) mod ledger;
 pub(crate) mod votes;
 
 use serde::Serialize;
@@ -34,6 +35,7 @@ use crate::AppState;
          (name = "problems", description = "群众诉求 residents' problems"),
          (name = "oversight", description = "四色管理、整改通知单、专项整治、现场督导 grading, rectification notices, campaigns, inspections"),
          (name = "votes", description = "议事协商与业主表决 owners, consultation topics and owners' votes (Civil Code art. 278)"),
+         (name = "ledger", description = "信托制账目 the owners' money: trust accounts, the maintenance fund, entries chained by hash, monthly statements"),
          (name = "users", description = "账号 accounts (administrators)"),
          (name = "account", description = "我的账户 one's own account: API tokens")),
     modifiers(&BearerAuth),
@@ -128,6 +130,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(votes::claims, votes::claim))
         .routes(routes!(votes::decide))
         .routes(routes!(votes::get_rule, votes::put_rule))
+        .routes(routes!(ledger::overview))
+        .routes(routes!(ledger::open_account))
+        .routes(routes!(ledger::get_account, ledger::patch_account))
+        .routes(routes!(ledger::entries, ledger::enter))
+        .routes(routes!(ledger::upload_voucher))
+        .routes(routes!(ledger::reverse))
+        .routes(routes!(ledger::approve))
+        .routes(routes!(ledger::get_budget, ledger::put_budget))
+        .routes(routes!(ledger::statements, ledger::publish))
+        .routes(routes!(ledger::statement))
+        .routes(routes!(ledger::chart, ledger::add_category))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::add_grant))
         .routes(routes!(users::set_disabled))

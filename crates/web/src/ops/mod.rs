@@ -8,6 +8,7 @@
 pub mod compounds;
 pub mod import;
 pub mod kpi;
+pub mod ledger;
 pub mod oversight;
 pub mod plans;
 pub mod problems;

@@ -26,6 +26,7 @@ use crate::ops::regions::parse_code;
 
 mod account;
 mod dashboard;
+mod ledger;
 mod notices;
 mod oversight;
 mod pick;
@@ -127,6 +128,7 @@ pub fn router(s: &AppState) -> Router<AppState> {
         .merge(notices::router())
         .merge(oversight::router())
         .merge(votes::router())
+        .merge(ledger::router())
         .route_layer(axum::middleware::from_fn_with_state(s.clone(), with_me))
 }
 
