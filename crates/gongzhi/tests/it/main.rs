@@ -16,6 +16,7 @@ mod figures;
 mod hardening;
 mod import;
 mod kpi;
+mod ledger;
 mod oversight;
 mod problems;
 mod regions;

@@ -15,11 +15,11 @@ use serde_json::{Value, json};
 
 use crate::support::{App, dezhou, system, user_token};
 
-fn day(s: &str) -> NaiveDate {
+pub(crate) fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
-fn at(d: NaiveDate, h: i64) -> DateTime<Utc> {
+pub(crate) fn at(d: NaiveDate, h: i64) -> DateTime<Utc> {
     domain::clock::start_of(d) + Duration::hours(h)
 }
 
@@ -35,14 +35,14 @@ fn developer() -> NewOwner {
 /// (甲 holds the first two, 乙 and 丙 co-own the third, the developer holds
 /// the fourth, nobody is recorded for the fifth) and building 2 with one
 /// unit of 丁's. Returns (compound, building 1's unit ids, building 2, its unit).
-struct World {
-    compound: i64,
-    units: Vec<i64>,
-    b2: i64,
-    u2: i64,
+pub(crate) struct World {
+    pub compound: i64,
+    pub units: Vec<i64>,
+    pub b2: i64,
+    pub u2: i64,
 }
 
-async fn world(db: &Db) -> World {
+pub(crate) async fn world(db: &Db) -> World {
     dezhou(db).await;
     let admin = App::new(db).await;
     let fh = "371402001009";
@@ -94,7 +94,7 @@ async fn world(db: &Db) -> World {
     World { compound, units: u1, b2, u2 }
 }
 
-fn new_vote(w: &World, questions: &[(Matter, Category)], buildings: Vec<i64>, opens: NaiveDate) -> NewVote {
+pub(crate) fn new_vote(w: &World, questions: &[(Matter, Category)], buildings: Vec<i64>, opens: NaiveDate) -> NewVote {
     NewVote {
         compound_id: w.compound,
         topic_id: None,
@@ -232,7 +232,7 @@ db_test! {
 
 /// Create an account bound to a unit and verify it as the owner through the
 /// API, as a community worker would; returns its token.
-async fn verified_owner(db: &Db, worker: &App, login: &str, unit: i64, name: &str, tail: &str) -> App {
+pub(crate) async fn verified_owner(db: &Db, worker: &App, login: &str, unit: i64, name: &str, tail: &str) -> App {
     let token = user_token(db, login, "resident", &format!("unit:{unit}")).await;
     let me = App::anonymous(db).with_token(&token);
     let r = me.json("POST", "/api/v1/owner-claims", json!({"unit_id": unit, "name": name, "id_tail": tail})).await;
