@@ -85,6 +85,14 @@ db_test! {
         let r = App::anonymous(&db).with_token(&owner_token).json("POST", "/api/v1/owner-claims", json!({"unit_id": unit, "name": "契约业主", "id_tail": "1234"})).await;
         assert_eq!(r.status, 201, "{}", r.body);
         let claim = r.json()["id"].as_i64().unwrap();
+        // The owners' money: an account and one entry.
+        let r = admin.json("POST", &format!("/api/v1/compounds/{compound}/ledger/accounts"), json!({"kind": "common", "model": "trust", "name": "契约账户", "opened_on": "2024-01-01"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let account = r.json()["id"].as_i64().unwrap();
+        let entry = db::ledger::enter(&db, &crate::support::system(), &db::ledger::NewEntry {
+            account_id: account, entry_date: "2024-01-02".parse().unwrap(), category: "fees".into(), amount_fen: 100,
+            counterparty: String::new(), description: "契约".into(), approval_id: None, building_id: None, vouchers: vec![], gated: true,
+        }, domain::clock::today(), chrono::Utc::now()).await.unwrap().id;
         let user = db::accounts::user_by_login(&db, "test_admin").await.unwrap().unwrap().id;
         let outsider = App::anonymous(&db).with_token(&user_token(&db, "elsewhere", "worker", "371428001001").await);
         let nobody = App::anonymous(&db);
@@ -105,6 +113,8 @@ db_test! {
                 else if path.starts_with("/api/v1/votes/") { vote }
                 else if path.starts_with("/api/v1/topics/") { topic }
                 else if path.starts_with("/api/v1/owner-claims/") { claim }
+                else if path.starts_with("/api/v1/ledger/accounts/") { account }
+                else if path.starts_with("/api/v1/ledger/entries/") { entry }
                 else { 1 };
             let id = if malformed { "x".to_owned() } else { id.to_string() };
             path.replace("{id}", &id)
@@ -112,12 +122,16 @@ db_test! {
                 .replace("{item_id}", &if malformed { "x".to_owned() } else { item.to_string() })
                 .replace("{code}", if path.contains("problem-categories") { "repair" } else if malformed { "abc" } else { fh })
                 .replace("{sheet}", "compounds")
+                .replace("{month}", if malformed { "x" } else { "2024-01" })
+                .replace("{year}", if malformed { "x" } else { "2024" })
         };
         let query = |path: &str| match path {
             "/api/v1/kpis" | "/api/v1/kpis/children" => "?region=371402",
             "/api/v1/bulletin" => "?region=371402&month=2024-06",
             "/api/v1/grades" | "/api/v1/grades/companies/{id}" => "?region=371402&period=2024Q1",
             "/api/v1/grading/scheme" | "/api/v1/inspections-due" | "/api/v1/vote-rules" => "?region=371402",
+            // Supervisors read a compound's entries on a request with a reason (logged).
+            "/api/v1/ledger/accounts/{id}/entries" => "?reason=contract",
             _ => "",
         };
         let doc: Value = serde_json::from_str(&web::api::openapi().to_json().unwrap()).unwrap();
