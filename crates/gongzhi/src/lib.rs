@@ -6,5 +6,6 @@ pub mod bench;
 pub mod council;
 pub mod demo;
 pub mod import;
+pub mod money;
 pub mod net;
 pub mod story;

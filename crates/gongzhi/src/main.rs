@@ -641,6 +641,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("adding owners, consultation topics and owners' votes (2021–today)…");
             let c = gongzhi::council::build(&db, domain::clock::today()).await?;
             eprintln!("  {} units' owners, {} topics, {} votes, {} ballots", c.owners, c.topics, c.votes, c.ballots);
+            eprintln!("adding trust accounts: two years of entries, vouchers and monthly statements…");
+            let m = gongzhi::money::build(&db, &cli.data, domain::clock::today()).await?;
+            eprintln!("  {} compounds, {} entries, {} statements", m.compounds, m.entries, m.statements);
             let shown = if url.starts_with("postgres") {
                 db::redact(&url)
             } else {

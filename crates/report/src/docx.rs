@@ -181,6 +181,15 @@ pub fn bulletin_docx(b: &Bulletin, issuer: &str) -> Result<Vec<u8>, String> {
         rows.push(TableRow::new(cells));
     }
     doc = doc.add_table(table(rows, &[24, 12, 12, 10, 12, 14, 12])).add_paragraph(para(""));
+    doc = doc.add_paragraph(heading(&format!("{}、账目公开", NUMBERS[(b.sections.len() + 3).min(9)])));
+    let mut rows =
+        vec![TableRow::new(std::iter::once("区划").chain(crate::LEDGER_HEADS).map(|h| cell(h, true)).collect())];
+    for crate::LedgerRow { name, figures: f } in &b.ledger {
+        let mut cells = vec![cell(name, false)];
+        cells.extend(crate::ledger_cells(f).iter().map(|v| cell(v, false)));
+        rows.push(TableRow::new(cells));
+    }
+    doc = doc.add_table(table(rows, &[22, 14, 10, 10, 16, 14, 14])).add_paragraph(para(""));
     let mut buf = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut buf).map_err(|e| e.to_string())?;
     Ok(buf.into_inner())

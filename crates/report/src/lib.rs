@@ -105,6 +105,32 @@ pub struct Bulletin {
     pub red_period: String,
     /// Consultation topics and owners' votes in the month: the region first, then each child.
     pub consultation: Vec<ConsultRow>,
+    /// The owners' money at the month's end: the region first, then each child.
+    pub ledger: Vec<LedgerRow>,
+}
+
+/// One row of the ledger section: a region and its figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerRow {
+    pub name: String,
+    #[serde(flatten)]
+    pub figures: db::ledger::LedgerFigures,
+}
+
+/// The column heads of the ledger section after its first column.
+pub const LEDGER_HEADS: [&str; 6] =
+    ["应开共有资金账户", "已开", "未开", "信托制/酬金制/包干制", "信息公开率", "户均维修资金（元）"];
+
+/// A row of the ledger section under `LEDGER_HEADS`.
+pub fn ledger_cells(f: &db::ledger::LedgerFigures) -> [String; 6] {
+    [
+        f.due.to_string(),
+        f.open.to_string(),
+        f.not_open().to_string(),
+        format!("{}/{}/{}", f.trust, f.fee, f.lump),
+        pct(f.disclosure_permille()),
+        f.fund_per_household().map_or_else(|| "—".to_owned(), domain::ledger::yuan),
+    ]
 }
 
 /// One row of the consultation section: a region and its month's figures.
@@ -254,6 +280,20 @@ impl Bulletin {
                 pct(f.participation_permille())
             ));
         }
+        if let Some(f) = self.ledger.first().map(|r| &r.figures)
+            && (f.due > 0 || f.open > 0)
+        {
+            out.push(format!(
+                "应开共有资金账户{}个，已开{}个、未开{}个（信托制{}个、酬金制{}个、包干制{}个）；上月收支按时公开率{}。",
+                f.due,
+                f.open,
+                f.not_open(),
+                f.trust,
+                f.fee,
+                f.lump,
+                pct(f.disclosure_permille())
+            ));
+        }
         if !self.red.is_empty() {
             let names: Vec<&str> = self.red.iter().take(20).map(|r| r.company_name.as_str()).collect();
             out.push(format!(
@@ -376,8 +416,16 @@ pub async fn bulletin(db: &Db, region: Option<&RegionCode>, month: Month) -> Res
         consultation
             .push(ConsultRow { name: child.clone(), figures: db::votes::figures(db, p.as_str(), first, now).await? });
     }
+    let mut ledger = vec![LedgerRow {
+        name: name.clone(),
+        figures: db::ledger::figures(db, &code, path.as_str(), first).await?,
+    }];
+    for ((child_code, child, _, _), p) in children.iter().zip(&paths) {
+        ledger.push(LedgerRow { name: child.clone(), figures: db::ledger::figures(db, child_code, p.as_str(), first).await? });
+    }
     Ok(Bulletin {
         consultation,
+        ledger,
         region_code: code,
         region_name: name,
         month,

@@ -264,6 +264,35 @@ pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
     for c in 1..=6 {
         ws.set_column_width(c, 14)?;
     }
+    let ws = wb.add_worksheet();
+    ws.set_name("账目公开")?;
+    ws.set_landscape().set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.merge_range(0, 0, 0, 6, &format!("账目公开（{}年{}月）", b.month.year, b.month.month), &title)?;
+    ws.write_string_with_format(2, 0, "区划", &head)?;
+    for (c, h) in crate::LEDGER_HEADS.iter().enumerate() {
+        ws.write_string_with_format(2, 1 + c as u16, *h, &head)?;
+    }
+    let mut r = 2u32;
+    for crate::LedgerRow { name, figures: f } in &b.ledger {
+        r += 1;
+        ws.write_string_with_format(r, 0, cell_text(name), &cell)?;
+        // Counts and money as numbers; the models and the rate as shown.
+        for (c, v) in [f.due, f.open, f.not_open()].iter().enumerate() {
+            ws.write_number_with_format(r, 1 + c as u16, *v as f64, &num)?;
+        }
+        let cells = crate::ledger_cells(f);
+        ws.write_string_with_format(r, 4, &cells[3], &num)?;
+        ws.write_string_with_format(r, 5, &cells[4], &num)?;
+        match f.fund_per_household() {
+            Some(fen) => ws.write_number_with_format(r, 6, fen as f64 / 100.0, &num)?,
+            None => ws.write_string_with_format(r, 6, "—", &num)?,
+        };
+    }
+    ws.set_column_width(0, 24)?;
+    for c in 1..=6 {
+        ws.set_column_width(c, 16)?;
+    }
     wb.save_to_buffer()
 }
 

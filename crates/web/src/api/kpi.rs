@@ -112,8 +112,28 @@ pub struct BulletinOut {
     pub red_period: String,
     /// Consultation topics and owners' votes in the month: the region first, then each child.
     pub consultation: Vec<ConsultRowOut>,
+    /// The owners' money at the month's end: the region first, then each child.
+    pub ledger: Vec<LedgerRowOut>,
     /// The bulletin's summary lines (Chinese).
     pub summary: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LedgerRowOut {
+    pub name: String,
+    /// Compounds with an owners' committee in office (应开) and, of them, with a common-funds account open.
+    pub due: i64,
+    pub open: i64,
+    /// Compounds whose open common account follows each model.
+    pub trust: i64,
+    pub fee: i64,
+    pub lump: i64,
+    /// Last month's statements due by the 15th, and of them published by then.
+    pub statements_due: i64,
+    pub statements_on_time: i64,
+    /// Maintenance-fund balance (fen) and the households of the compounds holding a fund account.
+    pub fund_fen: i64,
+    pub fund_households: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -318,6 +338,22 @@ impl From<&report::Bulletin> for BulletinOut {
                     questions_passed: f.questions_passed,
                     participating_owners: f.participating_owners,
                     electorate_owners: f.electorate_owners,
+                })
+                .collect(),
+            ledger: b
+                .ledger
+                .iter()
+                .map(|report::LedgerRow { name, figures: f }| LedgerRowOut {
+                    name: name.clone(),
+                    due: f.due,
+                    open: f.open,
+                    trust: f.trust,
+                    fee: f.fee,
+                    lump: f.lump,
+                    statements_due: f.statements_due,
+                    statements_on_time: f.statements_on_time,
+                    fund_fen: f.fund_fen,
+                    fund_households: f.fund_households,
                 })
                 .collect(),
             red: b

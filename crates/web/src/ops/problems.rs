@@ -307,5 +307,10 @@ pub async fn keep_photo(s: &AppState, bytes: &[u8]) -> Result<(String, &'static 
 }
 
 pub fn photo_path(s: &AppState, sha: &str) -> std::path::PathBuf {
-    s.data_dir.join("photos").join(&sha[..2]).join(sha)
+    kept_path(&s.data_dir, sha)
+}
+
+/// Where a file kept by its hash lies under a data directory (photos, ballots, vouchers).
+pub fn kept_path(data_dir: &std::path::Path, sha: &str) -> std::path::PathBuf {
+    data_dir.join("photos").join(&sha[..2]).join(sha)
 }

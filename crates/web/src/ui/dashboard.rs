@@ -56,6 +56,8 @@ struct DashboardPage {
     country: bool,
     /// Rectification notices and inspections as of the date (none for the country).
     oversight: Option<db::oversight::OversightFigures>,
+    /// The owners' money: accounts due and open, models, disclosure on time, the fund per household.
+    ledger: Option<db::ledger::LedgerFigures>,
     /// Companies by grade in the latest publication over the region, and those at the lowest grade.
     by_grade: Vec<(String, i64)>,
     red: Vec<db::oversight::Published>,
@@ -74,6 +76,14 @@ const RANKED: [&str; 6] = [
 ];
 
 impl DashboardPage {
+    fn disclosure(&self) -> String {
+        report::pct(self.ledger.as_ref().and_then(|f| f.disclosure_permille()))
+    }
+
+    fn per_household(&self) -> String {
+        self.ledger.as_ref().and_then(|f| f.fund_per_household()).map_or_else(|| "—".to_owned(), domain::ledger::yuan)
+    }
+
     /// (title key, first column key, rows) of the month's rate tables that have any problem.
     #[allow(clippy::type_complexity)]
     fn rate_tables(&self) -> Vec<(&'static str, &'static str, &Vec<(String, String, [String; 5])>)> {
@@ -192,6 +202,11 @@ async fn dashboard(
     let chart = report::trend_svg(&s.db, code.as_ref(), from, month, name, t.get("dash.trend")).await.page(t)?;
     // Oversight of companies: notices, inspections, the latest grades and the red list.
     let (mut oversight, mut by_grade, mut red, mut due) = (None, Vec::new(), Vec::new(), (0, 0));
+    let ledger = match &code {
+        Some(c) => Some(db::ledger::figures(&s.db, c.as_str(), path.as_str(), as_of).await.page(t)?),
+        None => Some(db::ledger::figures(&s.db, "", path.as_str(), as_of).await.page(t)?),
+    }
+    .filter(|f| f.due + f.open > 0);
     if let Some(c) = &code {
         oversight = Some(db::oversight::oversight_figures(&s.db, Some(&path), as_of).await.page(t)?);
         let list = db::oversight::due(&s.db, c, as_of).await.page(t)?;
@@ -227,6 +242,7 @@ async fn dashboard(
         supervision,
         country: code.is_some() && viewer.check_place(Action::Read, None).is_ok(),
         oversight,
+        ledger,
         by_grade,
         red,
         due,
