@@ -126,7 +126,8 @@ pub const VOUCHER_MAX_BYTES: usize = crate::problem::PHOTO_MAX_BYTES;
 
 /// A category code: lower-case letters, digits and `_`, 2–32 long.
 pub fn check_code(code: &str) -> Result<(), Invalid> {
-    let ok = (2..=32).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    let ok = (2..=32).contains(&code.len())
+        && code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     if ok {
         Ok(())
     } else {
@@ -168,7 +169,11 @@ pub fn parse_yuan(field: &'static str, s: &str) -> Result<i64, Invalid> {
         None => (false, t),
     };
     let (whole, frac) = t.split_once('.').unwrap_or((&t, ""));
-    if whole.is_empty() || whole.len() > 11 || frac.len() > 2 || !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+    if whole.is_empty()
+        || whole.len() > 11
+        || frac.len() > 2
+        || !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+    {
         return Err(bad());
     }
     let w: i64 = whole.parse().map_err(|_| bad())?;
@@ -187,7 +192,7 @@ pub fn yuan(fen: i64) -> String {
     let whole = (a / 100).to_string();
     let mut grouped = String::new();
     for (i, ch) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(ch);
@@ -290,7 +295,9 @@ pub fn parse_month(field: &'static str, s: &str) -> Result<NaiveDate, Invalid> {
     let t = s.trim();
     let d = NaiveDate::parse_from_str(&format!("{t}-01"), "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(t, "%Y-%m-%d"))
-        .map_err(|_| Invalid::new(field, format!("{t:?} is not a month (YYYY-MM)")).zh(format!("“{t}”不是月份（YYYY-MM）")))?;
+        .map_err(|_| {
+            Invalid::new(field, format!("{t:?} is not a month (YYYY-MM)")).zh(format!("“{t}”不是月份（YYYY-MM）"))
+        })?;
     if !(2000..=2100).contains(&d.year()) {
         return Err(Invalid::new(field, "is out of range").zh("超出范围"));
     }

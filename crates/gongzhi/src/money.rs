@@ -192,7 +192,8 @@ pub async fn build(db: &Db, data: &Path, today: NaiveDate) -> anyhow::Result<Mon
             // the published statement stays as it was and this month's carries the correction.
             if let Some(d) = duplicate.take() {
                 let on = day(3);
-                db::ledger::reverse(db, &committee, d, on, "重复记账：同一张保洁发票上月记了两次", on, at(on, 11)).await?;
+                db::ledger::reverse(db, &committee, d, on, "重复记账：同一张保洁发票上月记了两次", on, at(on, 11))
+                    .await?;
                 st.entries += 1;
             }
             let jitter = |rng: &mut Rng, fen: i64| fen + fen * rng.range(-10, 10) / 100;
@@ -200,23 +201,104 @@ pub async fn build(db: &Db, data: &Path, today: NaiveDate) -> anyhow::Result<Mon
             let voucher = receipt(data, &format!("{} receipt {}", c.id, m.format("%Y-%m")), fees)?;
             let mut month = vec![
                 entry(common, day(5), "fees", fees, "业主", &format!("{}月物业费收入", m.month()), None, vec![voucher]),
-                entry(common, day(6), "parking", jitter(&mut rng, households * 1_800), "业主", "地面停车费", None, vec![]),
-                entry(common, day(10), "staff", jitter(&mut rng, households * 6_800), "物业服务人员", "人员工资及社保", ap, vec![]),
-                entry(common, day(12), "cleaning", jitter(&mut rng, households * 2_400), "德州洁美保洁公司", "保洁外包服务费", ap, vec![]),
-                entry(common, day(15), "security", jitter(&mut rng, households * 1_900), "秩序维护", "门岗及巡逻", ap, vec![]),
-                entry(common, day(20), "utilities", jitter(&mut rng, households * 1_400), "国网德州供电公司", "公共照明、电梯用电", ap, vec![]),
+                entry(
+                    common,
+                    day(6),
+                    "parking",
+                    jitter(&mut rng, households * 1_800),
+                    "业主",
+                    "地面停车费",
+                    None,
+                    vec![],
+                ),
+                entry(
+                    common,
+                    day(10),
+                    "staff",
+                    jitter(&mut rng, households * 6_800),
+                    "物业服务人员",
+                    "人员工资及社保",
+                    ap,
+                    vec![],
+                ),
+                entry(
+                    common,
+                    day(12),
+                    "cleaning",
+                    jitter(&mut rng, households * 2_400),
+                    "德州洁美保洁公司",
+                    "保洁外包服务费",
+                    ap,
+                    vec![],
+                ),
+                entry(
+                    common,
+                    day(15),
+                    "security",
+                    jitter(&mut rng, households * 1_900),
+                    "秩序维护",
+                    "门岗及巡逻",
+                    ap,
+                    vec![],
+                ),
+                entry(
+                    common,
+                    day(20),
+                    "utilities",
+                    jitter(&mut rng, households * 1_400),
+                    "国网德州供电公司",
+                    "公共照明、电梯用电",
+                    ap,
+                    vec![],
+                ),
             ];
             if m.month() % 3 == 0 {
-                month.push(entry(common, day(25), "advertising", households * 1_000, "德州分众传媒", "电梯广告季度收益", None, vec![]));
-                month.push(entry(common, day(26), "greening", jitter(&mut rng, households * 3_500), "园林养护", "绿化养护（季度）", ap, vec![]));
+                month.push(entry(
+                    common,
+                    day(25),
+                    "advertising",
+                    households * 1_000,
+                    "德州分众传媒",
+                    "电梯广告季度收益",
+                    None,
+                    vec![],
+                ));
+                month.push(entry(
+                    common,
+                    day(26),
+                    "greening",
+                    jitter(&mut rng, households * 3_500),
+                    "园林养护",
+                    "绿化养护（季度）",
+                    ap,
+                    vec![],
+                ));
             }
             if model == Model::Fee {
-                month.push(entry(common, day(28), "remuneration", fees / 10, "物业公司", "物业服务酬金（10%）", ap, vec![]));
+                month.push(entry(
+                    common,
+                    day(28),
+                    "remuneration",
+                    fees / 10,
+                    "物业公司",
+                    "物业服务酬金（10%）",
+                    ap,
+                    vec![],
+                ));
             }
             // 丰华小区, three months ago: the cleaning invoice entered twice.
             let twice = c.id == fenghua && m == month_of(last_published - Duration::days(70));
             if twice {
-                month.push(entry(common, day(13), "cleaning", month[3].amount_fen, "德州洁美保洁公司", "保洁外包服务费", ap, vec![]));
+                month.push(entry(
+                    common,
+                    day(13),
+                    "cleaning",
+                    month[3].amount_fen,
+                    "德州洁美保洁公司",
+                    "保洁外包服务费",
+                    ap,
+                    vec![],
+                ));
             }
             let tx = db.begin_write().await?;
             for e in &month {
@@ -225,7 +307,9 @@ pub async fn build(db: &Db, data: &Path, today: NaiveDate) -> anyhow::Result<Mon
             tx.commit().await?;
             st.entries += month.len();
             if twice {
-                let (rows, _) = db::ledger::entries(db, common, Some(day(13)), Some(day(13)), domain::Paging::new(None, Some(5))).await?;
+                let (rows, _) =
+                    db::ledger::entries(db, common, Some(day(13)), Some(day(13)), domain::Paging::new(None, Some(5)))
+                        .await?;
                 duplicate = rows.first().map(|e| e.id);
             }
             // Published by the 10th of the next month; one month (a year ago) late, on the 20th.
@@ -276,7 +360,8 @@ async fn lifts(db: &Db, committee: &Actor, fund: i64) -> anyhow::Result<usize> {
         let qs = db::votes::questions(db, v.id).await?;
         let results = db::votes::results(db, v.id).await?;
         let Some(q) = qs.iter().find(|q| {
-            q.matter == Matter::UseFund && results.iter().any(|r| r.question_id == q.id && r.kind == "final" && r.passed)
+            q.matter == Matter::UseFund
+                && results.iter().any(|r| r.question_id == q.id && r.kind == "final" && r.passed)
         }) else {
             continue;
         };
@@ -302,10 +387,22 @@ async fn lifts(db: &Db, committee: &Actor, fund: i64) -> anyhow::Result<usize> {
         // The same vote raised the fund (25 yuan per m², about 90 m² per household).
         let households = i64::from(db::compounds::get(db, fenghua).await?.households.unwrap_or(200));
         let raised = decided + Duration::days(20);
-        let e = entry(fund, raised, "fund_deposit", households * 90 * 2_500, "全体业主", "续筹专项维修资金（业主共同决定）", None, vec![]);
+        let e = entry(
+            fund,
+            raised,
+            "fund_deposit",
+            households * 90 * 2_500,
+            "全体业主",
+            "续筹专项维修资金（业主共同决定）",
+            None,
+            vec![],
+        );
         db::ledger::enter(db, committee, &e, raised, at(raised, 14)).await?;
         let mut n = 1;
-        for (d, fen, what) in [(decided + Duration::days(30), 28_000_000, "电梯更换首付款（合同价50%）"), (decided + Duration::days(90), 26_500_000, "电梯验收后付款")] {
+        for (d, fen, what) in [
+            (decided + Duration::days(30), 28_000_000, "电梯更换首付款（合同价50%）"),
+            (decided + Duration::days(90), 26_500_000, "电梯验收后付款"),
+        ] {
             let e = entry(fund, d, "fund_repair", fen, "德州迅达电梯工程有限公司", what, Some(ap.id), vec![]);
             db::ledger::enter(db, committee, &e, d, at(d, 14)).await?;
             n += 1;

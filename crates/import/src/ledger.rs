@@ -12,8 +12,8 @@ use db::ledger::{NewAccount, NewEntry};
 use domain::audit::Actor;
 use domain::ledger::{self as l, AccountKind, Model};
 
-use crate::read::{Limits, RawSheet, column_letters, read_xlsx_within};
 use crate::RowError;
+use crate::read::{Limits, RawSheet, column_letters, read_xlsx_within};
 
 /// The columns of each sheet: (key, Chinese header, English header, required).
 const ACCOUNTS: [(&str, &str, &str, bool); 10] = [
@@ -98,7 +98,9 @@ fn err(sheet: &Sheet, row: usize, key: &str, e: &domain::Invalid) -> RowError {
 fn date_of(field: &'static str, s: &str) -> Result<NaiveDate, domain::Invalid> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(s.trim(), "%Y/%m/%d"))
-        .map_err(|_| domain::Invalid::new(field, format!("{s:?} is not a date (YYYY-MM-DD)")).zh(format!("“{s}”不是日期")))
+        .map_err(|_| {
+            domain::Invalid::new(field, format!("{s:?} is not a date (YYYY-MM-DD)")).zh(format!("“{s}”不是日期"))
+        })
 }
 
 /// Load a compound's ledger from an XLSX workbook. The outer error is the
@@ -172,9 +174,16 @@ pub async fn load_workbook(
             } else {
                 l::parse_yuan("threshold_fen", &c("threshold")).map_err(|e| ("threshold", e))?
             };
-            let opening = if c("opening").is_empty() { 0 } else { l::parse_yuan("opening", &c("opening")).map_err(|e| ("opening", e))? };
-            let opening_on =
-                if c("opening_on").is_empty() { opened_on } else { date_of("opening_on", &c("opening_on")).map_err(|e| ("opening_on", e))? };
+            let opening = if c("opening").is_empty() {
+                0
+            } else {
+                l::parse_yuan("opening", &c("opening")).map_err(|e| ("opening", e))?
+            };
+            let opening_on = if c("opening_on").is_empty() {
+                opened_on
+            } else {
+                date_of("opening_on", &c("opening_on")).map_err(|e| ("opening_on", e))?
+            };
             Ok::<_, (&str, domain::Invalid)>((kind, model, opened_on, threshold, opening, opening_on))
         })();
         let (kind, model, opened_on, threshold, opening, opening_on) = match parsed {
@@ -237,8 +246,9 @@ pub async fn load_workbook(
             }
             let c = |k: &str| entries.cell(row, k);
             let Some(&account_id) = by_name.get(&c("account")) else {
-                let e = domain::Invalid::new("account", format!("{:?} is not an account of the sheet 账户", c("account")))
-                    .zh(format!("“{}”不是“账户”表中的账户", c("account")));
+                let e =
+                    domain::Invalid::new("account", format!("{:?} is not an account of the sheet 账户", c("account")))
+                        .zh(format!("“{}”不是“账户”表中的账户", c("account")));
                 errors.push(err(entries, r, "account", &e));
                 continue;
             };

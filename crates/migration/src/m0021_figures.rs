@@ -43,43 +43,42 @@ fn mark(sqlite: bool, kind: i16, row: &str, col: &str) -> String {
 /// The triggers that mark, in the writing transaction, what a change of `table` touches.
 pub(crate) async fn create_marks<C: ConnectionTrait>(c: &C, table: &str, marks: &[(i16, &str)]) -> Result<(), DbErr> {
     let sqlite = c.get_database_backend() == DbBackend::Sqlite;
-        // A building only moves its heads when it moves to another compound.
-        let event =
-            |op: &'static str| if table == "building" && op == "UPDATE" { "UPDATE OF compound_id" } else { op };
-        if sqlite {
-            for op in ["INSERT", "UPDATE", "DELETE"] {
-                if table == "building" && op != "UPDATE" {
-                    continue;
-                }
-                let rows: &[&str] = match op {
-                    "INSERT" => &["NEW"],
-                    "DELETE" => &["OLD"],
-                    _ => &["OLD", "NEW"],
-                };
-                let body: String =
-                    rows.iter().flat_map(|r| marks.iter().map(move |(k, col)| mark(true, *k, r, col))).collect();
-                c.execute_unprepared(&format!(
-                    "CREATE TRIGGER figure_{table}_{} AFTER {} ON {table} FOR EACH ROW BEGIN {body} END",
-                    op.to_lowercase(),
-                    event(op)
-                ))
-                .await?;
+    // A building only moves its heads when it moves to another compound.
+    let event = |op: &'static str| if table == "building" && op == "UPDATE" { "UPDATE OF compound_id" } else { op };
+    if sqlite {
+        for op in ["INSERT", "UPDATE", "DELETE"] {
+            if table == "building" && op != "UPDATE" {
+                continue;
             }
-        } else {
-            let new: String = marks.iter().map(|(k, col)| mark(false, *k, "NEW", col)).collect();
-            let old: String = marks.iter().map(|(k, col)| mark(false, *k, "OLD", col)).collect();
+            let rows: &[&str] = match op {
+                "INSERT" => &["NEW"],
+                "DELETE" => &["OLD"],
+                _ => &["OLD", "NEW"],
+            };
+            let body: String =
+                rows.iter().flat_map(|r| marks.iter().map(move |(k, col)| mark(true, *k, r, col))).collect();
             c.execute_unprepared(&format!(
-                "CREATE FUNCTION figure_{table}() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN \
-                 IF TG_OP <> 'INSERT' THEN {old} END IF; IF TG_OP <> 'DELETE' THEN {new} END IF; \
-                 RETURN NULL; END $f$"
-            ))
-            .await?;
-            let events = if table == "building" { "UPDATE OF compound_id" } else { "INSERT OR UPDATE OR DELETE" };
-            c.execute_unprepared(&format!(
-                "CREATE TRIGGER figure_{table} AFTER {events} ON {table} FOR EACH ROW EXECUTE FUNCTION figure_{table}()"
+                "CREATE TRIGGER figure_{table}_{} AFTER {} ON {table} FOR EACH ROW BEGIN {body} END",
+                op.to_lowercase(),
+                event(op)
             ))
             .await?;
         }
+    } else {
+        let new: String = marks.iter().map(|(k, col)| mark(false, *k, "NEW", col)).collect();
+        let old: String = marks.iter().map(|(k, col)| mark(false, *k, "OLD", col)).collect();
+        c.execute_unprepared(&format!(
+            "CREATE FUNCTION figure_{table}() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN \
+                 IF TG_OP <> 'INSERT' THEN {old} END IF; IF TG_OP <> 'DELETE' THEN {new} END IF; \
+                 RETURN NULL; END $f$"
+        ))
+        .await?;
+        let events = if table == "building" { "UPDATE OF compound_id" } else { "INSERT OR UPDATE OR DELETE" };
+        c.execute_unprepared(&format!(
+            "CREATE TRIGGER figure_{table} AFTER {events} ON {table} FOR EACH ROW EXECUTE FUNCTION figure_{table}()"
+        ))
+        .await?;
+    }
     Ok(())
 }
 

@@ -250,7 +250,8 @@ pub fn statement_docx(d: &crate::ledger::StatementDoc) -> Result<Vec<u8>, String
         .add_paragraph(Paragraph::new().style("Title").add_run(run(&d.title())))
         .add_paragraph(para(&format!("{}（{}）  {}", d.kind_zh, d.model_zh, d.bank)))
         .add_paragraph(para(&crate::ledger::totals_line(d.statement)));
-    let mut rows = vec![TableRow::new(vec![cell("收支", true), cell("科目", true), cell("金额（元）", true), cell("笔数", true)])];
+    let mut rows =
+        vec![TableRow::new(vec![cell("收支", true), cell("科目", true), cell("金额（元）", true), cell("笔数", true)])];
     for l in &s.lines {
         rows.push(TableRow::new(vec![
             cell(if l.side == Side::Income { "收入" } else { "支出" }, false),
@@ -268,7 +269,11 @@ pub fn statement_docx(d: &crate::ledger::StatementDoc) -> Result<Vec<u8>, String
         for e in d.entries {
             let (i, o) = d.in_out(e);
             let f = |x: Option<f64>| x.map(|v| yuan((v * 100.0).round() as i64)).unwrap_or_default();
-            let what = if e.counterparty.is_empty() { e.description.clone() } else { format!("{}（{}）", e.description, e.counterparty) };
+            let what = if e.counterparty.is_empty() {
+                e.description.clone()
+            } else {
+                format!("{}（{}）", e.description, e.counterparty)
+            };
             rows.push(TableRow::new(vec![
                 cell(&e.seq.to_string(), false),
                 cell(&e.entry_date.format("%m-%d").to_string(), false),

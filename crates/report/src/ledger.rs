@@ -38,7 +38,9 @@ impl StatementDoc<'_> {
     pub fn footer(&self) -> String {
         let s = self.statement;
         match (s.published_on, &s.head) {
-            (Some(p), Some(h)) => format!("公开日期：{p}（应于 {} 前公开）  账本校验：第 {} 笔 {}", s.due_on, h.seq, h.hash),
+            (Some(p), Some(h)) => {
+                format!("公开日期：{p}（应于 {} 前公开）  账本校验：第 {} 笔 {}", s.due_on, h.seq, h.hash)
+            }
             (Some(p), None) => format!("公开日期：{p}（应于 {} 前公开）", s.due_on),
             _ => format!("草稿，尚未公开（应于 {} 前公开）", s.due_on),
         }
@@ -71,7 +73,12 @@ pub fn statement_xlsx(d: &StatementDoc) -> Result<Vec<u8>, XlsxError> {
     ws.write_string_with_format(0, 0, text(&d.title()), &title)?;
     ws.write_string(1, 0, format!("{}（{}）  {}", d.kind_zh, d.model_zh, text(&d.bank)))?;
     let mut r = 3u32;
-    for (label, v) in [("期初余额", s.opening_fen), ("本月收入", s.income_fen), ("本月支出", s.spending_fen), ("期末余额", s.closing_fen)] {
+    for (label, v) in [
+        ("期初余额", s.opening_fen),
+        ("本月收入", s.income_fen),
+        ("本月支出", s.spending_fen),
+        ("期末余额", s.closing_fen),
+    ] {
         ws.write_string_with_format(r, 0, label, &bold)?;
         ws.write_number_with_format(r, 1, money(v), &num)?;
         r += 1;

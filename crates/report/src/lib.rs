@@ -416,12 +416,13 @@ pub async fn bulletin(db: &Db, region: Option<&RegionCode>, month: Month) -> Res
         consultation
             .push(ConsultRow { name: child.clone(), figures: db::votes::figures(db, p.as_str(), first, now).await? });
     }
-    let mut ledger = vec![LedgerRow {
-        name: name.clone(),
-        figures: db::ledger::figures(db, &code, path.as_str(), first).await?,
-    }];
+    let mut ledger =
+        vec![LedgerRow { name: name.clone(), figures: db::ledger::figures(db, &code, path.as_str(), first).await? }];
     for ((child_code, child, _, _), p) in children.iter().zip(&paths) {
-        ledger.push(LedgerRow { name: child.clone(), figures: db::ledger::figures(db, child_code, p.as_str(), first).await? });
+        ledger.push(LedgerRow {
+            name: child.clone(),
+            figures: db::ledger::figures(db, child_code, p.as_str(), first).await?,
+        });
     }
     Ok(Bulletin {
         consultation,

@@ -76,7 +76,10 @@ async fn finish(c: &impl ConnectionTrait, r: Row) -> Result<Approval> {
 
 pub(crate) async fn approval_in(c: &impl ConnectionTrait, id: i64) -> Result<Approval> {
     let r: Row = one(c, &format!("{SELECT} WHERE id = $1"), vec![id.into()]).await?.ok_or_else(|| {
-        DbError::Invalid(domain::Invalid::new("approval_id", format!("approval {id} does not exist")).zh(format!("审批 {id} 不存在")))
+        DbError::Invalid(
+            domain::Invalid::new("approval_id", format!("approval {id} does not exist"))
+                .zh(format!("审批 {id} 不存在")),
+        )
     })?;
     finish(c, r).await
 }
@@ -88,11 +91,12 @@ pub async fn approval(db: &Db, id: i64) -> Result<Approval> {
 
 /// A compound's approvals, newest first.
 pub async fn approvals(db: &Db, compound_id: i64) -> Result<Vec<Approval>> {
-    let rows: Vec<Row> =
-        all(db.conn(), &format!("{SELECT} WHERE compound_id = $1 ORDER BY decided_on DESC, id DESC"), vec![
-            compound_id.into(),
-        ])
-        .await?;
+    let rows: Vec<Row> = all(
+        db.conn(),
+        &format!("{SELECT} WHERE compound_id = $1 ORDER BY decided_on DESC, id DESC"),
+        vec![compound_id.into()],
+    )
+    .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         out.push(finish(db.conn(), r).await?);
@@ -116,7 +120,13 @@ pub struct NewApproval {
 /// Record an approval. A vote's must be a question of a vote of the same
 /// compound whose final result passed; for the maintenance fund, a question
 /// on using the fund. An emergency names who authorised it.
-pub async fn approve(db: &Db, actor: &Actor, n: &NewApproval, today: NaiveDate, now: DateTime<Utc>) -> Result<Approval> {
+pub async fn approve(
+    db: &Db,
+    actor: &Actor,
+    n: &NewApproval,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Approval> {
     let mut tx = db.begin_write().await?;
     tx.epoch = None;
     let id = approve_in(&*tx, actor, n, today, now).await?;
@@ -174,9 +184,12 @@ pub async fn approve_in(
                     .into());
             }
             if a.kind == AccountKind::Fund && Matter::find(&qr.matter) != Some(Matter::UseFund) {
-                return Err(domain::Invalid::new("question_id", "the maintenance fund needs a question on using the fund")
-                    .zh("使用维修资金须经“使用维修资金”事项表决通过")
-                    .into());
+                return Err(domain::Invalid::new(
+                    "question_id",
+                    "the maintenance fund needs a question on using the fund",
+                )
+                .zh("使用维修资金须经“使用维修资金”事项表决通过")
+                .into());
             }
             vote_id = Some(v);
             question_id = Some(q);
@@ -256,9 +269,12 @@ pub async fn set_budget(
     let a = account_in(&*tx, account_id).await?;
     let ap = approval_in(&*tx, approval_id).await?;
     if ap.compound_id != a.compound_id || ap.basis == Basis::Emergency {
-        return Err(domain::Invalid::new("approval_id", "a budget is approved by a committee resolution or a vote of this compound")
-            .zh("预算须经本小区业委会决议或业主表决批准")
-            .into());
+        return Err(domain::Invalid::new(
+            "approval_id",
+            "a budget is approved by a committee resolution or a vote of this compound",
+        )
+        .zh("预算须经本小区业委会决议或业主表决批准")
+        .into());
     }
     let chart = chart_in(&*tx).await?;
     for (cat, fen) in lines {
@@ -290,9 +306,9 @@ pub async fn set_budget(
         )
         .await
         .map_err(|e| match e.sql_err() {
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-                DbError::Invalid(domain::Invalid::new("category", format!("{cat} is given twice")).zh(format!("科目 {cat} 重复")))
-            }
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => DbError::Invalid(
+                domain::Invalid::new("category", format!("{cat} is given twice")).zh(format!("科目 {cat} 重复")),
+            ),
             _ => DbError::Internal(e),
         })?;
     }
@@ -339,7 +355,12 @@ pub async fn budget(db: &Db, account_id: i64, year: i32) -> Result<Vec<BudgetLin
             vec![account_id.into(), r.category.clone().into(), from.into(), to.into()],
         )
         .await?;
-        out.push(BudgetLine { category: r.category, amount_fen: r.amount_fen, approval_id: r.approval_id, actual_fen: net.abs() });
+        out.push(BudgetLine {
+            category: r.category,
+            amount_fen: r.amount_fen,
+            approval_id: r.approval_id,
+            actual_fen: net.abs(),
+        });
     }
     Ok(out)
 }

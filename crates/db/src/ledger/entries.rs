@@ -143,9 +143,15 @@ pub async fn enter_in(
     if n.entry_date < first {
         return Err(domain::Invalid::new(
             "entry_date",
-            format!("statements up to {} are published: date the entry on or after {first}", l::month_of(first).pred_opt().unwrap_or(first).format("%Y-%m")),
+            format!(
+                "statements up to {} are published: date the entry on or after {first}",
+                l::month_of(first).pred_opt().unwrap_or(first).format("%Y-%m")
+            ),
         )
-        .zh(format!("{} 及以前的月报已公开，请记在 {first} 或以后（更正以冲销分录记入当月）", l::month_of(first).pred_opt().unwrap_or(first).format("%Y-%m")))
+        .zh(format!(
+            "{} 及以前的月报已公开，请记在 {first} 或以后（更正以冲销分录记入当月）",
+            l::month_of(first).pred_opt().unwrap_or(first).format("%Y-%m")
+        ))
         .into());
     }
     if let Some(b) = n.building_id {
@@ -329,9 +335,12 @@ pub async fn reverse(
     }
     let first = first_open_day(&*tx, &a).await?;
     if on < first {
-        return Err(domain::Invalid::new("entry_date", format!("statements are published up to {first}: reverse on or after it"))
-            .zh(format!("已公开月报之内不能记账：请在 {first} 或以后冲销"))
-            .into());
+        return Err(domain::Invalid::new(
+            "entry_date",
+            format!("statements are published up to {first}: reverse on or after it"),
+        )
+        .zh(format!("已公开月报之内不能记账：请在 {first} 或以后冲销"))
+        .into());
     }
     let id = write_in(
         &*tx,
@@ -353,7 +362,9 @@ pub async fn reverse(
     .await
     .map_err(|err| match err {
         // Two reversals racing: the unique index keeps one.
-        DbError::Internal(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => DbError::Conflict("the entry is already reversed".into()),
+        DbError::Internal(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+            DbError::Conflict("the entry is already reversed".into())
+        }
         other => other,
     })?;
     tx.commit().await?;
@@ -424,7 +435,9 @@ pub async fn entries(
 pub async fn month_entries(db: &Db, account_id: i64, month: NaiveDate) -> Result<Vec<Entry>> {
     let rows: Vec<Entry> = all(
         db.conn(),
-        &format!("{SELECT} WHERE e.account_id = $1 AND e.entry_date >= $2 AND e.entry_date < $3 ORDER BY e.entry_date, e.seq"),
+        &format!(
+            "{SELECT} WHERE e.account_id = $1 AND e.entry_date >= $2 AND e.entry_date < $3 ORDER BY e.entry_date, e.seq"
+        ),
         vec![account_id.into(), month.into(), l::next_month(month).into()],
     )
     .await?;
@@ -493,7 +506,6 @@ pub struct Checked {
     /// The first entry that does not fit: (seq, what is wrong).
     pub broken: Option<(i64, String)>,
 }
-
 
 /// Walk each compound's chain (one, or all) and check it against the heads
 /// its published statements recorded and any heads given from outside.
@@ -600,7 +612,8 @@ async fn verify_one(db: &Db, cid: i64, given: &[(i64, Head)]) -> Result<Checked>
         match rows.get((h.seq - 1) as usize) {
             Some(e) if e.hash == h.hash => {}
             Some(_) => {
-                out.broken = Some((h.seq, format!("entry {} differs from the head published as {}:{}", h.seq, h.seq, h.hash)));
+                out.broken =
+                    Some((h.seq, format!("entry {} differs from the head published as {}:{}", h.seq, h.seq, h.hash)));
                 return Ok(out);
             }
             None => {

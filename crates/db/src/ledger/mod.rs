@@ -211,9 +211,8 @@ pub struct AccountPatch {
 pub async fn update(db: &Db, actor: &Actor, id: i64, p: &AccountPatch) -> Result<Account> {
     let mut tx = db.begin_write().await?;
     tx.epoch = None;
-    let before = one::<Account>(&*tx, &format!("{SELECT} WHERE a.id = $1"), vec![id.into()])
-        .await?
-        .ok_or(DbError::NotFound)?;
+    let before =
+        one::<Account>(&*tx, &format!("{SELECT} WHERE a.id = $1"), vec![id.into()]).await?.ok_or(DbError::NotFound)?;
     let mut n = NewAccount {
         compound_id: before.compound_id,
         kind: before.kind,

@@ -111,9 +111,12 @@ async fn compute(c: &impl sea_orm::ConnectionTrait, a: &Account, month: NaiveDat
 /// The statement of a month: as published, else a draft computed now.
 pub async fn statement_of(db: &Db, account_id: i64, month: NaiveDate) -> Result<Statement> {
     let month = l::month_of(month);
-    let kept: Option<Row> =
-        one(db.conn(), &format!("{SELECT} WHERE account_id = $1 AND month = $2"), vec![account_id.into(), month.into()])
-            .await?;
+    let kept: Option<Row> = one(
+        db.conn(),
+        &format!("{SELECT} WHERE account_id = $1 AND month = $2"),
+        vec![account_id.into(), month.into()],
+    )
+    .await?;
     if let Some(r) = kept {
         return r.try_into();
     }
@@ -160,7 +163,14 @@ pub async fn statements(db: &Db, account_id: Option<i64>, compound_id: i64, limi
 }
 
 /// Publish a month's statement once the month has ended; kept as published.
-pub async fn publish(db: &Db, actor: &Actor, account_id: i64, month: NaiveDate, today: NaiveDate, now: DateTime<Utc>) -> Result<Statement> {
+pub async fn publish(
+    db: &Db,
+    actor: &Actor,
+    account_id: i64,
+    month: NaiveDate,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Statement> {
     let month = l::month_of(month);
     if l::next_month(month) > today {
         return Err(domain::Invalid::new("month", "a month's statement is published after the month ends")

@@ -14,8 +14,8 @@ use crate::votes::{at, day, new_vote, verified_owner, world};
 
 /// A tiny valid PNG (1×1).
 const PNG: &[u8] = &[
-    0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0,
-    0, 0, 0x1F, 0x15, 0xC4, 0x89,
+    0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 6,
+    0, 0, 0, 0x1F, 0x15, 0xC4, 0x89,
 ];
 
 async fn open(app: &App, compound: i64, kind: &str, opened: &str, extra: Value) -> i64 {

@@ -15,8 +15,8 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody};
 use crate::ops::ledger::{
-    self as ops, AccountIn, AccountPatchIn, AccountView, ApprovalIn, BudgetIn, CategoryIn, EntryIn, Overview, ReverseIn,
-    StatementView,
+    self as ops, AccountIn, AccountPatchIn, AccountView, ApprovalIn, BudgetIn, CategoryIn, EntryIn, Overview,
+    ReverseIn, StatementView,
 };
 
 /// A compound's ledger: its accounts with balances (bank numbers masked to
@@ -238,7 +238,10 @@ pub async fn statement(
 /// The chart of accounts: the built-in categories and those administrators added.
 #[utoipa::path(get, path = "/api/v1/ledger/chart", tag = "ledger",
     responses((status = 200, body = Vec<serde_json::Value>)))]
-pub async fn chart(AxState(s): AxState<AppState>, _viewer: Viewer) -> Result<Json<Vec<db::ledger::Category>>, AppError> {
+pub async fn chart(
+    AxState(s): AxState<AppState>,
+    _viewer: Viewer,
+) -> Result<Json<Vec<db::ledger::Category>>, AppError> {
     Ok(Json(ops::chart(&s).await?))
 }
 

@@ -4,13 +4,13 @@
 pub(crate) mod account;
 pub(crate) mod compounds;
 pub(crate) mod kpi;
+pub(crate) mod ledger;
 pub(crate) mod oversight;
 pub(crate) mod plans;
 pub(crate) mod problems;
 pub(crate) mod regions;
 pub(crate) mod structure;
 pub(crate) mod users;
-pub(crate) mod ledger;
 pub(crate) mod votes;
 
 use serde::Serialize;

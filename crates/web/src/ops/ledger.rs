@@ -275,9 +275,12 @@ async fn inspect(s: &AppState, v: &Viewer, a: &Account, can: &Can, reason: Optio
     }
     let reason = reason.map(str::trim).unwrap_or("");
     if reason.is_empty() {
-        return Err(domain::Invalid::new("reason", "supervisors read entries on a request: give its reason (it is logged)")
-            .zh("监管人员查阅明细须说明事由（将记录在案）")
-            .into());
+        return Err(domain::Invalid::new(
+            "reason",
+            "supervisors read entries on a request: give its reason (it is logged)",
+        )
+        .zh("监管人员查阅明细须说明事由（将记录在案）")
+        .into());
     }
     db::ledger::log_inspection(&s.db, &v.actor(), a, reason).await?;
     Ok(())
@@ -362,7 +365,12 @@ pub async fn keep_voucher(s: &AppState, bytes: &[u8]) -> Result<(String, String,
 }
 
 /// Upload a voucher for an account's next entries (those who enter only).
-pub async fn upload_voucher(s: &AppState, v: &Viewer, account_id: i64, bytes: &[u8]) -> Result<(String, String, i64), AppError> {
+pub async fn upload_voucher(
+    s: &AppState,
+    v: &Viewer,
+    account_id: i64,
+    bytes: &[u8],
+) -> Result<(String, String, i64), AppError> {
     let (_, can) = load_account(s, v, account_id).await?;
     if !can.enter {
         return Err(AppError::forbidden());
@@ -520,8 +528,7 @@ pub async fn statement_by_id(s: &AppState, v: &Viewer, id: i64) -> Result<Statem
 }
 
 async fn finish_statement(s: &AppState, a: Account, can: Can, st: Statement) -> Result<StatementView, AppError> {
-    let entries =
-        if can.read_entries { db::ledger::month_entries(&s.db, a.id, st.month).await? } else { Vec::new() };
+    let entries = if can.read_entries { db::ledger::month_entries(&s.db, a.id, st.month).await? } else { Vec::new() };
     let b = db::ledger::balance(&s.db, a.id, clock::today()).await?;
     Ok(StatementView { on_time: st.on_time(), account: view(a, b, &can), statement: st, entries })
 }
@@ -570,12 +577,7 @@ pub async fn compounds(s: &AppState, v: &Viewer) -> Result<Vec<(i64, String)>, A
 
 /// The statement's name for downloads: `丰华小区-共有资金账户-2026-10`.
 pub fn statement_file(sv: &StatementView) -> String {
-    format!(
-        "{}-{}-{}",
-        sv.account.compound_name,
-        sv.account.name,
-        sv.statement.month.format("%Y-%m")
-    )
+    format!("{}-{}-{}", sv.account.compound_name, sv.account.name, sv.statement.month.format("%Y-%m"))
 }
 
 /// The current year, for budgets.

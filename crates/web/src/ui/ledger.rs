@@ -20,7 +20,9 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;
 use crate::i18n::Tr;
-use crate::ops::ledger::{self as ops, AccountIn, AccountView, ApprovalIn, EntryIn, Overview, ReverseIn, StatementView};
+use crate::ops::ledger::{
+    self as ops, AccountIn, AccountView, ApprovalIn, EntryIn, Overview, ReverseIn, StatementView,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -114,12 +116,7 @@ async fn overview(s: &AppState, viewer: &Viewer, t: Tr, id: i64, error: String) 
     })
 }
 
-async fn overview_page(
-    State(s): State<AppState>,
-    viewer: Viewer,
-    t: Tr,
-    Path(id): Path<i64>,
-) -> Result<Page, UiError> {
+async fn overview_page(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): Path<i64>) -> Result<Page, UiError> {
     Ok(render(&overview(&s, &viewer, t, id, String::new()).await?))
 }
 
@@ -349,7 +346,13 @@ async fn account_page(
     Ok(render(&account(&s, &viewer, t, id, q, String::new()).await?))
 }
 
-async fn enter(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): Path<i64>, req: Request) -> Result<Response, UiError> {
+async fn enter(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+    req: Request,
+) -> Result<Response, UiError> {
     let r: Result<Entry, AppError> = async {
         let mut f = FormData::read(req, &s).await?;
         let mut vouchers = Vec::new();
@@ -366,7 +369,12 @@ async fn enter(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): Path<
             approval_id: if approval.trim().is_empty() {
                 None
             } else {
-                Some(approval.trim().parse().map_err(|_| domain::Invalid::new("approval_id", "a number").zh("须为编号"))?)
+                Some(
+                    approval
+                        .trim()
+                        .parse()
+                        .map_err(|_| domain::Invalid::new("approval_id", "a number").zh("须为编号"))?,
+                )
             },
             building_id: None,
             vouchers,
@@ -376,8 +384,10 @@ async fn enter(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): Path<
     .await;
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/ledger/accounts/{id}")).into_response()),
-        Err(e) if to_form(&e) => Ok(render(&account(&s, &viewer, t, id, AccountQuery::default(), error_text(t, &e)).await?)
-            .status(StatusCode::UNPROCESSABLE_ENTITY)),
+        Err(e) if to_form(&e) => {
+            Ok(render(&account(&s, &viewer, t, id, AccountQuery::default(), error_text(t, &e)).await?)
+                .status(StatusCode::UNPROCESSABLE_ENTITY))
+        }
         Err(e) => Err(UiError(e, t)),
     }
 }
@@ -427,8 +437,10 @@ async fn publish(
     match r {
         Ok(sv) => Ok(Redirect::to(&format!("/ledger/accounts/{id}/statements/{}", sv.statement.month.format("%Y-%m")))
             .into_response()),
-        Err(e) if to_form(&e) => Ok(render(&account(&s, &viewer, t, id, AccountQuery::default(), error_text(t, &e)).await?)
-            .status(StatusCode::UNPROCESSABLE_ENTITY)),
+        Err(e) if to_form(&e) => {
+            Ok(render(&account(&s, &viewer, t, id, AccountQuery::default(), error_text(t, &e)).await?)
+                .status(StatusCode::UNPROCESSABLE_ENTITY))
+        }
         Err(e) => Err(UiError(e, t)),
     }
 }
@@ -482,7 +494,14 @@ async fn statement_page(
     }))
 }
 
-async fn statement_doc(s: &AppState, viewer: &Viewer, t: Tr, id: i64, month: &str, xlsx: bool) -> Result<Response, UiError> {
+async fn statement_doc(
+    s: &AppState,
+    viewer: &Viewer,
+    t: Tr,
+    id: i64,
+    month: &str,
+    xlsx: bool,
+) -> Result<Response, UiError> {
     let sv = load_statement(s, viewer, t, id, month).await?;
     let chart = ops::chart(s).await.page(t)?;
     let doc = report::StatementDoc {
@@ -509,7 +528,8 @@ async fn statement_doc(s: &AppState, viewer: &Viewer, t: Tr, id: i64, month: &st
         )
     };
     let name = format!("{}.{ext}", ops::statement_file(&sv));
-    let disposition = format!("attachment; filename=\"statement.{ext}\"; filename*=UTF-8''{}", crate::links::urlencode(&name));
+    let disposition =
+        format!("attachment; filename=\"statement.{ext}\"; filename*=UTF-8''{}", crate::links::urlencode(&name));
     Ok(([(header::CONTENT_TYPE, mime.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
 }
 
