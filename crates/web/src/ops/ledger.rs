@@ -349,18 +349,7 @@ pub fn voucher_type(bytes: &[u8]) -> Result<&'static str, domain::Invalid> {
 /// Check a voucher by its content and keep it by its hash (as problem photos are).
 pub async fn keep_voucher(s: &AppState, bytes: &[u8]) -> Result<(String, String, i64), AppError> {
     let mime = voucher_type(bytes)?;
-    let sha: String = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(bytes))
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let path = crate::ops::problems::photo_path(s, &sha);
-    if !path.exists() {
-        let dir = path.parent().expect("photo paths have a parent");
-        tokio::fs::create_dir_all(dir).await.map_err(|e| AppError::internal(e.to_string()))?;
-        let tmp = dir.join(format!(".{sha}.tmp"));
-        tokio::fs::write(&tmp, bytes).await.map_err(|e| AppError::internal(e.to_string()))?;
-        tokio::fs::rename(&tmp, &path).await.map_err(|e| AppError::internal(e.to_string()))?;
-    }
+    let sha = crate::ops::problems::keep_bytes(s, bytes).await?;
     Ok((sha, mime.to_owned(), bytes.len() as i64))
 }
 

@@ -291,6 +291,12 @@ pub async fn store_photo(
 /// problems and for rectification notices alike.
 pub async fn keep_photo(s: &AppState, bytes: &[u8]) -> Result<(String, &'static str), AppError> {
     let mime = domain::problem::photo_type(bytes)?;
+    Ok((keep_bytes(s, bytes).await?, mime))
+}
+
+/// Keep checked bytes under the data directory by their SHA-256 (written then
+/// renamed, so a reader never sees half a file); the same bytes twice are one file.
+pub async fn keep_bytes(s: &AppState, bytes: &[u8]) -> Result<String, AppError> {
     let sha: String = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(bytes))
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -303,7 +309,7 @@ pub async fn keep_photo(s: &AppState, bytes: &[u8]) -> Result<(String, &'static 
         tokio::fs::write(&tmp, bytes).await.map_err(|e| AppError::internal(e.to_string()))?;
         tokio::fs::rename(&tmp, &path).await.map_err(|e| AppError::internal(e.to_string()))?;
     }
-    Ok((sha, mime))
+    Ok(sha)
 }
 
 pub fn photo_path(s: &AppState, sha: &str) -> std::path::PathBuf {
