@@ -20,6 +20,8 @@ pub struct Notification {
     pub problem_id: Option<i64>,
     /// An owners' vote announced or counted (`vote_announced`, `vote_preliminary`, `vote_final`).
     pub vote_id: Option<i64>,
+    /// A monthly statement of the reader's compound published (`statement_published`).
+    pub statement_id: Option<i64>,
     /// The state the problem moved to, or what happened to the vote.
     pub state: String,
     pub at: DateTime<Utc>,
@@ -91,11 +93,44 @@ pub async fn vote_changed_in(
     Ok(())
 }
 
+/// Tell the owners of a compound holding a part today (accounts bound to an
+/// owner record) that a statement was published, in the publishing transaction.
+pub async fn statement_published_in(
+    c: &impl sea_orm::ConnectionTrait,
+    statement_id: i64,
+    compound_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    exec(
+        c,
+        "INSERT INTO notification (user_id, statement_id, state, at) \
+         SELECT DISTINCT o.user_id, $1, 'statement_published', $3 FROM owner o \
+         JOIN ownership w ON w.owner_id = o.id AND w.valid_from <= $4 AND (w.valid_to IS NULL OR w.valid_to > $4) \
+         WHERE o.compound_id = $2 AND o.user_id IS NOT NULL",
+        vec![statement_id.into(), compound_id.into(), now.into(), domain::clock::china_date(now).into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Mark a reader's statement notices before `before` read (the demo's back-filled history).
+pub async fn statements_read_before(db: &Db, user_id: i64, before: DateTime<Utc>) -> Result<()> {
+    exec(
+        db.conn(),
+        "UPDATE notification SET read_at = at WHERE user_id = $1 AND statement_id IS NOT NULL AND read_at IS NULL \
+         AND at < $2",
+        vec![user_id.into(), before.into()],
+    )
+    .await?;
+    Ok(())
+}
+
 /// A reader's notices, newest first.
 pub async fn notifications(db: &Db, user_id: i64, limit: u64) -> Result<Vec<Notification>> {
     Ok(all(
         db.conn(),
-        "SELECT id, problem_id, vote_id, state, at, read_at FROM notification WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
+        "SELECT id, problem_id, vote_id, statement_id, state, at, read_at FROM notification WHERE user_id = $1 \
+         ORDER BY id DESC LIMIT $2",
         vec![user_id.into(), (limit.min(500) as i64).into()],
     )
     .await?)

@@ -25,6 +25,11 @@ const TABLES: [&str; 7] = [
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // Owners are told in the app when a statement of their compound is published.
+        m.alter_table(
+            Table::alter().table(a("notification")).add_column(big_integer_null(a("statement_id"))).to_owned(),
+        )
+        .await?;
         // Categories added to the built-in chart (domain::ledger::DEFAULT_CHART).
         m.create_table(
             Table::create()
@@ -188,6 +193,7 @@ impl MigrationTrait for Migration {
         for t in TABLES {
             m.drop_table(Table::drop().table(a(t)).to_owned()).await?;
         }
+        m.alter_table(Table::alter().table(a("notification")).drop_column(a("statement_id")).to_owned()).await?;
         Ok(())
     }
 }

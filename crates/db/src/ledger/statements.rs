@@ -236,6 +236,7 @@ pub async fn publish(
         _ => DbError::Internal(e),
     })?
     .ok_or(DbError::NotFound)?;
+    crate::notify::statement_published_in(&*tx, id.id, a.compound_id, now).await?;
     append_in(
         &*tx,
         actor,

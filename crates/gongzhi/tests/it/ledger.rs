@@ -275,8 +275,15 @@ db_test! {
         let f = owner.get(&format!("/ledger/entries/{entry}/vouchers/{sha}")).await;
         assert_eq!((f.status.as_u16(), f.header("content-type")), (200, "image/png"));
         assert_eq!(f.body_bytes, PNG);
-        // The owner neither enters nor publishes.
+        // The owner neither enters nor publishes, and is told when the committee publishes.
         assert_eq!(enter(&owner, acc, "2024-01-03", "fees", 1, json!({})).await.status, 403);
+        let r = owner.json("POST", &format!("/api/v1/ledger/accounts/{acc}/statements"), json!({"month": "2024-01"})).await;
+        assert_eq!(r.status, 403, "{}", r.body);
+        let r = committee.json("POST", &format!("/api/v1/ledger/accounts/{acc}/statements"), json!({"month": "2024-01"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let jia = db::accounts::user_by_login(&db, "jia").await.unwrap().unwrap().id;
+        let told = db::notify::notifications(&db, jia, 50).await.unwrap();
+        assert!(told.iter().any(|n| n.statement_id == r.json()["statement"]["id"].as_i64() && n.state == "statement_published"), "{told:?}");
         // An owner of another compound, a worker of another community: 404 everywhere.
         let elsewhere = App::anonymous(&db).with_token(&user_token(&db, "other", "worker", "371402001001").await);
         for who in [&elsewhere] {

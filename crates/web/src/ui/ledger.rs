@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/ledger/accounts/{id}/entries", post(enter))
         .route("/ledger/accounts/{id}/statements", post(publish))
         .route("/ledger/accounts/{id}/statements/{month}", get(statement_page))
+        .route("/ledger/statements/{id}", get(statement_by_id))
         .route("/ledger/accounts/{id}/statements/{month}/xlsx", get(statement_xlsx))
         .route("/ledger/accounts/{id}/statements/{month}/docx", get(statement_docx))
         .route("/ledger/entries/{id}/reverse", post(reverse))
@@ -262,6 +263,9 @@ struct AccountPage {
     chart: Vec<Category>,
     approvals: Vec<db::ledger::Approval>,
     statements: Vec<db::ledger::Statement>,
+    /// This year's budget lines with the year's actual figures.
+    budget: Vec<db::ledger::BudgetLine>,
+    year: i32,
     error: String,
     today: NaiveDate,
 }
@@ -325,6 +329,8 @@ async fn account(
         t,
         me: Me::of(viewer),
         statements: ops::statements(s, viewer, id).await.page(t)?,
+        budget: ops::budget(s, viewer, id, ops::this_year()).await.page(t)?,
+        year: ops::this_year(),
         pager: Pager::new(&format!("/ledger/accounts/{id}"), &[("reason", &reason)], paging, total),
         a,
         can,
@@ -492,6 +498,13 @@ async fn statement_page(
         sv,
         chart: ops::chart(&s).await.page(t)?,
     }))
+}
+
+/// A published statement by its number (from a notice): to its page.
+async fn statement_by_id(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): Path<i64>) -> Result<Response, UiError> {
+    let sv = ops::statement_by_id(&s, &viewer, id).await.page(t)?;
+    Ok(Redirect::to(&format!("/ledger/accounts/{}/statements/{}", sv.account.id, sv.statement.month.format("%Y-%m")))
+        .into_response())
 }
 
 async fn statement_doc(
