@@ -114,6 +114,18 @@ pub const DEFAULT_CHART: [CategoryDef; 18] = [
     CategoryDef { code: "other_spending", zh: "其他支出", en: "Other spending", side: Side::Spending },
 ];
 
+/// Whether a category belongs in an account of `kind`: the maintenance fund
+/// takes deposits, repairs from the fund, interest, openings and the two
+/// "other" lines; other accounts take everything but the fund's own lines.
+pub fn fits(kind: AccountKind, code: &str) -> bool {
+    match kind {
+        AccountKind::Fund => {
+            matches!(code, OPENING | "fund_deposit" | "fund_repair" | "interest" | "other_income" | "other_spending")
+        }
+        _ => !code.starts_with("fund_"),
+    }
+}
+
 /// The largest amount of one entry: ten billion yuan.
 pub const AMOUNT_MAX_FEN: i64 = 1_000_000_000_000;
 /// Spending above this needs the committee's approval unless the account says otherwise (5,000 yuan).
@@ -163,7 +175,18 @@ pub fn parse_yuan(field: &'static str, s: &str) -> Result<i64, Invalid> {
         Invalid::new(field, format!("{s:?} is not an amount in yuan (up to two decimals)"))
             .zh(format!("“{s}”不是以元为单位的金额（最多两位小数）"))
     };
-    let t: String = s.trim().chars().filter(|c| *c != ',' && *c != '，').collect();
+    // Full-width digits and point (a Chinese keyboard's) read as ASCII.
+    let t: String = s
+        .trim()
+        .chars()
+        .filter(|c| *c != ',' && *c != '，')
+        .map(|c| match c {
+            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+            '．' => '.',
+            '－' => '-',
+            c => c,
+        })
+        .collect();
     let (neg, t) = match t.strip_prefix('-') {
         Some(r) => (true, r.to_owned()),
         None => (false, t),
@@ -447,6 +470,9 @@ mod tests {
         assert_eq!(parse_yuan("a", "1,234.5").unwrap(), 123_450);
         assert_eq!(parse_yuan("a", "-20").unwrap(), -2000);
         assert_eq!(parse_yuan("a", "0.07").unwrap(), 7);
+        assert_eq!(parse_yuan("a", "１２３．４").unwrap(), 12_340);
+        assert!(fits(AccountKind::Fund, "fund_repair") && !fits(AccountKind::Fund, "cleaning"));
+        assert!(!fits(AccountKind::Common, "fund_repair") && fits(AccountKind::Common, "cleaning"));
         for bad in ["", "1.234", "abc", "1e5", "--1", "99999999999999", "NaN", "1.-2"] {
             assert!(parse_yuan("a", bad).is_err(), "{bad}");
         }

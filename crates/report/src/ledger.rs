@@ -23,7 +23,8 @@ pub struct StatementDoc<'a> {
 
 impl StatementDoc<'_> {
     pub fn title(&self) -> String {
-        format!("{}{}{}收支情况公示", self.compound, self.statement.month.format("%Y年%m月"), self.account)
+        let draft = if self.statement.published_on.is_none() { "（草稿）" } else { "" };
+        format!("{draft}{}{}{}收支情况公示", self.compound, self.statement.month.format("%Y年%m月"), self.account)
     }
 
     pub fn category(&self, code: &str) -> String {

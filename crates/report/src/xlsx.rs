@@ -283,7 +283,10 @@ pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
         }
         let cells = crate::ledger_cells(f);
         ws.write_string_with_format(r, 4, &cells[3], &num)?;
-        ws.write_string_with_format(r, 5, &cells[4], &num)?;
+        match f.disclosure_permille() {
+            Some(p) => ws.write_number_with_format(r, 5, p as f64 / 1000.0, &num.clone().set_num_format("0.0%"))?,
+            None => ws.write_string_with_format(r, 5, "—", &num)?,
+        };
         match f.fund_per_household() {
             Some(fen) => ws.write_number_with_format(r, 6, fen as f64 / 100.0, &num)?,
             None => ws.write_string_with_format(r, 6, "—", &num)?,

@@ -148,6 +148,11 @@ pub async fn approve_in(
     if !(0..=20).contains(&n.quotes) {
         return Err(domain::Invalid::new("quotes", "0 to 20").zh("报价数须在 0 至 20 之间").into());
     }
+    if n.decided_on < a.opened_on {
+        return Err(domain::Invalid::new("decided_on", "before the account was opened")
+            .zh("决定日期早于开户日期")
+            .into());
+    }
     if n.decided_on > today {
         return Err(domain::Invalid::new("decided_on", "cannot be in the future").zh("决定日期不能晚于今天").into());
     }

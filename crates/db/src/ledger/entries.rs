@@ -125,6 +125,14 @@ pub async fn enter_in(
         domain::Invalid::new("category", format!("{:?} is not in the chart of accounts", n.category))
             .zh(format!("“{}”不是会计科目", n.category))
     })?;
+    if !l::fits(a.kind, &cat.code) {
+        return Err(domain::Invalid::new(
+            "category",
+            format!("{} is not a category of this kind of account", cat.code),
+        )
+        .zh(format!("“{}”不是{}的科目", cat.zh, a.kind.name_zh()))
+        .into());
+    }
     let opening = cat.code == l::OPENING;
     if opening {
         l::check_amount(n.amount_fen.abs())?;
@@ -322,10 +330,12 @@ pub async fn reverse(
     tx.epoch = None;
     let e = entry_in(&*tx, entry_id).await?;
     if e.reverses.is_some() {
-        return Err(DbError::Conflict("a reversal is not reversed: enter the entry again instead".into()));
+        return Err(DbError::Conflict(
+            "冲销分录不能再冲销，请重新记一笔 · a reversal is not reversed: enter the entry again".into(),
+        ));
     }
     if e.reversed_by.is_some() {
-        return Err(DbError::Conflict(format!("entry {} is already reversed", e.seq)));
+        return Err(DbError::Conflict(format!("第 {} 笔已冲销 · entry {} is already reversed", e.seq, e.seq)));
     }
     let a = account_in(&*tx, e.account_id).await?;
     if on > today || on < e.entry_date || !a.open_on(on) {
@@ -363,7 +373,7 @@ pub async fn reverse(
     .map_err(|err| match err {
         // Two reversals racing: the unique index keeps one.
         DbError::Internal(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
-            DbError::Conflict("the entry is already reversed".into())
+            DbError::Conflict("该分录已冲销 · the entry is already reversed".into())
         }
         other => other,
     })?;

@@ -154,6 +154,21 @@ pub async fn open(db: &Db, actor: &Actor, n: &NewAccount, now: DateTime<Utc>) ->
 pub async fn open_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewAccount, now: DateTime<Utc>) -> Result<i64> {
     n.check()?;
     let path = crate::owners::compound_path(c, n.compound_id).await?;
+    // One open account of each kind: a second would split the owners' money and its figures.
+    let open = crate::sql::scalar_i64(
+        c,
+        "SELECT COUNT(*) FROM ledger_account WHERE compound_id = $1 AND kind = $2 AND closed_on IS NULL",
+        vec![n.compound_id.into(), n.kind.as_str().into()],
+    )
+    .await?;
+    if open > 0 {
+        return Err(domain::Invalid::new(
+            "kind",
+            "the compound already has an open account of this kind: close it first",
+        )
+        .zh(format!("本小区已有在用的{}，须先销户", n.kind.name_zh()))
+        .into());
+    }
     let id: Id = one(
         c,
         "INSERT INTO ledger_account (compound_id, region_path, kind, model, name, bank_name, bank_account, holder, \
@@ -360,7 +375,7 @@ pub async fn add_category(db: &Db, actor: &Actor, code: &str, zh: &str, en: &str
     let mut tx = db.begin_write().await?;
     tx.epoch = None;
     if chart_in(&*tx).await?.iter().any(|c| c.code == code) {
-        return Err(DbError::Conflict(format!("category {code} exists")));
+        return Err(DbError::Conflict(format!("科目 {code} 已存在 · category {code} exists")));
     }
     exec(
         &*tx,

@@ -109,7 +109,7 @@ async fn compute(c: &impl sea_orm::ConnectionTrait, a: &Account, month: NaiveDat
 }
 
 /// The statement of a month: as published, else a draft computed now.
-pub async fn statement_of(db: &Db, account_id: i64, month: NaiveDate) -> Result<Statement> {
+pub async fn statement_of(db: &Db, account_id: i64, month: NaiveDate, today: NaiveDate) -> Result<Statement> {
     let month = l::month_of(month);
     let kept: Option<Row> = one(
         db.conn(),
@@ -121,6 +121,10 @@ pub async fn statement_of(db: &Db, account_id: i64, month: NaiveDate) -> Result<
         return r.try_into();
     }
     let a = account_in(db.conn(), account_id).await?;
+    // A draft only for a month the account was open in, up to this one.
+    if month > l::month_of(today) || l::next_month(month) <= a.opened_on || a.closed_on.is_some_and(|c| c <= month) {
+        return Err(DbError::NotFound);
+    }
     Ok(Statement {
         id: None,
         account_id,
@@ -190,7 +194,10 @@ pub async fn publish(
     )
     .await?;
     if exists > 0 {
-        return Err(DbError::Conflict(format!("the statement of {} is already published", month.format("%Y-%m"))));
+        return Err(DbError::Conflict(format!(
+            "{m} 的月报已公开 · the statement of {m} is already published",
+            m = month.format("%Y-%m")
+        )));
     }
     let s = compute(&*tx, &a, month).await?;
     #[derive(FromQueryResult)]
@@ -232,7 +239,7 @@ pub async fn publish(
     )
     .await
     .map_err(|e| match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => DbError::Conflict("the statement is already published".into()),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => DbError::Conflict("该月报已公开 · the statement is already published".into()),
         _ => DbError::Internal(e),
     })?
     .ok_or(DbError::NotFound)?;

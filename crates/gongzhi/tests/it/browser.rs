@@ -372,6 +372,26 @@ async fn every_role_does_its_work_in_a_phone_browser() {
     links_open(&c, &mut seen).await;
 
     stage("owner voted");
+    // The same owner reads last month's statement of the common funds and opens its voucher.
+    seen.clear();
+    c.goto(&rig.url("/ledger")).await.unwrap();
+    wait_path(&c, |p| p.starts_with("/compounds/") && p.ends_with("/ledger")).await;
+    fits(&c).await;
+    links_open(&c, &mut seen).await;
+    c.find(Locator::XPath("//a[contains(@href, '/statements/') and contains(., '共有资金账户')]"))
+        .await
+        .expect("the latest statement is listed")
+        .click()
+        .await
+        .unwrap();
+    let statement = wait_text(&c, "期末余额").await;
+    assert!(statement.contains("公开于") && statement.contains("物业费收入"), "{statement}");
+    fits(&c).await;
+    links_open(&c, &mut seen).await;
+    let vouchers = hrefs(&c, "/ledger/entries/").await;
+    assert!(!vouchers.is_empty(), "the statement lists its vouchers");
+    assert_eq!(fetch_status(&c, &vouchers[0]).await, (200, "application/pdf".to_owned()));
+    stage("owner read the accounts");
     // The street finds the rejection in its default inbox and reviews it.
     seen.clear();
     sign_in(&rig, &c, "xinhu").await;

@@ -101,6 +101,9 @@ db_test! {
         let kept = committee.get(&format!("/api/v1/ledger/accounts/{acc}/statements/2024-01")).await.json();
         assert_eq!(kept["statement"], jan, "a published statement never changes");
         assert_eq!(kept["entries"].as_array().unwrap().len(), 3, "its entries are January's three");
+        // No draft of a month to come or before the account opened.
+        assert_eq!(committee.get(&format!("/api/v1/ledger/accounts/{acc}/statements/2099-01")).await.status, 404);
+        assert_eq!(committee.get(&format!("/api/v1/ledger/accounts/{acc}/statements/2023-12")).await.status, 404);
         let now = committee.get(&format!("/api/v1/ledger/accounts/{acc}/statements/{this_month}")).await.json();
         assert!(now["statement"]["id"].is_null(), "a draft");
         let line = now["statement"]["summary"]["lines"].as_array().unwrap().iter().find(|l| l["category"] == "cleaning").unwrap().clone();
@@ -128,6 +131,12 @@ db_test! {
         let worker = App::anonymous(&db).with_token(&user_token(&db, "sq", "worker", "371402001009").await);
         let common = open(&committee, w.compound, "common", "2024-01-01", json!({"threshold_fen": 500_000})).await;
         enter(&committee, common, "2024-01-02", "fees", 10_000_000, json!({})).await;
+        // One open account of a kind; the fund's own categories stay in the fund.
+        let r = committee.json("POST", &format!("/api/v1/compounds/{}/ledger/accounts", w.compound),
+            json!({"kind": "common", "model": "fee", "name": "第二个", "opened_on": "2024-01-01"})).await;
+        assert_eq!((r.status.as_u16(), field(&r).as_str()), (422, "kind"), "{}", r.body);
+        let r = enter(&committee, common, "2024-01-02", "fund_repair", 100, json!({})).await;
+        assert_eq!((r.status.as_u16(), field(&r).as_str()), (422, "category"), "{}", r.body);
         // Up to the threshold needs nothing; above it, the committee's approval.
         assert_eq!(enter(&committee, common, "2024-01-03", "repairs", 500_000, json!({})).await.status, 201);
         let r = enter(&committee, common, "2024-01-03", "repairs", 600_000, json!({})).await;

@@ -146,7 +146,7 @@ pub async fn overview(s: &AppState, v: &Viewer, compound_id: i64) -> Result<Over
         compound_name: c.name.clone(),
         accounts,
         head: db::ledger::head(&s.db, c.id).await?,
-        statements: db::ledger::statements(&s.db, None, c.id, 36).await?,
+        statements: db::ledger::statements(&s.db, None, c.id, 12).await?,
         approvals: db::ledger::approvals(&s.db, c.id).await?,
         disclosure: db::ledger::disclosure(&s.db, c.id).await?,
         can,
@@ -506,7 +506,7 @@ pub struct StatementView {
 /// An account's statement of a month: as published, else a draft computed now.
 pub async fn statement(s: &AppState, v: &Viewer, account_id: i64, month: NaiveDate) -> Result<StatementView, AppError> {
     let (a, can) = load_account(s, v, account_id).await?;
-    let st = db::ledger::statement_of(&s.db, a.id, month).await?;
+    let st = db::ledger::statement_of(&s.db, a.id, month, clock::today()).await?;
     finish_statement(s, a, can, st).await
 }
 

@@ -225,7 +225,7 @@ async fn approve(
             basis: Basis::parse(&f.basis)?,
             purpose: f.purpose.clone(),
             amount_fen: yuan_field("amount_fen", &f.amount)?,
-            quotes: num("quotes", &f.quotes)?.unwrap_or(0).clamp(0, 100) as i32,
+            quotes: num("quotes", &f.quotes)?.unwrap_or(0).clamp(-1, 100) as i32,
             vote_id: num("vote_id", &f.vote_id)?,
             question_id: num("question_id", &f.question_id)?,
             authorised_by: f.authorised_by.clone(),
@@ -263,11 +263,16 @@ struct AccountPage {
     chart: Vec<Category>,
     approvals: Vec<db::ledger::Approval>,
     statements: Vec<db::ledger::Statement>,
+    /// What was typed into the entry form, given back when it is refused.
+    draft: EntryDraft,
+    /// The error belongs to the entry form (shown there, the form open).
+    entry_error: bool,
+    /// The month the publish form offers: after the last published, up to last month.
+    to_publish: Option<String>,
     /// This year's budget lines with the year's actual figures.
     budget: Vec<db::ledger::BudgetLine>,
     year: i32,
     error: String,
-    today: NaiveDate,
 }
 
 impl AccountPage {
@@ -285,15 +290,22 @@ impl AccountPage {
     fn spending_categories(&self) -> Vec<&Category> {
         self.chart.iter().filter(|c| c.code != domain::ledger::OPENING).collect()
     }
-    fn last_month(&self) -> String {
-        domain::ledger::month_of(self.today).pred_opt().unwrap_or(self.today).format("%Y-%m").to_string()
-    }
     fn month(&self, d: &NaiveDate) -> String {
         d.format("%Y-%m").to_string()
     }
     fn open_approvals(&self) -> Vec<&db::ledger::Approval> {
         self.approvals.iter().filter(|a| a.account_id == self.a.id && a.used_fen < a.amount_fen).collect()
     }
+}
+
+#[derive(Default)]
+struct EntryDraft {
+    entry_date: String,
+    category: String,
+    amount: String,
+    counterparty: String,
+    description: String,
+    approval_id: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -309,6 +321,7 @@ async fn account(
     id: i64,
     q: AccountQuery,
     error: String,
+    draft: Option<EntryDraft>,
 ) -> Result<AccountPage, UiError> {
     let a = ops::account(s, viewer, id, None).await.page(t)?;
     let (acc, can) = ops::load_account(s, viewer, id).await.page(t)?;
@@ -325,10 +338,19 @@ async fn account(
     } else {
         Vec::new()
     };
+    let statements = ops::statements(s, viewer, id).await.page(t)?;
+    let today = domain::clock::today();
+    let last = domain::ledger::month_of(today).pred_opt().map(domain::ledger::month_of).unwrap_or(today);
+    let next =
+        statements.first().map_or(domain::ledger::month_of(acc.opened_on), |st| domain::ledger::next_month(st.month));
+    let to_publish = (next <= last && acc.open_on(last)).then(|| next.format("%Y-%m").to_string());
     Ok(AccountPage {
         t,
         me: Me::of(viewer),
-        statements: ops::statements(s, viewer, id).await.page(t)?,
+        entry_error: draft.is_some(),
+        draft: draft.unwrap_or_else(|| EntryDraft { entry_date: today.to_string(), ..Default::default() }),
+        to_publish,
+        statements,
         budget: ops::budget(s, viewer, id, ops::this_year()).await.page(t)?,
         year: ops::this_year(),
         pager: Pager::new(&format!("/ledger/accounts/{id}"), &[("reason", &reason)], paging, total),
@@ -338,7 +360,6 @@ async fn account(
         chart: ops::chart(s).await.page(t)?,
         approvals,
         error,
-        today: domain::clock::today(),
     })
 }
 
@@ -349,7 +370,7 @@ async fn account_page(
     Path(id): Path<i64>,
     Query(q): Query<AccountQuery>,
 ) -> Result<Page, UiError> {
-    Ok(render(&account(&s, &viewer, t, id, q, String::new()).await?))
+    Ok(render(&account(&s, &viewer, t, id, q, String::new(), None).await?))
 }
 
 async fn enter(
@@ -359,19 +380,28 @@ async fn enter(
     Path(id): Path<i64>,
     req: Request,
 ) -> Result<Response, UiError> {
+    let mut d = EntryDraft::default();
     let r: Result<Entry, AppError> = async {
         let mut f = FormData::read(req, &s).await?;
+        d = EntryDraft {
+            entry_date: f.text("entry_date"),
+            category: f.text("category"),
+            amount: f.text("amount"),
+            counterparty: f.text("counterparty"),
+            description: f.text("description"),
+            approval_id: f.text("approval_id"),
+        };
         let mut vouchers = Vec::new();
         if let Some(bytes) = f.file("voucher") {
             vouchers.push(ops::upload_voucher(&s, &viewer, id, &bytes).await?.0);
         }
-        let approval = f.text("approval_id");
+        let approval = d.approval_id.clone();
         let b = EntryIn {
-            entry_date: date("entry_date", &f.text("entry_date"))?,
-            category: f.text("category"),
-            amount_fen: yuan_field("amount_fen", &f.text("amount"))?,
-            counterparty: f.text("counterparty"),
-            description: f.text("description"),
+            entry_date: date("entry_date", &d.entry_date)?,
+            category: d.category.clone(),
+            amount_fen: yuan_field("amount_fen", &d.amount)?,
+            counterparty: d.counterparty.clone(),
+            description: d.description.clone(),
             approval_id: if approval.trim().is_empty() {
                 None
             } else {
@@ -391,7 +421,7 @@ async fn enter(
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/ledger/accounts/{id}")).into_response()),
         Err(e) if to_form(&e) => {
-            Ok(render(&account(&s, &viewer, t, id, AccountQuery::default(), error_text(t, &e)).await?)
+            Ok(render(&account(&s, &viewer, t, id, AccountQuery::default(), error_text(t, &e), Some(d)).await?)
                 .status(StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(e) => Err(UiError(e, t)),
@@ -414,10 +444,10 @@ async fn reverse(
     let e = db::ledger::entry(&s.db, id).await.map_err(AppError::from).page(t)?;
     match ops::reverse(&s, &viewer, id, &ReverseIn { entry_date: None, reason: f.reason }).await {
         Ok(_) => Ok(Redirect::to(&format!("/ledger/accounts/{}", e.account_id)).into_response()),
-        Err(err) if to_form(&err) => {
-            Ok(render(&account(&s, &viewer, t, e.account_id, AccountQuery::default(), error_text(t, &err)).await?)
-                .status(StatusCode::UNPROCESSABLE_ENTITY))
-        }
+        Err(err) if to_form(&err) => Ok(render(
+            &account(&s, &viewer, t, e.account_id, AccountQuery::default(), error_text(t, &err), None).await?,
+        )
+        .status(StatusCode::UNPROCESSABLE_ENTITY)),
         Err(err) => Err(UiError(err, t)),
     }
 }
@@ -444,7 +474,7 @@ async fn publish(
         Ok(sv) => Ok(Redirect::to(&format!("/ledger/accounts/{id}/statements/{}", sv.statement.month.format("%Y-%m")))
             .into_response()),
         Err(e) if to_form(&e) => {
-            Ok(render(&account(&s, &viewer, t, id, AccountQuery::default(), error_text(t, &e)).await?)
+            Ok(render(&account(&s, &viewer, t, id, AccountQuery::default(), error_text(t, &e), None).await?)
                 .status(StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(e) => Err(UiError(e, t)),
@@ -480,7 +510,8 @@ impl StatementPage {
 }
 
 async fn load_statement(s: &AppState, viewer: &Viewer, t: Tr, id: i64, month: &str) -> Result<StatementView, UiError> {
-    let month = domain::ledger::parse_month("month", month).map_err(AppError::from).page(t)?;
+    // A month that is not one is a page that does not exist.
+    let month = domain::ledger::parse_month("month", month).map_err(|_| AppError::not_found()).page(t)?;
     ops::statement(s, viewer, id, month).await.page(t)
 }
 
@@ -501,7 +532,12 @@ async fn statement_page(
 }
 
 /// A published statement by its number (from a notice): to its page.
-async fn statement_by_id(State(s): State<AppState>, viewer: Viewer, t: Tr, Path(id): Path<i64>) -> Result<Response, UiError> {
+async fn statement_by_id(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+) -> Result<Response, UiError> {
     let sv = ops::statement_by_id(&s, &viewer, id).await.page(t)?;
     Ok(Redirect::to(&format!("/ledger/accounts/{}/statements/{}", sv.account.id, sv.statement.month.format("%Y-%m")))
         .into_response())

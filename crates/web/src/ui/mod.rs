@@ -149,9 +149,16 @@ impl FormData {
             let mut form = axum::extract::Multipart::from_request(req, s)
                 .await
                 .map_err(|e| AppError::bad_request(e.body_text()))?;
-            while let Some(field) = form.next_field().await.map_err(|e| AppError::bad_request(e.to_string()))? {
+            // A body over the limit (a phone photo of many MB) ends the stream mid-way.
+            let too_big = |_| {
+                AppError::from(
+                    domain::Invalid::new("file", "the file is too large (at most 5 MB) or did not arrive whole")
+                        .zh("上传的文件过大（不超过 5 MB）或未完整上传"),
+                )
+            };
+            while let Some(field) = form.next_field().await.map_err(too_big)? {
                 let name = field.name().unwrap_or("").to_owned();
-                let bytes = field.bytes().await.map_err(|e| AppError::bad_request(e.to_string()))?;
+                let bytes = field.bytes().await.map_err(too_big)?;
                 out.insert(name, bytes.to_vec());
             }
         } else {
