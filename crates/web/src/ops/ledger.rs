@@ -393,7 +393,7 @@ pub async fn voucher(
     let (a, can) = load_account(s, v, e.account_id).await?;
     let mime = db::ledger::voucher(&s.db, entry_id, sha).await?.ok_or_else(AppError::not_found)?;
     if !can.read_entries {
-        inspect(s, v, &a, &can, Some(&format!("凭证 voucher of entry {}", e.seq))).await?;
+        inspect(s, v, &a, &can, Some(&format!("查看凭证（第 {} 笔）", e.seq))).await?;
     }
     Ok((crate::ops::problems::photo_path(s, sha), mime))
 }
