@@ -23,6 +23,8 @@ pub struct ListFilter {
     /// Only those past a deadline.
     pub overdue: bool,
     pub category: Option<String>,
+    /// Only problems of one of these categories (empty: any).
+    pub categories: Vec<String>,
     pub compound_id: Option<i64>,
     /// Text in the description or location, or the problem's number.
     pub text: Option<String>,
@@ -91,6 +93,14 @@ pub async fn list(db: &Db, v: &Visible, f: &ListFilter, page: domain::Paging) ->
     if let Some(c) = &f.category {
         vals.push(c.clone().into());
         filter.push_str(&format!(" AND p.category = ${}", vals.len()));
+    }
+    if !f.categories.is_empty() {
+        let mut marks = Vec::with_capacity(f.categories.len());
+        for c in &f.categories {
+            vals.push(c.clone().into());
+            marks.push(format!("${}", vals.len()));
+        }
+        filter.push_str(&format!(" AND p.category IN ({})", marks.join(", ")));
     }
     if let Some(c) = f.compound_id {
         vals.push(c.into());

@@ -35,9 +35,10 @@ impl NewReport {
             return Err(domain::Invalid::new("location", "the place in the compound is longer than 100 characters")
                 .zh("小区内位置不能超过 100 个字"));
         }
-        if description.is_empty() || description.chars().count() > 2000 {
-            return Err(domain::Invalid::new("description", "describe the problem in 1–2000 characters")
-                .zh("请用 1–2000 个字描述问题"));
+        // Open311's bound: clients may send 4,000 characters.
+        if description.is_empty() || description.chars().count() > 4000 {
+            return Err(domain::Invalid::new("description", "describe the problem in 1–4000 characters")
+                .zh("请用 1–4000 个字描述问题"));
         }
         domain::text::check("description", description)?;
         domain::text::check("location", location)?;
