@@ -75,8 +75,7 @@ fn check_path(path: &str) -> Option<Found> {
 
 fn refuse(path: &str, (field, e): Found) -> Response {
     if path.starts_with("/open311/") {
-        let body = serde_json::json!([{ "code": 400, "description": format!("{field}: {}", e.reason) }]);
-        return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+        return crate::open311::error_at(path, StatusCode::BAD_REQUEST, &format!("{field}: {}", e.reason));
     }
     if !path.starts_with("/api/") {
         // A page's form: a short page in both languages, not JSON.
@@ -111,6 +110,9 @@ pub(crate) async fn refuse_control_characters(req: Request, next: Next) -> Respo
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, crate::BODY_LIMIT).await {
         Ok(b) => b,
+        Err(_) if path.starts_with("/open311/") => {
+            return crate::open311::error_at(&path, StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large");
+        }
         Err(_) => {
             return AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large")
                 .into_response();

@@ -17,6 +17,7 @@ mod hardening;
 mod import;
 mod kpi;
 mod ledger;
+mod open311;
 mod oversight;
 mod problems;
 mod regions;
