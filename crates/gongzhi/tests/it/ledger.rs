@@ -137,6 +137,12 @@ db_test! {
         assert_eq!((r.status.as_u16(), field(&r).as_str()), (422, "kind"), "{}", r.body);
         let r = enter(&committee, common, "2024-01-02", "fund_repair", 100, json!({})).await;
         assert_eq!((r.status.as_u16(), field(&r).as_str()), (422, "category"), "{}", r.body);
+        // Closed from its page, the remuneration account takes nothing on or after that day.
+        let rem = open(&committee, w.compound, "remuneration", "2023-06-01", json!({})).await;
+        let r = committee.form(&format!("/ledger/accounts/{rem}/close"), &[("closed_on", "2023-12-31")]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let r = enter(&committee, rem, "2024-01-02", "fees", 100, json!({})).await;
+        assert_eq!((r.status.as_u16(), field(&r).as_str()), (422, "entry_date"), "{}", r.body);
         // Up to the threshold needs nothing; above it, the committee's approval.
         assert_eq!(enter(&committee, common, "2024-01-03", "repairs", 500_000, json!({})).await.status, 201);
         let r = enter(&committee, common, "2024-01-03", "repairs", 600_000, json!({})).await;

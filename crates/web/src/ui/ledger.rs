@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/compounds/{id}/ledger/approvals", post(approve))
         .route("/ledger/accounts/{id}", get(account_page))
         .route("/ledger/accounts/{id}/entries", post(enter))
+        .route("/ledger/accounts/{id}/close", post(close))
         .route("/ledger/accounts/{id}/statements", post(publish))
         .route("/ledger/accounts/{id}/statements/{month}", get(statement_page))
         .route("/ledger/statements/{id}", get(statement_by_id))
@@ -422,6 +423,35 @@ async fn enter(
         Ok(_) => Ok(Redirect::to(&format!("/ledger/accounts/{id}")).into_response()),
         Err(e) if to_form(&e) => {
             Ok(render(&account(&s, &viewer, t, id, AccountQuery::default(), error_text(t, &e), Some(d)).await?)
+                .status(StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(e) => Err(UiError(e, t)),
+    }
+}
+
+#[derive(Deserialize)]
+struct CloseForm {
+    #[serde(default)]
+    closed_on: String,
+}
+
+/// Close an account on a day (no entries on or after it); a new account of its kind may then be opened.
+async fn close(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(id): Path<i64>,
+    axum::extract::Form(f): axum::extract::Form<CloseForm>,
+) -> Result<Response, UiError> {
+    let r = async {
+        let on = date("closed_on", &f.closed_on)?;
+        ops::update_account(&s, &viewer, id, &ops::AccountPatchIn { closed_on: Some(on), ..Default::default() }).await
+    }
+    .await;
+    match r {
+        Ok(_) => Ok(Redirect::to(&format!("/ledger/accounts/{id}")).into_response()),
+        Err(e) if to_form(&e) => {
+            Ok(render(&account(&s, &viewer, t, id, AccountQuery::default(), error_text(t, &e), None).await?)
                 .status(StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(e) => Err(UiError(e, t)),
