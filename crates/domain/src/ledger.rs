@@ -313,6 +313,21 @@ pub fn statement_due(month: NaiveDate) -> NaiveDate {
     next_month(month).with_day(STATEMENT_DUE_DAY).unwrap_or(month)
 }
 
+/// The month whose statement is due to be published next: the month after
+/// the last published (or the opening month), if it has ended by `today` and
+/// the account was open in it.
+pub fn next_to_publish(
+    opened_on: NaiveDate,
+    closed_on: Option<NaiveDate>,
+    last_published: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Option<NaiveDate> {
+    let next = last_published.map_or(month_of(opened_on), next_month);
+    let ended = next_month(next) <= today;
+    let open = closed_on.is_none_or(|c| next < c);
+    (ended && open).then_some(next)
+}
+
 /// A month as written `2026-10` (also `2026-10-01`).
 pub fn parse_month(field: &'static str, s: &str) -> Result<NaiveDate, Invalid> {
     let t = s.trim();
@@ -508,6 +523,11 @@ mod tests {
         assert_eq!(next_month(d(2026, 12, 1)), d(2027, 1, 1));
         assert_eq!(statement_due(d(2026, 12, 1)), d(2027, 1, 15));
         assert_eq!(parse_month("m", "2026-02").unwrap(), d(2026, 2, 1));
+        // Next due: the month after the last published, once it has ended, while the account is open.
+        assert_eq!(next_to_publish(d(2026, 3, 9), None, None, d(2026, 4, 1)), Some(d(2026, 3, 1)));
+        assert_eq!(next_to_publish(d(2026, 3, 9), None, None, d(2026, 3, 31)), None);
+        assert_eq!(next_to_publish(d(2026, 3, 9), None, Some(d(2026, 9, 1)), d(2026, 11, 28)), Some(d(2026, 10, 1)));
+        assert_eq!(next_to_publish(d(2026, 3, 9), Some(d(2026, 10, 1)), Some(d(2026, 9, 1)), d(2026, 11, 28)), None);
         assert!(parse_month("m", "2026-13").is_err());
         assert!(parse_month("m", "1900-01").is_err());
     }

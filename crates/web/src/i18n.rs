@@ -580,7 +580,7 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("lg.description", "摘要", "Description"),
     ("lg.disclosure", "公开情况", "Disclosure"),
     ("lg.docx", "下载 Word（公示栏打印）", "Word (for the notice board)"),
-    ("lg.draft", "上月月报", "Statement of"),
+    ("lg.draft", "待公开月报", "Statement due"),
     ("lg.draft_note", "草稿：尚未公开，按现有分录计算", "Draft: not yet published, computed from the entries now"),
     ("lg.due", "应公开日期", "Due"),
     ("lg.entries", "收支明细", "Entries"),

@@ -299,9 +299,23 @@ db_test! {
         let jia = db::accounts::user_by_login(&db, "jia").await.unwrap().unwrap().id;
         let told = db::notify::notifications(&db, jia, 50).await.unwrap();
         assert!(told.iter().any(|n| n.statement_id == r.json()["statement"]["id"].as_i64() && n.state == "statement_published"), "{told:?}");
-        // An owner of another compound, a worker of another community: 404 everywhere.
+        // An owner of another compound of the same community, a worker of another community: 404 everywhere.
+        let admin = App::new(&db).await;
+        let r = admin.json("POST", "/api/v1/registry/compounds", json!([{"community_code": "371402001009", "name": "别苑"}])).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = admin.json("POST", "/api/v1/registry/buildings", json!([{"community_code": "371402001009", "compound": "别苑",
+            "name": "1号楼", "floors": 1, "entrances": 1, "units_per_floor": 1, "unit_area": 80}])).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let other_compound = admin.get("/api/v1/compounds?region=371402001009").await.json()["items"].as_array().unwrap().iter()
+            .find(|c| c["name"] == "别苑").unwrap()["id"].as_i64().unwrap();
+        let b = admin.get(&format!("/api/v1/compounds/{other_compound}/buildings")).await.json()[0]["id"].as_i64().unwrap();
+        let other_unit = admin.get(&format!("/api/v1/buildings/{b}")).await.json()["units"][0]["id"].as_i64().unwrap();
+        let r = admin.json("POST", &format!("/api/v1/compounds/{other_compound}/owners"),
+            json!({"unit_id": other_unit, "owners": [{"name": "戊", "id_tail": "5555"}], "since": "2020-01-01"})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let neighbour = verified_owner(&db, &worker, "wu", other_unit, "戊", "5555").await;
         let elsewhere = App::anonymous(&db).with_token(&user_token(&db, "other", "worker", "371402001001").await);
-        for who in [&elsewhere] {
+        for who in [&neighbour, &elsewhere] {
             for uri in [
                 format!("/api/v1/compounds/{}/ledger", w.compound),
                 format!("/api/v1/ledger/accounts/{acc}"),

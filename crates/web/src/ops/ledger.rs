@@ -536,6 +536,54 @@ pub async fn publish(s: &AppState, v: &Viewer, account_id: i64, month: NaiveDate
     finish_statement(s, a, can, st).await
 }
 
+/// Everything an account's page shows, from one look-up of the reader's standing.
+pub struct AccountPage {
+    pub account: AccountView,
+    pub can: Can,
+    /// The page of entries and their total; None for a supervisor who gave no reason.
+    pub entries: Option<(Vec<Entry>, u64)>,
+    pub approvals: Vec<Approval>,
+    pub statements: Vec<Statement>,
+    pub budget: Vec<BudgetLine>,
+    /// The month due to be published next (`domain::ledger::next_to_publish`).
+    pub to_publish: Option<NaiveDate>,
+}
+
+pub async fn account_page(
+    s: &AppState,
+    v: &Viewer,
+    id: i64,
+    reason: Option<&str>,
+    page: Paging,
+) -> Result<AccountPage, AppError> {
+    let (a, can) = load_account(s, v, id).await?;
+    let today = clock::today();
+    let entries = if can.read_entries || reason.is_some_and(|r| !r.trim().is_empty()) {
+        inspect(s, v, &a, &can, reason).await?;
+        Some(db::ledger::entries(&s.db, a.id, None, None, page).await?)
+    } else {
+        None
+    };
+    let approvals = if can.read_entries || can.open_accounts {
+        db::ledger::approvals(&s.db, a.compound_id).await?.into_iter().filter(|x| x.account_id == a.id).collect()
+    } else {
+        Vec::new()
+    };
+    let statements = db::ledger::statements(&s.db, Some(a.id), a.compound_id, 120).await?;
+    let to_publish = l::next_to_publish(a.opened_on, a.closed_on, statements.first().map(|st| st.month), today);
+    let budget = db::ledger::budget(&s.db, a.id, today.year()).await?;
+    let balance = db::ledger::balance(&s.db, a.id, today).await?;
+    Ok(AccountPage { account: view(a, balance, &can), can, entries, approvals, statements, budget, to_publish })
+}
+
+/// An entry the viewer may read (404 otherwise).
+pub async fn entry(s: &AppState, v: &Viewer, id: i64) -> Result<Entry, AppError> {
+    let e = db::ledger::entry(&s.db, id).await?;
+    let (a, can) = load_account(s, v, e.account_id).await?;
+    inspect(s, v, &a, &can, Some(&format!("查看分录（第 {} 笔）", e.seq))).await?;
+    Ok(e)
+}
+
 /// The chart of accounts (anyone signed in may read it).
 pub async fn chart(s: &AppState) -> Result<Vec<db::ledger::Category>, AppError> {
     Ok(db::ledger::chart(&s.db).await?)
@@ -567,9 +615,4 @@ pub async fn compounds(s: &AppState, v: &Viewer) -> Result<Vec<(i64, String)>, A
 /// The statement's name for downloads: `丰华小区-共有资金账户-2026-10`.
 pub fn statement_file(sv: &StatementView) -> String {
     format!("{}-{}-{}", sv.account.compound_name, sv.account.name, sv.statement.month.format("%Y-%m"))
-}
-
-/// The current year, for budgets.
-pub fn this_year() -> i32 {
-    clock::today().year()
 }

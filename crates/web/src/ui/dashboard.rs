@@ -202,11 +202,9 @@ async fn dashboard(
     let chart = report::trend_svg(&s.db, code.as_ref(), from, month, name, t.get("dash.trend")).await.page(t)?;
     // Oversight of companies: notices, inspections, the latest grades and the red list.
     let (mut oversight, mut by_grade, mut red, mut due) = (None, Vec::new(), Vec::new(), (0, 0));
-    let ledger = match &code {
-        Some(c) => Some(db::ledger::figures(&s.db, c.as_str(), path.as_str(), as_of).await.page(t)?),
-        None => Some(db::ledger::figures(&s.db, "", path.as_str(), as_of).await.page(t)?),
-    }
-    .filter(|f| f.due + f.open > 0);
+    let ledger =
+        Some(db::ledger::figures(&s.db, code.as_ref().map_or("", |c| c.as_str()), path.as_str(), as_of).await.page(t)?)
+            .filter(|f| f.due + f.open > 0);
     if let Some(c) = &code {
         oversight = Some(db::oversight::oversight_figures(&s.db, Some(&path), as_of).await.page(t)?);
         let list = db::oversight::due(&s.db, c, as_of).await.page(t)?;

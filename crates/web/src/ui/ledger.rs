@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use db::ledger::{Category, Entry};
 use domain::Paging;
 use domain::ledger::{AccountKind, Basis, Model, Side, yuan};
@@ -295,7 +295,7 @@ impl AccountPage {
         d.format("%Y-%m").to_string()
     }
     fn open_approvals(&self) -> Vec<&db::ledger::Approval> {
-        self.approvals.iter().filter(|a| a.account_id == self.a.id && a.used_fen < a.amount_fen).collect()
+        self.approvals.iter().filter(|a| a.used_fen < a.amount_fen).collect()
     }
 }
 
@@ -324,42 +324,26 @@ async fn account(
     error: String,
     draft: Option<EntryDraft>,
 ) -> Result<AccountPage, UiError> {
-    let a = ops::account(s, viewer, id, None).await.page(t)?;
-    let (acc, can) = ops::load_account(s, viewer, id).await.page(t)?;
     let paging = Paging::new(q.page, Some(30));
     let reason = q.reason.clone().unwrap_or_default();
-    let (entries, total) = if can.read_entries || !reason.trim().is_empty() {
-        let (e, n) = ops::entries(s, viewer, id, None, None, Some(&reason), paging).await.page(t)?;
-        (Some(e), n)
-    } else {
-        (None, 0)
-    };
-    let approvals = if can.read_entries || can.open_accounts {
-        db::ledger::approvals(&s.db, acc.compound_id).await.page(t)?
-    } else {
-        Vec::new()
-    };
-    let statements = ops::statements(s, viewer, id).await.page(t)?;
+    let p = ops::account_page(s, viewer, id, Some(&reason), paging).await.page(t)?;
+    let total = p.entries.as_ref().map_or(0, |(_, n)| *n);
     let today = domain::clock::today();
-    let last = domain::ledger::month_of(today).pred_opt().map(domain::ledger::month_of).unwrap_or(today);
-    let next =
-        statements.first().map_or(domain::ledger::month_of(acc.opened_on), |st| domain::ledger::next_month(st.month));
-    let to_publish = (next <= last && acc.open_on(last)).then(|| next.format("%Y-%m").to_string());
     Ok(AccountPage {
         t,
         me: Me::of(viewer),
         entry_error: draft.is_some(),
         draft: draft.unwrap_or_else(|| EntryDraft { entry_date: today.to_string(), ..Default::default() }),
-        to_publish,
-        statements,
-        budget: ops::budget(s, viewer, id, ops::this_year()).await.page(t)?,
-        year: ops::this_year(),
+        to_publish: p.to_publish.map(|m| m.format("%Y-%m").to_string()),
+        statements: p.statements,
+        year: today.year(),
+        budget: p.budget,
         pager: Pager::new(&format!("/ledger/accounts/{id}"), &[("reason", &reason)], paging, total),
-        a,
-        can,
-        entries,
+        a: p.account,
+        can: p.can,
+        entries: p.entries.map(|(e, _)| e),
         chart: ops::chart(s).await.page(t)?,
-        approvals,
+        approvals: p.approvals,
         error,
     })
 }
@@ -471,7 +455,7 @@ async fn reverse(
     Path(id): Path<i64>,
     axum::extract::Form(f): axum::extract::Form<ReverseForm>,
 ) -> Result<Response, UiError> {
-    let e = db::ledger::entry(&s.db, id).await.map_err(AppError::from).page(t)?;
+    let e = ops::entry(&s, &viewer, id).await.page(t)?;
     match ops::reverse(&s, &viewer, id, &ReverseIn { entry_date: None, reason: f.reason }).await {
         Ok(_) => Ok(Redirect::to(&format!("/ledger/accounts/{}", e.account_id)).into_response()),
         Err(err) if to_form(&err) => Ok(render(
