@@ -459,3 +459,59 @@ pub async fn existing(db: &Db, codes: &[String]) -> Result<HashSet<String>> {
 pub async fn get_in(c: &impl ConnectionTrait, code: &str) -> Result<Option<Region>> {
     Ok(one(c, &format!("SELECT {COLS} FROM region WHERE code = $1"), vec![code.into()]).await?)
 }
+
+/// The regions whose residents' reports stay out of Open311's public view
+/// (each with its subtree): code and path.
+pub async fn open311_closed(db: &Db) -> Result<Vec<(String, RegionPath)>> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        region_code: String,
+        region_path: String,
+    }
+    let rows: Vec<Row> =
+        all(db.conn(), "SELECT region_code, region_path FROM open311_closed ORDER BY region_path", vec![]).await?;
+    Ok(rows.into_iter().map(|r| (r.region_code, RegionPath::from_stored(r.region_path))).collect())
+}
+
+/// Open or close Open311's public view of a region's reports (its subtree
+/// follows; a closed ancestor closes it whatever it says itself).
+pub async fn set_open311_public(db: &Db, actor: &Actor, region: &Region, public: bool) -> Result<()> {
+    let tx = db.begin_write().await?;
+    let was_closed = scalar_i64(
+        &*tx,
+        "SELECT COUNT(*) FROM open311_closed WHERE region_code = $1",
+        vec![region.code.clone().into()],
+    )
+    .await?
+        > 0;
+    // Already as asked: nothing to change or log.
+    if was_closed != public {
+        return Ok(());
+    }
+    if public {
+        exec(&*tx, "DELETE FROM open311_closed WHERE region_code = $1", vec![region.code.clone().into()]).await?;
+    } else {
+        exec(
+            &*tx,
+            "INSERT INTO open311_closed (region_code, region_path, closed_by, closed_at) VALUES ($1,$2,$3,$4)",
+            vec![region.code.clone().into(), region.path.clone().into(), actor.login.clone().into(), Utc::now().into()],
+        )
+        .await?;
+    }
+    let state = |open: bool| Some(serde_json::json!({"open311_public": open}));
+    append_in(
+        &*tx,
+        actor,
+        Change {
+            action: "update",
+            entity: "region",
+            entity_id: region.code.clone(),
+            region_path: Some(region.path.clone()),
+            before: state(!public),
+            after: state(public),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

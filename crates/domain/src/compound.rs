@@ -1,6 +1,6 @@
 //! Compounds (小区): what a valid one is, and the property-service models.
 
-use crate::{Area, Invalid, Level, RegionCode};
+use crate::{Area, GeoPoint, Invalid, Level, RegionCode};
 
 text_enum!(
     /// 四种模式 plus the two uncovered states.
@@ -41,6 +41,9 @@ pub struct CompoundDraft {
     pub is_old: Option<bool>,
     pub households: Option<i32>,
     pub floor_area: Option<Area>,
+    /// Its point on the map (WGS-84), where recorded: Open311 reports by
+    /// latitude and longitude find the compound by it.
+    pub location: Option<GeoPoint>,
 }
 
 /// The facts of a compound that may be not recorded, by the keys the store
@@ -73,6 +76,7 @@ pub struct CompoundPatch {
     pub is_old: Option<Option<bool>>,
     pub households: Option<Option<i32>>,
     pub floor_area: Option<Option<Area>>,
+    pub location: Option<Option<GeoPoint>>,
 }
 
 pub fn check_region(region: &RegionCode) -> Result<(), Invalid> {
@@ -134,6 +138,9 @@ pub struct CompoundInput {
     pub is_old: Option<bool>,
     pub households: String,
     pub floor_area: String,
+    /// Latitude and longitude in decimal degrees (WGS-84); both blank: not recorded.
+    pub lat: String,
+    pub lng: String,
 }
 
 fn opt_int(field: &'static str, s: &str) -> Result<Option<i32>, Invalid> {
@@ -175,9 +182,19 @@ impl CompoundInput {
                 .map_err(|e| errs.push(e))
                 .ok()
         };
+        let location = GeoPoint::parse_optional(&self.lat, &self.lng).map_err(|e| errs.extend(e)).ok().flatten();
         match (region, name, address, households, floor_area) {
             (Some(region), Some(name), Some(address), Some(households), Some(floor_area)) if errs.is_empty() => {
-                Ok(CompoundDraft { region, name, address, year_built, is_old: self.is_old, households, floor_area })
+                Ok(CompoundDraft {
+                    region,
+                    name,
+                    address,
+                    year_built,
+                    is_old: self.is_old,
+                    households,
+                    floor_area,
+                    location,
+                })
             }
             _ => Err(errs),
         }

@@ -48,6 +48,7 @@ pub mod compound;
 pub mod consult;
 pub mod divisions;
 pub mod figures;
+pub mod geo;
 pub mod grading;
 pub mod history;
 pub mod kpi;
@@ -63,6 +64,7 @@ pub mod vote;
 
 pub use area::Area;
 pub use compound::{CompoundDraft, CompoundInput, CompoundPatch, ServiceModel};
+pub use geo::GeoPoint;
 pub use paging::Paging;
 pub use region::{Level, RegionCode, RegionPath};
 

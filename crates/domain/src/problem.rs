@@ -425,9 +425,40 @@ pub fn photo_type(bytes: &[u8]) -> Result<&'static str, Invalid> {
     }
 }
 
+/// A link to a report's media that a client sent (Open311 `media_url`):
+/// an absolute http(s) address of at most 2,000 characters, kept as given and
+/// never fetched by the server. Blank: none.
+pub fn check_media_url(url: &str) -> Result<Option<String>, Invalid> {
+    let u = url.trim();
+    if u.is_empty() {
+        return Ok(None);
+    }
+    let scheme_ok = ["http://", "https://"].iter().any(|p| u.len() > p.len() && u[..p.len()].eq_ignore_ascii_case(p));
+    let host_ok = u.split_once("://").is_some_and(|(_, rest)| !rest.starts_with('/') && !rest.is_empty());
+    if u.chars().count() > 2000 || !scheme_ok || !host_ok || u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Invalid::new("media_url", "media_url is an http(s) address of at most 2,000 characters")
+            .zh("media_url 须为不超过 2000 个字符的 http(s) 地址"));
+    }
+    Ok(Some(u.to_owned()))
+}
+
 #[cfg(test)]
 mod photo_tests {
     use super::*;
+
+    #[test]
+    fn media_urls_are_web_addresses() {
+        assert_eq!(check_media_url(" "), Ok(None));
+        assert_eq!(
+            check_media_url("https://img.example.cn/a.jpg").unwrap().as_deref(),
+            Some("https://img.example.cn/a.jpg")
+        );
+        for bad in ["javascript:alert(1)", "file:///etc/passwd", "https://", "http:///x", "ftp://x/y", "https://a b/c"]
+        {
+            assert!(check_media_url(bad).is_err(), "{bad}");
+        }
+        assert!(check_media_url(&format!("https://x.cn/{}", "a".repeat(2000))).is_err());
+    }
 
     #[test]
     fn photos_are_judged_by_content() {

@@ -123,6 +123,22 @@ pub fn history(rng: &mut Rng, later: &mut Rng, is_old: bool) -> Vec<(ServiceMode
     h
 }
 
+/// FNV-1a: a stable spread of names over places (the seeded generator's
+/// sequence is left as it was, so the rest of the demo does not move).
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// A compound's point: its community somewhere in Dezhou (37.2–37.7 N,
+/// 116.0–116.7 E), the compound within about 400 m of the community's centre.
+pub fn place(region: &RegionCode, name: &str) -> domain::GeoPoint {
+    let c = fnv(&region.as_str()[..12.min(region.as_str().len())]);
+    let n = fnv(name);
+    let lat = 37.2 + (c % 50_000) as f64 / 100_000.0 + ((n % 7_000) as f64 - 3_500.0) / 1_000_000.0;
+    let lng = 116.0 + (c / 50_000 % 70_000) as f64 / 100_000.0 + ((n / 7_000 % 9_000) as f64 - 4_500.0) / 1_000_000.0;
+    domain::GeoPoint::from_degrees(lat, lng)
+}
+
 pub fn plan_compound(rng: &mut Rng, region: &RegionCode, name: String) -> Planned {
     let year = rng.range(1985, 2021) as i32;
     let is_old = year < 2000;
@@ -140,6 +156,7 @@ pub fn plan_compound(rng: &mut Rng, region: &RegionCode, name: String) -> Planne
         buildings.push((floors, entrances, per_floor, unit_area));
     }
     let road = rng.pick(ROADS);
+    let location = Some(place(region, &name));
     let draft = CompoundDraft {
         region: region.clone(),
         address: format!("{road}{}号", rng.range(1, 399)),
@@ -149,6 +166,7 @@ pub fn plan_compound(rng: &mut Rng, region: &RegionCode, name: String) -> Planne
         households: Some(households),
         // Total floor area includes common parts: about 1.2 × exclusive area.
         floor_area: Some(Area::from_centi(area * 6 / 5)),
+        location,
     };
     let history = history(rng, &mut later_rng(&draft.name), is_old);
     Planned { draft, history, buildings }

@@ -436,6 +436,8 @@ impl<C: ConnectionTrait> Loader<'_, C> {
                     is_old: opt_bool("is_old", r.get("is_old"))?,
                     households: r.get("households").into(),
                     floor_area: r.get("floor_area").into(),
+                    lat: r.get("lat").into(),
+                    lng: r.get("long").into(),
                 };
                 let this_year = chrono::Utc::now().format("%Y").to_string().parse().unwrap_or(2100);
                 let d = input.parse(this_year).map_err(|mut es| {

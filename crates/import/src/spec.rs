@@ -45,6 +45,8 @@ pub const SHEETS: &[SheetSpec] = &[
             c("is_old", "老旧小区", false, "是/否 or yes/no"),
             c("households", "户数", false, "whole number / 整数"),
             c("floor_area", "建筑面积", false, "m², at most 2 decimals / 平方米"),
+            c("lat", "纬度", false, "WGS-84 decimal degrees, with 经度 / WGS-84 十进制度数，与经度同填"),
+            c("long", "经度", false, "e.g. 116.3575 / 如 116.3575"),
         ],
     },
     SheetSpec {

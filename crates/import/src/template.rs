@@ -41,6 +41,8 @@ fn example(sheet: &str, key: &str) -> &'static str {
         ("compounds", "is_old") => "是",
         ("compounds", "households") => "480",
         ("compounds", "floor_area") => "41250.5",
+        ("compounds", "lat") => "37.4513",
+        ("compounds", "long") => "116.3575",
         ("buildings", "name") | ("posts", "building") => "1号楼",
         ("buildings", "floors") => "6",
         ("buildings", "entrances") => "3",

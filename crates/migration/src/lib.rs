@@ -26,6 +26,7 @@ mod m0021_figures;
 mod m0022_oversight;
 mod m0023_votes;
 mod m0024_ledger;
+mod m0025_places;
 mod util;
 
 pub struct Migrator;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0022_oversight::Migration),
             Box::new(m0023_votes::Migration),
             Box::new(m0024_ledger::Migration),
+            Box::new(m0025_places::Migration),
         ]
     }
 }

@@ -96,8 +96,21 @@ fn refuse(path: &str, (field, e): Found) -> Response {
     err.into_response()
 }
 
+/// A request's path and query longer than this is refused with 414, in the
+/// face's own format (hyper's own limit, far higher, answers plain text): the
+/// longest a client needs is Open311's list of 1,000 request ids.
+pub(crate) const URI_LIMIT: usize = 16 * 1024;
+
 pub(crate) async fn refuse_control_characters(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
+    if req.uri().path_and_query().map_or(0, |p| p.as_str().len()) > URI_LIMIT {
+        let why = "the request's address is too long (at most 16 KB)";
+        return if path.starts_with("/open311/") {
+            crate::open311::error_at(&path, StatusCode::URI_TOO_LONG, why)
+        } else {
+            AppError::new(StatusCode::URI_TOO_LONG, "too_long", why).into_response()
+        };
+    }
     if let Some(found) = check_path(&path).or_else(|| req.uri().query().and_then(|q| check_pairs(q.as_bytes()))) {
         return refuse(&path, found);
     }

@@ -119,33 +119,79 @@ fn error(fmt: Fmt, status: StatusCode, description: &str) -> Response {
     render(fmt, status, "errors", "error", vec![json!({"code": status.as_u16(), "description": description})])
 }
 
+/// Times in China time with their offset (`2026-11-26T09:00:00+08:00`).
 fn iso(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    t.with_timezone(&domain::clock::china()).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
-fn request_record(p: &Problem, names: &HashMap<String, String>) -> Value {
-    json!({
-        "service_request_id": p.id,
-        "status": p.state.open311(),
-        "status_notes": p.state.as_str(),
-        "service_code": p.category,
-        "service_name": names.get(&p.category).cloned().unwrap_or_else(|| p.category.clone()),
-        "description": p.description,
-        "agency_responsible": match p.handler_kind {
-            domain::problem::Handler::Company => "物业服务企业 property company",
-            _ => "社区 community",
-        },
-        "service_notice": "",
-        "requested_datetime": iso(p.submitted_at),
-        "updated_datetime": iso(p.updated_at),
-        "expected_datetime": iso(p.resolve_by),
-        "address": if p.location.is_empty() { p.compound_name.clone() } else { format!("{} {}", p.compound_name, p.location) },
-        "address_id": p.compound_id,
-        "zipcode": Value::Null,
-        "lat": Value::Null,
-        "long": Value::Null,
-        "media_url": Value::Null,
-    })
+/// Who reads: a key's holder sees what their scope shows; anyone else the
+/// public view (no reporter, no place inside the compound, no exact point, no
+/// media, long numbers in the description masked).
+#[derive(Clone, Copy, PartialEq)]
+enum View {
+    Keyed,
+    Public,
+}
+
+/// What the records of some requests need beside the problems themselves.
+struct Facts {
+    names: HashMap<String, String>,
+    placed: HashMap<i64, db::problems::Placed>,
+    extras: HashMap<i64, db::problems::Extra>,
+    photos: HashMap<i64, String>,
+    origin: String,
+    view: View,
+}
+
+impl Facts {
+    async fn of(s: &AppState, ps: &[Problem], view: View, headers: &header::HeaderMap) -> Result<Facts, db::DbError> {
+        let ids: Vec<i64> = ps.iter().map(|p| p.id).collect();
+        let keyed = view == View::Keyed;
+        Ok(Facts {
+            names: names(s).await,
+            placed: db::problems::placed(&s.db, &ids).await?,
+            extras: if keyed { db::problems::extras(&s.db, &ids).await? } else { HashMap::new() },
+            photos: if keyed { db::problems::first_photos(&s.db, &ids).await? } else { HashMap::new() },
+            origin: origin(headers),
+            view,
+        })
+    }
+
+    fn record(&self, p: &Problem) -> Value {
+        let public = self.view == View::Public;
+        let placed = self.placed.get(&p.id);
+        let extra = self.extras.get(&p.id);
+        // The reported point where one was sent (and the reader may see it), else the compound's.
+        let point = extra.and_then(|x| x.point).filter(|_| !public).or(placed.and_then(|x| x.compound_point));
+        let media = extra
+            .and_then(|x| x.media_url.clone())
+            .or_else(|| self.photos.get(&p.id).map(|sha| format!("{}/problems/{}/photos/{sha}", self.origin, p.id)));
+        let address = if p.location.is_empty() || public {
+            p.compound_name.clone()
+        } else {
+            format!("{} {}", p.compound_name, p.location)
+        };
+        json!({
+            "service_request_id": p.id,
+            "status": p.state.open311(),
+            "status_notes": p.state.as_str(),
+            "service_code": p.category,
+            "service_name": self.names.get(&p.category).cloned().unwrap_or_else(|| p.category.clone()),
+            "description": if public { domain::geo::redact_numbers(&p.description) } else { p.description.clone() },
+            "agency_responsible": placed.map(|x| x.agency.clone()).unwrap_or_default(),
+            "service_notice": "",
+            "requested_datetime": iso(p.submitted_at),
+            "updated_datetime": iso(p.updated_at),
+            "expected_datetime": iso(p.resolve_by),
+            "address": address,
+            "address_id": p.compound_id,
+            // Chinese compounds carry no postcode in the registry.
+            "zipcode": Value::Null,
+            "lat": point.map(|x| x.lat()),
+            "long": point.map(|x| x.lng()),
+            "media_url": media.filter(|_| !public),
+        })
+    }
 }
 
 /// The categories' names by code (the requests' `service_name`).
@@ -157,6 +203,20 @@ async fn names(s: &AppState) -> HashMap<String, String> {
         .unwrap_or_default()
 }
 
+/// The records of these requests as `view` shows them, or a 500.
+async fn records(
+    s: &AppState,
+    ps: &[Problem],
+    view: View,
+    headers: &header::HeaderMap,
+    fmt: Fmt,
+) -> Result<Vec<Value>, Response> {
+    match Facts::of(s, ps, view, headers).await {
+        Ok(f) => Ok(ps.iter().map(|p| f.record(p)).collect()),
+        Err(_) => Err(error(fmt, StatusCode::INTERNAL_SERVER_ERROR, "internal error")),
+    }
+}
+
 /// The caller of an `api_key`, or an Open311 error.
 async fn caller(s: &AppState, key: Option<&String>, fmt: Fmt) -> Result<Viewer, Response> {
     let Some(key) = key.filter(|k| !k.is_empty()) else {
@@ -166,6 +226,15 @@ async fn caller(s: &AppState, key: Option<&String>, fmt: Fmt) -> Result<Viewer, 
         Ok(Some(v)) => Ok(v),
         Ok(None) => Err(error(fmt, StatusCode::FORBIDDEN, "api_key is not valid")),
         Err(_) => Err(error(fmt, StatusCode::INTERNAL_SERVER_ERROR, "internal error")),
+    }
+}
+
+/// A reader: the key's holder, or the public when no key is given (a key
+/// given but not valid is refused, never read as no key).
+async fn reader(s: &AppState, key: Option<&String>, fmt: Fmt) -> Result<Option<Viewer>, Response> {
+    match key.filter(|k| !k.is_empty()) {
+        None => Ok(None),
+        Some(k) => caller(s, Some(k), fmt).await.map(Some),
     }
 }
 
@@ -187,12 +256,21 @@ fn first<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a String> {
     q.iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
-/// This server's base URL as the client reached it (the proxy's scheme when it says so).
-fn base(headers: &header::HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+/// This server as the client reached it (the proxy's scheme when it says so).
+fn origin(headers: &header::HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
+        .unwrap_or("localhost");
     let proto =
         headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).filter(|p| *p == "https").unwrap_or("http");
-    format!("{proto}://{host}/open311/v2")
+    format!("{proto}://{host}")
+}
+
+/// The endpoint's base URL (discovery's `url`).
+fn base(headers: &header::HeaderMap) -> String {
+    format!("{}/open311/v2", origin(headers))
 }
 
 /// When the interface last changed (discovery's `changeset`).
@@ -254,7 +332,7 @@ async fn get_file(
             render(fmt, StatusCode::OK, "services", "service", items)
         }
         "requests" => {
-            let viewer = match caller(&s, first(&q, "api_key"), fmt).await {
+            let viewer = match reader(&s, first(&q, "api_key"), fmt).await {
                 Ok(v) => v,
                 Err(r) => return r,
             };
@@ -314,13 +392,20 @@ async fn get_file(
                 (Ok(page), Ok(per_page)) => domain::Paging { page, per_page },
                 (Err(e), _) | (_, Err(e)) => return error(fmt, StatusCode::BAD_REQUEST, &e),
             };
-            let rows = match db::problems::list(&s.db, &viewer.problems_visible(), &filter, paging).await {
-                Ok((rows, _)) => rows,
-                Err(_) => return error(fmt, StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+            let (rows, view) = match &viewer {
+                Some(v) => (
+                    db::problems::list(&s.db, &v.problems_visible(), &filter, paging).await.map(|r| r.0).map_err(drop),
+                    View::Keyed,
+                ),
+                None => (crate::ops::places::public_list(&s, &filter, paging).await.map_err(drop), View::Public),
             };
-            let names = names(&s).await;
-            let items = rows.iter().map(|p| request_record(p, &names)).collect();
-            render(fmt, StatusCode::OK, "service_requests", "request", items)
+            let Ok(rows) = rows else {
+                return error(fmt, StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+            };
+            match records(&s, &rows, view, &headers, fmt).await {
+                Ok(items) => render(fmt, StatusCode::OK, "service_requests", "request", items),
+                Err(r) => r,
+            }
         }
         _ => error(fmt, StatusCode::NOT_FOUND, "no such resource"),
     }
@@ -353,38 +438,54 @@ struct IdQuery {
     api_key: Option<String>,
 }
 
-async fn get_request(State(s): State<AppState>, Path(file): Path<String>, Query(q): Query<IdQuery>) -> Response {
+async fn get_request(
+    State(s): State<AppState>,
+    Path(file): Path<String>,
+    headers: header::HeaderMap,
+    Query(q): Query<IdQuery>,
+) -> Response {
     let Some((id, fmt)) = split(&file) else {
         return error(Fmt::Json, StatusCode::NOT_FOUND, "use .json or .xml");
     };
-    let viewer = match caller(&s, q.api_key.as_ref(), fmt).await {
+    let viewer = match reader(&s, q.api_key.as_ref(), fmt).await {
         Ok(v) => v,
         Err(r) => return r,
     };
     let Ok(id) = id.parse::<i64>() else {
         return error(fmt, StatusCode::BAD_REQUEST, "service_request_id is a number");
     };
-    match load(&s, &viewer, id).await {
-        Ok(p) => render(fmt, StatusCode::OK, "service_requests", "request", vec![request_record(&p, &names(&s).await)]),
-        Err(_) => error(fmt, StatusCode::NOT_FOUND, "no such service request"),
+    let (found, view) = match &viewer {
+        Some(v) => (load(&s, v, id).await, View::Keyed),
+        None => (crate::ops::places::public_load(&s, id).await, View::Public),
+    };
+    let Ok(p) = found else {
+        return error(fmt, StatusCode::NOT_FOUND, "no such service request");
+    };
+    match records(&s, std::slice::from_ref(&p), view, &headers, fmt).await {
+        Ok(items) => render(fmt, StatusCode::OK, "service_requests", "request", items),
+        Err(r) => r,
     }
 }
 
 /// `tokens/{token}`: the request a token stands for. gongzhi writes a request
 /// before it answers, so the token it returns is the request's own id; this
-/// answers for requests the caller may see.
+/// answers for requests the reader may see (without a key: the public view).
 async fn get_token(State(s): State<AppState>, Path(file): Path<String>, Query(q): Query<IdQuery>) -> Response {
     let Some((token, fmt)) = split(&file) else {
         return error(Fmt::Json, StatusCode::NOT_FOUND, "use .json or .xml");
     };
-    let viewer = match caller(&s, q.api_key.as_ref(), fmt).await {
+    let viewer = match reader(&s, q.api_key.as_ref(), fmt).await {
         Ok(v) => v,
         Err(r) => return r,
     };
     let Ok(id) = token.parse::<i64>() else {
         return error(fmt, StatusCode::NOT_FOUND, "no such token");
     };
-    match load(&s, &viewer, id).await {
+    let found = match &viewer {
+        Some(v) => load(&s, v, id).await,
+        None => crate::ops::places::public_load(&s, id).await,
+    };
+    match found {
         Ok(p) => render(
             fmt,
             StatusCode::OK,
@@ -417,13 +518,51 @@ async fn post_file(
     let Some(category) = form.get("service_code").map(String::as_str).filter(|c| !c.trim().is_empty()) else {
         return error(fmt, StatusCode::BAD_REQUEST, "service_code is required (see services)");
     };
-    // The compound is the request's address_id.
-    let Some(compound_id) = form.get("address_id").and_then(|a| a.trim().parse::<i64>().ok()) else {
-        return error(fmt, StatusCode::BAD_REQUEST, "address_id (the compound's id) is required");
+    // Where: address_id, else lat and long, else address_string. Coordinates
+    // are checked whenever they are sent, even beside an address_id.
+    let given = |k: &str| form.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let point = match (given("lat"), given("long")) {
+        (None, None) => None,
+        (Some(lat), Some(long)) => match domain::GeoPoint::parse(lat, long) {
+            Ok(p) => Some(p),
+            Err(es) => {
+                let why = es.iter().map(|e| format!("{}: {}", e.field, e.reason)).collect::<Vec<_>>().join("; ");
+                return error(fmt, StatusCode::BAD_REQUEST, &why);
+            }
+        },
+        _ => return error(fmt, StatusCode::BAD_REQUEST, "lat and long are sent together"),
+    };
+    let address_id = match given("address_id").map(str::parse::<i64>) {
+        None => None,
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) => return error(fmt, StatusCode::BAD_REQUEST, "address_id (a compound's id) is a number"),
+    };
+    let location = form.get("address_string").cloned().unwrap_or_default();
+    let at = crate::ops::places::Where { address_id, point, address: &location };
+    let found = match crate::ops::places::locate(&s, &viewer, &at).await {
+        Ok(f) => f,
+        Err(e) if e.status == StatusCode::NOT_FOUND => return error(fmt, StatusCode::NOT_FOUND, "no such address_id"),
+        Err(e) if e.status.is_client_error() => return error(fmt, StatusCode::BAD_REQUEST, &reasons(&e)),
+        Err(_) => return error(fmt, StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+    };
+    let notice = match (address_id, found.metres) {
+        (Some(_), _) => String::new(),
+        (None, Some(m)) => format!("已定位到{}（约 {m:.0} 米） located at {} (about {m:.0} m)", found.name, found.name),
+        (None, None) => format!("已定位到{} located at {}", found.name, found.name),
     };
     let description = form.get("description").cloned().unwrap_or_default();
-    let location = form.get("address_string").cloned().unwrap_or_default();
-    let r = ReportIn { compound_id, category, description: &description, location: &location, photo: None };
+    let extra = db::problems::Extra {
+        point,
+        media_url: form.get("media_url").map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()),
+    };
+    let r = ReportIn {
+        compound_id: found.compound_id,
+        category,
+        description: &description,
+        location: &location,
+        photo: None,
+        extra,
+    };
     match report(&s, &viewer, r).await {
         Ok(w) => render(
             fmt,
@@ -433,7 +572,7 @@ async fn post_file(
             vec![json!({
                 "service_request_id": w.problem.id,
                 "token": w.problem.id.to_string(),
-                "service_notice": "",
+                "service_notice": notice,
                 "account_id": viewer.login,
             })],
         ),
@@ -442,10 +581,13 @@ async fn post_file(
         Err(e) if e.fields.iter().any(|f| f.field == "category") => {
             error(fmt, StatusCode::NOT_FOUND, "no such service_code (see services)")
         }
-        Err(e) if e.status.is_client_error() => {
-            let why = e.fields.iter().map(|f| format!("{}: {}", f.field, f.reason)).collect::<Vec<_>>().join("; ");
-            error(fmt, StatusCode::BAD_REQUEST, if why.is_empty() { &e.message } else { &why })
-        }
+        Err(e) if e.status.is_client_error() => error(fmt, StatusCode::BAD_REQUEST, &reasons(&e)),
         Err(_) => error(fmt, StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
     }
+}
+
+/// A refusal's reasons as one description (`field: reason; …`).
+fn reasons(e: &crate::error::AppError) -> String {
+    let why = e.fields.iter().map(|f| format!("{}: {}", f.field, f.reason)).collect::<Vec<_>>().join("; ");
+    if why.is_empty() { e.message.clone() } else { why }
 }

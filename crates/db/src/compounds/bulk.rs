@@ -42,6 +42,8 @@ impl Writer {
                     "households",
                     "floor_area_centi",
                     "unrecorded",
+                    "lat_e6",
+                    "lng_e6",
                     "created_at",
                     "updated_at",
                 ],

@@ -2,7 +2,7 @@
 
 use super::*;
 
-/// A compound's columns from `region_code` to `unrecorded`, in table order.
+/// A compound's columns from `region_code` to `lng_e6`, in table order.
 pub(super) fn compound_values(d: &CompoundDraft, region_path: &str) -> Vec<Value> {
     vec![
         d.region.as_str().into(),
@@ -15,6 +15,8 @@ pub(super) fn compound_values(d: &CompoundDraft, region_path: &str) -> Vec<Value
         d.households.unwrap_or(0).into(),
         d.floor_area.map_or(0, |a| a.centi()).into(),
         d.unrecorded().into(),
+        d.location.map(|p| p.lat_e6).into(),
+        d.location.map(|p| p.lng_e6).into(),
     ]
 }
 
@@ -24,7 +26,8 @@ pub(super) async fn insert_in(c: &impl ConnectionTrait, d: &CompoundDraft, regio
     let id: Option<Id> = one(
         c,
         "INSERT INTO compound (region_code, community_code, region_path, name, address, year_built, is_old, households, \
-         floor_area_centi, unrecorded, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11) RETURNING id",
+         floor_area_centi, unrecorded, lat_e6, lng_e6, created_at, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$13) RETURNING id",
         {
             let mut v = compound_values(d, region_path);
             v.push(now.into());
@@ -61,7 +64,8 @@ pub async fn upsert_in(
                 && x.year_built == d.year_built
                 && x.is_old == d.is_old
                 && x.households == d.households
-                && x.floor_area_centi == d.floor_area.map(|a| a.centi()) =>
+                && x.floor_area_centi == d.floor_area.map(|a| a.centi())
+                && (d.location.is_none() || x.location() == d.location) =>
         {
             Ok((x.id, Upsert::Unchanged))
         }
@@ -69,7 +73,8 @@ pub async fn upsert_in(
             exec(
                 c,
                 "UPDATE compound SET region_code=$1, region_path=$2, address=$3, year_built=$4, is_old=$5, households=$6, \
-                 floor_area_centi=$7, unrecorded=$8, updated_at=$9 WHERE id=$10",
+                 floor_area_centi=$7, unrecorded=$8, updated_at=$9, lat_e6=COALESCE($11, lat_e6), \
+                 lng_e6=COALESCE($12, lng_e6) WHERE id=$10",
                 vec![
                     d.region.as_str().into(),
                     region_path.into(),
@@ -81,6 +86,9 @@ pub async fn upsert_in(
                     d.unrecorded().into(),
                     Utc::now().into(),
                     x.id.into(),
+                    // A sheet without a point leaves the recorded one.
+                    d.location.map(|p| p.lat_e6).into(),
+                    d.location.map(|p| p.lng_e6).into(),
                 ],
             )
             .await?;

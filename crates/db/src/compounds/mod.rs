@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::audit::Actor;
 use domain::compound::{CompoundDraft, CompoundPatch};
 use domain::history::{FactKind, check_succession};
-use domain::{Area, Paging, RegionPath, ServiceModel};
+use domain::{Area, GeoPoint, Paging, RegionPath, ServiceModel};
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, SqlErr, Value};
 use serde::Serialize;
 
@@ -30,6 +30,9 @@ pub struct Compound {
     pub floor_area_centi: Option<i64>,
     /// The service model in force now (the open interval), if any was set.
     pub service_model: Option<String>,
+    /// Its point on the map in micro-degrees (see `location`).
+    pub lat_e6: Option<i64>,
+    pub lng_e6: Option<i64>,
     pub retired_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -54,6 +57,11 @@ impl Compound {
     pub fn floor_area(&self) -> Option<Area> {
         self.floor_area_centi.map(Area::from_centi)
     }
+
+    /// Its point on the map (WGS-84), where recorded.
+    pub fn location(&self) -> Option<GeoPoint> {
+        GeoPoint::from_stored(self.lat_e6, self.lng_e6)
+    }
 }
 
 const SELECT: &str = "SELECT c.id, c.region_code, c.community_code, c.region_path, r.name AS region_name, c.name, c.address, \
@@ -61,7 +69,7 @@ const SELECT: &str = "SELECT c.id, c.region_code, c.community_code, c.region_pat
      CASE WHEN c.unrecorded LIKE '%households%' THEN NULL ELSE c.households END AS households, \
      CASE WHEN c.unrecorded LIKE '%floor_area%' THEN NULL ELSE c.floor_area_centi END AS floor_area_centi, \
      (SELECT f.value FROM compound_fact f WHERE f.compound_id = c.id AND f.kind = 'service_model' AND f.valid_to IS NULL) AS service_model, \
-     c.retired_at, c.created_at, c.updated_at \
+     c.lat_e6, c.lng_e6, c.retired_at, c.created_at, c.updated_at \
      FROM compound c JOIN region r ON r.code = c.region_code";
 
 /// The compounds a reader may see: everything, or those under some region
@@ -251,6 +259,10 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, p: &CompoundPatch) -> Resul
         set("floor_area_centi", a.map_or(0, |a| a.centi()).into());
         mark("floor_area", a.is_some());
     }
+    if let Some(l) = p.location {
+        set("lat_e6", l.map(|p| p.lat_e6).into());
+        set("lng_e6", l.map(|p| p.lng_e6).into());
+    }
     let unrecorded = (!unrecorded.is_empty()).then(|| unrecorded.join(","));
     set("unrecorded", unrecorded.into());
     set("updated_at", Utc::now().into());
@@ -284,7 +296,9 @@ mod buildings;
 pub mod bulk;
 mod facts;
 mod import;
+mod place;
 
 pub use buildings::*;
 pub use facts::*;
 pub use import::*;
+pub use place::*;

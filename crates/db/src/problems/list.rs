@@ -33,6 +33,8 @@ pub struct ListFilter {
     pub to: Option<DateTime<Utc>>,
     /// Only these ids (empty: any).
     pub ids: Vec<i64>,
+    /// Not in these subtrees (regions that keep their reports out of a public view).
+    pub except: Vec<domain::RegionPath>,
     /// Overdue and nearest deadline first unless asked otherwise.
     pub order: Option<domain::problem::Order>,
 }
@@ -133,6 +135,16 @@ pub async fn list(db: &Db, v: &Visible, f: &ListFilter, page: domain::Paging) ->
     }
     if !f.ids.is_empty() {
         filter.push_str(&format!(" AND p.id IN ({})", id_list(&f.ids)));
+    }
+    for p in &f.except {
+        let (lo, hi) = p.subtree_range();
+        vals.push(lo.into());
+        vals.push(hi.into());
+        filter.push_str(&format!(
+            " AND NOT (p.region_path >= ${} AND p.region_path < ${})",
+            vals.len() - 1,
+            vals.len()
+        ));
     }
     use domain::problem::Order;
     let order = match f.order.unwrap_or(Order::Urgent) {

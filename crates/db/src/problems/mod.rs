@@ -163,6 +163,7 @@ pub(crate) fn states_sql(keep: impl Fn(State) -> bool) -> String {
 }
 
 mod categories;
+mod extra;
 mod list;
 mod photos;
 mod rates;
@@ -172,6 +173,7 @@ mod sweep;
 mod workflow;
 
 pub use categories::*;
+pub use extra::*;
 pub use list::*;
 pub use photos::*;
 pub use rates::*;

@@ -1,7 +1,9 @@
-//! Open311 GeoReport v2 as a generic client drives it (issue 18, begun):
-//! discovery, services and a service's definition, create, fetch, list with
-//! the spec's comma lists, tokens, errors with integer codes; every XML
-//! answer read by a strict XML parser; CORS for browser clients.
+//! Open311 GeoReport v2 as a generic client drives it (issue 18): discovery,
+//! services and a service's definition, create by each of the three kinds of
+//! location in JSON and XML, fetch with and without a key, list with the
+//! spec's comma lists, tokens, errors with integer codes (also 413 and 414);
+//! every XML answer read by a strict XML parser; CORS for browser clients;
+//! the region switch that closes the public view.
 
 use axum::body::Body;
 use axum::http::Request;
@@ -98,7 +100,9 @@ db_test! {
         let v = &one[0];
         assert_eq!((v["service_code"].as_str(), v["address_id"].as_i64()), (Some("repair"), Some(mine)));
         assert_ne!(v["service_name"], v["service_code"], "the category's name, not its code");
-        assert!(v["agency_responsible"].as_str().unwrap().contains("community"), "{v}");
+        let community = admin.get("/api/v1/regions/371402001009").await.json()["name"].as_str().unwrap().to_owned();
+        assert_eq!(v["agency_responsible"], community.as_str(), "no company serves it: its community answers");
+        assert!(v["requested_datetime"].as_str().unwrap().ends_with("+08:00"), "{v}");
         assert!(chrono::DateTime::parse_from_rfc3339(v["requested_datetime"].as_str().unwrap()).is_ok());
         let x = anon.get(&format!("/open311/v2/requests/{first}.xml?api_key={key}")).await;
         assert!(xml(&x).descendants().any(|n| n.has_tag_name("service_name")));
@@ -132,5 +136,152 @@ db_test! {
         let doc = xml(&t);
         let req = doc.descendants().find(|n| n.has_tag_name("request")).unwrap();
         assert_eq!(child(req, "service_request_id").and_then(|n| n.text()), Some(second.to_string().as_str()));
+    }
+
+    async fn clients_locate_by_point_or_address_and_read_without_a_key(db: Db) {
+        dezhou(&db).await;
+        let admin = App::new(&db).await;
+        let add = |community: &str, name: &str, lat: f64, long: f64| {
+            let (admin, body) = (admin.clone(), json!({"region": community, "name": name, "lat": lat, "long": long}));
+            async move {
+                let r = admin.json("POST", "/api/v1/compounds", body).await;
+                assert_eq!(r.status, 201, "{}", r.body);
+                let c = r.json();
+                assert_eq!((c["lat"].as_f64(), c["long"].as_f64()), (Some(lat), Some(long)));
+                c["id"].as_i64().unwrap()
+            }
+        };
+        let fenghua = add("371402001009", "丰华小区", 37.4513, 116.3575).await;
+        // About 520 m north: within reach of a point, but farther than 丰华小区.
+        let second = add("371402001009", "丰华小区二期", 37.4560, 116.3575).await;
+        // Nearest of all to the point below, but outside the key's scope.
+        let other = add("371428001002", "畅和名居", 37.45141, 116.35761).await;
+        // The registry refuses bad points: a letter, a swap, one without the other.
+        let bad = |body: Value| {
+            let admin = admin.clone();
+            async move { admin.json("PATCH", &format!("/api/v1/compounds/{fenghua}"), body).await }
+        };
+        for (body, field) in [
+            (json!({"lat": "abc", "long": 116.3}), "lat"),
+            (json!({"lat": 116.3575, "long": 37.4513}), "lat"),
+            (json!({"lat": 37.4513}), "long"),
+        ] {
+            let r = bad(body.clone()).await;
+            assert_eq!(r.status, 422, "{body}: {}", r.body);
+            assert_eq!(r.json()["error"]["fields"][0]["field"], field, "{body}: {}", r.body);
+        }
+        let key = user_token(&db, "hotline", "worker", "371402001009").await;
+        let anon = App::anonymous(&db);
+        let post = |path: &str, body: String| {
+            anon.send(Request::post(path).header("content-type", "application/x-www-form-urlencoded").body(Body::from(body)).unwrap())
+        };
+        let created = |r: Reply| -> (i64, String) {
+            assert_eq!(r.status, 201, "{}", r.body);
+            let v = r.json();
+            (v[0]["service_request_id"].as_i64().unwrap(), v[0]["service_notice"].as_str().unwrap_or("").to_owned())
+        };
+        let compound_of = |id: i64| {
+            let uri = format!("/open311/v2/requests/{id}.json?api_key={key}");
+            let anon = anon.clone();
+            async move { anon.get(&uri).await.json()[0].clone() }
+        };
+
+        // By lat and long: the nearest compound the key may report in, with the distance in the notice.
+        let phone = "13812345678";
+        let (by_point, notice) = created(post("/open311/v2/requests.json", format!(
+            "api_key={key}&service_code=repair&lat=37.45141&long=116.35761&address_string={}&media_url={}&description={}",
+            enc("3号楼"), enc("https://img.example.cn/door.jpg"), enc(&format!("门禁坏了，电话{phone}")))).await);
+        assert!(notice.contains("丰华小区") && notice.contains(" m)"), "{notice}");
+        let v = compound_of(by_point).await;
+        assert_eq!(v["address_id"], fenghua);
+        assert_eq!((v["lat"].as_f64(), v["long"].as_f64()), (Some(37.45141), Some(116.35761)), "the point as reported");
+        assert_eq!(v["media_url"], "https://img.example.cn/door.jpg");
+        assert_eq!(v["address"], "丰华小区 3号楼");
+        // In XML too.
+        let r = post("/open311/v2/requests.xml", format!("api_key={key}&service_code=roads&lat=37.4559&long=116.3576&description=pothole")).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let doc = xml(&r);
+        let id: i64 = doc.descendants().find(|n| n.has_tag_name("service_request_id")).and_then(|n| n.text()).unwrap().parse().unwrap();
+        assert_eq!(compound_of(id).await["address_id"], second);
+        // Nothing within reach: a clear error, and nothing written.
+        let r = post("/open311/v2/requests.json", format!("api_key={key}&service_code=repair&lat=37.60&long=116.10&description=x")).await;
+        assert_eq!((r.status.as_u16(), r.json()[0]["code"].as_i64()), (400, Some(400)), "{}", r.body);
+        assert!(r.json()[0]["description"].as_str().unwrap().contains("1000 m"), "{}", r.body);
+        // Bad coordinates are refused even beside an address_id.
+        for q in ["lat=abc&long=116.3", "lat=999&long=116.3", "lat=NaN&long=116.3", "lat=37.4&long=inf", "lat=37.4"] {
+            let r = post("/open311/v2/requests.json", format!("api_key={key}&service_code=repair&address_id={fenghua}&{q}&description=x")).await;
+            assert_eq!((r.status.as_u16(), r.json()[0]["code"].as_i64()), (400, Some(400)), "{q}: {}", r.body);
+        }
+        let r = post("/open311/v2/requests.xml", format!("api_key={key}&service_code=repair&address_id={fenghua}&lat=abc&long=1&description=x")).await;
+        assert_eq!(r.status, 400);
+        assert_eq!(xml(&r).descendants().find(|n| n.has_tag_name("code")).and_then(|n| n.text()), Some("400"));
+
+        // By address_string: the compound named in it (the longest name it holds); a fragment
+        // shared by two is an error listing both; a compound outside the scope is not found, nor named.
+        let (by_name, notice) = created(post("/open311/v2/requests.json", format!(
+            "api_key={key}&service_code=repair&address_string={}&description=x", enc("丰华小区二期 3栋2单元"))).await);
+        assert!(notice.contains("丰华小区二期"), "{notice}");
+        assert_eq!(compound_of(by_name).await["address_id"], second);
+        let r = post("/open311/v2/requests.xml", format!("api_key={key}&service_code=repair&address_string={}&description=x", enc("丰华小区"))).await;
+        assert_eq!(r.status, 201, "an exact name: {}", r.body);
+        xml(&r);
+        let r = post("/open311/v2/requests.json", format!("api_key={key}&service_code=repair&address_string={}&description=x", enc("丰华"))).await;
+        assert_eq!(r.status, 400);
+        let why = r.json()[0]["description"].as_str().unwrap().to_owned();
+        assert!(why.contains(&format!("address_id {fenghua}")) && why.contains(&format!("address_id {second}")), "{why}");
+        let r = post("/open311/v2/requests.json", format!("api_key={key}&service_code=repair&address_string={}&description=x", enc("畅和名居"))).await;
+        assert_eq!(r.status, 400);
+        assert!(!r.body.contains(&format!("address_id {other}")), "{}", r.body);
+        // A media_url that is not a web address is refused.
+        let r = post("/open311/v2/requests.json", format!("api_key={key}&service_code=repair&address_id={fenghua}&media_url={}&description=x", enc("javascript:alert(1)"))).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+
+        // Without a key: the public view. No place inside the compound, the compound's point
+        // (not the one reported), no media, long numbers masked.
+        let p = anon.get(&format!("/open311/v2/requests/{by_point}.json")).await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        let v = &p.json()[0];
+        assert_eq!(v["address"], "丰华小区");
+        assert_eq!((v["lat"].as_f64(), v["long"].as_f64()), (Some(37.4513), Some(116.3575)));
+        assert_eq!(v["media_url"], Value::Null);
+        let d = v["description"].as_str().unwrap();
+        assert!(!d.contains(phone) && d.ends_with("78"), "{d}");
+        assert!(!p.body.contains("hotline"), "no reporter: {}", p.body);
+        let x = anon.get(&format!("/open311/v2/requests/{by_point}.xml")).await;
+        assert_eq!(xml(&x).descendants().find(|n| n.has_tag_name("address")).and_then(|n| n.text()), Some("丰华小区"));
+        let listed = anon.get("/open311/v2/requests.json?service_code=repair,roads").await;
+        assert_eq!(listed.status, 200);
+        assert!(listed.json().as_array().unwrap().len() >= 4, "{}", listed.body);
+        assert!(!listed.body.contains(phone));
+        assert_eq!(anon.get(&format!("/open311/v2/tokens/{by_point}.json")).await.status, 200);
+        // A key that is not valid is refused, never read as no key.
+        assert_eq!(anon.get(&format!("/open311/v2/requests/{by_point}.json?api_key=gz_wrong")).await.status, 403);
+
+        // A region closes its public view: its reports leave it; a key still reads them.
+        let worker = App::anonymous(&db).with_token(&key);
+        let r = worker.json("PUT", "/api/v1/regions/371402001009/open311", json!({"public": false})).await;
+        assert_eq!(r.status, 403, "a worker does not decide: {}", r.body);
+        let r = admin.json("PUT", "/api/v1/regions/371402/open311", json!({"public": false})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json(), json!({"code": "371402", "public": false, "closed_by": "371402"}));
+        // Opening the community does not open what its county closed.
+        let r = admin.json("PUT", "/api/v1/regions/371402001009/open311", json!({"public": true})).await;
+        assert_eq!(r.json()["closed_by"], "371402", "{}", r.body);
+        assert_eq!(anon.get(&format!("/open311/v2/requests/{by_point}.json")).await.status, 404);
+        assert_eq!(anon.get(&format!("/open311/v2/tokens/{by_point}.json")).await.status, 404);
+        assert_eq!(anon.get("/open311/v2/requests.json").await.json(), json!([]));
+        assert_eq!(anon.get(&format!("/open311/v2/requests/{by_point}.json?api_key={key}")).await.status, 200);
+        let r = admin.json("PUT", "/api/v1/regions/371402/open311", json!({"public": true})).await;
+        assert_eq!(r.json()["public"], true, "{}", r.body);
+        assert_eq!(anon.get(&format!("/open311/v2/requests/{by_point}.json")).await.status, 200);
+        let (log, _) = db::audit::list(&db, None, domain::Paging::new(None, Some(50))).await.unwrap();
+        let switched = log.iter().filter(|r| r.entity == "region" && r.after.contains("open311_public")).count();
+        assert_eq!(switched, 2, "each switch is in the audit log (the community's no-op is not)");
+
+        // A request line over the limit: 414 as an Open311 error, in the format asked for.
+        let long = format!("/open311/v2/requests.xml?service_request_id={}", "1,".repeat(9000));
+        let r = anon.get(&long).await;
+        assert_eq!(r.status, 414);
+        assert_eq!(xml(&r).descendants().find(|n| n.has_tag_name("code")).and_then(|n| n.text()), Some("414"));
     }
 }

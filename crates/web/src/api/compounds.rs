@@ -33,6 +33,10 @@ pub struct CompoundOut {
     pub floor_area_m2: Option<String>,
     /// Service model in force today, if recorded.
     pub service_model: Option<String>,
+    /// Latitude (WGS-84, decimal degrees); null: not recorded.
+    pub lat: Option<f64>,
+    /// Longitude (WGS-84, decimal degrees); null: not recorded.
+    pub long: Option<f64>,
     pub retired: bool,
     pub retired_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -43,6 +47,8 @@ impl From<repo::Compound> for CompoundOut {
     fn from(c: repo::Compound) -> Self {
         CompoundOut {
             floor_area_m2: c.floor_area().map(|a| a.to_string()),
+            lat: c.location().map(|p| p.lat()),
+            long: c.location().map(|p| p.lng()),
             retired: c.retired_at.is_some(),
             id: c.id,
             region_code: c.region_code,
@@ -74,6 +80,9 @@ pub struct CompoundIn {
     /// Omitted or null: not recorded.
     pub households: Option<i32>,
     pub floor_area_m2: Option<AreaIn>,
+    /// Latitude (WGS-84, decimal degrees), with `long`; omitted: not recorded.
+    pub lat: Option<f64>,
+    pub long: Option<f64>,
     /// professional, party_led, cooperative, soe_backstop, self_managed or none.
     pub service_model: Option<String>,
     /// When the service model took effect (default: today).
@@ -128,6 +137,8 @@ pub async fn create(
             is_old: b.is_old,
             households: b.households.map(|h| h.to_string()).unwrap_or_default(),
             floor_area: b.floor_area_m2.map(|a| a.text()).unwrap_or_default(),
+            lat: b.lat.map(|v| v.to_string()).unwrap_or_default(),
+            lng: b.long.map(|v| v.to_string()).unwrap_or_default(),
         },
         service_model: b.service_model,
         service_model_from: b.service_model_from.map(|d| d.to_string()).unwrap_or_default(),

@@ -66,6 +66,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(regions::get_region))
         .routes(routes!(regions::children))
         .routes(routes!(regions::create_grid))
+        .routes(routes!(regions::get_open311, regions::put_open311))
         .routes(routes!(compounds::list, compounds::create))
         .routes(routes!(compounds::get_one, compounds::patch))
         .routes(routes!(compounds::retire))

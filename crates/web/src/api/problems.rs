@@ -145,6 +145,7 @@ pub async fn create(
         description: &b.description,
         location: &b.location,
         photo: None,
+        extra: Default::default(),
     };
     let w = ops::report(&s, &viewer, r).await?;
     let mut o = out(&w.problem, vec![w.event]);

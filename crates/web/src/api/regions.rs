@@ -9,7 +9,7 @@ use super::{Page, PageQuery};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody};
-use crate::ops::regions::parse_code;
+use crate::ops::regions::{PublicReads, parse_code};
 
 #[derive(Serialize, ToSchema)]
 pub struct RegionOut {
@@ -111,4 +111,36 @@ pub async fn create_grid(
     let grid = db::regions::create_grid(&s.db, &viewer.actor(), &code, &body.name).await?;
     let code = parse_code(&grid.code)?;
     Ok((StatusCode::CREATED, Json(db::regions::summary(&s.db, &code).await?.into())))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PublicReadsIn {
+    /// true: Open311 shows the region's reports without a key (no personal data); false: only with a key.
+    pub public: bool,
+}
+
+/// Whether Open311's public view (no key) shows this region's reports.
+#[utoipa::path(get, path = "/api/v1/regions/{code}/open311", tag = "regions",
+    params(("code" = String, Path, description = "region code")),
+    responses((status = 200, body = PublicReads), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_open311(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiPath(code): ApiPath<String>,
+) -> Result<Json<PublicReads>, AppError> {
+    Ok(Json(crate::ops::regions::open311_public(&s, &viewer, &code).await?))
+}
+
+/// Open or close Open311's public view of this region's reports (its subtree follows).
+#[utoipa::path(put, path = "/api/v1/regions/{code}/open311", tag = "regions",
+    params(("code" = String, Path, description = "region code")), request_body = PublicReadsIn,
+    responses((status = 200, body = PublicReads), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn put_open311(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(b): ApiJson<PublicReadsIn>,
+) -> Result<Json<PublicReads>, AppError> {
+    Ok(Json(crate::ops::regions::set_open311_public(&s, &viewer, &code, b.public).await?))
 }

@@ -71,6 +71,23 @@ impl AreaIn {
     }
 }
 
+/// Degrees (WGS-84): a JSON number or a decimal string (as typed on a page).
+#[derive(Deserialize, ToSchema, Clone)]
+#[serde(untagged)]
+pub enum DegreesIn {
+    Number(f64),
+    Text(String),
+}
+
+impl DegreesIn {
+    pub fn text(&self) -> String {
+        match self {
+            DegreesIn::Number(n) => n.to_string(),
+            DegreesIn::Text(s) => s.clone(),
+        }
+    }
+}
+
 #[derive(Deserialize, ToSchema, Default)]
 pub struct CompoundPatchIn {
     pub name: Option<String>,
@@ -79,7 +96,10 @@ pub struct CompoundPatchIn {
     pub is_old: Option<bool>,
     pub households: Option<i32>,
     pub floor_area_m2: Option<AreaIn>,
-    /// Facts to mark as not recorded: any of is_old, households, floor_area.
+    /// Latitude and longitude (WGS-84, decimal degrees), given together.
+    pub lat: Option<DegreesIn>,
+    pub long: Option<DegreesIn>,
+    /// Facts to mark as not recorded: any of is_old, households, floor_area, location.
     #[serde(default)]
     pub unrecord: Vec<String>,
 }
@@ -132,11 +152,16 @@ pub fn check_patch(b: &CompoundPatchIn) -> Result<CompoundPatch, AppError> {
         p.floor_area =
             a.parse("floor_area").and_then(|a| a.compound("floor_area")).map(Some).map_err(|e| errs.push(e)).ok();
     }
+    if b.lat.is_some() || b.long.is_some() {
+        let text = |v: &Option<DegreesIn>| v.as_ref().map(DegreesIn::text).unwrap_or_default();
+        p.location = domain::GeoPoint::parse_optional(&text(&b.lat), &text(&b.long)).map_err(|e| errs.extend(e)).ok();
+    }
     for key in &b.unrecord {
         match key.trim() {
             "is_old" => p.is_old = Some(None),
             "households" => p.households = Some(None),
             "floor_area" => p.floor_area = Some(None),
+            "location" => p.location = Some(None),
             other => errs.push(
                 Invalid::new("unrecord", format!("{other:?} is not a fact that may be not recorded"))
                     .zh(format!("“{other}”不能标为未登记")),

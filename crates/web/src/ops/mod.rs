@@ -10,6 +10,7 @@ pub mod import;
 pub mod kpi;
 pub mod ledger;
 pub mod oversight;
+pub mod places;
 pub mod plans;
 pub mod problems;
 pub mod regions;

@@ -24,6 +24,8 @@ pub struct ReportIn<'a> {
     pub location: &'a str,
     /// A photo taken with it (checked before anything is written), if any.
     pub photo: Option<&'a [u8]>,
+    /// What an Open311 client sent beside it: the point, a link to media.
+    pub extra: db::problems::Extra,
 }
 
 /// Report a problem in a compound the caller can see: routed to the company
@@ -35,11 +37,15 @@ pub async fn report(s: &AppState, viewer: &Viewer, r: ReportIn<'_>) -> Result<Wr
     if let Some(photo) = r.photo {
         domain::problem::photo_type(photo)?;
     }
+    if let Some(u) = &r.extra.media_url {
+        domain::problem::check_media_url(u)?;
+    }
     let report = NewReport::new(&viewer.actor(), &compound, &category, r.description, r.location, Utc::now())?;
     let w = s.intake.report(report).await?;
     if let Some(photo) = r.photo {
         store_photo(s, viewer, w.problem.id, photo).await?;
     }
+    db::problems::put_extra(&s.db, w.problem.id, &r.extra).await?;
     changed(s, viewer, &w.problem).await;
     Ok(w)
 }

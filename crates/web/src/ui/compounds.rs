@@ -195,6 +195,10 @@ pub(super) struct CompoundForm {
     #[serde(default)]
     floor_area: String,
     #[serde(default)]
+    lat: String,
+    #[serde(default)]
+    long: String,
+    #[serde(default)]
     service_model: String,
     #[serde(default)]
     service_model_from: String,
@@ -266,6 +270,8 @@ pub(super) async fn compound_create(
             is_old: yes_no(f.is_old.as_deref()),
             households: f.households.clone(),
             floor_area: f.floor_area.clone(),
+            lat: f.lat.clone(),
+            lng: f.long.clone(),
         },
         service_model: Some(f.service_model.clone()),
         service_model_from: f.service_model_from.clone(),
@@ -293,6 +299,8 @@ pub(super) async fn compound_edit(
         is_old: c.is_old.map(|o| if o { "yes".into() } else { "no".into() }),
         households: c.households.map(|h| h.to_string()).unwrap_or_default(),
         floor_area: c.floor_area().map(|a| a.to_string()).unwrap_or_default(),
+        lat: c.location().map(|p| format!("{:.6}", p.lat())).unwrap_or_default(),
+        long: c.location().map(|p| format!("{:.6}", p.lng())).unwrap_or_default(),
         service_model: String::new(),
         service_model_from: String::new(),
     };
@@ -351,11 +359,14 @@ pub(super) async fn compound_update(
                 .ok()
         },
         floor_area_m2: (!f.floor_area.trim().is_empty()).then(|| AreaIn::Text(f.floor_area.clone())),
+        lat: (!f.lat.trim().is_empty()).then(|| DegreesIn::Text(f.lat.clone())),
+        long: (!f.long.trim().is_empty()).then(|| DegreesIn::Text(f.long.clone())),
         // A field left blank on the page is not recorded.
         unrecord: [
             ("is_old", yes_no(f.is_old.as_deref()).is_none()),
             ("households", households.is_empty()),
             ("floor_area", f.floor_area.trim().is_empty()),
+            ("location", f.lat.trim().is_empty() && f.long.trim().is_empty()),
         ]
         .iter()
         .filter(|(_, blank)| *blank)

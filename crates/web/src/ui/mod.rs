@@ -20,7 +20,9 @@ use crate::auth::Viewer;
 use crate::error::{AppError, FieldError};
 use crate::i18n::{Lang, Tr};
 use crate::links::{safe_next, urlencode};
-use crate::ops::compounds::{self as compound_ops, AreaIn, BuildingIn, CompoundPatchIn, NewCompound, filter_for};
+use crate::ops::compounds::{
+    self as compound_ops, AreaIn, BuildingIn, CompoundPatchIn, DegreesIn, NewCompound, filter_for,
+};
 use crate::ops::problems as problem_ops;
 use crate::ops::regions::parse_code;
 
@@ -106,6 +108,7 @@ pub fn router(s: &AppState) -> Router<AppState> {
         .route("/", get(home))
         .route("/regions", get(regions_root))
         .route("/regions/{code}", get(region_page))
+        .route("/regions/{code}/open311", post(region_open311))
         .route("/compounds", get(compound_list).post(compound_create))
         .route("/compounds/new", get(compound_new))
         .route("/compounds/export.xlsx", get(compound_export))

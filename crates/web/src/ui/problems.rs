@@ -319,6 +319,7 @@ async fn report(
                 description: &d.description,
                 location: &d.location,
                 photo: (!photo.is_empty()).then_some(photo.as_slice()),
+                extra: Default::default(),
             };
             ops::report(&s, &viewer, r).await
         }

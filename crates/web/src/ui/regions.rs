@@ -11,6 +11,10 @@ pub(super) struct RegionPage {
     crumbs: Vec<Region>,
     children: Vec<RegionSummary>,
     compounds: Vec<Compound>,
+    /// Whether Open311 shows its reports without a key.
+    open311: Option<crate::ops::regions::PublicReads>,
+    /// The reader may open or close it (the region's officers, administrators).
+    may_switch: bool,
 }
 
 /// Where a signed-in user starts: residents at their reports, others at their regions.
@@ -40,8 +44,17 @@ pub(super) async fn regions_root(State(s): State<AppState>, viewer: Viewer, t: T
             v
         }
     };
-    Ok(render(&RegionPage { t, me: Me::of(&viewer), here: None, crumbs: vec![], children, compounds: vec![] })
-        .into_response())
+    Ok(render(&RegionPage {
+        t,
+        me: Me::of(&viewer),
+        here: None,
+        crumbs: vec![],
+        children,
+        compounds: vec![],
+        open311: None,
+        may_switch: false,
+    })
+    .into_response())
 }
 
 pub(super) async fn region_page(
@@ -62,11 +75,54 @@ pub(super) async fn region_page(
     } else {
         vec![]
     };
-    Ok(render(&RegionPage { t, me: Me::of(&viewer), here: Some(here), crumbs, children, compounds }))
+    let open311 = Some(crate::ops::regions::open311_public(&s, &viewer, code.as_str()).await.page(t)?);
+    let may_switch = viewer.check_region(Action::Supervise, &code).is_ok();
+    Ok(render(&RegionPage {
+        t,
+        me: Me::of(&viewer),
+        here: Some(here),
+        crumbs,
+        children,
+        compounds,
+        open311,
+        may_switch,
+    }))
+}
+
+#[derive(Deserialize)]
+pub(super) struct PublicForm {
+    #[serde(default)]
+    public: String,
+}
+
+/// The region page's switch for Open311's public view.
+pub(super) async fn region_open311(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    t: Tr,
+    Path(code): Path<String>,
+    Form(f): Form<PublicForm>,
+) -> Result<Redirect, UiError> {
+    crate::ops::regions::set_open311_public(&s, &viewer, &code, f.public == "yes").await.page(t)?;
+    Ok(Redirect::to(&format!("/regions/{}", ui_code(&code))))
+}
+
+/// A region code fit for a redirect (it was parsed by the operation already).
+fn ui_code(code: &str) -> String {
+    code.chars().filter(char::is_ascii_digit).collect()
 }
 
 impl RegionPage {
     fn can_write(&self) -> bool {
         self.me.as_ref().is_some_and(|m| m.can_write)
+    }
+
+    /// The switch is this region's own (not closed from above) and the reader may turn it.
+    fn can_switch_open311(&self) -> bool {
+        let own = match (&self.open311, &self.here) {
+            (Some(o), Some(h)) => o.closed_by.as_ref().is_none_or(|c| *c == h.region.code),
+            _ => false,
+        };
+        own && self.may_switch
     }
 }

@@ -1,0 +1,116 @@
+//! Where a report is, from any face that does not pick a compound from a
+//! list: by its id, by a point near it, or by a typed address — always
+//! among the compounds the caller may report in. And Open311's public view:
+//! reports anyone may read, without personal data, from regions that have
+//! not turned it off.
+
+use db::problems::{ListFilter, Problem};
+use domain::geo::{AddressMatch, NEAREST_MAX_M, match_address, nearest};
+use domain::{GeoPoint, Invalid, Paging};
+
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::AppError;
+
+/// Where a client says a report is. The first given decides: the compound's
+/// id, else the point, else the typed address.
+#[derive(Debug, Clone, Default)]
+pub struct Where<'a> {
+    pub address_id: Option<i64>,
+    pub point: Option<GeoPoint>,
+    pub address: &'a str,
+}
+
+/// The compound found, and how (for the client's notice).
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub compound_id: i64,
+    pub name: String,
+    /// How far the point lay from the compound's, when found by a point.
+    pub metres: Option<f64>,
+}
+
+pub async fn locate(s: &AppState, viewer: &Viewer, w: &Where<'_>) -> Result<Located, AppError> {
+    let visible = db::compounds::Filter { visible: viewer.visible(), ..Default::default() };
+    if let Some(id) = w.address_id {
+        let c = crate::ops::problems::report_compound(s, viewer, id).await?;
+        return Ok(Located { compound_id: c.id, name: c.name, metres: None });
+    }
+    if let Some(p) = w.point {
+        let (lat, lng) = p.box_around(NEAREST_MAX_M);
+        let near = db::compounds::located_in_box(&s.db, &visible, lat, lng).await?;
+        let Some((id, metres)) = nearest(p, &near, NEAREST_MAX_M) else {
+            return Err(AppError::invalid(vec![
+                Invalid::new(
+                    "lat",
+                    format!(
+                        "no compound you may report in lies within {NEAREST_MAX_M} m of {:.6}, {:.6} (WGS-84); send address_id",
+                        p.lat(),
+                        p.lng()
+                    ),
+                )
+                .zh(format!("{:.6}, {:.6} 周边 {NEAREST_MAX_M} 米内没有您可报告的小区；请改用 address_id", p.lat(), p.lng())),
+            ]));
+        };
+        let c = crate::ops::problems::report_compound(s, viewer, id).await?;
+        return Ok(Located { compound_id: c.id, name: c.name, metres: Some(metres) });
+    }
+    if w.address.trim().is_empty() {
+        return Err(AppError::invalid(vec![
+            Invalid::new("address_id", "say where: address_id, lat and long, or address_string")
+                .zh("请给出位置：address_id、lat 与 long，或 address_string"),
+        ]));
+    }
+    let found = db::compounds::address_candidates(&s.db, &visible, w.address).await?;
+    let named: Vec<(i64, &str, &str)> = found.iter().map(|c| (c.id, c.name.as_str(), c.address.as_str())).collect();
+    let shown: String = domain::text::printable(w.address.trim()).chars().take(50).collect();
+    match match_address(w.address, &named) {
+        AddressMatch::One(id) => {
+            let c = crate::ops::problems::report_compound(s, viewer, id).await?;
+            Ok(Located { compound_id: c.id, name: c.name, metres: None })
+        }
+        AddressMatch::Several(ids) => {
+            // Candidates come from the caller's own scope: naming them leaks nothing.
+            let list = found
+                .iter()
+                .filter(|c| ids.contains(&c.id))
+                .take(10)
+                .map(|c| format!("{} (address_id {})", c.name, c.id))
+                .collect::<Vec<_>>()
+                .join(", ");
+            Err(AppError::invalid(vec![
+                Invalid::new("address_string", format!("{shown:?} could be any of: {list}; send address_id"))
+                    .zh(format!("“{shown}”可能是以下任一小区：{list}；请改用 address_id")),
+            ]))
+        }
+        AddressMatch::None => Err(AppError::invalid(vec![
+            Invalid::new("address_string", format!("no compound you may report in is called or lies at {shown:?}"))
+                .zh(format!("没有名称或地址为“{shown}”的您可报告的小区")),
+        ])),
+    }
+}
+
+/// The regions closed to the public view (see `db::regions::open311_closed`).
+async fn closed(s: &AppState) -> Result<Vec<domain::RegionPath>, AppError> {
+    Ok(db::regions::open311_closed(&s.db).await?.into_iter().map(|(_, p)| p).collect())
+}
+
+/// Reports anyone may read: every region's, but those closed to the public view.
+/// The face shows them without personal data (see `open311::public_record`).
+pub async fn public_list(s: &AppState, f: &ListFilter, paging: Paging) -> Result<Vec<Problem>, AppError> {
+    let mut f = f.clone();
+    f.except = closed(s).await?;
+    let all = db::problems::Visible { all: true, ..Default::default() };
+    Ok(db::problems::list(&s.db, &all, &f, paging).await?.0)
+}
+
+/// One report anyone may read, else 404 (also when its region is closed).
+pub async fn public_load(s: &AppState, id: i64) -> Result<Problem, AppError> {
+    let p = db::problems::get(&s.db, id).await?;
+    let closed = closed(s).await?;
+    let inside = |c: &domain::RegionPath| {
+        let (lo, hi) = c.subtree_range();
+        p.region_path.as_str() >= lo.as_str() && p.region_path.as_str() < hi.as_str()
+    };
+    if closed.iter().any(inside) { Err(AppError::not_found()) } else { Ok(p) }
+}
