@@ -30,7 +30,7 @@ fn degrees(field: &'static str, s: &str, range: std::ops::RangeInclusive<f64>) -
         && t.chars().enumerate().all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+')))
         && t.chars().filter(|c| *c == '.').count() <= 1
         && t.chars().any(|c| c.is_ascii_digit())
-        && t.len() <= 20;
+        && t.len() <= 32;
     let v = t.parse::<f64>().ok().filter(|v| plain && v.is_finite());
     match v {
         Some(v) if range.contains(&v) => Ok(v),
@@ -177,32 +177,70 @@ pub fn match_address<T: Copy + PartialEq>(typed: &str, candidates: &[(T, &str, &
     pick(named.iter().filter(|(_, n, a)| n.contains(&t) || a.contains(&t)).map(|c| c.0).collect())
 }
 
-/// A description as the public may read it: runs of seven or more digits
-/// (phone, ID and account numbers) are masked, keeping the last two.
+/// A description as the public may read it: numbers of seven or more digits
+/// (phone, ID and account numbers) are masked but for their last two, also
+/// when written with separators (`138-1234-5678`, `+86 138 1234 5678`,
+/// `6222 0212 3456`), in full-width or other scripts' digits, or with
+/// invisible characters between the digits.
 pub fn redact_numbers(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        let n = run.chars().count();
-        if n >= 7 {
-            out.extend(std::iter::repeat_n('*', n - 2));
-            out.extend(run.chars().skip(n - 2));
-        } else {
-            out.push_str(run);
-        }
-        run.clear();
+    // Between two digits of one number: spaces, dashes, dots, slashes, a
+    // plus, brackets, and characters that show as nothing.
+    let joins = |c: char| {
+        matches!(
+            c,
+            ' ' | '-' | '.' | '/' | '+' | '(' | ')' | '\u{3000}' | '－' | '·' | '\u{200b}'
+                ..='\u{200f}' | '\u{2060}' | '\u{feff}'
+        )
     };
-    for c in s.chars() {
-        // Full-width digits are digits too (０–９).
-        if c.is_ascii_digit() || ('０'..='９').contains(&c) {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
+    let digit = |c: char| c.is_ascii_digit() || unicode_digit(c);
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !digit(chars[i]) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
         }
+        // A number: digits, each pair joined by at most two joining characters.
+        let start = i;
+        let mut end = i + 1;
+        let mut digits = vec![i];
+        let mut j = i + 1;
+        while j < chars.len() {
+            if digit(chars[j]) {
+                digits.push(j);
+                end = j + 1;
+                j += 1;
+            } else if joins(chars[j])
+                && j + 1 < chars.len()
+                && (digit(chars[j + 1]) || (joins(chars[j + 1]) && j + 2 < chars.len() && digit(chars[j + 2])))
+            {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        // Groups of digits: a date (2026-11-28, 2026.1.5) is no number to hide.
+        let groups: Vec<usize> =
+            chars[start..end].split(|c| !digit(*c)).filter(|g| !g.is_empty()).map(<[char]>::len).collect();
+        let date = groups.len() == 3 && groups[0] == 4 && groups[1] <= 2 && groups[2] <= 2;
+        let keep_from = if digits.len() >= 7 && !date { digits[digits.len() - 2] } else { start };
+        for (k, c) in chars.iter().enumerate().take(end).skip(start) {
+            out.push(if k < keep_from && digit(*c) { '*' } else { *c });
+        }
+        i = end;
     }
-    flush(&mut run, &mut out);
     out
+}
+
+/// Digits of other scripts (full-width, Arabic-Indic, Devanagari, …):
+/// numeric characters other than Roman numerals and circled numbers.
+fn unicode_digit(c: char) -> bool {
+    !c.is_ascii()
+        && c.is_numeric()
+        && !('\u{2150}'..='\u{218f}').contains(&c)
+        && !('\u{2460}'..='\u{24ff}').contains(&c)
 }
 
 #[cfg(test)]
@@ -284,5 +322,20 @@ mod tests {
         assert_eq!(redact_numbers("电话13812345678，3栋201"), "电话*********78，3栋201");
         assert_eq!(redact_numbers("１３８１２３４５６７８"), "*********７８");
         assert_eq!(redact_numbers("2026年11月"), "2026年11月");
+        for (typed, shown) in [
+            ("横杠138-1234-5678", "横杠***-****-**78"),
+            ("+86 138 1234 5678", "+** *** **** **78"),
+            ("卡6222 0212 3456 7890 123", "卡**** **** **** **** *23"),
+            ("٠١٢٣٤٥٦٧٨٩", "********٨٩"),
+            (
+                "1\u{200b}3\u{200b}8\u{200b}1\u{200b}2\u{200b}3\u{200b}4",
+                "*\u{200b}*\u{200b}*\u{200b}*\u{200b}*\u{200b}3\u{200b}4",
+            ),
+            ("身份证37142819900101123X", "身份证***************23X"),
+            ("3号楼2单元501室", "3号楼2单元501室"),
+            ("2026-11-28 报修", "2026-11-28 报修"),
+        ] {
+            assert_eq!(redact_numbers(typed), shown, "{typed}");
+        }
     }
 }

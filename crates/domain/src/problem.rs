@@ -434,8 +434,12 @@ pub fn check_media_url(url: &str) -> Result<Option<String>, Invalid> {
         return Ok(None);
     }
     let scheme_ok = ["http://", "https://"].iter().any(|p| u.len() > p.len() && u[..p.len()].eq_ignore_ascii_case(p));
-    let host_ok = u.split_once("://").is_some_and(|(_, rest)| !rest.starts_with('/') && !rest.is_empty());
-    if u.chars().count() > 2000 || !scheme_ok || !host_ok || u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    // A host, and no user:password@ before it.
+    let authority = u.split_once("://").map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or_default());
+    let host_ok = authority.is_some_and(|a| !a.is_empty() && !a.contains('@'));
+    // Only the characters a URL is made of (RFC 3986; others percent-encoded).
+    let chars_ok = u.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b));
+    if u.len() > 2000 || !scheme_ok || !host_ok || !chars_ok {
         return Err(Invalid::new("media_url", "media_url is an http(s) address of at most 2,000 characters")
             .zh("media_url 须为不超过 2000 个字符的 http(s) 地址"));
     }

@@ -878,6 +878,7 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("problem.open_only", "只看未办结", "Open only"),
     ("problem.overdue", "已超期", "Overdue"),
     ("problem.photo", "照片（可选，JPEG/PNG/WebP，不超过5MB）", "Photo (optional; JPEG, PNG or WebP, at most 5 MB)"),
+    ("problem.public_hint", "问题描述可能在本辖区的公开查询（Open311）中展示（不含报事人，长号码打码）：请勿写入姓名、房号等个人信息。", "The description may be shown in this area's public view (Open311; no reporter, long numbers masked): do not write names or flat numbers into it."),
     ("problem.rate_it", "请评价处理结果：", "Rate the outcome:"),
     ("problem.rating", "评价", "Rating"),
     ("problem.rating_note", "您的意见（可选；不满意请说明原因）", "Your comment (optional; if not satisfied, say why)"),

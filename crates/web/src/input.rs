@@ -98,13 +98,14 @@ fn refuse(path: &str, (field, e): Found) -> Response {
 
 /// A request's path and query longer than this is refused with 414, in the
 /// face's own format (hyper's own limit, far higher, answers plain text): the
-/// longest a client needs is Open311's list of 1,000 request ids.
-pub(crate) const URI_LIMIT: usize = 16 * 1024;
+/// longest a client needs is Open311's list of 1,000 request ids, even as
+/// repeated keys (about 25 KB).
+pub(crate) const URI_LIMIT: usize = 32 * 1024;
 
 pub(crate) async fn refuse_control_characters(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     if req.uri().path_and_query().map_or(0, |p| p.as_str().len()) > URI_LIMIT {
-        let why = "the request's address is too long (at most 16 KB)";
+        let why = "the request's address is too long (at most 32 KB)";
         return if path.starts_with("/open311/") {
             crate::open311::error_at(&path, StatusCode::URI_TOO_LONG, why)
         } else {
@@ -123,12 +124,19 @@ pub(crate) async fn refuse_control_characters(req: Request, next: Next) -> Respo
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, crate::BODY_LIMIT).await {
         Ok(b) => b,
-        Err(_) if path.starts_with("/open311/") => {
-            return crate::open311::error_at(&path, StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large");
-        }
-        Err(_) => {
-            return AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large")
-                .into_response();
+        Err(e) => {
+            // Over the limit, or a body that stopped arriving (the body timeout): say which.
+            let too_large = std::error::Error::source(&e).is_some_and(|s| s.to_string().contains("length limit"))
+                || e.to_string().contains("length limit");
+            let (status, code, why) = if too_large {
+                (StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large")
+            } else {
+                (StatusCode::REQUEST_TIMEOUT, "timeout", "the request body did not arrive in time")
+            };
+            if path.starts_with("/open311/") {
+                return crate::open311::error_at(&path, status, why);
+            }
+            return AppError::new(status, code, why).into_response();
         }
     };
     let found = if json {

@@ -22,11 +22,37 @@ use crate::ops::problems::{ReportIn, load, report};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/open311/v2/{file}", get(get_file).post(post_file))
-        .route("/open311/v2/services/{file}", get(get_definition))
-        .route("/open311/v2/requests/{file}", get(get_request))
-        .route("/open311/v2/tokens/{file}", get(get_token))
+        .route("/open311/v2/{file}", get(get_file).post(post_file).options(preflight))
+        .route("/open311/v2/services/{file}", get(get_definition).options(preflight))
+        .route("/open311/v2/requests/{file}", get(get_request).options(preflight))
+        .route("/open311/v2/tokens/{file}", get(get_token).options(preflight))
+        .route("/open311/v2/", get(no_resource))
+        .route("/open311/v2", get(no_resource))
+        .method_not_allowed_fallback(not_allowed)
         .layer(axum::middleware::map_response(cors))
+}
+
+/// A browser's preflight: GET and POST with a form are what the interface takes.
+async fn preflight() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            (header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS"),
+            (header::ACCESS_CONTROL_ALLOW_HEADERS, "Content-Type"),
+            (header::ACCESS_CONTROL_MAX_AGE, "86400"),
+        ],
+    )
+        .into_response()
+}
+
+async fn no_resource(uri: axum::http::Uri) -> Response {
+    error_at(uri.path(), StatusCode::NOT_FOUND, "no such resource: start at discovery.json or discovery.xml")
+}
+
+async fn not_allowed(uri: axum::http::Uri) -> Response {
+    let mut r = error_at(uri.path(), StatusCode::METHOD_NOT_ALLOWED, "use GET (or POST to requests)");
+    r.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, POST, OPTIONS"));
+    r
 }
 
 /// Any origin may read the answers: the credential is the `api_key` in the request.
@@ -53,7 +79,13 @@ fn split(file: &str) -> Option<(&str, Fmt)> {
 /// XML text: markup escaped, and characters XML 1.0 cannot carry dropped
 /// (a value stored before they were refused must not break the document).
 fn esc(s: &str) -> String {
-    domain::text::printable(s).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    domain::text::printable(s)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        // A bare CR would be read back as a line feed.
+        .replace('\r', "&#13;")
 }
 
 /// The element name of one item of a list field in XML (`formats` → `format`).
@@ -112,7 +144,10 @@ fn xml(status: StatusCode, body: String) -> Response {
 /// (control characters refused, a body over the limit).
 pub(crate) fn error_at(path: &str, status: StatusCode, description: &str) -> Response {
     let fmt = if path.ends_with(".xml") { Fmt::Xml } else { Fmt::Json };
-    error(fmt, status, description)
+    // These come from layers outside this router's CORS layer: a browser client must read them too.
+    let mut r = error(fmt, status, description);
+    r.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, header::HeaderValue::from_static("*"));
+    r
 }
 
 fn error(fmt: Fmt, status: StatusCode, description: &str) -> Response {
@@ -121,7 +156,8 @@ fn error(fmt: Fmt, status: StatusCode, description: &str) -> Response {
 
 /// Times in China time with their offset (`2026-11-26T09:00:00+08:00`).
 fn iso(t: DateTime<Utc>) -> String {
-    t.with_timezone(&domain::clock::china()).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    // Microseconds where there are any: a shown time used as a window's bound finds its request.
+    t.with_timezone(&domain::clock::china()).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
 }
 
 /// Who reads: a key's holder sees what their scope shows; anyone else the
@@ -361,13 +397,17 @@ async fn get_file(
                     .map_err(|_| format!("{name} is not an ISO 8601 time such as 2026-11-26T09:00:00+08:00")),
             };
             match (when("start_date"), when("end_date")) {
-                (Ok(a), Ok(b)) => (filter.from, filter.to) = (a, b),
+                // end_date is the latest time included; times are stored to the microsecond.
+                (Ok(a), Ok(b)) => (filter.from, filter.to) = (a, b.map(|b| b + chrono::Duration::microseconds(1))),
                 (Err(e), _) | (_, Err(e)) => return error(fmt, StatusCode::BAD_REQUEST, &e),
             }
             let ids = values(&q, "service_request_id");
             if !ids.is_empty() {
                 match ids.iter().map(|i| i.parse::<i64>()).collect::<Result<Vec<_>, _>>() {
-                    Ok(ids) if ids.len() <= 1000 => filter.ids = ids,
+                    // The spec: ids override every other argument.
+                    Ok(ids) if ids.len() <= 1000 => {
+                        filter = db::problems::ListFilter { ids, ..Default::default() };
+                    }
                     _ => {
                         return error(
                             fmt,
@@ -392,6 +432,8 @@ async fn get_file(
                 (Ok(page), Ok(per_page)) => domain::Paging { page, per_page },
                 (Err(e), _) | (_, Err(e)) => return error(fmt, StatusCode::BAD_REQUEST, &e),
             };
+            // Newest first: the first page holds the latest reports.
+            filter.order = Some(domain::problem::Order::Newest);
             let (rows, view) = match &viewer {
                 Some(v) => (
                     db::problems::list(&s.db, &v.problems_visible(), &filter, paging).await.map(|r| r.0).map_err(drop),
@@ -551,6 +593,7 @@ async fn post_file(
         (None, None) => format!("已定位到{} located at {}", found.name, found.name),
     };
     let description = form.get("description").cloned().unwrap_or_default();
+    let location = found.place.clone();
     let extra = db::problems::Extra {
         point,
         media_url: form.get("media_url").map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()),
@@ -586,8 +629,14 @@ async fn post_file(
     }
 }
 
-/// A refusal's reasons as one description (`field: reason; …`).
+/// A refusal's reasons as one description (`field: reason; …`), fields named as Open311 names them.
 fn reasons(e: &crate::error::AppError) -> String {
-    let why = e.fields.iter().map(|f| format!("{}: {}", f.field, f.reason)).collect::<Vec<_>>().join("; ");
+    let name = |f: &str| match f {
+        "location" => "address_string".to_owned(),
+        "compound_id" => "address_id".to_owned(),
+        "category" => "service_code".to_owned(),
+        other => other.to_owned(),
+    };
+    let why = e.fields.iter().map(|f| format!("{}: {}", name(&f.field), f.reason)).collect::<Vec<_>>().join("; ");
     if why.is_empty() { e.message.clone() } else { why }
 }

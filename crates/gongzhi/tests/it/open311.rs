@@ -186,17 +186,24 @@ db_test! {
             async move { anon.get(&uri).await.json()[0].clone() }
         };
 
-        // By lat and long: the nearest compound the key may report in, with the distance in the notice.
-        let phone = "13812345678";
+        // By lat and long: the nearest compound, with the distance in the notice.
+        let phone = "138-1234-5678";
         let (by_point, notice) = created(post("/open311/v2/requests.json", format!(
-            "api_key={key}&service_code=repair&lat=37.45141&long=116.35761&address_string={}&media_url={}&description={}",
-            enc("3号楼"), enc("https://img.example.cn/door.jpg"), enc(&format!("门禁坏了，电话{phone}")))).await);
+            "api_key={key}&service_code=repair&lat=37.45132&long=116.35752&address_string={}&media_url={}&description={}",
+            enc("丰华小区 3号楼"), enc("https://img.example.cn/door.jpg"), enc(&format!("门禁坏了，电话{phone}")))).await);
         assert!(notice.contains("丰华小区") && notice.contains(" m)"), "{notice}");
         let v = compound_of(by_point).await;
         assert_eq!(v["address_id"], fenghua);
-        assert_eq!((v["lat"].as_f64(), v["long"].as_f64()), (Some(37.45141), Some(116.35761)), "the point as reported");
+        assert_eq!((v["lat"].as_f64(), v["long"].as_f64()), (Some(37.45132), Some(116.35752)), "the point as reported");
+        // A point at a compound the key may not report in is refused, never filed into its neighbour.
+        let r = post("/open311/v2/requests.json", format!("api_key={key}&service_code=repair&lat=37.45141&long=116.35761&description=x")).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(r.body.contains("not one you may report in") && !r.body.contains("畅和"), "{}", r.body);
+        // A point far from the compound named by address_id is refused too.
+        let r = post("/open311/v2/requests.json", format!("api_key={key}&service_code=repair&address_id={fenghua}&lat=37.60&long=116.10&description=x")).await;
+        assert_eq!(r.status, 400, "{}", r.body);
         assert_eq!(v["media_url"], "https://img.example.cn/door.jpg");
-        assert_eq!(v["address"], "丰华小区 3号楼");
+        assert_eq!(v["address"], "丰华小区 3号楼", "the compound's name is not repeated in the place");
         // In XML too.
         let r = post("/open311/v2/requests.xml", format!("api_key={key}&service_code=roads&lat=37.4559&long=116.3576&description=pothole")).await;
         assert_eq!(r.status, 201, "{}", r.body);
@@ -232,6 +239,8 @@ db_test! {
         let r = post("/open311/v2/requests.json", format!("api_key={key}&service_code=repair&address_string={}&description=x", enc("畅和名居"))).await;
         assert_eq!(r.status, 400);
         assert!(!r.body.contains(&format!("address_id {other}")), "{}", r.body);
+        let r = post("/open311/v2/requests.json", format!("api_key={key}&service_code=repair&address_string={}&description=x", "a".repeat(50_000))).await;
+        assert_eq!((r.status.as_u16(), r.json()[0]["code"].as_i64()), (400, Some(400)), "a long address_string: {}", r.body);
         // A media_url that is not a web address is refused.
         let r = post("/open311/v2/requests.json", format!("api_key={key}&service_code=repair&address_id={fenghua}&media_url={}&description=x", enc("javascript:alert(1)"))).await;
         assert_eq!(r.status, 400, "{}", r.body);
@@ -245,7 +254,7 @@ db_test! {
         assert_eq!((v["lat"].as_f64(), v["long"].as_f64()), (Some(37.4513), Some(116.3575)));
         assert_eq!(v["media_url"], Value::Null);
         let d = v["description"].as_str().unwrap();
-        assert!(!d.contains(phone) && d.ends_with("78"), "{d}");
+        assert!(!d.contains("1234") && d.ends_with("***-****-**78"), "{d}");
         assert!(!p.body.contains("hotline"), "no reporter: {}", p.body);
         let x = anon.get(&format!("/open311/v2/requests/{by_point}.xml")).await;
         assert_eq!(xml(&x).descendants().find(|n| n.has_tag_name("address")).and_then(|n| n.text()), Some("丰华小区"));
@@ -253,6 +262,9 @@ db_test! {
         assert_eq!(listed.status, 200);
         assert!(listed.json().as_array().unwrap().len() >= 4, "{}", listed.body);
         assert!(!listed.body.contains(phone));
+        // Ids override every other argument (the spec).
+        let r = anon.get(&format!("/open311/v2/requests.json?service_request_id={by_point}&status=closed&service_code=roads")).await;
+        assert_eq!(r.json().as_array().map(Vec::len), Some(1), "{}", r.body);
         assert_eq!(anon.get(&format!("/open311/v2/tokens/{by_point}.json")).await.status, 200);
         // A key that is not valid is refused, never read as no key.
         assert_eq!(anon.get(&format!("/open311/v2/requests/{by_point}.json?api_key=gz_wrong")).await.status, 403);
@@ -279,9 +291,16 @@ db_test! {
         assert_eq!(switched, 2, "each switch is in the audit log (the community's no-op is not)");
 
         // A request line over the limit: 414 as an Open311 error, in the format asked for.
-        let long = format!("/open311/v2/requests.xml?service_request_id={}", "1,".repeat(9000));
+        let long = format!("/open311/v2/requests.xml?service_request_id={}", "1,".repeat(17_000));
         let r = anon.get(&long).await;
         assert_eq!(r.status, 414);
+        assert_eq!(r.header("access-control-allow-origin"), "*");
         assert_eq!(xml(&r).descendants().find(|n| n.has_tag_name("code")).and_then(|n| n.text()), Some("414"));
+        // Other methods: a browser's preflight is answered; anything else is an Open311 405.
+        let r = anon.send(Request::options("/open311/v2/requests.json").body(Body::empty()).unwrap()).await;
+        assert_eq!((r.status.as_u16(), r.header("access-control-allow-methods")), (204, "GET, POST, OPTIONS"));
+        let r = anon.send(Request::delete("/open311/v2/requests.json").body(Body::empty()).unwrap()).await;
+        assert_eq!((r.status.as_u16(), r.json()[0]["code"].as_i64()), (405, Some(405)), "{}", r.body);
+        assert_eq!(anon.get("/open311/v2/").await.json()[0]["code"], 404);
     }
 }

@@ -28,18 +28,84 @@ pub struct Located {
     pub name: String,
     /// How far the point lay from the compound's, when found by a point.
     pub metres: Option<f64>,
+    /// The place inside the compound: the typed address without the compound's name or address.
+    pub place: String,
 }
 
+/// The place inside `c` that `typed` names, without the compound's own name or address.
+fn place_in(c: &db::compounds::Compound, typed: &str) -> String {
+    let t = typed.trim();
+    let rest = if c.name.chars().count() >= 2 { t.replacen(c.name.as_str(), "", 1) } else { t.to_owned() };
+    let rest = rest.trim_matches(|ch: char| ch.is_whitespace() || ",，、;；:：".contains(ch));
+    if !c.address.is_empty() && rest.replace(' ', "") == c.address.replace(' ', "") {
+        String::new()
+    } else {
+        rest.to_owned()
+    }
+}
+
+fn located(c: db::compounds::Compound, metres: Option<f64>, typed: &str) -> Located {
+    let place = place_in(&c, typed);
+    Located { compound_id: c.id, name: c.name, metres, place }
+}
+
+/// The longest typed address taken (the place inside a compound is at most 100 characters).
+const ADDRESS_MAX: usize = 100;
+
 pub async fn locate(s: &AppState, viewer: &Viewer, w: &Where<'_>) -> Result<Located, AppError> {
+    if w.address.chars().count() > ADDRESS_MAX {
+        return Err(AppError::invalid(vec![
+            Invalid::new("address_string", format!("address_string is longer than {ADDRESS_MAX} characters"))
+                .zh(format!("address_string 不能超过 {ADDRESS_MAX} 个字")),
+        ]));
+    }
     let visible = db::compounds::Filter { visible: viewer.visible(), ..Default::default() };
     if let Some(id) = w.address_id {
         let c = crate::ops::problems::report_compound(s, viewer, id).await?;
-        return Ok(Located { compound_id: c.id, name: c.name, metres: None });
+        // A point sent beside the id must lie at the compound, not anywhere.
+        if let (Some(p), Some(at)) = (w.point, c.location()) {
+            let m = p.distance_m(at);
+            if m > NEAREST_MAX_M {
+                return Err(AppError::invalid(vec![
+                    Invalid::new("lat", format!("lat/long lie {m:.0} m from the compound of address_id {id}; send the point where the problem is"))
+                        .zh(format!("lat/long 距 address_id {id} 所指小区 {m:.0} 米；请发送问题所在位置")),
+                ]));
+            }
+        }
+        return Ok(located(c, None, w.address));
     }
     if let Some(p) = w.point {
         let (lat, lng) = p.box_around(NEAREST_MAX_M);
+        // The nearest compound of all decides: a point at a compound the caller may not
+        // report in is refused, never filed into a neighbour it may.
+        let everyone = db::compounds::Filter {
+            visible: db::compounds::Visible { all: true, ..Default::default() },
+            ..Default::default()
+        };
+        let all_near = db::compounds::located_in_box(&s.db, &everyone, lat, lng).await?;
         let near = db::compounds::located_in_box(&s.db, &visible, lat, lng).await?;
-        let Some((id, metres)) = nearest(p, &near, NEAREST_MAX_M) else {
+        let overall = nearest(p, &all_near, NEAREST_MAX_M);
+        let mine = nearest(p, &near, NEAREST_MAX_M);
+        if let (Some((a, _)), Some((b, _))) = (overall, mine)
+            && a != b
+        {
+            return Err(AppError::invalid(vec![
+                Invalid::new(
+                    "lat",
+                    format!(
+                        "the compound nearest {:.6}, {:.6} is not one you may report in; send address_id",
+                        p.lat(),
+                        p.lng()
+                    ),
+                )
+                .zh(format!(
+                    "距 {:.6}, {:.6} 最近的小区不在您可报告的范围内；请改用 address_id",
+                    p.lat(),
+                    p.lng()
+                )),
+            ]));
+        }
+        let Some((id, metres)) = mine else {
             return Err(AppError::invalid(vec![
                 Invalid::new(
                     "lat",
@@ -53,7 +119,7 @@ pub async fn locate(s: &AppState, viewer: &Viewer, w: &Where<'_>) -> Result<Loca
             ]));
         };
         let c = crate::ops::problems::report_compound(s, viewer, id).await?;
-        return Ok(Located { compound_id: c.id, name: c.name, metres: Some(metres) });
+        return Ok(located(c, Some(metres), w.address));
     }
     if w.address.trim().is_empty() {
         return Err(AppError::invalid(vec![
@@ -67,17 +133,20 @@ pub async fn locate(s: &AppState, viewer: &Viewer, w: &Where<'_>) -> Result<Loca
     match match_address(w.address, &named) {
         AddressMatch::One(id) => {
             let c = crate::ops::problems::report_compound(s, viewer, id).await?;
-            Ok(Located { compound_id: c.id, name: c.name, metres: None })
+            Ok(located(c, None, w.address))
         }
         AddressMatch::Several(ids) => {
             // Candidates come from the caller's own scope: naming them leaks nothing.
-            let list = found
+            let mut list = found
                 .iter()
                 .filter(|c| ids.contains(&c.id))
                 .take(10)
                 .map(|c| format!("{} (address_id {})", c.name, c.id))
                 .collect::<Vec<_>>()
                 .join(", ");
+            if ids.len() > 10 {
+                list.push_str(&format!(" and {} more", ids.len() - 10));
+            }
             Err(AppError::invalid(vec![
                 Invalid::new("address_string", format!("{shown:?} could be any of: {list}; send address_id"))
                     .zh(format!("“{shown}”可能是以下任一小区：{list}；请改用 address_id")),
