@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod backfill;
+pub mod backup;
 pub mod compounds;
 pub mod figures;
 pub mod intake;
@@ -96,6 +97,10 @@ pub enum ConnectError {
     Open { url: String, reason: String },
     #[error("cannot migrate database {url}: {reason}")]
     Migrate { url: String, reason: String },
+    #[error(
+        "database {url} was made by a newer gongzhi (schema {newest}, unknown to this one): run that version or a later one"
+    )]
+    Newer { url: String, newest: String },
 }
 
 /// Errors of repository calls, in terms the web layer can map to a status.
@@ -133,6 +138,13 @@ impl Db {
     /// its schema up to date.
     pub async fn open(url: &str) -> Result<Db, ConnectError> {
         let db = Db::connect(url).await?;
+        // Never run an older binary's code on a newer schema: refuse before touching it.
+        let state = backup::schema_state(&db)
+            .await
+            .map_err(|e| ConnectError::Migrate { url: redact(url), reason: e.to_string() })?;
+        if let Some(newest) = state.unknown.last() {
+            return Err(ConnectError::Newer { url: redact(url), newest: newest.clone() });
+        }
         db.migrate().await.map_err(|e| ConnectError::Migrate { url: redact(url), reason: e.to_string() })?;
         Ok(db)
     }

@@ -2,6 +2,7 @@
 //! files, building the demo registry, and the HTTP accept loop.
 
 pub mod audit_head;
+pub mod backup;
 pub mod bench;
 pub mod council;
 pub mod demo;

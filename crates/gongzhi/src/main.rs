@@ -46,7 +46,21 @@ enum Command {
         net: Net,
     },
     /// Bring the database schema up to date.
-    Migrate,
+    Migrate {
+        /// Only say which migrations would run (and refuse a newer database); change nothing.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Write a consistent backup (database and uploaded files) to one archive while the server runs.
+    Backup {
+        /// The archive to write (.zip).
+        out: PathBuf,
+    },
+    /// Put a backup back into an empty database (--db) and an empty directory (--data), then verify it.
+    Restore {
+        /// An archive written by `gongzhi backup`.
+        archive: PathBuf,
+    },
     /// Load data from files.
     Import {
         #[command(subcommand)]
@@ -593,9 +607,73 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Migrate => {
+        Command::Migrate { check: true } => {
+            let db = Db::connect(&cli.db).await?;
+            let state = db::backup::schema_state(&db).await?;
+            if let Some(newest) = state.unknown.last() {
+                anyhow::bail!(
+                    "database {} was made by a newer gongzhi (schema {newest}): this one must not run on it",
+                    db::redact(&cli.db)
+                );
+            }
+            if state.pending.is_empty() {
+                println!("database {} ({}) is up to date; nothing would run", db::redact(&cli.db), db.backend_name());
+            } else {
+                println!("{} migration(s) would run on {}:", state.pending.len(), db::redact(&cli.db));
+                for m in &state.pending {
+                    println!("  {m}");
+                }
+            }
+        }
+        Command::Migrate { check: false } => {
             let db = Db::open(&cli.db).await?;
             println!("database {} ({}) is up to date", db::redact(&cli.db), db.backend_name());
+        }
+        Command::Backup { out } => {
+            // Never migrate what is being backed up: connect, and refuse a schema this binary does not know.
+            let db = Db::connect(&cli.db).await?;
+            if let Some(newest) = db::backup::schema_state(&db).await?.unknown.last() {
+                anyhow::bail!("the database is a newer gongzhi's (schema {newest}): back it up with that version");
+            }
+            let m = gongzhi::backup::backup(&db, &cli.data, &out, None).await?;
+            let rows: i64 = m.counts.values().sum();
+            println!(
+                "backup written to {}: schema {}, {rows} rows in {} tables, {} files ({} bytes), audit head {}",
+                out.display(),
+                m.schema(),
+                m.counts.len(),
+                m.files,
+                m.file_bytes,
+                m.audit_head.as_deref().unwrap_or("(none)")
+            );
+        }
+        Command::Restore { archive } => {
+            let r = gongzhi::backup::restore(&archive, &cli.db, &cli.data).await?;
+            let m = &r.manifest;
+            println!(
+                "restored {} (gongzhi {}, schema {}, taken {}) into {} and {}",
+                archive.display(),
+                m.version,
+                m.schema(),
+                m.created_at.to_rfc3339(),
+                db::redact(&cli.db),
+                cli.data.display()
+            );
+            for c in &r.count_mismatches {
+                println!("  rows differ: {c}");
+            }
+            match &r.audit {
+                db::audit::Verdict::Intact { rows, .. } => println!("  audit log intact: {rows} rows"),
+                db::audit::Verdict::Broken { id, reason } => println!("  audit log BROKEN at row {id}: {reason}"),
+            }
+            for (c, seq, why) in &r.ledgers_broken {
+                println!("  ledger of compound {c} BROKEN at entry {seq}: {why}");
+            }
+            if r.ok() {
+                println!("  ledgers intact: {} chains", m.ledger_heads.len());
+            } else {
+                anyhow::bail!("the restored database does not verify: see above");
+            }
         }
         Command::Serve { bind, net } => {
             net.proxies()?;

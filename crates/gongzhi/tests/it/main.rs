@@ -21,6 +21,7 @@ mod open311;
 mod oversight;
 mod problems;
 mod regions;
+mod running;
 mod structure;
 mod votes;
 mod web;

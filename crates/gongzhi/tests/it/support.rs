@@ -255,3 +255,23 @@ pub fn enc(s: &str) -> String {
         })
         .collect()
 }
+
+/// A new, empty database on the same server as `db` (a file beside the
+/// test's on SQLite): its URL. Restores and upgrades start from one.
+pub async fn empty_beside(db: &Db) -> String {
+    match db.backend() {
+        sea_orm::DbBackend::Postgres => {
+            let admin_url = pg_url().expect("a PostgreSQL test has GONGZHI_TEST_PG");
+            let admin = Db::connect(&admin_url).await.unwrap();
+            let name = unique("gz_r");
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
+            let _ = admin.close().await;
+            with_database(&admin_url, &name)
+        }
+        _ => {
+            let dir = std::env::temp_dir().join(unique("gongzhi_empty"));
+            std::fs::create_dir_all(&dir).unwrap();
+            format!("sqlite://{}?mode=rwc", dir.join("r.db").display())
+        }
+    }
+}

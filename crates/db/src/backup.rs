@@ -1,0 +1,210 @@
+//! A consistent copy of the whole database while the server runs, putting
+//! one back into an empty database, and the schema's version (issue 19,
+//! docs/deploy.md). The archive around these is the binary's (`gongzhi
+//! backup`); here is only what speaks SQL.
+//!
+//! SQLite: `VACUUM INTO` writes a consistent copy of the file while writers
+//! go on (WAL). PostgreSQL: every table's rows as JSON lines read in one
+//! REPEATABLE READ snapshot; put back with `json_populate_recordset`, which
+//! turns each JSON value into its column's type, triggers off
+//! (`session_replication_role = replica`) so that rows go in in any order and
+//! the figures' marks are not made twice.
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{AccessMode, ConnectionTrait, DbBackend, FromQueryResult, IsolationLevel, TransactionTrait};
+
+use crate::sql::{all, exec};
+use crate::{Db, DbError, Result};
+
+/// The table SeaORM keeps applied migrations in.
+pub const MIGRATIONS_TABLE: &str = "seaql_migrations";
+
+/// The migrations this binary knows, oldest first.
+pub fn known() -> Vec<String> {
+    Migrator::migrations().iter().map(|m| m.name().to_owned()).collect()
+}
+
+/// The migrations applied to the database, oldest first (none on an empty one).
+pub async fn applied(db: &Db) -> Result<Vec<String>> {
+    #[derive(FromQueryResult)]
+    struct V {
+        version: String,
+    }
+    if !table_names(db).await?.iter().any(|t| t == MIGRATIONS_TABLE) {
+        return Ok(vec![]);
+    }
+    let rows: Vec<V> = all(db.conn(), "SELECT version FROM seaql_migrations ORDER BY version", vec![]).await?;
+    Ok(rows.into_iter().map(|v| v.version).collect())
+}
+
+/// Where the database's schema stands against this binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaState {
+    /// Known to this binary and not applied yet: what `migrate` would run.
+    pub pending: Vec<String>,
+    /// Applied but unknown to this binary: the database is a newer gongzhi's.
+    pub unknown: Vec<String>,
+}
+
+pub async fn schema_state(db: &Db) -> Result<SchemaState> {
+    let applied = applied(db).await?;
+    let known = known();
+    Ok(SchemaState {
+        pending: known.iter().filter(|k| !applied.contains(k)).cloned().collect(),
+        unknown: applied.iter().filter(|a| !known.contains(a)).cloned().collect(),
+    })
+}
+
+/// The database's own tables (not SQLite's internals), by name.
+pub async fn table_names(db: &Db) -> Result<Vec<String>> {
+    #[derive(FromQueryResult)]
+    struct T {
+        name: String,
+    }
+    let sql = match db.backend() {
+        DbBackend::Postgres => {
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+        }
+        _ => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    };
+    Ok(all::<T>(db.conn(), sql, vec![]).await?.into_iter().map(|t| t.name).collect())
+}
+
+/// A table name fit to quote: the schema's own names are lower-case words.
+fn checked(table: &str) -> Result<&str> {
+    if !table.is_empty() && table.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        Ok(table)
+    } else {
+        Err(DbError::Internal(sea_orm::DbErr::Custom(format!("unexpected table name {table:?}"))))
+    }
+}
+
+/// Rows per table.
+pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>> {
+    let mut out = Vec::new();
+    for t in table_names(db).await? {
+        let n =
+            crate::sql::scalar_i64(db.conn(), &format!("SELECT COUNT(*) FROM \"{}\"", checked(&t)?), vec![]).await?;
+        out.push((t, n));
+    }
+    Ok(out)
+}
+
+/// SQLite: a consistent copy of the whole database at `to` (which must not exist), taken while others write.
+pub async fn sqlite_copy(db: &Db, to: &std::path::Path) -> Result<()> {
+    let path = to.to_str().ok_or_else(|| DbError::Internal(sea_orm::DbErr::Custom("path is not UTF-8".into())))?;
+    exec(db.conn(), "VACUUM INTO $1", vec![path.into()]).await?;
+    Ok(())
+}
+
+/// PostgreSQL: every table's rows as JSON lines, all from one snapshot:
+/// `sink(table, line)` for each row, and the number of rows per table.
+pub async fn pg_rows(db: &Db, mut sink: impl FnMut(&str, &str) -> std::io::Result<()>) -> Result<Vec<(String, i64)>> {
+    #[derive(FromQueryResult)]
+    struct J {
+        j: String,
+    }
+    let tables = table_names(db).await?;
+    let tx = db.conn().begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?;
+    let mut out = Vec::new();
+    for t in &tables {
+        let t = checked(t)?;
+        exec(
+            &tx,
+            &format!("DECLARE rows_{t} NO SCROLL CURSOR FOR SELECT row_to_json(x)::text AS j FROM \"{t}\" x"),
+            vec![],
+        )
+        .await?;
+        let mut n = 0i64;
+        loop {
+            let page: Vec<J> = all(&tx, &format!("FETCH 2000 FROM rows_{t}"), vec![]).await?;
+            if page.is_empty() {
+                break;
+            }
+            for r in &page {
+                sink(t, &r.j).map_err(|e| DbError::Internal(sea_orm::DbErr::Custom(e.to_string())))?;
+            }
+            n += page.len() as i64;
+        }
+        exec(&tx, &format!("CLOSE rows_{t}"), vec![]).await?;
+        out.push((t.to_owned(), n));
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// PostgreSQL: bring an empty database to the schema of `migrations` (a
+/// backup's), ready for `pg_put_rows`. Refuses a database that holds tables.
+pub async fn pg_prepare(db: &Db, migrations: &[String]) -> Result<()> {
+    if !table_names(db).await?.is_empty() {
+        return Err(DbError::Conflict("the database is not empty: restore into a new, empty database".into()));
+    }
+    let known = known();
+    if migrations.iter().enumerate().any(|(i, m)| known.get(i) != Some(m)) {
+        return Err(DbError::Conflict("the backup's schema is not one this gongzhi knows".into()));
+    }
+    Migrator::up(db.conn(), Some(migrations.len() as u32)).await?;
+    Ok(())
+}
+
+/// PostgreSQL: put back rows read by `pg_rows`, one table's batch at a time,
+/// inside the caller's transaction (`pg_restore_tx`).
+pub async fn pg_put_rows(tx: &impl ConnectionTrait, table: &str, lines: &[String]) -> Result<()> {
+    let t = checked(table)?;
+    if t == MIGRATIONS_TABLE || lines.is_empty() {
+        return Ok(());
+    }
+    let array = format!("[{}]", lines.join(","));
+    exec(
+        tx,
+        &format!("INSERT INTO \"{t}\" SELECT * FROM json_populate_recordset(NULL::\"{t}\", $1::json)"),
+        vec![array.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// PostgreSQL: a transaction for putting rows back: triggers off, and the
+/// rows the migrations themselves seeded removed (the backup holds them).
+pub async fn pg_restore_tx(db: &Db) -> Result<sea_orm::DatabaseTransaction> {
+    let tx = db.conn().begin().await?;
+    exec(&tx, "SET LOCAL session_replication_role = replica", vec![]).await.map_err(|e| {
+        DbError::Conflict(format!(
+            "restoring on PostgreSQL needs a role that may set session_replication_role (a superuser): {e}"
+        ))
+    })?;
+    for t in table_names(db).await? {
+        if t != MIGRATIONS_TABLE {
+            exec(&tx, &format!("DELETE FROM \"{}\"", checked(&t)?), vec![]).await?;
+        }
+    }
+    Ok(tx)
+}
+
+/// PostgreSQL: after rows went back with their ids, each id sequence (serial or identity) continues above the highest.
+pub async fn pg_reset_sequences(tx: &impl ConnectionTrait) -> Result<()> {
+    #[derive(FromQueryResult)]
+    struct S {
+        t: String,
+        c: String,
+    }
+    let seqs: Vec<S> = all(
+        tx,
+        "SELECT c.table_name AS t, c.column_name AS c FROM information_schema.columns c \
+         WHERE c.table_schema = current_schema() AND (c.column_default LIKE 'nextval(%' OR c.is_identity = 'YES')",
+        vec![],
+    )
+    .await?;
+    for s in seqs {
+        let (t, c) = (checked(&s.t)?, checked(&s.c)?);
+        exec(
+            tx,
+            &format!(
+                "SELECT setval(pg_get_serial_sequence('\"{t}\"', '{c}'), COALESCE((SELECT MAX(\"{c}\") FROM \"{t}\"), 0) + 1, false)"
+            ),
+            vec![],
+        )
+        .await?;
+    }
+    Ok(())
+}
