@@ -294,6 +294,20 @@ impl Db {
         &self.conn
     }
 
+    /// The connection pool: connections open, and of them idle (`/metrics`).
+    pub fn pool_stats(&self) -> (u32, usize) {
+        match self.backend() {
+            DbBackend::Postgres => {
+                let p = self.conn.get_postgres_connection_pool();
+                (p.size(), p.num_idle())
+            }
+            _ => {
+                let p = self.conn.get_sqlite_connection_pool();
+                (p.size(), p.num_idle())
+            }
+        }
+    }
+
     pub fn backend(&self) -> DbBackend {
         self.conn.get_database_backend()
     }

@@ -93,7 +93,12 @@ pub async fn backup(db: &Db, data: &Path, out: &Path, skip: Option<&Path>) -> an
     let tmp = out.with_extension("zip.tmp");
     let opts =
         zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).large_file(true);
-    let file = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    // The archive holds everything, password hashes too: readable by its owner only.
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    let file = open.open(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
     let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
     let migrations = db::backup::applied(db).await?;
     let (counts, audit_head, ledger_heads) = match db.backend() {
@@ -369,7 +374,7 @@ pub fn kept(dir: &Path) -> Vec<PathBuf> {
 /// One scheduled backup into `dir`, keeping the newest `keep`.
 pub async fn scheduled(db: &Db, data: &Path, dir: &Path, keep: usize) -> anyhow::Result<(PathBuf, Manifest)> {
     std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
-    let out = dir.join(format!("gongzhi-{}.zip", chrono::Utc::now().format("%Y%m%dT%H%M%SZ")));
+    let out = dir.join(format!("gongzhi-{}.zip", chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ")));
     let m = backup(db, data, &out, Some(dir)).await?;
     let all = kept(dir);
     for old in all.iter().take(all.len().saturating_sub(keep.max(1))) {

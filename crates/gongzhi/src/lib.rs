@@ -4,6 +4,7 @@
 pub mod audit_head;
 pub mod backup;
 pub mod bench;
+pub mod config;
 pub mod council;
 pub mod demo;
 pub mod import;

@@ -15,6 +15,12 @@ struct Cli {
     /// Database URL: sqlite://FILE?mode=rwc (default) or postgres://USER@HOST/DB.
     #[arg(long, env = "GONGZHI_DB", global = true, default_value = db::DEFAULT_URL)]
     db: String,
+    /// Read the database URL from this file instead (a password in it stays out of the process list).
+    #[arg(long, env = "GONGZHI_DB_FILE", global = true)]
+    db_file: Option<PathBuf>,
+    /// Settings from a TOML file (docs/deploy.md); flags and environment variables win over it.
+    #[arg(long, env = "GONGZHI_CONFIG", global = true)]
+    config: Option<PathBuf>,
     /// Where uploaded files (problem photos) are kept.
     #[arg(long, env = "GONGZHI_DATA", global = true, default_value = "gongzhi-data")]
     data: PathBuf,
@@ -30,6 +36,11 @@ enum Command {
         bind: SocketAddr,
         #[command(flatten)]
         net: Net,
+        #[command(flatten)]
+        backups: Backups,
+        /// Serve /metrics (Prometheus) to scrapers sending `Authorization: Bearer` and the token in this file.
+        #[arg(long, env = "GONGZHI_METRICS_TOKEN_FILE")]
+        metrics_token_file: Option<PathBuf>,
     },
     /// Make a fresh demo database (Dezhou's divisions and a synthetic registry) and serve it.
     /// With `--db postgres://…` it is built there instead (the database must be empty).
@@ -171,6 +182,20 @@ struct Net {
     /// trusted proxies are exempt.
     #[arg(long, env = "GONGZHI_MAX_PER_ADDRESS", default_value_t = 64)]
     max_per_address: usize,
+}
+
+/// Scheduled backups inside `serve` (off unless a directory is given).
+#[derive(clap::Args)]
+struct Backups {
+    /// Write a backup archive here at every interval (the same archive as `gongzhi backup`).
+    #[arg(long, env = "GONGZHI_BACKUP_DIR")]
+    backup_dir: Option<PathBuf>,
+    /// Hours between scheduled backups (the first one an interval after start).
+    #[arg(long, env = "GONGZHI_BACKUP_EVERY", default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..=8760))]
+    backup_every: u64,
+    /// How many scheduled backups to keep (the oldest are removed).
+    #[arg(long, env = "GONGZHI_BACKUP_KEEP", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=10000))]
+    backup_keep: u64,
 }
 
 impl Net {
@@ -342,19 +367,45 @@ enum Import {
     Template { out: PathBuf },
 }
 
-#[tokio::main]
-async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GONGZHI_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    if let Err(e) = run(Cli::parse()).await {
+fn main() {
+    // Settings from a file become environment variables before anything else
+    // runs (one thread yet: setting them is safe), so flags and the
+    // environment keep their precedence over the file.
+    if let Err(e) = gongzhi::config::apply_from_args(std::env::args_os()) {
         eprintln!("gongzhi: {e:#}");
-        std::process::exit(1);
+        std::process::exit(2);
     }
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GONGZHI_LOG")
+        .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match std::env::var("GONGZHI_LOG_FORMAT").as_deref() {
+        Ok("json") => logs.json().init(),
+        Ok("text") | Err(_) => logs.init(),
+        Ok(other) => {
+            eprintln!("gongzhi: GONGZHI_LOG_FORMAT is text or json, not {other:?}");
+            std::process::exit(2);
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the async runtime starts");
+    let code = runtime.block_on(async {
+        let cli = Cli::parse();
+        let cli = match cli.db_file.as_deref().map(gongzhi::config::secret).transpose() {
+            Ok(Some(url)) => Cli { db: url, ..cli },
+            Ok(None) => cli,
+            Err(e) => {
+                eprintln!("gongzhi: {e:#}");
+                return 1;
+            }
+        };
+        match run(cli).await {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("gongzhi: {e:#}");
+                1
+            }
+        }
+    });
+    std::process::exit(code);
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -675,10 +726,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("the restored database does not verify: see above");
             }
         }
-        Command::Serve { bind, net } => {
+        Command::Serve { bind, net, backups, metrics_token_file } => {
             net.proxies()?;
+            let token = metrics_token_file.as_deref().map(gongzhi::config::secret).transpose()?;
             let db = Db::open(&cli.db).await?;
-            serve(db, &cli.db, bind, cli.data, &net).await?;
+            serve(db, &cli.db, bind, cli.data, &net, Some(&backups), token.as_deref()).await?;
         }
         Command::Demo { bind, file, no_serve, net } => {
             net.proxies()?;
@@ -742,7 +794,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if !no_serve {
                 println!("to serve it again later: gongzhi --db '{url}' serve");
-                serve(db, &url, bind, cli.data, &net).await?;
+                serve(db, &url, bind, cli.data, &net, None, None).await?;
             }
         }
         Command::Import { what: Import::Template { out } } => {
@@ -796,7 +848,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(db: Db, url: &str, bind: SocketAddr, data: PathBuf, net: &Net) -> anyhow::Result<()> {
+async fn serve(
+    db: Db,
+    url: &str,
+    bind: SocketAddr,
+    data: PathBuf,
+    net: &Net,
+    backups: Option<&Backups>,
+    metrics_token: Option<&str>,
+) -> anyhow::Result<()> {
     let proxies = net.proxies()?;
     if net.max_connections == 0 || net.header_timeout == 0 {
         anyhow::bail!("--max-connections and --header-timeout must be at least 1");
@@ -834,7 +894,14 @@ async fn serve(db: Db, url: &str, bind: SocketAddr, data: PathBuf, net: &Net) ->
     // Notices to webhooks: whatever is due, every few seconds, retried and logged.
     web::notify::spawn(db.clone());
     let exempt = proxies.clone();
-    let app = web::router(web::AppState::new(db, data).with_trusted_proxies(proxies));
+    let mut state = web::AppState::new(db.clone(), data.clone()).with_trusted_proxies(proxies);
+    if let Some(t) = metrics_token {
+        state = state.with_metrics_token(t);
+    }
+    if let Some(Backups { backup_dir: Some(dir), backup_every, backup_keep }) = backups {
+        schedule_backups(db, data, dir.clone(), *backup_every, *backup_keep as usize, state.status.clone());
+    }
+    let app = web::router(state);
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     println!("gongzhi is serving http://{}/", listener.local_addr()?);
     // Header-read timeout, connection cap, the peer's address for the
@@ -848,6 +915,37 @@ async fn serve(db: Db, url: &str, bind: SocketAddr, data: PathBuf, net: &Net) ->
     let exempt = move |ip| exempt.contains(ip);
     gongzhi::net::serve_with(listener, app, limits, exempt, gongzhi::net::shutdown_signal()).await?;
     Ok(())
+}
+
+/// A backup every `hours` into `dir`, keeping `keep`; each outcome logged and
+/// shown on the administrators' page.
+fn schedule_backups(
+    db: Db,
+    data: PathBuf,
+    dir: PathBuf,
+    hours: u64,
+    keep: usize,
+    status: std::sync::Arc<web::status::Status>,
+) {
+    status.set_backup_dir(dir.display().to_string());
+    tokio::spawn(async move {
+        let every = std::time::Duration::from_secs(hours * 3600);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            tick.tick().await;
+            let outcome = match gongzhi::backup::scheduled(&db, &data, &dir, keep).await {
+                Ok((path, m)) => {
+                    tracing::info!(archive = %path.display(), schema = m.schema(), files = m.files, "scheduled backup written");
+                    Ok(path.display().to_string())
+                }
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "scheduled backup failed");
+                    Err(format!("{e:#}"))
+                }
+            };
+            status.record_backup(web::status::Backup { at: chrono::Utc::now(), outcome });
+        }
+    });
 }
 
 /// A refusal of the web's checks, as one line for the terminal.

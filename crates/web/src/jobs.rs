@@ -86,6 +86,11 @@ impl Jobs {
     }
 
     /// The job, if `viewer_id` started it.
+    /// How many jobs are running now (`/metrics`).
+    pub fn running(&self) -> usize {
+        self.inner.lock().map(|g| g.1.values().filter(|j| j.finished.is_none()).count()).unwrap_or(0)
+    }
+
     pub fn get(&self, id: u64, viewer_id: i64) -> Option<Job> {
         self.inner.lock().expect("jobs lock").1.get(&id).filter(|j| j.owner == viewer_id).cloned()
     }

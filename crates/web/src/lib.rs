@@ -11,10 +11,12 @@ pub mod i18n;
 mod input;
 pub mod jobs;
 pub mod links;
+mod metrics;
 mod middleware;
 pub mod notify;
 mod open311;
 pub mod ops;
+pub mod status;
 pub mod ui;
 
 use std::time::Duration;
@@ -47,6 +49,10 @@ pub struct AppState {
     pub jobs: std::sync::Arc<jobs::Jobs>,
     /// Proxies whose X-Forwarded-For names the client (none by default).
     pub trusted_proxies: std::sync::Arc<client::TrustedProxies>,
+    /// The server's upkeep as its background tasks report it (backups).
+    pub status: std::sync::Arc<status::Status>,
+    /// Counters for `/metrics` (off unless a token is set: `with_metrics_token`).
+    pub metrics: std::sync::Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -61,7 +67,15 @@ impl AppState {
             data_dir,
             jobs: Default::default(),
             trusted_proxies: Default::default(),
+            status: Default::default(),
+            metrics: Default::default(),
         }
+    }
+
+    /// Serve `/metrics` to scrapers that send this token.
+    pub fn with_metrics_token(mut self, token: &str) -> AppState {
+        self.metrics = std::sync::Arc::new(metrics::Metrics::with_token(token));
+        self
     }
 
     /// Believe X-Forwarded-For from these proxies (see `client`).
@@ -86,6 +100,10 @@ pub fn router(state: AppState) -> Router {
         .merge(open311::router())
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::serve))
+        // After routing, so each request counts under its route's pattern.
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .route("/static/{*file}", get(assets::serve))
         .fallback(ui::not_found)
         .with_state(state)
@@ -101,6 +119,21 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(CatchPanicLayer::custom(error::panic_response))
+}
+
+/// Ready to serve: the database answers and its schema is this binary's
+/// (nothing pending, nothing newer). 503 with the reason otherwise.
+async fn readyz(axum::extract::State(s): axum::extract::State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let unavailable = |why: String| (axum::http::StatusCode::SERVICE_UNAVAILABLE, why).into_response();
+    if let Err(e) = s.db.ping().await {
+        return unavailable(format!("database unreachable: {e}"));
+    }
+    match db::backup::schema_state(&s.db).await {
+        Ok(st) if st.pending.is_empty() && st.unknown.is_empty() => "ready".into_response(),
+        Ok(st) => unavailable(format!("schema not current: pending {:?}, unknown {:?}", st.pending, st.unknown)),
+        Err(e) => unavailable(format!("schema unreadable: {e}")),
+    }
 }
 
 async fn healthz(axum::extract::State(s): axum::extract::State<AppState>) -> Result<&'static str, AppError> {

@@ -172,6 +172,23 @@ pub struct WorkCounts {
     pub to_rate: i64,
 }
 
+/// Problems open now, and of them past a deadline (everyone's: `/metrics`).
+pub async fn open_and_overdue(db: &Db) -> Result<(i64, i64)> {
+    #[derive(FromQueryResult)]
+    struct C {
+        open: i64,
+        overdue: i64,
+    }
+    let sql = format!(
+        "SELECT {} AS open, {} AS overdue FROM problem p WHERE p.state IN ({})",
+        crate::sql::count_when("1 = 1"),
+        crate::sql::count_when("p.overdue"),
+        states_sql(State::is_open)
+    );
+    let c: Option<C> = one(db.conn(), &sql, vec![]).await?;
+    Ok(c.map_or((0, 0), |c| (c.open, c.overdue)))
+}
+
 pub async fn work_counts(db: &Db, v: &Visible) -> Result<WorkCounts> {
     let mut vals = Vec::new();
     let scope = visible_sql(v, &mut vals);

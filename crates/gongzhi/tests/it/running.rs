@@ -95,6 +95,14 @@ db_test! {
         let e = gongzhi::backup::restore(&archive, &empty_beside(&db).await, &restored_data).await.unwrap_err();
         assert!(e.to_string().contains("not empty"), "{e}");
         let _ = back.close().await;
+        // Scheduled backups keep the newest N.
+        let dir = data.with_extension("scheduled");
+        for _ in 0..3 {
+            gongzhi::backup::scheduled(&db, &data, &dir, 2).await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert_eq!(gongzhi::backup::kept(&dir).len(), 2);
+        let _ = std::fs::remove_dir_all(&dir);
         let _ = std::fs::remove_dir_all(&data);
         let _ = std::fs::remove_dir_all(&restored_data);
         let _ = std::fs::remove_file(&archive);
@@ -129,12 +137,41 @@ db_test! {
         assert_eq!(rows.len(), 1);
         assert_eq!((rows[0].name.as_str(), rows[0].households, rows[0].location()), ("老小区", Some(120), None));
 
+        let probe = App::anonymous(&new);
+        let r = probe.get("/readyz").await;
+        assert_eq!((r.status.as_u16(), r.body.as_str()), (200, "ready"));
         // A newer gongzhi's database: refused before anything runs on it, with what to do.
         new.execute_unprepared("INSERT INTO seaql_migrations (version, applied_at) VALUES ('m9999_future', 0)").await.unwrap();
+        let r = probe.get("/readyz").await;
+        assert_eq!(r.status, 503, "not ready on a schema it does not know: {}", r.body);
         let _ = new.close().await;
         let e = db::Db::open(&url).await.expect_err("a newer schema is refused");
         assert!(e.to_string().contains("newer gongzhi") && e.to_string().contains("m9999_future"), "{e}");
         drop(db);
+    }
+}
+
+db_test! {
+    async fn metrics_answer_a_scraper_with_the_token_only(db: Db) {
+        dezhou(&db).await;
+        let off = App::anonymous(&db);
+        assert_eq!(off.get("/metrics").await.status, 404, "off without a token");
+        let on = App::anonymous_with(&db, |s| s.with_metrics_token("s3cret-token-for-scrapes"));
+        assert_eq!(on.get("/healthz").await.status, 200);
+        assert_eq!(on.get("/api/v1/regions/3714").await.status, 401);
+        let r = on.get("/metrics").await;
+        assert_eq!((r.status.as_u16(), r.header("www-authenticate")), (401, "Bearer"));
+        assert_eq!(on.get_with("/metrics", "authorization", "Bearer wrong").await.status, 401);
+        let r = on.get_with("/metrics", "authorization", "Bearer s3cret-token-for-scrapes").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.header("content-type").starts_with("text/plain; version=0.0.4"));
+        // Routes by their pattern, never the raw path; a histogram per route; the gauges.
+        assert!(r.body.contains(r#"gongzhi_http_requests_total{route="/healthz",method="GET",status="200"} 1"#), "{}", r.body);
+        assert!(r.body.contains(r#"gongzhi_http_requests_total{route="/api/v1/regions/{code}",method="GET",status="401"} 1"#), "{}", r.body);
+        assert!(r.body.contains(r#"gongzhi_http_request_duration_seconds_bucket{route="/healthz",le="+Inf"} 1"#));
+        for name in ["gongzhi_db_pool_connections{state=\"idle\"}", "gongzhi_problems{state=\"overdue\"} 0", "gongzhi_problem_reports_total 0", "gongzhi_jobs_running 0"] {
+            assert!(r.body.contains(name), "{name}: {}", r.body);
+        }
     }
 }
 

@@ -188,6 +188,12 @@ impl App {
         App { router: web::router(web::AppState::new(db.clone(), data)), auth: None }
     }
 
+    /// Nobody signed in, on a server set up by `setup` (a metrics token, …).
+    pub fn anonymous_with(db: &Db, setup: impl FnOnce(web::AppState) -> web::AppState) -> App {
+        let data = std::env::temp_dir().join(format!("gongzhi_data_{}", std::process::id()));
+        App { router: web::router(setup(web::AppState::new(db.clone(), data))), auth: None }
+    }
+
     /// An administrator of everything (made on first use).
     pub async fn new(db: &Db) -> App {
         let token = match db::accounts::user_by_login(db, "test_admin").await.unwrap() {

@@ -42,6 +42,7 @@ pub async fn report(s: &AppState, viewer: &Viewer, r: ReportIn<'_>) -> Result<Wr
     }
     let report = NewReport::new(&viewer.actor(), &compound, &category, r.description, r.location, Utc::now())?;
     let w = s.intake.report(report).await?;
+    s.metrics.reports.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if let Some(photo) = r.photo {
         store_photo(s, viewer, w.problem.id, photo).await?;
     }

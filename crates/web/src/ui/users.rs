@@ -41,6 +41,9 @@ struct ListPage {
     /// The new-user form as sent, with what was wrong (empty on first show).
     draft: CreateForm,
     errors: Vec<FieldError>,
+    /// Scheduled backups: where, and the last one's outcome.
+    backup_dir: Option<String>,
+    last_backup: Option<crate::status::Backup>,
 }
 
 impl ListPage {
@@ -77,7 +80,18 @@ async fn list_page(
     let (users, total) = db::accounts::users(&s.db, p.q.as_deref(), paging).await.page(t)?;
     let q = p.q.unwrap_or_default();
     let pager = Pager::new("/users", &[("q", q.as_str())], paging, total);
-    Ok(ListPage { t, me: Me::of(viewer), users, pager, q, roles: Role::ALL, draft, errors })
+    Ok(ListPage {
+        t,
+        me: Me::of(viewer),
+        users,
+        pager,
+        q,
+        roles: Role::ALL,
+        draft,
+        errors,
+        backup_dir: s.status.backup_dir(),
+        last_backup: s.status.last_backup(),
+    })
 }
 
 #[derive(Deserialize, Default)]
