@@ -6,7 +6,7 @@
 //! them (the key, never a cookie, is the credential). docs/open311.md.
 
 use axum::Router;
-use axum::extract::{Path, Query, RawForm, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -542,16 +542,29 @@ async fn get_token(State(s): State<AppState>, Path(file): Path<String>, Query(q)
 async fn post_file(
     State(s): State<AppState>,
     Path(file): Path<String>,
-    body: Result<RawForm, axum::extract::rejection::RawFormRejection>,
+    headers: header::HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let Some(("requests", fmt)) = split(&file) else {
         return error(Fmt::Json, StatusCode::NOT_FOUND, "POST requests.json or requests.xml");
     };
+    // A form, its media type in any case (media types are case-insensitive).
+    let kind = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    if !kind.starts_with("application/x-www-form-urlencoded") {
+        return error(
+            fmt,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send a form: Content-Type application/x-www-form-urlencoded",
+        );
+    }
     // A body over the limit (or unreadable) is an Open311 error too, in the format asked for.
     let body = match body {
-        Ok(RawForm(b)) => b,
+        Ok(b) => b,
         Err(e) => return error(fmt, e.status(), &e.body_text()),
     };
+    if let Err(why) = utf8_form(&body) {
+        return error(fmt, StatusCode::BAD_REQUEST, &why);
+    }
     let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let viewer = match caller(&s, form.get("api_key"), fmt).await {
         Ok(v) => v,
@@ -629,6 +642,46 @@ async fn post_file(
     }
 }
 
+/// Every field of a form decodes to UTF-8 (another charset, or broken bytes,
+/// would otherwise be stored as replacement characters): else which field.
+fn utf8_form(body: &[u8]) -> Result<(), String> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    for pair in body.split(|b| *b == b'&') {
+        let mut decoded = Vec::with_capacity(pair.len());
+        let mut i = 0;
+        while i < pair.len() {
+            match pair[i] {
+                b'%' if i + 2 < pair.len() => match (hex(pair[i + 1]), hex(pair[i + 2])) {
+                    (Some(a), Some(b)) => {
+                        decoded.push(a * 16 + b);
+                        i += 3;
+                    }
+                    _ => {
+                        decoded.push(b'%');
+                        i += 1;
+                    }
+                },
+                b'+' => {
+                    decoded.push(b' ');
+                    i += 1;
+                }
+                b => {
+                    decoded.push(b);
+                    i += 1;
+                }
+            }
+        }
+        if std::str::from_utf8(&decoded).is_err() {
+            let key: String = String::from_utf8_lossy(pair.split(|b| *b == b'=').next().unwrap_or_default())
+                .chars()
+                .take(40)
+                .collect();
+            return Err(format!("{key}: not UTF-8 (send the form in UTF-8)"));
+        }
+    }
+    Ok(())
+}
+
 /// A refusal's reasons as one description (`field: reason; …`), fields named as Open311 names them.
 fn reasons(e: &crate::error::AppError) -> String {
     let name = |f: &str| match f {
@@ -639,4 +692,18 @@ fn reasons(e: &crate::error::AppError) -> String {
     };
     let why = e.fields.iter().map(|f| format!("{}: {}", name(&f.field), f.reason)).collect::<Vec<_>>().join("; ");
     if why.is_empty() { e.message.clone() } else { why }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_must_be_utf8() {
+        assert!(utf8_form(b"description=%E6%B5%8B%E8%AF%95&x=a+b%").is_ok());
+        // GBK's 测试, and a lone surrogate's bytes.
+        assert!(utf8_form(b"description=%B2%E2%CA%D4").unwrap_err().starts_with("description"));
+        assert!(utf8_form(b"d=%ED%A0%80x").is_err());
+        assert!(utf8_form(b"a=%zz%4").is_ok());
+    }
 }

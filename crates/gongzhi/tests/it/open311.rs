@@ -241,6 +241,14 @@ db_test! {
         assert!(!r.body.contains(&format!("address_id {other}")), "{}", r.body);
         let r = post("/open311/v2/requests.json", format!("api_key={key}&service_code=repair&address_string={}&description=x", "a".repeat(50_000))).await;
         assert_eq!((r.status.as_u16(), r.json()[0]["code"].as_i64()), (400, Some(400)), "a long address_string: {}", r.body);
+        // A form in another charset is refused, not stored garbled; the media type is read in any case.
+        let r = post("/open311/v2/requests.json", format!("api_key={key}&service_code=repair&address_id={fenghua}&description=%B2%E2%CA%D4")).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        let r = anon.send(Request::post("/open311/v2/requests.json").header("content-type", "Application/X-WWW-Form-Urlencoded")
+            .body(Body::from(format!("api_key={key}&service_code=repair&address_id={fenghua}&description=x"))).unwrap()).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = anon.send(Request::post("/open311/v2/requests.json").header("content-type", "application/json").body(Body::from("{}")).unwrap()).await;
+        assert_eq!((r.status.as_u16(), r.json()[0]["code"].as_i64()), (415, Some(415)), "{}", r.body);
         // A media_url that is not a web address is refused.
         let r = post("/open311/v2/requests.json", format!("api_key={key}&service_code=repair&address_id={fenghua}&media_url={}&description=x", enc("javascript:alert(1)"))).await;
         assert_eq!(r.status, 400, "{}", r.body);
