@@ -371,6 +371,21 @@ pub fn kept(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
+/// How long until the next scheduled backup is due: `every` after the newest
+/// backup in `dir` (by its time of writing), at least a minute from now.
+pub fn next_due(dir: &Path, every: std::time::Duration) -> std::time::Duration {
+    let soonest = std::time::Duration::from_secs(60);
+    let age = kept(dir)
+        .last()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.elapsed().ok());
+    match age {
+        Some(age) => every.saturating_sub(age).max(soonest),
+        None => soonest,
+    }
+}
+
 /// One scheduled backup into `dir`, keeping the newest `keep`.
 pub async fn scheduled(db: &Db, data: &Path, dir: &Path, keep: usize) -> anyhow::Result<(PathBuf, Manifest)> {
     std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;

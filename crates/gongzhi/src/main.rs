@@ -190,7 +190,7 @@ struct Backups {
     /// Write a backup archive here at every interval (the same archive as `gongzhi backup`).
     #[arg(long, env = "GONGZHI_BACKUP_DIR")]
     backup_dir: Option<PathBuf>,
-    /// Hours between scheduled backups (the first one an interval after start).
+    /// Hours between scheduled backups (the first due an interval after the newest one in the directory).
     #[arg(long, env = "GONGZHI_BACKUP_EVERY", default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..=8760))]
     backup_every: u64,
     /// How many scheduled backups to keep (the oldest are removed).
@@ -917,7 +917,7 @@ async fn serve(
     Ok(())
 }
 
-/// A backup every `hours` into `dir`, keeping `keep`; each outcome logged and
+/// A backup every `hours` into `dir` (the first due an interval after the newest one there), keeping `keep`; each outcome logged and
 /// shown on the administrators' page.
 fn schedule_backups(
     db: Db,
@@ -930,7 +930,10 @@ fn schedule_backups(
     status.set_backup_dir(dir.display().to_string());
     tokio::spawn(async move {
         let every = std::time::Duration::from_secs(hours * 3600);
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        // Due an interval after the newest backup already there (a minute after start at the
+        // soonest): a server restarted more often than the interval still backs up.
+        let due = gongzhi::backup::next_due(&dir, every);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + due, every);
         loop {
             tick.tick().await;
             let outcome = match gongzhi::backup::scheduled(&db, &data, &dir, keep).await {

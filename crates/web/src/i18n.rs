@@ -983,7 +983,7 @@ pub static CATALOGUE: &[(&str, &str, &str)] = &[
     ("role_post.vice_chair", "副主任", "Vice-chair"),
     ("status.backup", "定时备份", "Scheduled backups"),
     ("status.backup_failed", "备份失败", "backup failed"),
-    ("status.backup_none_yet", "尚未进行（启动后按间隔进行）", "none yet (they run at the interval after start)"),
+    ("status.backup_none_yet", "本次启动后尚未进行（首次在启动一分钟后或距上次备份满一个间隔时）", "none since start (the first a minute after start, or an interval after the last one)"),
     ("status.backup_off", "未开启（serve --backup-dir，见 docs/deploy.md）", "off (serve --backup-dir; see docs/deploy.md)"),
     ("status.backup_ok", "已备份到", "written to"),
     ("status.dissolved", "已解散", "Dissolved"),

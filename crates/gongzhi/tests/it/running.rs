@@ -102,6 +102,11 @@ db_test! {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         assert_eq!(gongzhi::backup::kept(&dir).len(), 2);
+        // The next one is due an interval after the newest (a minute at the soonest).
+        let day = std::time::Duration::from_secs(86_400);
+        let due = gongzhi::backup::next_due(&dir, day);
+        assert!(due > day - std::time::Duration::from_secs(600) && due <= day, "{due:?}");
+        assert_eq!(gongzhi::backup::next_due(&data.with_extension("none"), day), std::time::Duration::from_secs(60));
         let _ = std::fs::remove_dir_all(&dir);
         let _ = std::fs::remove_dir_all(&data);
         let _ = std::fs::remove_dir_all(&restored_data);
