@@ -97,16 +97,32 @@ pub async fn sqlite_copy(db: &Db, to: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
+/// What `pg_rows` read: rows per table and the chains' heads, all from its snapshot.
+#[derive(Debug, Default)]
+pub struct Dumped {
+    pub counts: Vec<(String, i64)>,
+    /// The audit log's newest row (`ID:HASH`).
+    pub audit_head: Option<String>,
+    /// Each compound's newest ledger entry (`COMPOUND:SEQ:HASH`).
+    pub ledger_heads: Vec<String>,
+}
+
 /// PostgreSQL: every table's rows as JSON lines, all from one snapshot:
-/// `sink(table, line)` for each row, and the number of rows per table.
-pub async fn pg_rows(db: &Db, mut sink: impl FnMut(&str, &str) -> std::io::Result<()>) -> Result<Vec<(String, i64)>> {
+/// `sink(table, line)` for each row.
+pub async fn pg_rows(db: &Db, mut sink: impl FnMut(&str, &str) -> std::io::Result<()>) -> Result<Dumped> {
     #[derive(FromQueryResult)]
     struct J {
         j: String,
     }
+    #[derive(FromQueryResult)]
+    struct Head {
+        k: i64,
+        seq: i64,
+        hash: String,
+    }
     let tables = table_names(db).await?;
     let tx = db.conn().begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?;
-    let mut out = Vec::new();
+    let mut out = Dumped::default();
     for t in &tables {
         let t = checked(t)?;
         exec(
@@ -127,15 +143,33 @@ pub async fn pg_rows(db: &Db, mut sink: impl FnMut(&str, &str) -> std::io::Resul
             n += page.len() as i64;
         }
         exec(&tx, &format!("CLOSE rows_{t}"), vec![]).await?;
-        out.push((t.to_owned(), n));
+        out.counts.push((t.to_owned(), n));
     }
+    // The heads, read in the same snapshot as the rows.
+    let audit: Option<Head> =
+        crate::sql::one(&tx, "SELECT id AS k, id AS seq, hash FROM audit_log ORDER BY id DESC LIMIT 1", vec![]).await?;
+    out.audit_head = audit.map(|h| format!("{}:{}", h.k, h.hash));
+    let ledger: Vec<Head> = all(
+        &tx,
+        "SELECT e.compound_id AS k, e.seq, e.hash FROM ledger_entry e \
+         WHERE e.seq = (SELECT MAX(x.seq) FROM ledger_entry x WHERE x.compound_id = e.compound_id) ORDER BY e.compound_id",
+        vec![],
+    )
+    .await?;
+    out.ledger_heads = ledger.into_iter().map(|h| format!("{}:{}:{}", h.k, h.seq, h.hash)).collect();
     tx.commit().await?;
     Ok(out)
 }
 
-/// PostgreSQL: bring an empty database to the schema of `migrations` (a
-/// backup's), ready for `pg_put_rows`. Refuses a database that holds tables.
-pub async fn pg_prepare(db: &Db, migrations: &[String]) -> Result<()> {
+/// PostgreSQL: begin putting a backup back into an empty database, all in
+/// one transaction (PostgreSQL's DDL is transactional), so a restore that
+/// fails leaves the database as empty as it found it: triggers off for the
+/// load (`session_replication_role`, which needs a superuser or a role granted
+/// it), the schema of `migrations` (a backup's) created as the database's
+/// owner (so the service's role owns its tables whoever restores), and the
+/// rows the migrations seed removed (the backup holds them). Then
+/// `pg_put_rows`, `pg_reset_sequences` and commit.
+pub async fn pg_restore_begin(db: &Db, migrations: &[String]) -> Result<sea_orm::DatabaseTransaction> {
     if !table_names(db).await?.is_empty() {
         return Err(DbError::Conflict("the database is not empty: restore into a new, empty database".into()));
     }
@@ -143,12 +177,47 @@ pub async fn pg_prepare(db: &Db, migrations: &[String]) -> Result<()> {
     if migrations.iter().enumerate().any(|(i, m)| known.get(i) != Some(m)) {
         return Err(DbError::Conflict("the backup's schema is not one this gongzhi knows".into()));
     }
-    Migrator::up(db.conn(), Some(migrations.len() as u32)).await?;
-    Ok(())
+    let tx = db.conn().begin().await?;
+    exec(&tx, "SET LOCAL session_replication_role = replica", vec![]).await.map_err(|e| {
+        DbError::Conflict(format!(
+            "restoring on PostgreSQL needs a role that may set session_replication_role              (a superuser, or GRANT SET ON PARAMETER session_replication_role TO the role): {e}"
+        ))
+    })?;
+    #[derive(FromQueryResult)]
+    struct Owner {
+        owner: String,
+    }
+    let owner: Option<Owner> = crate::sql::one(
+        &tx,
+        "SELECT pg_get_userbyid(datdba)::text AS owner FROM pg_database WHERE datname = current_database()",
+        vec![],
+    )
+    .await?;
+    if let Some(o) = owner {
+        // Quoted as an identifier: the owner's name comes from the catalogue, not from the archive.
+        exec(&tx, &format!("SET LOCAL ROLE \"{}\"", o.owner.replace('"', "\"\"")), vec![]).await?;
+    }
+    Migrator::up(&tx, Some(migrations.len() as u32)).await?;
+    for t in table_names_in(&tx).await? {
+        if t != MIGRATIONS_TABLE {
+            exec(&tx, &format!("DELETE FROM \"{}\"", checked(&t)?), vec![]).await?;
+        }
+    }
+    Ok(tx)
+}
+
+/// The tables as a transaction sees them (PostgreSQL).
+async fn table_names_in(c: &impl ConnectionTrait) -> Result<Vec<String>> {
+    #[derive(FromQueryResult)]
+    struct T {
+        name: String,
+    }
+    let sql = "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename";
+    Ok(all::<T>(c, sql, vec![]).await?.into_iter().map(|t| t.name).collect())
 }
 
 /// PostgreSQL: put back rows read by `pg_rows`, one table's batch at a time,
-/// inside the caller's transaction (`pg_restore_tx`).
+/// inside the transaction of `pg_restore_begin`.
 pub async fn pg_put_rows(tx: &impl ConnectionTrait, table: &str, lines: &[String]) -> Result<()> {
     let t = checked(table)?;
     if t == MIGRATIONS_TABLE || lines.is_empty() {
@@ -162,23 +231,6 @@ pub async fn pg_put_rows(tx: &impl ConnectionTrait, table: &str, lines: &[String
     )
     .await?;
     Ok(())
-}
-
-/// PostgreSQL: a transaction for putting rows back: triggers off, and the
-/// rows the migrations themselves seeded removed (the backup holds them).
-pub async fn pg_restore_tx(db: &Db) -> Result<sea_orm::DatabaseTransaction> {
-    let tx = db.conn().begin().await?;
-    exec(&tx, "SET LOCAL session_replication_role = replica", vec![]).await.map_err(|e| {
-        DbError::Conflict(format!(
-            "restoring on PostgreSQL needs a role that may set session_replication_role (a superuser): {e}"
-        ))
-    })?;
-    for t in table_names(db).await? {
-        if t != MIGRATIONS_TABLE {
-            exec(&tx, &format!("DELETE FROM \"{}\"", checked(&t)?), vec![]).await?;
-        }
-    }
-    Ok(tx)
 }
 
 /// PostgreSQL: after rows went back with their ids, each id sequence (serial or identity) continues above the highest.

@@ -473,6 +473,14 @@ pub async fn open311_closed(db: &Db) -> Result<Vec<(String, RegionPath)>> {
     Ok(rows.into_iter().map(|r| (r.region_code, RegionPath::from_stored(r.region_path))).collect())
 }
 
+/// Whether the public view is closed over `path` (by its own region or one above).
+pub async fn open311_closed_over(db: &Db, path: &str) -> Result<bool> {
+    Ok(open311_closed(db).await?.iter().any(|(_, p)| {
+        let (lo, hi) = p.subtree_range();
+        path >= lo.as_str() && path < hi.as_str()
+    }))
+}
+
 /// Open or close Open311's public view of a region's reports (its subtree
 /// follows; a closed ancestor closes it whatever it says itself).
 pub async fn set_open311_public(db: &Db, actor: &Actor, region: &Region, public: bool) -> Result<()> {

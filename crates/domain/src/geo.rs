@@ -177,6 +177,20 @@ pub fn match_address<T: Copy + PartialEq>(typed: &str, candidates: &[(T, &str, &
     pick(named.iter().filter(|(_, n, a)| n.contains(&t) || a.contains(&t)).map(|c| c.0).collect())
 }
 
+/// The place inside a compound that a typed address names: without the
+/// compound's own name (once) or, when that is all that is left, its address
+/// (`丰华小区 3号楼` → `3号楼`; `丰华小区` → ``).
+pub fn place_within(name: &str, address: &str, typed: &str) -> String {
+    let t = typed.trim();
+    let rest = if name.chars().count() >= 2 { t.replacen(name, "", 1) } else { t.to_owned() };
+    let rest = rest.trim_matches(|c: char| c.is_whitespace() || ",，、;；:：".contains(c));
+    if !address.is_empty() && rest.replace(' ', "") == address.replace(' ', "") {
+        String::new()
+    } else {
+        rest.to_owned()
+    }
+}
+
 /// A description as the public may read it: numbers of seven or more digits
 /// (phone, ID and account numbers) are masked but for their last two, also
 /// when written with separators (`138-1234-5678`, `+86 138 1234 5678`,
@@ -186,11 +200,16 @@ pub fn redact_numbers(s: &str) -> String {
     // Between two digits of one number: spaces, dashes, dots, slashes, a
     // plus, brackets, and characters that show as nothing.
     let joins = |c: char| {
-        matches!(
-            c,
-            ' ' | '-' | '.' | '/' | '+' | '(' | ')' | '\u{3000}' | '－' | '·' | '\u{200b}'
-                ..='\u{200f}' | '\u{2060}' | '\u{feff}'
-        )
+        c.is_whitespace()
+            // (Not commas: "电话…，3栋201" ends a number and starts an address.)
+            || matches!(c, '-' | '.' | '/' | '+' | '(' | ')' | '_' | '·' | '－' | '／' | '（' | '）')
+            // Dashes of every kind (‐ ‑ ‒ – — ― −) and characters that show as nothing.
+            || ('\u{2010}'..='\u{2015}').contains(&c)
+            || c == '\u{2212}'
+            || ('\u{200b}'..='\u{200f}').contains(&c)
+            || c == '\u{2060}'
+            || c == '\u{feff}'
+            || c == '\u{00a0}'
     };
     let digit = |c: char| c.is_ascii_digit() || unicode_digit(c);
     let chars: Vec<char> = s.chars().collect();
@@ -212,10 +231,11 @@ pub fn redact_numbers(s: &str) -> String {
                 digits.push(j);
                 end = j + 1;
                 j += 1;
-            } else if joins(chars[j])
-                && j + 1 < chars.len()
-                && (digit(chars[j + 1]) || (joins(chars[j + 1]) && j + 2 < chars.len() && digit(chars[j + 2])))
-            {
+            } else if joins(chars[j]) && {
+                // Up to three joining characters, then a digit.
+                let k = (j..chars.len().min(j + 4)).find(|&k| !joins(chars[k]));
+                k.is_some_and(|k| digit(chars[k]))
+            } {
                 j += 1;
             } else {
                 break;
@@ -318,6 +338,14 @@ mod tests {
     }
 
     #[test]
+    fn the_place_drops_the_compounds_own_name_and_address() {
+        assert_eq!(place_within("丰华小区", "长河大道74号", "丰华小区 3号楼"), "3号楼");
+        assert_eq!(place_within("丰华小区", "长河大道74号", "丰华小区，长河大道74号"), "");
+        assert_eq!(place_within("丰华小区", "长河大道74号", "长河大道 74号"), "");
+        assert_eq!(place_within("丰华小区", "", "5号楼"), "5号楼");
+    }
+
+    #[test]
     fn public_descriptions_mask_long_numbers() {
         assert_eq!(redact_numbers("电话13812345678，3栋201"), "电话*********78，3栋201");
         assert_eq!(redact_numbers("１３８１２３４５６７８"), "*********７８");
@@ -334,6 +362,10 @@ mod tests {
             ("身份证37142819900101123X", "身份证***************23X"),
             ("3号楼2单元501室", "3号楼2单元501室"),
             ("2026-11-28 报修", "2026-11-28 报修"),
+            ("138—1234—5678", "***—****—**78"),
+            ("138 - 1234 - 5678", "*** - **** - **78"),
+            ("138\u{a0}1234\u{a0}5678", "***\u{a0}****\u{a0}**78"),
+            ("138_1234_5678", "***_****_**78"),
         ] {
             assert_eq!(redact_numbers(typed), shown, "{typed}");
         }

@@ -90,6 +90,21 @@ async fn read_facts(db: &Db) -> anyhow::Result<(BTreeMap<String, i64>, Option<St
 /// Write a consistent backup of `db` and the files under `data` to `out`
 /// (written beside it and renamed into place whole), while others go on writing.
 pub async fn backup(db: &Db, data: &Path, out: &Path, skip: Option<&Path>) -> anyhow::Result<Manifest> {
+    let written = write_backup(db, data, out, skip).await;
+    if written.is_err() {
+        // A failed backup leaves nothing behind (a full disk must not fill up with half copies).
+        for tmp in [out.with_extension("zip.tmp"), out.with_extension("db.tmp")] {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut p = tmp.clone().into_os_string();
+                p.push(suffix);
+                std::fs::remove_file(p).ok();
+            }
+        }
+    }
+    written
+}
+
+async fn write_backup(db: &Db, data: &Path, out: &Path, skip: Option<&Path>) -> anyhow::Result<Manifest> {
     let tmp = out.with_extension("zip.tmp");
     let opts =
         zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).large_file(true);
@@ -103,24 +118,18 @@ pub async fn backup(db: &Db, data: &Path, out: &Path, skip: Option<&Path>) -> an
     let migrations = db::backup::applied(db).await?;
     let (counts, audit_head, ledger_heads) = match db.backend() {
         DbBackend::Postgres => {
-            // Rows stream into one entry per table, in the snapshot's order; heads are read from the rows.
+            // Rows stream into one entry per table, in the snapshot's order.
             let mut current = String::new();
-            let mut audit: Option<(i64, String)> = None;
-            let mut ledger: BTreeMap<i64, (i64, String)> = BTreeMap::new();
-            let counts = db::backup::pg_rows(db, |table, line| {
+            let d = db::backup::pg_rows(db, |table, line| {
                 if table != current {
                     zip.start_file(format!("tables/{table}.jsonl"), opts).map_err(std::io::Error::other)?;
                     current = table.to_owned();
                 }
                 zip.write_all(line.as_bytes())?;
-                zip.write_all(b"\n")?;
-                heads_from_row(table, line, &mut audit, &mut ledger);
-                Ok(())
+                zip.write_all(b"\n")
             })
             .await?;
-            let audit = audit.map(|(id, h)| format!("{id}:{h}"));
-            let ledger = ledger.into_iter().map(|(c, (seq, h))| format!("{c}:{seq}:{h}")).collect();
-            (counts.into_iter().collect(), audit, ledger)
+            (d.counts.into_iter().collect(), d.audit_head, d.ledger_heads)
         }
         _ => {
             let copy = out.with_extension("db.tmp");
@@ -128,7 +137,8 @@ pub async fn backup(db: &Db, data: &Path, out: &Path, skip: Option<&Path>) -> an
             db::backup::sqlite_copy(db, &copy).await?;
             // Archived as copied, before anything opens it; then read for the manifest.
             zip.start_file("gongzhi.db", opts)?;
-            std::io::copy(&mut File::open(&copy)?, &mut zip)?;
+            // Long blocking file work: off the async workers' backs (the server goes on answering).
+            tokio::task::block_in_place(|| std::io::copy(&mut File::open(&copy)?, &mut zip))?;
             let url = format!("sqlite://{}?mode=rwc", copy.display());
             let facts = {
                 let snap = Db::connect(&url).await?;
@@ -147,17 +157,20 @@ pub async fn backup(db: &Db, data: &Path, out: &Path, skip: Option<&Path>) -> an
     // Files after the database: a photo is stored before the row naming it, so every row copied has its file.
     let mut files = 0;
     let mut file_bytes = 0;
-    for (path, name) in files_under(data, skip.or(Some(out.parent().unwrap_or(Path::new(".")))))? {
-        let mut f = match File::open(&path) {
-            Ok(f) => f,
-            // Removed since it was listed (a temporary file): not part of the backup.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e).with_context(|| path.display().to_string()),
-        };
-        zip.start_file(format!("data/{name}"), opts)?;
-        file_bytes += std::io::copy(&mut f, &mut zip)?;
-        files += 1;
-    }
+    tokio::task::block_in_place(|| -> anyhow::Result<()> {
+        for (path, name) in files_under(data, skip.or(Some(out.parent().unwrap_or(Path::new(".")))))? {
+            let mut f = match File::open(&path) {
+                Ok(f) => f,
+                // Removed since it was listed (a temporary file): not part of the backup.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e).with_context(|| path.display().to_string()),
+            };
+            zip.start_file(format!("data/{name}"), opts)?;
+            file_bytes += std::io::copy(&mut f, &mut zip)?;
+            files += 1;
+        }
+        Ok(())
+    })?;
     let m = Manifest {
         format: FORMAT,
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -177,32 +190,6 @@ pub async fn backup(db: &Db, data: &Path, out: &Path, skip: Option<&Path>) -> an
     w.sync_all()?;
     std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
     Ok(m)
-}
-
-/// Keep the newest head of each chain seen among the rows being written.
-fn heads_from_row(
-    table: &str,
-    line: &str,
-    audit: &mut Option<(i64, String)>,
-    ledger: &mut BTreeMap<i64, (i64, String)>,
-) {
-    if table != "audit_log" && table != "ledger_entry" {
-        return;
-    }
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { return };
-    let hash = v["hash"].as_str().unwrap_or_default().to_owned();
-    if table == "audit_log" {
-        let id = v["id"].as_i64().unwrap_or(0);
-        if audit.as_ref().is_none_or(|(a, _)| id > *a) {
-            *audit = Some((id, hash));
-        }
-    } else {
-        let (c, seq) = (v["compound_id"].as_i64().unwrap_or(0), v["seq"].as_i64().unwrap_or(0));
-        let e = ledger.entry(c).or_insert((0, String::new()));
-        if seq > e.0 {
-            *e = (seq, hash);
-        }
-    }
 }
 
 /// The manifest of an archive.
@@ -283,8 +270,8 @@ pub async fn restore(archive: &Path, url: &str, data: &Path) -> anyhow::Result<R
     let mut zip = zip::ZipArchive::new(File::open(archive)?)?;
     let db = if postgres {
         let db = Db::connect(url).await?;
-        db::backup::pg_prepare(&db, &m.migrations).await?;
-        let tx = db::backup::pg_restore_tx(&db).await?;
+        // One transaction from schema to sequences: a failure leaves the database empty.
+        let tx = db::backup::pg_restore_begin(&db, &m.migrations).await?;
         for i in 0..zip.len() {
             let entry = zip.by_index(i)?;
             let name = entry.name()?.into_owned();
@@ -310,9 +297,24 @@ pub async fn restore(archive: &Path, url: &str, data: &Path) -> anyhow::Result<R
         if std::fs::metadata(&file).is_ok_and(|f| f.len() > 0) {
             bail!("{} exists: restore into a new database file", file.display());
         }
-        let mut out = File::create(&file).with_context(|| file.display().to_string())?;
-        std::io::copy(&mut zip.by_name("gongzhi.db").context("the archive holds no gongzhi.db")?, &mut out)?;
-        out.sync_all()?;
+        // A journal left by another database would be replayed onto the restored one.
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut p = file.clone().into_os_string();
+            p.push(suffix);
+            if Path::new(&p).exists() {
+                bail!("{} exists (left by another database): remove it or restore elsewhere", Path::new(&p).display());
+            }
+        }
+        let part = file.with_extension("restoring");
+        let mut out = File::create(&part).with_context(|| part.display().to_string())?;
+        let copied =
+            std::io::copy(&mut zip.by_name("gongzhi.db").context("the archive holds no gongzhi.db")?, &mut out)
+                .and_then(|_| out.sync_all());
+        if let Err(e) = copied {
+            std::fs::remove_file(&part).ok();
+            return Err(e.into());
+        }
+        std::fs::rename(&part, &file).with_context(|| file.display().to_string())?;
         Db::connect(url).await?
     };
     // Counts before any newer migration adds rows of its own.

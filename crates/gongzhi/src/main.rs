@@ -388,8 +388,15 @@ fn main() {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the async runtime starts");
     let code = runtime.block_on(async {
-        let cli = Cli::parse();
-        let cli = match cli.db_file.as_deref().map(gongzhi::config::secret).transpose() {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Cli::command().get_matches();
+        let cli = match Cli::from_arg_matches(&matches) {
+            Ok(c) => c,
+            Err(e) => e.exit(),
+        };
+        // --db on the command line wins; else a URL kept in a file; else GONGZHI_DB or the default.
+        let typed = matches.value_source("db") == Some(clap::parser::ValueSource::CommandLine);
+        let cli = match cli.db_file.as_deref().filter(|_| !typed).map(gongzhi::config::secret).transpose() {
             Ok(Some(url)) => Cli { db: url, ..cli },
             Ok(None) => cli,
             Err(e) => {
@@ -659,7 +666,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Migrate { check: true } => {
-            let db = Db::connect(&cli.db).await?;
+            let db = existing(&cli.db).await?;
             let state = db::backup::schema_state(&db).await?;
             if let Some(newest) = state.unknown.last() {
                 anyhow::bail!(
@@ -682,7 +689,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Backup { out } => {
             // Never migrate what is being backed up: connect, and refuse a schema this binary does not know.
-            let db = Db::connect(&cli.db).await?;
+            let db = existing(&cli.db).await?;
             if let Some(newest) = db::backup::schema_state(&db).await?.unknown.last() {
                 anyhow::bail!("the database is a newer gongzhi's (schema {newest}): back it up with that version");
             }
@@ -949,6 +956,22 @@ fn schedule_backups(
             status.record_backup(web::status::Backup { at: chrono::Utc::now(), outcome });
         }
     });
+}
+
+/// A gongzhi database that is there already (never a new, empty one made by
+/// connecting to a mistyped path), without migrating it.
+async fn existing(url: &str) -> anyhow::Result<Db> {
+    if let Some(path) = url.strip_prefix("sqlite://").map(|r| r.split('?').next().unwrap_or_default())
+        && !path.is_empty()
+        && !std::path::Path::new(path).exists()
+    {
+        anyhow::bail!("no database at {path}: check --db (or GONGZHI_DB / the settings file)");
+    }
+    let db = Db::connect(url).await?;
+    if db::backup::applied(&db).await?.is_empty() {
+        anyhow::bail!("{} holds no gongzhi database (no schema): check --db", db::redact(url));
+    }
+    Ok(db)
 }
 
 /// A refusal of the web's checks, as one line for the terminal.

@@ -125,14 +125,18 @@ pub fn router(state: AppState) -> Router {
 /// (nothing pending, nothing newer). 503 with the reason otherwise.
 async fn readyz(axum::extract::State(s): axum::extract::State<AppState>) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let unavailable = |why: String| (axum::http::StatusCode::SERVICE_UNAVAILABLE, why).into_response();
+    // Anyone may ask: the answer names the reason, the details (hosts, users) go to the log.
+    let unavailable = |why: &'static str, detail: String| {
+        tracing::warn!(%detail, "not ready: {why}");
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, why).into_response()
+    };
     if let Err(e) = s.db.ping().await {
-        return unavailable(format!("database unreachable: {e}"));
+        return unavailable("database unreachable", e.to_string());
     }
     match db::backup::schema_state(&s.db).await {
         Ok(st) if st.pending.is_empty() && st.unknown.is_empty() => "ready".into_response(),
-        Ok(st) => unavailable(format!("schema not current: pending {:?}, unknown {:?}", st.pending, st.unknown)),
-        Err(e) => unavailable(format!("schema unreadable: {e}")),
+        Ok(st) => unavailable("schema not current", format!("pending {:?}, unknown {:?}", st.pending, st.unknown)),
+        Err(e) => unavailable("schema unreadable", e.to_string()),
     }
 }
 

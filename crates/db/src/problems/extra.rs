@@ -114,3 +114,17 @@ pub async fn placed(db: &Db, ids: &[i64]) -> Result<HashMap<i64, Placed>> {
         })
         .collect())
 }
+
+/// Since when reports may be shown in Open311's public view: when this
+/// schema (m0025) came in, with the report form's notice that a description
+/// may be public. Reports filed before were written without that notice.
+pub async fn public_since(db: &Db) -> Result<DateTime<Utc>> {
+    #[derive(FromQueryResult)]
+    struct A {
+        applied_at: i64,
+    }
+    let a: Option<A> =
+        one(db.conn(), "SELECT applied_at FROM seaql_migrations WHERE version = 'm0025_places'", vec![]).await?;
+    // Not recorded (cannot happen after migrating): nothing is public.
+    Ok(a.and_then(|a| DateTime::from_timestamp(a.applied_at, 0)).unwrap_or_else(Utc::now))
+}

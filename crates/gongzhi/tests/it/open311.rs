@@ -211,9 +211,15 @@ db_test! {
         let id: i64 = doc.descendants().find(|n| n.has_tag_name("service_request_id")).and_then(|n| n.text()).unwrap().parse().unwrap();
         assert_eq!(compound_of(id).await["address_id"], second);
         // Nothing within reach: a clear error, and nothing written.
+        let problems = || {
+            let db = db.clone();
+            async move { db::backup::counts(&db).await.unwrap().into_iter().find(|(t, _)| t == "problem").unwrap().1 }
+        };
+        let before = problems().await;
         let r = post("/open311/v2/requests.json", format!("api_key={key}&service_code=repair&lat=37.60&long=116.10&description=x")).await;
         assert_eq!((r.status.as_u16(), r.json()[0]["code"].as_i64()), (400, Some(400)), "{}", r.body);
         assert!(r.json()[0]["description"].as_str().unwrap().contains("1000 m"), "{}", r.body);
+        assert_eq!(problems().await, before, "nothing written");
         // Bad coordinates are refused even beside an address_id.
         for q in ["lat=abc&long=116.3", "lat=999&long=116.3", "lat=NaN&long=116.3", "lat=37.4&long=inf", "lat=37.4"] {
             let r = post("/open311/v2/requests.json", format!("api_key={key}&service_code=repair&address_id={fenghua}&{q}&description=x")).await;

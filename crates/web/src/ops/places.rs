@@ -32,20 +32,8 @@ pub struct Located {
     pub place: String,
 }
 
-/// The place inside `c` that `typed` names, without the compound's own name or address.
-fn place_in(c: &db::compounds::Compound, typed: &str) -> String {
-    let t = typed.trim();
-    let rest = if c.name.chars().count() >= 2 { t.replacen(c.name.as_str(), "", 1) } else { t.to_owned() };
-    let rest = rest.trim_matches(|ch: char| ch.is_whitespace() || ",，、;；:：".contains(ch));
-    if !c.address.is_empty() && rest.replace(' ', "") == c.address.replace(' ', "") {
-        String::new()
-    } else {
-        rest.to_owned()
-    }
-}
-
 fn located(c: db::compounds::Compound, metres: Option<f64>, typed: &str) -> Located {
-    let place = place_in(&c, typed);
+    let place = domain::geo::place_within(&c.name, &c.address, typed);
     Located { compound_id: c.id, name: c.name, metres, place }
 }
 
@@ -82,8 +70,8 @@ pub async fn locate(s: &AppState, viewer: &Viewer, w: &Where<'_>) -> Result<Loca
             visible: db::compounds::Visible { all: true, ..Default::default() },
             ..Default::default()
         };
-        let all_near = db::compounds::located_in_box(&s.db, &everyone, lat, lng).await?;
-        let near = db::compounds::located_in_box(&s.db, &visible, lat, lng).await?;
+        let all_near = db::compounds::located_in_box(&s.db, &everyone, p, lat, lng).await?;
+        let near = db::compounds::located_in_box(&s.db, &visible, p, lat, lng).await?;
         let overall = nearest(p, &all_near, NEAREST_MAX_M);
         let mine = nearest(p, &near, NEAREST_MAX_M);
         if let (Some((a, _)), Some((b, _))) = (overall, mine)
@@ -159,27 +147,25 @@ pub async fn locate(s: &AppState, viewer: &Viewer, w: &Where<'_>) -> Result<Loca
     }
 }
 
-/// The regions closed to the public view (see `db::regions::open311_closed`).
-async fn closed(s: &AppState) -> Result<Vec<domain::RegionPath>, AppError> {
-    Ok(db::regions::open311_closed(&s.db).await?.into_iter().map(|(_, p)| p).collect())
-}
-
-/// Reports anyone may read: every region's, but those closed to the public view.
-/// The face shows them without personal data (see `open311::public_record`).
+/// Reports anyone may read: every region's but those closed to the public view,
+/// and only those filed since residents were told their description may be
+/// public (`db::problems::public_since`). The face shows them without
+/// personal data (see `open311::Facts`).
 pub async fn public_list(s: &AppState, f: &ListFilter, paging: Paging) -> Result<Vec<Problem>, AppError> {
     let mut f = f.clone();
-    f.except = closed(s).await?;
+    f.except = db::regions::open311_closed(&s.db).await?.into_iter().map(|(_, p)| p).collect();
+    let since = db::problems::public_since(&s.db).await?;
+    f.from = Some(f.from.map_or(since, |from| from.max(since)));
     let all = db::problems::Visible { all: true, ..Default::default() };
     Ok(db::problems::list(&s.db, &all, &f, paging).await?.0)
 }
 
-/// One report anyone may read, else 404 (also when its region is closed).
+/// One report anyone may read (as `public_list` decides), else 404.
 pub async fn public_load(s: &AppState, id: i64) -> Result<Problem, AppError> {
     let p = db::problems::get(&s.db, id).await?;
-    let closed = closed(s).await?;
-    let inside = |c: &domain::RegionPath| {
-        let (lo, hi) = c.subtree_range();
-        p.region_path.as_str() >= lo.as_str() && p.region_path.as_str() < hi.as_str()
-    };
-    if closed.iter().any(inside) { Err(AppError::not_found()) } else { Ok(p) }
+    let since = db::problems::public_since(&s.db).await?;
+    if p.submitted_at < since || db::regions::open311_closed_over(&s.db, &p.region_path).await? {
+        return Err(AppError::not_found());
+    }
+    Ok(p)
 }
