@@ -198,10 +198,9 @@ pub async fn pg_restore_begin(db: &Db, migrations: &[String]) -> Result<sea_orm:
         exec(&tx, &format!("SET LOCAL ROLE \"{}\"", o.owner.replace('"', "\"\"")), vec![]).await?;
     }
     Migrator::up(&tx, Some(migrations.len() as u32)).await?;
+    // Every row goes: the backup's own, migrations' record included (when each was applied), come back.
     for t in table_names_in(&tx).await? {
-        if t != MIGRATIONS_TABLE {
-            exec(&tx, &format!("DELETE FROM \"{}\"", checked(&t)?), vec![]).await?;
-        }
+        exec(&tx, &format!("DELETE FROM \"{}\"", checked(&t)?), vec![]).await?;
     }
     Ok(tx)
 }
@@ -220,7 +219,7 @@ async fn table_names_in(c: &impl ConnectionTrait) -> Result<Vec<String>> {
 /// inside the transaction of `pg_restore_begin`.
 pub async fn pg_put_rows(tx: &impl ConnectionTrait, table: &str, lines: &[String]) -> Result<()> {
     let t = checked(table)?;
-    if t == MIGRATIONS_TABLE || lines.is_empty() {
+    if lines.is_empty() {
         return Ok(());
     }
     let array = format!("[{}]", lines.join(","));

@@ -791,3 +791,45 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
     tx.commit().await?;
     Ok(report)
 }
+
+/// This week's reports through Open311 at 丰华小区 and its neighbours, as a
+/// resident's phone app files them (a point, sometimes a picture's link), so
+/// that the public view (`/open311/v2/requests.json` without a key) has
+/// something to show: the story's problems are from before the form said a
+/// description may be public, and stay out of it.
+pub async fn open311_this_week(db: &Db, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<usize> {
+    let Some(resident) = db::accounts::user_by_login(db, "fenghua_101").await? else { return Ok(0) };
+    let actor = Actor { id: Some(resident.id), login: resident.login.clone() };
+    let fenghua = db::compounds::get(db, fenghua(db).await?).await?;
+    let Some(at) = fenghua.location() else { return Ok(0) };
+    let categories = db::problems::categories(db).await?;
+    // Category, what the resident wrote, where, hours ago, the phone's offset from the compound's point, a picture.
+    type Report<'a> = (&'a str, &'a str, &'a str, i64, f64, f64, Option<&'a str>);
+    let reports: [Report; 5] = [
+        ("repair", "3号楼2单元楼道灯不亮，晚上回家看不见台阶", "3号楼2单元", 3, 0.00012, -0.00008, None),
+        (
+            "greening",
+            "小区北门绿化带杂草很高，有蚊虫",
+            "北门",
+            20,
+            -0.00030,
+            0.00021,
+            Some("https://img.example.cn/fenghua/north-gate.jpg"),
+        ),
+        ("utilities", "1号楼停水两天了，物业电话 138-0534-1234 打不通", "1号楼", 30, 0.0, 0.0, None),
+        ("repair", "地下车库入口的道闸坏了，车辆随意进出", "地下车库", 50, 0.00041, 0.00035, None),
+        ("parking", "消防通道被私家车长期占用，救护车进不来", "5号楼旁", 70, -0.00015, -0.00027, None),
+    ];
+    let mut n = 0;
+    for (code, text, place, hours_ago, dlat, dlng, media) in reports {
+        let Some(category) = categories.iter().find(|c| c.code == code && c.active) else { continue };
+        let when = now - chrono::Duration::hours(hours_ago);
+        let report = db::problems::NewReport::new(&actor, &fenghua, category, text, place, when)?;
+        let w = db::problems::create(db, &report).await?;
+        let point = domain::GeoPoint::from_degrees(at.lat() + dlat, at.lng() + dlng);
+        let extra = db::problems::Extra { point: Some(point), media_url: media.map(str::to_owned) };
+        db::problems::put_extra(db, w.problem.id, &extra).await?;
+        n += 1;
+    }
+    Ok(n)
+}

@@ -781,6 +781,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("adding trust accounts: two years of entries, vouchers and monthly statements…");
             let m = gongzhi::money::build(&db, &cli.data, domain::clock::today()).await?;
             eprintln!("  {} compounds, {} entries, {} statements", m.compounds, m.entries, m.statements);
+            let o = gongzhi::demo::open311_this_week(&db, chrono::Utc::now()).await?;
+            eprintln!("  {o} reports this week through Open311 (its public view shows them)");
             let shown = if url.starts_with("postgres") {
                 db::redact(&url)
             } else {

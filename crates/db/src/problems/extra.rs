@@ -115,16 +115,28 @@ pub async fn placed(db: &Db, ids: &[i64]) -> Result<HashMap<i64, Placed>> {
         .collect())
 }
 
-/// Since when reports may be shown in Open311's public view: when this
-/// schema (m0025) came in, with the report form's notice that a description
-/// may be public. Reports filed before were written without that notice.
-pub async fn public_since(db: &Db) -> Result<DateTime<Utc>> {
+/// Since when reports may be shown in Open311's public view, if not since
+/// always: a database that existed before this schema (m0025, which brought
+/// the report form's notice that a description may be public) shows only
+/// reports filed after it came in; one made at or after it, all.
+pub async fn public_since(db: &Db) -> Result<Option<DateTime<Utc>>> {
     #[derive(FromQueryResult)]
     struct A {
+        version: String,
         applied_at: i64,
     }
-    let a: Option<A> =
-        one(db.conn(), "SELECT applied_at FROM seaql_migrations WHERE version = 'm0025_places'", vec![]).await?;
-    // Not recorded (cannot happen after migrating): nothing is public.
-    Ok(a.and_then(|a| DateTime::from_timestamp(a.applied_at, 0)).unwrap_or_else(Utc::now))
+    let rows: Vec<A> = all(
+        db.conn(),
+        "SELECT version, applied_at FROM seaql_migrations WHERE version IN ('m0001_registry', 'm0025_places')",
+        vec![],
+    )
+    .await?;
+    let at = |v: &str| rows.iter().find(|r| r.version == v).map(|r| r.applied_at);
+    Ok(match (at("m0001_registry"), at("m0025_places")) {
+        // Made in one go (a new database, or a demo): everything was filed under the notice.
+        (Some(first), Some(notice)) if notice - first <= 3600 => None,
+        (_, Some(notice)) => DateTime::from_timestamp(notice, 0),
+        // Not recorded (cannot happen after migrating): nothing is public.
+        _ => Some(Utc::now()),
+    })
 }

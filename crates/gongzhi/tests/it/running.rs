@@ -187,6 +187,10 @@ db_test! {
         assert_eq!(rows.len(), 1);
         assert_eq!((rows[0].name.as_str(), rows[0].households, rows[0].location()), ("老小区", Some(120), None));
 
+        // Upgraded, not new: the public view shows only reports filed from now on.
+        new.execute_unprepared("UPDATE seaql_migrations SET applied_at = applied_at - 86400 WHERE version <> 'm0025_places'").await.unwrap();
+        let since = db::problems::public_since(&new).await.unwrap().expect("a cut-off on an upgraded database");
+        assert!(chrono::Utc::now() - since < chrono::Duration::minutes(5));
         let probe = App::anonymous(&new);
         let r = probe.get("/readyz").await;
         assert_eq!((r.status.as_u16(), r.body.as_str()), (200, "ready"));

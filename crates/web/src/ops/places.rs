@@ -154,8 +154,9 @@ pub async fn locate(s: &AppState, viewer: &Viewer, w: &Where<'_>) -> Result<Loca
 pub async fn public_list(s: &AppState, f: &ListFilter, paging: Paging) -> Result<Vec<Problem>, AppError> {
     let mut f = f.clone();
     f.except = db::regions::open311_closed(&s.db).await?.into_iter().map(|(_, p)| p).collect();
-    let since = db::problems::public_since(&s.db).await?;
-    f.from = Some(f.from.map_or(since, |from| from.max(since)));
+    if let Some(since) = db::problems::public_since(&s.db).await? {
+        f.from = Some(f.from.map_or(since, |from| from.max(since)));
+    }
     let all = db::problems::Visible { all: true, ..Default::default() };
     Ok(db::problems::list(&s.db, &all, &f, paging).await?.0)
 }
@@ -164,7 +165,7 @@ pub async fn public_list(s: &AppState, f: &ListFilter, paging: Paging) -> Result
 pub async fn public_load(s: &AppState, id: i64) -> Result<Problem, AppError> {
     let p = db::problems::get(&s.db, id).await?;
     let since = db::problems::public_since(&s.db).await?;
-    if p.submitted_at < since || db::regions::open311_closed_over(&s.db, &p.region_path).await? {
+    if since.is_some_and(|t| p.submitted_at < t) || db::regions::open311_closed_over(&s.db, &p.region_path).await? {
         return Err(AppError::not_found());
     }
     Ok(p)
