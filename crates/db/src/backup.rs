@@ -57,17 +57,22 @@ pub async fn schema_state(db: &Db) -> Result<SchemaState> {
 
 /// The database's own tables (not SQLite's internals), by name.
 pub async fn table_names(db: &Db) -> Result<Vec<String>> {
+    table_names_in(db.conn()).await
+}
+
+/// The tables as `c` (a connection or a transaction) sees them.
+async fn table_names_in(c: &impl ConnectionTrait) -> Result<Vec<String>> {
     #[derive(FromQueryResult)]
     struct T {
         name: String,
     }
-    let sql = match db.backend() {
+    let sql = match c.get_database_backend() {
         DbBackend::Postgres => {
             "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
         }
         _ => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
     };
-    Ok(all::<T>(db.conn(), sql, vec![]).await?.into_iter().map(|t| t.name).collect())
+    Ok(all::<T>(c, sql, vec![]).await?.into_iter().map(|t| t.name).collect())
 }
 
 /// A table name fit to quote: the schema's own names are lower-case words.
@@ -203,16 +208,6 @@ pub async fn pg_restore_begin(db: &Db, migrations: &[String]) -> Result<sea_orm:
         exec(&tx, &format!("DELETE FROM \"{}\"", checked(&t)?), vec![]).await?;
     }
     Ok(tx)
-}
-
-/// The tables as a transaction sees them (PostgreSQL).
-async fn table_names_in(c: &impl ConnectionTrait) -> Result<Vec<String>> {
-    #[derive(FromQueryResult)]
-    struct T {
-        name: String,
-    }
-    let sql = "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename";
-    Ok(all::<T>(c, sql, vec![]).await?.into_iter().map(|t| t.name).collect())
 }
 
 /// PostgreSQL: put back rows read by `pg_rows`, one table's batch at a time,

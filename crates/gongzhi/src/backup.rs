@@ -225,7 +225,8 @@ impl Restored {
     }
 }
 
-fn sqlite_file(url: &str) -> anyhow::Result<PathBuf> {
+/// The file a `sqlite://FILE?…` URL names.
+pub fn sqlite_file(url: &str) -> anyhow::Result<PathBuf> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))

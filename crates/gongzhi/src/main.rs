@@ -963,11 +963,11 @@ fn schedule_backups(
 /// A gongzhi database that is there already (never a new, empty one made by
 /// connecting to a mistyped path), without migrating it.
 async fn existing(url: &str) -> anyhow::Result<Db> {
-    if let Some(path) = url.strip_prefix("sqlite://").map(|r| r.split('?').next().unwrap_or_default())
-        && !path.is_empty()
-        && !std::path::Path::new(path).exists()
-    {
-        anyhow::bail!("no database at {path}: check --db (or GONGZHI_DB / the settings file)");
+    if url.starts_with("sqlite:") {
+        let path = gongzhi::backup::sqlite_file(url)?;
+        if !path.exists() {
+            anyhow::bail!("no database at {}: check --db (or GONGZHI_DB / the settings file)", path.display());
+        }
     }
     let db = Db::connect(url).await?;
     if db::backup::applied(&db).await?.is_empty() {

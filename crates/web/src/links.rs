@@ -22,6 +22,11 @@ pub fn safe_next(next: Option<&str>) -> String {
     n.bytes().map(|b| if (0x21..0x7f).contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
+/// Where a problem's photo is served (the pages, the JSON API and Open311 link to it).
+pub fn problem_photo(id: i64, sha256: &str) -> String {
+    format!("/problems/{id}/photos/{sha256}")
+}
+
 pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {

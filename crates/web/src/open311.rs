@@ -199,9 +199,9 @@ impl Facts {
         let extra = self.extras.get(&p.id);
         // The reported point where one was sent (and the reader may see it), else the compound's.
         let point = extra.and_then(|x| x.point).filter(|_| !public).or(placed.and_then(|x| x.compound_point));
-        let media = extra
-            .and_then(|x| x.media_url.clone())
-            .or_else(|| self.photos.get(&p.id).map(|sha| format!("{}/problems/{}/photos/{sha}", self.origin, p.id)));
+        let media = extra.and_then(|x| x.media_url.clone()).or_else(|| {
+            self.photos.get(&p.id).map(|sha| format!("{}{}", self.origin, crate::links::problem_photo(p.id, sha)))
+        });
         let address = if p.location.is_empty() || public {
             p.compound_name.clone()
         } else {

@@ -343,6 +343,6 @@ pub async fn add_photo(
     let (sha, mime) = store_photo(&s, &viewer, id, &body).await?;
     Ok((
         StatusCode::CREATED,
-        Json(PhotoOut { url: format!("/problems/{id}/photos/{sha}"), sha256: sha, mime: mime.into() }),
+        Json(PhotoOut { url: crate::links::problem_photo(id, &sha), sha256: sha, mime: mime.into() }),
     ))
 }

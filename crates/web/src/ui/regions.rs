@@ -103,13 +103,9 @@ pub(super) async fn region_open311(
     Path(code): Path<String>,
     Form(f): Form<PublicForm>,
 ) -> Result<Redirect, UiError> {
-    crate::ops::regions::set_open311_public(&s, &viewer, &code, f.public == "yes").await.page(t)?;
-    Ok(Redirect::to(&format!("/regions/{}", ui_code(&code))))
-}
-
-/// A region code fit for a redirect (it was parsed by the operation already).
-fn ui_code(code: &str) -> String {
-    code.chars().filter(char::is_ascii_digit).collect()
+    let now = crate::ops::regions::set_open311_public(&s, &viewer, &code, f.public == "yes").await.page(t)?;
+    // The code as the operation parsed and found it.
+    Ok(Redirect::to(&format!("/regions/{}", now.code)))
 }
 
 impl RegionPage {
