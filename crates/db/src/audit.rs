@@ -10,7 +10,7 @@ use domain::{Paging, RegionPath};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Value};
 use serde::Serialize;
 
-use crate::sql::{all, exec, one, page_of, placeholders};
+use crate::sql::{all, any_of, exec, in_subtree, one, page_of, placeholders};
 use crate::{Db, Result};
 
 /// One change to record.
@@ -346,14 +346,8 @@ pub async fn list_filtered(
         None => {}
         Some([]) => conds.push("1 = 0".into()),
         Some(paths) => {
-            let mut parts = Vec::new();
-            for p in paths {
-                let (lo, hi) = p.subtree_range();
-                vals.push(lo.into());
-                vals.push(hi.into());
-                parts.push(format!("(region_path >= ${} AND region_path < ${})", vals.len() - 1, vals.len()));
-            }
-            conds.push(format!("({})", parts.join(" OR ")));
+            let parts = paths.iter().map(|p| in_subtree("region_path", p, &mut vals)).collect();
+            conds.push(any_of(parts));
         }
     }
     for (col, v) in [("entity", &f.entity), ("action", &f.action), ("actor", &f.actor)] {

@@ -8,6 +8,7 @@ pub mod backfill;
 pub mod backup;
 pub mod compounds;
 pub mod figures;
+pub mod files;
 pub mod intake;
 pub mod kpi;
 pub mod ledger;

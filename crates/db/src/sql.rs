@@ -9,6 +9,28 @@ pub(crate) struct Id {
     pub id: i64,
 }
 
+/// `(col >= $i AND col < $j)`: rows whose path lies in `p`'s subtree, the
+/// bounds pushed on `vals`.
+pub(crate) fn in_subtree(col: &str, p: &domain::RegionPath, vals: &mut Vec<Value>) -> String {
+    let (lo, hi) = p.subtree_range();
+    vals.push(lo.into());
+    vals.push(hi.into());
+    format!("({col} >= ${} AND {col} < ${})", vals.len() - 1, vals.len())
+}
+
+/// Ids for `IN (…)`, written out: they are numbers, never text from a user.
+pub(crate) fn id_list(xs: &[i64]) -> String {
+    xs.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// `(a OR b …)`; with no condition, one that no row meets.
+pub(crate) fn any_of(mut conds: Vec<String>) -> String {
+    if conds.is_empty() {
+        conds.push("1 = 0".into());
+    }
+    format!("({})", conds.join(" OR "))
+}
+
 pub(crate) fn stmt(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(c.get_database_backend(), sql, values)
 }

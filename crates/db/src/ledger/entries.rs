@@ -454,21 +454,6 @@ pub async fn month_entries(db: &Db, account_id: i64, month: NaiveDate) -> Result
     with_vouchers(db.conn(), rows).await
 }
 
-/// The type of a voucher of an entry, if the entry has it.
-pub async fn voucher(db: &Db, entry_id: i64, sha: &str) -> Result<Option<String>> {
-    #[derive(FromQueryResult)]
-    struct R {
-        mime: String,
-    }
-    let r: Option<R> = one(
-        db.conn(),
-        "SELECT mime FROM ledger_voucher WHERE entry_id = $1 AND sha256 = $2",
-        vec![entry_id.into(), sha.into()],
-    )
-    .await?;
-    Ok(r.map(|r| r.mime))
-}
-
 /// The compound's chain head: its last entry's place and hash.
 pub async fn head(db: &Db, compound_id: i64) -> Result<Option<Head>> {
     head_in(db.conn(), compound_id).await

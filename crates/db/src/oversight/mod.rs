@@ -21,6 +21,7 @@ use domain::RegionPath;
 use sea_orm::Value;
 
 use crate::problems::Visible;
+use crate::sql::{any_of, id_list, in_subtree};
 
 /// The condition keeping notices (alias `n`) to what `v` may see: their
 /// compounds' subtrees, the compounds of a committee, the company's own.
@@ -31,10 +32,7 @@ fn notice_visible(v: &Visible, vals: &mut Vec<Value>) -> String {
     }
     let mut inner: Vec<String> = Vec::new();
     for p in &v.paths {
-        let (lo, hi) = p.subtree_range();
-        vals.push(lo.into());
-        vals.push(hi.into());
-        inner.push(format!("(rc.region_path >= ${} AND rc.region_path < ${})", vals.len() - 1, vals.len()));
+        inner.push(in_subtree("rc.region_path", p, vals));
     }
     if !v.compound_ids.is_empty() {
         inner.push(format!("rc.compound_id IN ({})", id_list(&v.compound_ids)));
@@ -48,10 +46,7 @@ fn notice_visible(v: &Visible, vals: &mut Vec<Value>) -> String {
     if !v.company_ids.is_empty() {
         any.push(format!("n.company_id IN ({})", id_list(&v.company_ids)));
     }
-    if any.is_empty() {
-        any.push("1 = 0".into());
-    }
-    format!("({})", any.join(" OR "))
+    any_of(any)
 }
 
 /// The same for rows with a compound and a path of their own (inspections
@@ -62,10 +57,7 @@ fn row_visible(alias: &str, v: &Visible, vals: &mut Vec<Value>, has_compound: bo
         any.push("1 = 1".into());
     }
     for p in &v.paths {
-        let (lo, hi) = p.subtree_range();
-        vals.push(lo.into());
-        vals.push(hi.into());
-        any.push(format!("({alias}.region_path >= ${} AND {alias}.region_path < ${})", vals.len() - 1, vals.len()));
+        any.push(in_subtree(&format!("{alias}.region_path"), p, vals));
     }
     if has_compound && !v.compound_ids.is_empty() {
         any.push(format!("{alias}.compound_id IN ({})", id_list(&v.compound_ids)));
@@ -73,14 +65,7 @@ fn row_visible(alias: &str, v: &Visible, vals: &mut Vec<Value>, has_compound: bo
     if !v.company_ids.is_empty() {
         any.push(format!("{alias}.company_id IN ({})", id_list(&v.company_ids)));
     }
-    if any.is_empty() {
-        any.push("1 = 0".into());
-    }
-    format!("({})", any.join(" OR "))
-}
-
-fn id_list(xs: &[i64]) -> String {
-    xs.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+    any_of(any)
 }
 
 /// `[lo, hi)` of a subtree as bound values.

@@ -9,10 +9,10 @@ use domain::{Level, RegionCode};
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use serde::Serialize;
 
-use super::{id_list, notice_visible};
+use super::notice_visible;
 use crate::audit::{Change, append_in};
 use crate::problems::Visible;
-use crate::sql::{Id, all, exec, known, one, page_of, scalar_i64};
+use crate::sql::{Id, all, exec, id_list, in_subtree, known, one, page_of, scalar_i64};
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize)]
@@ -416,14 +416,8 @@ pub async fn list(
         ));
     }
     if let Some(p) = &f.within {
-        let (lo, hi) = p.subtree_range();
-        vals.push(lo.into());
-        vals.push(hi.into());
-        filter.push_str(&format!(
-            " AND EXISTS (SELECT 1 FROM rect_compound x WHERE x.notice_id = n.id AND x.region_path >= ${} AND x.region_path < ${})",
-            vals.len() - 1,
-            vals.len()
-        ));
+        let cond = in_subtree("x.region_path", p, &mut vals);
+        filter.push_str(&format!(" AND EXISTS (SELECT 1 FROM rect_compound x WHERE x.notice_id = n.id AND {cond})"));
     }
     let order = format!(
         "CASE WHEN {owed} AND n.deadline < {today} THEN 0 WHEN n.state = 'closed' THEN 2 ELSE 1 END, n.deadline, n.id"

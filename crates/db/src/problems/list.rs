@@ -1,6 +1,7 @@
 //! Which problems a reader sees, and the list filtered within it.
 
 use super::*;
+use crate::sql::{any_of, id_list, in_subtree};
 use domain::problem::Queue;
 
 /// Who may see which problems: subtrees, compounds, a company's, or one reporter's own.
@@ -52,10 +53,7 @@ fn visible_sql(v: &Visible, vals: &mut Vec<Value>) -> String {
         any.push("1 = 1".into());
     }
     for p in &v.paths {
-        let (lo, hi) = p.subtree_range();
-        vals.push(lo.into());
-        vals.push(hi.into());
-        any.push(format!("(p.region_path >= ${} AND p.region_path < ${})", vals.len() - 1, vals.len()));
+        any.push(in_subtree("p.region_path", p, vals));
     }
     if !v.compound_ids.is_empty() {
         any.push(format!("p.compound_id IN ({})", id_list(&v.compound_ids)));
@@ -67,14 +65,7 @@ fn visible_sql(v: &Visible, vals: &mut Vec<Value>) -> String {
         vals.push(r.into());
         any.push(format!("p.reporter_id = ${}", vals.len()));
     }
-    if any.is_empty() {
-        any.push("1 = 0".into());
-    }
-    format!("({})", any.join(" OR "))
-}
-
-fn id_list(xs: &[i64]) -> String {
-    xs.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+    any_of(any)
 }
 
 pub async fn list(db: &Db, v: &Visible, f: &ListFilter, page: domain::Paging) -> Result<(Vec<Problem>, u64)> {
@@ -137,14 +128,8 @@ pub async fn list(db: &Db, v: &Visible, f: &ListFilter, page: domain::Paging) ->
         filter.push_str(&format!(" AND p.id IN ({})", id_list(&f.ids)));
     }
     for p in &f.except {
-        let (lo, hi) = p.subtree_range();
-        vals.push(lo.into());
-        vals.push(hi.into());
-        filter.push_str(&format!(
-            " AND NOT (p.region_path >= ${} AND p.region_path < ${})",
-            vals.len() - 1,
-            vals.len()
-        ));
+        let cond = in_subtree("p.region_path", p, &mut vals);
+        filter.push_str(&format!(" AND NOT {cond}"));
     }
     use domain::problem::Order;
     let order = match f.order.unwrap_or(Order::Urgent) {

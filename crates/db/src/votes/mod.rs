@@ -572,21 +572,6 @@ pub async fn ballots(db: &Db, vote_id: i64, voter: Option<&Voter>) -> Result<Vec
     }
 }
 
-/// The photo of a paper ballot or a proxy's authority, by its hash, if the vote holds it.
-pub async fn ballot_photo(db: &Db, vote_id: i64, sha: &str) -> Result<Option<String>> {
-    #[derive(FromQueryResult)]
-    struct R {
-        photo_mime: Option<String>,
-    }
-    let r: Option<R> = one(
-        db.conn(),
-        "SELECT photo_mime FROM ballot WHERE vote_id = $1 AND photo_sha256 = $2 LIMIT 1",
-        vec![vote_id.into(), sha.into()],
-    )
-    .await?;
-    Ok(r.and_then(|r| r.photo_mime))
-}
-
 /// One question counted: the tally, the hash of the ballot set, and what the
 /// covenant's deemed consent would make of it (reported apart).
 #[derive(Debug, Clone, Serialize)]

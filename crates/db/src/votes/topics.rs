@@ -230,21 +230,6 @@ pub async fn events(db: &Db, id: i64) -> Result<Vec<TopicEvent>> {
     .await?)
 }
 
-/// The photo of a topic's step, by hash, if the topic holds it.
-pub async fn photo(db: &Db, id: i64, sha: &str) -> Result<Option<String>> {
-    #[derive(FromQueryResult)]
-    struct R {
-        photo_mime: Option<String>,
-    }
-    let r: Option<R> = one(
-        db.conn(),
-        "SELECT photo_mime FROM topic_event WHERE topic_id = $1 AND photo_sha256 = $2 LIMIT 1",
-        vec![id.into(), sha.into()],
-    )
-    .await?;
-    Ok(r.and_then(|r| r.photo_mime))
-}
-
 /// Take a step (see `domain::consult::next`). A meeting carries its record;
 /// `put_to_vote` links the vote announced for it.
 #[allow(clippy::too_many_arguments)]

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use crate::support::{App, dezhou, user_token};
+use crate::support::{App, dezhou, multipart, user_token};
 
 async fn signed_in(app: &App, login: &str) -> App {
     let ok = app.form("/login", &[("login", login), ("password", "test-password-1")]).await;
@@ -15,28 +15,7 @@ async fn signed_in(app: &App, login: &str) -> App {
 
 /// The report form as a phone sends it (multipart, no photo).
 fn report_form(fields: &[(&str, &str)]) -> axum::http::Request<axum::body::Body> {
-    multipart("/problems", fields, None)
-}
-
-/// A page's form as multipart, with an optional photo.
-fn multipart(uri: &str, fields: &[(&str, &str)], photo: Option<&[u8]>) -> axum::http::Request<axum::body::Body> {
-    let boundary = "inboxBoundary0x7";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
-        );
-    }
-    if let Some(p) = photo {
-        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"after.png\"\r\nContent-Type: image/png\r\n\r\n").as_bytes());
-        body.extend(p);
-        body.extend(b"\r\n");
-    }
-    body.extend(format!("--{boundary}--\r\n").as_bytes());
-    axum::http::Request::post(uri)
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(axum::body::Body::from(body))
-        .unwrap()
+    multipart("/problems", fields, &[])
 }
 
 db_test! {
@@ -309,25 +288,25 @@ db_test! {
         let pid = worker.json("POST", "/api/v1/problems", json!({"compound_id": id, "category": "repair", "description": "路面塌陷"})).await.json()["id"].as_i64().unwrap();
         let steps = format!("/problems/{pid}/steps");
         // Without a reason: the page comes back with the note field marked, nothing changed.
-        let r = worker.send(multipart(&steps, &[("step", "reject"), ("note", " ")], None)).await;
+        let r = worker.send(multipart(&steps, &[("step", "reject"), ("note", " ")], &[])).await;
         assert_eq!(r.status, 422, "{}", r.body);
         assert!(r.body.contains("class=\"field-error\"") && r.body.contains("enctype=\"multipart/form-data\""), "{}", r.body);
         assert_eq!(worker.get(&format!("/api/v1/problems/{pid}")).await.json()["state"], "submitted");
         // Not a photo: refused before the step is taken.
-        let r = worker.send(multipart(&steps, &[("step", "accept")], Some(b"GIF89a not really"))).await;
+        let r = worker.send(multipart(&steps, &[("step", "accept")], &[("photo", b"GIF89a not really")])).await;
         assert_eq!(r.status, 422);
         assert_eq!(worker.get(&format!("/api/v1/problems/{pid}")).await.json()["state"], "submitted");
         // Accepted from a plain form, resolved with the after photo.
         assert_eq!(worker.form(&steps, &[("step", "accept")]).await.status, 303);
         let png = [&[0x89u8, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A][..], &[7u8; 64][..]].concat();
-        let r = worker.send(multipart(&steps, &[("step", "resolve"), ("note", "已修复")], Some(&png))).await;
+        let r = worker.send(multipart(&steps, &[("step", "resolve"), ("note", "已修复")], &[("photo", &png)])).await;
         assert_eq!(r.status, 303, "{}", r.body);
         let page = worker.get(&format!("/problems/{pid}")).await.body;
         assert!(page.contains("已解决") || page.contains("待评价") || page.contains("/photos/"), "{page}");
         assert_eq!(page.matches("class=\"photo\"").count(), 1, "the after photo is on the problem");
         assert_eq!(worker.get(&format!("/api/v1/problems/{pid}")).await.json()["state"], "resolved");
         // A step is confirmed on the page it leads back to.
-        let r = worker.send(multipart(&steps, &[("step", "resolve")], None)).await;
+        let r = worker.send(multipart(&steps, &[("step", "resolve")], &[])).await;
         assert_eq!(r.status, 422, "already resolved: {}", r.body);
         let pid2 = worker.json("POST", "/api/v1/problems", json!({"compound_id": id, "category": "repair", "description": "井盖松动"})).await.json()["id"].as_i64().unwrap();
         let r = worker.form(&format!("/problems/{pid2}/steps"), &[("step", "reject"), ("note", "不归物业管")]).await;

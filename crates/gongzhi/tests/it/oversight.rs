@@ -11,7 +11,7 @@ use domain::problem::{Rating, State};
 use domain::rectify::{InspectionKind, NoticeBy, NoticeStep};
 use serde_json::{Value, json};
 
-use crate::support::{App, communities, dezhou, system, user_token};
+use crate::support::{App, communities, dezhou, multipart, system, user_token};
 
 fn cc(n: u32) -> String {
     domain::org::CreditCode::complete(&format!("91371402MA00015{n:02}")).unwrap().to_string()
@@ -539,30 +539,6 @@ async fn problem_at(db: &Db, compound: i64) -> i64 {
     let (rows, _) =
         db::problems::list(db, &all, &Default::default(), domain::Paging::new(None, Some(200))).await.unwrap();
     rows.into_iter().find(|p| p.compound_id == compound).unwrap().id
-}
-
-/// A page's form as a phone sends it with files: multipart.
-fn multipart(uri: &str, fields: &[(String, String)], files: &[(&str, &[u8])]) -> axum::http::Request<axum::body::Body> {
-    let boundary = "gongzhiOversight7MA4";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
-        );
-    }
-    for (name, bytes) in files {
-        body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n")
-                .as_bytes(),
-        );
-        body.extend(*bytes);
-        body.extend(b"\r\n");
-    }
-    body.extend(format!("--{boundary}--\r\n").as_bytes());
-    axum::http::Request::post(uri)
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(axum::body::Body::from(body))
-        .unwrap()
 }
 
 db_test! {

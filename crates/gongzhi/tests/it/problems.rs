@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::support::{App, dezhou, user_token};
+use crate::support::{App, dezhou, multipart, user_token};
 
 fn cc() -> String {
     domain::org::CreditCode::complete("91371402MA0000771").unwrap().to_string()
@@ -13,30 +13,6 @@ fn cc() -> String {
 async fn rows(app: &App, sheet: &str, body: Value) {
     let r = app.json("POST", &format!("/api/v1/registry/{sheet}"), body).await;
     assert_eq!(r.status, 200, "{sheet}: {}", r.body);
-}
-
-/// The report form as a phone sends it: multipart, with an optional photo.
-fn multipart(fields: &[(&str, &str)], photo: Option<&[u8]>) -> axum::http::Request<axum::body::Body> {
-    let boundary = "gongzhiBoundary7MA4YWxk";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
-        );
-    }
-    if let Some(p) = photo {
-        body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n")
-                .as_bytes(),
-        );
-        body.extend(p);
-        body.extend(b"\r\n");
-    }
-    body.extend(format!("--{boundary}--\r\n").as_bytes());
-    axum::http::Request::post("/problems")
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(axum::body::Body::from(body))
-        .unwrap()
 }
 
 db_test! {
@@ -113,7 +89,7 @@ db_test! {
         assert!(company.get("/problems").await.body.contains("href=\"/organisations\""), "staff have them");
         assert_eq!(resident.get("/").await.header("location"), "/problems", "residents start at their reports");
         assert!(street.get("/problems").await.body.contains("href=\"/dashboard\""));
-        let r = resident.send(multipart(&[("compound_id", &served.to_string()), ("category", "repair"), ("description", "楼道灯坏了")], None)).await;
+        let r = resident.send(multipart("/problems", &[("compound_id", served.to_string().as_str()), ("category", "repair"), ("description", "楼道灯坏了")], &[])).await;
         assert_eq!(r.status, 303, "{}", r.body);
         let at = r.header("location").to_owned();
         let pid = at.rsplit('/').next().unwrap().to_owned();
@@ -153,7 +129,7 @@ db_test! {
         assert_eq!(neighbour.get(&url).await.status, 404);
         assert!(company.get(&format!("/problems/{id}")).await.body.contains(&url));
         // From the phone form, in one go.
-        let r = resident.send(multipart(&[("compound_id", &served.to_string()), ("category", "repair"), ("description", "窗户玻璃碎了")], Some(&png))).await;
+        let r = resident.send(multipart("/problems", &[("compound_id", served.to_string().as_str()), ("category", "repair"), ("description", "窗户玻璃碎了")], &[("photo", &png)])).await;
         assert_eq!(r.status, 303, "{}", r.body);
         let page = resident.get(r.header("location")).await.body;
         assert!(page.contains("窗户玻璃碎了") && page.contains("/photos/"), "the report carries its photo");

@@ -253,6 +253,32 @@ impl App {
     }
 }
 
+/// A page's form as a browser posts it with files: multipart, each file
+/// `(field, bytes)` sent as a PNG (the server reads the type from the bytes).
+pub fn multipart(uri: &str, fields: &[(impl AsRef<str>, impl AsRef<str>)], files: &[(&str, &[u8])]) -> Request<Body> {
+    let boundary = "gongzhiBoundary7MA4YWxk";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    for (name, bytes) in files {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend(*bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .unwrap()
+}
+
 pub fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {

@@ -13,7 +13,7 @@ use domain::consult::{TopicBy, TopicStep};
 use domain::vote::{AreaSource, Category, Choice, Matter, OwnerKind, UnitKind, Voter};
 use serde_json::{Value, json};
 
-use crate::support::{App, dezhou, system, user_token};
+use crate::support::{App, dezhou, multipart, system, user_token};
 
 pub(crate) fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -462,5 +462,55 @@ db_test! {
         let r = other.json("POST", "/api/v1/registry/owners", json!([row("201", "周", "", "", "", "")])).await;
         assert_ne!(r.status, 200, "{}", r.body);
         assert!(!r.body.contains("议苑") || r.body.contains("找不到") || r.body.contains("not found"), "{}", r.body);
+    }
+}
+
+db_test! {
+    async fn kept_files_are_served_to_readers_of_their_record_only(db: Db) {
+        let w = world(&db).await;
+        let worker = App::anonymous(&db).with_token(&user_token(&db, "sq", "worker", "371402001009").await);
+        let far = App::anonymous(&db).with_token(&user_token(&db, "far", "officer", "371428").await);
+        let jia = verified_owner(&db, &worker, "jia", w.units[0], "甲", "1111").await;
+        // A problem's photo, from the phone form: the reporter and the community see it; others get 404.
+        let png = [&[0x89u8, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A][..], &[5u8; 64][..]].concat();
+        let fields = [("compound_id", w.compound.to_string()), ("category", "repair".into()), ("description", "楼道灯坏了".into())];
+        let r = jia.send(multipart("/problems", &fields, &[("photo", &png)])).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let page = r.header("location").to_owned();
+        let html = jia.get(&page).await.body;
+        let src = html.split("src=\"").filter_map(|s| s.split('"').next()).find(|s| s.contains("/photos/")).unwrap().to_owned();
+        let sha = src.rsplit('/').next().unwrap().to_owned();
+        for who in [&jia, &worker] {
+            let f = who.get(&src).await;
+            assert_eq!((f.status.as_u16(), f.header("content-type"), f.body_bytes.len()), (200, "image/png", png.len()));
+        }
+        assert_eq!(far.get(&src).await.status, 404);
+        for bad in ["a", "zz", &"0".repeat(64)] {
+            assert_eq!(jia.get(&format!("{page}/photos/{bad}")).await.status, 404, "{bad}");
+        }
+        // A paper ballot's photo (the same file): those who manage the vote, not the owners.
+        let a = system();
+        let opens = day("2022-09-01");
+        let v = db::votes::create(&db, &a, &new_vote(&w, &[(Matter::UseFund, Category::Ordinary)], vec![], opens), None, at(opens - Duration::days(15), 9)).await.unwrap();
+        let q = db::votes::questions(&db, v.id).await.unwrap()[0].id;
+        let voter = db::votes::electorate(&db, &v).await.unwrap().keys().find(|k| **k != Voter::Developer).unwrap().clone();
+        let paper = Channel::Paper { sha256: sha.clone(), mime: "image/png".into() };
+        db::votes::cast(&db, &a, v.id, &voter, None, &[(q, Choice::Agree)], &paper, at(opens, 9)).await.unwrap();
+        let ballot = format!("/votes/{}/photos/{sha}", v.id);
+        assert_eq!(worker.get(&ballot).await.status, 200);
+        assert_eq!(jia.get(&ballot).await.status, 404, "an owner sees no ballot");
+        assert_eq!(far.get(&ballot).await.status, 404);
+        assert_eq!(worker.get(&format!("/votes/{}/photos/{sha}", v.id + 1)).await.status, 404, "another vote holds no such file");
+        // A topic step's evidence: the topic's readers.
+        let r = jia.json("POST", "/api/v1/topics", json!({"compound_id": w.compound, "title": "加装电梯", "matter": "use_fund"})).await;
+        let t = r.json()["topic"]["id"].as_i64().unwrap();
+        let photo = (sha.clone(), "image/png".to_owned());
+        db::votes::topics::step(&db, &a, t, TopicStep::Accept, TopicBy::Committee, "", None, None, Some(&photo), Utc::now()).await.unwrap();
+        let evidence = format!("/topics/{t}/photos/{sha}");
+        for who in [&jia, &worker] {
+            assert_eq!(who.get(&evidence).await.status, 200);
+        }
+        assert_eq!(far.get(&evidence).await.status, 404);
+        assert_eq!(worker.get(&format!("/oversight/notices/{t}/photos/{sha}")).await.status, 404, "no notice holds it");
     }
 }

@@ -382,8 +382,9 @@ async fn kept_voucher(s: &AppState, sha: &str) -> Result<(String, String, i64), 
     Ok((sha, mime.to_owned(), bytes.len() as i64))
 }
 
-/// A voucher file of an entry the viewer may read: its path and type.
-pub async fn voucher(
+/// A voucher file of an entry the viewer may read: its path and type
+/// (served through `ops::files::kept`).
+pub(super) async fn voucher(
     s: &AppState,
     v: &Viewer,
     entry_id: i64,
@@ -391,7 +392,8 @@ pub async fn voucher(
 ) -> Result<(std::path::PathBuf, String), AppError> {
     let e = db::ledger::entry(&s.db, entry_id).await?;
     let (a, can) = load_account(s, v, e.account_id).await?;
-    let mime = db::ledger::voucher(&s.db, entry_id, sha).await?.ok_or_else(AppError::not_found)?;
+    let mime =
+        db::files::mime(&s.db, db::files::Holder::Voucher, entry_id, sha).await?.ok_or_else(AppError::not_found)?;
     if !can.read_entries {
         inspect(s, v, &a, &can, Some(&format!("查看凭证（第 {} 笔）", e.seq))).await?;
     }

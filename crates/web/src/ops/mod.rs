@@ -6,6 +6,7 @@
 //! each other. See docs/architecture.md for how to add one.
 
 pub mod compounds;
+pub mod files;
 pub mod import;
 pub mod kpi;
 pub mod ledger;

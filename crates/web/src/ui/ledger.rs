@@ -16,6 +16,9 @@ use domain::ledger::{AccountKind, Basis, Model, Side, yuan};
 use serde::Deserialize;
 
 use super::{FormData, Me, OrPage, Page, Pager, UiError, date, error_text, render};
+use db::files::Holder;
+
+use super::kept_file;
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;
@@ -39,7 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/ledger/accounts/{id}/statements/{month}/xlsx", get(statement_xlsx))
         .route("/ledger/accounts/{id}/statements/{month}/docx", get(statement_docx))
         .route("/ledger/entries/{id}/reverse", post(reverse))
-        .route("/ledger/entries/{id}/vouchers/{sha}", get(voucher))
+        .route("/ledger/entries/{id}/vouchers/{sha}", kept_file(Holder::Voucher))
 }
 
 fn to_form(e: &AppError) -> bool {
@@ -612,14 +615,4 @@ async fn statement_docx(
     Path((id, month)): Path<(i64, String)>,
 ) -> Result<Response, UiError> {
     statement_doc(&s, &viewer, t, id, &month, false).await
-}
-
-async fn voucher(
-    State(s): State<AppState>,
-    viewer: Viewer,
-    t: Tr,
-    Path((id, sha)): Path<(i64, String)>,
-) -> Result<Response, UiError> {
-    let (_, mime) = ops::voucher(&s, &viewer, id, &sha).await.page(t)?;
-    super::problems::photo_file(&s, t, &sha, mime).await
 }

@@ -311,6 +311,17 @@ impl IntoResponse for UiError {
     }
 }
 
+/// The route that serves one kind of kept file (a photo or a voucher) to a
+/// reader who may see the record holding it.
+fn kept_file(holder: db::files::Holder) -> axum::routing::MethodRouter<AppState> {
+    get(move |State(s): State<AppState>, viewer: Viewer, t: Tr, Path((id, sha)): Path<(i64, String)>| async move {
+        let (path, mime) = crate::ops::files::kept(&s, &viewer, holder, id, &sha).await.page(t)?;
+        let bytes = tokio::fs::read(path).await.map_err(|e| AppError::internal(e.to_string())).page(t)?;
+        let headers = [(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "private, max-age=86400".to_owned())];
+        Ok::<_, UiError>((headers, bytes).into_response())
+    })
+}
+
 trait OrPage<T> {
     fn page(self, t: Tr) -> Result<T, UiError>;
 }

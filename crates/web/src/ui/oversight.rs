@@ -21,6 +21,9 @@ use domain::{Paging, RegionCode};
 use serde::Deserialize;
 
 use super::{FormData, Me, OrPage, Page, Pager, UiError, date, error_text, pick, render};
+use db::files::Holder;
+
+use super::kept_file;
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;
@@ -40,11 +43,11 @@ pub fn router() -> Router<AppState> {
         .route("/oversight/notices/{id}/steps", post(notice_step))
         .route("/oversight/notices/{id}/items/{item}/close", post(close_item))
         .route("/oversight/notices/{id}/notice.docx", get(notice_docx))
-        .route("/oversight/notices/{id}/photos/{sha}", get(notice_photo))
+        .route("/oversight/notices/{id}/photos/{sha}", kept_file(Holder::Notice))
         .route("/oversight/inspections", post(inspect))
         .route("/oversight/inspections/new", get(inspection_form))
         .route("/oversight/inspections/{id}", get(inspection_page))
-        .route("/oversight/inspections/{id}/photos/{sha}", get(inspection_photo))
+        .route("/oversight/inspections/{id}/photos/{sha}", kept_file(Holder::Inspection))
         .route("/oversight/campaigns", post(campaign_create))
         .route("/oversight/campaigns/new", get(campaign_form))
         .route("/oversight/campaigns/{id}", get(campaign_page))
@@ -485,18 +488,6 @@ async fn notice_docx(
         .into_response())
 }
 
-async fn notice_photo(
-    State(s): State<AppState>,
-    viewer: Viewer,
-    t: Tr,
-    Path((id, sha)): Path<(i64, String)>,
-) -> Result<Response, UiError> {
-    notice_ops::load(&s, &viewer, id).await.page(t)?;
-    let photos = db::oversight::photos(&s.db, id).await.page(t)?;
-    let p = photos.into_iter().find(|p| p.sha256 == sha).ok_or_else(AppError::not_found).page(t)?;
-    super::problems::photo_file(&s, t, &p.sha256, p.mime).await
-}
-
 // ---- inspections -----------------------------------------------------------------
 
 #[derive(Template)]
@@ -671,18 +662,6 @@ async fn inspection_page(
     let (notices, _) = notice_ops::list(&s, &viewer, &f, Paging::new(None, Some(50))).await.page(t)?;
     let can_supervise = viewer.compound(&s.db, i.compound_id, Action::Supervise).await.is_ok();
     Ok(render(&InspectionPage { t, me: Me::of(&viewer), i, items, photos, follow_ups, notices, can_supervise }))
-}
-
-async fn inspection_photo(
-    State(s): State<AppState>,
-    viewer: Viewer,
-    t: Tr,
-    Path((id, sha)): Path<(i64, String)>,
-) -> Result<Response, UiError> {
-    inspection_ops::load(&s, &viewer, id).await.page(t)?;
-    let photos = db::oversight::inspection_photos(&s.db, id).await.page(t)?;
-    let p = photos.into_iter().find(|p| p.sha256 == sha).ok_or_else(AppError::not_found).page(t)?;
-    super::problems::photo_file(&s, t, &p.sha256, p.mime).await
 }
 
 // ---- campaigns -------------------------------------------------------------------

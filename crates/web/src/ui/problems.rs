@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use db::problems::{Event, Problem, WorkCounts};
@@ -14,13 +14,14 @@ use domain::problem::{Category, Queue, State as ProblemState};
 use serde::Deserialize;
 
 use super::{FormData, Me, OrPage, Page, Pager, UiError, pick, render};
+use db::files::Holder;
+
+use super::kept_file;
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, FieldError};
 use crate::i18n::Tr;
-use crate::ops::problems::{
-    self as ops, CategoryIn, ListIn, ReportIn, load, offered, photo_path, rate_as, save_category,
-};
+use crate::ops::problems::{self as ops, CategoryIn, ListIn, ReportIn, load, offered, rate_as, save_category};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -30,7 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/problems/{id}", get(detail))
         .route("/problems/{id}/steps", post(step))
         .route("/problems/{id}/rating", post(rating))
-        .route("/problems/{id}/photos/{sha}", get(photo))
+        .route("/problems/{id}/photos/{sha}", kept_file(Holder::Problem))
 }
 
 #[derive(Deserialize)]
@@ -335,26 +336,6 @@ async fn report(
         }
         Err(e) => Err(UiError(e, t)),
     }
-}
-
-/// A photo of a problem the reader may see.
-async fn photo(
-    State(s): State<AppState>,
-    viewer: Viewer,
-    t: Tr,
-    Path((id, sha)): Path<(i64, String)>,
-) -> Result<Response, UiError> {
-    load(&s, &viewer, id).await.page(t)?;
-    let photos = db::problems::photos(&s.db, id).await.page(t)?;
-    let p = photos.into_iter().find(|p| p.sha256 == sha).ok_or_else(AppError::not_found).page(t)?;
-    photo_file(&s, t, &p.sha256, p.mime).await
-}
-
-/// A stored photo's bytes, for a reader already found to may see it.
-pub(super) async fn photo_file(s: &AppState, t: Tr, sha: &str, mime: String) -> Result<Response, UiError> {
-    let bytes = tokio::fs::read(photo_path(s, sha)).await.map_err(|e| AppError::internal(e.to_string())).page(t)?;
-    Ok(([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "private, max-age=86400".to_owned())], bytes)
-        .into_response())
 }
 
 impl DetailPage {

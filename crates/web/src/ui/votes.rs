@@ -20,6 +20,9 @@ use domain::vote::{Category, Choice, Condition, Matter, OwnerKind, Phase, Tally}
 use serde::Deserialize;
 
 use super::{FormData, Me, OrPage, Page, Pager, UiError, date, error_text, render};
+use db::files::Holder;
+
+use super::kept_file;
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;
@@ -40,13 +43,13 @@ pub fn router() -> Router<AppState> {
         .route("/votes/{id}/cancel", post(cancel))
         .route("/votes/{id}/objections", post(object))
         .route("/votes/{id}/objections/{oid}/ruling", post(rule))
-        .route("/votes/{id}/photos/{sha}", get(ballot_photo))
+        .route("/votes/{id}/photos/{sha}", kept_file(Holder::Ballot))
         .route("/topics", post(propose))
         .route("/topics/new", get(topic_form))
         .route("/topics/{id}", get(topic_page))
         .route("/topics/{id}/steps", post(topic_step))
         .route("/topics/{id}/rating", post(rate))
-        .route("/topics/{id}/photos/{sha}", get(topic_photo))
+        .route("/topics/{id}/photos/{sha}", kept_file(Holder::Topic))
         .route("/compounds/{id}/owners", get(owners_page).post(owners_record))
         .route("/owners/claims", get(claims_page).post(claim))
         .route("/owners/claims/{id}", post(decide))
@@ -423,16 +426,6 @@ async fn rule(
 ) -> Result<Response, UiError> {
     let r = vote_ops::rule(&s, &viewer, id, oid, &f.reason).await.map(|_| ());
     back_to_vote(&s, &viewer, t, id, r).await
-}
-
-async fn ballot_photo(
-    State(s): State<AppState>,
-    viewer: Viewer,
-    t: Tr,
-    Path((id, sha)): Path<(i64, String)>,
-) -> Result<Response, UiError> {
-    let mime = vote_ops::ballot_photo(&s, &viewer, id, &sha).await.page(t)?;
-    super::problems::photo_file(&s, t, &sha, mime).await
 }
 
 // ---- announcing ----------------------------------------------------------------------
@@ -839,17 +832,6 @@ async fn rate(
 ) -> Result<Response, UiError> {
     let r = topic_ops::rate(&s, &viewer, id, f.stars, &f.comment).await;
     back_to_topic(&s, &viewer, t, id, r).await
-}
-
-async fn topic_photo(
-    State(s): State<AppState>,
-    viewer: Viewer,
-    t: Tr,
-    Path((id, sha)): Path<(i64, String)>,
-) -> Result<Response, UiError> {
-    topic_ops::load(&s, &viewer, id).await.page(t)?;
-    let mime = db::votes::topics::photo(&s.db, id, &sha).await.page(t)?.ok_or_else(AppError::not_found).page(t)?;
-    super::problems::photo_file(&s, t, &sha, mime).await
 }
 
 // ---- owners ----------------------------------------------------------------------------

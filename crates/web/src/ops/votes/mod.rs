@@ -471,15 +471,6 @@ pub async fn rule(s: &AppState, v: &Viewer, id: i64, objection_id: i64, ruling: 
     Ok(db::votes::rule(&s.db, &v.actor(), id, objection_id, ruling).await?)
 }
 
-/// The photo of a paper ballot or proxy authority: managers only.
-pub async fn ballot_photo(s: &AppState, v: &Viewer, id: i64, sha: &str) -> Result<String, AppError> {
-    let (_, st) = load(s, v, id).await?;
-    if !st.manage {
-        return Err(AppError::not_found());
-    }
-    db::votes::ballot_photo(&s.db, id, sha).await?.ok_or_else(AppError::not_found)
-}
-
 /// The rules in force for a region the viewer reads.
 pub async fn rules(s: &AppState, v: &Viewer, region: &domain::RegionCode) -> Result<db::votes::Rule, AppError> {
     v.check_region(Action::Read, region)?;
