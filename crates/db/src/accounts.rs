@@ -8,9 +8,8 @@ use sea_orm::{DbErr, FromQueryResult, SqlErr};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::audit::{Change, append_in};
-use crate::sql::Id;
-use crate::sql::{all, exec, one};
+use crate::audit::Change;
+use crate::sql::{all, exec, insert_id, one};
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize, FromQueryResult)]
@@ -56,7 +55,7 @@ pub async fn create_user(
     let login = check_login(login)?;
     let phone = phone.map(|p| p.as_str().to_owned());
     let tx = db.begin_write().await?;
-    let id: Id = one(
+    let id = insert_id(
         &*tx,
         "INSERT INTO app_user (login, display_name, password_hash, disabled, created_at, phone) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
         vec![
@@ -69,28 +68,16 @@ pub async fn create_user(
         ],
     )
     .await
-    .map_err(|e| unique(e, "a user with this login already exists"))?
-    .ok_or(DbError::NotFound)?;
+    .map_err(|e| unique(e, "a user with this login already exists"))?;
     for g in grants {
-        insert_grant(&tx, id.id, g).await?;
+        insert_grant(&tx, id, g).await?;
     }
     let grants_text: Vec<String> =
         grants.iter().map(|g| format!("{} {}", g.role.as_str(), g.scope.to_text())).collect();
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "create",
-            entity: "user",
-            entity_id: id.id.to_string(),
-            region_path: None,
-            before: None,
-            after: Some(json!({"login": login, "display_name": display_name, "grants": grants_text, "phone": phone.as_deref().map(domain::access::mask_phone)})),
-        },
-    )
+    Change::new("create", "user", id, None).after(json!({"login": login, "display_name": display_name, "grants": grants_text, "phone": phone.as_deref().map(domain::access::mask_phone)})).append_in(&*tx, actor)
     .await?;
     tx.commit().await?;
-    Ok(id.id)
+    Ok(id)
 }
 
 /// Set or clear an account's phone (the audit log keeps it masked).
@@ -106,19 +93,10 @@ pub async fn set_phone(db: &Db, actor: &Actor, user_id: i64, phone: Option<&doma
     if n != 1 {
         return Err(DbError::NotFound);
     }
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "set_phone",
-            entity: "user",
-            entity_id: user_id.to_string(),
-            region_path: None,
-            before: None,
-            after: Some(json!({"phone": phone.map(|p| p.masked())})),
-        },
-    )
-    .await?;
+    Change::new("set_phone", "user", user_id, None)
+        .after(json!({"phone": phone.map(|p| p.masked())}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -137,19 +115,10 @@ async fn insert_grant(c: &crate::WriteTx, user_id: i64, g: &Grant) -> Result<()>
 pub async fn add_grant(db: &Db, actor: &Actor, user_id: i64, g: &Grant) -> Result<()> {
     let tx = db.begin_write().await?;
     insert_grant(&tx, user_id, g).await?;
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "grant",
-            entity: "user",
-            entity_id: user_id.to_string(),
-            region_path: None,
-            before: None,
-            after: Some(json!({"role": g.role.as_str(), "scope": g.scope.to_text()})),
-        },
-    )
-    .await?;
+    Change::new("grant", "user", user_id, None)
+        .after(json!({"role": g.role.as_str(), "scope": g.scope.to_text()}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -255,19 +224,10 @@ pub async fn remove_grant(db: &Db, actor: &Actor, user_id: i64, grant_id: i64, k
         }
     }
     exec(&*tx, "DELETE FROM user_grant WHERE id = $1", vec![grant_id.into()]).await?;
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "revoke_grant",
-            entity: "user",
-            entity_id: user_id.to_string(),
-            region_path: None,
-            before: Some(json!({"role": g.role, "scope": g.scope})),
-            after: None,
-        },
-    )
-    .await?;
+    Change::new("revoke_grant", "user", user_id, None)
+        .before(json!({"role": g.role, "scope": g.scope}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -288,19 +248,10 @@ pub async fn set_disabled(db: &Db, actor: &Actor, user_id: i64, disabled: bool) 
         exec(&*tx, "DELETE FROM session WHERE user_id = $1", vec![user_id.into()]).await?;
         revoked = revoke_user_tokens(&tx, user_id).await?;
     }
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: if disabled { "disable" } else { "enable" },
-            entity: "user",
-            entity_id: user_id.to_string(),
-            region_path: None,
-            before: None,
-            after: Some(json!({"disabled": disabled, "tokens_revoked": revoked})),
-        },
-    )
-    .await?;
+    Change::new(if disabled { "disable" } else { "enable" }, "user", user_id, None)
+        .after(json!({"disabled": disabled, "tokens_revoked": revoked}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     Ok(revoked)
 }
@@ -342,19 +293,10 @@ pub async fn set_password(
     )
     .await?;
     let revoked = if revoke_tokens { revoke_user_tokens(&tx, user_id).await? } else { 0 };
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "set_password",
-            entity: "user",
-            entity_id: user_id.to_string(),
-            region_path: None,
-            before: None,
-            after: Some(json!({"tokens_revoked": revoked})),
-        },
-    )
-    .await?;
+    Change::new("set_password", "user", user_id, None)
+        .after(json!({"tokens_revoked": revoked}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     Ok(revoked)
 }
@@ -464,28 +406,17 @@ pub async fn create_token_for(
     let now = Utc::now();
     let expires_at = now + chrono::Duration::days(days);
     let tx = db.begin_write().await?;
-    let id: Id = one(
+    let id = insert_id(
         &*tx,
         "INSERT INTO api_token (user_id, name, token_hash, created_at, expires_at) VALUES ($1,$2,$3,$4,$5) RETURNING id",
         vec![user_id.into(), name.into(), token_hash.into(), now.into(), expires_at.into()],
-    )
-    .await?
-    .ok_or(DbError::NotFound)?;
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "create",
-            entity: "api_token",
-            entity_id: id.id.to_string(),
-            region_path: None,
-            before: None,
-            after: Some(json!({"user_id": user_id, "name": name, "expires_at": expires_at})),
-        },
-    )
-    .await?;
+    ).await?;
+    Change::new("create", "api_token", id, None)
+        .after(json!({"user_id": user_id, "name": name, "expires_at": expires_at}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
-    Ok((id.id, expires_at))
+    Ok((id, expires_at))
 }
 
 /// The user of a live token (not revoked, not expired) and when it expires.
@@ -538,19 +469,7 @@ pub async fn revoke_token(db: &Db, actor: &Actor, user_id: i64, token_id: i64) -
     if n == 0 {
         return Err(DbError::NotFound);
     }
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "revoke",
-            entity: "api_token",
-            entity_id: token_id.to_string(),
-            region_path: None,
-            before: None,
-            after: None,
-        },
-    )
-    .await?;
+    Change::new("revoke", "api_token", token_id, None).append_in(&*tx, actor).await?;
     tx.commit().await?;
     Ok(())
 }

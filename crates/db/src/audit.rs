@@ -24,6 +24,28 @@ pub struct Change<'a> {
     pub after: Option<serde_json::Value>,
 }
 
+impl<'a> Change<'a> {
+    /// `action` on `entity` number `id`, in the region at `region_path`;
+    /// what it was and became are added with [`Change::before`] and [`Change::after`].
+    pub fn new(action: &'a str, entity: &'a str, id: impl ToString, region_path: Option<String>) -> Self {
+        Change { action, entity, entity_id: id.to_string(), region_path, before: None, after: None }
+    }
+
+    pub fn before(self, v: impl Into<Option<serde_json::Value>>) -> Self {
+        Change { before: v.into(), ..self }
+    }
+
+    pub fn after(self, v: impl Into<Option<serde_json::Value>>) -> Self {
+        Change { after: v.into(), ..self }
+    }
+
+    /// Append this change in the caller's transaction `c`: now, or at the end of a
+    /// bulk load that holds changes back (see [`held_in`]).
+    pub async fn append_in(self, c: &impl ConnectionTrait, actor: &Actor) -> Result<()> {
+        append_in(c, actor, self).await
+    }
+}
+
 #[derive(Debug, Clone, Serialize, FromQueryResult)]
 pub struct AuditRow {
     pub id: i64,
@@ -64,7 +86,7 @@ const COLUMNS: &str =
 /// Key of the PostgreSQL advisory lock that orders appends across processes.
 const CHAIN_LOCK: i64 = 0x0067_7a61_7564_6974; // "gzaudit"
 
-pub async fn append_in(c: &impl ConnectionTrait, actor: &Actor, ch: Change<'_>) -> Result<()> {
+async fn append_in(c: &impl ConnectionTrait, actor: &Actor, ch: Change<'_>) -> Result<()> {
     if HELD.try_with(|h| h.borrow_mut().push((actor.clone(), Held::of(&ch)))).is_ok() {
         return Ok(());
     }

@@ -9,7 +9,7 @@ use domain::audit::Actor;
 use domain::problem::{Rating, State};
 use domain::rectify::InspectionKind;
 
-use crate::audit::{Change, append_in};
+use crate::audit::Change;
 use crate::sql::BulkTable;
 use crate::{Db, Result, WriteTx};
 
@@ -237,19 +237,10 @@ impl Backfill {
             if n == 0 {
                 continue;
             }
-            append_in(
-                &*self.tx,
-                &self.actor,
-                Change {
-                    action: "backfill",
-                    entity,
-                    entity_id: "0".into(),
-                    region_path: None,
-                    before: None,
-                    after: Some(serde_json::json!({"rows": n, "until": self.until})),
-                },
-            )
-            .await?;
+            Change::new("backfill", entity, 0, None)
+                .after(serde_json::json!({"rows": n, "until": self.until}))
+                .append_in(&*self.tx, &self.actor)
+                .await?;
         }
         self.tx.commit().await?;
         Ok(self.counts)

@@ -8,7 +8,7 @@ use domain::RegionPath;
 use domain::kpi::{KpiSet, Ratio};
 use sea_orm::{FromQueryResult, Value};
 
-use crate::sql::one;
+use crate::sql::{one, sql_list};
 use crate::{Db, Result};
 
 /// `$1`/`$2` path range, `$3` the date, `$4` its year, `$5` the start of the next day in China (for timestamps).
@@ -32,17 +32,6 @@ fn professional_models() -> String {
 /// The party coverages that are a party organisation set up in the company.
 fn organisational_coverages() -> String {
     sql_list(domain::org::PartyCoverage::ALL.iter().filter(|c| c.is_organisational()).map(|c| c.as_str()))
-}
-
-/// Quoted SQL literals of the domain's own enum spellings (lower-case ASCII, never user input).
-fn sql_list<'a>(values: impl Iterator<Item = &'a str>) -> String {
-    values
-        .map(|v| {
-            debug_assert!(v.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
-            format!("'{v}'")
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// An owners' committee `o` with a party organisation set up in it by the date `$3`.
@@ -495,5 +484,6 @@ mod tests {
     fn sql_lists_come_from_the_domain() {
         assert_eq!(super::professional_models(), "'professional', 'party_led', 'cooperative', 'soe_backstop'");
         assert_eq!(super::organisational_coverages(), "'own_branch', 'joint_branch'");
+        assert_eq!(crate::problems::satisfied_sql(), "'satisfied', 'basically_satisfied'");
     }
 }

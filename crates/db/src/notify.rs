@@ -9,7 +9,7 @@ use sea_orm::{FromQueryResult, Value};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::audit::{Change, append_in};
+use crate::audit::Change;
 use crate::problems::Problem;
 use crate::sql::{all, exec, one, scalar_i64};
 use crate::{Db, DbError, Result};
@@ -178,19 +178,10 @@ pub async fn add_webhook(db: &Db, actor: &Actor, url: &str, secret: &str) -> Res
         vec![url.into(), secret.into(), Utc::now().into()],
     )
     .await?;
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "create",
-            entity: "webhook",
-            entity_id: id.to_string(),
-            region_path: None,
-            before: None,
-            after: Some(json!({"url": url, "active": true})),
-        },
-    )
-    .await?;
+    Change::new("create", "webhook", id, None)
+        .after(json!({"url": url, "active": true}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -201,19 +192,10 @@ pub async fn set_webhook_active(db: &Db, actor: &Actor, id: i64, active: bool) -
     if r.rows_affected() == 0 {
         return Err(DbError::NotFound);
     }
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: if active { "enable" } else { "disable" },
-            entity: "webhook",
-            entity_id: id.to_string(),
-            region_path: None,
-            before: None,
-            after: Some(json!({"active": active})),
-        },
-    )
-    .await?;
+    Change::new(if active { "enable" } else { "disable" }, "webhook", id, None)
+        .after(json!({"active": active}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

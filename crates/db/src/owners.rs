@@ -10,8 +10,8 @@ use domain::vote::{AreaSource, Holder, OwnerKind, Part, UnitKind};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::Serialize;
 
-use crate::audit::{Change, append_in};
-use crate::sql::{Id, all, exec, known, one, scalar_i64};
+use crate::audit::Change;
+use crate::sql::{Id, all, exec, insert_id, known, one, scalar_i64};
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize)]
@@ -244,14 +244,12 @@ async fn owner_for(c: &impl ConnectionTrait, compound_id: i64, o: &NewOwner, now
         }
         return Ok(r.id);
     }
-    let id: Id = one(
+    let id = insert_id(
         c,
         "INSERT INTO owner (compound_id, name, kind, phone, id_tail, created_at) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
         vec![compound_id.into(), name.into(), o.kind.as_str().into(), o.phone.clone().into(), tail.into(), now.into()],
-    )
-    .await?
-    .ok_or(DbError::NotFound)?;
-    Ok(id.id)
+    ).await?;
+    Ok(id)
 }
 
 /// Record who owns a unit from `since`: the previous owners' holding ends
@@ -332,19 +330,10 @@ pub async fn record_in(
         .await?;
     }
     let path = compound_path(c, compound_id).await?;
-    append_in(
-        c,
-        actor,
-        Change {
-            action: "record",
-            entity: "ownership",
-            entity_id: unit_id.to_string(),
-            region_path: Some(path),
-            before: None,
-            after: Some(serde_json::json!({"owners": ids, "since": since})),
-        },
-    )
-    .await?;
+    Change::new("record", "ownership", unit_id, Some(path))
+        .after(serde_json::json!({"owners": ids, "since": since}))
+        .append_in(c, actor)
+        .await?;
     Ok(ids)
 }
 
@@ -531,7 +520,7 @@ pub async fn claim(
         return Err(DbError::Conflict("you are a verified owner of this unit already".into()));
     }
     let path = compound_path(&*tx, compound_id).await?;
-    let id: Id = one(
+    let id = insert_id(
         &*tx,
         "INSERT INTO owner_claim (user_id, unit_id, compound_id, region_path, name, id_tail, note, state, created_at) \
          VALUES ($1,$2,$3,$4,$5,$6,$7,'pending',$8) RETURNING id",
@@ -546,23 +535,13 @@ pub async fn claim(
             Utc::now().into(),
         ],
     )
-    .await?
-    .ok_or(DbError::NotFound)?;
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "claim",
-            entity: "owner_claim",
-            entity_id: id.id.to_string(),
-            region_path: Some(path),
-            before: None,
-            after: Some(serde_json::json!({"unit_id": unit_id})),
-        },
-    )
     .await?;
+    Change::new("claim", "owner_claim", id, Some(path))
+        .after(serde_json::json!({"unit_id": unit_id}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
-    get_claim(db, id.id).await
+    get_claim(db, id).await
 }
 
 pub async fn get_claim(db: &Db, id: i64) -> Result<Claim> {
@@ -643,19 +622,11 @@ pub async fn decide_claim(db: &Db, actor: &Actor, id: i64, owner_id: Option<i64>
         vec![state.into(), owner_id.into(), actor.login.clone().into(), Utc::now().into(), reason.into(), id.into()],
     )
     .await?;
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: state,
-            entity: "owner_claim",
-            entity_id: id.to_string(),
-            region_path: Some(k.region_path.clone()),
-            before: Some(serde_json::json!({"state": "pending"})),
-            after: Some(serde_json::json!({"state": state, "owner_id": owner_id, "reason": reason})),
-        },
-    )
-    .await?;
+    Change::new(state, "owner_claim", id, Some(k.region_path.clone()))
+        .before(serde_json::json!({"state": "pending"}))
+        .after(serde_json::json!({"state": state, "owner_id": owner_id, "reason": reason}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     get_claim(db, id).await
 }

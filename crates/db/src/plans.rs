@@ -5,7 +5,7 @@ use domain::kpi::{Kpi, Target};
 use sea_orm::FromQueryResult;
 use serde::Serialize;
 
-use crate::audit::{Change, append_in};
+use crate::audit::Change;
 use crate::sql::{all, exec, one};
 use crate::{Db, DbError, Result};
 
@@ -78,19 +78,7 @@ pub async fn set_target(db: &Db, actor: &Actor, plan_id: i64, t: &Target) -> Res
         Some(r) => Some(domain::RegionCode::parse(r)?.path().as_str().to_owned()),
         None => None,
     };
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "set_target",
-            entity: "plan",
-            entity_id: plan_id.to_string(),
-            region_path: path,
-            before: None,
-            after: serde_json::to_value(t).ok(),
-        },
-    )
-    .await?;
+    Change::new("set_target", "plan", plan_id, path).after(serde_json::to_value(t).ok()).append_in(&*tx, actor).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use domain::{Level, RegionCode, RegionPath};
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use serde::Serialize;
 
-use crate::audit::{Change, append_in};
+use crate::audit::Change;
 use crate::sql::{all, exec, one, placeholders, scalar_i64};
 use crate::{Db, DbError, Result};
 
@@ -166,19 +166,10 @@ pub async fn create_grid(db: &Db, actor: &Actor, community: &RegionCode, name: &
         ],
     )
     .await?;
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "create",
-            entity: "region",
-            entity_id: code.to_string(),
-            region_path: Some(code.path().as_str().to_owned()),
-            before: None,
-            after: Some(serde_json::json!({"code": code.as_str(), "name": name, "level": "grid"})),
-        },
-    )
-    .await?;
+    Change::new("create", "region", &code, Some(code.path().as_str().to_owned()))
+        .after(serde_json::json!({"code": code.as_str(), "name": name, "level": "grid"}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     require(db, &code).await
 }
@@ -204,13 +195,9 @@ pub async fn upsert_grid_in(
         return Err(DbError::NotFound);
     }
     let path = code.path();
-    let change = |action: &'static str, before: Option<serde_json::Value>| Change {
-        action,
-        entity: "region",
-        entity_id: code.to_string(),
-        region_path: Some(path.as_str().to_owned()),
-        before,
-        after: Some(serde_json::json!({"code": code.as_str(), "name": name, "level": "grid"})),
+    let change = |action: &'static str| {
+        Change::new(action, "region", code, Some(path.as_str().to_owned()))
+            .after(serde_json::json!({"code": code.as_str(), "name": name, "level": "grid"}))
     };
     match get_in(c, code.as_str()).await? {
         Some(r) if r.name == name => Ok(Upsert::Unchanged),
@@ -221,7 +208,7 @@ pub async fn upsert_grid_in(
                 vec![name.clone().into(), Utc::now().into(), code.as_str().into()],
             )
             .await?;
-            append_in(c, actor, change("rename", Some(serde_json::json!({"name": r.name})))).await?;
+            change("rename").before(serde_json::json!({"name": r.name})).append_in(c, actor).await?;
             Ok(Upsert::Updated)
         }
         None => {
@@ -239,7 +226,7 @@ pub async fn upsert_grid_in(
                 ],
             )
             .await?;
-            append_in(c, actor, change("create", None)).await?;
+            change("create").append_in(c, actor).await?;
             Ok(Upsert::Added)
         }
     }
@@ -353,19 +340,10 @@ pub async fn import(
     }
     progress(total, total);
     if stats.added + stats.renamed > 0 {
-        append_in(
-            &*tx,
-            actor,
-            Change {
-                action: "import",
-                entity: "region",
-                entity_id: "divisions".into(),
-                region_path: None,
-                before: None,
-                after: Some(serde_json::json!(stats)),
-            },
-        )
-        .await?;
+        Change::new("import", "region", "divisions", None)
+            .after(serde_json::json!(stats))
+            .append_in(&*tx, actor)
+            .await?;
     }
     tx.commit().await?;
     Ok(stats)
@@ -507,19 +485,11 @@ pub async fn set_open311_public(db: &Db, actor: &Actor, region: &Region, public:
         .await?;
     }
     let state = |open: bool| Some(serde_json::json!({"open311_public": open}));
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "update",
-            entity: "region",
-            entity_id: region.code.clone(),
-            region_path: Some(region.path.clone()),
-            before: state(!public),
-            after: state(public),
-        },
-    )
-    .await?;
+    Change::new("update", "region", region.code.clone(), Some(region.path.clone()))
+        .before(state(!public))
+        .after(state(public))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -18,6 +18,19 @@ pub(crate) fn in_subtree(col: &str, p: &domain::RegionPath, vals: &mut Vec<Value
     format!("({col} >= ${} AND {col} < ${})", vals.len() - 1, vals.len())
 }
 
+/// Quoted SQL literals of the domain's own enum spellings (lower-case
+/// ASCII, never user input), for `IN (…)` lists made from a domain rule.
+pub(crate) fn sql_list(values: impl IntoIterator<Item = &'static str>) -> String {
+    values
+        .into_iter()
+        .map(|v| {
+            debug_assert!(v.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+            format!("'{v}'")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Ids for `IN (…)`, written out: they are numbers, never text from a user.
 pub(crate) fn id_list(xs: &[i64]) -> String {
     xs.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
@@ -42,6 +55,12 @@ pub(crate) async fn all<T: FromQueryResult>(
 ) -> Result<Vec<T>, DbErr> {
     let rows = c.query_all_raw(stmt(c, sql, values)).await?;
     rows.iter().map(|r| T::from_query_result(r, "")).collect()
+}
+
+/// The id an `INSERT … RETURNING id` gives back.
+pub(crate) async fn insert_id(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<i64, DbErr> {
+    let r: Option<Id> = one(c, sql, values).await?;
+    r.map(|r| r.id).ok_or_else(|| DbErr::RecordNotInserted)
 }
 
 pub(crate) async fn one<T: FromQueryResult>(

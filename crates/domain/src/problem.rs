@@ -248,9 +248,16 @@ pub fn next(from: State, step: Step, by: By) -> Result<State, Invalid> {
     Ok(to)
 }
 
+impl Rating {
+    /// Counts as satisfied (满意 or 基本满意) in the satisfaction rate.
+    pub fn satisfied(self) -> bool {
+        self != Rating::Unsatisfied
+    }
+}
+
 /// The outcome of a rating: closed when satisfied (fully or basically), reopened otherwise.
 pub fn after_rating(r: Rating) -> State {
-    if r == Rating::Unsatisfied { State::Reopened } else { State::Closed }
+    if r.satisfied() { State::Closed } else { State::Reopened }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

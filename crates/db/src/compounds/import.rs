@@ -146,27 +146,25 @@ pub async fn ensure_building_in(
     if let Some(b) = find_building_in(c, compound_id, &spec.name).await? {
         return Ok((b.id, Upsert::Unchanged));
     }
-    let bid: Id = one(
+    let bid = insert_id(
         c,
         "INSERT INTO building (compound_id, name, floors) VALUES ($1,$2,$3) RETURNING id",
         vec![compound_id.into(), spec.name.clone().into(), spec.floors.into()],
     )
-    .await?
-    .ok_or(DbError::NotFound)?;
+    .await?;
     for e in 1..=spec.entrances {
-        let eid: Id = one(
+        let eid = insert_id(
             c,
             "INSERT INTO entrance (building_id, name) VALUES ($1,$2) RETURNING id",
-            vec![bid.id.into(), format!("{e}单元").into()],
+            vec![bid.into(), format!("{e}单元").into()],
         )
-        .await?
-        .ok_or(DbError::NotFound)?;
+        .await?;
         let n = (spec.floors * spec.units_per_floor) as usize;
         if n > 0 {
             let mut vals: Vec<Value> = Vec::with_capacity(n * 4);
             for f in 1..=spec.floors {
                 for u in 1..=spec.units_per_floor {
-                    vals.extend([eid.id.into(), format!("{f}{u:02}").into(), f.into(), spec.unit_area.centi().into()]);
+                    vals.extend([eid.into(), format!("{f}{u:02}").into(), f.into(), spec.unit_area.centi().into()]);
                 }
             }
             exec(
@@ -182,8 +180,8 @@ pub async fn ensure_building_in(
     }
     let after = serde_json::json!({"name": spec.name, "floors": spec.floors, "entrances": spec.entrances,
         "units_per_floor": spec.units_per_floor, "unit_area": spec.unit_area.to_string()});
-    audit(c, actor, "create", "building", bid.id, compound_id, None, Some(after)).await?;
-    Ok((bid.id, Upsert::Added))
+    audit(c, actor, "create", "building", bid, compound_id, None, Some(after)).await?;
+    Ok((bid, Upsert::Added))
 }
 
 /// The fact an organisation's own row implies (a compound branch from its

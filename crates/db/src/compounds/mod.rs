@@ -8,9 +8,9 @@ use domain::{Area, GeoPoint, Paging, RegionPath, ServiceModel};
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, SqlErr, Value};
 use serde::Serialize;
 
-use crate::audit::{Change, append_in};
+use crate::audit::Change;
 use crate::sql::Id;
-use crate::sql::{all, exec, like_contains, one, page_of, placeholders, scalar_i64};
+use crate::sql::{all, exec, insert_id, like_contains, one, page_of, placeholders, scalar_i64};
 use crate::{Db, DbError, Result, regions};
 
 #[derive(Debug, Clone, Serialize, FromQueryResult)]
@@ -167,19 +167,11 @@ async fn audit(
         region_path: String,
     }
     let p: Option<P> = one(c, "SELECT region_path FROM compound WHERE id = $1", vec![compound_id.into()]).await?;
-    append_in(
-        c,
-        actor,
-        Change {
-            action,
-            entity,
-            entity_id: entity_id.to_string(),
-            region_path: p.map(|p| p.region_path),
-            before,
-            after,
-        },
-    )
-    .await
+    Change::new(action, entity, entity_id, p.map(|p| p.region_path))
+        .before(before)
+        .after(after)
+        .append_in(c, actor)
+        .await
 }
 
 fn to_json(v: &impl Serialize) -> Option<serde_json::Value> {

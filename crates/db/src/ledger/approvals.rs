@@ -11,8 +11,8 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::Serialize;
 
 use super::{account_in, chart_in};
-use crate::audit::{Change, append_in};
-use crate::sql::{Id, all, exec, known, one, scalar_i64};
+use crate::audit::Change;
+use crate::sql::{all, exec, insert_id, known, one, scalar_i64};
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize)]
@@ -201,7 +201,7 @@ pub async fn approve_in(
         }
         Basis::Committee | Basis::Emergency => {}
     }
-    let id: Id = one(
+    let id = insert_id(
         c,
         "INSERT INTO ledger_approval (compound_id, account_id, basis, purpose, amount_fen, quotes, vote_id, question_id, \
          authorised_by, decided_on, created_by, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING id",
@@ -219,27 +219,16 @@ pub async fn approve_in(
             actor.login.clone().into(),
             now.into(),
         ],
-    )
-    .await?
-    .ok_or(DbError::NotFound)?;
-    append_in(
-        c,
-        actor,
-        Change {
-            action: "approve",
-            entity: "ledger_approval",
-            entity_id: id.id.to_string(),
-            region_path: Some(a.region_path.clone()),
-            before: None,
-            after: Some(serde_json::json!({
-                "account_id": a.id, "basis": n.basis, "purpose": n.purpose.trim(), "amount_fen": n.amount_fen,
-                "quotes": n.quotes, "vote_id": vote_id, "question_id": question_id,
-                "authorised_by": n.authorised_by.trim(), "decided_on": n.decided_on,
-            })),
-        },
-    )
-    .await?;
-    Ok(id.id)
+    ).await?;
+    Change::new("approve", "ledger_approval", id, Some(a.region_path.clone()))
+        .after(serde_json::json!({
+            "account_id": a.id, "basis": n.basis, "purpose": n.purpose.trim(), "amount_fen": n.amount_fen,
+            "quotes": n.quotes, "vote_id": vote_id, "question_id": question_id,
+            "authorised_by": n.authorised_by.trim(), "decided_on": n.decided_on,
+        }))
+        .append_in(c, actor)
+        .await?;
+    Ok(id)
 }
 
 /// A line of a year's budget, with what was spent or received against it.
@@ -317,19 +306,10 @@ pub async fn set_budget(
             _ => DbError::Internal(e),
         })?;
     }
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "budget",
-            entity: "ledger_account",
-            entity_id: account_id.to_string(),
-            region_path: Some(a.region_path.clone()),
-            before: None,
-            after: Some(serde_json::json!({"year": year, "approval_id": approval_id, "lines": lines})),
-        },
-    )
-    .await?;
+    Change::new("budget", "ledger_account", account_id, Some(a.region_path.clone()))
+        .after(serde_json::json!({"year": year, "approval_id": approval_id, "lines": lines}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     budget(db, account_id, year).await
 }

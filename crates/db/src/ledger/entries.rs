@@ -10,8 +10,8 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::Serialize;
 
 use super::{Account, account_in, chart_in};
-use crate::audit::{Change, append_in};
-use crate::sql::{Id, all, exec, one, page_of, scalar_i64};
+use crate::audit::Change;
+use crate::sql::{all, exec, insert_id, one, page_of, scalar_i64};
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize, FromQueryResult)]
@@ -259,7 +259,7 @@ async fn write_in(c: &impl ConnectionTrait, actor: &Actor, a: &Account, w: Write
             entered_at: &at,
         },
     );
-    let id: Id = one(
+    let id = insert_id(
         c,
         "INSERT INTO ledger_entry (compound_id, seq, account_id, entry_date, category, amount_fen, counterparty, \
          description, reverses, approval_id, building_id, prev_hash, hash, entered_by, entered_at) \
@@ -282,33 +282,28 @@ async fn write_in(c: &impl ConnectionTrait, actor: &Actor, a: &Account, w: Write
             now.into(),
         ],
     )
-    .await?
-    .ok_or(DbError::NotFound)?;
+    .await?;
     for (i, (sha, mime, bytes)) in w.vouchers.iter().enumerate() {
         exec(
             c,
             "INSERT INTO ledger_voucher (entry_id, position, sha256, mime, bytes) VALUES ($1,$2,$3,$4,$5)",
-            vec![id.id.into(), (i as i32 + 1).into(), sha.clone().into(), mime.clone().into(), (*bytes).into()],
+            vec![id.into(), (i as i32 + 1).into(), sha.clone().into(), mime.clone().into(), (*bytes).into()],
         )
         .await?;
     }
-    append_in(
-        c,
-        actor,
-        Change {
-            action: if w.reverses.is_some() { "reverse" } else { "enter" },
-            entity: "ledger_entry",
-            entity_id: id.id.to_string(),
-            region_path: Some(a.region_path.clone()),
-            before: None,
-            after: Some(serde_json::json!({
-                "account_id": a.id, "seq": seq, "entry_date": w.entry_date, "category": w.category,
-                "amount_fen": w.amount_fen, "reverses": w.reverses, "approval_id": w.approval_id, "hash": hash,
-            })),
-        },
+    Change::new(
+        if w.reverses.is_some() { "reverse" } else { "enter" },
+        "ledger_entry",
+        id,
+        Some(a.region_path.clone()),
     )
+    .after(serde_json::json!({
+        "account_id": a.id, "seq": seq, "entry_date": w.entry_date, "category": w.category,
+        "amount_fen": w.amount_fen, "reverses": w.reverses, "approval_id": w.approval_id, "hash": hash,
+    }))
+    .append_in(c, actor)
     .await?;
-    Ok(id.id)
+    Ok(id)
 }
 
 fn stamp(t: DateTime<Utc>) -> String {

@@ -18,8 +18,8 @@ use domain::ledger::{self as l, AccountKind, Model, Side};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::Serialize;
 
-use crate::audit::{Change, append_in};
-use crate::sql::{Id, all, exec, known, one};
+use crate::audit::Change;
+use crate::sql::{all, exec, insert_id, known, one};
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize)]
@@ -169,7 +169,7 @@ pub async fn open_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewAccount, no
         .zh(format!("本小区已有在用的{}，须先销户", n.kind.name_zh()))
         .into());
     }
-    let id: Id = one(
+    let id = insert_id(
         c,
         "INSERT INTO ledger_account (compound_id, region_path, kind, model, name, bank_name, bank_account, holder, \
          opened_on, threshold_fen, three_quotes, created_by, created_at) \
@@ -190,25 +190,15 @@ pub async fn open_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewAccount, no
             now.into(),
         ],
     )
-    .await?
-    .ok_or(DbError::NotFound)?;
-    append_in(
-        c,
-        actor,
-        Change {
-            action: "open",
-            entity: "ledger_account",
-            entity_id: id.id.to_string(),
-            region_path: Some(path),
-            before: None,
-            after: Some(serde_json::json!({
-                "compound_id": n.compound_id, "kind": n.kind, "model": n.model, "name": n.name.trim(),
-                "opened_on": n.opened_on, "threshold_fen": n.threshold_fen, "three_quotes": n.three_quotes,
-            })),
-        },
-    )
     .await?;
-    Ok(id.id)
+    Change::new("open", "ledger_account", id, Some(path))
+        .after(serde_json::json!({
+            "compound_id": n.compound_id, "kind": n.kind, "model": n.model, "name": n.name.trim(),
+            "opened_on": n.opened_on, "threshold_fen": n.threshold_fen, "three_quotes": n.three_quotes,
+        }))
+        .append_in(c, actor)
+        .await?;
+    Ok(id)
 }
 
 /// What may change of an account: its details and rules, and its closing day.
@@ -277,25 +267,17 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, p: &AccountPatch) -> Result
         ],
     )
     .await?;
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "update",
-            entity: "ledger_account",
-            entity_id: id.to_string(),
-            region_path: Some(before.region_path.clone()),
-            before: Some(serde_json::json!({
-                "name": before.name, "bank_name": before.bank_name, "holder": before.holder,
-                "threshold_fen": before.threshold_fen, "three_quotes": before.three_quotes, "closed_on": before.closed_on,
-            })),
-            after: Some(serde_json::json!({
-                "name": n.name, "bank_name": n.bank_name.trim(), "holder": n.holder.trim(),
-                "threshold_fen": n.threshold_fen, "three_quotes": n.three_quotes, "closed_on": closed,
-            })),
-        },
-    )
-    .await?;
+    Change::new("update", "ledger_account", id, Some(before.region_path.clone()))
+        .before(serde_json::json!({
+            "name": before.name, "bank_name": before.bank_name, "holder": before.holder,
+            "threshold_fen": before.threshold_fen, "three_quotes": before.three_quotes, "closed_on": before.closed_on,
+        }))
+        .after(serde_json::json!({
+            "name": n.name, "bank_name": n.bank_name.trim(), "holder": n.holder.trim(),
+            "threshold_fen": n.threshold_fen, "three_quotes": n.three_quotes, "closed_on": closed,
+        }))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     account(db, id).await
 }
@@ -383,19 +365,10 @@ pub async fn add_category(db: &Db, actor: &Actor, code: &str, zh: &str, en: &str
         vec![code.into(), zh.trim().into(), en.trim().into(), side.as_str().into(), Utc::now().into()],
     )
     .await?;
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "create",
-            entity: "ledger_category",
-            entity_id: code.to_owned(),
-            region_path: None,
-            before: None,
-            after: Some(serde_json::json!({"zh": zh.trim(), "en": en.trim(), "side": side})),
-        },
-    )
-    .await?;
+    Change::new("create", "ledger_category", code.to_owned(), None)
+        .after(serde_json::json!({"zh": zh.trim(), "en": en.trim(), "side": side}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     Ok(Category { code: code.to_owned(), zh: zh.trim().to_owned(), en: en.trim().to_owned(), side })
 }
@@ -436,19 +409,10 @@ pub async fn log_inspection(db: &Db, actor: &Actor, account: &Account, reason: &
     l::check_text("reason", reason, 200, true)?;
     let mut tx = db.begin_write().await?;
     tx.epoch = None;
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "inspect",
-            entity: "ledger_account",
-            entity_id: account.id.to_string(),
-            region_path: Some(account.region_path.clone()),
-            before: None,
-            after: Some(serde_json::json!({"reason": reason.trim()})),
-        },
-    )
-    .await?;
+    Change::new("inspect", "ledger_account", account.id, Some(account.region_path.clone()))
+        .after(serde_json::json!({"reason": reason.trim()}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -12,7 +12,7 @@ use sea_orm::FromQueryResult;
 use serde::Serialize;
 
 use super::{Account, account_in, balance_in, chart_in};
-use crate::audit::{Change, append_in};
+use crate::audit::Change;
 use crate::sql::{Id, all, one, scalar_i64};
 use crate::{Db, DbError, Result};
 
@@ -244,21 +244,12 @@ pub async fn publish(
     })?
     .ok_or(DbError::NotFound)?;
     crate::notify::statement_published_in(&*tx, id.id, a.compound_id, now).await?;
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "publish",
-            entity: "ledger_statement",
-            entity_id: id.id.to_string(),
-            region_path: Some(a.region_path.clone()),
-            before: None,
-            after: Some(serde_json::json!({
-                "account_id": a.id, "month": month, "closing_fen": s.closing_fen, "head": format!("{hseq}:{hhash}"),
-            })),
-        },
-    )
-    .await?;
+    Change::new("publish", "ledger_statement", id.id, Some(a.region_path.clone()))
+        .after(serde_json::json!({
+            "account_id": a.id, "month": month, "closing_fen": s.closing_fen, "head": format!("{hseq}:{hhash}"),
+        }))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     statement(db, id.id).await
 }

@@ -9,9 +9,9 @@ use domain::{RegionCode, RegionPath};
 use sea_orm::{FromQueryResult, Value};
 use serde::Serialize;
 
-use super::{instants, range};
-use crate::audit::{Change, append_in};
-use crate::sql::{Id, all, count_when, one};
+use super::{instants, owed, range};
+use crate::audit::Change;
+use crate::sql::{all, count_when, insert_id, one};
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize)]
@@ -93,7 +93,7 @@ pub async fn create_campaign(db: &Db, actor: &Actor, c: &NewCampaign, now: DateT
     };
     let tx = db.begin_write().await?;
     let path = c.region.path();
-    let id: Id = one(
+    let id = insert_id(
         &*tx,
         "INSERT INTO campaign (region_code, region_path, name, starts_on, ends_on, checklist, note, created_by, created_at) \
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id",
@@ -108,24 +108,13 @@ pub async fn create_campaign(db: &Db, actor: &Actor, c: &NewCampaign, now: DateT
             actor.login.clone().into(),
             now.into(),
         ],
-    )
-    .await?
-    .ok_or(DbError::NotFound)?;
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "create",
-            entity: "campaign",
-            entity_id: id.id.to_string(),
-            region_path: Some(path.as_str().to_owned()),
-            before: None,
-            after: Some(serde_json::json!({"name": name, "starts_on": c.starts_on, "ends_on": c.ends_on})),
-        },
-    )
-    .await?;
+    ).await?;
+    Change::new("create", "campaign", id, Some(path.as_str().to_owned()))
+        .after(serde_json::json!({"name": name, "starts_on": c.starts_on, "ends_on": c.ends_on}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
-    campaign(db, id.id).await
+    campaign(db, id).await
 }
 
 pub async fn campaign(db: &Db, id: i64) -> Result<Campaign> {
@@ -185,7 +174,7 @@ pub async fn campaign_counts(
                 "SELECT COUNT(*) AS issued, {} AS closed, {} AS overdue FROM rect_notice n WHERE n.campaign_id = $1 \
                  AND EXISTS (SELECT 1 FROM rect_compound rc WHERE rc.notice_id = n.id AND rc.region_path >= $2 AND rc.region_path < $3)",
                 count_when("n.state = 'closed'"),
-                count_when(&format!("n.state IN ('issued','received','returned') AND n.deadline < {today_lit}"))
+                count_when(&format!("{} AND n.deadline < {today_lit}", owed("n")))
             ),
             vec![c.id.into(), lo.clone(), hi.clone()],
         )

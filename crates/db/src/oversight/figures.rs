@@ -10,7 +10,7 @@ use domain::RegionPath;
 use sea_orm::FromQueryResult;
 use serde::Serialize;
 
-use super::range;
+use super::{owed, range};
 use crate::sql::{count_when, one, scalar_i64};
 use crate::{Db, Result};
 
@@ -60,7 +60,8 @@ pub async fn oversight_figures(db: &Db, path: Option<&RegionPath>, on: NaiveDate
             // Owed on the date: issued, deadline passed, not answered (nor closed) by then.
             count_when(&format!(
                 "n.issued_on <= {on_lit} AND n.deadline < {on_lit} AND (n.closed_at IS NULL OR n.closed_at >= $3) \
-                 AND (n.answered_at IS NULL OR n.answered_at >= $3 OR n.state IN ('issued','received','returned'))"
+                 AND (n.answered_at IS NULL OR n.answered_at >= $3 OR {})",
+                owed("n")
             )),
         ),
         vec![lo.clone(), hi.clone(), end.into()],

@@ -14,9 +14,9 @@ use sea_orm::{FromQueryResult, Value};
 use serde::Serialize;
 
 use super::{instants, range, row_visible};
-use crate::audit::{Change, append_in};
+use crate::audit::Change;
 use crate::problems::Visible;
-use crate::sql::{Id, all, exec, one, scalar_i64};
+use crate::sql::{Id, all, exec, insert_id, one, scalar_i64};
 use crate::{Db, DbError, Result};
 
 // ---- schemes ---------------------------------------------------------------
@@ -103,18 +103,14 @@ pub async fn set_scheme(
         ],
     )
     .await?;
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "set_scheme",
-            entity: "grading_scheme",
-            entity_id: code.clone().unwrap_or_else(|| "all".into()),
-            region_path: region.map(|r| r.path().as_str().to_owned()),
-            before: None,
-            after: Some(serde_json::json!({"key": s.key, "valid_from": valid_from})),
-        },
+    Change::new(
+        "set_scheme",
+        "grading_scheme",
+        code.clone().unwrap_or_else(|| "all".into()),
+        region.map(|r| r.path().as_str().to_owned()),
     )
+    .after(serde_json::json!({"key": s.key, "valid_from": valid_from}))
+    .append_in(&*tx, actor)
     .await?;
     tx.commit().await?;
     Ok(())
@@ -663,22 +659,13 @@ pub async fn publish(db: &Db, actor: &Actor, g: &Grading, now: DateTime<Utc>) ->
         )
         .await?;
     }
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "publish",
-            entity: "grade_publication",
-            entity_id: id.to_string(),
-            region_path: Some(path.as_str().to_owned()),
-            before: None,
-            after: Some(serde_json::json!({
-                "period_start": g.period.start, "scheme": g.scheme.scheme.key, "companies": g.companies.len(),
-                "by_grade": g.by_grade(),
-            })),
-        },
-    )
-    .await?;
+    Change::new("publish", "grade_publication", id, Some(path.as_str().to_owned()))
+        .after(serde_json::json!({
+            "period_start": g.period.start, "scheme": g.scheme.scheme.key, "companies": g.companies.len(),
+            "by_grade": g.by_grade(),
+        }))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     publication(db, id).await
 }
@@ -809,7 +796,7 @@ pub async fn object(
     if pending > 0 {
         return Err(DbError::Conflict("this fact has been objected to already".into()));
     }
-    let id: Id = one(
+    let id = insert_id(
         &*tx,
         "INSERT INTO grade_objection (publication_id, company_id, item_key, source, reason, filed_by, filed_at, state) \
          VALUES ($1,$2,$3,$4,$5,$6,$7,'pending') RETURNING id",
@@ -823,23 +810,13 @@ pub async fn object(
             now.into(),
         ],
     )
-    .await?
-    .ok_or(DbError::NotFound)?;
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "object",
-            entity: "grade_objection",
-            entity_id: id.id.to_string(),
-            region_path: Some(publication.region_path.clone()),
-            before: None,
-            after: Some(serde_json::json!({"company_id": company_id, "item": fact.key, "source": fact.source})),
-        },
-    )
     .await?;
+    Change::new("object", "grade_objection", id, Some(publication.region_path.clone()))
+        .after(serde_json::json!({"company_id": company_id, "item": fact.key, "source": fact.source}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
-    objection(db, id.id).await
+    objection(db, id).await
 }
 
 pub async fn objection(db: &Db, id: i64) -> Result<Objection> {
@@ -894,19 +871,11 @@ pub async fn rule(
         one::<PathRow>(&*tx, "SELECT region_path FROM grade_publication WHERE id = $1", vec![o.publication_id.into()])
             .await?
             .map(|p| p.region_path);
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "rule",
-            entity: "grade_objection",
-            entity_id: id.to_string(),
-            region_path: path,
-            before: Some(serde_json::json!({"state": "pending"})),
-            after: Some(serde_json::json!({"state": state, "ruling": ruling})),
-        },
-    )
-    .await?;
+    Change::new("rule", "grade_objection", id, path)
+        .before(serde_json::json!({"state": "pending"}))
+        .after(serde_json::json!({"state": state, "ruling": ruling}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     Ok(o)
 }
@@ -966,7 +935,7 @@ pub async fn record_entry(db: &Db, actor: &Actor, e: &NewEntry, now: DateTime<Ut
     }
     let path = e.region.path();
     let tx = db.begin_write().await?;
-    let id: Id = one(
+    let id = insert_id(
         &*tx,
         "INSERT INTO grade_entry (company_id, compound_id, region_code, region_path, on_date, item_key, count, reason, evidence, \
          recorded_by, recorded_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING id",
@@ -983,26 +952,13 @@ pub async fn record_entry(db: &Db, actor: &Actor, e: &NewEntry, now: DateTime<Ut
             actor.login.clone().into(),
             now.into(),
         ],
-    )
-    .await?
-    .ok_or(DbError::NotFound)?;
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "record",
-            entity: "grade_entry",
-            entity_id: id.id.to_string(),
-            region_path: Some(path.as_str().to_owned()),
-            before: None,
-            after: Some(
-                serde_json::json!({"company_id": e.company_id, "item": e.item_key, "count": e.count, "on": e.on_date}),
-            ),
-        },
-    )
-    .await?;
+    ).await?;
+    Change::new("record", "grade_entry", id, Some(path.as_str().to_owned()))
+        .after(serde_json::json!({"company_id": e.company_id, "item": e.item_key, "count": e.count, "on": e.on_date}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
-    entry(db, id.id).await
+    entry(db, id).await
 }
 
 /// A day something happened: from 2000 to today.
@@ -1066,7 +1022,7 @@ pub async fn record_talk(db: &Db, actor: &Actor, t: &NewTalk, now: DateTime<Utc>
     past_day("held_on", t.held_on, now)?;
     let path = t.region.path();
     let tx = db.begin_write().await?;
-    let id: Id = one(
+    let id = insert_id(
         &*tx,
         "INSERT INTO talk (company_id, region_code, region_path, held_on, people, outcome, notice_id, recorded_by, recorded_at) \
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id",
@@ -1081,24 +1037,13 @@ pub async fn record_talk(db: &Db, actor: &Actor, t: &NewTalk, now: DateTime<Utc>
             actor.login.clone().into(),
             now.into(),
         ],
-    )
-    .await?
-    .ok_or(DbError::NotFound)?;
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "record",
-            entity: "talk",
-            entity_id: id.id.to_string(),
-            region_path: Some(path.as_str().to_owned()),
-            before: None,
-            after: Some(serde_json::json!({"company_id": t.company_id, "held_on": t.held_on})),
-        },
-    )
-    .await?;
+    ).await?;
+    Change::new("record", "talk", id, Some(path.as_str().to_owned()))
+        .after(serde_json::json!({"company_id": t.company_id, "held_on": t.held_on}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
-    talk(db, id.id).await
+    talk(db, id).await
 }
 
 const TALK_SELECT: &str = "SELECT t.id, t.company_id, o.name AS company_name, t.region_code, t.region_path, t.held_on, \

@@ -9,9 +9,9 @@ use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use serde::Serialize;
 
 use super::{NewItem, NewNotice, row_visible};
-use crate::audit::{Change, append_in};
+use crate::audit::Change;
 use crate::problems::Visible;
-use crate::sql::{Id, all, exec, known, one, page_of};
+use crate::sql::{Id, all, exec, insert_id, known, one, page_of};
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize)]
@@ -187,7 +187,7 @@ pub async fn record_in(
 ) -> Result<i64> {
     let score: i64 = n.lines.iter().map(|(_, s, _)| s).sum();
     let max: i64 = n.lines.iter().map(|(c, _, _)| c.max).sum();
-    let id: Id = one(
+    let id = insert_id(
         c,
         "INSERT INTO inspection (compound_id, region_path, company_id, campaign_id, follows_id, kind, visited_on, \
          inspector, score, max, note, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING id",
@@ -206,14 +206,13 @@ pub async fn record_in(
             now.into(),
         ],
     )
-    .await?
-    .ok_or(DbError::NotFound)?;
+    .await?;
     for (i, (check, s, finding)) in n.lines.iter().enumerate() {
         exec(
             c,
             "INSERT INTO inspection_item (inspection_id, position, label, max, score, finding) VALUES ($1,$2,$3,$4,$5,$6)",
             vec![
-                id.id.into(),
+                id.into(),
                 (i as i32 + 1).into(),
                 check.label.clone().into(),
                 check.max.into(),
@@ -223,23 +222,14 @@ pub async fn record_in(
         )
         .await?;
     }
-    append_in(
-        c,
-        actor,
-        Change {
-            action: "inspect",
-            entity: "inspection",
-            entity_id: id.id.to_string(),
-            region_path: Some(n.region_path.clone()),
-            before: None,
-            after: Some(serde_json::json!({
-                "compound_id": n.compound_id, "kind": n.kind.as_str(), "visited_on": n.visited_on,
-                "score": score, "max": max, "findings": n.lines.iter().filter(|(c, s, _)| s < &c.max).count(),
-            })),
-        },
-    )
-    .await?;
-    Ok(id.id)
+    Change::new("inspect", "inspection", id, Some(n.region_path.clone()))
+        .after(serde_json::json!({
+            "compound_id": n.compound_id, "kind": n.kind.as_str(), "visited_on": n.visited_on,
+            "score": score, "max": max, "findings": n.lines.iter().filter(|(c, s, _)| s < &c.max).count(),
+        }))
+        .append_in(c, actor)
+        .await?;
+    Ok(id)
 }
 
 pub async fn inspection(db: &Db, id: i64) -> Result<Inspection> {

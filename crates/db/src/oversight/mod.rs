@@ -18,10 +18,11 @@ pub use notices::*;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::RegionPath;
+use domain::rectify::NoticeState;
 use sea_orm::Value;
 
 use crate::problems::Visible;
-use crate::sql::{any_of, id_list, in_subtree};
+use crate::sql::{any_of, id_list, in_subtree, sql_list};
 
 /// The condition keeping notices (alias `n`) to what `v` may see: their
 /// compounds' subtrees, the compounds of a committee, the company's own.
@@ -68,6 +69,13 @@ fn row_visible(alias: &str, v: &Visible, vals: &mut Vec<Value>, has_compound: bo
     any_of(any)
 }
 
+/// `{alias}.state IN (…)`: the notices the company still owes an answer,
+/// from the domain's rule.
+fn owed(alias: &str) -> String {
+    let states = NoticeState::ALL.iter().filter(|s| s.awaits_company()).map(|s| s.as_str());
+    format!("{alias}.state IN ({})", sql_list(states))
+}
+
 /// `[lo, hi)` of a subtree as bound values.
 fn range(p: &RegionPath) -> (Value, Value) {
     let (lo, hi) = p.subtree_range();
@@ -77,4 +85,12 @@ fn range(p: &RegionPath) -> (Value, Value) {
 /// The UTC instants bounding China's days `[from, to)`.
 fn instants(from: NaiveDate, to: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
     (domain::clock::start_of(from), domain::clock::start_of(to))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_owed_states_come_from_the_domain() {
+        assert_eq!(super::owed("n"), "n.state IN ('issued', 'received', 'returned')");
+    }
 }

@@ -9,10 +9,10 @@ use domain::{Level, RegionCode};
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use serde::Serialize;
 
-use super::notice_visible;
-use crate::audit::{Change, append_in};
+use super::{notice_visible, owed};
+use crate::audit::Change;
 use crate::problems::Visible;
-use crate::sql::{Id, all, exec, id_list, in_subtree, known, one, page_of, scalar_i64};
+use crate::sql::{all, exec, id_list, in_subtree, insert_id, known, one, page_of, scalar_i64};
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize)]
@@ -223,7 +223,7 @@ pub async fn issue_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewNotice, no
         + 1;
     let number = rectify::number(n.region.as_str(), year, seq);
     let path = n.region.path();
-    let id: Id = one(
+    let id = insert_id(
         c,
         "INSERT INTO rect_notice (number, region_code, region_path, level_code, company_id, campaign_id, inspection_id, \
          requirement, issued_on, deadline, state, issued_by, issued_at, updated_at) \
@@ -244,14 +244,12 @@ pub async fn issue_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewNotice, no
             now.into(),
             now.into(),
         ],
-    )
-    .await?
-    .ok_or(DbError::NotFound)?;
+    ).await?;
     for (cid, cpath) in &n.compounds {
         exec(
             c,
             "INSERT INTO rect_compound (notice_id, compound_id, region_path) VALUES ($1,$2,$3)",
-            vec![id.id.into(), (*cid).into(), cpath.clone().into()],
+            vec![id.into(), (*cid).into(), cpath.clone().into()],
         )
         .await?;
     }
@@ -259,35 +257,20 @@ pub async fn issue_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewNotice, no
         exec(
             c,
             "INSERT INTO rect_item (notice_id, position, text, problem_id, finding_id) VALUES ($1,$2,$3,$4,$5)",
-            vec![
-                id.id.into(),
-                (i as i32 + 1).into(),
-                it.text.trim().into(),
-                it.problem_id.into(),
-                it.finding_id.into(),
-            ],
+            vec![id.into(), (i as i32 + 1).into(), it.text.trim().into(), it.problem_id.into(), it.finding_id.into()],
         )
         .await?;
     }
-    event(c, id.id, now, actor, "issue", None, NoticeState::Issued, "").await?;
-    append_in(
-        c,
-        actor,
-        Change {
-            action: "issue",
-            entity: "rect_notice",
-            entity_id: id.id.to_string(),
-            region_path: Some(path.as_str().to_owned()),
-            before: None,
-            after: Some(serde_json::json!({
-                "number": number, "company_id": n.company_id,
-                "compounds": n.compounds.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
-                "deadline": n.deadline, "items": n.items.len(),
-            })),
-        },
-    )
-    .await?;
-    Ok(id.id)
+    event(c, id, now, actor, "issue", None, NoticeState::Issued, "").await?;
+    Change::new("issue", "rect_notice", id, Some(path.as_str().to_owned()))
+        .after(serde_json::json!({
+            "number": number, "company_id": n.company_id,
+            "compounds": n.compounds.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+            "deadline": n.deadline, "items": n.items.len(),
+        }))
+        .append_in(c, actor)
+        .await?;
+    Ok(id)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -392,7 +375,7 @@ pub async fn list(
         let list: Vec<String> = f.states.iter().map(|s| format!("'{}'", s.as_str())).collect();
         filter.push_str(&format!(" AND n.state IN ({})", list.join(",")));
     }
-    let owed = "n.state IN ('issued','received','returned')";
+    let owed = owed("n");
     // A date gongzhi formats itself, as a literal both backends compare with a date column.
     let today = format!("'{}'", today.format("%Y-%m-%d"));
     if f.overdue {
@@ -499,19 +482,11 @@ async fn audit_step(
     to: NoticeState,
     note: &str,
 ) -> Result<()> {
-    append_in(
-        c,
-        actor,
-        Change {
-            action,
-            entity: "rect_notice",
-            entity_id: n.id.to_string(),
-            region_path: Some(n.region_path.clone()),
-            before: Some(serde_json::json!({"state": from.as_str()})),
-            after: Some(serde_json::json!({"state": to.as_str(), "note": note})),
-        },
-    )
-    .await
+    Change::new(action, "rect_notice", n.id, Some(n.region_path.clone()))
+        .before(serde_json::json!({"state": from.as_str()}))
+        .after(serde_json::json!({"state": to.as_str(), "note": note}))
+        .append_in(c, actor)
+        .await
 }
 
 /// Close one item after verifying it (逐项销号), while the company's answer
@@ -566,19 +541,10 @@ pub async fn close_item(db: &Db, actor: &Actor, id: i64, item_id: i64, now: Date
         audit_step(&*tx, actor, &n, "close", n.state, NoticeState::Closed, "").await?;
     } else {
         exec(&*tx, "UPDATE rect_notice SET updated_at = $1 WHERE id = $2", vec![now.into(), id.into()]).await?;
-        append_in(
-            &*tx,
-            actor,
-            Change {
-                action: "close_item",
-                entity: "rect_notice",
-                entity_id: id.to_string(),
-                region_path: Some(n.region_path.clone()),
-                before: None,
-                after: Some(serde_json::json!({"item": item_id})),
-            },
-        )
-        .await?;
+        Change::new("close_item", "rect_notice", id, Some(n.region_path.clone()))
+            .after(serde_json::json!({"item": item_id}))
+            .append_in(&*tx, actor)
+            .await?;
     }
     tx.commit().await?;
     get(db, id).await
@@ -638,12 +604,8 @@ pub struct NoticeSweep {
 pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<NoticeSweep> {
     let actor = Actor::system("deadline");
     let today = domain::clock::china_date(now);
-    let owed: Vec<Notice> = all(
-        db.conn(),
-        &format!("{SELECT} WHERE n.state IN ('issued','received','returned') AND n.deadline < $1"),
-        vec![today.into()],
-    )
-    .await?;
+    let owed: Vec<Notice> =
+        all(db.conn(), &format!("{SELECT} WHERE {} AND n.deadline < $1", owed("n")), vec![today.into()]).await?;
     let mut s = NoticeSweep::default();
     for n in owed {
         let region = RegionCode::parse(&n.region_code)?;
@@ -664,19 +626,11 @@ pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<NoticeSweep> {
             continue;
         }
         event(&*tx, n.id, now, &actor, &format!("escalate:{}", level.as_str()), Some(n.state), n.state, "").await?;
-        append_in(
-            &*tx,
-            &actor,
-            Change {
-                action: "escalate",
-                entity: "rect_notice",
-                entity_id: n.id.to_string(),
-                region_path: Some(n.region_path.clone()),
-                before: Some(serde_json::json!({"level": n.level_code})),
-                after: Some(serde_json::json!({"level": target.as_str()})),
-            },
-        )
-        .await?;
+        Change::new("escalate", "rect_notice", n.id, Some(n.region_path.clone()))
+            .before(serde_json::json!({"level": n.level_code}))
+            .after(serde_json::json!({"level": target.as_str()}))
+            .append_in(&*tx, &actor)
+            .await?;
         tx.commit().await?;
         s.escalated += 1;
     }

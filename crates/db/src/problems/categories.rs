@@ -75,19 +75,12 @@ pub async fn save_category(db: &Db, actor: &Actor, c: &Category) -> Result<()> {
             None
         }
     };
-    crate::audit::append_in(
-        &*tx,
-        actor,
-        crate::audit::Change {
-            action: if before_json.is_some() { "update" } else { "create" },
-            entity: "problem_category",
-            entity_id: c.code.clone(),
-            region_path: None,
-            before: before_json,
-            after: serde_json::to_value(c).ok(),
-        },
-    )
-    .await?;
+    let action = if before_json.is_some() { "update" } else { "create" };
+    crate::audit::Change::new(action, "problem_category", &c.code, None)
+        .before(before_json)
+        .after(serde_json::to_value(c).ok())
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

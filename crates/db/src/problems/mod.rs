@@ -159,7 +159,12 @@ async fn event(
 /// SQL list of the states `keep` picks (`'closed', 'rejected'`), generated
 /// from the domain's own predicate so a new state cannot be left out of one.
 pub(crate) fn states_sql(keep: impl Fn(State) -> bool) -> String {
-    State::ALL.iter().filter(|s| keep(**s)).map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ")
+    crate::sql::sql_list(State::ALL.iter().filter(|s| keep(**s)).map(|s| s.as_str()))
+}
+
+/// SQL list of the ratings that count as satisfied, from the domain's rule.
+pub(crate) fn satisfied_sql() -> String {
+    crate::sql::sql_list(Rating::ALL.iter().filter(|r| r.satisfied()).map(|r| r.as_str()))
 }
 
 mod categories;

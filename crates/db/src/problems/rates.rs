@@ -119,7 +119,7 @@ pub(super) async fn rates_grouped(
             sum(&format!("{} IS NOT NULL", first("resolve"))),
             sum(&format!("{} <= p.resolve_by", first("resolve"))),
             sum("p.rating IS NOT NULL"),
-            sum("p.rating IN ('satisfied', 'basically_satisfied')"),
+            sum(&format!("p.rating IN ({})", satisfied_sql())),
             group.map(|g| format!(" GROUP BY {g}")).unwrap_or_default(),
         ),
         vals,

@@ -218,14 +218,7 @@ pub(super) fn problem_change<'a>(
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 ) -> crate::audit::Change<'a> {
-    crate::audit::Change {
-        action,
-        entity: "problem",
-        entity_id: p.id.to_string(),
-        region_path: Some(p.region_path.clone()),
-        before,
-        after,
-    }
+    crate::audit::Change::new(action, "problem", p.id, Some(p.region_path.clone())).before(before).after(after)
 }
 
 /// Fill in each written report's possible duplicates (see `possible_duplicates`) with

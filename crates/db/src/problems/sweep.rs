@@ -40,7 +40,7 @@ pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<Sweep> {
                 Some(serde_json::json!({"state": state.as_str()})),
                 Some(serde_json::json!({"state": State::Closed.as_str()})),
             );
-            crate::audit::append_in(&*tx, &actor, change).await?;
+            change.append_in(&*tx, &actor).await?;
             tx.commit().await?;
             s.auto_closed += 1;
             continue;
@@ -78,7 +78,7 @@ pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<Sweep> {
             Some(serde_json::json!({"overdue": p.overdue, "supervised_at": p.supervised_at})),
             Some(serde_json::json!({"overdue": true, "supervised_at": level.as_str()})),
         );
-        crate::audit::append_in(&*tx, &actor, change).await?;
+        change.append_in(&*tx, &actor).await?;
         tx.commit().await?;
         if !p.overdue {
             s.marked_overdue += 1;

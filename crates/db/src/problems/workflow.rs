@@ -53,7 +53,7 @@ pub async fn step(
         Some(serde_json::json!({"state": from.as_str()})),
         Some(serde_json::json!({"state": to.as_str(), "note": note})),
     );
-    crate::audit::append_in(&*tx, actor, change).await?;
+    change.append_in(&*tx, actor).await?;
     tx.commit().await?;
     get(db, id).await
 }
@@ -87,7 +87,7 @@ pub async fn rate(db: &Db, actor: &Actor, id: i64, rating: Rating, note: &str, n
         Some(serde_json::json!({"state": State::Resolved.as_str()})),
         Some(serde_json::json!({"state": to.as_str(), "rating": rating.as_str(), "note": note})),
     );
-    crate::audit::append_in(&*tx, actor, change).await?;
+    change.append_in(&*tx, actor).await?;
     tx.commit().await?;
     get(db, id).await
 }

@@ -10,9 +10,8 @@ use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::audit::{Change, append_in};
-use crate::sql::Id;
-use crate::sql::{all, exec, known, known_opt, one, page_of, scalar_i64};
+use crate::audit::Change;
+use crate::sql::{all, exec, insert_id, known, known_opt, one, page_of, scalar_i64};
 use crate::{Db, DbError, Result};
 
 /// Whether an upsert added, changed or left a row.

@@ -264,34 +264,29 @@ pub async fn upsert_org_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewOrg) 
         None => {
             let mut vals = org_values(n);
             vals.push(now.into());
-            let id: Id = one(
+            let id = insert_id(
                 c,
                 "INSERT INTO organisation (kind, name, region_code, region_path, compound_id, parent_id, party_level, \
                  covers_org_id, credit_code, party_coverage, term_start, term_end, status, is_pmc, established, building_id, \
                  created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$17) RETURNING id",
                 vals,
-            )
-            .await?
-            .ok_or(DbError::NotFound)?;
-            (id.id, Upsert::Added, None)
+            ).await?;
+            (id, Upsert::Added, None)
         }
     };
     if n.kind == OrgKind::Company {
         sync_party_coverage(c, id, n.party_coverage.map(|v| v.as_str()), n.party_coverage_from).await?;
     }
     let after = org_in(c, id).await?;
-    append_in(
-        c,
-        actor,
-        Change {
-            action: if what == Upsert::Added { "create" } else { "update" },
-            entity: "organisation",
-            entity_id: id.to_string(),
-            region_path: Some(after.region_path.clone()),
-            before,
-            after: serde_json::to_value(&after).ok(),
-        },
+    Change::new(
+        if what == Upsert::Added { "create" } else { "update" },
+        "organisation",
+        id,
+        Some(after.region_path.clone()),
     )
+    .before(before)
+    .after(serde_json::to_value(&after).ok())
+    .append_in(c, actor)
     .await?;
     Ok((id, what))
 }

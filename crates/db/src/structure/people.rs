@@ -91,32 +91,23 @@ pub async fn upsert_person_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewPe
             (p.id, Upsert::Updated, Some(person_audit(&p.name, p.is_party_member, p.is_public_servant, &p.employer)))
         }
         None => {
-            let id: Id = one(
+            let id = insert_id(
                 c,
                 "INSERT INTO person (name, phone, is_party_member, is_public_servant, employer, region_code, region_path, \
                  created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8) RETURNING id",
                 vals(vec![]),
-            )
-            .await?
-            .ok_or(DbError::NotFound)?;
-            (id.id, Upsert::Added, None)
+            ).await?;
+            (id, Upsert::Added, None)
         }
     };
     sync_servant(c, id, n.is_public_servant, n.servant_from).await?;
-    append_in(
-        c,
-        actor,
-        Change {
-            action: if what == Upsert::Added { "create" } else { "update" },
-            entity: "person",
-            entity_id: id.to_string(),
-            region_path: Some(n.region_path.clone()),
-            before,
-            // The phone number is personal data: the log keeps it masked.
-            after: Some(person_audit(&n.name, n.is_party_member, n.is_public_servant, &n.employer)),
-        },
-    )
-    .await?;
+    let action = if what == Upsert::Added { "create" } else { "update" };
+    Change::new(action, "person", id, Some(n.region_path.clone()))
+        .before(before)
+        // The phone number is personal data: the log keeps it masked.
+        .after(person_audit(&n.name, n.is_party_member, n.is_public_servant, &n.employer))
+        .append_in(c, actor)
+        .await?;
     Ok((id, what))
 }
 

@@ -165,7 +165,7 @@ pub async fn upsert_post_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewPost
                 PostAt::Entrance(b, e) => (None, Some(*b), Some(*e), None),
                 PostAt::Region(r) => (None, None, None, Some(r.clone())),
             };
-            let id: Id = one(
+            let id = insert_id(
                 c,
                 "INSERT INTO post (person_id, role, org_id, building_id, region_code, region_path, target, start_date, end_date, \
                  created_at, entrance_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING id",
@@ -182,24 +182,11 @@ pub async fn upsert_post_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewPost
                     Utc::now().into(),
                     entrance.into(),
                 ],
-            )
-            .await?
-            .ok_or(DbError::NotFound)?;
-            (id.id, Upsert::Added)
+            ).await?;
+            (id, Upsert::Added)
         }
     };
-    append_in(
-        c,
-        actor,
-        Change {
-            action: if what == Upsert::Added { "create" } else { "update" },
-            entity: "post",
-            entity_id: id.to_string(),
-            region_path: Some(n.region_path.clone()),
-            before: None,
-            after: Some(json!({"person_id": n.person_id, "role": n.role, "at": target, "start_date": n.start_date, "end_date": n.end_date})),
-        },
-    )
+    Change::new(if what == Upsert::Added { "create" } else { "update" }, "post", id, Some(n.region_path.clone())).after(json!({"person_id": n.person_id, "role": n.role, "at": target, "start_date": n.start_date, "end_date": n.end_date})).append_in(c, actor)
     .await?;
     Ok((id, what))
 }

@@ -59,18 +59,14 @@ pub async fn upsert_relation_in(
             Upsert::Added
         }
     };
-    append_in(
-        c,
-        actor,
-        Change {
-            action: if what == Upsert::Added { "relate" } else { "update" },
-            entity: "organisation",
-            entity_id: to.id.to_string(),
-            region_path: Some(to.region_path.clone()),
-            before: None,
-            after: Some(json!({"relation": kind.as_str(), "from": from.name, "on": on})),
-        },
+    Change::new(
+        if what == Upsert::Added { "relate" } else { "update" },
+        "organisation",
+        to.id,
+        Some(to.region_path.clone()),
     )
+    .after(json!({"relation": kind.as_str(), "from": from.name, "on": on}))
+    .append_in(c, actor)
     .await?;
     Ok(what)
 }

@@ -13,9 +13,9 @@ use domain::vote::{self, Category, Choice, Matter, Tally, VoteState, Voter};
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use serde::Serialize;
 
-use crate::audit::{Change, append_in};
+use crate::audit::Change;
 use crate::owners::Holding;
-use crate::sql::{Id, all, exec, known, one, page_of, scalar_i64};
+use crate::sql::{all, exec, insert_id, known, one, page_of, scalar_i64};
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize)]
@@ -243,7 +243,7 @@ pub async fn create_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewVote, now
                 .into());
         }
     }
-    let id: Id = one(
+    let id = insert_id(
         c,
         "INSERT INTO vote (compound_id, region_path, topic_id, title, body, state, announced_on, opens_on, closes_on, \
          objection_days, deemed_consent, created_by, created_at, updated_at, salt) \
@@ -265,10 +265,9 @@ pub async fn create_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewVote, now
             n.salt.clone().into(),
         ],
     )
-    .await?
-    .ok_or(DbError::NotFound)?;
+    .await?;
     for b in &buildings {
-        exec(c, "INSERT INTO vote_building (vote_id, building_id) VALUES ($1,$2)", vec![id.id.into(), (*b).into()])
+        exec(c, "INSERT INTO vote_building (vote_id, building_id) VALUES ($1,$2)", vec![id.into(), (*b).into()])
             .await?;
     }
     for (i, q) in n.questions.iter().enumerate() {
@@ -277,7 +276,7 @@ pub async fn create_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewVote, now
             "INSERT INTO vote_question (vote_id, position, text, matter, proposed_category, category) \
              VALUES ($1,$2,$3,$4,$5,$6)",
             vec![
-                id.id.into(),
+                id.into(),
                 (i as i32 + 1).into(),
                 q.text.trim().into(),
                 q.matter.as_str().into(),
@@ -287,24 +286,15 @@ pub async fn create_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewVote, now
         )
         .await?;
     }
-    crate::notify::vote_changed_in(c, id.id, "vote_announced", now).await?;
-    append_in(
-        c,
-        actor,
-        Change {
-            action: "announce",
-            entity: "vote",
-            entity_id: id.id.to_string(),
-            region_path: Some(path),
-            before: None,
-            after: Some(serde_json::json!({
-                "compound_id": n.compound_id, "title": n.title.trim(), "opens_on": n.opens_on, "closes_on": n.closes_on,
-                "buildings": buildings, "questions": n.questions.len(),
-            })),
-        },
-    )
-    .await?;
-    Ok(id.id)
+    crate::notify::vote_changed_in(c, id, "vote_announced", now).await?;
+    Change::new("announce", "vote", id, Some(path))
+        .after(serde_json::json!({
+            "compound_id": n.compound_id, "title": n.title.trim(), "opens_on": n.opens_on, "closes_on": n.closes_on,
+            "buildings": buildings, "questions": n.questions.len(),
+        }))
+        .append_in(c, actor)
+        .await?;
+    Ok(id)
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Vote> {
@@ -540,19 +530,10 @@ pub async fn cast(
         out.push(b);
     }
     // The audit names the ballot, never the choice: ballots are secret.
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "cast",
-            entity: "vote",
-            entity_id: vote_id.to_string(),
-            region_path: Some(v.region_path.clone()),
-            before: None,
-            after: Some(serde_json::json!({"channel": ch, "questions": seen.len()})),
-        },
-    )
-    .await?;
+    Change::new("cast", "vote", vote_id, Some(v.region_path.clone()))
+        .after(serde_json::json!({"channel": ch, "questions": seen.len()}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -725,23 +706,15 @@ pub async fn publish(db: &Db, actor: &Actor, vote_id: i64, now: DateTime<Utc>) -
         .await?;
     }
     crate::notify::vote_changed_in(&*tx, vote_id, &format!("vote_{kind}"), now).await?;
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: kind,
-            entity: "vote",
-            entity_id: vote_id.to_string(),
-            region_path: Some(v.region_path.clone()),
-            before: Some(serde_json::json!({"state": from.as_str()})),
-            after: Some(serde_json::json!({
-                "state": to.as_str(),
-                "passed": counts.iter().map(|c| c.tally.passed).collect::<Vec<_>>(),
-                "ballots_sha256": counts.iter().map(|c| c.ballots_sha256.clone()).collect::<Vec<_>>(),
-            })),
-        },
-    )
-    .await?;
+    Change::new(kind, "vote", vote_id, Some(v.region_path.clone()))
+        .before(serde_json::json!({"state": from.as_str()}))
+        .after(serde_json::json!({
+            "state": to.as_str(),
+            "passed": counts.iter().map(|c| c.tally.passed).collect::<Vec<_>>(),
+            "ballots_sha256": counts.iter().map(|c| c.ballots_sha256.clone()).collect::<Vec<_>>(),
+        }))
+        .append_in(&*tx, actor)
+        .await?;
     if to == VoteState::Final
         && let Some(t) = v.topic_id
     {
@@ -770,19 +743,11 @@ pub async fn cancel(db: &Db, actor: &Actor, vote_id: i64, reason: &str, now: Dat
     if moved.rows_affected() != 1 {
         return Err(DbError::Conflict("the vote was moved on meanwhile; reload".into()));
     }
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "cancel",
-            entity: "vote",
-            entity_id: vote_id.to_string(),
-            region_path: Some(v.region_path.clone()),
-            before: Some(serde_json::json!({"state": "announced"})),
-            after: Some(serde_json::json!({"state": "cancelled", "reason": reason})),
-        },
-    )
-    .await?;
+    Change::new("cancel", "vote", vote_id, Some(v.region_path.clone()))
+        .before(serde_json::json!({"state": "announced"}))
+        .after(serde_json::json!({"state": "cancelled", "reason": reason}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     get(db, vote_id).await
 }
@@ -826,28 +791,18 @@ pub async fn object(
     if mine >= 5 {
         return Err(DbError::Conflict("at most five objections per owner and vote".into()));
     }
-    let id: Id = one(
+    let id = insert_id(
         &*tx,
         "INSERT INTO vote_objection (vote_id, owner_id, filed_by, text, filed_at) VALUES ($1,$2,$3,$4,$5) RETURNING id",
         vec![vote_id.into(), owner_id.into(), actor.login.clone().into(), text.into(), now.into()],
     )
-    .await?
-    .ok_or(DbError::NotFound)?;
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "object",
-            entity: "vote",
-            entity_id: vote_id.to_string(),
-            region_path: Some(v.region_path.clone()),
-            before: None,
-            after: Some(serde_json::json!({"objection": id.id})),
-        },
-    )
     .await?;
+    Change::new("object", "vote", vote_id, Some(v.region_path.clone()))
+        .after(serde_json::json!({"objection": id}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
-    objections(db, vote_id).await?.into_iter().find(|o| o.id == id.id).ok_or(DbError::NotFound)
+    objections(db, vote_id).await?.into_iter().find(|o| o.id == id).ok_or(DbError::NotFound)
 }
 
 pub async fn objections(db: &Db, vote_id: i64) -> Result<Vec<Objection>> {
@@ -881,19 +836,10 @@ pub async fn rule(db: &Db, actor: &Actor, vote_id: i64, objection_id: i64, rulin
     if n.rows_affected() != 1 {
         return Err(DbError::Conflict("no such objection awaiting a ruling".into()));
     }
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "rule",
-            entity: "vote",
-            entity_id: vote_id.to_string(),
-            region_path: Some(v.region_path.clone()),
-            before: None,
-            after: Some(serde_json::json!({"objection": objection_id, "ruling": ruling})),
-        },
-    )
-    .await?;
+    Change::new("rule", "vote", vote_id, Some(v.region_path.clone()))
+        .after(serde_json::json!({"objection": objection_id, "ruling": ruling}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     objections(db, vote_id).await?.into_iter().find(|o| o.id == objection_id).ok_or(DbError::NotFound)
 }
@@ -1034,19 +980,10 @@ pub async fn set_rule(db: &Db, actor: &Actor, code: &domain::RegionCode, notice:
         ],
     )
     .await?;
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "set",
-            entity: "vote_rule",
-            entity_id: code.as_str().to_owned(),
-            region_path: Some(code.path().as_str().to_owned()),
-            before: None,
-            after: Some(serde_json::json!({"notice_days": notice, "objection_days": objection})),
-        },
-    )
-    .await?;
+    Change::new("set", "vote_rule", code.as_str().to_owned(), Some(code.path().as_str().to_owned()))
+        .after(serde_json::json!({"notice_days": notice, "objection_days": objection}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     rule_for(db, code).await
 }

@@ -9,8 +9,8 @@ use domain::vote::Matter;
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 use serde::Serialize;
 
-use crate::audit::{Change, append_in};
-use crate::sql::{Id, all, exec, known, known_opt, one, page_of, scalar_i64};
+use crate::audit::Change;
+use crate::sql::{all, exec, insert_id, known, known_opt, one, page_of, scalar_i64};
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize)]
@@ -129,7 +129,7 @@ pub async fn create_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewTopic, no
     let body = domain::rectify::text("body", &n.body, consult::TEXT_MAX, false)?;
     let path = crate::owners::compound_path(c, n.compound_id).await?;
     let major = consult::is_major(n.matter, n.major);
-    let id: Id = one(
+    let id = insert_id(
         c,
         "INSERT INTO topic (compound_id, region_path, title, body, proposer, proposed_by, matter, major, state, \
          raised_on, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11) RETURNING id",
@@ -147,23 +147,13 @@ pub async fn create_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewTopic, no
             now.into(),
         ],
     )
-    .await?
-    .ok_or(DbError::NotFound)?;
-    event(c, id.id, now, actor, "propose", None, TopicState::Proposed, "", None, None).await?;
-    append_in(
-        c,
-        actor,
-        Change {
-            action: "propose",
-            entity: "topic",
-            entity_id: id.id.to_string(),
-            region_path: Some(path),
-            before: None,
-            after: Some(serde_json::json!({"title": title, "proposer": n.proposer.as_str(), "major": major})),
-        },
-    )
     .await?;
-    Ok(id.id)
+    event(c, id, now, actor, "propose", None, TopicState::Proposed, "", None, None).await?;
+    Change::new("propose", "topic", id, Some(path))
+        .after(serde_json::json!({"title": title, "proposer": n.proposer.as_str(), "major": major}))
+        .append_in(c, actor)
+        .await?;
+    Ok(id)
 }
 
 /// A meeting as recorded on a topic.
@@ -319,19 +309,11 @@ pub async fn step_in(
         return Err(DbError::Conflict("the topic was changed by someone else meanwhile; reload and try again".into()));
     }
     event(c, id, now, actor, step.as_str(), Some(from), to, note, meeting, photo).await?;
-    append_in(
-        c,
-        actor,
-        Change {
-            action: step.as_str(),
-            entity: "topic",
-            entity_id: id.to_string(),
-            region_path: Some(t.region_path.clone()),
-            before: Some(serde_json::json!({"state": from.as_str()})),
-            after: Some(serde_json::json!({"state": to.as_str(), "note": note, "vote_id": vote_id})),
-        },
-    )
-    .await?;
+    Change::new(step.as_str(), "topic", id, Some(t.region_path.clone()))
+        .before(serde_json::json!({"state": from.as_str()}))
+        .after(serde_json::json!({"state": to.as_str(), "note": note, "vote_id": vote_id}))
+        .append_in(c, actor)
+        .await?;
     Ok(())
 }
 
@@ -377,19 +359,10 @@ pub async fn rate(db: &Db, actor: &Actor, id: i64, user_id: i64, stars: i32, com
         vec![id.into(), user_id.into(), stars.into(), comment.into(), Utc::now().into()],
     )
     .await?;
-    append_in(
-        &*tx,
-        actor,
-        Change {
-            action: "rate",
-            entity: "topic",
-            entity_id: id.to_string(),
-            region_path: Some(t.region_path.clone()),
-            before: None,
-            after: Some(serde_json::json!({"stars": stars})),
-        },
-    )
-    .await?;
+    Change::new("rate", "topic", id, Some(t.region_path.clone()))
+        .after(serde_json::json!({"stars": stars}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
