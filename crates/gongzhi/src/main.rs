@@ -211,12 +211,8 @@ enum UserCmd {
     Create {
         #[arg(long)]
         login: String,
-        /// admin, supervisor, officer, worker, company, committee or resident.
-        #[arg(long)]
-        role: String,
-        /// all, a region code, company:ID, compound:ID or unit:ID (must fit the role).
-        #[arg(long)]
-        scope: String,
+        #[command(flatten)]
+        grant: GrantArgs,
         /// The name shown in pages (default: the login).
         #[arg(long)]
         name: Option<String>,
@@ -235,11 +231,20 @@ enum UserCmd {
     Grant {
         #[arg(long)]
         login: String,
-        #[arg(long)]
-        role: String,
-        #[arg(long)]
-        scope: String,
+        #[command(flatten)]
+        grant: GrantArgs,
     },
+}
+
+/// A role and where it holds, checked as the web checks a grant.
+#[derive(clap::Args)]
+struct GrantArgs {
+    /// admin, supervisor, officer, worker, company, committee or resident.
+    #[arg(long)]
+    role: String,
+    /// all, a region code, company:ID, compound:ID or unit:ID (must fit the role).
+    #[arg(long)]
+    scope: String,
 }
 
 #[derive(Subcommand)]
@@ -424,7 +429,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = Db::open(&cli.db).await?;
             let actor = Actor::system("cli");
             match what {
-                UserCmd::Create { login, role, scope, name, phone } => {
+                UserCmd::Create { login, grant: GrantArgs { role, scope }, name, phone } => {
                     let phone = phone.as_deref().map(domain::org::Phone::parse).transpose()?;
                     // The same checks as the web: the role fits the scope, and the scope exists.
                     let grant = web::ops::users::grant_of(&db, &role, &scope).await.map_err(refused)?;
@@ -457,7 +462,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         println!("password (shown once): {password}");
                     }
                 }
-                UserCmd::Grant { login, role, scope } => {
+                UserCmd::Grant { login, grant: GrantArgs { role, scope } } => {
                     let grant = web::ops::users::grant_of(&db, &role, &scope).await.map_err(refused)?;
                     let user = db::accounts::user_by_login(&db, &login).await?.context("no such user")?;
                     db::accounts::add_grant(&db, &actor, user.id, &grant).await?;

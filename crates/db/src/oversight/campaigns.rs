@@ -9,9 +9,9 @@ use domain::{RegionCode, RegionPath};
 use sea_orm::{FromQueryResult, Value};
 use serde::Serialize;
 
-use super::{instants, owed, range};
+use super::{instants, range};
 use crate::audit::Change;
-use crate::sql::{all, count_when, insert_id, one};
+use crate::sql::{all, insert_id, one};
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize)]
@@ -159,27 +159,12 @@ pub async fn campaign_counts(
 ) -> Result<Vec<CampaignCounts>> {
     let mut out = Vec::with_capacity(places.len());
     let (t0, t1) = instants(c.starts_on, c.ends_on + Duration::days(1));
-    let today_lit = format!("'{}'", today.format("%Y-%m-%d"));
     for (code, name, path) in places {
         let (lo, hi) = range(path);
-        #[derive(FromQueryResult, Default)]
-        struct N {
-            issued: i64,
-            closed: i64,
-            overdue: i64,
-        }
-        let n: N = one(
-            db.conn(),
-            &format!(
-                "SELECT COUNT(*) AS issued, {} AS closed, {} AS overdue FROM rect_notice n WHERE n.campaign_id = $1 \
-                 AND EXISTS (SELECT 1 FROM rect_compound rc WHERE rc.notice_id = n.id AND rc.region_path >= $2 AND rc.region_path < $3)",
-                count_when("n.state = 'closed'"),
-                count_when(&format!("{} AND n.deadline < {today_lit}", owed("n")))
-            ),
-            vec![c.id.into(), lo.clone(), hi.clone()],
-        )
-        .await?
-        .unwrap_or_default();
+        let in_campaign = "n.campaign_id = $1 AND EXISTS (SELECT 1 FROM rect_compound rc WHERE rc.notice_id = n.id \
+                           AND rc.region_path >= $2 AND rc.region_path < $3)";
+        let n =
+            super::figures::notice_counts(db, in_campaign, vec![c.id.into(), lo.clone(), hi.clone()], today).await?;
         let inspections = crate::sql::scalar_i64(
             db.conn(),
             "SELECT COUNT(*) FROM inspection WHERE campaign_id = $1 AND region_path >= $2 AND region_path < $3",

@@ -7,7 +7,7 @@
 
 use chrono::{Duration, NaiveDate};
 use domain::RegionPath;
-use sea_orm::FromQueryResult;
+use sea_orm::{FromQueryResult, Value};
 use serde::Serialize;
 
 use super::{owed, range};
@@ -35,6 +35,38 @@ impl OversightFigures {
     }
 }
 
+/// Notices issued, closed, and owed past their deadline as of `on`, of those
+/// the condition `cond` (over notices `n`, binding `$1…` of `vals`) keeps.
+#[derive(FromQueryResult, Default)]
+pub(super) struct NoticeCounts {
+    pub issued: i64,
+    pub closed: i64,
+    pub overdue: i64,
+}
+
+pub(super) async fn notice_counts(db: &Db, cond: &str, mut vals: Vec<Value>, on: NaiveDate) -> Result<NoticeCounts> {
+    vals.push(domain::clock::start_of(on + Duration::days(1)).into());
+    let end = format!("${}", vals.len());
+    let on_lit = format!("'{}'", on.format("%Y-%m-%d"));
+    let n: Option<NoticeCounts> = one(
+        db.conn(),
+        &format!(
+            "SELECT {} AS issued, {} AS closed, {} AS overdue FROM rect_notice n WHERE {cond}",
+            count_when(&format!("n.issued_on <= {on_lit}")),
+            count_when(&format!("n.closed_at < {end}")),
+            // Owed on the date: issued, deadline passed, not answered (nor closed) by then.
+            count_when(&format!(
+                "n.issued_on <= {on_lit} AND n.deadline < {on_lit} AND (n.closed_at IS NULL OR n.closed_at >= {end}) \
+                 AND (n.answered_at IS NULL OR n.answered_at >= {end} OR {})",
+                owed("n")
+            )),
+        ),
+        vals,
+    )
+    .await?;
+    Ok(n.unwrap_or_default())
+}
+
 /// The figures of the subtree `path` (None: the whole country) as of `on`.
 pub async fn oversight_figures(db: &Db, path: Option<&RegionPath>, on: NaiveDate) -> Result<OversightFigures> {
     let root = RegionPath::from_stored("/".into());
@@ -45,29 +77,7 @@ pub async fn oversight_figures(db: &Db, path: Option<&RegionPath>, on: NaiveDate
     let end = domain::clock::start_of(on + Duration::days(1));
     let on_lit = format!("'{}'", on.format("%Y-%m-%d"));
     let in_tree = "EXISTS (SELECT 1 FROM rect_compound rc WHERE rc.notice_id = n.id AND rc.region_path >= $1 AND rc.region_path < $2)";
-    #[derive(FromQueryResult, Default)]
-    struct N {
-        issued: i64,
-        closed: i64,
-        overdue: i64,
-    }
-    let n: N = one(
-        db.conn(),
-        &format!(
-            "SELECT {} AS issued, {} AS closed, {} AS overdue FROM rect_notice n WHERE {in_tree}",
-            count_when(&format!("n.issued_on <= {on_lit}")),
-            count_when("n.closed_at < $3"),
-            // Owed on the date: issued, deadline passed, not answered (nor closed) by then.
-            count_when(&format!(
-                "n.issued_on <= {on_lit} AND n.deadline < {on_lit} AND (n.closed_at IS NULL OR n.closed_at >= $3) \
-                 AND (n.answered_at IS NULL OR n.answered_at >= $3 OR {})",
-                owed("n")
-            )),
-        ),
-        vec![lo.clone(), hi.clone(), end.into()],
-    )
-    .await?
-    .unwrap_or_default();
+    let n = notice_counts(db, in_tree, vec![lo.clone(), hi.clone()], on).await?;
     // On time is answered by the deadline's day, in China: judged per row.
     let closed_rows: Vec<ClosedRow> = crate::sql::all(
         db.conn(),

@@ -165,17 +165,7 @@ async fn q2_history(db: &Db, w: &World) -> i64 {
     back.finish().await.unwrap();
 
     let officer = system();
-    let n = NewNotice {
-        region: domain::RegionCode::parse("371402001").unwrap(),
-        company_id: w.x,
-        compounds: vec![(w.a, w.path_a.clone())],
-        campaign_id: None,
-        inspection_id: None,
-        requirement: "限期整改".into(),
-        issued_on: day("2021-05-11"),
-        deadline: day("2021-05-20"),
-        items: vec![NewItem { text: "楼道堆物".into(), ..Default::default() }],
-    };
+    let n = notice_at_a(&w, day("2021-05-11"), day("2021-05-20"), "楼道堆物");
     let notice = db::oversight::issue(db, &officer, &n, at("2021-05-11", 2)).await.unwrap();
     let step = |s: NoticeStep, by: NoticeBy, note: &'static str, when: DateTime<Utc>| {
         let db = db.clone();
@@ -207,6 +197,21 @@ async fn q2_history(db: &Db, w: &World) -> i64 {
 
 fn line<'a>(compound: &'a Value, key: &str) -> &'a Value {
     compound["lines"].as_array().unwrap().iter().find(|l| l["key"] == key).unwrap_or_else(|| panic!("no line {key}"))
+}
+
+/// A street's notice to company X over compound A, with one item.
+fn notice_at_a(w: &World, issued_on: NaiveDate, deadline: NaiveDate, item: &str) -> NewNotice {
+    NewNotice {
+        region: domain::RegionCode::parse("371402001").unwrap(),
+        company_id: w.x,
+        compounds: vec![(w.a, w.path_a.clone())],
+        campaign_id: None,
+        inspection_id: None,
+        requirement: "限期整改".into(),
+        issued_on,
+        deadline,
+        items: vec![NewItem { text: item.into(), ..Default::default() }],
+    }
 }
 
 db_test! {
@@ -456,17 +461,7 @@ db_test! {
     async fn an_overdue_notice_escalates_on_a_moved_clock(db: Db) {
         let w = world(&db).await;
         let today = domain::clock::today();
-        let n = NewNotice {
-            region: domain::RegionCode::parse("371402001").unwrap(),
-            company_id: w.x,
-            compounds: vec![(w.a, w.path_a.clone())],
-            campaign_id: None,
-            inspection_id: None,
-            requirement: "限期整改".into(),
-            issued_on: today,
-            deadline: today + Duration::days(3),
-            items: vec![NewItem { text: "消防通道堵塞".into(), ..Default::default() }],
-        };
+        let n = notice_at_a(&w, today, today + Duration::days(3), "消防通道堵塞");
         let notice = db::oversight::issue(&db, &system(), &n, Utc::now()).await.unwrap();
         assert_eq!(db::oversight::sweep(&db, Utc::now()).await.unwrap().escalated, 0);
         // Overdue: one level up (the county); late by more than its own span: the city.
