@@ -15,6 +15,7 @@ use crate::sql::{Id, all, exec, insert_id, known, one, scalar_i64};
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Owner {
     pub id: i64,
     pub compound_id: i64,
@@ -93,6 +94,7 @@ pub async fn compounds_of_user(db: &Db, user_id: i64) -> Result<Vec<i64>> {
 
 /// One exclusive part and who holds it on a day.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Holding {
     pub unit_id: i64,
     pub building_id: i64,
@@ -429,6 +431,7 @@ pub(crate) async fn compound_path(c: &impl ConnectionTrait, compound_id: i64) ->
 
 /// A compound's owners with the units they hold today, for its owners page.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct OwnerUnits {
     pub owner: Owner,
     pub units: Vec<String>,
@@ -457,6 +460,7 @@ pub async fn roll(db: &Db, compound_id: i64, on: NaiveDate) -> Result<(Vec<Owner
 
 /// A resident's claim to be an owner of their unit.
 #[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Claim {
     pub id: i64,
     pub user_id: i64,

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// How often companies are graded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = GradingCadence))]
 #[serde(rename_all = "snake_case")]
 pub enum Cadence {
     Quarter,
@@ -41,6 +42,7 @@ impl Cadence {
 
 /// What a scheme item does to the score.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = GradingEffect))]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Effect {
     /// `points` off per recorded fault, at most `cap` off in a period.
@@ -52,6 +54,7 @@ pub enum Effect {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = GradingItem))]
 pub struct Item {
     /// Stable key the counted facts name (`problem_overdue`, `notice_missed`, …).
     pub key: String,
@@ -61,6 +64,7 @@ pub struct Item {
 
 /// How scores become grades.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = GradingBands))]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Bands {
     /// Fixed cut-offs, best first: a score at or above `min` takes that grade;
@@ -76,6 +80,7 @@ pub enum Bands {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = GradingScheme))]
 pub struct Scheme {
     pub key: String,
     pub name: String,

@@ -42,6 +42,7 @@ text_enum!(
 
 text_enum!(
     /// Whether a category brings money in or pays it out.
+    #[cfg_attr(feature = "schema", schema(as = LedgerSide))]
     Side, "side", "side", "收支方向" {
         Income = "income",
         Spending = "spending",
@@ -50,6 +51,7 @@ text_enum!(
 
 text_enum!(
     /// On what authority spending is made.
+    #[cfg_attr(feature = "schema", schema(as = ApprovalBasis))]
     Basis, "basis", "basis of approval", "审批依据" {
         /// 业委会决议: a resolution of the owners' committee.
         Committee = "committee",
@@ -418,6 +420,7 @@ impl std::str::FromStr for Head {
 
 /// One line of a statement: a category's sum in the month.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = LedgerLine))]
 pub struct Line {
     pub category: String,
     pub side: Side,
@@ -429,6 +432,7 @@ pub struct Line {
 
 /// A month's statement of one account, as sums of its entries.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = LedgerSummary))]
 pub struct Summary {
     pub opening_fen: i64,
     pub income_fen: i64,

@@ -8,9 +8,10 @@
 macro_rules! text_enum {
     ($(#[$m:meta])* $name:ident, $field:literal, $what:literal, $what_zh:literal
      { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
-        $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[serde(rename_all = "snake_case")]
+        #[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
+        $(#[$m])*
         pub enum $name { $($(#[$vm])* $v),+ }
 
         impl $name {

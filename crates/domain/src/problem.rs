@@ -61,6 +61,7 @@ text_enum!(
 /// 7 days; migration m0008), administrators add,
 /// rename, re-time or withdraw them. A problem keeps its category's code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = ProblemCategory))]
 pub struct Category {
     /// Stable key: lower-case letters, digits and '_' (also the Open311 service_code).
     pub code: String,

@@ -23,6 +23,7 @@ use crate::Invalid;
 
 text_enum!(
     /// Which majority a question needs.
+    #[cfg_attr(feature = "schema", schema(as = VoteCategory))]
     Category, "category", "category of question", "表决事项类别" {
         /// More than half of the participating area and owners.
         Ordinary = "ordinary",
@@ -207,6 +208,7 @@ text_enum!(
 
 /// What a count found, every figure kept so the result can be shown and checked.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Tally {
     pub total_area: i64,
     pub total_owners: i64,

@@ -16,6 +16,7 @@ use crate::sql::{all, exec, insert_id, known, one, scalar_i64};
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = LedgerApproval))]
 pub struct Approval {
     pub id: i64,
     pub compound_id: i64,

@@ -15,6 +15,7 @@ use crate::sql::{all, exec, insert_id, one, page_of, scalar_i64};
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = LedgerVoucher))]
 pub struct Voucher {
     pub entry_id: i64,
     pub position: i32,
@@ -24,6 +25,7 @@ pub struct Voucher {
 }
 
 #[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = LedgerEntry))]
 pub struct Entry {
     pub id: i64,
     pub compound_id: i64,

@@ -17,6 +17,7 @@ use crate::sql::{Id, all, one, scalar_i64};
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = LedgerStatement))]
 pub struct Statement {
     /// None for a month not yet published (a draft, computed now).
     pub id: Option<i64>,
@@ -24,7 +25,8 @@ pub struct Statement {
     pub compound_id: i64,
     pub month: NaiveDate,
     pub summary: Summary,
-    /// The compound's chain head when it was published.
+    /// The compound's chain head when it was published (`SEQ:HASH`).
+    #[cfg_attr(feature = "schema", schema(value_type = Option<String>))]
     pub head: Option<Head>,
     pub due_on: NaiveDate,
     pub published_on: Option<NaiveDate>,
@@ -342,6 +344,7 @@ pub async fn figures(db: &Db, code: &str, path: &str, month: NaiveDate) -> Resul
 /// A compound's disclosure as supervisors see it: per account, the last
 /// published month and how many published statements were late.
 #[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = LedgerDisclosure))]
 pub struct Disclosure {
     pub account_id: i64,
     pub published: i64,

@@ -19,6 +19,7 @@ use crate::sql::{all, exec, insert_id, known, one, page_of, scalar_i64};
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Vote {
     pub id: i64,
     pub compound_id: i64,
@@ -103,6 +104,7 @@ const SELECT: &str = "SELECT v.id, v.compound_id, c.name AS compound_name, v.reg
      v.counted_on, v.final_on, v.created_by, v.created_at, v.salt FROM vote v JOIN compound c ON c.id = v.compound_id";
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = VoteQuestion))]
 pub struct Question {
     pub id: i64,
     pub position: i32,
@@ -556,6 +558,7 @@ pub async fn ballots(db: &Db, vote_id: i64, voter: Option<&Voter>) -> Result<Vec
 /// One question counted: the tally, the hash of the ballot set, and what the
 /// covenant's deemed consent would make of it (reported apart).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = VoteCount))]
 pub struct Count {
     pub question_id: i64,
     pub position: i32,
@@ -608,6 +611,7 @@ pub async fn recount(db: &Db, v: &Vote) -> Result<Vec<Count>> {
 
 /// A result as published and kept.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = VoteResult))]
 pub struct Published {
     pub question_id: i64,
     pub kind: String,
@@ -753,6 +757,7 @@ pub async fn cancel(db: &Db, actor: &Actor, vote_id: i64, reason: &str, now: Dat
 }
 
 #[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = VoteObjection))]
 pub struct Objection {
     pub id: i64,
     pub vote_id: i64,
@@ -923,6 +928,7 @@ pub async fn figures(db: &Db, path: &str, from: NaiveDate, to: NaiveDate) -> Res
 /// A region's rules for its votes: the notice before voting opens and the
 /// objection window, with the region that set them (None: the law's defaults).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = VoteRule))]
 pub struct Rule {
     pub notice_days: i64,
     pub objection_days: i64,

@@ -14,6 +14,7 @@ use crate::sql::{all, exec, insert_id, known, known_opt, one, page_of, scalar_i6
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Topic {
     pub id: i64,
     pub compound_id: i64,
@@ -93,6 +94,7 @@ const SELECT: &str = "SELECT t.id, t.compound_id, c.name AS compound_name, t.reg
      t.updated_at FROM topic t JOIN compound c ON c.id = t.compound_id";
 
 #[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct TopicEvent {
     pub id: i64,
     pub at: DateTime<Utc>,

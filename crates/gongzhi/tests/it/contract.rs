@@ -26,6 +26,109 @@ fn check(doc: &Value, path: &str, method: &str, what: &str, r: &Reply, failures:
     }
 }
 
+/// Whether `v` is what `schema` (OpenAPI 3.1, as utoipa writes it) says:
+/// types, required and undocumented fields, enums, items; each mismatch is
+/// pushed on `out` with where it is (`at`).
+fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str, out: &mut Vec<String>) {
+    check_value(doc, schema, v, at, true, out)
+}
+
+/// The properties `schema` documents, through references and `allOf`.
+fn documented_fields(doc: &Value, schema: &Value, into: &mut Vec<String>) {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/components/schemas/");
+        return documented_fields(doc, &doc["components"]["schemas"][name], into);
+    }
+    into.extend(schema["properties"].as_object().into_iter().flat_map(|p| p.keys().cloned()));
+    for all in schema["allOf"].as_array().into_iter().flatten() {
+        documented_fields(doc, all, into);
+    }
+}
+
+/// `strict`: a field the schema (with its `allOf` parts) does not list is a mismatch.
+fn check_value(doc: &Value, schema: &Value, v: &Value, at: &str, strict: bool, out: &mut Vec<String>) {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/components/schemas/");
+        return check_value(doc, &doc["components"]["schemas"][name], v, at, strict, out);
+    }
+    if let Some(parts) = schema["allOf"].as_array() {
+        for part in parts {
+            check_value(doc, part, v, at, false, out);
+        }
+        if strict && let Some(fields) = v.as_object() {
+            let mut known = Vec::new();
+            documented_fields(doc, schema, &mut known);
+            for k in fields.keys().filter(|k| !known.contains(k)) {
+                out.push(format!("{at}: field {k} is not in the document"));
+            }
+        }
+        return;
+    }
+    let alternatives = schema["oneOf"].as_array().or(schema["anyOf"].as_array());
+    if let Some(alts) = alternatives {
+        let fits = alts.iter().any(|a| {
+            let mut e = Vec::new();
+            check_value(doc, a, v, at, strict, &mut e);
+            e.is_empty()
+        });
+        if !fits {
+            out.push(format!("{at}: {v} fits none of {}", Value::Array(alts.clone())));
+        }
+        return;
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let is = |t: &str| match t {
+        "null" => v.is_null(),
+        "boolean" => v.is_boolean(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "number" => v.is_number(),
+        "string" => v.is_string(),
+        "array" => v.is_array(),
+        "object" => v.is_object(),
+        _ => true,
+    };
+    if !types.is_empty() && !types.iter().any(|t| is(t)) {
+        out.push(format!("{at}: {v} is not {types:?}"));
+        return;
+    }
+    if let Some(vals) = schema["enum"].as_array()
+        && !v.is_null()
+        && !vals.contains(v)
+    {
+        out.push(format!("{at}: {v} is not one of {}", Value::Array(vals.clone())));
+    }
+    if let Some(fields) = v.as_object() {
+        let props = schema["properties"].as_object();
+        for req in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            if !fields.contains_key(req) {
+                out.push(format!("{at}: required field {req} is missing"));
+            }
+        }
+        for (k, fv) in fields {
+            match props.and_then(|p| p.get(k)) {
+                Some(s) => conforms(doc, s, fv, &format!("{at}.{k}"), out),
+                None if schema["additionalProperties"].is_object() => {
+                    conforms(doc, &schema["additionalProperties"], fv, &format!("{at}.{k}"), out)
+                }
+                None if strict && props.is_some() => out.push(format!("{at}: field {k} is not in the document")),
+                None => {}
+            }
+        }
+    }
+    if let Some(items) = v.as_array() {
+        for (i, x) in items.iter().enumerate() {
+            let s = schema["prefixItems"].get(i).unwrap_or(&schema["items"]);
+            if !s.is_null() {
+                conforms(doc, s, x, &format!("{at}[{i}]"), out);
+            }
+        }
+    }
+}
+
 async fn send(app: &App, method: &str, uri: &str, body: Option<&str>) -> Reply {
     let mut req = axum::http::Request::builder().method(method.to_uppercase().as_str()).uri(uri);
     if body.is_some() {
@@ -137,6 +240,7 @@ db_test! {
         let doc: Value = serde_json::from_str(&web::api::openapi().to_json().unwrap()).unwrap();
         let mut failures = Vec::new();
         let mut driven = 0;
+        let mut checked = 0;
         for (path, item) in doc["paths"].as_object().unwrap() {
             for method in ["get", "post", "put", "patch", "delete"] {
                 if item[method].is_null() {
@@ -178,10 +282,17 @@ db_test! {
                     if r.status != 200 {
                         failures.push(format!("GET {uri}: {} {}", r.status, r.body));
                     }
+                    // What it answers is what the document says it answers.
+                    let schema = &item[method]["responses"]["200"]["content"]["application/json"]["schema"];
+                    if !schema.is_null() {
+                        conforms(&doc, schema, &r.json(), &format!("GET {path}"), &mut failures);
+                        checked += 1;
+                    }
                 }
             }
         }
         assert!(driven >= 40, "{driven} operations");
+        assert!(checked >= 30, "{checked} bodies checked against their schemas");
         assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
     }
 }

@@ -398,7 +398,7 @@ pub async fn get_campaign(
 
 /// The presets a supervisor may choose from (each a whole scheme).
 #[utoipa::path(get, path = "/api/v1/grading/presets", tag = "oversight",
-    responses((status = 200, body = Vec<Object>)))]
+    responses((status = 200, body = Vec<domain::grading::Scheme>)))]
 pub async fn presets(_viewer: Viewer) -> Json<Vec<domain::grading::Scheme>> {
     Json(domain::grading::presets())
 }
@@ -415,7 +415,6 @@ pub struct SchemeQuery {
 #[derive(Serialize, ToSchema)]
 pub struct SchemeInForceOut {
     /// The scheme: items (key, label, effect), cadence, bands, inspection intervals.
-    #[schema(value_type = Object)]
     pub scheme: domain::grading::Scheme,
     /// The region that chose it; null: the country's default or the built-in four colours.
     pub region_code: Option<String>,
@@ -445,7 +444,6 @@ pub struct SchemeIn {
     /// A preset's key (`four_colour`, `shandong_credit`, `ranked`) …
     pub preset: Option<String>,
     /// … or a whole scheme of the region's own.
-    #[schema(value_type = Option<Object>)]
     pub scheme: Option<domain::grading::Scheme>,
 }
 
@@ -532,6 +530,7 @@ pub struct LineOut {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = GradeFactOut)]
 pub struct FactOut {
     pub company_id: i64,
     /// Null: the whole company (counted in each of its compounds).

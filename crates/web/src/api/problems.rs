@@ -113,7 +113,7 @@ fn out(p: &Problem, events: Vec<Event>) -> ProblemOut {
 
 /// The categories of problems with their deadlines (withdrawn ones marked inactive).
 #[utoipa::path(get, path = "/api/v1/problem-categories", tag = "problems",
-    responses((status = 200, body = Vec<Object>)))]
+    responses((status = 200, body = Vec<domain::problem::Category>)))]
 pub async fn list_categories(AxState(s): AxState<AppState>, _viewer: Viewer) -> Result<Json<Vec<Category>>, AppError> {
     Ok(Json(s.categories.all(&s.db).await?.as_ref().clone()))
 }
@@ -121,7 +121,7 @@ pub async fn list_categories(AxState(s): AxState<AppState>, _viewer: Viewer) -> 
 /// Add or change a category (administrators). New deadlines apply to problems reported from then on.
 #[utoipa::path(put, path = "/api/v1/problem-categories/{code}", tag = "problems", request_body = CategoryIn,
     params(("code" = String, Path)),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = domain::problem::Category), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_category(
     AxState(s): AxState<AppState>,
     viewer: Viewer,

@@ -174,9 +174,7 @@ pub async fn rule(
 /// A topic with its timeline and the steps the caller may take.
 #[derive(Serialize, ToSchema)]
 pub struct TopicOut {
-    #[schema(value_type = Object)]
     pub topic: db::votes::topics::Topic,
-    #[schema(value_type = Vec<Object>)]
     pub events: Vec<db::votes::topics::TopicEvent>,
     /// Steps open to the caller now.
     pub steps: Vec<String>,
@@ -196,7 +194,7 @@ async fn topic_out(s: &AppState, v: &Viewer, id: i64) -> Result<TopicOut, AppErr
 
 /// The consultation topics the caller reads (the company reads its compounds').
 #[utoipa::path(get, path = "/api/v1/topics", tag = "votes", params(ListQuery),
-    responses((status = 200, body = Page<Object>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Page<db::votes::topics::Topic>), (status = 404, body = ErrorBody)))]
 pub async fn list_topics(
     AxState(s): AxState<AppState>,
     viewer: Viewer,
@@ -246,6 +244,7 @@ pub async fn topic_step(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = TopicRatingIn)]
 pub struct RatingIn {
     /// 1–5
     pub stars: i32,
@@ -271,10 +270,8 @@ pub async fn rate(
 /// A compound's owners and parts today.
 #[derive(Serialize, ToSchema)]
 pub struct OwnersOut {
-    #[schema(value_type = Vec<Object>)]
     pub owners: Vec<db::owners::OwnerUnits>,
     /// Each part: its area in hundredths of a m², where the area comes from, its owners.
-    #[schema(value_type = Vec<Object>)]
     pub parts: Vec<db::owners::Holding>,
 }
 
@@ -308,14 +305,14 @@ pub async fn record(
 /// Claims to be an owner: those the caller decides (the community), or
 /// their own.
 #[utoipa::path(get, path = "/api/v1/owner-claims", tag = "votes",
-    responses((status = 200, body = Vec<Object>)))]
+    responses((status = 200, body = Vec<db::owners::Claim>)))]
 pub async fn claims(AxState(s): AxState<AppState>, viewer: Viewer) -> Result<Json<Vec<db::owners::Claim>>, AppError> {
     Ok(Json(owner_ops::claims(&s, &viewer).await?))
 }
 
 /// A resident claims to own the unit their account is granted.
 #[utoipa::path(post, path = "/api/v1/owner-claims", tag = "votes", request_body = ClaimIn,
-    responses((status = 201, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = db::owners::Claim), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn claim(
     AxState(s): AxState<AppState>,
     viewer: Viewer,
@@ -336,7 +333,7 @@ pub struct DecisionIn {
 /// Verify a claim (binding the account to one of the unit's owner records)
 /// or reject it with a reason: the community.
 #[utoipa::path(post, path = "/api/v1/owner-claims/{id}/decision", tag = "votes", request_body = DecisionIn,
-    params(("id" = i64, Path)), responses((status = 200, body = Object), (status = 409, body = ErrorBody)))]
+    params(("id" = i64, Path)), responses((status = 200, body = db::owners::Claim), (status = 409, body = ErrorBody)))]
 pub async fn decide(
     AxState(s): AxState<AppState>,
     viewer: Viewer,
@@ -356,7 +353,7 @@ pub struct RuleQuery {
 /// The vote rules in force for a region: its own or the nearest above's
 /// (`region_code` null: the law's 15 days' notice and 3 days for objections).
 #[utoipa::path(get, path = "/api/v1/vote-rules", tag = "votes", params(RuleQuery),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = db::votes::Rule), (status = 404, body = ErrorBody)))]
 pub async fn get_rule(
     AxState(s): AxState<AppState>,
     viewer: Viewer,
@@ -377,7 +374,7 @@ pub struct RuleIn {
 
 /// Set a region's notice period and objection window (its supervisors).
 #[utoipa::path(put, path = "/api/v1/vote-rules", tag = "votes", request_body = RuleIn,
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = db::votes::Rule), (status = 404, body = ErrorBody)))]
 pub async fn put_rule(
     AxState(s): AxState<AppState>,
     viewer: Viewer,

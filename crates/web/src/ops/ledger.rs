@@ -120,11 +120,8 @@ pub struct Overview {
     /// The chain's head to publish (`SEQ:HASH`): truncation below it shows.
     #[schema(value_type = Option<String>)]
     pub head: Option<Head>,
-    #[schema(value_type = Vec<Object>)]
     pub statements: Vec<Statement>,
-    #[schema(value_type = Vec<Object>)]
     pub approvals: Vec<Approval>,
-    #[schema(value_type = Vec<Object>)]
     pub disclosure: Vec<db::ledger::Disclosure>,
     pub can: Can,
 }
@@ -497,10 +494,8 @@ pub async fn set_budget(
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StatementView {
     pub account: AccountView,
-    #[schema(value_type = Object)]
     pub statement: Statement,
     /// The month's entries (empty for supervisors, who read the totals).
-    #[schema(value_type = Vec<Object>)]
     pub entries: Vec<Entry>,
     pub on_time: bool,
 }
@@ -592,6 +587,7 @@ pub async fn chart(s: &AppState) -> Result<Vec<db::ledger::Category>, AppError> 
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(as = LedgerCategoryIn)]
 pub struct CategoryIn {
     pub code: String,
     pub zh: String,

@@ -207,6 +207,7 @@ pub async fn rule(s: &AppState, v: &Viewer, id: i64, uphold: bool, ruling: &str)
 
 /// A fact an officer records for grading.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(as = GradeEntryIn)]
 pub struct EntryIn {
     pub company_id: i64,
     /// The compound it concerns; none: the whole company.

@@ -259,6 +259,7 @@ pub struct ItemOut {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = NoticeEventOut)]
 pub struct EventOut {
     pub at: chrono::DateTime<Utc>,
     pub actor: String,

@@ -227,11 +227,9 @@ pub struct Receipt {
 /// A vote as every face shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VoteOut {
-    #[schema(value_type = Object)]
     pub vote: Vote,
     #[schema(value_type = String)]
     pub phase: Phase,
-    #[schema(value_type = Vec<Object>)]
     pub questions: Vec<Question>,
     /// The buildings it is limited to (empty: the whole compound).
     pub buildings: Vec<(i64, String)>,
@@ -243,9 +241,7 @@ pub struct VoteOut {
     /// Owners who have returned a ballot on any question so far.
     pub returned: i64,
     /// Published results, preliminary and final.
-    #[schema(value_type = Vec<Object>)]
     pub results: Vec<Published>,
-    #[schema(value_type = Vec<Object>)]
     pub objections: Vec<Objection>,
     /// The voters the viewer casts for (an owner's own; empty for others).
     pub mine: Vec<MyVoter>,
@@ -254,7 +250,6 @@ pub struct VoteOut {
     /// The count from the stored ballots so far: for managers and observers
     /// once voting has closed (never while it is open, so no running tally
     /// sways the owners); what a result would publish.
-    #[schema(value_type = Option<Vec<Object>>)]
     pub count: Option<Vec<Count>>,
     /// Who the viewer is here: manage, observe, owner.
     pub manage: bool,

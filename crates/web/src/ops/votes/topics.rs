@@ -100,6 +100,7 @@ pub async fn list(
 
 /// A step on a topic, from any face.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(as = TopicStepIn)]
 pub struct StepIn {
     #[schema(value_type = String)]
     pub step: TopicStep,
