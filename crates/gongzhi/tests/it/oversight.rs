@@ -165,7 +165,7 @@ async fn q2_history(db: &Db, w: &World) -> i64 {
     back.finish().await.unwrap();
 
     let officer = system();
-    let n = notice_at_a(&w, day("2021-05-11"), day("2021-05-20"), "楼道堆物");
+    let n = notice_at_a(w, day("2021-05-11"), day("2021-05-20"), "楼道堆物");
     let notice = db::oversight::issue(db, &officer, &n, at("2021-05-11", 2)).await.unwrap();
     let step = |s: NoticeStep, by: NoticeBy, note: &'static str, when: DateTime<Utc>| {
         let db = db.clone();
