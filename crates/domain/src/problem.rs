@@ -378,8 +378,9 @@ mod tests {
     }
 }
 
-/// The hotline's rates over the problems reported in a period (三率 and on-time).
+/// The hotline's counts over a period (the rates are made from them).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = HotlineCounts))]
 pub struct Rates {
     pub submitted: i64,
     /// Accepted by the accept deadline.

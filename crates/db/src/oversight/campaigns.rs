@@ -138,6 +138,7 @@ pub async fn campaigns(db: &Db, roots: Option<&[RegionPath]>) -> Result<Vec<Camp
 
 /// A campaign's figures over one region (its own, or a child's).
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = CampaignCountsOut))]
 pub struct CampaignCounts {
     pub code: String,
     pub name: String,
@@ -146,7 +147,7 @@ pub struct CampaignCounts {
     /// Owed past their deadline today.
     pub notices_overdue: i64,
     pub inspections: i64,
-    /// Residents' problems of the region resolved during the campaign.
+    /// Residents' problems resolved in the region during the campaign.
     pub problems_solved: i64,
 }
 

@@ -164,13 +164,15 @@ pub async fn scheme_history(db: &Db, region: Option<&RegionCode>) -> Result<Vec<
 /// One counted fact: which item it moves, for which company and compound
 /// (None: the whole company, counted in each compound), where it came from.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = GradeFactOut))]
 pub struct Fact {
     pub company_id: i64,
+    /// Null: the whole company (counted in each of its compounds).
     pub compound_id: Option<i64>,
     pub key: String,
-    /// `problem:ID`, `notice:ID`, `finding:ID`, `entry:ID` or `party:ORG`.
+    /// `problem:ID`, `notice:ID`, `finding:ID`, `entry:ID` or `party:ORG` (what an objection names).
     pub source: String,
-    /// The record to open: `/problems/ID`, `/oversight/notices/ID`, …
+    /// The page of the record it came from: `/problems/ID`, `/oversight/notices/ID`, …
     pub link: String,
     pub on: NaiveDate,
     pub count: i64,
@@ -753,6 +755,7 @@ pub async fn company_results(db: &Db, company_id: i64) -> Result<Vec<(Publicatio
 // ---- objections ----------------------------------------------------------------
 
 #[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = ObjectionOut))]
 pub struct Objection {
     pub id: i64,
     pub publication_id: i64,
@@ -762,6 +765,7 @@ pub struct Objection {
     pub reason: String,
     pub filed_by: String,
     pub filed_at: DateTime<Utc>,
+    /// pending, upheld (the fact no longer counts) or dismissed
     pub state: String,
     pub ruling: Option<String>,
     pub ruled_by: Option<String>,

@@ -272,7 +272,7 @@ impl From<&report::Bulletin> for BulletinOut {
     fn from(b: &report::Bulletin) -> Self {
         let groups = |g: &[db::problems::GroupRates]| {
             g.iter()
-                .map(|g| GroupRatesOut { key: g.key.clone(), name: g.name.clone(), rates: g.rates.into() })
+                .map(|g| GroupRatesOut { key: g.key.clone(), name: g.name.clone(), rates: g.rates })
                 .collect()
         };
         BulletinOut {
@@ -309,7 +309,7 @@ impl From<&report::Bulletin> for BulletinOut {
                         .collect(),
                 })
                 .collect(),
-            problems: b.problems.into(),
+            problems: b.problems,
             problem_regions: groups(&b.problem_regions),
             problem_companies: groups(&b.problem_companies),
             oversight: b

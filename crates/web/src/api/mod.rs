@@ -218,32 +218,7 @@ pub fn complete(doc: &mut utoipa::openapi::OpenApi) {
 }
 
 /// The hotline's counts over a period (the rates are made from them).
-#[derive(Serialize, ToSchema)]
-pub struct HotlineCounts {
-    pub submitted: i64,
-    /// Accepted by the accept deadline.
-    pub responded: i64,
-    /// Resolved (and possibly closed since).
-    pub resolved: i64,
-    /// Resolved by the resolve deadline.
-    pub on_time: i64,
-    pub rated: i64,
-    /// Rated satisfied or basically satisfied.
-    pub satisfied: i64,
-}
-
-impl From<domain::problem::Rates> for HotlineCounts {
-    fn from(r: domain::problem::Rates) -> Self {
-        HotlineCounts {
-            submitted: r.submitted,
-            responded: r.responded,
-            resolved: r.resolved,
-            on_time: r.on_time,
-            rated: r.rated,
-            satisfied: r.satisfied,
-        }
-    }
-}
+pub use domain::problem::Rates as HotlineCounts;
 
 /// One page of a list.
 #[derive(Serialize, ToSchema)]

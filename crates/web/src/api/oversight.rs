@@ -323,19 +323,7 @@ pub struct CampaignOut {
     pub checklist: Vec<CheckOut>,
     pub note: String,
     /// The campaign's region first, then each child region (on `GET /campaigns/{id}` only).
-    pub counts: Vec<CampaignCountsOut>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CampaignCountsOut {
-    pub code: String,
-    pub name: String,
-    pub notices_issued: i64,
-    pub notices_closed: i64,
-    pub notices_overdue: i64,
-    pub inspections: i64,
-    /// Residents' problems resolved in the region during the campaign.
-    pub problems_solved: i64,
+    pub counts: Vec<db::oversight::CampaignCounts>,
 }
 
 fn campaign_out(c: db::oversight::Campaign, counts: Vec<db::oversight::CampaignCounts>) -> CampaignOut {
@@ -348,18 +336,7 @@ fn campaign_out(c: db::oversight::Campaign, counts: Vec<db::oversight::CampaignC
         ends_on: c.ends_on,
         checklist: c.checklist.into_iter().map(|c| CheckOut { label: c.label, max: c.max }).collect(),
         note: c.note,
-        counts: counts
-            .into_iter()
-            .map(|k| CampaignCountsOut {
-                code: k.code,
-                name: k.name,
-                notices_issued: k.notices_issued,
-                notices_closed: k.notices_closed,
-                notices_overdue: k.notices_overdue,
-                inspections: k.inspections,
-                problems_solved: k.problems_solved,
-            })
-            .collect(),
+        counts,
     }
 }
 
@@ -529,22 +506,6 @@ pub struct LineOut {
     pub veto: bool,
 }
 
-#[derive(Serialize, ToSchema)]
-#[schema(as = GradeFactOut)]
-pub struct FactOut {
-    pub company_id: i64,
-    /// Null: the whole company (counted in each of its compounds).
-    pub compound_id: Option<i64>,
-    pub key: String,
-    /// `problem:ID`, `notice:ID`, `finding:ID`, `entry:ID` or `party:ORG` (what an objection names).
-    pub source: String,
-    /// The page of the record it came from.
-    pub link: String,
-    pub on: NaiveDate,
-    pub count: i64,
-    pub note: String,
-}
-
 fn points(tenths: i64) -> f64 {
     tenths as f64 / 10.0
 }
@@ -628,11 +589,11 @@ pub struct CompanyScoreOut {
     pub rank: usize,
     pub of: usize,
     /// Every fact behind the score, with its source and a link to it.
-    pub facts: Vec<FactOut>,
+    pub facts: Vec<db::oversight::Fact>,
     pub publication_id: Option<i64>,
     /// Until when the company may object (once published).
     pub objections_until: Option<DateTime<Utc>>,
-    pub objections: Vec<ObjectionOut>,
+    pub objections: Vec<db::oversight::Objection>,
 }
 
 /// One company's score in a region and period, every point with the fact it came from.
@@ -654,24 +615,11 @@ pub async fn company_grade(
         grading: grading_out(&p.grading, std::slice::from_ref(&p.company)),
         rank: p.rank,
         of: p.of,
-        facts: p.facts.into_iter().map(fact_out).collect(),
+        facts: p.facts,
         publication_id: p.publication.as_ref().map(|x| x.id),
         objections_until: until,
-        objections: p.objections.into_iter().map(objection_out).collect(),
+        objections: p.objections,
     }))
-}
-
-fn fact_out(f: db::oversight::Fact) -> FactOut {
-    FactOut {
-        company_id: f.company_id,
-        compound_id: f.compound_id,
-        key: f.key,
-        source: f.source,
-        link: f.link,
-        on: f.on,
-        count: f.count,
-        note: f.note,
-    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -758,50 +706,16 @@ pub async fn get_publication(
     Ok(Json(publication_out(p, rows)?))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct ObjectionOut {
-    pub id: i64,
-    pub publication_id: i64,
-    pub company_id: i64,
-    pub item_key: String,
-    pub source: String,
-    pub reason: String,
-    pub filed_by: String,
-    pub filed_at: DateTime<Utc>,
-    /// pending, upheld (the fact no longer counts) or dismissed
-    pub state: String,
-    pub ruling: Option<String>,
-    pub ruled_by: Option<String>,
-    pub ruled_at: Option<DateTime<Utc>>,
-}
-
-fn objection_out(o: db::oversight::Objection) -> ObjectionOut {
-    ObjectionOut {
-        id: o.id,
-        publication_id: o.publication_id,
-        company_id: o.company_id,
-        item_key: o.item_key,
-        source: o.source,
-        reason: o.reason,
-        filed_by: o.filed_by,
-        filed_at: o.filed_at,
-        state: o.state,
-        ruling: o.ruling,
-        ruled_by: o.ruled_by,
-        ruled_at: o.ruled_at,
-    }
-}
-
 /// A company objects to one fact counted against it, within the scheme's time.
 #[utoipa::path(post, path = "/api/v1/grade-publications/{id}/objections", tag = "oversight", request_body = ObjectIn,
-    params(("id" = i64, Path)), responses((status = 201, body = ObjectionOut)))]
+    params(("id" = i64, Path)), responses((status = 201, body = db::oversight::Objection)))]
 pub async fn object(
     AxState(s): AxState<AppState>,
     viewer: Viewer,
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<ObjectIn>,
-) -> Result<(StatusCode, Json<ObjectionOut>), AppError> {
-    Ok((StatusCode::CREATED, Json(objection_out(grading_ops::object(&s, &viewer, id, &b).await?))))
+) -> Result<(StatusCode, Json<db::oversight::Objection>), AppError> {
+    Ok((StatusCode::CREATED, Json(grading_ops::object(&s, &viewer, id, &b).await?)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -813,14 +727,14 @@ pub struct RulingIn {
 
 /// Rule on an objection (those who grade or supervise the region).
 #[utoipa::path(post, path = "/api/v1/grade-objections/{id}/ruling", tag = "oversight", request_body = RulingIn,
-    params(("id" = i64, Path)), responses((status = 200, body = ObjectionOut)))]
+    params(("id" = i64, Path)), responses((status = 200, body = db::oversight::Objection)))]
 pub async fn rule(
     AxState(s): AxState<AppState>,
     viewer: Viewer,
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<RulingIn>,
-) -> Result<Json<ObjectionOut>, AppError> {
-    Ok(Json(objection_out(grading_ops::rule(&s, &viewer, id, b.uphold, &b.ruling).await?)))
+) -> Result<Json<db::oversight::Objection>, AppError> {
+    Ok(Json(grading_ops::rule(&s, &viewer, id, b.uphold, &b.ruling).await?))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -318,7 +318,7 @@ pub async fn rates(
         resolution_rate: r.resolution().percent_text(),
         on_time_rate: r.on_time().percent_text(),
         satisfaction_rate: r.satisfaction().percent_text(),
-        counts: r.into(),
+        counts: r,
     }))
 }
 
