@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::{self, Viewer};
+use crate::auth::Viewer;
 use crate::error::{ApiJson, ApiPath, AppError, ErrorBody};
 
 #[derive(Serialize, ToSchema)]
@@ -70,18 +70,8 @@ pub async fn create_token(
     viewer: Viewer,
     ApiJson(b): ApiJson<TokenIn>,
 ) -> Result<(StatusCode, Json<TokenCreated>), AppError> {
-    crate::ops::users::may_issue_tokens(&viewer)?;
-    let secret = auth::new_secret("gz_");
-    let (id, expires_at) = db::accounts::create_token_for(
-        &s.db,
-        &viewer.actor(),
-        viewer.user_id,
-        &b.name,
-        &auth::secret_hash(&secret),
-        b.days,
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(TokenCreated { id, token: secret, expires_at })))
+    let (id, token, expires_at) = crate::ops::users::issue_token(&s, &viewer, &b.name, b.days).await?;
+    Ok((StatusCode::CREATED, Json(TokenCreated { id, token, expires_at })))
 }
 
 /// Revoke one of my API tokens; it stops working at the next request.
@@ -92,6 +82,6 @@ pub async fn revoke_token(
     viewer: Viewer,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, AppError> {
-    db::accounts::revoke_token(&s.db, &viewer.actor(), viewer.user_id, id).await?;
+    crate::ops::users::revoke_token(&s, &viewer, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -105,6 +105,26 @@ pub async fn disable(s: &AppState, viewer: &Viewer, id: i64, disabled: bool) -> 
     Ok(db::accounts::set_disabled(&s.db, &viewer.actor(), id, disabled).await?)
 }
 
+/// A token issued to the caller: its id, the secret (shown once; only its
+/// hash is kept) and when it expires (`days`: 1–365, default 90).
+pub async fn issue_token(
+    s: &AppState,
+    viewer: &Viewer,
+    name: &str,
+    days: Option<i64>,
+) -> Result<(i64, String, chrono::DateTime<chrono::Utc>), AppError> {
+    may_issue_tokens(viewer)?;
+    let secret = auth::new_secret("gz_");
+    let hash = auth::secret_hash(&secret);
+    let (id, expires) = db::accounts::create_token_for(&s.db, &viewer.actor(), viewer.user_id, name, &hash, days).await?;
+    Ok((id, secret, expires))
+}
+
+/// Revoke one of the caller's own tokens (another's answers 404).
+pub async fn revoke_token(s: &AppState, viewer: &Viewer, id: i64) -> Result<(), AppError> {
+    Ok(db::accounts::revoke_token(&s.db, &viewer.actor(), viewer.user_id, id).await?)
+}
+
 /// Issuing a token needs a signed-in session: a token cannot make another
 /// token (which would outlive it and its expiry).
 pub fn may_issue_tokens(viewer: &Viewer) -> Result<(), AppError> {

@@ -20,7 +20,6 @@ use crate::auth::{self, SESSION_COOKIE, Viewer};
 use crate::error::AppError;
 use crate::i18n::Tr;
 use crate::links::safe_next;
-use crate::ops::users::may_issue_tokens;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -367,19 +366,8 @@ async fn token_create(
     t: Tr,
     Form(f): Form<TokenForm>,
 ) -> Result<Page, UiError> {
-    may_issue_tokens(&viewer).page(t)?;
     let days = days_field(f.days.as_deref()).page(t)?;
-    let secret = auth::new_secret("gz_");
-    let (_, expires) = db::accounts::create_token_for(
-        &s.db,
-        &viewer.actor(),
-        viewer.user_id,
-        &f.name,
-        &auth::secret_hash(&secret),
-        days,
-    )
-    .await
-    .page(t)?;
+    let (_, secret, expires) = crate::ops::users::issue_token(&s, &viewer, &f.name, days).await.page(t)?;
     // Shown once, here; only its hash is kept.
     account_with(&s, &viewer, t, Some((secret, expires)), String::new()).await
 }
@@ -390,7 +378,7 @@ async fn token_revoke(
     t: Tr,
     Path(id): Path<i64>,
 ) -> Result<Redirect, UiError> {
-    db::accounts::revoke_token(&s.db, &viewer.actor(), viewer.user_id, id).await.page(t)?;
+    crate::ops::users::revoke_token(&s, &viewer, id).await.page(t)?;
     Ok(Redirect::to("/account"))
 }
 
