@@ -173,7 +173,7 @@ pub async fn pg_rows(db: &Db, mut sink: impl FnMut(&str, &str) -> std::io::Resul
 /// it), the schema of `migrations` (a backup's) created as the database's
 /// owner (so the service's role owns its tables whoever restores), and the
 /// rows the migrations seed removed (the backup holds them). Then
-/// `pg_put_rows`, `pg_reset_sequences` and commit.
+/// `pg_put_rows_in`, `pg_reset_sequences_in` and commit.
 pub async fn pg_restore_begin(db: &Db, migrations: &[String]) -> Result<sea_orm::DatabaseTransaction> {
     if !table_names(db).await?.is_empty() {
         return Err(DbError::Conflict("the database is not empty: restore into a new, empty database".into()));
@@ -212,7 +212,7 @@ pub async fn pg_restore_begin(db: &Db, migrations: &[String]) -> Result<sea_orm:
 
 /// PostgreSQL: put back rows read by `pg_rows`, one table's batch at a time,
 /// inside the transaction of `pg_restore_begin`.
-pub async fn pg_put_rows(tx: &impl ConnectionTrait, table: &str, lines: &[String]) -> Result<()> {
+pub async fn pg_put_rows_in(tx: &impl ConnectionTrait, table: &str, lines: &[String]) -> Result<()> {
     let t = checked(table)?;
     if lines.is_empty() {
         return Ok(());
@@ -228,7 +228,7 @@ pub async fn pg_put_rows(tx: &impl ConnectionTrait, table: &str, lines: &[String
 }
 
 /// PostgreSQL: after rows went back with their ids, each id sequence (serial or identity) continues above the highest.
-pub async fn pg_reset_sequences(tx: &impl ConnectionTrait) -> Result<()> {
+pub async fn pg_reset_sequences_in(tx: &impl ConnectionTrait) -> Result<()> {
     #[derive(FromQueryResult)]
     struct S {
         t: String,

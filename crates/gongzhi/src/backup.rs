@@ -284,13 +284,13 @@ pub async fn restore(archive: &Path, url: &str, data: &Path) -> anyhow::Result<R
             for line in BufReader::new(entry).lines() {
                 batch.push(line?);
                 if batch.len() == 500 {
-                    db::backup::pg_put_rows(&tx, &table, &batch).await?;
+                    db::backup::pg_put_rows_in(&tx, &table, &batch).await?;
                     batch.clear();
                 }
             }
-            db::backup::pg_put_rows(&tx, &table, &batch).await?;
+            db::backup::pg_put_rows_in(&tx, &table, &batch).await?;
         }
-        db::backup::pg_reset_sequences(&tx).await?;
+        db::backup::pg_reset_sequences_in(&tx).await?;
         tx.commit().await?;
         db
     } else {

@@ -271,9 +271,7 @@ pub struct GroupRatesOut {
 impl From<&report::Bulletin> for BulletinOut {
     fn from(b: &report::Bulletin) -> Self {
         let groups = |g: &[db::problems::GroupRates]| {
-            g.iter()
-                .map(|g| GroupRatesOut { key: g.key.clone(), name: g.name.clone(), rates: g.rates })
-                .collect()
+            g.iter().map(|g| GroupRatesOut { key: g.key.clone(), name: g.name.clone(), rates: g.rates }).collect()
         };
         BulletinOut {
             region_code: if b.region_code.is_empty() { COUNTRY.to_owned() } else { b.region_code.clone() },

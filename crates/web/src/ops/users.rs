@@ -116,7 +116,8 @@ pub async fn issue_token(
     may_issue_tokens(viewer)?;
     let secret = auth::new_secret("gz_");
     let hash = auth::secret_hash(&secret);
-    let (id, expires) = db::accounts::create_token_for(&s.db, &viewer.actor(), viewer.user_id, name, &hash, days).await?;
+    let (id, expires) =
+        db::accounts::create_token_for(&s.db, &viewer.actor(), viewer.user_id, name, &hash, days).await?;
     Ok((id, secret, expires))
 }
 
