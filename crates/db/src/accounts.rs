@@ -74,8 +74,11 @@ pub async fn create_user(
     }
     let grants_text: Vec<String> =
         grants.iter().map(|g| format!("{} {}", g.role.as_str(), g.scope.to_text())).collect();
-    Change::new("create", "user", id, None).after(json!({"login": login, "display_name": display_name, "grants": grants_text, "phone": phone.as_deref().map(domain::access::mask_phone)})).append_in(&*tx, actor)
-    .await?;
+    let phone = phone.as_deref().map(domain::access::mask_phone);
+    Change::new("create", "user", id, None)
+        .after(json!({"login": login, "display_name": display_name, "grants": grants_text, "phone": phone}))
+        .append_in(&*tx, actor)
+        .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -410,7 +413,8 @@ pub async fn create_token_for(
         &*tx,
         "INSERT INTO api_token (user_id, name, token_hash, created_at, expires_at) VALUES ($1,$2,$3,$4,$5) RETURNING id",
         vec![user_id.into(), name.into(), token_hash.into(), now.into(), expires_at.into()],
-    ).await?;
+    )
+    .await?;
     Change::new("create", "api_token", id, None)
         .after(json!({"user_id": user_id, "name": name, "expires_at": expires_at}))
         .append_in(&*tx, actor)

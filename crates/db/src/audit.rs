@@ -15,13 +15,13 @@ use crate::{Db, Result};
 
 /// One change to record.
 pub struct Change<'a> {
-    pub action: &'a str,
-    pub entity: &'a str,
-    pub entity_id: String,
+    action: &'a str,
+    entity: &'a str,
+    entity_id: String,
     /// The region path of the record, so scoped readers see their own changes.
-    pub region_path: Option<String>,
-    pub before: Option<serde_json::Value>,
-    pub after: Option<serde_json::Value>,
+    region_path: Option<String>,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
 }
 
 impl<'a> Change<'a> {
@@ -163,7 +163,7 @@ pub async fn held_in<T, E>(c: &impl ConnectionTrait, load: impl Future<Output = 
 }
 
 /// Append several changes in one statement (a batch of residents' reports).
-pub async fn append_all_in(c: &impl ConnectionTrait, changes: Vec<(Actor, Change<'_>)>) -> Result<()> {
+async fn append_all_in(c: &impl ConnectionTrait, changes: Vec<(Actor, Change<'_>)>) -> Result<()> {
     if changes.is_empty() {
         return Ok(());
     }

@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::audit::Actor;
-use domain::vote::{AreaSource, Holder, OwnerKind, Part, UnitKind};
+use domain::vote::{AreaSource, ClaimState, Holder, OwnerKind, Part, UnitKind};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::Serialize;
 
 use crate::audit::Change;
-use crate::sql::{Id, all, exec, insert_id, known, one, scalar_i64};
+use crate::sql::{Id, all, any_of, exec, in_subtree, insert_id, known, one, scalar_i64};
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize)]
@@ -250,7 +250,8 @@ async fn owner_for(c: &impl ConnectionTrait, compound_id: i64, o: &NewOwner, now
         c,
         "INSERT INTO owner (compound_id, name, kind, phone, id_tail, created_at) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
         vec![compound_id.into(), name.into(), o.kind.as_str().into(), o.phone.clone().into(), tail.into(), now.into()],
-    ).await?;
+    )
+    .await?;
     Ok(id)
 }
 
@@ -459,7 +460,7 @@ pub async fn roll(db: &Db, compound_id: i64, on: NaiveDate) -> Result<(Vec<Owner
 }
 
 /// A resident's claim to be an owner of their unit.
-#[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Claim {
     pub id: i64,
@@ -474,12 +475,58 @@ pub struct Claim {
     pub name: String,
     pub id_tail: String,
     pub note: String,
-    pub state: String,
+    pub state: ClaimState,
     pub owner_id: Option<i64>,
     pub decided_by: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
     pub reason: String,
     pub created_at: DateTime<Utc>,
+}
+
+#[derive(FromQueryResult)]
+struct ClaimRow {
+    id: i64,
+    user_id: i64,
+    login: String,
+    unit_id: i64,
+    unit_label: String,
+    compound_id: i64,
+    compound_name: String,
+    region_path: String,
+    name: String,
+    id_tail: String,
+    note: String,
+    state: String,
+    owner_id: Option<i64>,
+    decided_by: Option<String>,
+    decided_at: Option<DateTime<Utc>>,
+    reason: String,
+    created_at: DateTime<Utc>,
+}
+
+impl FromQueryResult for Claim {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> std::result::Result<Self, sea_orm::DbErr> {
+        let r = ClaimRow::from_query_result(res, pre)?;
+        Ok(Claim {
+            state: known(&format!("owner claim {}", r.id), "state", &r.state, ClaimState::find)?,
+            id: r.id,
+            user_id: r.user_id,
+            login: r.login,
+            unit_id: r.unit_id,
+            unit_label: r.unit_label,
+            compound_id: r.compound_id,
+            compound_name: r.compound_name,
+            region_path: r.region_path,
+            name: r.name,
+            id_tail: r.id_tail,
+            note: r.note,
+            owner_id: r.owner_id,
+            decided_by: r.decided_by,
+            decided_at: r.decided_at,
+            reason: r.reason,
+            created_at: r.created_at,
+        })
+    }
 }
 
 const CLAIM_SELECT: &str = "SELECT k.id, k.user_id, a.login, k.unit_id, \
@@ -506,8 +553,8 @@ pub async fn claim(
     let tx = db.begin_write_in_scope().await?;
     let pending = scalar_i64(
         &*tx,
-        "SELECT COUNT(*) FROM owner_claim WHERE user_id = $1 AND unit_id = $2 AND state = 'pending'",
-        vec![user_id.into(), unit_id.into()],
+        "SELECT COUNT(*) FROM owner_claim WHERE user_id = $1 AND unit_id = $2 AND state = $3",
+        vec![user_id.into(), unit_id.into(), ClaimState::Pending.as_str().into()],
     )
     .await?;
     if pending > 0 {
@@ -527,7 +574,7 @@ pub async fn claim(
     let id = insert_id(
         &*tx,
         "INSERT INTO owner_claim (user_id, unit_id, compound_id, region_path, name, id_tail, note, state, created_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,'pending',$8) RETURNING id",
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id",
         vec![
             user_id.into(),
             unit_id.into(),
@@ -536,6 +583,7 @@ pub async fn claim(
             name.into(),
             tail.into(),
             note.into(),
+            ClaimState::Pending.as_str().into(),
             Utc::now().into(),
         ],
     )
@@ -557,15 +605,14 @@ pub async fn claims(db: &Db, paths: Option<&[String]>, user_id: Option<i64>) -> 
     let mut conds = Vec::new();
     let mut vals: Vec<sea_orm::Value> = Vec::new();
     if let Some(paths) = paths {
-        let mut ors = Vec::new();
-        for p in paths {
-            vals.push(format!("{p}%").into());
-            ors.push(format!("k.region_path LIKE ${}", vals.len()));
-        }
-        if ors.is_empty() {
+        if paths.is_empty() {
             return Ok(Vec::new());
         }
-        conds.push(format!("({})", ors.join(" OR ")));
+        let ors = paths
+            .iter()
+            .map(|p| in_subtree("k.region_path", &domain::RegionPath::from_stored(p.clone()), &mut vals))
+            .collect();
+        conds.push(any_of(ors));
     }
     if let Some(u) = user_id {
         vals.push(u.into());
@@ -575,7 +622,8 @@ pub async fn claims(db: &Db, paths: Option<&[String]>, user_id: Option<i64>) -> 
     Ok(all(
         db.conn(),
         &format!(
-            "{CLAIM_SELECT}{filter} ORDER BY CASE WHEN k.state = 'pending' THEN 0 ELSE 1 END, k.id DESC LIMIT 200"
+            "{CLAIM_SELECT}{filter} ORDER BY CASE WHEN k.state = '{}' THEN 0 ELSE 1 END, k.id DESC LIMIT 200",
+            ClaimState::Pending.as_str()
         ),
         vals,
     )
@@ -592,8 +640,9 @@ pub async fn decide_claim(db: &Db, actor: &Actor, id: i64, owner_id: Option<i64>
     let tx = db.begin_write().await?;
     let k: Claim =
         one(&*tx, &format!("{CLAIM_SELECT} WHERE k.id = $1"), vec![id.into()]).await?.ok_or(DbError::NotFound)?;
-    if k.state != "pending" {
-        return Err(DbError::Conflict("the claim was decided already".into()));
+    let decided = || DbError::Conflict("the claim was decided already".into());
+    if !k.state.awaits_decision() {
+        return Err(decided());
     }
     if let Some(oid) = owner_id {
         let today = domain::clock::today();
@@ -619,15 +668,28 @@ pub async fn decide_claim(db: &Db, actor: &Actor, id: i64, owner_id: Option<i64>
             return Err(DbError::Conflict("that owner record is bound to another account already".into()));
         }
     }
-    let state = if owner_id.is_some() { "verified" } else { "rejected" };
-    exec(
+    let state = if owner_id.is_some() { ClaimState::Verified } else { ClaimState::Rejected };
+    // Only a claim still pending is decided: of two deciding at once, the second finds it decided.
+    let n = exec(
         &*tx,
-        "UPDATE owner_claim SET state = $1, owner_id = $2, decided_by = $3, decided_at = $4, reason = $5 WHERE id = $6",
-        vec![state.into(), owner_id.into(), actor.login.clone().into(), Utc::now().into(), reason.into(), id.into()],
+        "UPDATE owner_claim SET state = $1, owner_id = $2, decided_by = $3, decided_at = $4, reason = $5 \
+         WHERE id = $6 AND state = $7",
+        vec![
+            state.as_str().into(),
+            owner_id.into(),
+            actor.login.clone().into(),
+            Utc::now().into(),
+            reason.into(),
+            id.into(),
+            ClaimState::Pending.as_str().into(),
+        ],
     )
     .await?;
-    Change::new(state, "owner_claim", id, Some(k.region_path.clone()))
-        .before(serde_json::json!({"state": "pending"}))
+    if n.rows_affected() != 1 {
+        return Err(decided());
+    }
+    Change::new(state.as_str(), "owner_claim", id, Some(k.region_path.clone()))
+        .before(serde_json::json!({"state": ClaimState::Pending}))
         .after(serde_json::json!({"state": state, "owner_id": owner_id, "reason": reason}))
         .append_in(&*tx, actor)
         .await?;

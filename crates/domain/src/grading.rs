@@ -8,6 +8,23 @@
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+text_enum!(
+    /// Where a company's objection to a counted fact stands.
+    ObjectionState, "state", "state of an objection", "异议状态" {
+        Pending = "pending",
+        /// Upheld: the fact no longer counts.
+        Upheld = "upheld",
+        Dismissed = "dismissed",
+    }
+);
+
+impl ObjectionState {
+    /// Those who grade have yet to rule on it.
+    pub fn awaits_ruling(self) -> bool {
+        self == ObjectionState::Pending
+    }
+}
+
 /// How often companies are graded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = GradingCadence))]

@@ -252,7 +252,7 @@ pub fn next(from: State, step: Step, by: By) -> Result<State, Invalid> {
 impl Rating {
     /// Counts as satisfied (满意 or 基本满意) in the satisfaction rate.
     pub fn satisfied(self) -> bool {
-        self != Rating::Unsatisfied
+        matches!(self, Rating::Satisfied | Rating::BasicallySatisfied)
     }
 }
 

@@ -22,6 +22,23 @@ use std::collections::BTreeMap;
 use crate::Invalid;
 
 text_enum!(
+    /// Where a resident's claim to own their unit stands.
+    ClaimState, "state", "state of a claim", "认定状态" {
+        Pending = "pending",
+        /// The community bound the account to one of the unit's owner records.
+        Verified = "verified",
+        Rejected = "rejected",
+    }
+);
+
+impl ClaimState {
+    /// The community has yet to decide it.
+    pub fn awaits_decision(self) -> bool {
+        self == ClaimState::Pending
+    }
+}
+
+text_enum!(
     /// Which majority a question needs.
     #[cfg_attr(feature = "schema", schema(as = VoteCategory))]
     Category, "category", "category of question", "表决事项类别" {

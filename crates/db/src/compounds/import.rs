@@ -23,7 +23,7 @@ pub(super) fn compound_values(d: &CompoundDraft, region_path: &str) -> Vec<Value
 /// Insert a compound row; its id.
 pub(super) async fn insert_in(c: &impl ConnectionTrait, d: &CompoundDraft, region_path: &str) -> Result<i64, DbErr> {
     let now = Utc::now();
-    let id: Option<Id> = one(
+    insert_id(
         c,
         "INSERT INTO compound (region_code, community_code, region_path, name, address, year_built, is_old, households, \
          floor_area_centi, unrecorded, lat_e6, lng_e6, created_at, updated_at) \
@@ -34,8 +34,7 @@ pub(super) async fn insert_in(c: &impl ConnectionTrait, d: &CompoundDraft, regio
             v
         },
     )
-    .await?;
-    id.map(|i| i.id).ok_or_else(|| DbErr::RecordNotInserted)
+    .await
 }
 
 /// A compound by its natural key: its community and its name.

@@ -220,7 +220,8 @@ pub async fn approve_in(
             actor.login.clone().into(),
             now.into(),
         ],
-    ).await?;
+    )
+    .await?;
     Change::new("approve", "ledger_approval", id, Some(a.region_path.clone()))
         .after(serde_json::json!({
             "account_id": a.id, "basis": n.basis, "purpose": n.purpose.trim(), "amount_fen": n.amount_fen,

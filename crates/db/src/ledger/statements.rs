@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::{Account, account_in, balance_in, chart_in};
 use crate::audit::Change;
-use crate::sql::{Id, all, one, scalar_i64};
+use crate::sql::{all, insert_id, one, scalar_i64};
 use crate::{Db, DbError, Result};
 
 #[derive(Debug, Clone, Serialize)]
@@ -215,7 +215,7 @@ pub async fn publish(
     .await?;
     let (hseq, hhash) = head.map_or((0, String::new()), |h| (h.seq, h.hash));
     let lines = serde_json::to_string(&s.lines).map_err(|e| DbError::Conflict(e.to_string()))?;
-    let id: Id = one(
+    let id = insert_id(
         &*tx,
         "INSERT INTO ledger_statement (account_id, compound_id, region_path, month, opening_fen, income_fen, \
          spending_fen, closing_fen, entries, lines, head_seq, head_hash, due_on, published_on, published_by, created_at) \
@@ -243,17 +243,16 @@ pub async fn publish(
     .map_err(|e| match e.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => DbError::Conflict("该月报已公开 · the statement is already published".into()),
         _ => DbError::Internal(e),
-    })?
-    .ok_or(DbError::NotFound)?;
-    crate::notify::statement_published_in(&*tx, id.id, a.compound_id, now).await?;
-    Change::new("publish", "ledger_statement", id.id, Some(a.region_path.clone()))
+    })?;
+    crate::notify::statement_published_in(&*tx, id, a.compound_id, now).await?;
+    Change::new("publish", "ledger_statement", id, Some(a.region_path.clone()))
         .after(serde_json::json!({
             "account_id": a.id, "month": month, "closing_fen": s.closing_fen, "head": format!("{hseq}:{hhash}"),
         }))
         .append_in(&*tx, actor)
         .await?;
     tx.commit().await?;
-    statement(db, id.id).await
+    statement(db, id).await
 }
 
 /// The bulletin's ledger figures for a region subtree (`path`) and month.

@@ -108,7 +108,8 @@ pub async fn create_campaign(db: &Db, actor: &Actor, c: &NewCampaign, now: DateT
             actor.login.clone().into(),
             now.into(),
         ],
-    ).await?;
+    )
+    .await?;
     Change::new("create", "campaign", id, Some(path.as_str().to_owned()))
         .after(serde_json::json!({"name": name, "starts_on": c.starts_on, "ends_on": c.ends_on}))
         .append_in(&*tx, actor)

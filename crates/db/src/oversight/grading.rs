@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use domain::audit::Actor;
-use domain::grading::{Period, Scheme, Score};
+use domain::grading::{ObjectionState, Period, Scheme, Score};
 use domain::{RegionCode, RegionPath};
 use sea_orm::{FromQueryResult, Value};
 use serde::Serialize;
@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::{instants, range, row_visible};
 use crate::audit::Change;
 use crate::problems::Visible;
-use crate::sql::{Id, all, exec, insert_id, one, scalar_i64};
+use crate::sql::{Id, all, exec, insert_id, known, one, scalar_i64};
 use crate::{Db, DbError, Result};
 
 // ---- schemes ---------------------------------------------------------------
@@ -416,12 +416,15 @@ pub async fn facts(db: &Db, path: &RegionPath, p: Period, now: DateTime<Utc>) ->
         item_key: String,
         source: String,
     }
-    let struck: HashSet<(i64, String, String)> =
-        all::<X>(db.conn(), "SELECT company_id, item_key, source FROM grade_objection WHERE state = 'upheld'", vec![])
-            .await?
-            .into_iter()
-            .map(|x| (x.company_id, x.item_key, x.source))
-            .collect();
+    let struck: HashSet<(i64, String, String)> = all::<X>(
+        db.conn(),
+        "SELECT company_id, item_key, source FROM grade_objection WHERE state = $1",
+        vec![ObjectionState::Upheld.as_str().into()],
+    )
+    .await?
+    .into_iter()
+    .map(|x| (x.company_id, x.item_key, x.source))
+    .collect();
     out.retain(|f| !struck.contains(&(f.company_id, f.key.clone(), f.source.clone())));
     out.sort_by(|a, b| (a.company_id, a.on, &a.key, &a.source).cmp(&(b.company_id, b.on, &b.key, &b.source)));
     Ok(out)
@@ -608,8 +611,8 @@ pub async fn publish(db: &Db, actor: &Actor, g: &Grading, now: DateTime<Utc>) ->
             let since = e.revised_at.unwrap_or(e.published_at);
             let ruled = scalar_i64(
                 &*tx,
-                "SELECT COUNT(*) FROM grade_objection WHERE publication_id = $1 AND state = 'upheld' AND ruled_at > $2",
-                vec![e.id.into(), since.into()],
+                "SELECT COUNT(*) FROM grade_objection WHERE publication_id = $1 AND state = $3 AND ruled_at > $2",
+                vec![e.id.into(), since.into(), ObjectionState::Upheld.as_str().into()],
             )
             .await?;
             if ruled == 0 {
@@ -627,7 +630,7 @@ pub async fn publish(db: &Db, actor: &Actor, g: &Grading, now: DateTime<Utc>) ->
             e.id
         }
         None => {
-            one::<Id>(
+            insert_id(
                 &*tx,
                 "INSERT INTO grade_publication (region_code, region_path, period_start, period_end, scheme, published_by, published_at) \
                  VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING id",
@@ -642,8 +645,6 @@ pub async fn publish(db: &Db, actor: &Actor, g: &Grading, now: DateTime<Utc>) ->
                 ],
             )
             .await?
-            .ok_or(DbError::NotFound)?
-            .id
         }
     };
     for c in &g.companies {
@@ -754,7 +755,7 @@ pub async fn company_results(db: &Db, company_id: i64) -> Result<Vec<(Publicatio
 
 // ---- objections ----------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = ObjectionOut))]
 pub struct Objection {
     pub id: i64,
@@ -766,10 +767,46 @@ pub struct Objection {
     pub filed_by: String,
     pub filed_at: DateTime<Utc>,
     /// pending, upheld (the fact no longer counts) or dismissed
-    pub state: String,
+    pub state: ObjectionState,
     pub ruling: Option<String>,
     pub ruled_by: Option<String>,
     pub ruled_at: Option<DateTime<Utc>>,
+}
+
+#[derive(FromQueryResult)]
+struct ObjectionRow {
+    id: i64,
+    publication_id: i64,
+    company_id: i64,
+    item_key: String,
+    source: String,
+    reason: String,
+    filed_by: String,
+    filed_at: DateTime<Utc>,
+    state: String,
+    ruling: Option<String>,
+    ruled_by: Option<String>,
+    ruled_at: Option<DateTime<Utc>>,
+}
+
+impl FromQueryResult for Objection {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> std::result::Result<Self, sea_orm::DbErr> {
+        let r = ObjectionRow::from_query_result(res, pre)?;
+        Ok(Objection {
+            state: known(&format!("grade objection {}", r.id), "state", &r.state, ObjectionState::find)?,
+            id: r.id,
+            publication_id: r.publication_id,
+            company_id: r.company_id,
+            item_key: r.item_key,
+            source: r.source,
+            reason: r.reason,
+            filed_by: r.filed_by,
+            filed_at: r.filed_at,
+            ruling: r.ruling,
+            ruled_by: r.ruled_by,
+            ruled_at: r.ruled_at,
+        })
+    }
 }
 
 const OBJ_COLS: &str =
@@ -803,7 +840,7 @@ pub async fn object(
     let id = insert_id(
         &*tx,
         "INSERT INTO grade_objection (publication_id, company_id, item_key, source, reason, filed_by, filed_at, state) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,'pending') RETURNING id",
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id",
         vec![
             publication.id.into(),
             company_id.into(),
@@ -812,6 +849,7 @@ pub async fn object(
             reason.into(),
             actor.login.clone().into(),
             now.into(),
+            ObjectionState::Pending.as_str().into(),
         ],
     )
     .await?;
@@ -837,7 +875,8 @@ pub async fn objections(db: &Db, publication_id: i64, company_id: Option<i64>) -
         db.conn(),
         &format!(
             "SELECT {OBJ_COLS} FROM grade_objection WHERE publication_id = $1{cond} \
-             ORDER BY CASE WHEN state = 'pending' THEN 0 ELSE 1 END, filed_at"
+             ORDER BY CASE WHEN state = '{}' THEN 0 ELSE 1 END, filed_at",
+            ObjectionState::Pending.as_str()
         ),
         vals,
     )
@@ -857,11 +896,18 @@ pub async fn rule(
 ) -> Result<Objection> {
     let ruling = domain::rectify::text("ruling", ruling, domain::rectify::TEXT_MAX, true)?;
     let tx = db.begin_write().await?;
-    let state = if uphold { "upheld" } else { "dismissed" };
+    let state = if uphold { ObjectionState::Upheld } else { ObjectionState::Dismissed };
     let n = exec(
         &*tx,
-        "UPDATE grade_objection SET state = $1, ruling = $2, ruled_by = $3, ruled_at = $4 WHERE id = $5 AND state = 'pending'",
-        vec![state.into(), ruling.into(), actor.login.clone().into(), now.into(), id.into()],
+        "UPDATE grade_objection SET state = $1, ruling = $2, ruled_by = $3, ruled_at = $4 WHERE id = $5 AND state = $6",
+        vec![
+            state.as_str().into(),
+            ruling.into(),
+            actor.login.clone().into(),
+            now.into(),
+            id.into(),
+            ObjectionState::Pending.as_str().into(),
+        ],
     )
     .await?
     .rows_affected();
@@ -876,7 +922,7 @@ pub async fn rule(
             .await?
             .map(|p| p.region_path);
     Change::new("rule", "grade_objection", id, path)
-        .before(serde_json::json!({"state": "pending"}))
+        .before(serde_json::json!({"state": ObjectionState::Pending}))
         .after(serde_json::json!({"state": state, "ruling": ruling}))
         .append_in(&*tx, actor)
         .await?;
@@ -956,7 +1002,8 @@ pub async fn record_entry(db: &Db, actor: &Actor, e: &NewEntry, now: DateTime<Ut
             actor.login.clone().into(),
             now.into(),
         ],
-    ).await?;
+    )
+    .await?;
     Change::new("record", "grade_entry", id, Some(path.as_str().to_owned()))
         .after(serde_json::json!({"company_id": e.company_id, "item": e.item_key, "count": e.count, "on": e.on_date}))
         .append_in(&*tx, actor)
@@ -1041,7 +1088,8 @@ pub async fn record_talk(db: &Db, actor: &Actor, t: &NewTalk, now: DateTime<Utc>
             actor.login.clone().into(),
             now.into(),
         ],
-    ).await?;
+    )
+    .await?;
     Change::new("record", "talk", id, Some(path.as_str().to_owned()))
         .after(serde_json::json!({"company_id": t.company_id, "held_on": t.held_on}))
         .append_in(&*tx, actor)

@@ -244,7 +244,8 @@ pub async fn issue_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewNotice, no
             now.into(),
             now.into(),
         ],
-    ).await?;
+    )
+    .await?;
     for (cid, cpath) in &n.compounds {
         exec(
             c,
@@ -375,11 +376,11 @@ pub async fn list(
         let list: Vec<String> = f.states.iter().map(|s| format!("'{}'", s.as_str())).collect();
         filter.push_str(&format!(" AND n.state IN ({})", list.join(",")));
     }
-    let owed = owed("n");
+    let owed_n = owed("n");
     // A date gongzhi formats itself, as a literal both backends compare with a date column.
     let today = format!("'{}'", today.format("%Y-%m-%d"));
     if f.overdue {
-        filter.push_str(&format!(" AND {owed} AND n.deadline < {today}"));
+        filter.push_str(&format!(" AND {owed_n} AND n.deadline < {today}"));
     }
     if let Some(c) = f.company_id {
         vals.push(c.into());
@@ -403,7 +404,7 @@ pub async fn list(
         filter.push_str(&format!(" AND EXISTS (SELECT 1 FROM rect_compound x WHERE x.notice_id = n.id AND {cond})"));
     }
     let order = format!(
-        "CASE WHEN {owed} AND n.deadline < {today} THEN 0 WHEN n.state = 'closed' THEN 2 ELSE 1 END, n.deadline, n.id"
+        "CASE WHEN {owed_n} AND n.deadline < {today} THEN 0 WHEN n.state = 'closed' THEN 2 ELSE 1 END, n.deadline, n.id"
     );
     let (rows, total) = page_of(
         db.conn(),

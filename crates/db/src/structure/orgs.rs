@@ -270,7 +270,8 @@ pub async fn upsert_org_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewOrg) 
                  covers_org_id, credit_code, party_coverage, term_start, term_end, status, is_pmc, established, building_id, \
                  created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$17) RETURNING id",
                 vals,
-            ).await?;
+            )
+            .await?;
             (id, Upsert::Added, None)
         }
     };

@@ -96,7 +96,8 @@ pub async fn upsert_person_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewPe
                 "INSERT INTO person (name, phone, is_party_member, is_public_servant, employer, region_code, region_path, \
                  created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8) RETURNING id",
                 vals(vec![]),
-            ).await?;
+            )
+            .await?;
             (id, Upsert::Added, None)
         }
     };

@@ -182,12 +182,14 @@ pub async fn upsert_post_in(c: &impl ConnectionTrait, actor: &Actor, n: &NewPost
                     Utc::now().into(),
                     entrance.into(),
                 ],
-            ).await?;
+            )
+            .await?;
             (id, Upsert::Added)
         }
     };
-    Change::new(if what == Upsert::Added { "create" } else { "update" }, "post", id, Some(n.region_path.clone())).after(json!({"person_id": n.person_id, "role": n.role, "at": target, "start_date": n.start_date, "end_date": n.end_date})).append_in(c, actor)
-    .await?;
+    let action = if what == Upsert::Added { "create" } else { "update" };
+    let after = json!({"person_id": n.person_id, "role": n.role, "at": target, "start_date": n.start_date, "end_date": n.end_date});
+    Change::new(action, "post", id, Some(n.region_path.clone())).after(after).append_in(c, actor).await?;
     Ok((id, what))
 }
 

@@ -514,3 +514,44 @@ db_test! {
         assert_eq!(worker.get(&format!("/oversight/notices/{t}/photos/{sha}")).await.status, 404, "no notice holds it");
     }
 }
+
+db_test! {
+    async fn a_claim_is_decided_once_however_many_decide_it_at_once(db: Db) {
+        let w = world(&db).await;
+        let worker = App::anonymous(&db).with_token(&user_token(&db, "sq", "worker", "371402001009").await);
+        let yi = App::anonymous(&db).with_token(&user_token(&db, "yi", "resident", &format!("unit:{}", w.units[2])).await);
+        let r = yi.json("POST", "/api/v1/owner-claims", json!({"unit_id": w.units[2], "name": "乙", "id_tail": "2222"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.json()["state"], "pending");
+        let claim = r.json()["id"].as_i64().unwrap();
+        let roll = worker.get(&format!("/api/v1/compounds/{}/owners", w.compound)).await.json();
+        let record = roll["owners"].as_array().unwrap().iter().find(|o| o["owner"]["name"] == "乙").unwrap()["owner"]["id"].as_i64().unwrap();
+        let url = format!("/api/v1/owner-claims/{claim}/decision");
+        let mut tasks = Vec::new();
+        for i in 0..6 {
+            let (worker, url) = (worker.clone(), url.clone());
+            let body = if i % 2 == 0 { json!({"owner_id": record}) } else { json!({"reason": "信息不符"}) };
+            tasks.push(tokio::spawn(async move { worker.json("POST", &url, body).await }));
+        }
+        let mut won = Vec::new();
+        for t in tasks {
+            let r = t.await.unwrap();
+            match r.status.as_u16() {
+                200 => won.push(r.json()["state"].as_str().unwrap().to_owned()),
+                409 => {}
+                s => panic!("{s}: {}", r.body),
+            }
+        }
+        assert_eq!(won.len(), 1, "one decision stands: {won:?}");
+        let k = db::owners::get_claim(&db, claim).await.unwrap();
+        assert_eq!(k.state.as_str(), won[0]);
+        let decisions = db::audit::list_filtered(&db, None, &db::audit::AuditFilter { entity: Some("owner_claim".into()), ..Default::default() }, domain::Paging::new(None, Some(50)))
+            .await
+            .unwrap()
+            .0
+            .into_iter()
+            .filter(|a| a.entity_id == claim.to_string() && a.action != "claim")
+            .count();
+        assert_eq!(decisions, 1, "one decision audited");
+    }
+}

@@ -19,10 +19,18 @@ pub async fn kept(
     sha: &str,
 ) -> Result<(std::path::PathBuf, String), AppError> {
     match holder {
-        Holder::Problem => drop(ops::problems::load(s, v, id).await?),
-        Holder::Notice => drop(ops::oversight::notices::load(s, v, id).await?),
-        Holder::Inspection => drop(ops::oversight::inspections::load(s, v, id).await?),
-        Holder::Topic => drop(ops::votes::topics::load(s, v, id).await?),
+        Holder::Problem => {
+            ops::problems::load(s, v, id).await?;
+        }
+        Holder::Notice => {
+            ops::oversight::notices::load(s, v, id).await?;
+        }
+        Holder::Inspection => {
+            ops::oversight::inspections::load(s, v, id).await?;
+        }
+        Holder::Topic => {
+            ops::votes::topics::load(s, v, id).await?;
+        }
         // Ballots name who voted how: those who manage the vote only.
         Holder::Ballot => {
             if !ops::votes::load(s, v, id).await?.1.manage {

@@ -10,15 +10,13 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{Datelike, NaiveDate};
+use db::files::Holder;
 use db::ledger::{Category, Entry};
 use domain::Paging;
 use domain::ledger::{AccountKind, Basis, Model, Side, yuan};
 use serde::Deserialize;
 
-use super::{FormData, Me, OrPage, Page, Pager, UiError, date, error_text, render};
-use db::files::Holder;
-
-use super::kept_file;
+use super::{FormData, Me, OrPage, Page, Pager, UiError, date, error_text, kept_file, render};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;

@@ -11,6 +11,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::NaiveDate;
+use db::files::Holder;
 use db::oversight::{
     Campaign, CampaignCounts, Due, Fact, Grading, Inspection, InspectionItem, Notice, NoticeCompound, NoticeEvent,
     NoticeFilter, NoticeItem, NoticePhoto, Objection, OversightFigures, Publication, Published, SchemeRow, Talk,
@@ -20,10 +21,7 @@ use domain::rectify::{Check, NoticeState};
 use domain::{Paging, RegionCode};
 use serde::Deserialize;
 
-use super::{FormData, Me, OrPage, Page, Pager, UiError, date, error_text, pick, render};
-use db::files::Holder;
-
-use super::kept_file;
+use super::{FormData, Me, OrPage, Page, Pager, UiError, date, error_text, kept_file, pick, render};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;

@@ -8,15 +8,13 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use db::files::Holder;
 use db::problems::{Event, Problem, WorkCounts};
 use domain::Paging;
 use domain::problem::{Category, Queue, State as ProblemState};
 use serde::Deserialize;
 
-use super::{FormData, Me, OrPage, Page, Pager, UiError, pick, render};
-use db::files::Holder;
-
-use super::kept_file;
+use super::{FormData, Me, OrPage, Page, Pager, UiError, kept_file, pick, render};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, FieldError};

@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::NaiveDate;
+use db::files::Holder;
 use db::owners::{Claim, Holding, OwnerUnits};
 use db::votes::topics::{Topic, TopicEvent};
 use db::votes::{Count, Vote};
@@ -19,10 +20,7 @@ use domain::consult::{MeetingKind, TopicStep};
 use domain::vote::{Category, Choice, Condition, Matter, OwnerKind, Phase, Tally};
 use serde::Deserialize;
 
-use super::{FormData, Me, OrPage, Page, Pager, UiError, date, error_text, render};
-use db::files::Holder;
-
-use super::kept_file;
+use super::{FormData, Me, OrPage, Page, Pager, UiError, date, error_text, kept_file, render};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;
@@ -955,7 +953,7 @@ impl ClaimsPage {
 async fn claims_page_of(s: &AppState, v: &Viewer, t: Tr) -> Result<ClaimsPage, UiError> {
     let claims = owner_ops::claims(s, v).await.page(t)?;
     let mut candidates = Vec::new();
-    for k in claims.iter().filter(|k| k.state == "pending") {
+    for k in claims.iter().filter(|k| k.state.awaits_decision()) {
         if let Ok((_, hs)) = owner_ops::claim_for(s, v, k.id).await {
             // Each record with its document tail, to compare with the claim's.
             let people: Vec<(i64, String)> = hs
