@@ -337,7 +337,7 @@ async fn serve_fenghua(db: &Db, actor: &Actor) -> anyhow::Result<i64> {
         let facts = db::compounds::facts(db, c.id).await?;
         let since = facts
             .iter()
-            .find(|f| f.kind == "service_model" && f.valid_to.is_none())
+            .find(|f| f.kind == FactKind::ServiceModel && f.valid_to.is_none())
             .map(|f| f.valid_from)
             .unwrap_or(d(2020, 1, 1));
         db::compounds::set_fact(db, actor, c.id, FactKind::Company, None, Some(company), since).await?;
@@ -510,12 +510,12 @@ pub async fn structure(db: &Db, within: &RegionCode, quiet: bool) -> anyhow::Res
         let served_since = facts
             .iter()
             .filter(|f| {
-                f.kind == "service_model"
+                f.kind == FactKind::ServiceModel
                     && f.value.as_deref().map(ServiceModel::parse).is_some_and(|m| m.is_ok_and(|m| m.is_professional()))
             })
             .map(|f| f.valid_from)
             .min();
-        let has_company = facts.iter().any(|f| f.kind == "company");
+        let has_company = facts.iter().any(|f| f.kind == FactKind::Company);
         // Draw the company whether or not it is used, so the same program makes
         // the same workbook whatever is already stored.
         let code = rng.pick(codes).clone();

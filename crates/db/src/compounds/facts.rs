@@ -2,15 +2,44 @@
 
 use super::*;
 
-#[derive(Debug, Clone, Serialize, FromQueryResult)]
+/// One dated value of a compound: `[valid_from, valid_to)`.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = FactOut))]
 pub struct Fact {
     pub id: i64,
-    pub kind: String,
+    pub kind: FactKind,
     pub value: Option<String>,
     pub ref_id: Option<i64>,
     pub valid_from: NaiveDate,
+    /// Exclusive end; null while in force.
     pub valid_to: Option<NaiveDate>,
     pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(FromQueryResult)]
+struct FactRow {
+    id: i64,
+    kind: String,
+    value: Option<String>,
+    ref_id: Option<i64>,
+    valid_from: NaiveDate,
+    valid_to: Option<NaiveDate>,
+    recorded_at: DateTime<Utc>,
+}
+
+impl FromQueryResult for Fact {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> std::result::Result<Self, sea_orm::DbErr> {
+        let r = FactRow::from_query_result(res, pre)?;
+        Ok(Fact {
+            kind: crate::sql::known(&format!("compound fact {}", r.id), "kind", &r.kind, FactKind::find)?,
+            id: r.id,
+            value: r.value,
+            ref_id: r.ref_id,
+            valid_from: r.valid_from,
+            valid_to: r.valid_to,
+            recorded_at: r.recorded_at,
+        })
+    }
 }
 
 pub(super) async fn insert_fact(

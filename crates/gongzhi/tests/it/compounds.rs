@@ -204,7 +204,7 @@ db_test! {
         for c in &ids {
             for (i, date) in ["2020-06-30", "2022-12-31", today.as_str()].iter().enumerate() {
                 let f = db::compounds::facts_as_of(&db, c.id, date.parse().unwrap()).await.unwrap();
-                if f.iter().any(|f| f.kind == "owners_committee") {
+                if f.iter().any(|f| f.kind == domain::history::FactKind::OwnersCommittee) {
                     with_committee[i] += 1;
                 }
             }

@@ -183,32 +183,8 @@ pub async fn retire(
     Ok(Json(ops::retire(&s, &viewer, id).await?.into()))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct FactOut {
-    pub id: i64,
-    /// service_model, company, owners_committee, party_branch, red_station, sponsor_unit
-    pub kind: String,
-    pub value: Option<String>,
-    pub ref_id: Option<i64>,
-    pub valid_from: NaiveDate,
-    /// Exclusive end; null while in force.
-    pub valid_to: Option<NaiveDate>,
-    pub recorded_at: DateTime<Utc>,
-}
-
-impl From<repo::Fact> for FactOut {
-    fn from(f: repo::Fact) -> Self {
-        FactOut {
-            id: f.id,
-            kind: f.kind,
-            value: f.value,
-            ref_id: f.ref_id,
-            valid_from: f.valid_from,
-            valid_to: f.valid_to,
-            recorded_at: f.recorded_at,
-        }
-    }
-}
+/// A compound's dated value, as the db holds it.
+pub use repo::Fact as FactOut;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -231,7 +207,7 @@ pub async fn facts(
         Some(d) => repo::facts_as_of(&s.db, id, d).await?,
         None => repo::facts(&s.db, id).await?,
     };
-    Ok(Json(rows.into_iter().map(Into::into).collect()))
+    Ok(Json(rows))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -258,7 +234,7 @@ pub async fn set_fact(
     ApiJson(b): ApiJson<FactIn>,
 ) -> Result<(StatusCode, Json<Vec<FactOut>>), AppError> {
     let rows = ops::set_fact(&s, &viewer, id, &b.kind, b.value.as_deref(), b.org_id, b.effective_from).await?;
-    Ok((StatusCode::CREATED, Json(rows.into_iter().map(Into::into).collect())))
+    Ok((StatusCode::CREATED, Json(rows)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -284,7 +260,7 @@ pub async fn correct_fact(
 ) -> Result<Json<Vec<FactOut>>, AppError> {
     viewer.compound(&s.db, id, Action::WriteRegistry).await?;
     let rows = correct(&s, &viewer, id, fact_id, b.valid_from, b.value.as_deref(), b.org_id).await?;
-    Ok(Json(rows.into_iter().map(Into::into).collect()))
+    Ok(Json(rows))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -232,7 +232,7 @@ pub async fn correct(
     let (v, o) = match (value.filter(|v| !v.is_empty()), org_id) {
         (None, None) => (f.value.clone(), f.ref_id),
         (v, o) => {
-            let (_, v, o) = check_fact(s, viewer, id, &f.kind, v, o).await?;
+            let (_, v, o) = check_fact(s, viewer, id, f.kind.as_str(), v, o).await?;
             (v, o)
         }
     };

@@ -1,6 +1,7 @@
 //! Pages of compounds: the list, one compound with its history and buildings, the forms to create and edit.
 
 use super::*;
+use domain::history::FactKind;
 
 #[derive(Deserialize)]
 pub(super) struct ListParams {
