@@ -1040,7 +1040,7 @@ async fn print_tally(db: &Db, id: i64) -> anyhow::Result<bool> {
             same &= agrees;
             println!(
                 "  published {} on {}: {}",
-                p.kind,
+                p.kind.as_str(),
                 p.published_on,
                 if agrees { "matches this count" } else { "DIFFERS from this count" }
             );

@@ -365,7 +365,7 @@ async fn lifts(db: &Db, committee: &Actor, fund: i64) -> anyhow::Result<usize> {
         let results = db::votes::results(db, v.id).await?;
         let Some(q) = qs.iter().find(|q| {
             q.matter == Matter::UseFund
-                && results.iter().any(|r| r.question_id == q.id && r.kind == "final" && r.passed)
+                && results.iter().any(|r| r.question_id == q.id && r.kind == domain::vote::VoteState::Final && r.passed)
         }) else {
             continue;
         };

@@ -174,9 +174,9 @@ pub async fn approve_in(
             let q_row: Option<Q> = one(
                 c,
                 "SELECT v.compound_id, q.matter, (SELECT r.passed FROM vote_result r WHERE r.question_id = q.id \
-                 AND r.kind = 'final') AS passed FROM vote_question q JOIN vote v ON v.id = q.vote_id \
+                 AND r.kind = $3) AS passed FROM vote_question q JOIN vote v ON v.id = q.vote_id \
                  WHERE q.id = $1 AND v.id = $2",
-                vec![q.into(), v.into()],
+                vec![q.into(), v.into(), domain::vote::VoteState::Final.as_str().into()],
             )
             .await?;
             let Some(qr) = q_row.filter(|r| r.compound_id == a.compound_id) else {

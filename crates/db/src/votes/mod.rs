@@ -614,7 +614,8 @@ pub async fn recount(db: &Db, v: &Vote) -> Result<Vec<Count>> {
 #[cfg_attr(feature = "schema", derive(utoipa::ToSchema), schema(as = VoteResult))]
 pub struct Published {
     pub question_id: i64,
-    pub kind: String,
+    /// The vote's state the result was published in: `preliminary` or `final`.
+    pub kind: VoteState,
     pub tally: Tally,
     pub ballots_sha256: String,
     pub passed: bool,
@@ -634,8 +635,8 @@ pub async fn results(db: &Db, vote_id: i64) -> Result<Vec<Published>> {
     let rows: Vec<R> = all(
         db.conn(),
         "SELECT question_id, kind, tally, ballots_sha256, passed, published_on FROM vote_result WHERE vote_id = $1 \
-         ORDER BY question_id, CASE WHEN kind = 'preliminary' THEN 0 ELSE 1 END",
-        vec![vote_id.into()],
+         ORDER BY question_id, CASE WHEN kind = $2 THEN 0 ELSE 1 END",
+        vec![vote_id.into(), VoteState::Preliminary.as_str().into()],
     )
     .await?;
     rows.into_iter()
@@ -643,8 +644,8 @@ pub async fn results(db: &Db, vote_id: i64) -> Result<Vec<Published>> {
             let tally: Tally = serde_json::from_str(&r.tally)
                 .map_err(|e| DbError::Conflict(format!("result of question {}: {e}", r.question_id)))?;
             Ok(Published {
+                kind: known(&format!("result of question {}", r.question_id), "kind", &r.kind, VoteState::find)?,
                 question_id: r.question_id,
-                kind: r.kind,
                 tally,
                 ballots_sha256: r.ballots_sha256,
                 passed: r.passed,
@@ -661,9 +662,9 @@ pub async fn results(db: &Db, vote_id: i64) -> Result<Vec<Published>> {
 pub async fn publish(db: &Db, actor: &Actor, vote_id: i64, now: DateTime<Utc>) -> Result<Vote> {
     let today = domain::clock::china_date(now);
     let v = get(db, vote_id).await?;
-    let (kind, from, to, col) = match v.phase(today) {
-        vote::Phase::Closed => ("preliminary", VoteState::Announced, VoteState::Preliminary, "counted_on"),
-        vote::Phase::Finalising => ("final", VoteState::Preliminary, VoteState::Final, "final_on"),
+    let (from, to, col) = match v.phase(today) {
+        vote::Phase::Closed => (VoteState::Announced, VoteState::Preliminary, "counted_on"),
+        vote::Phase::Finalising => (VoteState::Preliminary, VoteState::Final, "final_on"),
         p => {
             return Err(DbError::Conflict(format!("a result cannot be published while the vote is {}", p.as_str())));
         }
@@ -700,7 +701,7 @@ pub async fn publish(db: &Db, actor: &Actor, vote_id: i64, now: DateTime<Utc>) -
             vec![
                 vote_id.into(),
                 c.question_id.into(),
-                kind.into(),
+                to.as_str().into(),
                 serde_json::to_string(&c.tally).unwrap_or_default().into(),
                 c.ballots_sha256.clone().into(),
                 c.tally.passed.into(),
@@ -709,8 +710,8 @@ pub async fn publish(db: &Db, actor: &Actor, vote_id: i64, now: DateTime<Utc>) -
         )
         .await?;
     }
-    crate::notify::vote_changed_in(&*tx, vote_id, &format!("vote_{kind}"), now).await?;
-    Change::new(kind, "vote", vote_id, Some(v.region_path.clone()))
+    crate::notify::vote_changed_in(&*tx, vote_id, &format!("vote_{}", to.as_str()), now).await?;
+    Change::new(to.as_str(), "vote", vote_id, Some(v.region_path.clone()))
         .before(serde_json::json!({"state": from.as_str()}))
         .after(serde_json::json!({
             "state": to.as_str(),
@@ -909,9 +910,9 @@ pub async fn figures(db: &Db, path: &str, from: NaiveDate, to: NaiveDate) -> Res
     }
     let rows: Vec<R> = all(
         c,
-        "SELECT r.tally, r.passed FROM vote_result r JOIN vote v ON v.id = r.vote_id WHERE r.kind = 'final' \
+        "SELECT r.tally, r.passed FROM vote_result r JOIN vote v ON v.id = r.vote_id WHERE r.kind = $4 \
          AND v.region_path LIKE $1 AND r.published_on >= $2 AND r.published_on <= $3",
-        vec![like.into(), from.into(), to.into()],
+        vec![like.into(), from.into(), to.into(), VoteState::Final.as_str().into()],
     )
     .await?;
     for r in rows {

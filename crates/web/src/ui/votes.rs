@@ -17,7 +17,7 @@ use db::votes::topics::{Topic, TopicEvent};
 use db::votes::{Count, Vote};
 use domain::Paging;
 use domain::consult::{MeetingKind, TopicStep};
-use domain::vote::{Category, Choice, Condition, Matter, OwnerKind, Phase, Tally};
+use domain::vote::{Category, Choice, Condition, Matter, OwnerKind, Phase, Tally, VoteState};
 use serde::Deserialize;
 
 use super::{FormData, Me, OrPage, Page, Pager, UiError, date, error_text, kept_file, render};
@@ -192,7 +192,7 @@ struct QuestionView {
     matter: Matter,
     category: Category,
     proposed: Category,
-    result: Option<(String, Tally, String, NaiveDate)>,
+    result: Option<(VoteState, Tally, String, NaiveDate)>,
     /// The live count (managers and observers once voting has closed).
     live: Option<Count>,
 }
@@ -269,7 +269,7 @@ async fn vote_page_of(s: &AppState, v: &Viewer, t: Tr, id: i64) -> Result<VotePa
         .questions
         .iter()
         .map(|q| {
-            let pick = |kind: &str| o.results.iter().find(|r| r.question_id == q.id && r.kind == kind);
+            let pick = |kind: VoteState| o.results.iter().find(|r| r.question_id == q.id && r.kind == kind);
             QuestionView {
                 id: q.id,
                 position: q.position,
@@ -277,9 +277,9 @@ async fn vote_page_of(s: &AppState, v: &Viewer, t: Tr, id: i64) -> Result<VotePa
                 matter: q.matter,
                 category: q.category,
                 proposed: q.proposed_category,
-                result: pick("final")
-                    .or(pick("preliminary"))
-                    .map(|r| (r.kind.clone(), r.tally.clone(), r.ballots_sha256.clone(), r.published_on)),
+                result: pick(VoteState::Final)
+                    .or(pick(VoteState::Preliminary))
+                    .map(|r| (r.kind, r.tally.clone(), r.ballots_sha256.clone(), r.published_on)),
                 live: live.as_ref().and_then(|l| l.iter().find(|c| c.question_id == q.id).cloned()),
             }
         })
