@@ -202,6 +202,8 @@ struct TokenRow {
     expires: String,
     /// "active", "expired" or "revoked" (`account.state_*`).
     state: &'static str,
+    /// May still be revoked.
+    live: bool,
 }
 
 fn when(t: Option<chrono::DateTime<Utc>>) -> String {
@@ -223,6 +225,7 @@ async fn account_with(
         .map(|tk: Token| TokenRow {
             id: tk.id,
             state: tk.state(now),
+            live: tk.live(now),
             name: tk.name,
             created: when(Some(tk.created_at)),
             last_used: when(tk.last_used_at),
