@@ -16,8 +16,10 @@ db_test! {
         for s in ["山东省", "德州市", "德城区", "新湖街道", "尉署社区居委会", "下级区划", "<html lang=\"zh-CN\">"] {
             assert!(r.body.contains(s), "region page lacks {s}");
         }
+        assert!(!r.body.contains("/compounds/new?region="), "a street holds no compounds of its own");
         let r = app.get("/regions/371402001001").await;
         assert!(r.body.contains("丰华小区"), "a community page lists its compounds");
+        assert!(r.body.contains("/compounds/new?region=371402001001"), "a community offers a new compound");
         assert!(r.body.contains("社区党组织领办"), "service model shown translated");
 
         let r = app.get(&format!("/compounds/{id}")).await;

@@ -113,6 +113,13 @@ impl RegionPage {
         self.me.as_ref().is_some_and(|m| m.can_write)
     }
 
+    /// Compounds may be created here: the rule the creation checks.
+    fn holds_compounds(&self) -> bool {
+        self.here.as_ref().is_some_and(|h| {
+            domain::RegionCode::parse(&h.region.code).is_ok_and(|c| domain::compound::check_region(&c).is_ok())
+        })
+    }
+
     /// The switch is this region's own (not closed from above) and the reader may turn it.
     fn can_switch_open311(&self) -> bool {
         let own = match (&self.open311, &self.here) {
