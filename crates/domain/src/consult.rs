@@ -78,6 +78,13 @@ text_enum!(
     }
 );
 
+impl TopicStep {
+    /// Says no to what was asked: pages mark its button as such.
+    pub fn refuses(self) -> bool {
+        matches!(self, TopicStep::Reject | TopicStep::Return)
+    }
+}
+
 text_enum!(
     /// The kinds of meeting a topic is deliberated at.
     MeetingKind, "meeting_kind", "kind of meeting", "会议类型" {

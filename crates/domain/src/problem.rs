@@ -46,6 +46,13 @@ text_enum!(
     }
 );
 
+impl Step {
+    /// Says no to what was asked: pages mark its button as such.
+    pub fn refuses(self) -> bool {
+        matches!(self, Step::Reject | Step::UpholdRejection | Step::Withdraw)
+    }
+}
+
 text_enum!(
     /// The resident's rating of the outcome.
     Rating, "rating", "rating", "有效的评价" {

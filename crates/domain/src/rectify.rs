@@ -38,6 +38,13 @@ text_enum!(
     }
 );
 
+impl NoticeStep {
+    /// Says no to what was asked: pages mark its button as such.
+    pub fn refuses(self) -> bool {
+        self == NoticeStep::Return
+    }
+}
+
 /// Who acts on a notice: the company it names, or the issuing side (the
 /// officer of the issuing region or of the level it was escalated to).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -98,6 +98,7 @@ db_test! {
         assert!(inbox.contains(&format!("/problems/{pid}")));
         let detail = company.get(&at).await.body;
         assert!(detail.contains("value=\"accept\"") && detail.contains("value=\"reject\""), "the handler's buttons");
+        assert!(detail.contains(r#"value="accept">"#) && detail.contains(r#"value="reject" class="danger">"#), "a refusal is marked");
         assert!(!resident.get(&at).await.body.contains("value=\"accept\""), "residents get none");
         for s in ["accept", "resolve"] {
             assert_eq!(company.form(&format!("{at}/steps"), &[("step", s)]).await.status, 303);

@@ -263,7 +263,7 @@ pub async fn reporter_for(s: &AppState, viewer: &Viewer, p: &Problem) -> Result<
 }
 
 /// The steps this viewer may offer on this problem now (for the page's buttons).
-pub fn offered(viewer: &Viewer, p: &Problem) -> Vec<&'static str> {
+pub fn offered(viewer: &Viewer, p: &Problem) -> Vec<Step> {
     let state = p.state;
     let mut by = vec![];
     if let Some(b) = viewer.problem_role(p) {
@@ -272,11 +272,7 @@ pub fn offered(viewer: &Viewer, p: &Problem) -> Vec<&'static str> {
     if p.reporter_id == Some(viewer.user_id) {
         by.push(By::Resident);
     }
-    Step::ALL
-        .iter()
-        .filter(|st| by.iter().any(|b| domain::problem::next(state, **st, *b).is_ok()))
-        .map(|st| st.as_str())
-        .collect()
+    Step::ALL.iter().filter(|st| by.iter().any(|b| domain::problem::next(state, **st, *b).is_ok())).copied().collect()
 }
 
 /// Check a photo by its content and store it under the data directory by its

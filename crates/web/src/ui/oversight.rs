@@ -17,7 +17,7 @@ use db::oversight::{
     NoticeFilter, NoticeItem, NoticePhoto, Objection, OversightFigures, Publication, Published, SchemeRow, Talk,
 };
 use domain::access::Action;
-use domain::rectify::{Check, NoticeState};
+use domain::rectify::{Check, NoticeState, NoticeStep};
 use domain::{Paging, RegionCode};
 use serde::Deserialize;
 
@@ -360,7 +360,7 @@ struct NoticePage {
     items: Vec<NoticeItem>,
     events: Vec<NoticeEvent>,
     photos: Vec<NoticePhoto>,
-    steps: Vec<&'static str>,
+    steps: Vec<NoticeStep>,
     issuer: bool,
     overdue: bool,
     error: String,
@@ -390,7 +390,7 @@ async fn notice_page_of(s: &AppState, v: &Viewer, t: Tr, id: i64) -> Result<Noti
     let items = db::oversight::items(&s.db, id).await.page(t)?;
     let events = db::oversight::events(&s.db, id).await.page(t)?;
     let photos = db::oversight::photos(&s.db, id).await.page(t)?;
-    let steps = notice_ops::offered(v, &n).into_iter().map(|s| s.as_str()).collect();
+    let steps = notice_ops::offered(v, &n);
     let issuer = notice_ops::role(v, &n) == Some(domain::rectify::NoticeBy::Issuer);
     let level_name = match RegionCode::parse(&n.level_code) {
         Ok(c) => db::regions::get(&s.db, &c).await.page(t)?.map(|r| r.name).unwrap_or_default(),

@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use db::files::Holder;
 use db::problems::{Event, Problem, WorkCounts};
 use domain::Paging;
-use domain::problem::{Category, Queue, State as ProblemState};
+use domain::problem::{Category, Queue, State as ProblemState, Step};
 use serde::Deserialize;
 
 use super::{FormData, Me, OrPage, Page, Pager, UiError, kept_file, pick, render};
@@ -359,7 +359,7 @@ struct DetailPage {
     me: Option<Me>,
     p: Problem,
     events: Vec<Event>,
-    steps: Vec<&'static str>,
+    steps: Vec<Step>,
     can_rate: bool,
     duplicates: Vec<i64>,
     photos: Vec<db::problems::Photo>,
@@ -397,8 +397,7 @@ async fn detail(
 async fn detail_page(s: &AppState, viewer: &Viewer, t: Tr, id: i64) -> Result<DetailPage, UiError> {
     let p = load(s, viewer, id).await.page(t)?;
     let events = db::problems::events(&s.db, id).await.page(t)?;
-    let steps: Vec<&'static str> =
-        offered(viewer, &p).into_iter().filter(|s| *s != "reopen" && *s != "close").collect();
+    let steps = offered(viewer, &p).into_iter().filter(|s| !matches!(s, Step::Reopen | Step::Close)).collect();
     let can_rate = p.state == domain::problem::State::Resolved && p.reporter_id == Some(viewer.user_id);
     // Only those the reader may open are pointed out.
     let mut duplicates = Vec::new();

@@ -696,7 +696,7 @@ struct TopicPage {
     me: Option<Me>,
     tp: Topic,
     events: Vec<TopicEvent>,
-    steps: Vec<&'static str>,
+    steps: Vec<TopicStep>,
     manage: bool,
     owner: bool,
     /// Reads the compound's votes (the company does not).
@@ -709,11 +709,11 @@ struct TopicPage {
 
 impl TopicPage {
     fn needs_meeting(&self) -> bool {
-        self.steps.contains(&"meeting")
+        self.steps.contains(&TopicStep::Meeting)
     }
     /// The steps taken with a note alone (a meeting has its own form).
-    fn plain_steps(&self) -> Vec<&'static str> {
-        self.steps.iter().copied().filter(|s| *s != "meeting").collect()
+    fn plain_steps(&self) -> Vec<TopicStep> {
+        self.steps.iter().copied().filter(|s| *s != TopicStep::Meeting).collect()
     }
     fn kinds(&self) -> &'static [MeetingKind] {
         MeetingKind::ALL
@@ -736,7 +736,7 @@ impl TopicPage {
 async fn topic_page_of(s: &AppState, v: &Viewer, t: Tr, id: i64) -> Result<TopicPage, UiError> {
     let (mut tp, st) = topic_ops::load(s, v, id).await.page(t)?;
     let mut events = topic_ops::events(s, id).await.page(t)?;
-    let steps = topic_ops::offered(&st, &tp).into_iter().map(|s| s.as_str()).collect();
+    let steps = topic_ops::offered(&st, &tp);
     topic_ops::redact(&st, &mut tp, &mut events);
     let party = db::votes::topics::leading_party(&s.db, tp.compound_id).await.page(t)?.unwrap_or_default();
     let rated = db::votes::topics::ratings(&s.db, id).await.page(t)?;
